@@ -1,0 +1,285 @@
+#pragma once
+// The CPU backend policy: xtensor containers for storage, OpenBLAS (cblas) for GEMM, and plain
+// loops over contiguous rows for everything else (g++ vectorises them at -O2/-O3).
+//
+// A backend is a type with one instance per thread of work (it would own streams and handles
+// on a GPU). Layers, losses and optimizers call only the member functions below; a second
+// backend (CUDA) provides the same members with the same meaning.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <xtensor/xtensor.hpp>
+
+#include "baler/core/matrix_view.hpp"
+#include "baler/core/rng.hpp"
+#include "baler/nn/activations.hpp"
+
+namespace baler {
+
+class cpu {
+public:
+  static constexpr const char* name = "cpu";
+  template <class T>
+  using matrix = xt::xtensor<T, 2>;
+
+  // threads > 0 fixes OpenBLAS's thread count (needed for bitwise reproducibility across runs);
+  // 0 keeps what OPENBLAS_NUM_THREADS or the library default says.
+  explicit cpu(int threads = 0) {
+    if (threads > 0) openblas_set_num_threads(threads);
+  }
+  int threads() const { return openblas_get_num_threads(); }
+
+  // ---- storage and transfers -------------------------------------------------------------
+  template <class T>
+  matrix<T> make(std::size_t rows, std::size_t cols) const {
+    return matrix<T>::from_shape({rows, cols});
+  }
+  template <class T>
+  static matrix_view<T> view(matrix<T>& m) {
+    return {m.data(), m.shape(0), m.shape(1)};
+  }
+  template <class T>
+  static const_view<T> view(const matrix<T>& m) {
+    return {m.data(), m.shape(0), m.shape(1)};
+  }
+  template <class T>
+  void upload(const T* host, matrix_view<T> dst) const {
+    std::copy(host, host + dst.size(), dst.data);
+  }
+  template <class T>
+  void download(const_view<T> src, T* host) const {
+    std::copy(src.data, src.data + src.size(), host);
+  }
+  template <class T>
+  void copy(const_view<T> src, matrix_view<T> dst) const {
+    require(src.size() == dst.size(), "cpu::copy", "sizes differ");
+    std::copy(src.data, src.data + src.size(), dst.data);
+  }
+  template <class T>
+  void fill(matrix_view<T> m, T value) const {
+    std::fill(m.data, m.data + m.size(), value);
+  }
+  // dst row i = host row index[i] of a (n x cols) host table: builds a shuffled mini-batch.
+  template <class T>
+  void gather_rows(const T* host, const std::size_t* index, matrix_view<T> dst) const {
+    for (std::size_t i = 0; i < dst.rows; ++i)
+      std::memcpy(dst.row(i), host + index[i] * dst.cols, dst.cols * sizeof(T));
+  }
+
+  // ---- GEMM: c = alpha * op(a) * op(b) + beta * c, all row-major and contiguous -----------
+  template <class T>
+  void gemm(bool trans_a, bool trans_b, T alpha, const_view<T> a, const_view<T> b, T beta,
+            matrix_view<T> c) const {
+    const std::size_t m = trans_a ? a.cols : a.rows, k = trans_a ? a.rows : a.cols;
+    const std::size_t kb = trans_b ? b.cols : b.rows, n = trans_b ? b.rows : b.cols;
+    require(k == kb && c.rows == m && c.cols == n, "cpu::gemm",
+            "op(a) " + shape_string(m, k) + " times op(b) " + shape_string(kb, n) + " into c " +
+                shape_string(c.rows, c.cols));
+    if (m == 0 || n == 0) return;
+    const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+    const auto M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
+    const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols);
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data, lda, b.data, ldb, beta, c.data, N);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data, lda, b.data, ldb, beta, c.data, N);
+  }
+
+  // ---- activations ------------------------------------------------------------------------
+  // y = f(y + bias) in place, bias broadcast over rows (bias may be null). y: (batch x out).
+  template <class Act, class T>
+  void bias_activation_forward(const Act& f, const T* bias, matrix_view<T> y) const {
+    for (std::size_t r = 0; r < y.rows; ++r) {
+      T* row = y.row(r);
+      if (bias)
+        for (std::size_t c = 0; c < y.cols; ++c) row[c] = f.f(row[c] + bias[c]);
+      else
+        for (std::size_t c = 0; c < y.cols; ++c) row[c] = f.f(row[c]);
+    }
+  }
+  template <class Act, class T>
+  void activation_forward(const Act& f, const_view<T> x, matrix_view<T> y) const {
+    for (std::size_t i = 0; i < x.size(); ++i) y.data[i] = f.f(x.data[i]);
+  }
+  // dy *= f'(y) in place, with the derivative read from the output y.
+  template <class Act, class T>
+  void activation_backward(const Act& f, const_view<T> y, matrix_view<T> dy) const {
+    for (std::size_t i = 0; i < y.size(); ++i) dy.data[i] *= f.df(y.data[i]);
+  }
+  // out[c] = sum over rows of m(r, c): the bias gradient.
+  template <class T>
+  void column_sums(const_view<T> m, T* out) const {
+    std::fill(out, out + m.cols, T(0));
+    for (std::size_t r = 0; r < m.rows; ++r) {
+      const T* row = m.row(r);
+      for (std::size_t c = 0; c < m.cols; ++c) out[c] += row[c];
+    }
+  }
+
+  // ---- losses: value and gradient in one pass, sums accumulated in double ----------------
+  // grad = d(loss)/d(pred). mean: divide by the element count (PyTorch's reduction='mean').
+  template <class T>
+  double mse(const_view<T> pred, const_view<T> target, matrix_view<T> grad, bool mean) const {
+    const double scale = mean ? 1.0 / static_cast<double>(pred.size()) : 1.0;
+    const T g = static_cast<T>(2.0 * scale);
+    double sum = 0;
+    for (std::size_t i = 0; i < pred.size(); ++i) {
+      const T d = pred.data[i] - target.data[i];
+      grad.data[i] = g * d;
+      sum += static_cast<double>(d) * d;
+    }
+    return sum * scale;
+  }
+  template <class T>
+  double mae(const_view<T> pred, const_view<T> target, matrix_view<T> grad, bool mean) const {
+    const double scale = mean ? 1.0 / static_cast<double>(pred.size()) : 1.0;
+    const T g = static_cast<T>(scale);
+    double sum = 0;
+    for (std::size_t i = 0; i < pred.size(); ++i) {
+      const T d = pred.data[i] - target.data[i];
+      grad.data[i] = d > T(0) ? g : (d < T(0) ? -g : T(0));
+      sum += std::abs(static_cast<double>(d));
+    }
+    return sum * scale;
+  }
+  // weight * mean|z|, and grad += weight * sign(z) / size: Baler's activation-sparsity term.
+  template <class T>
+  double l1_penalty(const_view<T> z, double weight, matrix_view<T> grad) const {
+    const double scale = weight / static_cast<double>(z.size());
+    const T g = static_cast<T>(scale);
+    double sum = 0;
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const T v = z.data[i];
+      grad.data[i] += v > T(0) ? g : (v < T(0) ? -g : T(0));
+      sum += std::abs(static_cast<double>(v));
+    }
+    return sum * scale;
+  }
+  template <class T>
+  bool all_finite(const_view<T> m) const {
+    bool ok = true;
+    for (std::size_t i = 0; i < m.size(); ++i) ok &= std::isfinite(m.data[i]);
+    return ok;
+  }
+
+  // ---- optimizer updates over the flat parameter buffer ----------------------------------
+  // PyTorch's SGD: g += l2 * p; v = momentum * v + g (v = g on the first step); p -= lr * v.
+  template <class T>
+  void sgd_step(T* p, const T* g, T* v, std::size_t n, double lr, double momentum, double l2,
+                bool first) const {
+    const T lr_ = T(lr), mu = T(momentum), wd = T(l2);
+    for (std::size_t i = 0; i < n; ++i) {
+      const T grad = g[i] + wd * p[i];
+      const T vel = (first || mu == T(0)) ? grad : mu * v[i] + grad;
+      v[i] = vel;
+      p[i] -= lr_ * vel;
+    }
+  }
+  // Adam / AdamW as PyTorch computes them. l2: coupled decay added to the gradient (Adam);
+  // decoupled: p *= 1 - lr * decoupled before the step (AdamW). step counts from 1.
+  template <class T>
+  void adam_step(T* p, const T* g, T* m, T* v, std::size_t n, double lr, double beta1,
+                 double beta2, double eps, double l2, double decoupled, long step) const {
+    const double bc1 = 1.0 - std::pow(beta1, double(step));
+    const double bc2 = 1.0 - std::pow(beta2, double(step));
+    const T step_size = T(lr / bc1), inv_sqrt_bc2 = T(1.0 / std::sqrt(bc2));
+    const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(l2), decay = T(1.0 - lr * decoupled);
+    for (std::size_t i = 0; i < n; ++i) {
+      const T grad = g[i] + wd * p[i];
+      const T mi = b1 * m[i] + (T(1) - b1) * grad;
+      const T vi = b2 * v[i] + (T(1) - b2) * grad * grad;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + e);
+    }
+  }
+
+  // ---- dropout: mask holds 0 or 1/(1-p) so that backward is one multiply ------------------
+  template <class T>
+  void dropout_forward(const_view<T> x, matrix_view<T> y, matrix_view<T> mask, double p,
+                       rng& gen) const {
+    const T keep_scale = T(1.0 / (1.0 - p));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      mask.data[i] = gen.uniform() < p ? T(0) : keep_scale;
+      y.data[i] = x.data[i] * mask.data[i];
+    }
+  }
+  template <class T>
+  void multiply(const_view<T> a, matrix_view<T> b) const {  // b *= a, element-wise
+    for (std::size_t i = 0; i < a.size(); ++i) b.data[i] *= a.data[i];
+  }
+
+  // ---- batch normalisation over the rows of x (batch x features) -------------------------
+  // Training: normalise with the batch statistics, keep mean and 1/std for backward, and
+  // update the running estimates (unbiased variance, as PyTorch).
+  template <class T>
+  void batchnorm_forward_train(const_view<T> x, matrix_view<T> y, const T* gamma, const T* beta,
+                               T* mean, T* invstd, T* running_mean, T* running_var,
+                               double momentum, double eps) const {
+    const std::size_t n = x.rows, f = x.cols;
+    std::vector<double> s(f, 0.0), ss(f, 0.0);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < f; ++c) s[c] += x.row(r)[c];
+    for (std::size_t c = 0; c < f; ++c) s[c] /= double(n);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < f; ++c) {
+        const double d = x.row(r)[c] - s[c];
+        ss[c] += d * d;
+      }
+    for (std::size_t c = 0; c < f; ++c) {
+      const double var = ss[c] / double(n);
+      mean[c] = T(s[c]);
+      invstd[c] = T(1.0 / std::sqrt(var + eps));
+      const double unbiased = n > 1 ? ss[c] / double(n - 1) : var;
+      running_mean[c] = T((1 - momentum) * running_mean[c] + momentum * s[c]);
+      running_var[c] = T((1 - momentum) * running_var[c] + momentum * unbiased);
+    }
+    batchnorm_apply(x, y, gamma, beta, mean, invstd);
+  }
+  template <class T>
+  void batchnorm_forward_eval(const_view<T> x, matrix_view<T> y, const T* gamma, const T* beta,
+                              const T* running_mean, const T* running_var, double eps) const {
+    std::vector<T> invstd(x.cols);
+    for (std::size_t c = 0; c < x.cols; ++c) invstd[c] = T(1.0 / std::sqrt(running_var[c] + eps));
+    batchnorm_apply(x, y, gamma, beta, running_mean, invstd.data());
+  }
+  // dx = invstd/n * (n*dxh - sum(dxh) - xh*sum(dxh*xh)), dxh = dy*gamma; dgamma = sum(dy*xh);
+  // dbeta = sum(dy). dx may be empty when the input needs no gradient.
+  template <class T>
+  void batchnorm_backward(const_view<T> x, const_view<T> dy, matrix_view<T> dx, const T* gamma,
+                          const T* mean, const T* invstd, T* dgamma, T* dbeta) const {
+    const std::size_t n = x.rows, f = x.cols;
+    std::vector<double> sum_dy(f, 0.0), sum_dy_xh(f, 0.0);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < f; ++c) {
+        const double xh = (double(x.row(r)[c]) - mean[c]) * invstd[c];
+        sum_dy[c] += dy.row(r)[c];
+        sum_dy_xh[c] += dy.row(r)[c] * xh;
+      }
+    for (std::size_t c = 0; c < f; ++c) {
+      dgamma[c] = T(sum_dy_xh[c]);
+      dbeta[c] = T(sum_dy[c]);
+    }
+    if (dx.empty()) return;
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < f; ++c) {
+        const double xh = (double(x.row(r)[c]) - mean[c]) * invstd[c];
+        const double dxh_sum = gamma[c] * sum_dy[c], dxh_xh_sum = gamma[c] * sum_dy_xh[c];
+        dx.row(r)[c] = T(invstd[c] / double(n) *
+                         (double(n) * gamma[c] * dy.row(r)[c] - dxh_sum - xh * dxh_xh_sum));
+      }
+  }
+
+private:
+  template <class T>
+  static void batchnorm_apply(const_view<T> x, matrix_view<T> y, const T* gamma, const T* beta,
+                              const T* mean, const T* invstd) {
+    for (std::size_t r = 0; r < x.rows; ++r)
+      for (std::size_t c = 0; c < x.cols; ++c)
+        y.row(r)[c] = gamma[c] * (x.row(r)[c] - mean[c]) * invstd[c] + beta[c];
+  }
+};
+
+}  // namespace baler

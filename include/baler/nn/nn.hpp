@@ -1,0 +1,16 @@
+#pragma once
+// Everything needed to build and train a network on a backend.
+#include "baler/backend/cpu.hpp"
+#include "baler/models/baler_ae.hpp"
+#include "baler/nn/activation_layer.hpp"
+#include "baler/nn/autoencoder.hpp"
+#include "baler/nn/batchnorm.hpp"
+#include "baler/nn/dense.hpp"
+#include "baler/nn/dropout.hpp"
+#include "baler/nn/losses.hpp"
+#include "baler/nn/parameters.hpp"
+#include "baler/nn/sequential.hpp"
+#include "baler/optim/adam.hpp"
+#include "baler/optim/sgd.hpp"
+#include "baler/train/schedule.hpp"
+#include "baler/train/trainer.hpp"
