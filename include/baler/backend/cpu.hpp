@@ -89,10 +89,13 @@ public:
 
   // ---- activations ------------------------------------------------------------------------
   // y = f(y + bias) in place, bias broadcast over rows (bias may be null). y: (batch x out).
+  // The loops below copy the activation into a local first: through a reference, the compiler
+  // must assume the stores may change it, reloads it every element and cannot vectorise.
   template <class Act, class T>
-  void bias_activation_forward(const Act& f, const T* bias, matrix_view<T> y) const {
+  void bias_activation_forward(const Act& act, const T* bias, matrix_view<T> y) const {
+    const Act f = act;
     for (std::size_t r = 0; r < y.rows; ++r) {
-      T* row = y.row(r);
+      T* __restrict row = y.row(r);
       if (bias)
         for (std::size_t c = 0; c < y.cols; ++c) row[c] = f.f(row[c] + bias[c]);
       else
@@ -100,20 +103,26 @@ public:
     }
   }
   template <class Act, class T>
-  void activation_forward(const Act& f, const_view<T> x, matrix_view<T> y) const {
-    for (std::size_t i = 0; i < x.size(); ++i) y.data[i] = f.f(x.data[i]);
+  void activation_forward(const Act& act, const_view<T> x, matrix_view<T> y) const {
+    const Act f = act;
+    const T* __restrict in = x.data;
+    T* __restrict out = y.data;
+    for (std::size_t i = 0; i < x.size(); ++i) out[i] = f.f(in[i]);
   }
   // dy *= f'(y) in place, with the derivative read from the output y.
   template <class Act, class T>
-  void activation_backward(const Act& f, const_view<T> y, matrix_view<T> dy) const {
-    for (std::size_t i = 0; i < y.size(); ++i) dy.data[i] *= f.df(y.data[i]);
+  void activation_backward(const Act& act, const_view<T> y, matrix_view<T> dy) const {
+    const Act f = act;
+    const T* __restrict out = y.data;
+    T* __restrict grad = dy.data;
+    for (std::size_t i = 0; i < y.size(); ++i) grad[i] *= f.df(out[i]);
   }
   // out[c] = sum over rows of m(r, c): the bias gradient.
   template <class T>
   void column_sums(const_view<T> m, T* out) const {
     std::fill(out, out + m.cols, T(0));
     for (std::size_t r = 0; r < m.rows; ++r) {
-      const T* row = m.row(r);
+      const T* __restrict row = m.row(r);
       for (std::size_t c = 0; c < m.cols; ++c) out[c] += row[c];
     }
   }

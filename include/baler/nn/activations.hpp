@@ -36,8 +36,15 @@ struct leaky_relu {
   explicit leaky_relu(double s) : slope(s) {
     require(s >= 0.0, "leaky_relu", "negative slope " + std::to_string(s) + " is not supported");
   }
-  template <class T> BALER_HOST_DEVICE T f(T x) const { return x > T(0) ? x : T(slope) * x; }
-  template <class T> BALER_HOST_DEVICE T df(T y) const { return y > T(0) ? T(1) : T(slope); }
+  // Written as selects between two computed values so that loops over them vectorise.
+  template <class T> BALER_HOST_DEVICE T f(T x) const {
+    const T scaled = T(slope) * x;
+    return x > T(0) ? x : scaled;
+  }
+  template <class T> BALER_HOST_DEVICE T df(T y) const {
+    const T s = T(slope);
+    return y > T(0) ? T(1) : s;
+  }
 };
 
 struct tanh {
