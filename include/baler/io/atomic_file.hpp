@@ -1,0 +1,162 @@
+#pragma once
+// Whole-file reads and crash-safe writes. A compressor that dies (or is killed, or fills the
+// disk) halfway through an output must not leave a truncated file that looks like a result, nor
+// destroy the previous one: outputs are written to a temporary file in the same folder, flushed
+// to disk, then renamed over the target, which POSIX makes atomic. POSIX only (open/fsync/link).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/bytes.hpp"
+
+namespace baler {
+
+namespace detail {
+
+inline std::string errno_message(int e) { return std::error_code(e, std::generic_category()).message(); }
+
+// Closes a descriptor on every path out of a function.
+class unique_fd {
+public:
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { if (fd_ >= 0) ::close(fd_); }
+  int get() const { return fd_; }
+  // Closes now and reports the error: on NFS a failed write may only show up at close.
+  int close() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+private:
+  int fd_;
+};
+
+// A temporary file name beside `path` that no concurrent writer picks: pid, counter and a
+// random number, and the file is created with O_EXCL anyway.
+inline std::filesystem::path temp_name_for(const std::filesystem::path& path) {
+  static std::atomic<unsigned> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) +
+                               "-" + std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
+}
+
+}  // namespace detail
+
+// The bytes of a file; the message says whether it is missing, a folder or unreadable.
+inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
+  const std::string name = "'" + path.string() + "'";
+  detail::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int e = errno;
+    throw error("read_file(): cannot open " + name + ": " +
+                (e == ENOENT ? std::string("no such file") : detail::errno_message(e)));
+  }
+  struct stat st {};
+  require(::fstat(fd.get(), &st) == 0, "read_file", "cannot stat " + name + ": " + detail::errno_message(errno));
+  require(!S_ISDIR(st.st_mode), "read_file", name + " is a folder, not a file");
+  std::vector<std::byte> out;
+  if (S_ISREG(st.st_mode)) out.reserve(static_cast<std::size_t>(st.st_size));
+  // Read to end of file rather than st_size bytes: pipes and /proc files report no size.
+  std::byte chunk[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    require(n >= 0, "read_file", "cannot read " + name + ": " + detail::errno_message(errno));
+    if (n == 0) break;
+    out.insert(out.end(), chunk, chunk + n);
+  }
+  return out;
+}
+
+// Runs f(), appending " [context]" to the message of any baler::error it throws, so that an
+// error deep in a parser says which file or archive member it came from.
+template <class F>
+auto with_context(const std::string& context, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const error& e) {
+    throw error(std::string(e.what()) + " [" + context + "]");
+  }
+}
+
+// reader(byte_view) applied to the bytes of a file, its errors naming the file.
+template <class Reader>
+auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
+  const std::vector<std::byte> bytes = read_file(path);
+  return with_context("file " + path.string(), [&] { return reader(byte_view(bytes)); });
+}
+
+// Writes `bytes` to `path` so that afterwards either the complete new file is there or nothing
+// changed. An existing file is an error unless `overwrite`; even then the old content stays
+// intact until the new one is safely on disk.
+inline void write_file_atomically(const std::filesystem::path& path, byte_view bytes, bool overwrite) {
+  constexpr const char* where = "write_file_atomically";
+  const std::string name = "'" + path.string() + "'";
+  std::error_code ec;
+  require(overwrite || !std::filesystem::exists(std::filesystem::symlink_status(path, ec)), where,
+          "refusing to overwrite existing " + name + " (overwrite was not requested)");
+  const std::filesystem::path folder = path.parent_path().empty() ? "." : path.parent_path();
+  require(std::filesystem::is_directory(folder, ec), where,
+          "cannot write " + name + ": folder '" + folder.string() + "' does not exist");
+
+  std::filesystem::path temp;
+  int raw_fd = -1;
+  for (int attempt = 0; raw_fd < 0 && attempt < 100; ++attempt) {
+    temp = detail::temp_name_for(path);
+    raw_fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (raw_fd < 0 && errno != EEXIST) break;
+  }
+  require(raw_fd >= 0, where, "cannot create a temporary file in '" + folder.string() + "': " +
+                                  detail::errno_message(errno));
+  detail::unique_fd fd(raw_fd);
+
+  // From here on every failure removes the temporary file before it throws.
+  const auto fail = [&](const std::string& what) {
+    const std::string message = std::string(where) + "(): " + what + ": " + detail::errno_message(errno);
+    ::unlink(temp.c_str());
+    throw error(message);
+  };
+  for (std::size_t done = 0; done < bytes.size;) {
+    const ssize_t n = ::write(fd.get(), bytes.data + done, bytes.size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot write " + name);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) fail("cannot flush " + name + " to disk");
+  if (fd.close() != 0) fail("cannot close " + name);
+
+  if (overwrite) {
+    if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file to " + name);
+  } else if (::link(temp.c_str(), path.c_str()) == 0) {
+    // link() refuses an existing target atomically, closing the race with a file that appeared
+    // after the check above; the temporary name is then dropped.
+    ::unlink(temp.c_str());
+  } else if (errno == EEXIST) {
+    fail("refusing to overwrite " + name + ", which appeared while writing");
+  } else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS) {
+    // File systems without hard links (FAT, some network mounts): the check above must do.
+    if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file to " + name);
+  } else {
+    fail("cannot create " + name);
+  }
+
+  // Make the new directory entry itself durable; some file systems cannot fsync a folder,
+  // which is not worth failing a completed write for.
+  detail::unique_fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+}  // namespace baler

@@ -1,0 +1,143 @@
+#pragma once
+// numpy's .npy format (versions 1.0, 2.0, 3.0): numeric arrays in any byte order and in C or
+// Fortran order, converted on read to the library's one layout (C order, little-endian), and
+// fixed-width unicode arrays, read as UTF-8 strings because they carry column names, not data.
+// Writers produce what np.load reads: version 1.0 (2.0 for huge headers), C order, '<'.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/atomic_file.hpp"
+#include "baler/io/bytes.hpp"
+#include "baler/io/ndarray.hpp"
+#include "baler/io/npy_header.hpp"
+#include "baler/io/unicode.hpp"
+
+namespace baler::npy {
+
+namespace detail {
+
+// Fortran order (first axis fastest) to C order (last axis fastest), item by item.
+inline std::vector<std::byte> fortran_to_c(const std::byte* src, const std::vector<std::size_t>& shape,
+                                           std::size_t item_size, std::size_t count) {
+  std::vector<std::byte> dst(count * item_size);
+  if (count == 0) return dst;
+  const std::size_t nd = shape.size();
+  std::vector<std::size_t> stride(nd, 1), index(nd, 0);  // Fortran strides, in items
+  for (std::size_t k = 1; k < nd; ++k) stride[k] = stride[k - 1] * shape[k - 1];
+  std::size_t offset = 0;  // Fortran offset of the C-order position `index`
+  for (std::size_t i = 0; i < count; ++i) {
+    std::memcpy(dst.data() + i * item_size, src + offset * item_size, item_size);
+    // Increment the C-order multi-index, last axis first, keeping `offset` in step.
+    for (std::size_t k = nd; k-- > 0;) {
+      if (++index[k] < shape[k]) {
+        offset += stride[k];
+        break;
+      }
+      offset -= (shape[k] - 1) * stride[k];
+      index[k] = 0;
+    }
+  }
+  return dst;
+}
+
+// The payload of a parsed file as C-order, little-endian items; checks its size exactly, since
+// a short payload is a truncated file and a long one a corrupt header.
+inline std::vector<std::byte> payload(byte_view in, const header& h, std::size_t item_size,
+                                      const char* where) {
+  const std::size_t count = shape_elements(h.shape, where);
+  const std::size_t have = in.size - h.data_offset;
+  // Compared by division: count * item_size of a corrupt shape may not fit in size_t.
+  require(count <= have / item_size, where,
+          "truncated: shape " + shape_string(h.shape) + " of '" + h.descr + "' needs " +
+              std::to_string(count) + " items of " + std::to_string(item_size) +
+              " bytes, the payload has " + std::to_string(have) + " bytes");
+  const std::size_t need = count * item_size;
+  require(have == need, where,
+          "payload has " + std::to_string(have - need) + " bytes more than shape " +
+              shape_string(h.shape) + " of '" + h.descr + "' needs");
+  const std::byte* src = in.data + h.data_offset;
+  // A 0-d or 1-d array is the same in both orders.
+  return h.fortran_order && h.shape.size() > 1 ? fortran_to_c(src, h.shape, item_size, count)
+                                               : std::vector<std::byte>(src, src + need);
+}
+
+}  // namespace detail
+
+// A numeric array from the bytes of a .npy file.
+inline ndarray read(byte_view in) {
+  constexpr const char* where = "npy::read";
+  const header h = parse_header(in, where);
+  const element_type e = parse_descr(h.descr, where);
+  require(!e.is_text, where,
+          "dtype '" + h.descr + "' is a unicode text array, not numeric data (use npy::read_strings)");
+  ndarray a{e.type, h.shape, detail::payload(in, h, e.item_size, where)};
+  if (e.big_endian) swap_byte_order(a.bytes.data(), a.bytes.size(), e.item_size);
+  // numpy treats any nonzero byte as True; a C++ bool must hold exactly 0 or 1.
+  if (e.type == dtype::bool_)
+    for (std::byte& b : a.bytes) b = b != std::byte{0} ? std::byte{1} : std::byte{0};
+  return a;
+}
+
+// The strings of a unicode ('<U..', '>U..') array in C order, as UTF-8, trailing NULs stripped
+// (numpy pads shorter strings with them). An empty array of any dtype reads as no strings:
+// np.savez(names=[]) stores an empty float64 array, and such files exist.
+inline std::vector<std::string> read_strings(byte_view in) {
+  constexpr const char* where = "npy::read_strings";
+  const header h = parse_header(in, where);
+  if (shape_elements(h.shape, where) == 0) return {};
+  const element_type e = parse_descr(h.descr, where);
+  require(e.is_text, where, "dtype '" + h.descr + "' is not a unicode text array ('<U..')");
+  std::vector<std::byte> raw = detail::payload(in, h, e.item_size, where);
+  if (e.big_endian) swap_byte_order(raw.data(), raw.size(), 4);  // UTF-32 code units
+  const std::size_t chars = e.item_size / 4;
+  std::vector<std::string> out(raw.size() / e.item_size);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::byte* item = raw.data() + i * e.item_size;
+    std::size_t used = chars;
+    const auto code = [&](std::size_t c) { return static_cast<std::uint32_t>(load_le(item + 4 * c, 4)); };
+    while (used > 0 && code(used - 1) == 0) --used;
+    for (std::size_t c = 0; c < used; ++c) append_utf8(out[i], code(c), where);
+  }
+  return out;
+}
+
+inline ndarray read_file(const std::filesystem::path& path) {
+  return read_file_with(path, [](byte_view b) { return read(b); });
+}
+inline std::vector<std::string> read_strings_file(const std::filesystem::path& path) {
+  return read_file_with(path, [](byte_view b) { return read_strings(b); });
+}
+
+// The .npy bytes of an array.
+inline std::vector<std::byte> write(const ndarray& a) {
+  a.check_consistent("npy::write");
+  std::vector<std::byte> out = format_header(npy_descr(a.type), a.shape);
+  out.insert(out.end(), a.bytes.begin(), a.bytes.end());
+  return out;
+}
+
+// The .npy bytes of a 1-d unicode array '<U{longest}', as np.array(strings) would make it.
+inline std::vector<std::byte> write_strings(const std::vector<std::string>& strings) {
+  std::vector<std::vector<std::uint32_t>> code_points;
+  std::size_t width = 1;  // numpy's minimum, also for an empty list or empty strings
+  for (const std::string& s : strings) {
+    code_points.push_back(utf8_code_points(s, "npy::write_strings"));
+    width = std::max(width, code_points.back().size());
+  }
+  std::vector<std::byte> out = format_header("<U" + std::to_string(width), {strings.size()});
+  for (const auto& cps : code_points) {
+    for (std::size_t c = 0; c < width; ++c) append_le(out, c < cps.size() ? cps[c] : 0, 4);
+  }
+  return out;
+}
+
+inline void write_file(const std::filesystem::path& path, const ndarray& a, bool overwrite) {
+  write_file_atomically(path, write(a), overwrite);
+}
+
+}  // namespace baler::npy
