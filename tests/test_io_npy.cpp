@@ -165,9 +165,9 @@ TEST_CASE("an empty array of any dtype reads as no strings") {
 }
 
 TEST_CASE("truncated files fail cleanly at every cut point") {
-  for (const char* name : {"c_f8.npy", "v2_f4.npy", "v3_i64.npy", "names_little.npy", "bool.npy"}) {
+  for (const std::string name : {"c_f8.npy", "v2_f4.npy", "v3_i64.npy", "names_little.npy", "bool.npy"}) {
     const std::vector<std::byte> full = read_fixture(name);
-    const bool text = std::string(name).find("names") != std::string::npos;
+    const bool text = name.find("names") != std::string::npos;
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
       CAPTURE(name);
       CAPTURE(cut);

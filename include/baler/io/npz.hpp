@@ -98,6 +98,8 @@ inline std::vector<std::byte> read_member(zip_t* z, zip_uint64_t i, const std::s
 // The members of an .npz held in memory, by name without ".npy". Folders are skipped.
 inline archive read(byte_view in) {
   constexpr const char* where = "npz::read";
+  // libzip opens zero bytes as an empty archive; for a data file that is a failed write.
+  require(in.size > 0, where, "not a valid .npz (zip) archive: the input is empty");
   detail::local_zip_error err;
   zip_source_t* src = zip_source_buffer_create(in.data, in.size, 0, err.get());
   require(src != nullptr, where, "cannot read the buffer: " + detail::zip_message(err.get()));

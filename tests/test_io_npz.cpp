@@ -1,0 +1,184 @@
+// .npz: numpy's stored, deflated and zip64 archives; our writer, checked by numpy itself when
+// it is installed; corrupted and truncated archives.
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "test_io_support.hpp"
+
+using namespace baler;
+using io_test::fixture;
+
+namespace {
+
+const std::vector<std::string> table_names = {"pt", "eta", "phi"};
+
+void check_table(const npz::archive& a) {
+  REQUIRE(a.size() == 2);
+  REQUIRE(a.count("data") == 1);
+  REQUIRE(a.count("names") == 1);
+  CHECK(a.at("data").array() == io_test::pattern_array(dtype::f64, {4, 3}));
+  CHECK(a.at("names").strings() == table_names);
+  CHECK(a.at("names").is_text());
+  CHECK_FALSE(a.at("data").is_text());
+}
+
+// Offset of the first occurrence of `text` in bytes.
+std::size_t find(const std::vector<std::byte>& bytes, const std::string& text) {
+  for (std::size_t i = 0; i + text.size() <= bytes.size(); ++i)
+    if (std::memcmp(bytes.data() + i, text.data(), text.size()) == 0) return i;
+  return std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("numpy fixtures: stored, deflated and zip64 archives") {
+  check_table(npz::read_file(fixture("table_stored.npz")));
+  check_table(npz::read_file(fixture("table_deflated.npz")));
+  check_table(npz::read_file(fixture("table_zip64.npz")));
+}
+
+TEST_CASE("numpy fixtures: other member names and empty float names") {
+  const npz::archive single = npz::read_file(fixture("single_member.npz"));
+  REQUIRE(single.count("values") == 1);
+  CHECK(single.at("values").array() == io_test::pattern_array(dtype::i32, {5}));
+  CHECK(single.at("values").name == "values");
+
+  const npz::archive empty = npz::read_file(fixture("empty_names.npz"));
+  CHECK(empty.at("names").header().descr == "<f8");
+  CHECK(empty.at("names").strings().empty());
+}
+
+TEST_CASE("write then read, stored and deflated") {
+  for (npz::compression method : {npz::compression::stored, npz::compression::deflated}) {
+    for (dtype t : all_dtypes) {
+      CAPTURE(dtype_name(t));
+      const ndarray data = io_test::pattern_array(t, {50, 3});
+      const std::vector<std::byte> file = npz::write(data, table_names, method);
+      const npz::archive a = npz::read(file);
+      CHECK(a.at("data").array() == data);
+      CHECK(a.at("names").strings() == table_names);
+    }
+  }
+  // Without names there is no names member, as in numpy's files of plain arrays.
+  const npz::archive plain = npz::read(npz::write(io_test::pattern_array(dtype::f32, {2, 2}), {}, npz::compression::stored));
+  CHECK(plain.size() == 1);
+  CHECK(plain.count("data") == 1);
+}
+
+TEST_CASE("write: deflated is smaller on compressible data, and output is reproducible") {
+  const ndarray zeros = ndarray::zeros(dtype::f64, {1000, 4});
+  const std::vector<std::string> names = {"a", "b", "c", "d"};
+  const auto stored = npz::write(zeros, names, npz::compression::stored);
+  const auto deflated = npz::write(zeros, names, npz::compression::deflated);
+  CHECK(deflated.size() < stored.size() / 10);
+  CHECK(npz::write(zeros, names, npz::compression::deflated) == deflated);
+}
+
+TEST_CASE("write: generic members and invalid names") {
+  const auto file = npz::write({{"x", npy::write(io_test::pattern_array(dtype::u8, {3}))},
+                                {"labels", npy::write_strings({"a", "b"})}},
+                               npz::compression::deflated);
+  const npz::archive a = npz::read(file);
+  CHECK(a.at("x").array() == io_test::pattern_array(dtype::u8, {3}));
+  CHECK(a.at("labels").strings() == std::vector<std::string>{"a", "b"});
+  CHECK_ERROR_CONTAINS(npz::write({{"", {}}}, npz::compression::stored), "invalid member name ''");
+  CHECK_ERROR_CONTAINS(npz::write({{"a/b", {}}}, npz::compression::stored), "invalid member name 'a/b'");
+}
+
+TEST_CASE("numpy reads what we write") {
+  if (!io_test::numpy_available()) {
+    MESSAGE("skipped: /usr/bin/python3 with numpy is not available");
+    return;
+  }
+  io_test::scratch_dir dir;
+  std::vector<std::pair<std::string, std::vector<std::byte>>> all;
+  for (dtype t : all_dtypes) {
+    const ndarray a = io_test::pattern_array(t, {3, 4});
+    npy::write_file(dir / (dtype_name(t) + ".npy"), a, false);
+    all.emplace_back(dtype_name(t), npy::write(a));
+  }
+  write_file_atomically(dir / "all_stored.npz", npz::write(all, npz::compression::stored), false);
+  write_file_atomically(dir / "all_deflated.npz", npz::write(all, npz::compression::deflated), false);
+  write_file_atomically(dir / "table.npz",
+                        npz::write(io_test::pattern_array(dtype::f64, {4, 3}), {"pt", "\xCE\x94\xCF\x86", ""},
+                                   npz::compression::deflated),
+                        false);
+  // The same pattern as make_fixtures.py's value(), checked dtype by dtype.
+  const std::string script = R"PY(
+import sys, numpy as np
+d = sys.argv[1]
+def value(dtype, shape):
+    k = np.arange(int(np.prod(shape))).reshape(shape)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b": return k % 3 == 0
+    if dtype.kind == "u": return k.astype(dtype)
+    if dtype.kind == "f": return (k - 5 + 0.25).astype(dtype)
+    return (k - 5).astype(dtype)
+names = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+archives = [np.load(d + "/all_stored.npz"), np.load(d + "/all_deflated.npz")]
+for n in names:
+    expected = value(n, (3, 4))
+    for a in [np.load(d + "/" + n + ".npy")] + [z[n] for z in archives]:
+        assert a.dtype == expected.dtype and a.shape == expected.shape, (n, a.dtype, a.shape)
+        assert (a == expected).all(), n
+t = np.load(d + "/table.npz")
+assert sorted(t.files) == ["data", "names"]
+assert (t["data"] == value("f8", (4, 3))).all()
+assert list(t["names"]) == ["pt", "\u0394\u03c6", ""], list(t["names"])
+print("numpy read all files")
+)PY";
+  std::ofstream(dir / "check.py") << script;
+  const std::string command = "/usr/bin/python3 '" + (dir / "check.py").string() + "' '" + dir.path().string() + "'";
+  CHECK(std::system(command.c_str()) == 0);
+}
+
+TEST_CASE("corrupted archives are errors, never wrong data") {
+  const std::vector<std::byte> good = read_file(fixture("table_stored.npz"));
+  // A flipped payload byte of a stored member: only the CRC can tell.
+  std::vector<std::byte> bad = good;
+  const std::size_t payload = find(bad, "\x93NUMPY") + 128 + 8;
+  bad[payload] ^= std::byte{0x40};
+  const npz::archive never = [&] {
+    npz::archive a;
+    CHECK_ERROR_CONTAINS(a = npz::read(bad), "npz::read(): cannot read member 'data.npy'");
+    return a;
+  }();
+  CHECK(never.empty());
+
+  // A deflated member with garbage in its compressed stream.
+  bad = read_file(fixture("table_deflated.npz"));
+  for (std::size_t i = 40; i < 80; ++i) bad[i] = std::byte{0x55};
+  CHECK_ERROR_CONTAINS(npz::read(bad), "npz::read(): ");
+
+  // Broken central directory.
+  bad = good;
+  bad[find(bad, "PK\x01\x02") + 10] = std::byte{0x63};  // compression method 99
+  CHECK_ERROR_CONTAINS(npz::read(bad), "npz::read(): ");
+
+  CHECK_ERROR_CONTAINS(npz::read(io_test::bytes_of("not a zip file at all, just text")),
+                       "npz::read(): not a valid .npz (zip) archive");
+  CHECK_ERROR_CONTAINS(npz::read(byte_view()), "not a valid .npz (zip) archive");
+  CHECK_ERROR_CONTAINS(npz::read_file(fixture("c_f8.npy")), "not a valid .npz");
+  CHECK_ERROR_CONTAINS(npz::read_file(fixture("missing.npz")), "read_file(): cannot open");
+}
+
+TEST_CASE("truncated archives fail cleanly at every cut point") {
+  for (const std::string name : {"table_stored.npz", "table_deflated.npz", "table_zip64.npz"}) {
+    const std::vector<std::byte> full = read_file(fixture(name));
+    for (std::size_t cut = 0; cut < full.size(); ++cut) {
+      CAPTURE(name);
+      CAPTURE(cut);
+      CHECK(io_test::error_of([&] { npz::read(byte_view(full.data(), cut)); }).rfind("npz::read(): ", 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("a member that is not a readable .npy is an error naming it") {
+  std::vector<std::byte> junk = io_test::bytes_of("just text");
+  const npz::archive a = npz::read(npz::write({{"readme", junk}, {"data", npy::write(ndarray::zeros(dtype::i8, {2}))}},
+                                              npz::compression::stored));
+  CHECK(a.at("data").array().size() == 2);  // the good member still reads
+  CHECK_ERROR_CONTAINS(a.at("readme").array(), "npy::read(): not a .npy file (bad magic; expected \\x93NUMPY) [npz member 'readme']");
+  CHECK_ERROR_CONTAINS(a.at("readme").is_text(), "[npz member 'readme']");
+}
