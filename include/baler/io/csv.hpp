@@ -1,0 +1,200 @@
+#pragma once
+// Comma-separated tables with one header line of column names, the format HEP and CFD users
+// export from ROOT, pandas or spreadsheets. Reading follows RFC 4180 (quoted fields with ""
+// escapes, CRLF or LF) and tolerates what those tools add: a UTF-8 byte order mark, blank
+// lines, and numpy.savetxt's "# " before the header. Every cell must be a number; the first
+// one that is not is reported with its line and column, never read as 0.
+#include <charconv>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/atomic_file.hpp"
+#include "baler/io/bytes.hpp"
+#include "baler/io/ndarray.hpp"
+
+namespace baler::csv {
+
+namespace detail {
+
+inline std::string trim(const std::string& s) {
+  const std::size_t b = s.find_first_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// Splits text into records of fields, keeping the line number where each record starts.
+// Unquoted fields are trimmed of spaces; quoted ones are kept exactly.
+class record_reader {
+public:
+  explicit record_reader(byte_view text)
+      : s_(reinterpret_cast<const char*>(text.data)), n_(text.size) {
+    if (n_ >= 3 && s_[0] == '\xEF' && s_[1] == '\xBB' && s_[2] == '\xBF') pos_ = 3;
+  }
+
+  // numpy.savetxt(header=...) writes the header as a comment, "# a,b,c": skips that '#'.
+  void skip_comment_marker() {
+    for (; pos_ < n_ && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' || s_[pos_] == '\n'); ++pos_)
+      if (s_[pos_] == '\n') ++line_;
+    if (pos_ < n_ && s_[pos_] == '#') ++pos_;
+  }
+
+  // The next non-blank record; false at the end of the text.
+  bool next(std::vector<std::string>& fields, std::size_t& line) {
+    for (;;) {
+      if (pos_ >= n_) return false;
+      line = line_;
+      fields.clear();
+      std::string field;
+      bool quoted = false, quoted_any = false;
+      const auto finish = [&] {
+        fields.push_back(quoted ? field : trim(field));
+        field.clear();
+        quoted = false;
+      };
+      while (pos_ < n_ && s_[pos_] != '\n' && s_[pos_] != '\r') {
+        const char c = s_[pos_++];
+        if (c == ',') {
+          finish();
+        } else if (quoted) {
+          require(c == ' ' || c == '\t', "csv::read",
+                  "line " + std::to_string(line_) + ": text after the closing quote of a field");
+        } else if (c == '"' && trim(field).empty()) {
+          field.clear();
+          read_quoted(field);
+          quoted = quoted_any = true;
+        } else {
+          field += c;
+        }
+      }
+      finish();
+      end_of_line();
+      if (quoted_any || fields.size() > 1 || !fields[0].empty()) return true;
+    }
+  }
+
+private:
+  // After an opening quote: up to the closing one, "" meaning ", newlines kept.
+  void read_quoted(std::string& field) {
+    const std::size_t start_line = line_;
+    for (;;) {
+      require(pos_ < n_, "csv::read",
+              "line " + std::to_string(start_line) + ": quoted field is never closed");
+      const char c = s_[pos_++];
+      if (c == '"' && pos_ < n_ && s_[pos_] == '"') {
+        field += '"';
+        ++pos_;
+      } else if (c == '"') {
+        return;
+      } else {
+        if (c == '\n') ++line_;
+        field += c;
+      }
+    }
+  }
+  void end_of_line() {
+    if (pos_ < n_ && s_[pos_] == '\r') ++pos_;
+    if (pos_ < n_ && s_[pos_] == '\n') ++pos_;
+    ++line_;
+  }
+
+  const char* s_;
+  std::size_t n_;
+  std::size_t pos_ = 0;
+  std::size_t line_ = 1;
+};
+
+// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted; quoted cells may have spaces.
+inline bool parse_number(const std::string& cell, double& value) {
+  const std::string t = trim(cell);
+  const char* first = t.data() + (!t.empty() && t[0] == '+' ? 1 : 0);
+  const char* last = t.data() + t.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  return ec == std::errc() && end == last && first != last;
+}
+
+inline std::string quote_if_needed(const std::string& s) {
+  if (s.find_first_of(",\"\r\n#") == std::string::npos && trim(s) == s && !s.empty())
+    return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace detail
+
+// A float64 table (rows x columns) and its column names from CSV text.
+inline std::pair<ndarray, std::vector<std::string>> read(byte_view text) {
+  constexpr const char* where = "csv::read";
+  detail::record_reader reader(text);
+  std::vector<std::string> names, fields;
+  std::size_t line = 0;
+  reader.skip_comment_marker();
+  require(reader.next(names, line), where, "no header line: the text is empty");
+
+  std::vector<double> values;
+  std::size_t rows = 0;
+  while (reader.next(fields, line)) {
+    require(fields.size() == names.size(), where,
+            "line " + std::to_string(line) + " has " + std::to_string(fields.size()) +
+                " cells, the header has " + std::to_string(names.size()) + " columns");
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      double v = 0;
+      require(detail::parse_number(fields[c], v), where,
+              "line " + std::to_string(line) + ", column " + std::to_string(c + 1) + " ('" +
+                  names[c] + "'): '" + fields[c] + "' is not a number");
+      values.push_back(v);
+    }
+    ++rows;
+  }
+  return {ndarray::from_doubles(values, {rows, names.size()}, dtype::f64), std::move(names)};
+}
+
+inline std::pair<ndarray, std::vector<std::string>> read_file(const std::filesystem::path& path) {
+  return read_file_with(path, [](byte_view b) { return read(b); });
+}
+
+// CSV text of a 1-d (one column) or 2-d array. Values are written exactly: integers as
+// integers, floats in the shortest form that reads back to the same value of their type.
+// Without names the columns are called col0, col1, ...
+inline std::string write(const ndarray& data, const std::vector<std::string>& names) {
+  constexpr const char* where = "csv::write";
+  data.check_consistent(where);
+  require(data.ndim() == 1 || data.ndim() == 2, where,
+          "a CSV table needs a 1-d or 2-d array, got shape " + shape_string(data.shape));
+  const std::size_t rows = data.shape[0];
+  const std::size_t cols = data.ndim() == 2 ? data.shape[1] : 1;
+  require(names.empty() || names.size() == cols, where,
+          std::to_string(names.size()) + " names for " + std::to_string(cols) + " columns");
+
+  std::string out;
+  for (std::size_t c = 0; c < cols; ++c)
+    out += (c ? "," : "") + detail::quote_if_needed(names.empty() ? "col" + std::to_string(c) : names[c]);
+  out += '\n';
+  visit_dtype(data.type, [&](auto tag) {
+    using T = decltype(tag);
+    using printed = std::conditional_t<std::is_same_v<T, bool>, int, T>;  // to_chars has no bool
+    const T* v = data.data_as<T>();
+    char buf[64];
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        if (c) out += ',';
+        const auto res = std::to_chars(buf, buf + sizeof buf, static_cast<printed>(v[r * cols + c]));
+        out.append(buf, res.ptr);
+      }
+      out += '\n';
+    }
+  });
+  return out;
+}
+
+inline void write_file(const std::filesystem::path& path, const ndarray& data,
+                       const std::vector<std::string>& names, bool overwrite) {
+  write_file_atomically(path, write(data, names), overwrite);
+}
+
+}  // namespace baler::csv

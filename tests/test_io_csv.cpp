@@ -1,0 +1,106 @@
+// CSV tables: what spreadsheets, pandas and numpy.savetxt produce, errors that point at the
+// offending cell, and exact round trips through our writer.
+#include <cmath>
+#include <limits>
+
+#include "test_io_support.hpp"
+
+using namespace baler;
+
+namespace {
+
+std::pair<ndarray, std::vector<std::string>> parse(const std::string& text) { return csv::read(text); }
+
+}  // namespace
+
+TEST_CASE("read: header, numbers, blank lines, CRLF") {
+  const auto [data, names] = parse("a,b,c\n1,2,3\n\n4.5, -6e-3 ,+7\r\n  \n8,9,10");
+  CHECK(names == std::vector<std::string>{"a", "b", "c"});
+  CHECK(data.type == dtype::f64);
+  CHECK(data.shape == std::vector<std::size_t>{3, 3});
+  CHECK(data.to_doubles() == std::vector<double>{1, 2, 3, 4.5, -6e-3, 7, 8, 9, 10});
+}
+
+TEST_CASE("read: quoted names and cells, byte order mark, savetxt comment header") {
+  auto [data, names] = parse("\xEF\xBB\xBF\"p_T, GeV\",\"say \"\"hi\"\"\",\" x \",\"two\nlines\"\n\"1\",2,3,4\n");
+  CHECK(names == std::vector<std::string>{"p_T, GeV", "say \"hi\"", " x ", "two\nlines"});
+  CHECK(data.to_doubles() == std::vector<double>{1, 2, 3, 4});
+
+  std::tie(data, names) = parse("# pt,eta\n1.000000000000000000e+00,2.000000000000000000e+00\n");
+  CHECK(names == std::vector<std::string>{"pt", "eta"});
+  CHECK(data.to_doubles() == std::vector<double>{1, 2});
+}
+
+TEST_CASE("read: special values and a header-only file") {
+  auto [data, names] = parse("x\nnan\ninf\n-inf\n1e-320\n");
+  const std::vector<double> v = data.to_doubles();
+  REQUIRE(v.size() == 4);
+  CHECK(std::isnan(v[0]));
+  CHECK(v[1] == std::numeric_limits<double>::infinity());
+  CHECK(v[2] == -std::numeric_limits<double>::infinity());
+  CHECK(v[3] == 1e-320);
+
+  std::tie(data, names) = parse("a,b\n");
+  CHECK(data.shape == std::vector<std::size_t>{0, 2});
+  CHECK(names.size() == 2);
+}
+
+TEST_CASE("read: errors name the line and column") {
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n"), "csv::read(): line 3, column 2 ('b'): 'x7' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,\n"), "line 2, column 2 ('b'): '' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n\n3\n"), "line 4 has 1 cells, the header has 2 columns");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,2,3\n"), "line 2 has 3 cells");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1 2,3\n"), "'1 2' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1e999,3\n"), "'1e999' is not a number");
+  CHECK_ERROR_CONTAINS(parse("\"a,b\n1,2\n"), "line 1: quoted field is never closed");
+  CHECK_ERROR_CONTAINS(parse("a,b\n\"1\"2,3\n"), "line 2: text after the closing quote");
+  CHECK_ERROR_CONTAINS(parse(""), "no header line");
+  CHECK_ERROR_CONTAINS(parse("\n  \n"), "no header line");
+  CHECK_ERROR_CONTAINS(csv::read_file(io_test::fixture("missing.csv")), "no such file");
+}
+
+TEST_CASE("write then read: every dtype exactly") {
+  for (dtype t : all_dtypes) {
+    CAPTURE(dtype_name(t));
+    const ndarray a = io_test::pattern_array(t, {4, 3});
+    const auto [data, names] = csv::read(csv::write(a, {"a", "b", "c"}));
+    CHECK(names == std::vector<std::string>{"a", "b", "c"});
+    CHECK(data.to_doubles() == a.to_doubles());
+  }
+}
+
+TEST_CASE("write: shortest exact numbers, quoting, default names, 1-d arrays") {
+  const ndarray f = ndarray::from_doubles({0.1, -2.5e-300, 1.0 / 3}, {1, 3}, dtype::f64);
+  CHECK(csv::write(f, {"x", "a,b", "say \"hi\""}) ==
+        "x,\"a,b\",\"say \"\"hi\"\"\"\n0.1,-2.5e-300,0.3333333333333333\n");
+  // float32 values print as float32, so casting the read value back gives the same float.
+  const ndarray g = ndarray::from_doubles({0.1}, {1}, dtype::f32);
+  CHECK(csv::write(g, {}) == "col0\n0.1\n");
+  CHECK(csv::write(io_test::pattern_array(dtype::bool_, {2, 2}), {}) == "col0,col1\n1,0\n0,1\n");
+  const ndarray big = ndarray::from_doubles({-9.2e18}, {1}, dtype::i64);
+  CHECK(csv::write(big, {"n"}) == "n\n-9200000000000000000\n");
+  const std::vector<double> special = {std::nan(""), -std::numeric_limits<double>::infinity()};
+  const auto [back, names] = csv::read(csv::write(ndarray::from_doubles(special, {2}, dtype::f64), {" padded "}));
+  CHECK(names == std::vector<std::string>{" padded "});
+  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).second == std::vector<std::string>{""});
+  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1, 2}), {"#a", "b"})).second ==
+        std::vector<std::string>{"#a", "b"});
+  CHECK(std::isnan(back.to_doubles()[0]));
+  CHECK(back.to_doubles()[1] == special[1]);
+}
+
+TEST_CASE("write: rejects what a table cannot hold") {
+  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2, 2}), {}), "needs a 1-d or 2-d array, got shape (2, 2, 2)");
+  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {}), {}), "got shape ()");
+  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2}), {"a"}), "1 names for 2 columns");
+}
+
+TEST_CASE("files: write_file then read_file") {
+  io_test::scratch_dir dir;
+  const ndarray a = io_test::pattern_array(dtype::f64, {5, 2});
+  csv::write_file(dir / "t.csv", a, {"u", "v"}, false);
+  const auto [data, names] = csv::read_file(dir / "t.csv");
+  CHECK(data == a);
+  CHECK(names == std::vector<std::string>{"u", "v"});
+  CHECK_ERROR_CONTAINS(csv::write_file(dir / "t.csv", a, {"u", "v"}, false), "refusing to overwrite");
+}
