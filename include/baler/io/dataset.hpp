@@ -1,0 +1,101 @@
+#pragma once
+// What the compressor reads and writes: one array plus, for tables, its column names, in any
+// of the formats users bring (.npz in Baler's convention, a bare .npy, or .csv). The format is
+// chosen by the file extension, in both directions, and every save is atomic.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/atomic_file.hpp"
+#include "baler/io/csv.hpp"
+#include "baler/io/ndarray.hpp"
+#include "baler/io/npy.hpp"
+#include "baler/io/npz.hpp"
+
+namespace baler {
+
+struct dataset {
+  ndarray data;
+  std::vector<std::string> names;  // one per column of a 2-d table, or none
+};
+
+enum class file_format { npy, npz, csv };
+
+// The format of a path by its extension, case-insensitively.
+inline file_format format_of(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".npz") return file_format::npz;
+  if (ext == ".npy") return file_format::npy;
+  if (ext == ".csv") return file_format::csv;
+  throw error("format_of(): cannot tell the format of '" + path.string() +
+              "' from its extension; expected .npz, .npy or .csv");
+}
+
+// Names, when present, label the columns of a 2-d table; anything else is a corrupt input that
+// would mislabel columns later.
+inline void check_names(const dataset& d, const char* where) {
+  if (d.names.empty()) return;
+  require(d.data.ndim() == 2 && d.names.size() == d.data.shape[1], where,
+          std::to_string(d.names.size()) + " column names for data of shape " + shape_string(d.data.shape) +
+              " (names need a 2-d table with one name per column)");
+}
+
+// Baler's reading of an .npz: the array is member "data" (or the only member), names are
+// member "names" when present.
+inline dataset dataset_from_npz(const npz::archive& a) {
+  constexpr const char* where = "dataset_from_npz";
+  auto data = a.find("data");
+  if (data == a.end() && a.size() == 1) data = a.begin();
+  if (data == a.end()) {
+    std::string keys;
+    for (const auto& [name, e] : a) keys += (keys.empty() ? "'" : ", '") + name + "'";
+    throw error(std::string(where) + "(): no member 'data' among " +
+                (keys.empty() ? std::string("none (the archive is empty)") : keys));
+  }
+  dataset d;
+  d.data = data->second.array();
+  if (const auto names = a.find("names"); names != a.end() && names != data) d.names = names->second.strings();
+  check_names(d, where);
+  return d;
+}
+
+inline dataset load_dataset(const std::filesystem::path& path) {
+  switch (format_of(path)) {
+    case file_format::npz: {
+      const npz::archive a = npz::read_file(path);
+      return with_context("file " + path.string(), [&] { return dataset_from_npz(a); });
+    }
+    case file_format::npy:
+      return {npy::read_file(path), {}};
+    case file_format::csv: {
+      auto [data, names] = csv::read_file(path);
+      return {std::move(data), std::move(names)};
+    }
+  }
+  throw error("load_dataset(): unreachable format");
+}
+
+// Writes the dataset in the format its extension names. A .npy holds no names: they are left
+// out, since the user chose a format that cannot hold them. `method` applies to .npz only;
+// stored is np.savez's default and the fast choice for float data, which deflate barely shrinks.
+inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
+                         npz::compression method = npz::compression::stored) {
+  check_names(d, "save_dataset");
+  switch (format_of(path)) {
+    case file_format::npz:
+      write_file_atomically(path, npz::write(d.data, d.names, method), overwrite);
+      return;
+    case file_format::npy:
+      write_file_atomically(path, npy::write(d.data), overwrite);
+      return;
+    case file_format::csv:
+      write_file_atomically(path, csv::write(d.data, d.names), overwrite);
+      return;
+  }
+}
+
+}  // namespace baler

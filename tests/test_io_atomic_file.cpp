@@ -1,0 +1,95 @@
+// Atomic writes: refusal to overwrite, replacement only when asked, no temporary file left
+// behind on success or failure; whole-file reads with clear errors.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "test_io_support.hpp"
+
+using namespace baler;
+
+namespace {
+
+std::string content(const std::filesystem::path& p) {
+  const std::vector<std::byte> b = read_file(p);
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+}  // namespace
+
+TEST_CASE("write, refuse to overwrite, overwrite when asked") {
+  io_test::scratch_dir dir;
+  const auto path = dir / "out.bin";
+  write_file_atomically(path, std::string("first"), false);
+  CHECK(content(path) == "first");
+  CHECK_ERROR_CONTAINS(write_file_atomically(path, std::string("second"), false),
+                       "write_file_atomically(): refusing to overwrite existing");
+  CHECK(content(path) == "first");
+  write_file_atomically(path, std::string("second"), true);
+  CHECK(content(path) == "second");
+  CHECK(dir.files() == std::vector<std::string>{"out.bin"});  // no temporary files
+}
+
+TEST_CASE("empty and large contents") {
+  io_test::scratch_dir dir;
+  write_file_atomically(dir / "empty", byte_view(), false);
+  CHECK(read_file(dir / "empty").empty());
+  std::vector<std::byte> big(3 << 20);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7919 % 251);
+  write_file_atomically(dir / "big", big, false);
+  CHECK(read_file(dir / "big") == big);
+}
+
+TEST_CASE("a path in the current folder") {
+  io_test::scratch_dir dir;
+  const auto saved = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  write_file_atomically("plain_name.txt", std::string("x"), false);
+  std::filesystem::current_path(saved);
+  CHECK(content(dir / "plain_name.txt") == "x");
+}
+
+TEST_CASE("failures leave nothing behind") {
+  io_test::scratch_dir dir;
+  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "no_such_folder/out.bin", std::string("x"), false),
+                       "folder '");
+  CHECK(dir.files().empty());
+
+  // The target is a folder: the rename fails after the data was written.
+  std::filesystem::create_directory(dir / "taken");
+  std::filesystem::create_directory(dir / "taken/inside");
+  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "taken", std::string("x"), true),
+                       "cannot rename the temporary file");
+  CHECK(dir.files() == std::vector<std::string>{"taken"});
+
+  // A folder we may not write into (root may write anywhere, so only check the cleanup then).
+  std::filesystem::create_directory(dir / "locked");
+  ::chmod((dir / "locked").c_str(), 0500);
+  const std::string message = io_test::error_of([&] { write_file_atomically(dir / "locked/out", std::string("x"), false); });
+  if (::geteuid() != 0) CHECK(message.find("cannot create a temporary file") != std::string::npos);
+  ::chmod((dir / "locked").c_str(), 0700);
+  if (::geteuid() != 0) CHECK(std::filesystem::is_empty(dir / "locked"));
+}
+
+TEST_CASE("a dangling symbolic link counts as an existing output") {
+  io_test::scratch_dir dir;
+  std::filesystem::create_symlink(dir / "nowhere", dir / "link");
+  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "link", std::string("x"), false), "refusing to overwrite");
+}
+
+TEST_CASE("read_file: missing, folder, unreadable") {
+  io_test::scratch_dir dir;
+  CHECK_ERROR_CONTAINS(read_file(dir / "missing.npz"), "read_file(): cannot open '");
+  CHECK_ERROR_CONTAINS(read_file(dir / "missing.npz"), "missing.npz': no such file");
+  CHECK_ERROR_CONTAINS(read_file(dir.path()), "is a folder, not a file");
+  std::ofstream(dir / "secret") << "x";
+  ::chmod((dir / "secret").c_str(), 0000);
+  if (::geteuid() != 0) CHECK_ERROR_CONTAINS(read_file(dir / "secret"), "Permission denied");
+}
+
+TEST_CASE("with_context names the source of an error") {
+  CHECK_ERROR_CONTAINS(with_context("file x.npy", [] { return npy::read(byte_view()); }),
+                       "bad magic; expected \\x93NUMPY) [file x.npy]");
+  CHECK(with_context("unused", [] { return 3; }) == 3);
+}

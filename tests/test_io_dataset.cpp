@@ -1,0 +1,145 @@
+// Datasets: every real data file of the project loads with the shape, dtype and names its
+// README lists; saving and loading through every format; dispatch and consistency errors.
+#include <map>
+
+#include "test_io_support.hpp"
+
+using namespace baler;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct expected_file {
+  std::vector<std::size_t> shape;
+  dtype type;
+  std::size_t names;  // 0: no names
+  std::vector<std::string> first_names;
+};
+
+// From BALER_SHARED_DATA/README.md; names as stored in the files.
+const std::map<std::string, expected_file>& shared_files() {
+  static const std::map<std::string, expected_file> files = {
+      {"hep/lhcb_b2kkk.npz", {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2", "H1_PX"}}},
+      {"hep/lhcb_b2kkk_baler_ratio2.npz", {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2"}}},
+      {"hep/atlas_jets4d_train.npz", {{111778, 4}, dtype::f64, 4, {"m", "pt", "phi", "eta"}}},
+      {"hep/atlas_jets4d_test.npz", {{27945, 4}, dtype::f64, 4, {"m", "pt", "phi", "eta"}}},
+      {"hep/cms_zmumu_2011a.npz", {{10851, 19}, dtype::f64, 19, {"Run", "Event", "E1", "px1"}}},
+      {"cfd/CFD_animation.npz", {{60, 50, 50}, dtype::f64, 0, {}}},
+      {"cfd/CFD_still.npz", {{1, 50, 50}, dtype::f64, 0, {}}},
+      {"fields/sperr_vorticity_512x512.npz", {{512, 512}, dtype::f32, 0, {}}},
+  };
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("every shared data file loads as its README describes") {
+  const fs::path root = BALER_SHARED_DATA;
+  if (!fs::is_directory(root)) {
+    MESSAGE("skipped: no shared data folder at " << root.string());
+    return;
+  }
+  std::size_t seen = 0;
+  for (const auto& item : fs::recursive_directory_iterator(root)) {
+    if (item.path().extension() != ".npz") continue;
+    const std::string rel = fs::relative(item.path(), root).generic_string();
+    CAPTURE(rel);
+    const auto known = shared_files().find(rel);
+    CHECK_MESSAGE(known != shared_files().end(), "not in this test's copy of the README table");
+    const dataset d = load_dataset(item.path());
+    CHECK(d.data.size() > 0);
+    if (known == shared_files().end()) continue;
+    ++seen;
+    const expected_file& e = known->second;
+    CHECK(d.data.shape == e.shape);
+    CHECK(d.data.type == e.type);
+    CHECK(d.names.size() == e.names);
+    for (std::size_t i = 0; i < e.first_names.size() && i < d.names.size(); ++i) CHECK(d.names[i] == e.first_names[i]);
+  }
+  CHECK(seen == shared_files().size());
+}
+
+TEST_CASE("a real table survives saving as .npz and .csv") {
+  const fs::path lhcb = fs::path(BALER_SHARED_DATA) / "hep/lhcb_b2kkk.npz";
+  if (!fs::exists(lhcb)) {
+    MESSAGE("skipped: " << lhcb.string() << " is missing");
+    return;
+  }
+  // Re-saving in every format and loading back keeps values and names exactly.
+  const dataset d = load_dataset(lhcb);
+  io_test::scratch_dir dir;
+  for (const char* name : {"t.npz", "t.csv"}) {
+    CAPTURE(name);
+    save_dataset(dir / name, d, false, npz::compression::deflated);
+    const dataset back = load_dataset(dir / name);
+    CHECK(back.data == d.data);
+    CHECK(back.names == d.names);
+  }
+}
+
+TEST_CASE("save and load through every format") {
+  io_test::scratch_dir dir;
+  const dataset table{io_test::pattern_array(dtype::f64, {6, 3}), {"a", "b c", "\xCE\x94\xCF\x86"}};
+  for (const char* name : {"t.npz", "T.NPZ", "t.csv"}) {
+    CAPTURE(name);
+    save_dataset(dir / name, table, false);
+    const dataset back = load_dataset(dir / name);
+    CHECK(back.data == table.data);
+    CHECK(back.names == table.names);
+  }
+  // A .npy holds the array only.
+  save_dataset(dir / "t.npy", table, false);
+  const dataset npy_back = load_dataset(dir / "t.npy");
+  CHECK(npy_back.data == table.data);
+  CHECK(npy_back.names.empty());
+
+  // Other dtypes and shapes, without names.
+  const dataset cube{io_test::pattern_array(dtype::u16, {2, 3, 4}), {}};
+  save_dataset(dir / "cube.npz", cube, false, npz::compression::deflated);
+  CHECK(load_dataset(dir / "cube.npz").data == cube.data);
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "cube.csv", cube, false), "needs a 1-d or 2-d array");
+  CHECK_FALSE(fs::exists(dir / "cube.csv"));
+
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "t.npz", table, false), "refusing to overwrite");
+  save_dataset(dir / "t.npz", cube, true);
+  CHECK(load_dataset(dir / "t.npz").data == cube.data);
+}
+
+TEST_CASE("npz member choice: data, the only member, or an error listing the members") {
+  CHECK(load_dataset(io_test::fixture("single_member.npz")).data == io_test::pattern_array(dtype::i32, {5}));
+  const dataset empty_names = load_dataset(io_test::fixture("empty_names.npz"));
+  CHECK(empty_names.names.empty());
+  CHECK(empty_names.data.shape == std::vector<std::size_t>{2, 2, 2});
+
+  npz::archive two = npz::read_file(io_test::fixture("dtypes_big.npz"));
+  CHECK_ERROR_CONTAINS(dataset_from_npz(two), "no member 'data' among 'f32', 'f64'");
+  CHECK_ERROR_CONTAINS(dataset_from_npz({}), "none (the archive is empty)");
+  io_test::scratch_dir dir;
+  write_file_atomically(dir / "x.npz", npz::write({{"a", npy::write(ndarray::zeros(dtype::f32, {1}))},
+                                                   {"b", npy::write(ndarray::zeros(dtype::f32, {1}))}},
+                                                  npz::compression::stored),
+                        false);
+  CHECK_ERROR_CONTAINS(load_dataset(dir / "x.npz"), "no member 'data' among 'a', 'b' [file ");
+}
+
+TEST_CASE("names must label the columns of a 2-d table") {
+  io_test::scratch_dir dir;
+  const dataset wrong{io_test::pattern_array(dtype::f64, {2, 3}), {"a", "b"}};
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "w.npz", wrong, false), "2 column names for data of shape (2, 3)");
+  const dataset cube{io_test::pattern_array(dtype::f64, {2, 2, 2}), {"a", "b"}};
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "c.npz", cube, false), "names need a 2-d table");
+  // The same check on load, for files written elsewhere.
+  write_file_atomically(dir / "w.npz", npz::write(wrong.data, wrong.names, npz::compression::stored), false);
+  CHECK_ERROR_CONTAINS(load_dataset(dir / "w.npz"), "2 column names for data of shape (2, 3)");
+  CHECK(dir.files() == std::vector<std::string>{"w.npz"});
+}
+
+TEST_CASE("format by extension") {
+  CHECK(format_of("a/b.NpZ") == file_format::npz);
+  CHECK(format_of("b.npy") == file_format::npy);
+  CHECK(format_of("b.csv") == file_format::csv);
+  CHECK_ERROR_CONTAINS(format_of("data.h5"), "cannot tell the format of 'data.h5'");
+  CHECK_ERROR_CONTAINS(load_dataset("noext"), "expected .npz, .npy or .csv");
+  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("missing.npz")), "no such file");
+  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("complex128.npy")), "unsupported dtype complex128");
+}
