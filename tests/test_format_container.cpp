@@ -1,0 +1,266 @@
+// The .baler container: round trips, the documented byte layout, and detection of every
+// corruption: flipped bytes, truncation, mangled magic, newer versions, crafted tables.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "baler/format/container.hpp"
+
+namespace fmt = baler::format;
+
+namespace {
+
+std::vector<std::byte> bytes_of(const std::string& s) {
+  std::vector<std::byte> v(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) v[i] = std::byte(static_cast<unsigned char>(s[i]));
+  return v;
+}
+
+std::vector<std::byte> compressible(std::size_t n) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = std::byte(i % 7);
+  return v;
+}
+
+std::vector<std::byte> noise(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::byte> v(n);
+  for (auto& b : v) b = std::byte(rng());
+  return v;
+}
+
+fmt::container sample() {
+  fmt::container c;
+  c.header = {{"codec", "baler"}, {"shape", {1000, 4}}, {"note", "µ-sized ✓"}};
+  c.sections = {{"LATN", compressible(4000)}, {"DECW", noise(300, 1)}, {"EMPT", {}}, {"NORM", bytes_of("scale")}};
+  return c;
+}
+
+std::string parse_error(const std::vector<std::byte>& file) {
+  try {
+    fmt::parse(file);
+  } catch (const baler::error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// An independent writer of the documented layout, to pin serialize() down byte for byte and to
+// craft files that serialize() refuses to produce.
+struct table_entry {
+  std::string kind;
+  std::uint32_t flags;
+  std::vector<std::byte> stored;
+  std::uint64_t raw_size;
+};
+
+std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, const std::vector<table_entry>& table) {
+  baler::byte_writer w;
+  w.write_bytes(bytes_of(std::string("\x89" "BLR\r\n\x1A\n", 8)));
+  w.write_u32(version);
+  w.write_u64(json.size());
+  w.write_bytes(bytes_of(json));
+  w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(8)));
+  const std::size_t table_begin = w.size();
+  w.write_u32(std::uint32_t(table.size()));
+  for (const table_entry& e : table) {
+    w.write_bytes(bytes_of(e.kind));
+    w.write_u32(e.flags);
+    w.write_u64(e.stored.size());
+    w.write_u64(e.raw_size);
+    w.write_u32(baler::crc32_of(e.stored));
+  }
+  w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(table_begin)));
+  for (const table_entry& e : table) w.write_bytes(e.stored);
+  return w.take();
+}
+
+table_entry plain(const std::string& kind, const std::string& payload) {
+  return {kind, 0, bytes_of(payload), payload.size()};
+}
+
+}  // namespace
+
+TEST_CASE("container: round trip, compressed and not") {
+  const fmt::container c = sample();
+  for (const fmt::compression_policy policy :
+       {fmt::compression_policy::none(), fmt::compression_policy::zstd(), fmt::compression_policy::zstd(19)}) {
+    const std::vector<std::byte> file = fmt::serialize(c, policy);
+    const fmt::container back = fmt::parse(file);
+    CHECK(back.header == c.header);
+    REQUIRE(back.sections.size() == c.sections.size());
+    for (std::size_t i = 0; i < c.sections.size(); ++i) {
+      CHECK(back.sections[i].kind == c.sections[i].kind);
+      CHECK(back.sections[i].payload == c.sections[i].payload);
+    }
+
+    const fmt::container_info info = fmt::inspect(file);
+    CHECK(info.format_version == fmt::format_version);
+    CHECK(info.file_size == file.size());
+    CHECK(info.header_size == c.header.dump().size());
+    CHECK(info.header == c.header);
+    REQUIRE(info.sections.size() == 4);
+    std::uint64_t stored = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      CHECK(info.sections[i].kind == c.sections[i].kind);
+      CHECK(info.sections[i].raw_size == c.sections[i].payload.size());
+      stored += info.sections[i].stored_size;
+    }
+    // Framing: magic, version, header length and CRC, count, 28 bytes per entry, table CRC.
+    CHECK(file.size() == 8 + 4 + 8 + info.header_size + 4 + 4 + 28 * 4 + 4 + stored);
+    // Compression is used only where it pays: the repetitive section, not the noise or the tiny.
+    CHECK(info.sections[0].compressed == policy.enabled);
+    CHECK(!info.sections[1].compressed);
+    CHECK(!info.sections[2].compressed);
+    CHECK(!info.sections[3].compressed);
+    if (policy.enabled) CHECK(info.sections[0].stored_size < 200);
+    else CHECK(info.sections[0].stored_size == 4000);
+  }
+}
+
+TEST_CASE("container: serialize writes exactly the documented layout") {
+  fmt::container c;
+  c.header = {{"a", 1}};
+  c.sections = {{"ABCD", bytes_of("hello")}, {"WXYZ", compressible(1000)}};
+  const auto packed = baler::zstd_compress(c.sections[1].payload);
+  CHECK(fmt::serialize(c) == assemble(1, R"({"a":1})", {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}}));
+  CHECK(fmt::serialize(fmt::container{}) == assemble(1, "{}", {}));
+  CHECK(fmt::parse(assemble(1, "{}", {})).sections.empty());
+}
+
+TEST_CASE("container: get and find") {
+  const fmt::container c = fmt::parse(fmt::serialize(sample()));
+  CHECK(c.get("NORM").payload == bytes_of("scale"));
+  CHECK(c.find("NORM") == &c.get("NORM"));
+  CHECK(c.find("NOPE") == nullptr);
+  CHECK_THROWS_WITH_AS(c.get("NOPE"), "container::get(): the file has no 'NOPE' section", baler::error);
+}
+
+TEST_CASE("container: sections of kinds the reader does not know are kept and do not interfere") {
+  // A newer writer adds a section; an older codec looks up what it knows and ignores the rest.
+  const std::vector<std::byte> file =
+      assemble(1, "{}", {plain("LATN", "latent"), plain("ZZ01", "from the future"), plain("NORM", "n")});
+  const fmt::container c = fmt::parse(file);
+  CHECK(c.get("LATN").payload == bytes_of("latent"));
+  CHECK(c.get("NORM").payload == bytes_of("n"));
+  CHECK(c.sections.size() == 3);
+}
+
+TEST_CASE("container: every flipped byte is detected") {
+  fmt::container c;
+  c.header = {{"k", "v"}};
+  c.sections = {{"LATN", compressible(500)}, {"DECW", bytes_of("weights!")}};
+  const std::vector<std::byte> file = fmt::serialize(c);
+  REQUIRE(fmt::inspect(file).sections[0].compressed);
+  int undetected = 0;
+  for (std::size_t i = 0; i < file.size(); ++i)
+    for (int mask : {0x01, 0x80, 0xFF}) {
+      auto bad = file;
+      bad[i] ^= std::byte(mask);
+      if (parse_error(bad).empty()) {
+        ++undetected;
+        FAIL_CHECK("flip of byte " << i << " with mask " << mask << " was not detected");
+      }
+    }
+  CHECK(undetected == 0);
+}
+
+TEST_CASE("container: every truncation and any trailing byte is detected") {
+  const std::vector<std::byte> file = fmt::serialize(sample());
+  for (std::size_t n = 0; n < file.size(); ++n) {
+    const std::vector<std::byte> cut(file.begin(), file.begin() + long(n));
+    CHECK_THROWS_AS(fmt::parse(cut), baler::error);
+    CHECK_THROWS_AS(fmt::inspect(cut), baler::error);
+  }
+  auto longer = file;
+  longer.push_back(std::byte(0));
+  CHECK(parse_error(longer) == "container::parse(): 1 unexpected bytes after the last section");
+  CHECK(contains(parse_error({}), "truncated: wanted 8 bytes for magic at offset 0 of 0"));
+}
+
+TEST_CASE("container: wrong magic, and magic mangled in transfer") {
+  const std::vector<std::byte> file = fmt::serialize(sample());
+  CHECK(parse_error(bytes_of("PK\x03\x04 this is a zip file")) == "container::parse(): not a .baler file (wrong magic)");
+  std::vector<std::byte> crlf_to_lf = file;
+  crlf_to_lf.erase(crlf_to_lf.begin() + 4);  // "\r\n" -> "\n"
+  CHECK(contains(parse_error(crlf_to_lf), "line endings were converted"));
+  std::vector<std::byte> lf_to_crlf = file;
+  lf_to_crlf.insert(lf_to_crlf.begin() + 7, std::byte('\r'));  // lone "\n" -> "\r\n"
+  CHECK(contains(parse_error(lf_to_crlf), "line endings were converted"));
+  std::vector<std::byte> seven_bit = file;
+  seven_bit[0] = std::byte(0x09);
+  CHECK(contains(parse_error(seven_bit), "high bit was stripped"));
+}
+
+TEST_CASE("container: a newer format version is refused, naming both versions") {
+  const std::string m = parse_error(assemble(2, "{}", {}));
+  CHECK(m == "container::parse(): the file has format version 2, newer than this build of baler reads "
+             "(format version 1); update baler to read it");
+  CHECK(contains(fmt::inspect(assemble(1, "{}", {})).header.dump(), "{}"));
+  CHECK_THROWS_WITH_AS(fmt::inspect(assemble(7, "{}", {})),
+                       "container::inspect(): the file has format version 7, newer than this build of baler reads "
+                       "(format version 1); update baler to read it",
+                       baler::error);
+  CHECK(parse_error(assemble(0, "{}", {})) == "container::parse(): invalid format version 0");
+}
+
+TEST_CASE("container: crafted files with valid checksums but invalid contents") {
+  CHECK(contains(parse_error(assemble(1, "[1, 2]", {})), "the header is not a JSON object"));
+  CHECK(contains(parse_error(assemble(1, "{\"a\":", {})), "the header is not a JSON object"));
+  CHECK(contains(parse_error(assemble(1, "{}", {{"LATN", 2, bytes_of("x"), 1}})), "section 'LATN' has unknown flags 2"));
+  CHECK(contains(parse_error(assemble(1, "{}", {{"LATN", 0, bytes_of("x"), 2}})), "different stored and raw sizes"));
+  CHECK(contains(parse_error(assemble(1, "{}", {plain("LA\x01N", "x")})), "invalid section kind tag"));
+  CHECK(contains(parse_error(assemble(1, "{}", {plain("LATN", "x"), plain("LATN", "y")})), "duplicate section 'LATN'"));
+  CHECK(contains(parse_error(assemble(1, "{}", {{"LATN", 1, bytes_of("not zstd"), 8}})), "not a zstd frame"));
+  // A compressed section claiming an absurd size is refused before any allocation.
+  const auto packed = baler::zstd_compress(compressible(1000));
+  CHECK(contains(parse_error(assemble(1, "{}", {{"LATN", 1, packed, std::uint64_t(1) << 50}})), "exceeds the limit"));
+  const auto file = assemble(1, "{}", {{"LATN", 1, packed, 1000}});
+  CHECK_NOTHROW(fmt::parse(file));
+  CHECK_THROWS_WITH_AS(fmt::parse(file, 999), "zstd_decompress(): expected size of 1000 bytes exceeds the limit of 999 bytes",
+                       baler::error);
+  // A section count far beyond the file is caught by the bounds check, not by allocating.
+  auto many = assemble(1, "{}", {});
+  many[8 + 4 + 8 + 2 + 4 + 3] = std::byte(0x7F);  // high byte of the count
+  CHECK(contains(parse_error(many), "truncated: wanted 59659780096 bytes for section table at offset 30 of 34"));
+}
+
+TEST_CASE("container: random damage and random input only ever raise baler::error") {
+  const std::vector<std::byte> file = fmt::serialize(sample());
+  std::mt19937 rng(99);
+  for (int i = 0; i < 3000; ++i) {
+    auto bad = file;
+    const int hits = 1 + int(rng() % 4);
+    for (int h = 0; h < hits; ++h) bad[rng() % bad.size()] ^= std::byte(1 + rng() % 255);
+    if (bad == file) continue;  // two hits on one byte can cancel
+    CHECK_THROWS_AS(fmt::parse(bad), baler::error);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    auto junk = noise(rng() % 200, unsigned(i));
+    if (i % 2) junk.insert(junk.begin(), file.begin(), file.begin() + 12);  // valid magic and version
+    CHECK_THROWS_AS(fmt::parse(junk), baler::error);
+  }
+}
+
+TEST_CASE("container: serialize refuses what it could not read back") {
+  fmt::container c;
+  c.sections = {{"LAT", {}}};
+  CHECK_THROWS_WITH_AS(fmt::serialize(c),
+                       "container::serialize(): section kind 'LAT' is not 4 printable ASCII characters", baler::error);
+  c.sections = {{"LAT\n", {}}};
+  CHECK_THROWS_AS(fmt::serialize(c), baler::error);
+  c.sections = {{"LATN", {}}, {"LATN", {}}};
+  CHECK_THROWS_WITH_AS(fmt::serialize(c), "container::serialize(): duplicate section 'LATN'", baler::error);
+  c.sections.clear();
+  c.header = nlohmann::json::array();
+  CHECK_THROWS_WITH_AS(fmt::serialize(c), "container::serialize(): the header must be a JSON object", baler::error);
+  c.header = {{"name", std::string("\xFF\xFE")}};
+  CHECK_THROWS_AS(fmt::serialize(c), baler::error);
+  c.header = nlohmann::json::object();
+  CHECK_THROWS_AS(fmt::serialize(c, fmt::compression_policy::zstd(99)), baler::error);
+}
