@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <random>
 
 #include "test_io_support.hpp"
 
@@ -257,4 +258,20 @@ TEST_CASE("files: write_file then read_file, and missing files") {
   CHECK(npy::read_file(dir / "a.npy") == a);
   CHECK_ERROR_CONTAINS(npy::write_file(dir / "a.npy", a, false), "refusing to overwrite");
   CHECK_ERROR_CONTAINS(npy::read_file(dir / "missing.npy"), "no such file");
+}
+
+TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
+  std::mt19937 rng(12345);
+  for (const std::string name : {"c_f8.npy", "fortran_i16_3d.npy", "names_big.npy", "v3_i64.npy"}) {
+    const std::vector<std::byte> good = read_fixture(name);
+    for (int trial = 0; trial < 500; ++trial) {
+      std::vector<std::byte> bad = good;
+      for (int flips = 1 + trial % 4; flips > 0; --flips)
+        bad[rng() % bad.size()] = static_cast<std::byte>(rng() & 0xFF);
+      CAPTURE(name);
+      CAPTURE(trial);
+      CHECK(io_test::error_of([&] { npy::read(bad); }).find("<not a baler::error") == std::string::npos);
+      CHECK(io_test::error_of([&] { npy::read_strings(bad); }).find("<not a baler::error") == std::string::npos);
+    }
+  }
 }

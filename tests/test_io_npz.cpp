@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "test_io_support.hpp"
 
@@ -181,4 +182,25 @@ TEST_CASE("a member that is not a readable .npy is an error naming it") {
   CHECK(a.at("data").array().size() == 2);  // the good member still reads
   CHECK_ERROR_CONTAINS(a.at("readme").array(), "npy::read(): not a .npy file (bad magic; expected \\x93NUMPY) [npz member 'readme']");
   CHECK_ERROR_CONTAINS(a.at("readme").is_text(), "[npz member 'readme']");
+}
+
+TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
+  std::mt19937 rng(54321);
+  for (const std::string name : {"table_stored.npz", "table_deflated.npz", "table_zip64.npz"}) {
+    const std::vector<std::byte> good = read_file(fixture(name));
+    for (int trial = 0; trial < 500; ++trial) {
+      std::vector<std::byte> bad = good;
+      for (int flips = 1 + trial % 4; flips > 0; --flips)
+        bad[rng() % bad.size()] = static_cast<std::byte>(rng() & 0xFF);
+      CAPTURE(name);
+      CAPTURE(trial);
+      const std::string message = io_test::error_of([&] {
+        for (const auto& [member, e] : npz::read(bad)) {
+          if (e.is_text()) e.strings();
+          else e.array();
+        }
+      });
+      CHECK(message.find("<not a baler::error") == std::string::npos);
+    }
+  }
 }
