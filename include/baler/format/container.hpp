@@ -137,7 +137,7 @@ inline layout read_layout(byte_view in, const char* where) {
   byte_reader r(in);
   check_magic(r, where);
 
-  const std::size_t header_begin = r.offset();
+  const std::size_t header_begin = r.offset();  // the header CRC starts at the version
   const std::uint32_t version = r.read_u32("format version");
   require(version != 0, where, "invalid format version 0");
   require(version <= format_version, where,
@@ -192,9 +192,7 @@ inline std::vector<std::byte> serialize(const container& c, compression_policy p
   const char* where = "container::serialize";
   require(c.header.is_object(), where, "the header must be a JSON object");
   // Checked here, not first when a section is compressed, so a bad setting fails on any input.
-  require(!policy.enabled || (policy.level >= ZSTD_minCLevel() && policy.level <= ZSTD_maxCLevel()), where,
-          "zstd level " + std::to_string(policy.level) + " is outside [" + std::to_string(ZSTD_minCLevel()) + ", " +
-              std::to_string(ZSTD_maxCLevel()) + "]");
+  if (policy.enabled) require_zstd_level(policy.level, where);
   std::string json_text;
   try {
     json_text = c.header.dump();

@@ -2,14 +2,16 @@
 // IEEE 754 binary16 ("f16", 1+5+10 bits) and bfloat16 ("bf16", 1+8+7 bits) conversions, written
 // out by hand so that every compiler and CPU rounds identically: no F16C intrinsics, no _Float16.
 //
-// float -> 16 bits rounds to nearest, ties to even; subnormal results are exact to the last
-// bit; values beyond the largest finite value round to +-inf; NaN stays NaN (quiet, sign and the
-// top payload bits kept); +-0 keeps its sign. 16 bits -> float is exact for every bit pattern.
+// float -> 16 bits rounds to nearest, ties to even, subnormal results included; values that
+// round past the largest finite value become +-inf; NaN stays NaN (quiet, sign and the top
+// payload bits kept); +-0 keeps its sign. 16 bits -> float is exact for every bit pattern.
 //
 // The scalar functions are branch-free (each special case is computed and then selected), so the
-// array loops below vectorize with plain SSE2 at g++ -O2. Two steps use one float addition whose
-// rounding is the hardware's: this relies on the default round-to-nearest mode, as all float
-// code does, and holds with flush-to-zero / denormals-are-zero too (the sums are normal floats).
+// array loops below vectorize with plain SSE2 at g++ -O2. The subnormal paths use one float
+// addition (encode) or subtraction (decode, exact) done by the hardware: this relies on the
+// default round-to-nearest mode, as all float code does, and holds with flush-to-zero or
+// denormals-are-zero too (the results are normal floats, and float subnormal inputs round to
+// zero either way).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

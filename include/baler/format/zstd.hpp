@@ -28,10 +28,14 @@ constexpr std::uint64_t zstd_default_max_size = std::uint64_t(16) << 30;  // 16 
 // 3-byte header and one byte for at most 128 KiB of output. A larger claim is corruption.
 constexpr std::uint64_t zstd_max_expansion = 128 * 1024 / 4;
 
+inline void require_zstd_level(int level, const char* where) {
+  require(level >= ZSTD_minCLevel() && level <= ZSTD_maxCLevel(), where,
+          "zstd level " + std::to_string(level) + " is outside [" + std::to_string(ZSTD_minCLevel()) + ", " +
+              std::to_string(ZSTD_maxCLevel()) + "]");
+}
+
 inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_default_level) {
-  require(level >= ZSTD_minCLevel() && level <= ZSTD_maxCLevel(), "zstd_compress",
-          "level " + std::to_string(level) + " is outside zstd's range [" + std::to_string(ZSTD_minCLevel()) +
-              ", " + std::to_string(ZSTD_maxCLevel()) + "]");
+  require_zstd_level(level, "zstd_compress");
   std::vector<std::byte> out(ZSTD_compressBound(in.size));
   // One-shot compression records the content size in the frame header, which the reader checks.
   const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data, in.size, level);
