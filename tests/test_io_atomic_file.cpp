@@ -52,8 +52,8 @@ TEST_CASE("a path in the current folder") {
 
 TEST_CASE("failures leave nothing behind") {
   io_test::scratch_dir dir;
-  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "no_such_folder/out.bin", std::string("x"), false),
-                       "folder '");
+  CHECK_ERROR_CONTAINS(
+      write_file_atomically(dir / "no_such_folder/out.bin", std::string("x"), false), "folder '");
   CHECK(dir.files().empty());
 
   // The target is a folder: the rename fails after the data was written.
@@ -66,7 +66,8 @@ TEST_CASE("failures leave nothing behind") {
   // A folder we may not write into (root may write anywhere, so only check the cleanup then).
   std::filesystem::create_directory(dir / "locked");
   ::chmod((dir / "locked").c_str(), 0500);
-  const std::string message = io_test::error_of([&] { write_file_atomically(dir / "locked/out", std::string("x"), false); });
+  const std::string message = io_test::error_of(
+      [&] { write_file_atomically(dir / "locked/out", std::string("x"), false); });
   if (::geteuid() != 0) CHECK(message.find("cannot create a temporary file") != std::string::npos);
   ::chmod((dir / "locked").c_str(), 0700);
   if (::geteuid() != 0) CHECK(std::filesystem::is_empty(dir / "locked"));
@@ -75,7 +76,8 @@ TEST_CASE("failures leave nothing behind") {
 TEST_CASE("a dangling symbolic link counts as an existing output") {
   io_test::scratch_dir dir;
   std::filesystem::create_symlink(dir / "nowhere", dir / "link");
-  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "link", std::string("x"), false), "refusing to overwrite");
+  CHECK_ERROR_CONTAINS(write_file_atomically(dir / "link", std::string("x"), false),
+                       "refusing to overwrite");
 }
 
 TEST_CASE("read_file: missing, folder, unreadable") {

@@ -9,7 +9,9 @@ using namespace baler;
 
 namespace {
 
-std::pair<ndarray, std::vector<std::string>> parse(const std::string& text) { return csv::read(text); }
+std::pair<ndarray, std::vector<std::string>> parse(const std::string& text) {
+  return csv::read(text);
+}
 
 }  // namespace
 
@@ -22,7 +24,8 @@ TEST_CASE("read: header, numbers, blank lines, CRLF") {
 }
 
 TEST_CASE("read: quoted names and cells, byte order mark, savetxt comment header") {
-  auto [data, names] = parse("\xEF\xBB\xBF\"p_T, GeV\",\"say \"\"hi\"\"\",\" x \",\"two\nlines\"\n\"1\",2,3,4\n");
+  auto [data, names] =
+      parse("\xEF\xBB\xBF\"p_T, GeV\",\"say \"\"hi\"\"\",\" x \",\"two\nlines\"\n\"1\",2,3,4\n");
   CHECK(names == std::vector<std::string>{"p_T, GeV", "say \"hi\"", " x ", "two\nlines"});
   CHECK(data.to_doubles() == std::vector<double>{1, 2, 3, 4});
 
@@ -46,7 +49,8 @@ TEST_CASE("read: special values and a header-only file") {
 }
 
 TEST_CASE("read: errors name the line and column") {
-  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n"), "csv::read(): line 3, column 2 ('b'): 'x7' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n"),
+                       "csv::read(): line 3, column 2 ('b'): 'x7' is not a number");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,\n"), "line 2, column 2 ('b'): '' is not a number");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n\n3\n"), "line 4 has 1 cells, the header has 2 columns");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2,3\n"), "line 2 has 3 cells");
@@ -80,9 +84,11 @@ TEST_CASE("write: shortest exact numbers, quoting, default names, 1-d arrays") {
   const ndarray big = ndarray::from_doubles({-9.2e18}, {1}, dtype::i64);
   CHECK(csv::write(big, {"n"}) == "n\n-9200000000000000000\n");
   const std::vector<double> special = {std::nan(""), -std::numeric_limits<double>::infinity()};
-  const auto [back, names] = csv::read(csv::write(ndarray::from_doubles(special, {2}, dtype::f64), {" padded "}));
+  const auto [back, names] =
+      csv::read(csv::write(ndarray::from_doubles(special, {2}, dtype::f64), {" padded "}));
   CHECK(names == std::vector<std::string>{" padded "});
-  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).second == std::vector<std::string>{""});
+  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).second ==
+        std::vector<std::string>{""});
   CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1, 2}), {"#a", "b"})).second ==
         std::vector<std::string>{"#a", "b"});
   CHECK(std::isnan(back.to_doubles()[0]));
@@ -90,9 +96,11 @@ TEST_CASE("write: shortest exact numbers, quoting, default names, 1-d arrays") {
 }
 
 TEST_CASE("write: rejects what a table cannot hold") {
-  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2, 2}), {}), "needs a 1-d or 2-d array, got shape (2, 2, 2)");
+  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2, 2}), {}),
+                       "needs a 1-d or 2-d array, got shape (2, 2, 2)");
   CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {}), {}), "got shape ()");
-  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2}), {"a"}), "1 names for 2 columns");
+  CHECK_ERROR_CONTAINS(csv::write(ndarray::zeros(dtype::f64, {2, 2}), {"a"}),
+                       "1 names for 2 columns");
 }
 
 TEST_CASE("files: write_file then read_file") {
@@ -102,5 +110,6 @@ TEST_CASE("files: write_file then read_file") {
   const auto [data, names] = csv::read_file(dir / "t.csv");
   CHECK(data == a);
   CHECK(names == std::vector<std::string>{"u", "v"});
-  CHECK_ERROR_CONTAINS(csv::write_file(dir / "t.csv", a, {"u", "v"}, false), "refusing to overwrite");
+  CHECK_ERROR_CONTAINS(csv::write_file(dir / "t.csv", a, {"u", "v"}, false),
+                       "refusing to overwrite");
 }

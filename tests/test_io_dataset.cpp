@@ -19,8 +19,10 @@ struct expected_file {
 // From BALER_SHARED_DATA/README.md; names as stored in the files.
 const std::map<std::string, expected_file>& shared_files() {
   static const std::map<std::string, expected_file> files = {
-      {"hep/lhcb_b2kkk.npz", {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2", "H1_PX"}}},
-      {"hep/lhcb_b2kkk_baler_ratio2.npz", {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2"}}},
+      {"hep/lhcb_b2kkk.npz",
+       {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2", "H1_PX"}}},
+      {"hep/lhcb_b2kkk_baler_ratio2.npz",
+       {{4322, 26}, dtype::f64, 26, {"B_FlightDistance", "B_VertexChi2"}}},
       {"hep/atlas_jets4d_train.npz", {{111778, 4}, dtype::f64, 4, {"m", "pt", "phi", "eta"}}},
       {"hep/atlas_jets4d_test.npz", {{27945, 4}, dtype::f64, 4, {"m", "pt", "phi", "eta"}}},
       {"hep/cms_zmumu_2011a.npz", {{10851, 19}, dtype::f64, 19, {"Run", "Event", "E1", "px1"}}},
@@ -54,7 +56,8 @@ TEST_CASE("every shared data file loads as its README describes") {
     CHECK(d.data.shape == e.shape);
     CHECK(d.data.type == e.type);
     CHECK(d.names.size() == e.names);
-    for (std::size_t i = 0; i < e.first_names.size() && i < d.names.size(); ++i) CHECK(d.names[i] == e.first_names[i]);
+    for (std::size_t i = 0; i < e.first_names.size() && i < d.names.size(); ++i)
+      CHECK(d.names[i] == e.first_names[i]);
   }
   CHECK(seen == shared_files().size());
 }
@@ -106,7 +109,8 @@ TEST_CASE("save and load through every format") {
 }
 
 TEST_CASE("npz member choice: data, the only member, or an error listing the members") {
-  CHECK(load_dataset(io_test::fixture("single_member.npz")).data == io_test::pattern_array(dtype::i32, {5}));
+  CHECK(load_dataset(io_test::fixture("single_member.npz")).data ==
+        io_test::pattern_array(dtype::i32, {5}));
   const dataset empty_names = load_dataset(io_test::fixture("empty_names.npz"));
   CHECK(empty_names.names.empty());
   CHECK(empty_names.data.shape == std::vector<std::size_t>{2, 2, 2});
@@ -115,9 +119,10 @@ TEST_CASE("npz member choice: data, the only member, or an error listing the mem
   CHECK_ERROR_CONTAINS(dataset_from_npz(two), "no member 'data' among 'f32', 'f64'");
   CHECK_ERROR_CONTAINS(dataset_from_npz({}), "none (the archive is empty)");
   io_test::scratch_dir dir;
-  write_file_atomically(dir / "x.npz", npz::write({{"a", npy::write(ndarray::zeros(dtype::f32, {1}))},
-                                                   {"b", npy::write(ndarray::zeros(dtype::f32, {1}))}},
-                                                  npz::compression::stored),
+  write_file_atomically(dir / "x.npz",
+                        npz::write({{"a", npy::write(ndarray::zeros(dtype::f32, {1}))},
+                                    {"b", npy::write(ndarray::zeros(dtype::f32, {1}))}},
+                                   npz::compression::stored),
                         false);
   CHECK_ERROR_CONTAINS(load_dataset(dir / "x.npz"), "no member 'data' among 'a', 'b' [file ");
 }
@@ -125,11 +130,13 @@ TEST_CASE("npz member choice: data, the only member, or an error listing the mem
 TEST_CASE("names must label the columns of a 2-d table") {
   io_test::scratch_dir dir;
   const dataset wrong{io_test::pattern_array(dtype::f64, {2, 3}), {"a", "b"}};
-  CHECK_ERROR_CONTAINS(save_dataset(dir / "w.npz", wrong, false), "2 column names for data of shape (2, 3)");
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "w.npz", wrong, false),
+                       "2 column names for data of shape (2, 3)");
   const dataset cube{io_test::pattern_array(dtype::f64, {2, 2, 2}), {"a", "b"}};
   CHECK_ERROR_CONTAINS(save_dataset(dir / "c.npz", cube, false), "names need a 2-d table");
   // The same check on load, for files written elsewhere.
-  write_file_atomically(dir / "w.npz", npz::write(wrong.data, wrong.names, npz::compression::stored), false);
+  write_file_atomically(dir / "w.npz",
+                        npz::write(wrong.data, wrong.names, npz::compression::stored), false);
   CHECK_ERROR_CONTAINS(load_dataset(dir / "w.npz"), "2 column names for data of shape (2, 3)");
   CHECK(dir.files() == std::vector<std::string>{"w.npz"});
 }
@@ -141,5 +148,6 @@ TEST_CASE("format by extension") {
   CHECK_ERROR_CONTAINS(format_of("data.h5"), "cannot tell the format of 'data.h5'");
   CHECK_ERROR_CONTAINS(load_dataset("noext"), "expected .npz, .npy or .csv");
   CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("missing.npz")), "no such file");
-  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("complex128.npy")), "unsupported dtype complex128");
+  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("complex128.npy")),
+                       "unsupported dtype complex128");
 }

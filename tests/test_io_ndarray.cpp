@@ -76,7 +76,9 @@ TEST_CASE("to_doubles and from_doubles round-trip every dtype exactly") {
 }
 
 TEST_CASE("from_doubles rounds to nearest and clamps integer types") {
-  const auto one = [](double v, dtype t) { return ndarray::from_doubles({v}, {1}, t).to_doubles()[0]; };
+  const auto one = [](double v, dtype t) {
+    return ndarray::from_doubles({v}, {1}, t).to_doubles()[0];
+  };
   CHECK(one(2.6, dtype::i32) == 3);
   CHECK(one(-2.6, dtype::i32) == -3);
   CHECK(one(2.4, dtype::u8) == 2);

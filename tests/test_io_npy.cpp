@@ -14,7 +14,9 @@ using io_test::fixture;
 
 namespace {
 
-std::vector<std::byte> read_fixture(const std::string& name) { return read_file(fixture(name)); }
+std::vector<std::byte> read_fixture(const std::string& name) {
+  return read_file(fixture(name));
+}
 
 // A .npy built by hand: our own header text, then `payload_bytes` bytes of payload.
 std::vector<std::byte> handmade(const std::string& dict, std::size_t payload_bytes, int major = 1) {
@@ -34,7 +36,8 @@ TEST_CASE("numpy fixtures: every dtype in both byte orders") {
   const npz::archive big = npz::read_file(fixture("dtypes_big.npz"));
   CHECK(little.size() == 11);
   CHECK(big.size() == 8);  // the multi-byte types
-  const char* short_names[] = {"bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"};
+  const char* short_names[] = {"bool", "i8",  "i16", "i32", "i64", "u8",
+                               "u16",  "u32", "u64", "f32", "f64"};
   for (dtype t : all_dtypes) {
     const std::string name = short_names[static_cast<int>(t)];
     CAPTURE(name);
@@ -56,8 +59,10 @@ TEST_CASE("numpy fixtures: Fortran order, big-endian and versions 2.0 and 3.0") 
   CHECK(c == io_test::pattern_array(dtype::f64, {3, 4}));
   CHECK(npy::read_file(fixture("fortran_f8.npy")) == c);
   CHECK(npy::read_file(fixture("big_endian_f8.npy")) == c);
-  CHECK(npy::read_file(fixture("fortran_i16_3d.npy")) == io_test::pattern_array(dtype::i16, {2, 3, 4}));
-  CHECK(npy::read_file(fixture("big_endian_fortran_i32.npy")) == io_test::pattern_array(dtype::i32, {3, 4}));
+  CHECK(npy::read_file(fixture("fortran_i16_3d.npy")) ==
+        io_test::pattern_array(dtype::i16, {2, 3, 4}));
+  CHECK(npy::read_file(fixture("big_endian_fortran_i32.npy")) ==
+        io_test::pattern_array(dtype::i32, {3, 4}));
 
   const std::vector<std::byte> v2 = read_fixture("v2_f4.npy");
   CHECK(npy::parse_header(v2, "t").major == 2);
@@ -109,7 +114,8 @@ TEST_CASE("numpy fixtures: unicode names in both byte orders") {
   CHECK(npy::read_strings_file(fixture("names_little.npy")) == expected);
   CHECK(npy::read_strings_file(fixture("names_big.npy")) == expected);
   CHECK_ERROR_CONTAINS(npy::read_file(fixture("names_little.npy")), "is a unicode text array");
-  CHECK_ERROR_CONTAINS(npy::read_strings_file(fixture("c_f8.npy")), "'<f8' is not a unicode text array");
+  CHECK_ERROR_CONTAINS(npy::read_strings_file(fixture("c_f8.npy")),
+                       "'<f8' is not a unicode text array");
 }
 
 TEST_CASE("numpy fixtures: unsupported dtypes are named") {
@@ -149,7 +155,8 @@ TEST_CASE("write: a header too long for version 1.0 switches to 2.0") {
 }
 
 TEST_CASE("write_strings then read_strings, including non-ASCII and empty strings") {
-  const std::vector<std::string> names = {"B_FlightDistance", "", "\xCF\x87\xC2\xB2", "\xF0\x9D\x93\x94 x"};
+  const std::vector<std::string> names = {"B_FlightDistance", "", "\xCF\x87\xC2\xB2",
+                                          "\xF0\x9D\x93\x94 x"};
   const std::vector<std::byte> file = npy::write_strings(names);
   CHECK(npy::parse_header(file, "t").descr == "<U16");
   CHECK(npy::read_strings(file) == names);
@@ -166,7 +173,8 @@ TEST_CASE("an empty array of any dtype reads as no strings") {
 }
 
 TEST_CASE("truncated files fail cleanly at every cut point") {
-  for (const std::string name : {"c_f8.npy", "v2_f4.npy", "v3_i64.npy", "names_little.npy", "bool.npy"}) {
+  for (const std::string name :
+       {"c_f8.npy", "v2_f4.npy", "v3_i64.npy", "names_little.npy", "bool.npy"}) {
     const std::vector<std::byte> full = read_fixture(name);
     const bool text = name.find("names") != std::string::npos;
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
@@ -174,17 +182,21 @@ TEST_CASE("truncated files fail cleanly at every cut point") {
       CAPTURE(cut);
       const byte_view part(full.data(), cut);
       const std::string message = io_test::error_of([&] {
-        if (text) npy::read_strings(part);
-        else npy::read(part);
+        if (text)
+          npy::read_strings(part);
+        else
+          npy::read(part);
       });
       CHECK(message.rfind("npy::read", 0) == 0);
     }
   }
   const std::vector<std::byte> full = read_fixture("c_f8.npy");
-  CHECK_ERROR_CONTAINS(npy::read(byte_view(full.data(), full.size() - 1)),
-                       "truncated: shape (3, 4) of '<f8' needs 12 items of 8 bytes, the payload has 95 bytes");
+  CHECK_ERROR_CONTAINS(
+      npy::read(byte_view(full.data(), full.size() - 1)),
+      "truncated: shape (3, 4) of '<f8' needs 12 items of 8 bytes, the payload has 95 bytes");
   CHECK_ERROR_CONTAINS(npy::read(byte_view(full.data(), 50)), "truncated: header needs");
-  CHECK_ERROR_CONTAINS(npy::read(byte_view(full.data(), 9)), "truncated: file ends inside the header length");
+  CHECK_ERROR_CONTAINS(npy::read(byte_view(full.data(), 9)),
+                       "truncated: file ends inside the header length");
 }
 
 TEST_CASE("bad magic, unknown versions and malformed headers") {
@@ -205,48 +217,72 @@ TEST_CASE("bad magic, unknown versions and malformed headers") {
     return io_test::error_of([&] { npy::read(handmade(dict, 8)); });
   };
   CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }") == "<no error>");
-  CHECK(header_error("{\"descr\":\"<f8\",\"shape\":[1],\"fortran_order\":False}\n") == "<no error>");
+  CHECK(header_error("{\"descr\":\"<f8\",\"shape\":[1],\"fortran_order\":False}\n") ==
+        "<no error>");
   CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1L,), }") == "<no error>");
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False}").find("needs the keys") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}").find("'fortran_order' is not a bool") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}").find("malformed header") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': ('a',)}").find("non-integer") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': 1}").find("'shape' is not a tuple") != std::string::npos);
-  CHECK(header_error("{'descr': 8, 'fortran_order': False, 'shape': (1,)}").find("'descr' is not a string") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'extra': 1}").find("unexpected key 'extra'") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)").find("malformed header: expected ','") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8, 'fortran_order': False}").find("malformed header") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False}").find("needs the keys") !=
+        std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}")
+            .find("'fortran_order' is not a bool") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}")
+            .find("malformed header") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': ('a',)}")
+            .find("non-integer") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': 1}")
+            .find("'shape' is not a tuple") != std::string::npos);
+  CHECK(header_error("{'descr': 8, 'fortran_order': False, 'shape': (1,)}")
+            .find("'descr' is not a string") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'extra': 1}")
+            .find("unexpected key 'extra'") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)")
+            .find("malformed header: expected ','") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8, 'fortran_order': False}").find("malformed header") !=
+        std::string::npos);
   CHECK(header_error("['descr']").find("expected '{'") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} x").find("unexpected text after the dict") != std::string::npos);
-  CHECK(header_error("{'descr': 'f8', 'fortran_order': False, 'shape': (1,)}").find("has no byte order") != std::string::npos);
-  CHECK(header_error("{'descr': '<c16', 'fortran_order': False, 'shape': (1,)}").find("unsupported dtype complex128") != std::string::npos);
-  CHECK(header_error("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}").find("unsupported dtype object") != std::string::npos);
-  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}").find("integer too large") != std::string::npos);
-  CHECK(npy::read(handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", 8, 2)).size() == 1);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} x")
+            .find("unexpected text after the dict") != std::string::npos);
+  CHECK(header_error("{'descr': 'f8', 'fortran_order': False, 'shape': (1,)}")
+            .find("has no byte order") != std::string::npos);
+  CHECK(header_error("{'descr': '<c16', 'fortran_order': False, 'shape': (1,)}")
+            .find("unsupported dtype complex128") != std::string::npos);
+  CHECK(header_error("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}")
+            .find("unsupported dtype object") != std::string::npos);
+  CHECK(header_error("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}")
+            .find("integer too large") != std::string::npos);
+  CHECK(
+      npy::read(handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", 8, 2)).size() ==
+      1);
 }
 
 TEST_CASE("payload and shape must agree") {
   const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
   CHECK(npy::read(handmade(dict, 48)).size() == 6);
-  CHECK_ERROR_CONTAINS(npy::read(handmade(dict, 40)), "truncated: shape (2, 3) of '<f8' needs 6 items");
+  CHECK_ERROR_CONTAINS(npy::read(handmade(dict, 40)),
+                       "truncated: shape (2, 3) of '<f8' needs 6 items");
   CHECK_ERROR_CONTAINS(npy::read(handmade(dict, 0)), "truncated");
   CHECK_ERROR_CONTAINS(npy::read(handmade(dict, 56)), "payload has 8 bytes more than shape (2, 3)");
   // A shape whose byte count overflows is a clean error, not a huge allocation.
-  CHECK_ERROR_CONTAINS(npy::read(handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", 8)),
-                       "npy::read(): shape is too large");
-  CHECK_ERROR_CONTAINS(npy::read(handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,)}", 8)),
-                       "truncated");
+  CHECK_ERROR_CONTAINS(
+      npy::read(handmade(
+          "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", 8)),
+      "npy::read(): shape is too large");
+  CHECK_ERROR_CONTAINS(
+      npy::read(
+          handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,)}", 8)),
+      "truncated");
 }
 
 TEST_CASE("a bool payload byte other than 0/1 reads as true") {
-  std::vector<std::byte> file = handmade("{'descr': '|b1', 'fortran_order': False, 'shape': (3,)}", 3);
+  std::vector<std::byte> file =
+      handmade("{'descr': '|b1', 'fortran_order': False, 'shape': (3,)}", 3);
   file[file.size() - 2] = std::byte{0x7F};
   const ndarray a = npy::read(file);
   CHECK(a.to_doubles() == std::vector<double>{0, 1, 0});
 }
 
 TEST_CASE("invalid code points in a unicode array are an error") {
-  std::vector<std::byte> file = handmade("{'descr': '<U1', 'fortran_order': False, 'shape': (1,)}", 4);
+  std::vector<std::byte> file =
+      handmade("{'descr': '<U1', 'fortran_order': False, 'shape': (1,)}", 4);
   file[file.size() - 2] = std::byte{0x11};  // 0x110000: beyond Unicode
   CHECK_ERROR_CONTAINS(npy::read_strings(file), "invalid code point 1114112");
 }
@@ -270,8 +306,10 @@ TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
         bad[rng() % bad.size()] = static_cast<std::byte>(rng() & 0xFF);
       CAPTURE(name);
       CAPTURE(trial);
-      CHECK(io_test::error_of([&] { npy::read(bad); }).find("<not a baler::error") == std::string::npos);
-      CHECK(io_test::error_of([&] { npy::read_strings(bad); }).find("<not a baler::error") == std::string::npos);
+      CHECK(io_test::error_of([&] { npy::read(bad); }).find("<not a baler::error") ==
+            std::string::npos);
+      CHECK(io_test::error_of([&] { npy::read_strings(bad); }).find("<not a baler::error") ==
+            std::string::npos);
     }
   }
 }

@@ -62,7 +62,8 @@ TEST_CASE("write then read, stored and deflated") {
     }
   }
   // Without names there is no names member, as in numpy's files of plain arrays.
-  const npz::archive plain = npz::read(npz::write(io_test::pattern_array(dtype::f32, {2, 2}), {}, npz::compression::stored));
+  const npz::archive plain = npz::read(
+      npz::write(io_test::pattern_array(dtype::f32, {2, 2}), {}, npz::compression::stored));
   CHECK(plain.size() == 1);
   CHECK(plain.count("data") == 1);
 }
@@ -84,7 +85,8 @@ TEST_CASE("write: generic members and invalid names") {
   CHECK(a.at("x").array() == io_test::pattern_array(dtype::u8, {3}));
   CHECK(a.at("labels").strings() == std::vector<std::string>{"a", "b"});
   CHECK_ERROR_CONTAINS(npz::write({{"", {}}}, npz::compression::stored), "invalid member name ''");
-  CHECK_ERROR_CONTAINS(npz::write({{"a/b", {}}}, npz::compression::stored), "invalid member name 'a/b'");
+  CHECK_ERROR_CONTAINS(npz::write({{"a/b", {}}}, npz::compression::stored),
+                       "invalid member name 'a/b'");
 }
 
 TEST_CASE("numpy reads what we write") {
@@ -100,10 +102,11 @@ TEST_CASE("numpy reads what we write") {
     all.emplace_back(dtype_name(t), npy::write(a));
   }
   write_file_atomically(dir / "all_stored.npz", npz::write(all, npz::compression::stored), false);
-  write_file_atomically(dir / "all_deflated.npz", npz::write(all, npz::compression::deflated), false);
+  write_file_atomically(dir / "all_deflated.npz", npz::write(all, npz::compression::deflated),
+                        false);
   write_file_atomically(dir / "table.npz",
-                        npz::write(io_test::pattern_array(dtype::f64, {4, 3}), {"pt", "\xCE\x94\xCF\x86", ""},
-                                   npz::compression::deflated),
+                        npz::write(io_test::pattern_array(dtype::f64, {4, 3}),
+                                   {"pt", "\xCE\x94\xCF\x86", ""}, npz::compression::deflated),
                         false);
   // The same pattern as make_fixtures.py's value(), checked dtype by dtype.
   const std::string script = R"PY(
@@ -130,7 +133,8 @@ assert list(t["names"]) == ["pt", "\u0394\u03c6", ""], list(t["names"])
 print("numpy read all files")
 )PY";
   std::ofstream(dir / "check.py") << script;
-  const std::string command = "/usr/bin/python3 '" + (dir / "check.py").string() + "' '" + dir.path().string() + "'";
+  const std::string command =
+      "/usr/bin/python3 '" + (dir / "check.py").string() + "' '" + dir.path().string() + "'";
   CHECK(std::system(command.c_str()) == 0);
 }
 
@@ -170,17 +174,22 @@ TEST_CASE("truncated archives fail cleanly at every cut point") {
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
       CAPTURE(name);
       CAPTURE(cut);
-      CHECK(io_test::error_of([&] { npz::read(byte_view(full.data(), cut)); }).rfind("npz::read(): ", 0) == 0);
+      CHECK(io_test::error_of([&] {
+              npz::read(byte_view(full.data(), cut));
+            }).rfind("npz::read(): ", 0) == 0);
     }
   }
 }
 
 TEST_CASE("a member that is not a readable .npy is an error naming it") {
   std::vector<std::byte> junk = io_test::bytes_of("just text");
-  const npz::archive a = npz::read(npz::write({{"readme", junk}, {"data", npy::write(ndarray::zeros(dtype::i8, {2}))}},
-                                              npz::compression::stored));
+  const npz::archive a =
+      npz::read(npz::write({{"readme", junk}, {"data", npy::write(ndarray::zeros(dtype::i8, {2}))}},
+                           npz::compression::stored));
   CHECK(a.at("data").array().size() == 2);  // the good member still reads
-  CHECK_ERROR_CONTAINS(a.at("readme").array(), "npy::read(): not a .npy file (bad magic; expected \\x93NUMPY) [npz member 'readme']");
+  CHECK_ERROR_CONTAINS(
+      a.at("readme").array(),
+      "npy::read(): not a .npy file (bad magic; expected \\x93NUMPY) [npz member 'readme']");
   CHECK_ERROR_CONTAINS(a.at("readme").is_text(), "[npz member 'readme']");
 }
 
@@ -196,8 +205,10 @@ TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
       CAPTURE(trial);
       const std::string message = io_test::error_of([&] {
         for (const auto& [member, e] : npz::read(bad)) {
-          if (e.is_text()) e.strings();
-          else e.array();
+          if (e.is_text())
+            e.strings();
+          else
+            e.array();
         }
       });
       CHECK(message.find("<not a baler::error") == std::string::npos);

@@ -15,14 +15,17 @@ namespace io_test {
 
 namespace fs = std::filesystem;
 
-inline fs::path fixture(const std::string& name) { return fs::path(BALER_TEST_DIR) / "data" / name; }
+inline fs::path fixture(const std::string& name) {
+  return fs::path(BALER_TEST_DIR) / "data" / name;
+}
 
 // A fresh folder under the system temp folder, removed with everything in it at scope exit.
 class scratch_dir {
-public:
+ public:
   scratch_dir() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("baler_io_test_" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = fs::temp_directory_path() /
+            ("baler_io_test_" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~scratch_dir() {
@@ -39,7 +42,7 @@ public:
     return out;
   }
 
-private:
+ private:
   fs::path path_;
 };
 
@@ -90,9 +93,9 @@ inline std::vector<std::byte> bytes_of(const std::string& s) {
 }  // namespace io_test
 
 // Checks that expr throws a baler::error whose message contains text.
-#define CHECK_ERROR_CONTAINS(expr, text)                                  \
-  do {                                                                    \
+#define CHECK_ERROR_CONTAINS(expr, text)                                          \
+  do {                                                                            \
     const std::string io_test_message = io_test::error_of([&] { (void)(expr); }); \
-    INFO("message: " << io_test_message);                                 \
-    CHECK(io_test_message.find(text) != std::string::npos);               \
+    INFO("message: " << io_test_message);                                         \
+    CHECK(io_test_message.find(text) != std::string::npos);                       \
   } while (0)

@@ -23,15 +23,19 @@ namespace baler {
 
 namespace detail {
 
-inline std::string errno_message(int e) { return std::error_code(e, std::generic_category()).message(); }
+inline std::string errno_message(int e) {
+  return std::error_code(e, std::generic_category()).message();
+}
 
 // Closes a descriptor on every path out of a function.
 class unique_fd {
-public:
+ public:
   explicit unique_fd(int fd) : fd_(fd) {}
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { if (fd_ >= 0) ::close(fd_); }
+  ~unique_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   int get() const { return fd_; }
   // Closes now and reports the error: on NFS a failed write may only show up at close.
   int close() {
@@ -40,7 +44,7 @@ public:
     return rc;
   }
 
-private:
+ private:
   int fd_;
 };
 
@@ -49,8 +53,9 @@ private:
 inline std::filesystem::path temp_name_for(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) +
-                               "-" + std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
+  return path.parent_path() /
+         ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
 }
 
 }  // namespace detail
@@ -65,7 +70,8 @@ inline std::vector<std::byte> read_file(const std::filesystem::path& path) {
                 (e == ENOENT ? std::string("no such file") : detail::errno_message(e)));
   }
   struct stat st {};
-  require(::fstat(fd.get(), &st) == 0, "read_file", "cannot stat " + name + ": " + detail::errno_message(errno));
+  require(::fstat(fd.get(), &st) == 0, "read_file",
+          "cannot stat " + name + ": " + detail::errno_message(errno));
   require(!S_ISDIR(st.st_mode), "read_file", name + " is a folder, not a file");
   std::vector<std::byte> out;
   if (S_ISREG(st.st_mode)) out.reserve(static_cast<std::size_t>(st.st_size));
@@ -102,7 +108,8 @@ auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
 // Writes `bytes` to `path` so that afterwards either the complete new file is there or nothing
 // changed. An existing file is an error unless `overwrite`; even then the old content stays
 // intact until the new one is safely on disk.
-inline void write_file_atomically(const std::filesystem::path& path, byte_view bytes, bool overwrite) {
+inline void write_file_atomically(const std::filesystem::path& path, byte_view bytes,
+                                  bool overwrite) {
   constexpr const char* where = "write_file_atomically";
   const std::string name = "'" + path.string() + "'";
   std::error_code ec;
@@ -119,13 +126,15 @@ inline void write_file_atomically(const std::filesystem::path& path, byte_view b
     raw_fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (raw_fd < 0 && errno != EEXIST) break;
   }
-  require(raw_fd >= 0, where, "cannot create a temporary file in '" + folder.string() + "': " +
-                                  detail::errno_message(errno));
+  require(raw_fd >= 0, where,
+          "cannot create a temporary file in '" + folder.string() +
+              "': " + detail::errno_message(errno));
   detail::unique_fd fd(raw_fd);
 
   // From here on every failure removes the temporary file before it throws.
   const auto fail = [&](const std::string& what) {
-    const std::string message = std::string(where) + "(): " + what + ": " + detail::errno_message(errno);
+    const std::string message =
+        std::string(where) + "(): " + what + ": " + detail::errno_message(errno);
     ::unlink(temp.c_str());
     throw error(message);
   };
@@ -139,7 +148,8 @@ inline void write_file_atomically(const std::filesystem::path& path, byte_view b
   if (fd.close() != 0) fail("cannot close " + name);
 
   if (overwrite) {
-    if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file to " + name);
+    if (::rename(temp.c_str(), path.c_str()) != 0)
+      fail("cannot rename the temporary file to " + name);
   } else if (::link(temp.c_str(), path.c_str()) == 0) {
     // link() refuses an existing target atomically, closing the race with a file that appeared
     // after the check above; the temporary name is then dropped.
@@ -148,7 +158,8 @@ inline void write_file_atomically(const std::filesystem::path& path, byte_view b
     fail("refusing to overwrite " + name + ", which appeared while writing");
   } else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS) {
     // File systems without hard links (FAT, some network mounts): the check above must do.
-    if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file to " + name);
+    if (::rename(temp.c_str(), path.c_str()) != 0)
+      fail("cannot rename the temporary file to " + name);
   } else {
     fail("cannot create " + name);
   }

@@ -27,7 +27,8 @@ struct byte_view {
 // Unsigned little-endian field of n bytes (n <= 8) at p; the caller checked the bounds.
 inline std::uint64_t load_le(const std::byte* p, std::size_t n) {
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(std::to_integer<std::uint8_t>(p[i])) << (8 * i);
+  for (std::size_t i = 0; i < n; ++i)
+    v |= std::uint64_t(std::to_integer<std::uint8_t>(p[i])) << (8 * i);
   return v;
 }
 

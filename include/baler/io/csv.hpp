@@ -30,7 +30,7 @@ inline std::string trim(const std::string& s) {
 // Splits text into records of fields, keeping the line number where each record starts.
 // Unquoted fields are trimmed of spaces; quoted ones are kept exactly.
 class record_reader {
-public:
+ public:
   explicit record_reader(byte_view text)
       : s_(reinterpret_cast<const char*>(text.data)), n_(text.size) {
     if (n_ >= 3 && s_[0] == '\xEF' && s_[1] == '\xBB' && s_[2] == '\xBF') pos_ = 3;
@@ -38,7 +38,9 @@ public:
 
   // numpy.savetxt(header=...) writes the header as a comment, "# a,b,c": skips that '#'.
   void skip_comment_marker() {
-    for (; pos_ < n_ && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' || s_[pos_] == '\n'); ++pos_)
+    for (;
+         pos_ < n_ && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' || s_[pos_] == '\n');
+         ++pos_)
       if (s_[pos_] == '\n') ++line_;
     if (pos_ < n_ && s_[pos_] == '#') ++pos_;
   }
@@ -77,7 +79,7 @@ public:
     }
   }
 
-private:
+ private:
   // After an opening quote: up to the closing one, "" meaning ", newlines kept.
   void read_quoted(std::string& field) {
     const std::size_t start_line = line_;
@@ -118,8 +120,7 @@ inline bool parse_number(const std::string& cell, double& value) {
 }
 
 inline std::string quote_if_needed(const std::string& s) {
-  if (s.find_first_of(",\"\r\n#") == std::string::npos && trim(s) == s && !s.empty())
-    return s;
+  if (s.find_first_of(",\"\r\n#") == std::string::npos && trim(s) == s && !s.empty()) return s;
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
@@ -173,7 +174,8 @@ inline std::string write(const ndarray& data, const std::vector<std::string>& na
 
   std::string out;
   for (std::size_t c = 0; c < cols; ++c)
-    out += (c ? "," : "") + detail::quote_if_needed(names.empty() ? "col" + std::to_string(c) : names[c]);
+    out += (c ? "," : "") +
+           detail::quote_if_needed(names.empty() ? "col" + std::to_string(c) : names[c]);
   out += '\n';
   visit_dtype(data.type, [&](auto tag) {
     using T = decltype(tag);
@@ -183,7 +185,8 @@ inline std::string write(const ndarray& data, const std::vector<std::string>& na
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) {
         if (c) out += ',';
-        const auto res = std::to_chars(buf, buf + sizeof buf, static_cast<printed>(v[r * cols + c]));
+        const auto res =
+            std::to_chars(buf, buf + sizeof buf, static_cast<printed>(v[r * cols + c]));
         out.append(buf, res.ptr);
       }
       out += '\n';

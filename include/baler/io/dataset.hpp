@@ -27,7 +27,8 @@ enum class file_format { npy, npz, csv };
 // The format of a path by its extension, case-insensitively.
 inline file_format format_of(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (ext == ".npz") return file_format::npz;
   if (ext == ".npy") return file_format::npy;
   if (ext == ".csv") return file_format::csv;
@@ -40,8 +41,8 @@ inline file_format format_of(const std::filesystem::path& path) {
 inline void check_names(const dataset& d, const char* where) {
   if (d.names.empty()) return;
   require(d.data.ndim() == 2 && d.names.size() == d.data.shape[1], where,
-          std::to_string(d.names.size()) + " column names for data of shape " + shape_string(d.data.shape) +
-              " (names need a 2-d table with one name per column)");
+          std::to_string(d.names.size()) + " column names for data of shape " +
+              shape_string(d.data.shape) + " (names need a 2-d table with one name per column)");
 }
 
 // Baler's reading of an .npz: the array is member "data" (or the only member), names are
@@ -58,7 +59,8 @@ inline dataset dataset_from_npz(const npz::archive& a) {
   }
   dataset d;
   d.data = data->second.array();
-  if (const auto names = a.find("names"); names != a.end() && names != data) d.names = names->second.strings();
+  if (const auto names = a.find("names"); names != a.end() && names != data)
+    d.names = names->second.strings();
   check_names(d, where);
   return d;
 }

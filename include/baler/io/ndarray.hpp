@@ -24,6 +24,7 @@ enum class dtype { bool_, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64 };
 // Calls f(T{}) with the C++ element type of t, so per-type loops are written once.
 template <class F>
 decltype(auto) visit_dtype(dtype t, F&& f) {
+  // clang-format off
   switch (t) {
     case dtype::bool_: return f(bool{});
     case dtype::i8: return f(std::int8_t{});
@@ -37,10 +38,12 @@ decltype(auto) visit_dtype(dtype t, F&& f) {
     case dtype::f32: return f(float{});
     case dtype::f64: return f(double{});
   }
+  // clang-format on
   throw error("visit_dtype(): invalid dtype value " + std::to_string(static_cast<int>(t)));
 }
 
 // dtype_of<T>: the dtype whose elements are T; only the eleven types above have one.
+// clang-format off
 template <class T> struct dtype_of;
 template <> struct dtype_of<bool> { static constexpr dtype value = dtype::bool_; };
 template <> struct dtype_of<std::int8_t> { static constexpr dtype value = dtype::i8; };
@@ -53,6 +56,7 @@ template <> struct dtype_of<std::uint32_t> { static constexpr dtype value = dtyp
 template <> struct dtype_of<std::uint64_t> { static constexpr dtype value = dtype::u64; };
 template <> struct dtype_of<float> { static constexpr dtype value = dtype::f32; };
 template <> struct dtype_of<double> { static constexpr dtype value = dtype::f64; };
+// clang-format on
 
 inline constexpr dtype all_dtypes[] = {dtype::bool_, dtype::i8,  dtype::i16, dtype::i32,
                                        dtype::i64,   dtype::u8,  dtype::u16, dtype::u32,
@@ -61,9 +65,13 @@ inline constexpr dtype all_dtypes[] = {dtype::bool_, dtype::i8,  dtype::i16, dty
 inline std::size_t dtype_size(dtype t) {
   return visit_dtype(t, [](auto v) { return sizeof(v); });
 }
-inline bool is_float(dtype t) { return t == dtype::f32 || t == dtype::f64; }
+inline bool is_float(dtype t) {
+  return t == dtype::f32 || t == dtype::f64;
+}
 // bool counts as integral: it holds exact small integers (0/1), like numpy's kind 'b'.
-inline bool is_integral(dtype t) { return !is_float(t); }
+inline bool is_integral(dtype t) {
+  return !is_float(t);
+}
 inline bool is_signed(dtype t) {
   return visit_dtype(t, [](auto v) { return std::is_signed_v<decltype(v)>; });
 }
@@ -176,8 +184,8 @@ struct ndarray {
     require(n <= std::numeric_limits<std::size_t>::max() / dtype_size(type) &&
                 bytes.size() == n * dtype_size(type),
             where,
-            "array of shape " + shape_string(shape) + " and dtype " + dtype_name(type) +
-                " holds " + std::to_string(bytes.size()) + " bytes");
+            "array of shape " + shape_string(shape) + " and dtype " + dtype_name(type) + " holds " +
+                std::to_string(bytes.size()) + " bytes");
   }
 
   friend bool operator==(const ndarray& a, const ndarray& b) {
@@ -185,12 +193,12 @@ struct ndarray {
   }
   friend bool operator!=(const ndarray& a, const ndarray& b) { return !(a == b); }
 
-private:
+ private:
   template <class T>
   void check_type() const {
-    require(dtype_of<T>::value == type, "ndarray::data_as",
-            "requested " + dtype_name(dtype_of<T>::value) + " from an array of " +
-                dtype_name(type));
+    require(
+        dtype_of<T>::value == type, "ndarray::data_as",
+        "requested " + dtype_name(dtype_of<T>::value) + " from an array of " + dtype_name(type));
   }
 
   template <class T>

@@ -22,7 +22,8 @@ namespace baler::npy {
 namespace detail {
 
 // Fortran order (first axis fastest) to C order (last axis fastest), item by item.
-inline std::vector<std::byte> fortran_to_c(const std::byte* src, const std::vector<std::size_t>& shape,
+inline std::vector<std::byte> fortran_to_c(const std::byte* src,
+                                           const std::vector<std::size_t>& shape,
                                            std::size_t item_size, std::size_t count) {
   std::vector<std::byte> dst(count * item_size);
   if (count == 0) return dst;
@@ -73,8 +74,9 @@ inline ndarray read(byte_view in) {
   constexpr const char* where = "npy::read";
   const header h = parse_header(in, where);
   const element_type e = parse_descr(h.descr, where);
-  require(!e.is_text, where,
-          "dtype '" + h.descr + "' is a unicode text array, not numeric data (use npy::read_strings)");
+  require(
+      !e.is_text, where,
+      "dtype '" + h.descr + "' is a unicode text array, not numeric data (use npy::read_strings)");
   ndarray a{e.type, h.shape, detail::payload(in, h, e.item_size, where)};
   if (e.big_endian) swap_byte_order(a.bytes.data(), a.bytes.size(), e.item_size);
   // numpy treats any nonzero byte as True; a C++ bool must hold exactly 0 or 1.
@@ -99,7 +101,9 @@ inline std::vector<std::string> read_strings(byte_view in) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::byte* item = raw.data() + i * e.item_size;
     std::size_t used = chars;
-    const auto code = [&](std::size_t c) { return static_cast<std::uint32_t>(load_le(item + 4 * c, 4)); };
+    const auto code = [&](std::size_t c) {
+      return static_cast<std::uint32_t>(load_le(item + 4 * c, 4));
+    };
     while (used > 0 && code(used - 1) == 0) --used;
     for (std::size_t c = 0; c < used; ++c) append_utf8(out[i], code(c), where);
   }

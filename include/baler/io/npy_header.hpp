@@ -4,6 +4,7 @@
 // so the parser below accepts the Python literal subset repr() produces (strings, booleans,
 // integers, tuples, lists) rather than a fixed template: spacing and key order vary between
 // numpy versions and other writers.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -31,8 +32,8 @@ struct header {
 // What a descr means for the readers: a numeric dtype or fixed-width UTF-32 text.
 struct element_type {
   bool is_text = false;
-  dtype type = dtype::f64;     // when !is_text
-  std::size_t item_size = 0;   // bytes per element (4 x characters for text)
+  dtype type = dtype::f64;    // when !is_text
+  std::size_t item_size = 0;  // bytes per element (4 x characters for text)
   bool big_endian = false;
 };
 
@@ -48,7 +49,7 @@ struct py_value {
 };
 
 class literal_parser {
-public:
+ public:
   literal_parser(const std::string& s, const char* where) : s_(s), where_(where) {}
 
   // The whole header: one dict, then only whitespace (numpy pads with spaces and '\n').
@@ -68,7 +69,7 @@ public:
     return out;
   }
 
-private:
+ private:
   py_value value() {
     skip_space();
     if (pos_ >= s_.size()) fail("header ends inside a value");
@@ -119,7 +120,9 @@ private:
     return true;
   }
   void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\t' || s_[pos_] == '\r')) ++pos_;
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\t' || s_[pos_] == '\r'))
+      ++pos_;
   }
   bool peek(char c) {
     skip_space();
@@ -142,14 +145,23 @@ private:
 // numpy's name for a descr we do not read, so the message says "complex128", not "<c16".
 inline std::string unsupported_name(char kind, std::size_t size, const std::string& descr) {
   switch (kind) {
-    case 'c': return "complex" + std::to_string(8 * size);
-    case 'f': return "float" + std::to_string(8 * size);
-    case 'O': return "object (pickled Python objects)";
-    case 'S': case 'a': return "bytes";
-    case 'V': return "void/raw bytes";
-    case 'M': return "datetime64";
-    case 'm': return "timedelta64";
-    default: return "'" + descr + "'";
+    case 'c':
+      return "complex" + std::to_string(8 * size);
+    case 'f':
+      return "float" + std::to_string(8 * size);
+    case 'O':
+      return "object (pickled Python objects)";
+    case 'S':
+    case 'a':
+      return "bytes";
+    case 'V':
+      return "void/raw bytes";
+    case 'M':
+      return "datetime64";
+    case 'm':
+      return "timedelta64";
+    default:
+      return "'" + descr + "'";
   }
 }
 
@@ -162,7 +174,8 @@ inline element_type parse_descr(const std::string& descr, const char* where) {
   require(order == '<' || order == '>' || order == '|' || order == '=', where,
           "dtype descr '" + descr + "' has no byte order ('<', '>', '|' or '=')");
   const char kind = descr[1];
-  // The size is the digits after the kind; datetimes carry a unit suffix like "[ns]".
+  // The size is the digits after the kind; datetimes carry a unit suffix like "[ns]". Absurd
+  // sizes (2^24 and more) stop the loop early and so read as unsupported instead of overflowing.
   std::size_t i = 2, size = 0;
   for (; i < descr.size() && descr[i] >= '0' && descr[i] <= '9' && size < (1u << 24); ++i)
     size = size * 10 + static_cast<std::size_t>(descr[i] - '0');
@@ -191,8 +204,8 @@ inline element_type parse_descr(const std::string& descr, const char* where) {
 
 // Parses and validates the preamble of a .npy buffer; the payload is the caller's business.
 inline header parse_header(byte_view in, const char* where) {
-  require(in.size >= magic_size + 2 && std::equal(magic, magic + magic_size,
-                                                  reinterpret_cast<const char*>(in.data)),
+  require(in.size >= magic_size + 2 &&
+              std::equal(magic, magic + magic_size, reinterpret_cast<const char*>(in.data)),
           where, "not a .npy file (bad magic; expected \\x93NUMPY)");
   header h;
   h.major = std::to_integer<int>(in.data[6]);
@@ -225,8 +238,8 @@ inline header parse_header(byte_view in, const char* where) {
     } else if (key == "shape") {
       require(value.k == kind::sequence, where, "malformed header: 'shape' is not a tuple");
       for (const auto& d : value.items) {
-        require(d.k == kind::integer && d.number <= std::numeric_limits<std::size_t>::max(),
-                where, "malformed header: 'shape' holds a non-integer or negative entry");
+        require(d.k == kind::integer && d.number <= std::numeric_limits<std::size_t>::max(), where,
+                "malformed header: 'shape' holds a non-integer or negative entry");
         h.shape.push_back(static_cast<std::size_t>(d.number));
       }
       has_shape = true;
@@ -235,7 +248,8 @@ inline header parse_header(byte_view in, const char* where) {
     }
   }
   require(has_descr && has_order && has_shape, where,
-          "malformed header: needs the keys 'descr', 'fortran_order' and 'shape', got \"" + text + "\"");
+          "malformed header: needs the keys 'descr', 'fortran_order' and 'shape', got \"" + text +
+              "\"");
   return h;
 }
 
@@ -244,8 +258,8 @@ inline header parse_header(byte_view in, const char* where) {
 // as numpy does, which lets readers map the payload aligned.
 inline std::vector<std::byte> format_header(const std::string& descr,
                                             const std::vector<std::size_t>& shape) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
-                     shape_string(shape) + ", }";
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_string(shape) + ", }";
   const int major = dict.size() + 1 + 10 + 63 <= 0xFFFF ? 1 : 2;
   const std::size_t prefix = major == 1 ? 10 : 12;
   const std::size_t total = (prefix + dict.size() + 1 + 63) / 64 * 64;

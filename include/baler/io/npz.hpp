@@ -26,7 +26,7 @@ enum class compression { stored, deflated };
 // One member: its .npy bytes, decoded on request, so that an archive with an unrelated member
 // (a README, an object array) still yields the members that can be read.
 struct entry {
-  std::string name;  // without the ".npy" suffix
+  std::string name;              // without the ".npy" suffix
   std::vector<std::byte> bytes;  // the member's .npy file
 
   // Errors name the member: "npy::read(): truncated: ... [npz member 'data']".
@@ -38,12 +38,14 @@ struct entry {
       return npy::parse_descr(npy::parse_header(bytes, "npz::entry").descr, "npz::entry").is_text;
     });
   }
-  ndarray array() const { return with_context(context(), [&] { return npy::read(bytes); }); }
+  ndarray array() const {
+    return with_context(context(), [&] { return npy::read(bytes); });
+  }
   std::vector<std::string> strings() const {
     return with_context(context(), [&] { return npy::read_strings(bytes); });
   }
 
-private:
+ private:
   std::string context() const { return "npz member '" + name + "'"; }
 };
 
@@ -51,7 +53,9 @@ using archive = std::map<std::string, entry>;
 
 namespace detail {
 
-inline std::string zip_message(zip_error_t* err) { return zip_error_strerror(err); }
+inline std::string zip_message(zip_error_t* err) {
+  return zip_error_strerror(err);
+}
 
 // A zip_error_t of our own, released on scope exit (zip_error_strerror allocates into it).
 struct local_zip_error {
@@ -73,7 +77,8 @@ struct zip_file_closer {
 };
 
 inline bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The uncompressed bytes of member i, read in chunks: the size in the zip directory comes from
@@ -81,12 +86,14 @@ inline bool has_suffix(const std::string& s, const std::string& suffix) {
 inline std::vector<std::byte> read_member(zip_t* z, zip_uint64_t i, const std::string& name) {
   constexpr const char* where = "npz::read";
   std::unique_ptr<zip_file_t, zip_file_closer> f(zip_fopen_index(z, i, 0));
-  require(f != nullptr, where, "cannot open member '" + name + "': " + zip_message(zip_get_error(z)));
+  require(f != nullptr, where,
+          "cannot open member '" + name + "': " + zip_message(zip_get_error(z)));
   std::vector<std::byte> out;
   std::byte chunk[1 << 16];
   for (;;) {
     const zip_int64_t n = zip_fread(f.get(), chunk, sizeof chunk);
-    require(n >= 0, where, "cannot read member '" + name + "': " + zip_message(zip_file_get_error(f.get())));
+    require(n >= 0, where,
+            "cannot read member '" + name + "': " + zip_message(zip_file_get_error(f.get())));
     if (n == 0) break;
     out.insert(out.end(), chunk, chunk + n);
   }
@@ -106,13 +113,15 @@ inline archive read(byte_view in) {
   detail::zip_handle z(zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, err.get()));
   if (!z) {
     zip_source_free(src);  // still ours: only a successful open takes it over
-    throw error(std::string(where) + "(): not a valid .npz (zip) archive: " + detail::zip_message(err.get()));
+    throw error(std::string(where) +
+                "(): not a valid .npz (zip) archive: " + detail::zip_message(err.get()));
   }
   archive out;
   const zip_int64_t count = zip_get_num_entries(z.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     const char* raw_name = zip_get_name(z.get(), static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS);
-    require(raw_name != nullptr, where, "cannot read member names: " + detail::zip_message(zip_get_error(z.get())));
+    require(raw_name != nullptr, where,
+            "cannot read member names: " + detail::zip_message(zip_get_error(z.get())));
     std::string name = raw_name;
     if (detail::has_suffix(name, "/")) continue;
     std::vector<std::byte> bytes = detail::read_member(z.get(), static_cast<zip_uint64_t>(i), name);
@@ -129,8 +138,9 @@ inline archive read_file(const std::filesystem::path& path) {
 
 // An .npz archive of the given .npy members, in order; names get the ".npy" suffix np.load
 // strips. Entries are dated 1980-01-01 like numpy's, so equal inputs give equal files.
-inline std::vector<std::byte> write(const std::vector<std::pair<std::string, std::vector<std::byte>>>& members,
-                                    compression method) {
+inline std::vector<std::byte> write(
+    const std::vector<std::pair<std::string, std::vector<std::byte>>>& members,
+    compression method) {
   constexpr const char* where = "npz::write";
   detail::local_zip_error err;
   zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, err.get());
@@ -141,36 +151,45 @@ inline std::vector<std::byte> write(const std::vector<std::pair<std::string, std
   detail::zip_handle z(zip_open_from_source(out, ZIP_TRUNCATE, err.get()));
   if (!z) {
     zip_source_free(out);  // the reference the failed open did not take over
-    throw error(std::string(where) + "(): cannot create an archive: " + detail::zip_message(err.get()));
+    throw error(std::string(where) +
+                "(): cannot create an archive: " + detail::zip_message(err.get()));
   }
 
   for (const auto& [name, bytes] : members) {
     require(!name.empty() && name.find('/') == std::string::npos, where,
             "invalid member name '" + name + "'");
     zip_source_t* member = zip_source_buffer(z.get(), bytes.data(), bytes.size(), 0);
-    require(member != nullptr, where, "cannot add '" + name + "': " + detail::zip_message(zip_get_error(z.get())));
-    const zip_int64_t index = zip_file_add(z.get(), (name + ".npy").c_str(), member, ZIP_FL_ENC_UTF_8);
+    require(member != nullptr, where,
+            "cannot add '" + name + "': " + detail::zip_message(zip_get_error(z.get())));
+    const zip_int64_t index =
+        zip_file_add(z.get(), (name + ".npy").c_str(), member, ZIP_FL_ENC_UTF_8);
     if (index < 0) {
       zip_source_free(member);
-      throw error(std::string(where) + "(): cannot add '" + name + "': " + detail::zip_message(zip_get_error(z.get())));
+      throw error(std::string(where) + "(): cannot add '" + name +
+                  "': " + detail::zip_message(zip_get_error(z.get())));
     }
     const auto i = static_cast<zip_uint64_t>(index);
-    require(zip_set_file_compression(z.get(), i, method == compression::deflated ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) == 0 &&
-                zip_file_set_mtime(z.get(), i, 315532800, 0) == 0,  // 1980-01-01 00:00 UTC
-            where, "cannot set up '" + name + "': " + detail::zip_message(zip_get_error(z.get())));
+    require(
+        zip_set_file_compression(
+            z.get(), i, method == compression::deflated ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) == 0 &&
+            zip_file_set_mtime(z.get(), i, 315532800, 0) == 0,  // 1980-01-01 00:00 UTC
+        where, "cannot set up '" + name + "': " + detail::zip_message(zip_get_error(z.get())));
   }
   // zip_close writes (compressing now) and frees the archive only when it succeeds.
-  require(zip_close(z.get()) == 0, where, "cannot write the archive: " + detail::zip_message(zip_get_error(z.get())));
+  require(zip_close(z.get()) == 0, where,
+          "cannot write the archive: " + detail::zip_message(zip_get_error(z.get())));
   static_cast<void>(z.release());
 
-  require(zip_source_open(out) == 0, where, "cannot read the archive back: " + detail::zip_message(zip_source_error(out)));
-  zip_source_seek(out, 0, SEEK_END);
-  const zip_int64_t size = zip_source_tell(out);
-  zip_source_seek(out, 0, SEEK_SET);
+  // Read the finished archive out of the buffer source.
+  require(zip_source_open(out) == 0, where,
+          "cannot read the archive back: " + detail::zip_message(zip_source_error(out)));
+  const zip_int64_t size = zip_source_seek(out, 0, SEEK_END) == 0 ? zip_source_tell(out) : -1;
   std::vector<std::byte> result(size > 0 ? static_cast<std::size_t>(size) : 0);
-  const zip_int64_t got = zip_source_read(out, result.data(), result.size());
+  const bool ok = size >= 0 && zip_source_seek(out, 0, SEEK_SET) == 0 &&
+                  zip_source_read(out, result.data(), result.size()) == size;
+  const std::string message = ok ? std::string() : detail::zip_message(zip_source_error(out));
   zip_source_close(out);
-  require(size >= 0 && got == size, where, "cannot read the archive back: " + detail::zip_message(zip_source_error(out)));
+  require(ok, where, "cannot read the archive back: " + message);
   return result;
 }
 

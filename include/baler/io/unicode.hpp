@@ -40,7 +40,11 @@ inline std::vector<std::uint32_t> utf8_code_points(const std::string& s, const c
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
   for (std::size_t i = 0; i < s.size();) {
     const std::uint8_t b = byte(i);
-    const std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    const std::size_t len = b < 0x80           ? 1
+                            : (b >> 5) == 0x6  ? 2
+                            : (b >> 4) == 0xE  ? 3
+                            : (b >> 3) == 0x1E ? 4
+                                               : 0;
     const auto invalid = [&] {
       return error(std::string(where) + "(): invalid UTF-8 at byte " + std::to_string(i) +
                    " of \"" + s + "\"");
