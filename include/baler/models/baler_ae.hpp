@@ -6,6 +6,8 @@
 #include <array>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "baler/nn/activation_layer.hpp"
 #include "baler/nn/autoencoder.hpp"
 #include "baler/nn/batchnorm.hpp"
@@ -68,5 +70,37 @@ AEDropoutBN<B, T> make_ae_dropout_bn(const ae_shape& s, double dropout = 0.2) {
                        Linear<B, T>(h[0], s.features));
   return AEDropoutBN<B, T>(std::move(encoder), std::move(decoder));
 }
+
+// How the codec builds, names and records a model type: its architecture as JSON, so that a
+// compressed file rebuilds exactly the decoder it was written with.
+template <class Model>
+struct model_traits {
+  static_assert(sizeof(Model) == 0,
+                "baler::models::model_traits<Model> is not specialised for this model type: "
+                "specialise it (name, make, to_json, from_json) to use the model in a Codec");
+};
+
+inline nlohmann::json to_json(const ae_shape& s) {
+  return {{"features", s.features}, {"latent", s.latent}, {"hidden", s.hidden}, {"slope", s.slope}};
+}
+inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
+  ae_shape s;
+  s.features = j.at("features").get<std::size_t>();
+  s.latent = j.at("latent").get<std::size_t>();
+  s.hidden = j.at("hidden").get<std::array<std::size_t, 3>>();
+  s.slope = j.at("slope").get<double>();
+  return s;
+}
+
+template <class B, class T>
+struct model_traits<AE<B, T>> {
+  static constexpr const char* name = "AE";
+  static AE<B, T> make(const ae_shape& s) { return make_ae<B, T>(s); }
+};
+template <class B, class T>
+struct model_traits<AEDropoutBN<B, T>> {
+  static constexpr const char* name = "AE_Dropout_BN";
+  static AEDropoutBN<B, T> make(const ae_shape& s) { return make_ae_dropout_bn<B, T>(s); }
+};
 
 }  // namespace baler::models

@@ -15,7 +15,7 @@ struct lr_schedule {
   // plateau (Baler's defaults): lr *= factor after `patience` epochs without an improvement
   // larger than `threshold` (relative), never below min_lr.
   double factor = 0.5;
-  std::size_t patience = 5;
+  std::size_t patience = 20;
   double threshold = 1e-4;
   double min_lr = 1e-6;
   // step: lr *= factor every `step_epochs`. cosine: from the initial lr to min_lr over

@@ -1,0 +1,248 @@
+#pragma once
+// Codec<Backend, Model>: train an autoencoder on a table or field, compress data with it into
+// one self-describing .baler file, and get the data back from that file alone.
+//
+//   compress:   columns -> normalise -> Model::encode -> latent in f32/f16/bf16 ─┐
+//               constant columns once, exact columns packed, decoder weights ─────┴─> container
+//   decompress: container -> latent -> Model::decode -> de-normalise -> round integers,
+//               clamp to the observed range -> constant and exact columns -> original dtype
+//
+// The sections of a compressed file: LATN (latent), DECW (decoder weights, unless kept in a
+// separate model file), EXCT (exact columns). The JSON header holds everything else.
+#include <memory>
+#include <optional>
+
+#include "baler/codec/columns.hpp"
+#include "baler/codec/exact_columns.hpp"
+#include "baler/codec/model_file.hpp"
+#include "baler/codec/options.hpp"
+#include "baler/codec/table.hpp"
+#include "baler/format/container.hpp"
+#include "baler/format/latent_dtype.hpp"
+
+namespace baler::codec {
+
+inline constexpr const char* library_version = "0.1.0";
+inline constexpr std::size_t chunk_rows = 65536;  // rows per encode/decode pass: bounded memory
+
+template <class B, class Model>
+class Codec {
+public:
+  using T = typename Model::value_type;
+
+  Codec(B& be, codec_options o) : be_(be), o_(std::move(o)) { validate(o_); }
+
+  // Decides each column's treatment, fits the normalisation and trains the model on `d`.
+  const train_history& train(const dataset& d) {
+    const table t = as_table(d, "Codec::train");
+    model_ = std::make_unique<trained_model<B, Model>>(
+        be_, plan_training(t, o_), o_);
+    const auto& s = model_->schema;
+    if (!s.modelled.empty()) {
+      const std::vector<T> x = normalised(t, s);
+      model_->fit(be_, x, t.rows, o_);
+    }
+    return model_->history;
+  }
+  bool trained() const { return model_ != nullptr; }
+  const trained_model<B, Model>& model() const {
+    require(trained(), "Codec::model", "no model: train or load one first");
+    return *model_;
+  }
+
+  std::vector<std::byte> save_model() const { return model().serialize(); }
+  void load_model(byte_view bytes) {
+    model_ = std::make_unique<trained_model<B, Model>>(trained_model<B, Model>::parse(be_, bytes));
+  }
+
+  // Compresses `d`, which must have the schema the model was trained on.
+  std::vector<std::byte> compress(const dataset& d) {
+    require(trained(), "Codec::compress", "no model: train or load one first");
+    const table t = as_table(d, "Codec::compress");
+    const model_schema& s = model_->schema;
+    check_schema(t, s);
+
+    format::container c;
+    nlohmann::json columns = nlohmann::json::array();
+    std::vector<std::byte> exact;
+    for (std::size_t col = 0; col < t.cols; ++col) {
+      const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
+      nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
+      if (s.is_modelled(col)) {
+        if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
+        j["treatment"] = "model";
+        j["integer"] = s.integer[col];
+      } else if (st.finite && st.min == st.max) {
+        j["treatment"] = "constant";
+        j["value"] = st.min;
+      } else {
+        const std::string enc = exact_encoding(st.finite && st.integral, st.min, st.max);
+        append_exact(exact, t.values, t.rows, t.cols, col, enc);
+        j["treatment"] = "lossless";
+        j["encoding"] = enc;
+      }
+      columns.push_back(j);
+    }
+
+    nlohmann::json h;
+    h["kind"] = "baler.compressed";
+    h["library_version"] = library_version;
+    h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
+                  {"nbytes", d.data.nbytes()}, {"names", d.names}};
+    h["columns"] = columns;
+    if (!s.modelled.empty()) {
+      const std::vector<float> latent = encode(t);
+      c.sections.push_back({"LATN", encode_latent(latent.data(), latent.size(), o_.latent_type)});
+      h["latent"] = {{"rows", t.rows}, {"cols", model_->arch.latent},
+                     {"dtype", baler::name(o_.latent_type)}};
+      h["model"] = model_->describe(o_.weights_type, o_.embed_decoder);
+      if (o_.embed_decoder)
+        c.sections.push_back({"DECW", model_->decoder_weights(o_.weights_type)});
+    }
+    if (!exact.empty()) c.sections.push_back({"EXCT", std::move(exact)});
+    c.header = std::move(h);
+    return format::serialize(c, o_.zstd ? format::compression_policy::zstd()
+                                        : format::compression_policy::none());
+  }
+
+  // Restores the data of a .baler file. A file written with embed_decoder = false needs the
+  // codec to hold the same model (load_model), which is checked by its id.
+  dataset decompress(byte_view file) {
+    const format::container c = format::parse(file);
+    const nlohmann::json& h = c.header;
+    const char* where = "Codec::decompress";
+    require(h.value("kind", "") == "baler.compressed", where,
+            h.value("kind", "") == "baler.model"
+                ? "this is a model file, not compressed data"
+                : "the file is not compressed data written by baler");
+    try {
+      table t;
+      t.shape = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      t.type = parse_dtype(h.at("input").at("dtype").get<std::string>());
+      t.rows = t.shape.at(0);
+      t.cols = 1;
+      for (std::size_t i = 1; i < t.shape.size(); ++i) t.cols *= t.shape[i];
+      const nlohmann::json& columns = h.at("columns");
+      require(columns.size() == t.cols, where, "the header describes " +
+              std::to_string(columns.size()) + " columns for " + std::to_string(t.cols));
+      t.values.assign(t.rows * t.cols, 0.0);
+
+      if (h.contains("model")) decode_into(c, t);
+      std::size_t offset = 0;
+      const format::section* exact = c.find("EXCT");
+      for (std::size_t col = 0; col < t.cols; ++col) {
+        const nlohmann::json& j = columns[col];
+        const treatment how = parse_treatment(j.at("treatment").get<std::string>());
+        if (how == treatment::constant) {
+          const double v = j.at("value").get<double>();
+          for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = v;
+        } else if (how == treatment::lossless) {
+          require(exact != nullptr, where, "the file has exact columns but no EXCT section");
+          offset = read_exact(exact->payload, offset, t.values, t.rows, t.cols, col,
+                              j.at("encoding").get<std::string>());
+        } else {
+          restore_range(t, col, j.at("min").get<double>(), j.at("max").get<double>(),
+                        j.at("integer").get<bool>());
+        }
+      }
+      dataset out;
+      out.names = h.at("input").at("names").get<std::vector<std::string>>();
+      out.data = ndarray::from_doubles(t.values, t.shape, t.type);
+      return out;
+    } catch (const nlohmann::json::exception& e) {
+      throw error(std::string(where) + "(): the header is incomplete or malformed: " + e.what());
+    }
+  }
+
+private:
+  // Network inputs of the modelled columns: (rows x modelled) in T.
+  static std::vector<T> normalised(const table& t, const model_schema& s) {
+    const std::size_t m = s.modelled.size();
+    std::vector<T> x(t.rows * m);
+    for (std::size_t r = 0; r < t.rows; ++r)
+      for (std::size_t k = 0; k < m; ++k)
+        x[r * m + k] = T(s.normalisers[k].forward(t.values[r * t.cols + s.modelled[k]]));
+    return x;
+  }
+
+  std::vector<float> encode(const table& t) {
+    const model_schema& s = model_->schema;
+    const std::vector<T> x = normalised(t, s);
+    const std::size_t m = s.modelled.size(), l = model_->arch.latent;
+    std::vector<float> latent(t.rows * l);
+    for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
+      const std::size_t n = std::min(chunk_rows, t.rows - first);
+      auto buf = be_.template make<T>(n, m);
+      be_.upload(x.data() + first * m, B::view(buf));
+      const auto z = model_->model->encode(be_, B::view(buf));
+      std::vector<T> host(n * l);
+      be_.download(z, host.data());
+      std::copy(host.begin(), host.end(), latent.begin() + first * l);
+    }
+    return latent;
+  }
+
+  // Runs the decoder of the file (embedded, or the loaded model) over the latent and writes the
+  // de-normalised modelled columns into t.
+  void decode_into(const format::container& c, table& t) {
+    const nlohmann::json& mj = c.header.at("model");
+    std::unique_ptr<trained_model<B, Model>> embedded;
+    trained_model<B, Model>* m = nullptr;
+    if (mj.at("embedded").get<bool>()) {
+      embedded = std::make_unique<trained_model<B, Model>>(
+          trained_model<B, Model>::from_description(be_, mj, c.get("DECW").payload));
+      m = embedded.get();
+    } else {
+      require(trained() && model_->id() == mj.at("id").get<std::uint32_t>(), "Codec::decompress",
+              "the file keeps its decoder in a separate model file (id " +
+                  std::to_string(mj.at("id").get<std::uint32_t>()) +
+                  "): give that model file to decompress it");
+      m = model_.get();
+    }
+    const nlohmann::json& lj = c.header.at("latent");
+    const std::size_t l = lj.at("cols").get<std::size_t>(), mcols = m->schema.modelled.size();
+    require(lj.at("rows").get<std::size_t>() == t.rows && l == m->arch.latent,
+            "Codec::decompress", "the latent's shape does not match the model");
+    const auto dt = parse_latent_dtype(lj.at("dtype").get<std::string>());
+    const std::vector<float> latent = decode_latent(c.get("LATN").payload, t.rows * l, dt);
+    for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
+      const std::size_t n = std::min(chunk_rows, t.rows - first);
+      std::vector<T> z(latent.begin() + first * l, latent.begin() + (first + n) * l);
+      auto buf = be_.template make<T>(n, l);
+      be_.upload(z.data(), B::view(buf));
+      const auto y = m->model->decode(be_, B::view(buf));
+      std::vector<T> host(n * mcols);
+      be_.download(y, host.data());
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t k = 0; k < mcols; ++k)
+          t.values[(first + r) * t.cols + m->schema.modelled[k]] =
+              m->schema.normalisers[k].inverse(double(host[r * mcols + k]));
+    }
+  }
+
+  // Values outside the column's observed range are certainly wrong: clamp them. Integer
+  // columns are rounded to nearest, never truncated.
+  static void restore_range(table& t, std::size_t col, double lo, double hi, bool integer) {
+    for (std::size_t r = 0; r < t.rows; ++r) {
+      double& v = t.values[r * t.cols + col];
+      if (!std::isfinite(v)) v = 0.5 * (lo + hi);  // a decoder overflow; never leave NaN
+      v = std::clamp(integer ? std::nearbyint(v) : v, lo, hi);
+    }
+  }
+
+  static void check_schema(const table& t, const model_schema& s) {
+    require(t.cols == s.names.size(), "Codec::compress",
+            "the data has " + std::to_string(t.cols) + " columns, the model was trained on " +
+                std::to_string(s.names.size()));
+    for (std::size_t c = 0; c < t.cols; ++c)
+      require(t.names[c] == s.names[c], "Codec::compress",
+              "column " + std::to_string(c) + " is '" + t.names[c] + "' here but '" +
+                  s.names[c] + "' in the model");
+  }
+
+  B& be_;
+  codec_options o_;
+  std::unique_ptr<trained_model<B, Model>> model_;
+};
+
+}  // namespace baler::codec

@@ -1,0 +1,257 @@
+#pragma once
+// A trained model and what it needs beside its weights: which columns it models and how they
+// are normalised. It is written whole to a model file (.balermodel: all parameters, to train
+// on or to compress many files with), or as its decoder half inside a compressed file.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/codec/columns.hpp"
+#include "baler/codec/options.hpp"
+#include "baler/codec/table.hpp"
+#include "baler/format/checksum.hpp"
+#include "baler/format/container.hpp"
+#include "baler/format/latent_dtype.hpp"
+#include "baler/models/baler_ae.hpp"
+#include "baler/nn/parameters.hpp"
+#include "baler/optim/adam.hpp"
+#include "baler/train/trainer.hpp"
+
+namespace baler::codec {
+
+struct model_schema {
+  std::vector<std::string> names;      // every column of the training data
+  std::vector<std::size_t> modelled;   // the model's columns, as indices into names
+  std::vector<normaliser> normalisers;  // one per modelled column
+  std::vector<bool> integer;           // per column: rounded on the way back
+
+  bool is_modelled(std::size_t c) const {
+    return std::find(modelled.begin(), modelled.end(), c) != modelled.end();
+  }
+  nlohmann::json to_json() const {
+    nlohmann::json norms = nlohmann::json::array();
+    for (const auto& n : normalisers) norms.push_back(n.to_json());
+    return {{"names", names}, {"modelled", modelled}, {"normalisers", norms}, {"integer", integer}};
+  }
+  static model_schema from_json(const nlohmann::json& j) {
+    model_schema s;
+    s.names = j.at("names").get<std::vector<std::string>>();
+    s.modelled = j.at("modelled").get<std::vector<std::size_t>>();
+    for (const auto& n : j.at("normalisers")) s.normalisers.push_back(normaliser::from_json(n));
+    s.integer = j.at("integer").get<std::vector<bool>>();
+    require(s.normalisers.size() == s.modelled.size() && s.integer.size() == s.names.size(),
+            "model_schema", "inconsistent column description");
+    for (std::size_t c : s.modelled)
+      require(c < s.names.size(), "model_schema", "modelled column index out of range");
+    return s;
+  }
+};
+
+inline std::string first_non_finite(const table& t, std::size_t col, const char* where) {
+  for (std::size_t r = 0; r < t.rows; ++r) {
+    const double v = t.values[r * t.cols + col];
+    if (!std::isfinite(v))
+      return std::string(where) + "(): column '" + t.names[col] + "' holds " +
+             (std::isnan(v) ? "NaN" : "Inf") + " at row " + std::to_string(r) +
+             "; clean the data, or allow_non_finite (--allow-non-finite) to store such columns "
+             "exactly";
+  }
+  return {};
+}
+
+// Decides which columns the model learns, and fits their normalisation (see columns.hpp).
+inline model_schema plan_training(const table& t, const codec_options& o) {
+  const char* where = "Codec::train";
+  auto index_of = [&](const std::string& name) {
+    const auto it = std::find(t.names.begin(), t.names.end(), name);
+    require(it != t.names.end(), where, "no column named '" + name + "'");
+    return std::size_t(it - t.names.begin());
+  };
+  std::vector<bool> lossless(t.cols, false), integer(t.cols, false), log(t.cols, false);
+  for (const auto& n : o.lossless_columns) lossless[index_of(n)] = true;
+  for (const auto& n : o.integer_columns) integer[index_of(n)] = true;
+  const bool auto_log = o.log_columns == "auto";
+  if (!auto_log && o.log_columns != "none") {
+    std::size_t start = 0;
+    while (start <= o.log_columns.size()) {
+      const std::size_t end = std::min(o.log_columns.find(',', start), o.log_columns.size());
+      if (end > start) log[index_of(o.log_columns.substr(start, end - start))] = true;
+      start = end + 1;
+    }
+  }
+
+  model_schema s;
+  s.names = t.names;
+  s.integer.assign(t.cols, false);
+  for (std::size_t c = 0; c < t.cols; ++c) {
+    const column_stats st = analyse(t.values.data(), t.rows, t.cols, c, o.lossless_max_distinct);
+    if (!st.finite && !lossless[c]) {
+      require(o.allow_non_finite, where, first_non_finite(t, c, where).substr(std::strlen(where) + 4));
+      continue;  // stored exactly
+    }
+    if (lossless[c] || st.min == st.max) continue;
+    if (st.integral && st.distinct <= o.lossless_max_distinct) continue;  // few values: exact
+    require(!log[c] || st.min > 0, where,
+            "column '" + t.names[c] + "' has values <= 0 and cannot be log-transformed");
+    s.modelled.push_back(c);
+    s.integer[c] = st.integral || integer[c];
+    s.normalisers.push_back(normaliser::fit(st, o.normalisation, log[c] || (auto_log && st.log_helps)));
+  }
+  return s;
+}
+
+template <class B, class Model>
+struct trained_model {
+  using T = typename Model::value_type;
+  using traits = models::model_traits<Model>;
+  static constexpr const char* scalar_name = std::is_same_v<T, float> ? "f32" : "f64";
+
+  B* be;  // where the parameters live
+  models::ae_shape arch;
+  model_schema schema;
+  std::unique_ptr<Model> model;  // null when no column is modelled
+  std::unique_ptr<parameters<B, T>> params;
+  train_history history;
+
+  trained_model(B& be, model_schema s, const codec_options& o) : be(&be), schema(std::move(s)) {
+    const std::size_t m = schema.modelled.size();
+    arch = {m, o.latent ? o.latent : (m + 1) / 2, o.hidden, o.slope};
+    build(be, o.seed);
+  }
+  trained_model(B& be, model_schema s, models::ae_shape a)
+      : be(&be), arch(a), schema(std::move(s)) {
+    build(be, 0);
+  }
+
+  void fit(B& be, const std::vector<T>& x, std::size_t rows, const codec_options& o) {
+    Adam<B, T> opt(adam_options{o.learning_rate, 0.9, 0.999, 1e-8, o.weight_decay,
+                                o.weight_decay > 0});
+    train_options to;
+    to.epochs = o.epochs;
+    to.batch_size = o.batch_size ? o.batch_size : std::clamp<std::size_t>(rows / 16, 8, 512);
+    to.validation_fraction = rows >= 20 ? o.validation_fraction : 0.0;
+    to.seed = o.seed;
+    to.latent_l1 = o.latent_l1;
+    to.schedule = lr_schedule::parse(o.schedule);
+    to.schedule.total_epochs = o.epochs;
+    to.early_stopping_patience = o.early_stopping_patience;
+    to.on_epoch = o.on_epoch;
+    history = baler::fit(be, *model, *params, opt, x.data(), rows, arch.features, to);
+  }
+
+  // Identifies the weights, so that a file compressed with a separate model finds its own.
+  std::uint32_t id() const {
+    if (!params) return 0;
+    const auto v = host(params->values());
+    return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(T)));
+  }
+
+  // The "model" block of a compressed file's header.
+  nlohmann::json describe(latent_dtype weights, bool embedded) const {
+    return {{"name", traits::name}, {"scalar", scalar_name}, {"arch", models::to_json(arch)},
+            {"schema", schema.to_json()}, {"embedded", embedded},
+            {"weights_dtype", baler::name(weights)}, {"id", id()}};
+  }
+
+  // Decoder parameters then decoder state, as `weights` values.
+  std::vector<std::byte> decoder_weights(latent_dtype weights) const {
+    const auto p = host(params->values()), st = host(params->state());
+    std::vector<float> w(p.begin() + model->decoder_param_offset(), p.end());
+    w.insert(w.end(), st.begin() + model->decoder_state_offset(), st.end());
+    return encode_latent(w.data(), w.size(), weights);
+  }
+
+  // Rebuilds a model whose decoder comes from a compressed file (the encoder stays untrained).
+  static trained_model from_description(B& be, const nlohmann::json& j, byte_view decw) {
+    check_type(j, "Codec::decompress");
+    trained_model t(be, model_schema::from_json(j.at("schema")), models::ae_shape_from_json(j.at("arch")));
+    const std::size_t np = t.params->size() - t.model->decoder_param_offset();
+    const std::size_t ns = t.params->state_size() - t.model->decoder_state_offset();
+    const auto w = decode_latent(decw, np + ns,
+                                         parse_latent_dtype(j.at("weights_dtype").get<std::string>()));
+    std::vector<T> p = t.host(t.params->values()), st = t.host(t.params->state());
+    std::copy(w.begin(), w.begin() + np, p.begin() + t.model->decoder_param_offset());
+    std::copy(w.begin() + np, w.end(), st.begin() + t.model->decoder_state_offset());
+    be.upload(p.data(), t.params->values());
+    be.upload(st.data(), t.params->state());
+    return t;
+  }
+
+  // A model file: the whole model (both halves, full precision) and its training summary.
+  std::vector<std::byte> serialize() const {
+    format::container c;
+    c.header["kind"] = "baler.model";
+    c.header["model"] = describe(latent_dtype::f32, true);
+    c.header["model"].erase("weights_dtype");  // PARM holds the parameters in their own type
+    c.header["model"].erase("embedded");
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const auto& e : history.epochs)
+      epochs.push_back({e.train_loss, e.validation_loss, e.learning_rate});
+    c.header["training"] = {{"best_epoch", history.best_epoch},
+                            {"stopped_early", history.stopped_early},
+                            {"epochs", epochs}};  // [train loss, validation loss, lr] per epoch
+    if (params) {
+      c.sections.push_back({"PARM", bytes_of(host(params->values()))});
+      c.sections.push_back({"STAT", bytes_of(host(params->state()))});
+    }
+    return format::serialize(c);
+  }
+
+  static trained_model parse(B& be, byte_view bytes) {
+    const format::container c = format::parse(bytes);
+    require(c.header.value("kind", "") == "baler.model", "load_model",
+            "not a baler model file (kind '" + c.header.value("kind", "") + "')");
+    try {
+      const nlohmann::json& j = c.header.at("model");
+      check_type(j, "load_model");
+      trained_model t(be, model_schema::from_json(j.at("schema")),
+                      models::ae_shape_from_json(j.at("arch")));
+      if (t.params) {
+        load(be, c.get("PARM").payload, t.params->values());
+        load(be, c.get("STAT").payload, t.params->state());
+      }
+      for (const auto& e : c.header.at("training").at("epochs"))
+        t.history.epochs.push_back({t.history.epochs.size(), e.at(0).get<double>(),
+                                    e.at(1).get<double>(), e.at(2).get<double>(), 0.0});
+      t.history.best_epoch = c.header.at("training").at("best_epoch").get<std::size_t>();
+      return t;
+    } catch (const nlohmann::json::exception& e) {
+      throw error(std::string("load_model(): the model file's header is malformed: ") + e.what());
+    }
+  }
+
+private:
+  void build(B& be, std::uint64_t seed) {
+    if (schema.modelled.empty()) return;
+    model = std::make_unique<Model>(traits::make(arch));
+    params = std::make_unique<parameters<B, T>>(be, *model, seed);
+  }
+  static void check_type(const nlohmann::json& j, const char* where) {
+    require(j.at("name").get<std::string>() == traits::name &&
+                j.at("scalar").get<std::string>() == scalar_name,
+            where, "the file's model is " + j.at("name").get<std::string>() + " in " +
+                       j.at("scalar").get<std::string>() + "; this codec decodes " + traits::name +
+                       " in " + scalar_name);
+  }
+  std::vector<T> host(const_view<T> view) const {
+    std::vector<T> out(view.size());
+    be->download(view, out.data());
+    return out;
+  }
+  static std::vector<std::byte> bytes_of(const std::vector<T>& v) {
+    const auto* p = reinterpret_cast<const std::byte*>(v.data());
+    return {p, p + v.size() * sizeof(T)};
+  }
+  static void load(B& be, byte_view bytes, matrix_view<T> dst) {
+    require(bytes.size == dst.size() * sizeof(T), "load_model",
+            "a weights section has " + std::to_string(bytes.size) + " bytes, the architecture needs " +
+                std::to_string(dst.size() * sizeof(T)));
+    std::vector<T> v(dst.size());
+    std::memcpy(v.data(), bytes.data, bytes.size);
+    be.upload(v.data(), dst);
+  }
+};
+
+}  // namespace baler::codec

@@ -1,0 +1,116 @@
+#pragma once
+// Every choice the codec makes, with its default, and how a JSON config sets it. An option the
+// config names but the codec does not know is an error, never silently ignored.
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/codec/columns.hpp"
+#include "baler/format/latent_dtype.hpp"
+#include "baler/train/trainer.hpp"
+
+namespace baler::codec {
+
+struct codec_options {
+  // Model: Baler's dense autoencoder, features -> hidden[0..2] -> latent and back.
+  std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2)
+  std::array<std::size_t, 3> hidden{200, 100, 50};
+  double slope = 0.01;  // LeakyReLU
+
+  // Storage.
+  latent_dtype latent_type = latent_dtype::f16;
+  latent_dtype weights_type = latent_dtype::f16;  // of the embedded decoder
+  bool embed_decoder = true;  // false: the file needs the model file to decompress
+  bool zstd = true;           // lossless pass over sections, kept only where it helps
+
+  // Columns.
+  scaling normalisation = scaling::minmax;
+  std::string log_columns = "none";  // "none", "auto", or comma-separated column names
+  std::vector<std::string> lossless_columns;  // stored exactly
+  std::vector<std::string> integer_columns;   // rounded on the way back, even if not detected
+  std::size_t lossless_max_distinct = 256;    // integer columns with at most this many distinct
+                                              // values are stored exactly (0: never)
+  bool allow_non_finite = false;  // true: columns with NaN/Inf are stored exactly
+
+  // Training.
+  std::size_t epochs = 200;
+  std::size_t batch_size = 0;  // 0: rows/16, between 8 and 512
+  double learning_rate = 1e-3;
+  double weight_decay = 0.0;  // AdamW's decoupled decay
+  double validation_fraction = 0.1;
+  std::string schedule = "constant";  // plateau decays too early on the noisy validation loss of small data
+  std::size_t early_stopping_patience = 0;  // 0: off; the best epoch's weights are kept anyway
+  double latent_l1 = 0.0;
+  std::uint64_t seed = 0;
+  std::function<void(const epoch_report&)> on_epoch;  // progress reporting, not a config key
+};
+
+namespace detail {
+template <class T>
+void set_if(const nlohmann::json& j, const char* key, T& value) {
+  if (j.contains(key)) value = j.at(key).get<T>();
+}
+}  // namespace detail
+
+// Applies a JSON object of options, e.g. {"latent": 8, "latent_dtype": "f16", "epochs": 500}.
+inline void apply_json(codec_options& o, const nlohmann::json& j) {
+  static const char* known[] = {"latent", "hidden", "slope", "latent_dtype", "weights_dtype",
+                                "embed_decoder", "zstd", "normalisation", "log_columns",
+                                "lossless_columns", "integer_columns", "lossless_max_distinct",
+                                "allow_non_finite", "epochs", "batch_size", "learning_rate",
+                                "weight_decay", "validation_fraction", "schedule",
+                                "early_stopping_patience", "latent_l1", "seed"};
+  require(j.is_object(), "codec_options", "the config must be a JSON object");
+  for (const auto& item : j.items()) {
+    const bool ok = std::any_of(std::begin(known), std::end(known),
+                                [&](const char* k) { return item.key() == k; });
+    require(ok, "codec_options", "unknown option '" + item.key() + "' in the config");
+  }
+  try {
+    detail::set_if(j, "latent", o.latent);
+    detail::set_if(j, "hidden", o.hidden);
+    detail::set_if(j, "slope", o.slope);
+    if (j.contains("latent_dtype"))
+      o.latent_type = parse_latent_dtype(j.at("latent_dtype").get<std::string>());
+    if (j.contains("weights_dtype"))
+      o.weights_type = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
+    detail::set_if(j, "embed_decoder", o.embed_decoder);
+    detail::set_if(j, "zstd", o.zstd);
+    if (j.contains("normalisation"))
+      o.normalisation = parse_scaling(j.at("normalisation").get<std::string>());
+    detail::set_if(j, "log_columns", o.log_columns);
+    detail::set_if(j, "lossless_columns", o.lossless_columns);
+    detail::set_if(j, "integer_columns", o.integer_columns);
+    detail::set_if(j, "lossless_max_distinct", o.lossless_max_distinct);
+    detail::set_if(j, "allow_non_finite", o.allow_non_finite);
+    detail::set_if(j, "epochs", o.epochs);
+    detail::set_if(j, "batch_size", o.batch_size);
+    detail::set_if(j, "learning_rate", o.learning_rate);
+    detail::set_if(j, "weight_decay", o.weight_decay);
+    detail::set_if(j, "validation_fraction", o.validation_fraction);
+    detail::set_if(j, "schedule", o.schedule);
+    detail::set_if(j, "early_stopping_patience", o.early_stopping_patience);
+    detail::set_if(j, "latent_l1", o.latent_l1);
+    detail::set_if(j, "seed", o.seed);
+  } catch (const nlohmann::json::exception& e) {
+    throw error(std::string("codec_options(): bad value in the config: ") + e.what());
+  }
+}
+
+// Checks ranges once, so that a bad value fails before hours of training, with its name.
+inline void validate(const codec_options& o) {
+  require(o.hidden[0] > 0 && o.hidden[1] > 0 && o.hidden[2] > 0, "codec_options",
+          "hidden widths must be positive");
+  require(o.slope >= 0, "codec_options", "slope must be >= 0");
+  require(o.epochs > 0, "codec_options", "epochs must be positive");
+  require(o.learning_rate > 0 && std::isfinite(o.learning_rate), "codec_options",
+          "learning_rate must be positive");
+  require(o.validation_fraction >= 0 && o.validation_fraction < 1, "codec_options",
+          "validation_fraction must be in [0, 1)");
+  lr_schedule::parse(o.schedule);
+}
+
+}  // namespace baler::codec
