@@ -1,0 +1,225 @@
+#pragma once
+// The `baler` command line: train, compress, decompress, info, evaluate, plot, new-project.
+// run() parses, dispatches and turns every error into one line on stderr and exit status 1
+// (2 for a usage error), so scripts can rely on the status.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "baler/backend/cpu.hpp"
+#include "baler/cli/file_info.hpp"
+#include "baler/cli/flags.hpp"
+#include "baler/cli/paths.hpp"
+#include "baler/cli/progress.hpp"
+#include "baler/cli/size_report.hpp"
+#include "baler/codec/codec.hpp"
+#include "baler/io/atomic_file.hpp"
+#include "baler/io/dataset.hpp"
+#include "baler/metrics/column_errors.hpp"
+#include "baler/plot/report.hpp"
+
+namespace baler::cli {
+
+using cpu_codec = codec::Codec<cpu, models::AE<cpu, float>>;
+
+namespace detail {
+
+inline void write_output(const std::filesystem::path& out, const std::vector<std::byte>& bytes,
+                         const std::vector<std::filesystem::path>& inputs, bool force) {
+  check_output(out, inputs, force);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  write_file_atomically(out, bytes, force);
+}
+
+inline void save_output(const std::filesystem::path& out, const dataset& d,
+                        const std::vector<std::filesystem::path>& inputs, bool force) {
+  check_output(out, inputs, force);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  save_dataset(out, d, force);
+}
+
+inline void print_training(const train_history& h, std::ostream& out) {
+  if (h.epochs.empty()) {
+    out << "no column needs a model: every column is constant or stored exactly\n";
+    return;
+  }
+  const auto& best = h.epochs[h.best_epoch];
+  out << "trained " << h.epochs.size() << " epochs" << (h.stopped_early ? " (stopped early)" : "")
+      << "; best epoch " << h.best_epoch + 1 << ": loss " << best.train_loss << ", validation "
+      << best.validation_loss << "\n";
+}
+
+inline void write_history_csv(const std::filesystem::path& path, const train_history& h, bool force) {
+  std::string csv = "epoch,train_loss,validation_loss,learning_rate,seconds\n";
+  for (const auto& e : h.epochs)
+    csv += std::to_string(e.epoch + 1) + "," + std::to_string(e.train_loss) + "," +
+           std::to_string(e.validation_loss) + "," + std::to_string(e.learning_rate) + "," +
+           std::to_string(e.seconds) + "\n";
+  check_output(path, {}, force);
+  write_file_atomically(path, csv, force);
+}
+
+}  // namespace detail
+
+inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
+               std::ostream& err = std::cerr) {
+  CLI::App app{"baler: machine-learning based lossy compression of scientific tables and fields"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags such as --force may follow the subcommand
+  app.set_version_flag("--version", std::string("baler ") + codec::library_version +
+                                        ", file format " + std::to_string(format::format_version));
+  global_flags g;
+  add_global_flags(app, g);
+
+  // train ---------------------------------------------------------------------------------
+  auto* train = app.add_subcommand("train", "Train a model on a dataset and save it (.balermodel)");
+  io_flags train_io;
+  codec_flags train_codec;
+  add_input(train, train_io, "dataset to train on (.npz, .npy or .csv)");
+  train->add_option("-o,--output", train_io.output, "model file to write");
+  train->add_option("--history", train_io.history, "also write the per-epoch losses as CSV");
+  add_codec_flags(train, train_codec);
+
+  // compress ------------------------------------------------------------------------------
+  auto* compress = app.add_subcommand("compress", "Compress a dataset into a .baler file");
+  io_flags comp_io;
+  codec_flags comp_codec;
+  add_input(compress, comp_io, "dataset to compress (.npz, .npy or .csv)");
+  compress->add_option("-o,--output", comp_io.output, "compressed file to write (.baler)");
+  compress->add_option("--model", comp_io.model, "use this trained model instead of training one");
+  compress->add_option("--save-model", comp_io.save_model, "also save the model trained here");
+  compress->add_option("--history", comp_io.history, "also write the per-epoch losses as CSV");
+  add_codec_flags(compress, comp_codec);
+
+  // decompress ----------------------------------------------------------------------------
+  auto* decompress = app.add_subcommand("decompress", "Restore a dataset from a .baler file");
+  io_flags dec_io;
+  add_input(decompress, dec_io, "compressed file (.baler)");
+  decompress->add_option("-o,--output", dec_io.output, "dataset to write (.npz, .npy or .csv)");
+  decompress->add_option("--model", dec_io.model,
+                         "model file, for files compressed with --separate-model");
+
+  // info ----------------------------------------------------------------------------------
+  auto* info = app.add_subcommand("info", "Describe a .baler file: contents, sizes and ratios");
+  std::string info_path;
+  info->add_option("file", info_path, "compressed file (.baler)")->required()->check(CLI::ExistingFile);
+
+  // evaluate ------------------------------------------------------------------------------
+  auto* evaluate = app.add_subcommand("evaluate", "Per-column errors of a reconstruction");
+  std::string eval_orig, eval_dec, eval_csv, eval_plots;
+  evaluate->add_option("original", eval_orig, "original dataset")->required()->check(CLI::ExistingFile);
+  evaluate->add_option("decompressed", eval_dec, "decompressed dataset")->required()->check(CLI::ExistingFile);
+  evaluate->add_option("--csv", eval_csv, "also write the table as CSV");
+  evaluate->add_option("--plots", eval_plots, "also draw the comparison plots into this folder");
+
+  // new-project ---------------------------------------------------------------------------
+  auto* new_project = app.add_subcommand("new-project", "Create Baler's project layout with a default config");
+  std::vector<std::string> np_names;
+  new_project->add_option("names", np_names, "WORKSPACE PROJECT")->expected(2)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e, out, err);
+    return status == 0 ? 0 : 2;  // help and version are not errors; every usage error is 2
+  }
+
+  try {
+    cpu be(g.threads);
+    require(g.device == "cpu", "baler",
+            "--device " + g.device + ": this build has only the CPU backend (cpu)");
+
+    if (*new_project) {
+      const project_paths p(np_names[0], np_names[1]);
+      check_output(p.config, {}, g.force);
+      std::filesystem::create_directories(p.config.parent_path());
+      for (const auto& d : {p.model, p.compressed, p.decompressed})
+        std::filesystem::create_directories(d.parent_path());
+      std::filesystem::create_directories(p.plots);
+      std::filesystem::create_directories(std::filesystem::path("workspaces") / np_names[0] / "data");
+      nlohmann::json j = default_config_json();
+      j["input_path"] = (std::filesystem::path("workspaces") / np_names[0] / "data" /
+                         (np_names[1] + "_data.npz")).string();
+      write_file_atomically(p.config, j.dump(2) + "\n", g.force);
+      out << "created " << p.root.string() << "; put the data at " << j["input_path"].get<std::string>()
+          << " and edit " << p.config.string() << "\n";
+      return 0;
+    }
+
+    if (*train || *compress) {
+      io_flags& io = *train ? train_io : comp_io;
+      codec_flags& cf = *train ? train_codec : comp_codec;
+      resolve_project(io, *train ? "train" : "compress");
+      codec::codec_options o = make_options(cf, io);
+      progress bar(o.epochs, g.quiet);
+      o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
+      const dataset input = load_dataset(io.input);
+      cpu_codec c(be, o);
+      if (!io.model.empty()) {
+        c.load_model(read_file(io.model));
+      } else {
+        const auto& h = c.train(input);
+        if (h.epochs.size() < o.epochs) bar.finish();
+        detail::print_training(h, out);
+        if (!io.history.empty()) detail::write_history_csv(io.history, h, g.force);
+      }
+      const std::vector<std::filesystem::path> inputs{io.input};
+      if (*train) {
+        require(!io.output.empty(), "baler train", "give the model file to write with -o");
+        detail::write_output(io.output, c.save_model(), inputs, g.force);
+        out << "model written to " << io.output << "\n";
+        return 0;
+      }
+      require(!io.output.empty(), "baler compress", "give the file to write with -o");
+      require(o.embed_decoder || !io.model.empty() || !io.save_model.empty(), "baler compress",
+              "--separate-model needs --model or --save-model: the file cannot decompress without it");
+      if (!io.save_model.empty())
+        detail::write_output(io.save_model, c.save_model(), inputs, g.force);
+      const auto bytes = c.compress(input);
+      detail::write_output(io.output, bytes, inputs, g.force);
+      out << "compressed " << io.input << " -> " << io.output << "\n"
+          << size_report::of(format::inspect(bytes)).format();
+      return 0;
+    }
+
+    if (*decompress) {
+      resolve_project(dec_io, "decompress");
+      require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
+      cpu_codec c(be, codec::codec_options{});
+      if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
+      const dataset d = c.decompress(read_file(dec_io.input));
+      detail::save_output(dec_io.output, d, {dec_io.input}, g.force);
+      out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
+          << shape_string(d.data.shape) << ", " << dtype_name(d.data.type) << ")\n";
+      return 0;
+    }
+
+    if (*info) {
+      out << describe_file(format::inspect(read_file(info_path)));
+      return 0;
+    }
+
+    if (*evaluate) {
+      const dataset a = load_dataset(eval_orig), b = load_dataset(eval_dec);
+      const auto errors = metrics::compare(a, b);
+      out << metrics::format_table(errors);
+      if (!eval_csv.empty()) {
+        check_output(eval_csv, {eval_orig, eval_dec}, g.force);
+        write_file_atomically(eval_csv, metrics::to_csv(errors), g.force);
+      }
+      if (!eval_plots.empty()) {
+        const auto files = plot::write_report(eval_plots, a, b);
+        out << "wrote " << files.size() << " plot files to " << eval_plots << "\n";
+      }
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    err << "baler: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace baler::cli

@@ -1,0 +1,59 @@
+#pragma once
+// What `baler info` prints: the input's shape and type, how each column is stored, the model,
+// the latent, every section with its raw and stored size, and the honest size report.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "baler/cli/size_report.hpp"
+#include "baler/format/container.hpp"
+
+namespace baler::cli {
+
+inline std::string describe_file(const format::container_info& info) {
+  const auto& h = info.header;
+  std::string s;
+  s += "baler file, format version " + std::to_string(info.format_version) + ", written by baler " +
+       h.value("library_version", "?") + "\n";
+  require(h.value("kind", "") == "baler.compressed", "baler info",
+          h.value("kind", "") == "baler.model" ? "this is a model file, not compressed data"
+                                                : "not a compressed baler file");
+  const auto& in = h.at("input");
+  std::string shape;
+  for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + std::to_string(d.get<std::size_t>());
+  s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
+       std::to_string(in.at("names").size()) + " column names\n";
+  std::map<std::string, std::size_t> treatments;
+  for (const auto& c : h.at("columns")) ++treatments[c.at("treatment").get<std::string>()];
+  s += "columns:";
+  for (const auto& [t, n] : treatments) s += " " + std::to_string(n) + " " + t;
+  s += "\n";
+  if (h.contains("model")) {
+    const auto& m = h.at("model");
+    const auto& a = m.at("arch");
+    s += "model: " + m.at("name").get<std::string>() + " (" + m.at("scalar").get<std::string>() + "), " +
+         std::to_string(a.at("features").get<std::size_t>()) + " -> " +
+         std::to_string(a.at("hidden")[0].get<std::size_t>()) + " -> " +
+         std::to_string(a.at("hidden")[1].get<std::size_t>()) + " -> " +
+         std::to_string(a.at("hidden")[2].get<std::size_t>()) + " -> " +
+         std::to_string(a.at("latent").get<std::size_t>()) + " and back; decoder " +
+         (m.at("embedded").get<bool>() ? "embedded (" + m.at("weights_dtype").get<std::string>() + ")"
+                                       : "in a separate model file, id " + std::to_string(m.at("id").get<std::uint32_t>())) +
+         "\n";
+    const auto& l = h.at("latent");
+    s += "latent: " + std::to_string(l.at("rows").get<std::size_t>()) + " x " +
+         std::to_string(l.at("cols").get<std::size_t>()) + ", " + l.at("dtype").get<std::string>() + "\n";
+  }
+  s += "sections:\n";
+  for (const auto& sec : info.sections) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %-4s %12llu bytes raw, %12llu stored%s\n", sec.kind.c_str(),
+                  (unsigned long long)sec.raw_size, (unsigned long long)sec.stored_size,
+                  sec.compressed ? " (zstd)" : "");
+    s += buf;
+  }
+  s += "sizes:\n" + size_report::of(info).format();
+  return s;
+}
+
+}  // namespace baler::cli

@@ -1,0 +1,176 @@
+#pragma once
+// Command-line flags and how they become codec options: defaults, then a JSON config file
+// (--config, or the project's), then the flags actually given. Every flag has a config key;
+// nothing is accepted and ignored.
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "baler/cli/paths.hpp"
+#include "baler/codec/options.hpp"
+#include "baler/io/atomic_file.hpp"
+
+namespace baler::cli {
+
+struct global_flags {
+  bool quiet = false, force = false;
+  int threads = 0;
+  std::string device = "cpu";
+};
+
+struct io_flags {
+  std::string input, output, model, save_model, history, config;
+  std::vector<std::string> project;  // WORKSPACE PROJECT
+};
+
+// One entry per codec flag: the flag's option (to see whether it was given) and how to apply it.
+struct codec_flags {
+  std::vector<std::pair<CLI::Option*, std::function<void(codec::codec_options&)>>> given;
+  // storage for the parsed values
+  std::size_t latent = 0, epochs = 0, batch = 0, patience = 0, max_distinct = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::size_t> hidden;
+  std::string latent_dtype, weights_dtype, normalisation, log, schedule;
+  std::vector<std::string> lossless, integer;
+  double lr = 0, weight_decay = 0, validation = 0, l1 = 0;
+  bool separate_model = false, no_zstd = false, non_finite = false;
+};
+
+inline void add_global_flags(CLI::App& app, global_flags& g) {
+  app.add_flag("-q,--quiet", g.quiet, "no progress output");
+  app.add_flag("-f,--force", g.force, "replace existing output files (never an input)");
+  app.add_option("--threads", g.threads, "CPU threads for the math (default: OpenBLAS's choice)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", g.device, "where the math runs: cpu")->check(CLI::IsMember({"cpu", "cuda"}));
+}
+
+inline std::string text_of(const std::vector<std::byte>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+inline void add_input(CLI::App* cmd, io_flags& io, const char* what) {
+  cmd->add_option("input", io.input, what);
+  cmd->add_option("--config", io.config, "JSON file of options; flags override it")->check(CLI::ExistingFile);
+  cmd->add_option("--project", io.project, "use Baler's layout workspaces/WORKSPACE/PROJECT")
+      ->expected(2);
+}
+
+inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
+  using O = codec::codec_options;
+  auto flag = [&](CLI::Option* opt, std::function<void(O&)> apply) { f.given.emplace_back(opt, std::move(apply)); };
+  flag(cmd->add_option("--latent", f.latent, "latent size (default: half the modelled columns)")
+           ->check(CLI::PositiveNumber), [&f](O& o) { o.latent = f.latent; });
+  flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50")->delimiter(',')->expected(3),
+       [&f](O& o) { std::copy(f.hidden.begin(), f.hidden.end(), o.hidden.begin()); });
+  flag(cmd->add_option("--latent-dtype", f.latent_dtype, "latent storage: f32, f16 or bf16 (default f16)")
+           ->check(CLI::IsMember({"f32", "f16", "bf16"})),
+       [&f](O& o) { o.latent_type = parse_latent_dtype(f.latent_dtype); });
+  flag(cmd->add_option("--weights-dtype", f.weights_dtype, "embedded decoder weights: f32, f16 or bf16 (default f16)")
+           ->check(CLI::IsMember({"f32", "f16", "bf16"})),
+       [&f](O& o) { o.weights_type = parse_latent_dtype(f.weights_dtype); });
+  flag(cmd->add_flag("--separate-model", f.separate_model, "keep the decoder out of the file (needs the model file to decompress)"),
+       [&f](O& o) { o.embed_decoder = !f.separate_model; });
+  flag(cmd->add_flag("--no-zstd", f.no_zstd, "no lossless pass over the sections"),
+       [&f](O& o) { o.zstd = !f.no_zstd; });
+  flag(cmd->add_option("--normalisation,--normalization", f.normalisation, "minmax (default) or standard")
+           ->check(CLI::IsMember({"minmax", "standard"})),
+       [&f](O& o) { o.normalisation = codec::parse_scaling(f.normalisation); });
+  flag(cmd->add_option("--log", f.log, "log-transform columns: none (default), auto, or NAME,NAME"),
+       [&f](O& o) { o.log_columns = f.log; });
+  flag(cmd->add_option("--lossless", f.lossless, "store these columns exactly")->delimiter(','),
+       [&f](O& o) { o.lossless_columns = f.lossless; });
+  flag(cmd->add_option("--integer", f.integer, "round these columns to integers")->delimiter(','),
+       [&f](O& o) { o.integer_columns = f.integer; });
+  flag(cmd->add_option("--lossless-max-distinct", f.max_distinct,
+                       "store integer columns with at most this many values exactly (default 256)"),
+       [&f](O& o) { o.lossless_max_distinct = f.max_distinct; });
+  flag(cmd->add_flag("--allow-non-finite", f.non_finite, "store columns holding NaN/Inf exactly instead of refusing"),
+       [&f](O& o) { o.allow_non_finite = f.non_finite; });
+  flag(cmd->add_option("--epochs", f.epochs, "training epochs (default 200)")->check(CLI::PositiveNumber),
+       [&f](O& o) { o.epochs = f.epochs; });
+  flag(cmd->add_option("--batch-size", f.batch, "mini-batch size (default rows/16 in [8, 512])")->check(CLI::PositiveNumber),
+       [&f](O& o) { o.batch_size = f.batch; });
+  flag(cmd->add_option("--lr", f.lr, "learning rate (default 1e-3)")->check(CLI::PositiveNumber),
+       [&f](O& o) { o.learning_rate = f.lr; });
+  flag(cmd->add_option("--weight-decay", f.weight_decay, "AdamW weight decay (default 0)")->check(CLI::NonNegativeNumber),
+       [&f](O& o) { o.weight_decay = f.weight_decay; });
+  flag(cmd->add_option("--validation-fraction", f.validation, "held-out fraction (default 0.1)")->check(CLI::Range(0.0, 0.99)),
+       [&f](O& o) { o.validation_fraction = f.validation; });
+  flag(cmd->add_option("--schedule", f.schedule, "learning rate: constant (default), plateau, step, cosine")
+           ->check(CLI::IsMember({"constant", "plateau", "step", "cosine"})),
+       [&f](O& o) { o.schedule = f.schedule; });
+  flag(cmd->add_option("--patience", f.patience, "early stopping patience in epochs (default 0: off)"),
+       [&f](O& o) { o.early_stopping_patience = f.patience; });
+  flag(cmd->add_option("--latent-l1", f.l1, "L1 activation-sparsity weight on the latent (default 0)")->check(CLI::NonNegativeNumber),
+       [&f](O& o) { o.latent_l1 = f.l1; });
+  flag(cmd->add_option("--seed", f.seed, "random seed (default 0)"), [&f](O& o) { o.seed = f.seed; });
+}
+
+// The project's default paths fill what the flags left empty.
+inline void resolve_project(io_flags& io, const std::string& mode) {
+  if (!io.project.empty()) {
+    const project_paths p(io.project[0], io.project[1]);
+    if (io.config.empty()) io.config = p.config.string();
+    if (mode == "decompress") {
+      if (io.input.empty()) io.input = p.compressed.string();
+      if (io.output.empty()) io.output = p.decompressed.string();
+    } else {
+      if (io.input.empty()) {
+        const auto j = nlohmann::json::parse(text_of(read_file(io.config)));
+        require(j.contains("input_path"), "baler --project", io.config + " has no input_path");
+        io.input = j["input_path"].get<std::string>();
+      }
+      if (io.output.empty()) io.output = (mode == "train" ? p.model : p.compressed).string();
+      if (mode == "compress" && io.model.empty() && std::filesystem::exists(p.model))
+        io.model = p.model.string();
+    }
+  }
+  require(!io.input.empty(), ("baler " + mode).c_str(), "give an input file (or --project WORKSPACE PROJECT)");
+}
+
+inline codec::codec_options make_options(const codec_flags& f, const io_flags& io) {
+  codec::codec_options o;
+  if (!io.config.empty()) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text_of(read_file(io.config)));
+    } catch (const nlohmann::json::exception& e) {
+      throw error("baler: " + io.config + " is not valid JSON: " + e.what());
+    }
+    j.erase("input_path");  // the project's, not the codec's
+    codec::apply_json(o, j);
+  }
+  for (const auto& [opt, apply] : f.given)
+    if (opt->count() > 0) apply(o);
+  codec::validate(o);
+  return o;
+}
+
+inline nlohmann::json default_config_json() {
+  const codec::codec_options o;
+  return {{"latent", o.latent},
+          {"hidden", o.hidden},
+          {"slope", o.slope},
+          {"latent_dtype", baler::name(o.latent_type)},
+          {"weights_dtype", baler::name(o.weights_type)},
+          {"embed_decoder", o.embed_decoder},
+          {"zstd", o.zstd},
+          {"normalisation", codec::to_string(o.normalisation)},
+          {"log_columns", o.log_columns},
+          {"lossless_columns", o.lossless_columns},
+          {"integer_columns", o.integer_columns},
+          {"lossless_max_distinct", o.lossless_max_distinct},
+          {"allow_non_finite", o.allow_non_finite},
+          {"epochs", o.epochs},
+          {"batch_size", o.batch_size},
+          {"learning_rate", o.learning_rate},
+          {"weight_decay", o.weight_decay},
+          {"validation_fraction", o.validation_fraction},
+          {"schedule", o.schedule},
+          {"early_stopping_patience", o.early_stopping_patience},
+          {"latent_l1", o.latent_l1},
+          {"seed", o.seed}};
+}
+
+}  // namespace baler::cli

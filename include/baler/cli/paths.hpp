@@ -1,0 +1,40 @@
+#pragma once
+// Output safety for the command line: an output never replaces an input, an existing output is
+// replaced only with --force, and every write goes through a temporary file and a rename.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "baler/core/error.hpp"
+
+namespace baler::cli {
+
+inline void check_output(const std::filesystem::path& out,
+                         const std::vector<std::filesystem::path>& inputs, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(out, ec)) return;
+  for (const auto& in : inputs)
+    require(!fs::equivalent(out, in, ec), "baler",
+            "refusing to write " + out.string() + ": it is an input of this command");
+  require(force, "baler", out.string() + " exists; use --force to replace it");
+}
+
+// Baler's project layout: workspaces/WORKSPACE/PROJECT/{config,output/...}.
+struct project_paths {
+  std::filesystem::path root, config, model, compressed, decompressed, plots;
+
+  project_paths(const std::string& workspace, const std::string& project) {
+    require(!workspace.empty() && !project.empty() &&
+                workspace.find('/') == std::string::npos && project.find('/') == std::string::npos,
+            "baler --project", "WORKSPACE and PROJECT must be plain names");
+    root = std::filesystem::path("workspaces") / workspace / project;
+    config = root / "config" / (project + "_config.json");
+    model = root / "output" / "training" / "model.balermodel";
+    compressed = root / "output" / "compressed_output" / "compressed.baler";
+    decompressed = root / "output" / "decompressed_output" / "decompressed.npz";
+    plots = root / "output" / "plotting";
+  }
+};
+
+}  // namespace baler::cli

@@ -1,0 +1,163 @@
+// The command line end to end, through cli::run with captured output: the workflow, safety of
+// outputs, configs, Baler's project layout, and exit statuses.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "baler/cli/app.hpp"
+
+namespace fs = std::filesystem;
+using namespace baler;
+
+namespace {
+
+struct result {
+  int status;
+  std::string out, err;
+};
+
+result baler_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "baler");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = cli::run(int(argv.size()), argv.data(), out, err);
+  return {status, out.str(), err.str()};
+}
+
+// A fresh folder per test, removed afterwards; tests run inside it.
+struct scratch {
+  fs::path dir, previous = fs::current_path();
+  scratch() {
+    dir = fs::temp_directory_path() / ("baler_cli_" + std::to_string(::getpid()) + "_" +
+                                       std::to_string(counter()++));
+    fs::create_directories(dir);
+    fs::current_path(dir);
+  }
+  ~scratch() {
+    fs::current_path(previous);
+    fs::remove_all(dir);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+const std::string lhcb = std::string(BALER_SHARED_DATA) + "/hep/lhcb_b2kkk.npz";
+
+}  // namespace
+
+TEST_CASE("compress, info, decompress, evaluate: the whole workflow") {
+  scratch s;
+  auto r = baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "5", "--latent-dtype", "bf16", "-q"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("whole file, against the input as stored") != std::string::npos);
+  CHECK(r.out.find("latent only, against float32") != std::string::npos);
+  CHECK(r.err.empty());  // --quiet
+
+  r = baler_cli({"info", "l.baler"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("input: 4322 x 26, float64, 26 column names") != std::string::npos);
+  CHECK(r.out.find("latent: 4322 x 10, bf16") != std::string::npos);
+  CHECK(r.out.find("6 lossless 20 model") != std::string::npos);
+
+  r = baler_cli({"decompress", "l.baler", "-o", "l.npz"});
+  CHECK(r.status == 0);
+  const dataset back = load_dataset("l.npz");
+  CHECK(back.data.shape == std::vector<std::size_t>{4322, 26});
+  CHECK(back.names.size() == 26);
+
+  r = baler_cli({"evaluate", lhcb, "l.npz", "--csv", "errors.csv"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("H1_Charge") != std::string::npos);
+  CHECK(fs::file_size("errors.csv") > 0);
+}
+
+TEST_CASE("train then compress with the model, kept in a separate file") {
+  scratch s;
+  REQUIRE(baler_cli({"train", lhcb, "-o", "m.balermodel", "--epochs", "3", "-q", "--history", "h.csv"}).status == 0);
+  std::ifstream h("h.csv");
+  std::string header;
+  std::getline(h, header);
+  CHECK(header == "epoch,train_loss,validation_loss,learning_rate,seconds");
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "l.baler", "--model", "m.balermodel", "--separate-model"}).status == 0);
+  auto r = baler_cli({"decompress", "l.baler", "-o", "l.npz"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("separate model file") != std::string::npos);
+  CHECK(baler_cli({"decompress", "l.baler", "-o", "l.npz", "--model", "m.balermodel"}).status == 0);
+  r = baler_cli({"compress", lhcb, "-o", "x.baler", "--separate-model", "--epochs", "1"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("--separate-model needs --model or --save-model") != std::string::npos);
+}
+
+TEST_CASE("outputs: never an input, existing ones only with --force, no partial files") {
+  scratch s;
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "1", "-q"}).status == 0);
+  const auto size = fs::file_size("l.baler");
+  auto r = baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "1", "-q"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("exists; use --force") != std::string::npos);
+  r = baler_cli({"decompress", "l.baler", "-o", "l.baler", "--force"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("it is an input of this command") != std::string::npos);
+  CHECK(fs::file_size("l.baler") == size);
+  CHECK(baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "1", "-q", "--force"}).status == 0);
+
+  // A corrupt input fails cleanly and leaves no output behind.
+  std::vector<char> bytes(size);
+  std::ifstream("l.baler", std::ios::binary).read(bytes.data(), long(size));
+  bytes[size / 2] ^= 0x40;
+  std::ofstream("bad.baler", std::ios::binary).write(bytes.data(), long(size));
+  r = baler_cli({"decompress", "bad.baler", "-o", "bad.npz"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("baler: error:") == 0);
+  CHECK_FALSE(fs::exists("bad.npz"));
+  std::ofstream("short.baler", std::ios::binary).write(bytes.data(), 100);
+  CHECK(baler_cli({"info", "short.baler"}).status == 1);
+}
+
+TEST_CASE("config files, flags over config, bad values, usage errors") {
+  scratch s;
+  std::ofstream("cfg.json") << R"({"latent": 4, "latent_dtype": "f32", "epochs": 2})";
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "a.baler", "--config", "cfg.json", "-q"}).status == 0);
+  CHECK(baler_cli({"info", "a.baler"}).out.find("latent: 4322 x 4, f32") != std::string::npos);
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "b.baler", "--config", "cfg.json", "--latent", "6", "-q"}).status == 0);
+  CHECK(baler_cli({"info", "b.baler"}).out.find("latent: 4322 x 6, f32") != std::string::npos);
+
+  std::ofstream("bad.json") << R"({"latent": 4, "epoch": 2})";
+  auto r = baler_cli({"compress", lhcb, "-o", "c.baler", "--config", "bad.json"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("unknown option 'epoch'") != std::string::npos);
+  std::ofstream("broken.json") << "{latent: 4";
+  CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--config", "broken.json"}).err.find("not valid JSON") !=
+        std::string::npos);
+
+  CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--epochs", "0"}).status == 2);
+  CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--latent-dtype", "f8"}).status == 2);
+  CHECK(baler_cli({"frobnicate"}).status == 2);
+  CHECK(baler_cli({"--help"}).status == 0);
+  CHECK(baler_cli({"compress", "--help"}).out.find("--latent-dtype") != std::string::npos);
+  r = baler_cli({"compress", lhcb, "-o", "c.baler", "--device", "cuda"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("only the CPU backend") != std::string::npos);
+  r = baler_cli({"compress", "missing.npz", "-o", "c.baler"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("missing.npz") != std::string::npos);
+}
+
+TEST_CASE("Baler's project layout: new-project, train, compress, decompress") {
+  scratch s;
+  REQUIRE(baler_cli({"new-project", "ws", "demo"}).status == 0);
+  CHECK(fs::exists("workspaces/ws/demo/config/demo_config.json"));
+  fs::copy_file(lhcb, "workspaces/ws/data/demo_data.npz");
+  REQUIRE(baler_cli({"train", "--project", "ws", "demo", "--epochs", "2", "-q"}).status == 0);
+  CHECK(fs::exists("workspaces/ws/demo/output/training/model.balermodel"));
+  REQUIRE(baler_cli({"compress", "--project", "ws", "demo", "-q"}).status == 0);
+  CHECK(fs::exists("workspaces/ws/demo/output/compressed_output/compressed.baler"));
+  REQUIRE(baler_cli({"decompress", "--project", "ws", "demo"}).status == 0);
+  CHECK(load_dataset("workspaces/ws/demo/output/decompressed_output/decompressed.npz").data.shape[1] == 26);
+  CHECK(baler_cli({"new-project", "ws", "demo"}).status == 1);  // exists
+}
