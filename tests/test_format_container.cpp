@@ -63,6 +63,8 @@ std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, 
   baler::byte_writer w;
   w.write_bytes(bytes_of(std::string("\x89" "BLR\r\n\x1A\n", 8)));
   w.write_u32(version);
+  w.write_u32(0);  // header flags: a plain JSON header
+  w.write_u64(json.size());
   w.write_u64(json.size());
   w.write_bytes(bytes_of(json));
   w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(8)));
@@ -111,8 +113,9 @@ TEST_CASE("container: round trip, compressed and not") {
       CHECK(info.sections[i].raw_size == c.sections[i].payload.size());
       stored += info.sections[i].stored_size;
     }
-    // Framing: magic, version, header length and CRC, count, 28 bytes per entry, table CRC.
-    CHECK(file.size() == 8 + 4 + 8 + info.header_size + 4 + 4 + 28 * 4 + 4 + stored);
+    // Framing: magic, version, header flags, both header lengths and CRC, count, 28 bytes per
+    // entry, table CRC.
+    CHECK(file.size() == 8 + 4 + 4 + 8 + 8 + info.header_stored_size + 4 + 4 + 28 * 4 + 4 + stored);
     // Compression is used only where it pays: the repetitive section, not the noise or the tiny.
     CHECK(info.sections[0].compressed == policy.enabled);
     CHECK(!info.sections[1].compressed);
@@ -226,8 +229,8 @@ TEST_CASE("container: crafted files with valid checksums but invalid contents") 
                        baler::error);
   // A section count far beyond the file is caught by the bounds check, not by allocating.
   auto many = assemble(1, "{}", {});
-  many[8 + 4 + 8 + 2 + 4 + 3] = std::byte(0x7F);  // high byte of the count
-  CHECK(contains(parse_error(many), "truncated: wanted 59659780096 bytes for section table at offset 30 of 34"));
+  many[8 + 4 + 4 + 8 + 8 + 2 + 4 + 3] = std::byte(0x7F);  // high byte of the count
+  CHECK(contains(parse_error(many), "truncated: wanted 59659780096 bytes for section table at offset 42 of 46"));
 }
 
 TEST_CASE("container: random damage and random input only ever raise baler::error") {
@@ -265,4 +268,14 @@ TEST_CASE("container: serialize refuses what it could not read back") {
   CHECK_THROWS_WITH_AS(fmt::serialize(c, fmt::compression_policy::zstd(99)),
                        doctest::Contains("container::serialize(): zstd level 99 is outside ["), baler::error);
   CHECK_NOTHROW(fmt::serialize(c, fmt::compression_policy{false, 99}));  // level unused when off
+}
+
+TEST_CASE("a large header is stored zstd-compressed, and reads back the same") {
+  fmt::container c;
+  for (int i = 0; i < 2000; ++i) c.header["columns"].push_back({{"name", "f" + std::to_string(i)}, {"min", 0.5 * i}});
+  const auto file = fmt::serialize(c);
+  const auto info = fmt::inspect(file);
+  CHECK(info.header_stored_size < info.header_size / 4);
+  CHECK(fmt::parse(file).header == c.header);
+  CHECK(fmt::inspect(fmt::serialize(c, fmt::compression_policy::none())).header_stored_size == c.header.dump().size());
 }

@@ -10,17 +10,20 @@
 //                   byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
 //                   conversion either way, 1A stops a DOS `type`.
 //   8        4      u32 format version. Versions the layout below, not the library.
-//   12       8      u64 H, length of the JSON header
-//   20       H      JSON header, UTF-8, one object
-//   20+H     4      u32 CRC-32 of bytes [8, 20+H): version, length and JSON
-//   24+H     4      u32 N, number of sections
-//   28+H     28*N   section table, one entry per section:
+//   12       4      u32 header flags: bit 0 = the JSON is zstd-compressed; other bits must be 0
+//   16       8      u64 J, length of the JSON text
+//   24       8      u64 H, length of the header as stored (J when not compressed)
+//   32       H      JSON header (UTF-8, one object), zstd-compressed when that is smaller: a
+//                   field of thousands of columns has kilobytes of per-column numbers
+//   32+H     4      u32 CRC-32 of bytes [8, 32+H): version, flags, lengths and header
+//   36+H     4      u32 N, number of sections
+//   40+H     28*N   section table, one entry per section:
 //                     4  kind tag, 4 printable ASCII characters ("LATN", "DECW", ...)
 //                     4  u32 flags: bit 0 = zstd-compressed; other bits must be 0
 //                     8  u64 stored size (bytes in the file)
 //                     8  u64 raw size (bytes after decompression; equals stored if not compressed)
 //                     4  u32 CRC-32 of the stored bytes
-//   28+H+28N 4      u32 CRC-32 of the table, from N through the last entry
+//   40+H+28N 4      u32 CRC-32 of the table, from N through the last entry
 //   ...             the stored payloads, back to back in table order; the file ends there.
 //
 // Every byte is covered: the magic and version are compared, the rest by the CRCs, and lengths
@@ -89,7 +92,8 @@ struct section_info {
 struct container_info {
   std::uint32_t format_version = 0;
   std::uint64_t file_size = 0;
-  std::uint64_t header_size = 0;  // bytes of JSON
+  std::uint64_t header_size = 0;         // bytes of JSON
+  std::uint64_t header_stored_size = 0;  // bytes the header takes in the file
   nlohmann::json header;
   std::vector<section_info> sections;
 };
@@ -145,10 +149,20 @@ inline layout read_layout(byte_view in, const char* where) {
               ", newer than this build of baler reads (format version " + std::to_string(format_version) +
               "); update baler to read it");
   out.info.format_version = version;
-  const byte_view json_text = r.read_bytes(r.read_u64("header length"), "JSON header");
+  const std::uint32_t header_flags = r.read_u32("header flags");
+  const std::uint64_t json_size = r.read_u64("header length");
+  const byte_view stored_header = r.read_bytes(r.read_u64("stored header length"), "JSON header");
   const std::uint32_t header_crc = crc32_of(r.since(header_begin));
   require(r.read_u32("header CRC-32") == header_crc, where, "header checksum mismatch: the file is corrupt");
+  require((header_flags & ~flag_zstd) == 0, where, "the header has unknown flags " + std::to_string(header_flags));
+  const bool compressed_header = (header_flags & flag_zstd) != 0;
+  require(compressed_header || json_size == stored_header.size, where,
+          "uncompressed header with different stored and raw sizes");
+  std::vector<std::byte> inflated;
+  if (compressed_header) inflated = zstd_decompress(stored_header, json_size);
+  const byte_view json_text = compressed_header ? byte_view(inflated) : stored_header;
   out.info.header_size = json_text.size;
+  out.info.header_stored_size = stored_header.size;
   const char* text = reinterpret_cast<const char*>(json_text.data);
   out.info.header = nlohmann::json::parse(text, text + json_text.size, nullptr, /*allow_exceptions=*/false);
   require(!out.info.header.is_discarded() && out.info.header.is_object(), where,
@@ -215,13 +229,21 @@ inline std::vector<std::byte> serialize(const container& c, compression_policy p
     else compressed[i] = {};
   }
 
-  std::size_t total = sizeof magic + 20 + json_text.size() + 8 + detail::table_entry_size * c.sections.size();
+  std::vector<std::byte> packed_header;
+  if (policy.enabled) packed_header = zstd_compress(byte_view(json_text), policy.level);
+  const bool pack = !packed_header.empty() && packed_header.size() < json_text.size();
+  const byte_view header = pack ? byte_view(packed_header) : byte_view(json_text);
+
+  std::size_t total = sizeof magic + 32 + header.size + 8 + detail::table_entry_size * c.sections.size();
   for (const byte_view& s : stored) total += s.size;
   byte_writer w;
   w.reserve(total);
   w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(magic), sizeof magic));
   w.write_u32(format_version);
-  w.write_string(json_text);
+  w.write_u32(pack ? flag_zstd : 0);
+  w.write_u64(json_text.size());
+  w.write_u64(header.size);
+  w.write_bytes(header);
   w.write_u32(crc32_of(byte_view(w.bytes()).subview(sizeof magic)));
 
   const std::size_t table_begin = w.size();
