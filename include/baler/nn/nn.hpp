@@ -10,6 +10,7 @@
 #include "baler/nn/losses.hpp"
 #include "baler/nn/parameters.hpp"
 #include "baler/nn/sequential.hpp"
+#include "baler/nn/weights_file.hpp"
 #include "baler/optim/adam.hpp"
 #include "baler/optim/sgd.hpp"
 #include "baler/train/schedule.hpp"

@@ -1,0 +1,65 @@
+#pragma once
+// Saving and loading a model's flat buffers: parameters (PARM) and state (STAT, e.g. batch-norm
+// statistics) as raw little-endian values of the model's scalar type, in the checksummed .baler
+// container, with a JSON description the caller chooses (the architecture, typically). The
+// container's format version versions this layout; "scalar" and the sizes are checked on load,
+// so weights never land in a model of another shape or type.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/format/container.hpp"
+#include "baler/nn/parameters.hpp"
+
+namespace baler {
+
+template <class T>
+constexpr const char* scalar_name() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "weights are float or double");
+  return std::is_same_v<T, float> ? "f32" : "f64";
+}
+
+template <class B, class T>
+std::vector<std::byte> save_weights(B& be, const parameters<B, T>& p, nlohmann::json description = {}) {
+  auto raw = [&](const_view<T> v) {
+    std::vector<std::byte> bytes(v.size() * sizeof(T));
+    std::vector<T> host(v.size());
+    be.download(v, host.data());
+    std::memcpy(bytes.data(), host.data(), bytes.size());
+    return bytes;
+  };
+  format::container c;
+  c.header = {{"kind", "baler.weights"}, {"scalar", scalar_name<T>()}, {"parameters", p.size()},
+              {"state", p.state_size()}, {"description", std::move(description)}};
+  c.sections.push_back({"PARM", raw(p.values())});
+  c.sections.push_back({"STAT", raw(p.state())});
+  return format::serialize(c);
+}
+
+// Loads into `p`, whose model must have the saved shape; returns the saved description.
+template <class B, class T>
+nlohmann::json load_weights(B& be, byte_view bytes, parameters<B, T>& p) {
+  const char* where = "load_weights";
+  const format::container c = format::parse(bytes);
+  const nlohmann::json& h = c.header;
+  require(h.value("kind", "") == "baler.weights", where, "not a weights file");
+  require(h.value("scalar", "") == scalar_name<T>(), where,
+          "the weights are " + h.value("scalar", std::string("?")) + ", the model is " + scalar_name<T>());
+  require(h.value("parameters", std::size_t(0)) == p.size() && h.value("state", std::size_t(0)) == p.state_size(),
+          where, "the file holds " + std::to_string(h.value("parameters", std::size_t(0))) +
+                     " parameters, the model has " + std::to_string(p.size()));
+  auto load = [&](const std::string& kind, matrix_view<T> dst) {
+    const auto& payload = c.get(kind).payload;
+    require(payload.size() == dst.size() * sizeof(T), where, "section " + kind + " has the wrong size");
+    std::vector<T> host(dst.size());
+    std::memcpy(host.data(), payload.data(), payload.size());
+    be.upload(host.data(), dst);
+  };
+  load("PARM", p.values());
+  load("STAT", p.state());
+  return h.value("description", nlohmann::json{});
+}
+
+}  // namespace baler
