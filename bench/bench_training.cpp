@@ -20,36 +20,40 @@ cpu::matrix<T> random_batch(std::size_t rows, std::size_t cols) {
   return m;
 }
 
+// A 200 -> 100 LeakyReLU Dense layer (the HEP model's widest hidden layer) with its input,
+// output and gradients for one batch.
+template <class T>
+struct dense_case {
+  cpu be;
+  Dense<cpu, T, act::leaky_relu> layer{200, 100};
+  cpu::matrix<T> params = random_batch<T>(1, layer.param_count()), grads = params;
+  cpu::matrix<T> x, y, dy, dx;
+  explicit dense_case(std::size_t batch)
+      : x(random_batch<T>(batch, 200)), y(random_batch<T>(batch, 100)),
+        dy(random_batch<T>(batch, 100)), dx(random_batch<T>(batch, 200)) {
+    layer.bind(params.data(), grads.data(), nullptr);
+  }
+};
+
 template <class T>
 void dense_forward(benchmark::State& state) {
-  const auto batch = std::size_t(state.range(0));
-  cpu be;
-  Dense<cpu, T, act::leaky_relu> layer(200, 100);
-  cpu::matrix<T> params = random_batch<T>(1, layer.param_count()), grads = params;
-  layer.bind(params.data(), grads.data(), nullptr);
-  auto x = random_batch<T>(batch, 200), y = random_batch<T>(batch, 100);
+  dense_case<T> c(std::size_t(state.range(0)));
   for (auto _ : state) {
-    layer.forward(be, cpu::view(x), cpu::view(y), mode::train);
-    benchmark::DoNotOptimize(y.data());
+    c.layer.forward(c.be, cpu::view(c.x), cpu::view(c.y), mode::train);
+    benchmark::DoNotOptimize(c.y.data());
   }
-  state.SetItemsProcessed(state.iterations() * std::int64_t(batch));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
 template <class T>
 void dense_backward(benchmark::State& state) {
-  const auto batch = std::size_t(state.range(0));
-  cpu be;
-  Dense<cpu, T, act::leaky_relu> layer(200, 100);
-  cpu::matrix<T> params = random_batch<T>(1, layer.param_count()), grads = params;
-  layer.bind(params.data(), grads.data(), nullptr);
-  auto x = random_batch<T>(batch, 200), y = random_batch<T>(batch, 100);
-  auto dy = random_batch<T>(batch, 100), dx = random_batch<T>(batch, 200);
-  layer.forward(be, cpu::view(x), cpu::view(y), mode::train);
+  dense_case<T> c(std::size_t(state.range(0)));
+  c.layer.forward(c.be, cpu::view(c.x), cpu::view(c.y), mode::train);
   for (auto _ : state) {
-    layer.backward(be, cpu::view(x), cpu::view(y), cpu::view(dy), cpu::view(dx));
-    benchmark::DoNotOptimize(dx.data());
+    c.layer.backward(c.be, cpu::view(c.x), cpu::view(c.y), cpu::view(c.dy), cpu::view(c.dx));
+    benchmark::DoNotOptimize(c.dx.data());
   }
-  state.SetItemsProcessed(state.iterations() * std::int64_t(batch));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
 template <class T>
