@@ -8,10 +8,16 @@
 //               clamp to the observed range -> constant and exact columns -> original dtype
 //
 // The sections of a compressed file: LATN (latent), DECW (decoder weights, unless kept in a
-// separate model file), EXCT (exact columns). The JSON header holds everything else.
+// separate model file), EXCT (exact columns), RESQ (error-bounded mode: coded residuals, see
+// bounded_coding.hpp). The JSON header holds everything else.
+//
+// Error-bounded mode (options.error_bound set): every modelled column (or the whole field) is
+// quantised within its bound, integer columns exactly, as residuals to the best predictor;
+// the file is written with and without the latent, and the smaller kept.
 #include <memory>
 #include <optional>
 
+#include "baler/codec/bounded_coding.hpp"
 #include "baler/codec/columns.hpp"
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/model_file.hpp"
@@ -61,48 +67,21 @@ public:
     const table t = as_table(d, "Codec::compress");
     const model_schema& s = model_->schema;
     check_schema(t, s);
+    if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
+    c.header = input_header(t, d.names);
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
     for (std::size_t col = 0; col < t.cols; ++col) {
-      const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
-      nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
-      if (s.is_modelled(col)) {
-        if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
-        j["treatment"] = "model";
-        j["integer"] = s.integer[col];
-      } else if (st.finite && st.min == st.max) {
-        j["treatment"] = "constant";
-        j["value"] = st.min;
-      } else {
-        const std::string enc = exact_encoding(st.finite && st.integral, st.min, st.max);
-        append_exact(exact, t.values, t.rows, t.cols, col, enc);
-        j["treatment"] = "lossless";
-        j["encoding"] = enc;
-      }
+      nlohmann::json j = column_entry(t, col, exact);
+      if (j["treatment"] == "model") j["integer"] = s.integer[col];
       columns.push_back(j);
     }
-
-    nlohmann::json h;
-    h["kind"] = "baler.compressed";
-    h["library_version"] = library_version;
-    h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
-                  {"nbytes", d.data.nbytes()}, {"names", d.names}};
-    h["columns"] = columns;
-    if (!s.modelled.empty()) {
-      const std::vector<float> latent = encode(t);
-      c.sections.push_back({"LATN", encode_latent(latent.data(), latent.size(), o_.latent_type)});
-      h["latent"] = {{"rows", t.rows}, {"cols", model_->arch.latent},
-                     {"dtype", baler::name(o_.latent_type)}};
-      h["model"] = model_->describe(o_.weights_type, o_.embed_decoder);
-      if (o_.embed_decoder)
-        c.sections.push_back({"DECW", model_->decoder_weights(o_.weights_type)});
-    }
+    c.header["columns"] = columns;
+    if (!s.modelled.empty()) add_latent(c, t);
     if (!exact.empty()) c.sections.push_back({"EXCT", std::move(exact)});
-    c.header = std::move(h);
-    return format::serialize(c, o_.zstd ? format::compression_policy::zstd()
-                                        : format::compression_policy::none());
+    return serialize(c);
   }
 
   // Restores the data of a .baler file. A file written with embed_decoder = false needs the
@@ -123,14 +102,16 @@ public:
       t.cols = 1;
       for (std::size_t i = 1; i < t.shape.size(); ++i) t.cols *= t.shape[i];
       const nlohmann::json& columns = h.at("columns");
-      require(columns.size() == t.cols, where, "the header describes " +
+      const bool field = h.contains("error_bound") && h["error_bound"].at("layout") == "field";
+      require(field || columns.size() == t.cols, where, "the header describes " +
               std::to_string(columns.size()) + " columns for " + std::to_string(t.cols));
       t.values.assign(t.rows * t.cols, 0.0);
 
       if (h.contains("model")) decode_into(c, t);
+      if (h.contains("error_bound")) decode_bounded(c, t);
       std::size_t offset = 0;
       const format::section* exact = c.find("EXCT");
-      for (std::size_t col = 0; col < t.cols; ++col) {
+      for (std::size_t col = 0; col < (field ? 0 : t.cols); ++col) {
         const nlohmann::json& j = columns[col];
         const treatment how = parse_treatment(j.at("treatment").get<std::string>());
         if (how == treatment::constant) {
@@ -140,7 +121,7 @@ public:
           require(exact != nullptr, where, "the file has exact columns but no EXCT section");
           offset = read_exact(exact->payload, offset, t.values, t.rows, t.cols, col,
                               j.at("encoding").get<std::string>());
-        } else {
+        } else if (how == treatment::model) {
           restore_range(t, col, j.at("min").get<double>(), j.at("max").get<double>(),
                         j.at("integer").get<bool>());
         }
@@ -155,6 +136,156 @@ public:
   }
 
 private:
+  static nlohmann::json input_header(const table& t, const std::vector<std::string>& names) {
+    nlohmann::json h;
+    h["kind"] = "baler.compressed";
+    h["library_version"] = library_version;
+    h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
+                  {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", names}};
+    return h;
+  }
+
+  std::vector<std::byte> serialize(const format::container& c) const {
+    return format::serialize(c, o_.zstd ? format::compression_policy::zstd()
+                                        : format::compression_policy::none());
+  }
+
+  // The header entry of column `col`; a constant or lossless one is stored here (exact bytes
+  // appended), a modelled one is left to the caller.
+  nlohmann::json column_entry(const table& t, std::size_t col, std::vector<std::byte>& exact) const {
+    const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
+    nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
+    if (model_->schema.is_modelled(col)) {
+      if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
+      j["treatment"] = "model";
+    } else if (st.finite && st.min == st.max) {
+      j["treatment"] = "constant";
+      j["value"] = st.min;
+    } else {
+      const std::string enc = exact_encoding(st.finite && st.integral, st.min, st.max);
+      append_exact(exact, t.values, t.rows, t.cols, col, enc);
+      j["treatment"] = "lossless";
+      j["encoding"] = enc;
+    }
+    return j;
+  }
+
+  // LATN and DECW of `t` with their header entries.
+  void add_latent(format::container& c, const table& t) {
+    const std::vector<float> latent = encode(t);
+    c.sections.push_back({"LATN", encode_latent(latent.data(), latent.size(), o_.latent_type)});
+    c.header["latent"] = {{"rows", t.rows}, {"cols", model_->arch.latent},
+                          {"dtype", baler::name(o_.latent_type)}};
+    c.header["model"] = model_->describe(o_.weights_type, o_.embed_decoder);
+    if (o_.embed_decoder) c.sections.push_back({"DECW", model_->decoder_weights(o_.weights_type)});
+  }
+
+  // Error-bounded mode: the file with the latent as a predictor and the file without, the
+  // smaller one returned. Predictions come from the stored latent and decoder, exactly as
+  // decompress computes them.
+  std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
+    const bool field = is_field(t.shape, !names.empty());
+    std::vector<std::byte> best;
+    for (bool latent : {false, true}) {
+      if (latent && model_->schema.modelled.empty()) continue;
+      format::container c;
+      c.header = input_header(t, names);
+      table pred;
+      if (latent) {
+        add_latent(c, t);
+        pred = t;
+        pred.values.assign(t.values.size(), 0.0);
+        decode_into(c, pred);
+      }
+      const std::vector<double>* p = latent ? &pred.values : nullptr;
+      std::vector<std::byte> resq, exact;
+      if (field) {
+        c.header["columns"] = nlohmann::json::array();
+        c.header["error_bound"] = encode_field(t, o_.error_bound.all, p, resq);
+      } else {
+        nlohmann::json columns = nlohmann::json::array();
+        for (std::size_t col = 0; col < t.cols; ++col) {
+          nlohmann::json j = column_entry(t, col, exact);
+          if (j["treatment"] == "model") {
+            j["treatment"] = "bounded";
+            j.update(encode_column(t, col, p, resq));
+          }
+          columns.push_back(j);
+        }
+        c.header["columns"] = columns;
+        c.header["error_bound"] = {{"layout", "table"}};
+      }
+      if (!exact.empty()) c.sections.push_back({"EXCT", std::move(exact)});
+      c.sections.push_back({"RESQ", std::move(resq)});
+      std::vector<std::byte> file = serialize(c);
+      if (best.empty() || file.size() < best.size()) best = std::move(file);
+    }
+    return best;
+  }
+
+  nlohmann::json encode_column(const table& t, std::size_t col, const std::vector<double>* pred,
+                               std::vector<std::byte>& resq) const {
+    const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
+    const value_code code = code_for(o_.error_bound.of(t.names[col]), st, model_->schema.integer[col]);
+    std::vector<std::pair<nlohmann::json, std::vector<double>>> extra;
+    if (pred) extra.push_back({{{"kind", "latent"}}, column_of(*pred, t, col)});
+    const coded_block b = code_block(column_of(t.values, t, col).data(), t.rows, code, t.type, nullptr, extra);
+    nlohmann::json j = {{"code", code.to_json()}, {"predictor", b.predictor},
+                        {"offset", resq.size()}, {"exceptions", b.result.exceptions}};
+    resq.insert(resq.end(), b.result.bytes.begin(), b.result.bytes.end());
+    return j;
+  }
+
+  static nlohmann::json encode_field(const table& t, const bound_spec& b, const std::vector<double>* pred,
+                                     std::vector<std::byte>& resq) {
+    const column_stats st = analyse(t.values.data(), t.values.size(), 1, 0, 0);
+    const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
+    const value_code code = code_for(b, st, integer);
+    std::vector<std::pair<nlohmann::json, std::vector<double>>> extra;
+    if (pred) extra.push_back({{{"kind", "latent"}}, *pred});
+    const coded_block cb = code_block(t.values.data(), t.values.size(), code, t.type, &t.shape, extra);
+    resq = cb.result.bytes;
+    return {{"layout", "field"}, {"bound", to_string(b)}, {"code", code.to_json()},
+            {"predictor", cb.predictor}, {"exceptions", cb.result.exceptions}};
+  }
+
+  // Overwrites the bounded columns (or the whole field) of t, which holds the latent's
+  // predictions (or zeros) on entry.
+  static void decode_bounded(const format::container& c, table& t) {
+    const nlohmann::json& eb = c.header.at("error_bound");
+    const byte_view resq(c.get("RESQ").payload);
+    const std::vector<double> pred = t.values;
+    auto latent = [&](std::size_t col, const nlohmann::json& desc) {
+      require(desc.at("kind") == "latent" && c.header.contains("model"), "Codec::decompress",
+              "unknown predictor '" + desc.at("kind").get<std::string>() + "'");
+      return col == t.cols ? pred : column_of(pred, t, col);
+    };
+    if (eb.at("layout") == "field") {
+      rans::reader in{resq};
+      t.values = decode_coded_block(in, t.values.size(), value_code::from_json(eb.at("code")), &t.shape,
+                                    eb.at("predictor"), [&](const nlohmann::json& d) { return latent(t.cols, d); });
+      return;
+    }
+    const nlohmann::json& columns = c.header.at("columns");
+    for (std::size_t col = 0; col < t.cols; ++col) {
+      const nlohmann::json& j = columns[col];
+      if (j.at("treatment") != "bounded") continue;
+      const std::size_t offset = j.at("offset").get<std::size_t>();
+      require(offset <= resq.size, "Codec::decompress", "a residual block starts past the RESQ section");
+      rans::reader in{resq, offset};
+      const std::vector<double> x = decode_coded_block(
+          in, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
+          [&](const nlohmann::json& d) { return latent(col, d); });
+      for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
+    }
+  }
+
+  static std::vector<double> column_of(const std::vector<double>& v, const table& t, std::size_t col) {
+    std::vector<double> x(t.rows);
+    for (std::size_t r = 0; r < t.rows; ++r) x[r] = v[r * t.cols + col];
+    return x;
+  }
+
   // Network inputs of the modelled columns: (rows x modelled) in T.
   static std::vector<T> normalised(const table& t, const model_schema& s) {
     const std::size_t m = s.modelled.size();

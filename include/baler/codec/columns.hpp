@@ -8,7 +8,9 @@
 //   constant - one value, stored once;
 //   lossless - stored exactly beside the latent: integer columns with few distinct values
 //              (charges, flags, counts) where a few bytes buy exactness, columns the user
-//              names, and columns holding NaN/Inf when the user allows them.
+//              names, and columns holding NaN/Inf when the user allows them;
+//   bounded  - error-bounded mode: in place of `model`, quantised within the column's bound,
+//              the residual to a prediction (the model's, or another) in the RESQ section.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -22,7 +24,7 @@
 namespace baler::codec {
 
 enum class scaling { minmax, standard };
-enum class treatment { model, constant, lossless };
+enum class treatment { model, constant, lossless, bounded };
 
 inline std::string to_string(scaling s) { return s == scaling::minmax ? "minmax" : "standard"; }
 inline scaling parse_scaling(const std::string& s) {
@@ -31,12 +33,19 @@ inline scaling parse_scaling(const std::string& s) {
   throw error("parse_scaling(): unknown normalisation '" + s + "' (expected minmax or standard)");
 }
 inline std::string to_string(treatment t) {
-  return t == treatment::model ? "model" : t == treatment::constant ? "constant" : "lossless";
+  switch (t) {
+    case treatment::model: return "model";
+    case treatment::constant: return "constant";
+    case treatment::lossless: return "lossless";
+    case treatment::bounded: return "bounded";
+  }
+  return "?";
 }
 inline treatment parse_treatment(const std::string& s) {
   if (s == "model") return treatment::model;
   if (s == "constant") return treatment::constant;
   if (s == "lossless") return treatment::lossless;
+  if (s == "bounded") return treatment::bounded;
   throw error("parse_treatment(): unknown column treatment '" + s + "'");
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baler/codec/columns.hpp"
+#include "baler/codec/error_bound.hpp"
 #include "baler/format/latent_dtype.hpp"
 #include "baler/train/trainer.hpp"
 
@@ -35,6 +36,11 @@ struct codec_options {
                                               // values are stored exactly (0: never)
   bool allow_non_finite = false;  // true: columns with NaN/Inf are stored exactly
 
+  // Error-bounded mode (error_bound.hpp): when set, every bounded column is restored within its
+  // bound, integer columns exactly, and the codec keeps the latent only where it makes the
+  // file smaller. Config: "error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-3"}.
+  bound_config error_bound;
+
   // Training.
   std::size_t epochs = 200;
   std::size_t batch_size = 0;  // 0: rows/16, between 8 and 512
@@ -60,7 +66,7 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
   static const char* known[] = {"latent", "hidden", "slope", "latent_dtype", "weights_dtype",
                                 "embed_decoder", "zstd", "normalisation", "log_columns",
                                 "lossless_columns", "integer_columns", "lossless_max_distinct",
-                                "allow_non_finite", "epochs", "batch_size", "learning_rate",
+                                "allow_non_finite", "error_bound", "error_bounds", "epochs", "batch_size", "learning_rate",
                                 "weight_decay", "validation_fraction", "schedule",
                                 "early_stopping_patience", "latent_l1", "seed"};
   require(j.is_object(), "codec_options", "the config must be a JSON object");
@@ -86,6 +92,13 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
     detail::set_if(j, "integer_columns", o.integer_columns);
     detail::set_if(j, "lossless_max_distinct", o.lossless_max_distinct);
     detail::set_if(j, "allow_non_finite", o.allow_non_finite);
+    if (j.contains("error_bound")) o.error_bound.all = parse_bound(j.at("error_bound").get<std::string>());
+    if (j.contains("error_bounds")) {
+      require(j.at("error_bounds").is_object(), "codec_options",
+              "error_bounds must map column names to bounds, e.g. {\"pt\": \"rel:1e-3\"}");
+      for (const auto& item : j.at("error_bounds").items())
+        o.error_bound.named[item.key()] = parse_bound(item.value().get<std::string>());
+    }
     detail::set_if(j, "epochs", o.epochs);
     detail::set_if(j, "batch_size", o.batch_size);
     detail::set_if(j, "learning_rate", o.learning_rate);

@@ -1,0 +1,159 @@
+#pragma once
+// Error bounds and the integer codes that guarantee them.
+//
+// A bound is written "abs:X" (|x^ - x| <= X), "range:X" (|x^ - x| <= X * (max - min) of the
+// column, or of the whole field) or "rel:X" (|x^ - x| <= X * |x|, so zeros come back as 0).
+//
+// Every bounded value is stored as an integer code k. The reconstruction from k uses only
+// correctly rounded IEEE operations (one multiply; or a divide, an add and an exact ldexp), so
+// compress and decompress compute the same x^ bit for bit; the encoder then checks the bound on
+// x^ as decompress will output it (after the cast to float32 for float32 inputs) and stores
+// the values that fail it exactly (see bounded_block.hpp). Predictors work on codes only.
+//
+//   abs / range: k = round(x / step), x^ = k * step, step = 2 * bound (just below)
+//   rel:         |x| = m * 2^e with m in [1, 2), k = e * M + round((m - 1) * M), M = ceil(1/(2X)),
+//                x^ = sign * ldexp(1 + (k mod M) / M, floor(k / M)): uniform steps in a
+//                piecewise-linear log2|x|, so the relative error is at most 1 / (2M) <= X;
+//                the sign (and zero) travels in a separate stream.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "baler/core/error.hpp"
+#include "baler/io/ndarray.hpp"
+
+namespace baler::codec {
+
+enum class bound_kind { abs, range, rel };
+
+struct bound_spec {
+  bound_kind kind = bound_kind::range;
+  double value = 0;  // 0: no bound set (the plain lossy codec)
+
+  bool set() const { return value > 0; }
+};
+
+inline std::string to_string(const bound_spec& b) {
+  const char* k = b.kind == bound_kind::abs ? "abs" : b.kind == bound_kind::range ? "range" : "rel";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s:%.17g", k, b.value);
+  return buf;
+}
+
+inline bound_spec parse_bound(const std::string& s) {
+  const char* where = "parse_bound";
+  const auto colon = s.find(':');
+  require(colon != std::string::npos, where,
+          "'" + s + "' is not a bound; expected abs:X, range:X or rel:X (e.g. range:1e-3)");
+  const std::string k = s.substr(0, colon), v = s.substr(colon + 1);
+  bound_spec b;
+  if (k == "abs") b.kind = bound_kind::abs;
+  else if (k == "range") b.kind = bound_kind::range;
+  else if (k == "rel") b.kind = bound_kind::rel;
+  else throw error(std::string(where) + "(): unknown bound kind '" + k + "' (abs, range or rel)");
+  std::size_t used = 0;
+  try {
+    b.value = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  require(used == v.size() && used > 0 && std::isfinite(b.value) && b.value > 0, where,
+          "the bound in '" + s + "' must be a positive finite number");
+  require(b.kind != bound_kind::rel || b.value < 1, where, "a relative bound must be below 1");
+  return b;
+}
+
+// The bound of every column: a default plus named exceptions.
+struct bound_config {
+  bound_spec all;                           // unset: no error-bounded mode
+  std::map<std::string, bound_spec> named;  // per column name
+
+  bool enabled() const { return all.set() || !named.empty(); }
+  bound_spec of(const std::string& column) const {
+    const auto it = named.find(column);
+    return it != named.end() ? it->second : all;
+  }
+};
+
+// Codes of one block (a column, or a whole field) under one bound. Values whose code would not
+// fit (|x / step| near 2^52) or that are not finite get no code: they become exceptions.
+struct value_code {
+  bound_kind kind = bound_kind::abs;
+  double bound = 0;  // absolute bound (abs, range) or relative factor (rel); 0: exact
+  double step = 1;   // abs / range: the quantum; 0 bound means step 1 for integral data
+  std::int64_t per_octave = 1;  // rel: M
+
+  static constexpr double max_code = 4503599627370496.0;  // 2^52: k and k * step stay exact
+
+  // `lo`, `hi`: the finite range of the block (for range bounds).
+  static value_code make(const bound_spec& b, double lo, double hi) {
+    value_code c;
+    c.kind = b.kind == bound_kind::rel ? bound_kind::rel : bound_kind::abs;
+    if (c.kind == bound_kind::rel) {
+      c.bound = b.value;
+      c.per_octave = std::int64_t(std::ceil(0.5 / b.value));
+      return c;
+    }
+    c.bound = b.kind == bound_kind::abs ? b.value : b.value * (hi - lo);
+    // Just below 2 * bound, so that x exactly half-way between two steps still passes after
+    // the rounding of k * step; an exact (zero) bound codes integral values with step 1.
+    c.step = c.bound > 0 ? 2 * c.bound * (1 - 1.0 / 1024) : 1.0;
+    return c;
+  }
+  static value_code exact() { return {}; }
+
+  // False when x gets no code (an exception).
+  bool encode(double x, std::int64_t& k) const {
+    if (!std::isfinite(x)) return false;
+    if (kind == bound_kind::abs) {
+      const double q = std::nearbyint(x / step);
+      if (std::abs(q) >= max_code) return false;
+      k = std::int64_t(q);
+      return true;
+    }
+    if (x == 0) return false;  // zero travels in the sign stream; its code is the prediction
+    int e = 0;
+    const double m = 2 * std::frexp(std::abs(x), &e);  // [1, 2)
+    k = std::int64_t(e - 1) * per_octave + std::int64_t(std::nearbyint((m - 1) * double(per_octave)));
+    return true;
+  }
+
+  // `sign` is used by rel codes only: -1, 0 or +1.
+  double decode(std::int64_t k, int sign) const {
+    if (kind == bound_kind::abs) return double(k) * step;
+    if (sign == 0) return 0.0;
+    std::int64_t e = k / per_octave, q = k % per_octave;
+    if (q < 0) q += per_octave, e -= 1;
+    if (e > 2000 || e < -2000) return sign * std::numeric_limits<double>::infinity();
+    return sign * std::ldexp(1 + double(q) / double(per_octave), int(e));
+  }
+
+  // The bound check on the value decompress returns (`out` is the input dtype).
+  bool within(double x, double xhat, dtype out) const {
+    if (out == dtype::f32) xhat = double(float(xhat));
+    const double err = std::abs(xhat - x);
+    return kind == bound_kind::rel ? err <= bound * std::abs(x) : err <= bound;
+  }
+
+  nlohmann::json to_json() const {
+    if (kind == bound_kind::rel) return {{"kind", "rel"}, {"bound", bound}, {"per_octave", per_octave}};
+    return {{"kind", "abs"}, {"bound", bound}, {"step", step}};
+  }
+  static value_code from_json(const nlohmann::json& j) {
+    value_code c;
+    c.bound = j.at("bound").get<double>();
+    if (j.at("kind").get<std::string>() == "rel") {
+      c.kind = bound_kind::rel;
+      c.per_octave = j.at("per_octave").get<std::int64_t>();
+      require(c.per_octave > 0, "value_code", "per_octave must be positive");
+    } else {
+      c.step = j.at("step").get<double>();
+      require(c.step > 0 && std::isfinite(c.step), "value_code", "the step must be positive");
+    }
+    return c;
+  }
+};
+
+}  // namespace baler::codec

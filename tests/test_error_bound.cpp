@@ -1,0 +1,232 @@
+// Error-bounded mode: bound specs, the symbol coder, blocks of codes with every kind of bound
+// on hard values, and whole files through compress/decompress on synthetic and real data.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "baler/backend/cpu.hpp"
+#include "baler/codec/codec.hpp"
+
+using namespace baler;
+using namespace baler::codec;
+using CpuCodec = codec::Codec<cpu, models::AE<cpu, float>>;
+
+namespace {
+
+dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
+
+// Values that break naive quantisers: zeros of both signs, denormals, the extremes of both
+// types, huge and tiny magnitudes side by side, exact half-steps.
+std::vector<double> hard_values(std::uint64_t seed, std::size_t n, bool f32) {
+  rng gen(seed);
+  const double big = f32 ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
+  const double den = f32 ? double(std::numeric_limits<float>::denorm_min()) : std::numeric_limits<double>::denorm_min();
+  std::vector<double> v = {0.0, -0.0, den, -den, 3 * den, big, -big, 1e-300, -1e-30, 0.5e-3, 1.5e-3, 1.0};
+  while (v.size() < n) {
+    const double u = gen.uniform();
+    v.push_back(u < 0.05 ? 0.0 : u < 0.1 ? std::ldexp(gen.uniform(-1, 1), int(gen.uniform(-60, 60)))
+                                         : gen.normal() * 10);
+  }
+  if (f32)
+    for (double& x : v) x = double(float(x));
+  return v;
+}
+
+void check_within(const std::vector<double>& x, const std::vector<double>& y, const bound_spec& b,
+                  double lo, double hi, bool f32) {
+  REQUIRE(x.size() == y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double out = f32 ? double(float(y[i])) : y[i];
+    const double err = std::abs(out - x[i]);
+    const double limit = b.kind == bound_kind::abs ? b.value
+                         : b.kind == bound_kind::range ? b.value * (hi - lo)
+                                                       : b.value * std::abs(x[i]);
+    if (!(err <= limit)) FAIL_CHECK("value " << i << ": " << x[i] << " came back as " << out);
+    if (b.kind == bound_kind::rel && x[i] == 0) CHECK(out == 0.0);
+  }
+}
+
+// Max of |y - x| / bound over the bounded columns of a table (<= 1 when the bound holds) and
+// a check that every other non-constant column is exact.
+double worst_ratio(const dataset& a, const dataset& b, const std::string& spec, const std::vector<bool>& exact) {
+  const auto x = a.data.to_doubles(), y = b.data.to_doubles();
+  const std::size_t rows = a.data.shape[0], cols = x.size() / rows;
+  const bound_spec bs = parse_bound(spec);
+  double worst = 0;
+  for (std::size_t c = 0; c < cols; ++c) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (std::size_t r = 0; r < rows; ++r) lo = std::min(lo, x[r * cols + c]), hi = std::max(hi, x[r * cols + c]);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double xv = x[r * cols + c], err = std::abs(y[r * cols + c] - xv);
+      if (exact[c]) {
+        if (err != 0) FAIL_CHECK("integer column " << c << " row " << r << ": " << xv << " -> " << y[r * cols + c]);
+        continue;
+      }
+      const double limit = bs.kind == bound_kind::abs ? bs.value
+                           : bs.kind == bound_kind::range ? bs.value * (hi - lo) : bs.value * std::abs(xv);
+      worst = std::max(worst, limit > 0 ? err / limit : (err > 0 ? INFINITY : 0.0));
+    }
+  }
+  return worst;
+}
+
+codec_options quick(const std::string& bound) {
+  codec_options o;
+  o.epochs = 5;
+  o.hidden = {16, 8, 8};
+  o.seed = 3;
+  o.error_bound.all = parse_bound(bound);
+  return o;
+}
+
+std::vector<bool> integral_columns(const dataset& d) {
+  const auto x = d.data.to_doubles();
+  const std::size_t rows = d.data.shape[0], cols = x.size() / rows;
+  std::vector<bool> out(cols, true);
+  for (std::size_t i = 0; i < x.size(); ++i) out[i % cols] = out[i % cols] && x[i] == std::nearbyint(x[i]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("bound specs: the three kinds, per-column map from JSON, bad input refused") {
+  CHECK(parse_bound("abs:1e-3").kind == bound_kind::abs);
+  CHECK(parse_bound("range:0.01").value == 0.01);
+  CHECK(parse_bound("rel:1e-3").kind == bound_kind::rel);
+  for (const char* bad : {"", "1e-3", "abs:", "abs:-1", "abs:0", "abs:nan", "abs:1e-3x", "pct:1", "rel:2"})
+    CHECK_THROWS_AS(parse_bound(bad), error);
+  codec_options o;
+  apply_json(o, nlohmann::json::parse(R"({"error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-4"}})"));
+  CHECK(o.error_bound.enabled());
+  CHECK(o.error_bound.of("pt").kind == bound_kind::rel);
+  CHECK(o.error_bound.of("eta").value == 1e-3);
+  CHECK_THROWS_AS(apply_json(o, nlohmann::json::parse(R"({"error_bounds": ["abs:1"]})")), error);
+}
+
+TEST_CASE("symbol coder: small, large and extreme symbols round trip") {
+  rng gen(5);
+  std::vector<std::int64_t> s = {0, 1, -1, 255, 256, -256, std::numeric_limits<std::int64_t>::max(),
+                                 std::numeric_limits<std::int64_t>::min(), std::int64_t(1) << 52};
+  for (int i = 0; i < 20000; ++i) s.push_back(std::int64_t(std::round(gen.normal() * (i % 7 == 0 ? 1e6 : 3))));
+  for (std::size_t n : {std::size_t(0), std::size_t(1), s.size()}) {
+    const std::vector<std::int64_t> in(s.begin(), s.begin() + n);
+    std::vector<std::byte> bytes;
+    encode_symbols(in, bytes);
+    rans::reader r{byte_view(bytes)};
+    CHECK(decode_symbols(r, n) == in);
+    CHECK(r.pos == bytes.size());
+  }
+}
+
+TEST_CASE("blocks: abs, range and rel hold on hard values in float32 and float64") {
+  for (bool f32 : {false, true})
+    for (const char* spec : {"abs:1e-3", "abs:1e-300", "range:1e-3", "range:1e-6", "rel:1e-3", "rel:1e-6"}) {
+      INFO(spec << (f32 ? " f32" : " f64"));
+      const std::vector<double> x = hard_values(7, 3000, f32);
+      const bound_spec b = parse_bound(spec);
+      column_stats st = analyse(x.data(), x.size(), 1, 0, 0);
+      const value_code code = code_for(b, st, false);
+      const dtype out = f32 ? dtype::f32 : dtype::f64;
+      for (int pred = 0; pred < 2; ++pred) {
+        const std::vector<std::size_t> shape{30, 10, 10};
+        const coded_block cb = pred ? code_block(x.data(), x.size(), code, out, &shape, {})
+                                    : code_block(x.data(), x.size(), code, out, nullptr, {});
+        rans::reader r{byte_view(cb.result.bytes)};
+        const std::vector<double> y =
+            decode_coded_block(r, x.size(), code, pred ? &shape : nullptr, cb.predictor,
+                               [](const nlohmann::json&) { return std::vector<double>{}; });
+        CHECK(y == cb.result.recon);
+        check_within(x, y, b, st.min, st.max, f32);
+      }
+    }
+}
+
+TEST_CASE("synthetic table: every bound kind, per-column bounds, integer and constant columns exact") {
+  cpu be(2);
+  rng gen(11);
+  std::vector<double> v;
+  for (std::size_t r = 0; r < 2000; ++r) {
+    const double a = gen.normal();
+    const double row[] = {a, 3 * a + 0.01 * gen.normal(), std::exp(a), std::round(1e6 * gen.uniform()),
+                          gen.uniform() < 0.5 ? -1.0 : 1.0, 7.0, r % 10 == 0 ? 0.0 : gen.normal() * 1e-5};
+    v.insert(v.end(), std::begin(row), std::end(row));
+  }
+  for (bool f32 : {false, true}) {
+    dataset d;
+    d.data = ndarray::from_doubles(v, {2000, 7}, f32 ? dtype::f32 : dtype::f64);
+    d.names = {"a", "b", "ea", "event", "charge", "seven", "tiny"};
+    const std::vector<bool> exact = integral_columns(d);
+    for (const char* spec : {"abs:1e-2", "range:1e-4", "rel:1e-3"}) {
+      INFO(spec << (f32 ? " f32" : " f64"));
+      CpuCodec c(be, quick(spec));
+      c.train(d);
+      const auto file = c.compress(d);
+      const dataset back = c.decompress(file);
+      CHECK(back.data.type == d.data.type);
+      CHECK(back.names == d.names);
+      CHECK(worst_ratio(d, back, spec, exact) <= 1.0);
+      CHECK(format::inspect(file).header["columns"][0]["treatment"] == "bounded");
+    }
+    // A per-column bound overrides the default.
+    auto o = quick("range:1e-2");
+    o.error_bound.named["a"] = parse_bound("abs:1e-6");
+    CpuCodec c(be, o);
+    c.train(d);
+    const dataset back = c.decompress(c.compress(d));
+    const auto x = d.data.to_doubles(), y = back.data.to_doubles();
+    for (std::size_t r = 0; r < 2000; ++r) CHECK(std::abs(y[r * 7] - x[r * 7]) <= 1e-6);
+  }
+}
+
+TEST_CASE("a file written without residuals still decompresses, with or without a bound set") {
+  cpu be(2);
+  const dataset d = shared("hep/lhcb_b2kkk.npz");
+  auto o = quick("range:1e-3");
+  o.error_bound = {};
+  CpuCodec plain(be, o);
+  plain.train(d);
+  const auto file = plain.compress(d);
+  CHECK(format::inspect(file).header.contains("error_bound") == false);
+  CpuCodec bounded(be, quick("range:1e-3"));
+  const dataset back = bounded.decompress(file);
+  CHECK(back.data.shape == d.data.shape);
+}
+
+TEST_CASE("real tables: CMS Z->mumu and LHCb within range and rel bounds, integers exact") {
+  cpu be(2);
+  for (const char* name : {"hep/cms_zmumu_2011a.npz", "hep/lhcb_b2kkk.npz"})
+    for (const char* spec : {"range:1e-3", "rel:1e-3"}) {
+      INFO(std::string(name) << " " << spec);
+      const dataset d = shared(name);
+      CpuCodec c(be, quick(spec));
+      c.train(d);
+      const auto file = c.compress(d);
+      const dataset back = c.decompress(file);
+      CHECK(worst_ratio(d, back, spec, integral_columns(d)) <= 1.0);
+      MESSAGE(std::string(name) << " " << spec << ": whole-file ratio " << double(d.data.nbytes()) / double(file.size()));
+    }
+}
+
+TEST_CASE("real field: CFD animation within range:1e-3 by a grid predictor, float32 field too") {
+  cpu be(2);
+  const dataset d = shared("cfd/CFD_animation.npz");
+  CpuCodec c(be, quick("range:1e-3"));
+  c.train(d);
+  const auto file = c.compress(d);
+  const auto h = format::inspect(file).header;
+  CHECK(h["error_bound"]["layout"] == "field");
+  MESSAGE("CFD predictor " << h["error_bound"]["predictor"]["kind"] << ", whole-file ratio "
+                           << double(d.data.nbytes()) / double(file.size()));
+  const dataset back = c.decompress(file);
+  const auto x = d.data.to_doubles(), y = back.data.to_doubles();
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  check_within(x, y, parse_bound("range:1e-3"), *lo, *hi, false);
+
+  dataset f = shared("fields/sperr_vorticity_512x512.npz");
+  CpuCodec c32(be, quick("rel:1e-3"));
+  c32.train(f);
+  const dataset back32 = c32.decompress(c32.compress(f));
+  CHECK(back32.data.type == dtype::f32);
+  check_within(f.data.to_doubles(), back32.data.to_doubles(), parse_bound("rel:1e-3"), 0, 0, true);
+}
