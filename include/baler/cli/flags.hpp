@@ -32,7 +32,7 @@ struct codec_flags {
   std::uint64_t seed = 0;
   std::vector<std::size_t> hidden;
   std::string latent_dtype, weights_dtype, normalisation, log, schedule;
-  std::vector<std::string> lossless, integer;
+  std::vector<std::string> lossless, integer, error_bound;
   double lr = 0, weight_decay = 0, validation = 0, l1 = 0;
   bool separate_model = false, no_zstd = false, non_finite = false;
 };
@@ -87,6 +87,17 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
        [&f](O& o) { o.lossless_max_distinct = f.max_distinct; });
   flag(cmd->add_flag("--allow-non-finite", f.non_finite, "store columns holding NaN/Inf exactly instead of refusing"),
        [&f](O& o) { o.allow_non_finite = f.non_finite; });
+  flag(cmd->add_option("--error-bound", f.error_bound,
+                       "guarantee |error| per column: abs:X, range:X (of the column's range) or rel:X "
+                       "(pointwise); NAME=BOUND for one column, e.g. range:1e-3,pt=rel:1e-3")
+           ->delimiter(','),
+       [&f](O& o) {
+         for (const std::string& b : f.error_bound) {
+           const auto eq = b.find('=');
+           if (eq == std::string::npos) o.error_bound.all = codec::parse_bound(b);
+           else o.error_bound.named[b.substr(0, eq)] = codec::parse_bound(b.substr(eq + 1));
+         }
+       });
   flag(cmd->add_option("--epochs", f.epochs, "training epochs (default 200)")->check(CLI::PositiveNumber),
        [&f](O& o) { o.epochs = f.epochs; });
   flag(cmd->add_option("--batch-size", f.batch, "mini-batch size (default rows/16 in [8, 512])")->check(CLI::PositiveNumber),
