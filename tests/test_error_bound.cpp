@@ -135,7 +135,7 @@ TEST_CASE("blocks: abs, range and rel hold on hard values in float32 and float64
         rans::reader r{byte_view(cb.result.bytes)};
         const std::vector<double> y =
             decode_coded_block(r, x.size(), code, pred ? &shape : nullptr, cb.predictor,
-                               [](const nlohmann::json&) { return std::vector<double>{}; });
+                               [](const nlohmann::json&, rans::reader&) { return std::vector<double>{}; });
         CHECK(y == cb.result.recon);
         check_within(x, y, b, st.min, st.max, f32);
       }
@@ -204,7 +204,7 @@ TEST_CASE("real tables: CMS Z->mumu and LHCb within range and rel bounds, intege
       const auto file = c.compress(d);
       const dataset back = c.decompress(file);
       CHECK(worst_ratio(d, back, spec, integral_columns(d)) <= 1.0);
-      MESSAGE(std::string(name) << " " << spec << ": whole-file ratio " << double(d.data.nbytes()) / double(file.size()));
+      MESSAGE(std::string(name) << " " << std::string(spec) << ": whole-file ratio " << double(d.data.nbytes()) / double(file.size()));
     }
 }
 

@@ -21,6 +21,7 @@
 #include "baler/codec/columns.hpp"
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/model_file.hpp"
+#include "baler/codec/relation_predictor.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
 #include "baler/format/container.hpp"
@@ -204,11 +205,14 @@ private:
         c.header["error_bound"] = encode_field(t, o_.error_bound.all, p, resq);
       } else {
         nlohmann::json columns = nlohmann::json::array();
+        table rec = t;  // reconstructions of the bounded columns coded so far
+        std::vector<std::size_t> decoded;  // bounded float columns, in decode order
         for (std::size_t col = 0; col < t.cols; ++col) {
           nlohmann::json j = column_entry(t, col, exact);
           if (j["treatment"] == "model") {
             j["treatment"] = "bounded";
-            j.update(encode_column(t, col, p, resq));
+            j.update(encode_column(t, col, p, decoded, rec, resq));
+            if (!model_->schema.integer[col]) decoded.push_back(col);
           }
           columns.push_back(j);
         }
@@ -223,13 +227,29 @@ private:
     return best;
   }
 
+  // Codes column `col`; `decoded` lists the columns a relation network may read from `rec`,
+  // whose column `col` receives the reconstruction.
   nlohmann::json encode_column(const table& t, std::size_t col, const std::vector<double>* pred,
+                               const std::vector<std::size_t>& decoded, table& rec,
                                std::vector<std::byte>& resq) const {
     const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
-    const value_code code = code_for(o_.error_bound.of(t.names[col]), st, model_->schema.integer[col]);
-    std::vector<std::pair<nlohmann::json, std::vector<double>>> extra;
-    if (pred) extra.push_back({{{"kind", "latent"}}, column_of(*pred, t, col)});
-    const coded_block b = code_block(column_of(t.values, t, col).data(), t.rows, code, t.type, nullptr, extra);
+    const bool integer = model_->schema.integer[col];
+    const value_code code = code_for(o_.error_bound.of(t.names[col]), st, integer);
+    const std::vector<double> x = column_of(t.values, t, col);
+    std::vector<value_prediction> extra;
+    if (pred) extra.push_back({{{"kind", "latent"}}, column_of(*pred, t, col), {}});
+    if (!integer && !decoded.empty()) {
+      std::vector<double> lo, hi;
+      for (std::size_t c : decoded) {
+        const column_stats s = analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
+        lo.push_back(s.min), hi.push_back(s.max);
+      }
+      lo.push_back(st.min), hi.push_back(st.max);
+      const relation_net net = relation_net::fit(rec.values, t.rows, t.cols, decoded, x, lo, hi);
+      extra.push_back({{{"kind", "relation"}}, net.predict(rec.values, t.rows, t.cols), net.bytes()});
+    }
+    const coded_block b = code_block(x.data(), t.rows, code, t.type, nullptr, extra);
+    for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = b.result.recon[r];
     nlohmann::json j = {{"code", code.to_json()}, {"predictor", b.predictor},
                         {"offset", resq.size()}, {"exceptions", b.result.exceptions}};
     resq.insert(resq.end(), b.result.bytes.begin(), b.result.bytes.end());
@@ -241,8 +261,8 @@ private:
     const column_stats st = analyse(t.values.data(), t.values.size(), 1, 0, 0);
     const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
     const value_code code = code_for(b, st, integer);
-    std::vector<std::pair<nlohmann::json, std::vector<double>>> extra;
-    if (pred) extra.push_back({{{"kind", "latent"}}, *pred});
+    std::vector<value_prediction> extra;
+    if (pred) extra.push_back({{{"kind", "latent"}}, *pred, {}});
     const coded_block cb = code_block(t.values.data(), t.values.size(), code, t.type, &t.shape, extra);
     resq = cb.result.bytes;
     return {{"layout", "field"}, {"bound", to_string(b)}, {"code", code.to_json()},
@@ -255,7 +275,10 @@ private:
     const nlohmann::json& eb = c.header.at("error_bound");
     const byte_view resq(c.get("RESQ").payload);
     const std::vector<double> pred = t.values;
-    auto latent = [&](std::size_t col, const nlohmann::json& desc) {
+    // Columns decode in order, so t holds every column a relation network reads.
+    auto values_for = [&](std::size_t col, const nlohmann::json& desc, rans::reader& in) {
+      if (desc.at("kind") == "relation" && col < t.cols)
+        return relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols);
       require(desc.at("kind") == "latent" && c.header.contains("model"), "Codec::decompress",
               "unknown predictor '" + desc.at("kind").get<std::string>() + "'");
       return col == t.cols ? pred : column_of(pred, t, col);
@@ -263,7 +286,8 @@ private:
     if (eb.at("layout") == "field") {
       rans::reader in{resq};
       t.values = decode_coded_block(in, t.values.size(), value_code::from_json(eb.at("code")), &t.shape,
-                                    eb.at("predictor"), [&](const nlohmann::json& d) { return latent(t.cols, d); });
+                                    eb.at("predictor"),
+                                    [&](const nlohmann::json& d, rans::reader& r) { return values_for(t.cols, d, r); });
       return;
     }
     const nlohmann::json& columns = c.header.at("columns");
@@ -275,7 +299,7 @@ private:
       rans::reader in{resq, offset};
       const std::vector<double> x = decode_coded_block(
           in, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
-          [&](const nlohmann::json& d) { return latent(col, d); });
+          [&](const nlohmann::json& d, rans::reader& r) { return values_for(col, d, r); });
       for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
     }
   }

@@ -1,0 +1,156 @@
+#pragma once
+// A column predicted from the columns decoded before it: a one-hidden-layer tanh network,
+// trained at compress time on the reconstructed (quantised) inputs the decoder will also have.
+// HEP tables hold exact relations (pt = sqrt(px^2 + py^2), E from p, phi = atan2(py, px), the
+// pair mass from both muons); the network learns them approximately and only its error is
+// coded, so the bound stays exact whatever the network's quality.
+//
+//   u_i = 2 (x^_i - lo_i) / (hi_i - lo_i) - 1          inputs: earlier bounded float columns
+//   h   = tanh(W1 u + b1)                               W1: (hidden x inputs)
+//   y   = lo + (w2 . h + b2) (hi - lo)                  the prediction, physical units
+//
+// Weights are rounded to float32 before the predictions are made, and stored so (the bytes in
+// front of the column's residual block), so compress and decompress evaluate the same network
+// in the same double arithmetic. Training: Adam on MSE over a subsample of rows.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "baler/codec/symbol_coder.hpp"
+#include "baler/core/rng.hpp"
+
+namespace baler::codec {
+
+struct relation_net {
+  std::vector<std::size_t> inputs;  // column indices
+  std::size_t hidden = 16;
+  std::vector<double> lo, hi;       // per input, then the target last: normalisation
+  std::vector<double> w;            // W1 (hidden x d), b1, w2, b2: float32 values
+
+  std::size_t d() const { return inputs.size(); }
+  std::size_t size() const { return hidden * (d() + 2) + 1; }
+
+  // `rec`: row-major (rows x cols) reconstruction of the table so far.
+  double predict_row(const double* row, std::vector<double>& u) const {
+    for (std::size_t i = 0; i < d(); ++i) u[i] = normal(row[inputs[i]], i);
+    const double* b1 = w.data() + hidden * d();
+    const double* w2 = b1 + hidden;
+    double y = w2[hidden];
+    for (std::size_t j = 0; j < hidden; ++j) {
+      double a = b1[j];
+      for (std::size_t i = 0; i < d(); ++i) a += w[j * d() + i] * u[i];
+      y += w2[j] * std::tanh(a);
+    }
+    return lo.back() + y * span(d());
+  }
+  std::vector<double> predict(const std::vector<double>& rec, std::size_t rows, std::size_t cols) const {
+    std::vector<double> out(rows), u(d());
+    for (std::size_t r = 0; r < rows; ++r) out[r] = predict_row(rec.data() + r * cols, u);
+    return out;
+  }
+
+  // Trains on target column values `x` (physical units) from the inputs in `rec`.
+  static relation_net fit(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
+                          std::vector<std::size_t> inputs, const std::vector<double>& x,
+                          std::vector<double> lo, std::vector<double> hi, std::size_t epochs = 40) {
+    relation_net n;
+    n.inputs = std::move(inputs);
+    n.lo = std::move(lo), n.hi = std::move(hi);
+    const std::size_t d = n.d(), h = n.hidden;
+    rng gen(17);
+    n.w.assign(n.size(), 0.0);
+    for (std::size_t k = 0; k < h * d; ++k) n.w[k] = gen.normal() * 1.5 / std::sqrt(double(d));
+    for (std::size_t j = 0; j < h; ++j) n.w[h * d + j] = gen.normal() * 0.5, n.w[h * d + h + j] = gen.normal() * 0.1;
+    n.w.back() = 0.5;
+
+    const std::size_t m = std::min<std::size_t>(rows, 2048), batch = 32;
+    std::vector<double> us(m * d), ys(m);
+    for (std::size_t s = 0; s < m; ++s) {  // an even subsample of rows
+      const std::size_t r = s * rows / m;
+      for (std::size_t i = 0; i < d; ++i) us[s * d + i] = n.normal(rec[r * cols + n.inputs[i]], i);
+      ys[s] = (x[r] - n.lo.back()) / n.span(d);
+    }
+    std::vector<double> g(n.size()), m1(n.size(), 0), m2(n.size(), 0), a(h), t(h);
+    std::size_t step = 0;
+    for (std::size_t e = 0; e < epochs; ++e) {
+      const double lr = 3e-3 * (1 - 0.9 * double(e) / double(epochs));
+      for (std::size_t first = 0; first < m; first += batch) {
+        std::fill(g.begin(), g.end(), 0.0);
+        const std::size_t last = std::min(m, first + batch);
+        for (std::size_t s = first; s < last; ++s) {
+          const double* u = &us[s * d];
+          double y = n.w.back();
+          for (std::size_t j = 0; j < h; ++j) {
+            a[j] = n.w[h * d + j];
+            for (std::size_t i = 0; i < d; ++i) a[j] += n.w[j * d + i] * u[i];
+            t[j] = std::tanh(a[j]);
+            y += n.w[h * d + h + j] * t[j];
+          }
+          const double dy = 2 * (y - ys[s]) / double(last - first);
+          g.back() += dy;
+          for (std::size_t j = 0; j < h; ++j) {
+            g[h * d + h + j] += dy * t[j];
+            const double da = dy * n.w[h * d + h + j] * (1 - t[j] * t[j]);
+            g[h * d + j] += da;
+            for (std::size_t i = 0; i < d; ++i) g[j * d + i] += da * u[i];
+          }
+        }
+        ++step;
+        const double c1 = 1 - std::pow(0.9, double(step)), c2 = 1 - std::pow(0.999, double(step));
+        for (std::size_t k = 0; k < n.size(); ++k) {
+          m1[k] = 0.9 * m1[k] + 0.1 * g[k];
+          m2[k] = 0.999 * m2[k] + 0.001 * g[k] * g[k];
+          n.w[k] -= lr * (m1[k] / c1) / (std::sqrt(m2[k] / c2) + 1e-8);
+        }
+      }
+    }
+    for (double& v : n.w) v = double(float(v));
+    return n;
+  }
+
+  // Weights and normalisation as bytes: varint d, varint hidden, d x varint input, f64 lo/hi
+  // of inputs and target, f32 weights.
+  std::vector<std::byte> bytes() const {
+    std::vector<std::byte> out;
+    rans::put_varint(out, d());
+    rans::put_varint(out, hidden);
+    for (std::size_t c : inputs) rans::put_varint(out, c);
+    auto put = [&](const void* p, std::size_t n) {
+      out.insert(out.end(), static_cast<const std::byte*>(p), static_cast<const std::byte*>(p) + n);
+    };
+    for (std::size_t i = 0; i <= d(); ++i) put(&lo[i], 8), put(&hi[i], 8);
+    for (double v : w) {
+      const float f = float(v);
+      put(&f, 4);
+    }
+    return out;
+  }
+  static relation_net read(rans::reader& in, std::size_t cols) {
+    relation_net n;
+    const std::size_t d = in.varint();
+    n.hidden = in.varint();
+    require(d > 0 && d < cols && n.hidden > 0 && n.hidden <= 1024, "relation_net", "bad network shape");
+    for (std::size_t i = 0; i < d; ++i) {
+      n.inputs.push_back(in.varint());
+      require(n.inputs.back() < cols, "relation_net", "input column out of range");
+    }
+    n.lo.resize(d + 1), n.hi.resize(d + 1);
+    for (std::size_t i = 0; i <= d; ++i) {
+      std::memcpy(&n.lo[i], in.bytes(8).data, 8);
+      std::memcpy(&n.hi[i], in.bytes(8).data, 8);
+    }
+    n.w.resize(n.size());
+    for (double& v : n.w) {
+      float f;
+      std::memcpy(&f, in.bytes(4).data, 4);
+      v = f;
+    }
+    return n;
+  }
+
+private:
+  double span(std::size_t i) const { return hi[i] > lo[i] ? hi[i] - lo[i] : 1.0; }
+  double normal(double v, std::size_t i) const { return 2 * (v - lo[i]) / span(i) - 1; }
+};
+
+}  // namespace baler::codec
