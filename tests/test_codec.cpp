@@ -244,3 +244,21 @@ TEST_CASE("bad input: NaN, empty arrays, schema mismatch, corrupt files, unknown
   bad.epochs = 0;
   CHECK_THROWS_WITH_AS(Codec(be, bad), doctest::Contains("epochs must be positive"), error);
 }
+
+TEST_CASE("default model shape: Baler's widths, narrowed so the decoder stays small") {
+  codec::codec_options o;  // hidden 0,0,0 and latent 0: automatic
+  const auto lhcb = codec::default_shape(20, 898976, o);
+  CHECK(lhcb.hidden == std::array<std::size_t, 3>{200, 100, 50});
+  CHECK(lhcb.latent == 10);
+  const auto cfd = codec::default_shape(2370, 1200000, o);  // 60 frames of 50 x 50
+  CHECK(cfd.latent == 64);
+  const double decoder = double((cfd.latent + 1) * cfd.hidden[2] + (cfd.hidden[2] + 1) * cfd.hidden[1] +
+                                (cfd.hidden[1] + 1) * cfd.hidden[0] + (cfd.hidden[0] + 1) * 2370);
+  CHECK(2 * decoder <= 0.25 * 1200000);  // f16 weights within a quarter of the input
+  CHECK(cfd.hidden[0] >= 32);
+  o.hidden = {7, 6, 5};
+  o.latent = 3;
+  CHECK(codec::default_shape(2370, 1200000, o).hidden == std::array<std::size_t, 3>{7, 6, 5});
+  o.hidden = {7, 0, 5};
+  CHECK_THROWS_WITH_AS(codec::validate(o), doctest::Contains("all be positive"), error);
+}

@@ -61,7 +61,7 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
   auto flag = [&](CLI::Option* opt, std::function<void(O&)> apply) { f.given.emplace_back(opt, std::move(apply)); };
   flag(cmd->add_option("--latent", f.latent, "latent size (default: half the modelled columns)")
            ->check(CLI::PositiveNumber), [&f](O& o) { o.latent = f.latent; });
-  flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50")->delimiter(',')->expected(3),
+  flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50 (default: 200,100,50 narrowed so the decoder is at most a quarter of the input)")->delimiter(',')->expected(3),
        [&f](O& o) { std::copy(f.hidden.begin(), f.hidden.end(), o.hidden.begin()); });
   flag(cmd->add_option("--latent-dtype", f.latent_dtype, "latent storage: f32, f16 or bf16 (default f16)")
            ->check(CLI::IsMember({"f32", "f16", "bf16"})),

@@ -13,7 +13,7 @@ namespace baler::cli {
 struct size_report {
   std::uint64_t input = 0;    // the input as stored (elements x its dtype's size)
   std::uint64_t float32 = 0;  // the same elements as float32
-  std::uint64_t latent = 0, decoder = 0, exact = 0, metadata = 0, total = 0;
+  std::uint64_t latent = 0, decoder = 0, exact = 0, residuals = 0, metadata = 0, total = 0;
   bool decoder_embedded = true;
 
   static size_report of(const format::container_info& info) {
@@ -28,8 +28,9 @@ struct size_report {
       if (s.kind == "LATN") r.latent += s.stored_size;
       else if (s.kind == "DECW") r.decoder += s.stored_size;
       else if (s.kind == "EXCT") r.exact += s.stored_size;
+      else if (s.kind == "RESQ") r.residuals += s.stored_size;
     }
-    r.metadata = r.total - r.latent - r.decoder - r.exact;
+    r.metadata = r.total - r.latent - r.decoder - r.exact - r.residuals;
     r.decoder_embedded = !info.header.contains("model") || info.header["model"].value("embedded", true);
     return r;
   }
@@ -52,6 +53,7 @@ struct size_report {
     line("latent", latent);
     line("decoder weights", decoder, decoder_embedded ? "" : "  (kept in the model file, not counted)");
     line("exact columns", exact);
+    line("error-bounded residuals", residuals);
     line("metadata (header, tables)", metadata);
     line("whole file", total);
     s += "ratios (input / compressed):\n";

@@ -42,8 +42,8 @@ public:
   // Decides each column's treatment, fits the normalisation and trains the model on `d`.
   const train_history& train(const dataset& d) {
     const table t = as_table(d, "Codec::train");
-    model_ = std::make_unique<trained_model<B, Model>>(
-        be_, plan_training(t, o_), o_);
+    model_ = std::make_unique<trained_model<B, Model>>(be_, plan_training(t, o_), o_,
+                                                       d.data.nbytes());
     const auto& s = model_->schema;
     if (!s.modelled.empty()) {
       const std::vector<T> x = normalised(t, s);

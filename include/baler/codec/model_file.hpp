@@ -102,6 +102,26 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
   return s;
 }
 
+// The model's shape when the options leave it open: Baler's latent of half the modelled columns
+// (at most 64: a wide field gains nothing from a latent wider than its row count allows) and
+// Baler's widths 200-100-50, scaled down together until the stored decoder takes at most a
+// quarter of the input's bytes. A decoder as large as the data compresses nothing: Baler's CFD
+// example shipped a ~600 MB decoder for 1.2 MB of data.
+inline models::ae_shape default_shape(std::size_t m, std::size_t input_bytes, const codec_options& o) {
+  models::ae_shape a{m, o.latent ? o.latent : std::min<std::size_t>((m + 1) / 2, 64), o.hidden, o.slope};
+  if (o.hidden[0] != 0) return a;
+  const double budget = 0.25 * double(input_bytes) / double(bytes_per_value(o.weights_type));
+  auto decoder_params = [&](const std::array<std::size_t, 3>& h) {
+    return double((a.latent + 1) * h[2] + (h[2] + 1) * h[1] + (h[1] + 1) * h[0] + (h[0] + 1) * m);
+  };
+  for (double scale = 1.0;; scale *= 0.9) {
+    a.hidden = {std::max<std::size_t>(8, std::size_t(200 * scale)),
+                std::max<std::size_t>(4, std::size_t(100 * scale)),
+                std::max<std::size_t>(2, std::size_t(50 * scale))};
+    if (decoder_params(a.hidden) <= budget || a.hidden[0] == 8) return a;
+  }
+}
+
 template <class B, class Model>
 struct trained_model {
   using T = typename Model::value_type;
@@ -115,9 +135,10 @@ struct trained_model {
   std::unique_ptr<parameters<B, T>> params;
   train_history history;
 
-  trained_model(B& be, model_schema s, const codec_options& o) : be(&be), schema(std::move(s)) {
-    const std::size_t m = schema.modelled.size();
-    arch = {m, o.latent ? o.latent : (m + 1) / 2, o.hidden, o.slope};
+  // A new, untrained model for `s`; input_bytes (the training data as stored) sizes it.
+  trained_model(B& be, model_schema s, const codec_options& o, std::size_t input_bytes)
+      : be(&be), schema(std::move(s)) {
+    arch = default_shape(schema.modelled.size(), input_bytes, o);
     build(be, o.seed);
   }
   trained_model(B& be, model_schema s, models::ae_shape a)

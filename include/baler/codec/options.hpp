@@ -17,8 +17,9 @@ namespace baler::codec {
 
 struct codec_options {
   // Model: Baler's dense autoencoder, features -> hidden[0..2] -> latent and back.
-  std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2)
-  std::array<std::size_t, 3> hidden{200, 100, 50};
+  std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2), <= 64
+  std::array<std::size_t, 3> hidden{0, 0, 0};  // 0, 0, 0: Baler's 200-100-50, narrowed for wide
+                                               // inputs (see default_shape in model_file.hpp)
   double slope = 0.01;  // LeakyReLU
 
   // Storage.
@@ -115,8 +116,9 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
 
 // Checks ranges once, so that a bad value fails before hours of training, with its name.
 inline void validate(const codec_options& o) {
-  require(o.hidden[0] > 0 && o.hidden[1] > 0 && o.hidden[2] > 0, "codec_options",
-          "hidden widths must be positive");
+  const bool auto_hidden = o.hidden[0] == 0 && o.hidden[1] == 0 && o.hidden[2] == 0;
+  require(auto_hidden || (o.hidden[0] > 0 && o.hidden[1] > 0 && o.hidden[2] > 0), "codec_options",
+          "hidden widths must all be positive (or all 0 for the automatic choice)");
   require(o.slope >= 0, "codec_options", "slope must be >= 0");
   require(o.epochs > 0, "codec_options", "epochs must be positive");
   require(o.learning_rate > 0 && std::isfinite(o.learning_rate), "codec_options",
