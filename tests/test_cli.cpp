@@ -161,3 +161,19 @@ TEST_CASE("Baler's project layout: new-project, train, compress, decompress") {
   CHECK(load_dataset("workspaces/ws/demo/output/decompressed_output/decompressed.npz").data.shape[1] == 26);
   CHECK(baler_cli({"new-project", "ws", "demo"}).status == 1);  // exists
 }
+
+TEST_CASE("--error-bound: every column of the restored table within its bound") {
+  scratch s;
+  auto r = baler_cli({"compress", lhcb, "-o", "b.baler", "--epochs", "2", "-q", "--error-bound",
+                      "range:1e-3,H1_PX=abs:0.5"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("error-bounded residuals") != std::string::npos);
+  REQUIRE(baler_cli({"decompress", "b.baler", "-o", "b.npz"}).status == 0);
+  const dataset a = load_dataset(lhcb), b = load_dataset("b.npz");
+  const auto errors = metrics::compare(a, b);
+  for (const auto& e : errors) {
+    INFO(e.name);
+    CHECK(e.max_abs_error <= (e.name == "H1_PX" ? 0.5 : 1e-3 * e.range));
+  }
+  CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--error-bound", "range:-1"}).status != 0);
+}
