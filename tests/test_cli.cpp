@@ -177,3 +177,40 @@ TEST_CASE("--error-bound: every column of the restored table within its bound") 
   }
   CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--error-bound", "range:-1"}).status != 0);
 }
+
+TEST_CASE("plot, diagnose and evaluate --error-bound through the command line") {
+  scratch s;
+  REQUIRE(baler_cli({"train", lhcb, "-o", "m.balermodel", "--epochs", "3", "-q"}).status == 0);
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "l.baler", "--model", "m.balermodel"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "l.baler", "-o", "l.npz"}).status == 0);
+
+  auto r = baler_cli({"diagnose", lhcb, "m.balermodel"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("encoder 1: Dense(20->200, leaky_relu)") != std::string::npos);
+
+  // A plain reconstruction does not meet a tight bound: evaluate says so and exits 1.
+  r = baler_cli({"evaluate", lhcb, "l.npz", "--error-bound", "range:1e-6"});
+  CHECK(r.status == 1);
+  CHECK(r.out.find("VIOLATED") != std::string::npos);
+  CHECK(baler_cli({"evaluate", lhcb, lhcb, "--error-bound", "rel:1e-9"}).status == 0);
+
+  if (!plot::gnuplot_available()) {
+    MESSAGE("gnuplot not found: the image checks are skipped");
+    return;
+  }
+  r = baler_cli({"plot", lhcb, "l.npz", "-o", "report", "--model", "m.balermodel"});
+  REQUIRE(r.status == 0);
+  auto starts_with = [](const fs::path& p, const std::string& magic) {
+    std::string head(magic.size(), '\0');
+    std::ifstream(p, std::ios::binary).read(head.data(), long(head.size()));
+    return head == magic && fs::file_size(p) > 1000;
+  };
+  CHECK(starts_with("report/loss.png", "\x89PNG\r\n\x1a\n"));
+  CHECK(starts_with("report/column_H1_PX.png", "\x89PNG\r\n\x1a\n"));
+  CHECK(starts_with("report/comparison.pdf", "%PDF-"));
+  REQUIRE(baler_cli({"evaluate", lhcb, "l.npz", "--csv", "errors.csv"}).status == 0);
+  std::ifstream a("errors.csv"), b("report/errors.csv");
+  CHECK(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
+  REQUIRE(baler_cli({"diagnose", lhcb, "m.balermodel", "-o", "diag"}).status == 0);
+  CHECK(starts_with("diag/activations.png", "\x89PNG\r\n\x1a\n"));
+}

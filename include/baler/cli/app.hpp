@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include "baler/backend/cpu.hpp"
 #include "baler/cli/file_info.hpp"
@@ -15,8 +16,10 @@
 #include "baler/cli/progress.hpp"
 #include "baler/cli/size_report.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/diagnose/report.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/dataset.hpp"
+#include "baler/metrics/bound_check.hpp"
 #include "baler/metrics/column_errors.hpp"
 #include "baler/plot/report.hpp"
 
@@ -59,6 +62,33 @@ inline void write_history_csv(const std::filesystem::path& path, const train_his
            std::to_string(e.seconds) + "\n";
   check_output(path, {}, force);
   write_file_atomically(path, csv, force);
+}
+
+// The loss curves for a report: from a model file's training history, or from the CSV that
+// `train --history` writes (epoch,train_loss,validation_loss,learning_rate,seconds).
+inline void load_history(cpu& be, const std::string& model, const std::string& csv, plot::report_options& o) {
+  if (!model.empty()) {
+    const auto m = codec::trained_model<cpu, models::AE<cpu, float>>::parse(be, read_file(model));
+    for (const auto& e : m.history.epochs) {
+      o.train_loss.push_back(e.train_loss);
+      o.val_loss.push_back(e.validation_loss);
+      o.learning_rate.push_back(e.learning_rate);
+    }
+  } else if (!csv.empty()) {
+    std::istringstream in(text_of(read_file(csv)));
+    std::string line;
+    std::getline(in, line);
+    require(line.rfind("epoch,train_loss,validation_loss,learning_rate", 0) == 0, "baler plot",
+            csv + " is not a history written by `baler train --history`");
+    while (std::getline(in, line)) {
+      double epoch, train, val, lr;
+      require(std::sscanf(line.c_str(), "%lf,%lf,%lf,%lf", &epoch, &train, &val, &lr) == 4, "baler plot",
+              "bad line in " + csv + ": " + line);
+      o.train_loss.push_back(train);
+      o.val_loss.push_back(val);
+      o.learning_rate.push_back(lr);
+    }
+  }
 }
 
 }  // namespace detail
@@ -113,6 +143,34 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   evaluate->add_option("decompressed", eval_dec, "decompressed dataset")->required()->check(CLI::ExistingFile);
   evaluate->add_option("--csv", eval_csv, "also write the table as CSV");
   evaluate->add_option("--plots", eval_plots, "also draw the comparison plots into this folder");
+  std::vector<std::string> eval_bounds;
+  evaluate->add_option("--error-bound", eval_bounds,
+                       "also check these bounds per column: abs:X, range:X, rel:X, NAME=BOUND")
+      ->delimiter(',');
+
+  // plot ----------------------------------------------------------------------------------
+  auto* plot_cmd = app.add_subcommand(
+      "plot", "Draw the comparison report: distributions, response and residual histograms, loss "
+              "curves, field frames (PNG per plot, comparison.pdf, CSV)");
+  std::string plot_orig, plot_dec, plot_dir, plot_model, plot_history;
+  plot::report_options plot_options;
+  plot_cmd->add_option("original", plot_orig, "original dataset")->required()->check(CLI::ExistingFile);
+  plot_cmd->add_option("decompressed", plot_dec, "decompressed dataset")->required()->check(CLI::ExistingFile);
+  plot_cmd->add_option("-o,--output", plot_dir, "folder to write the report into")->required();
+  plot_cmd->add_option("--model", plot_model, "model file: adds its training loss curves")->check(CLI::ExistingFile);
+  plot_cmd->add_option("--history", plot_history, "history CSV from `train --history`: adds the loss curves")
+      ->check(CLI::ExistingFile);
+  plot_cmd->add_option("--frames", plot_options.frames, "fields: frames to draw (default first, middle, last)")
+      ->delimiter(',');
+  plot_cmd->add_flag("--field", plot_options.field, "draw a 2-D array as one image instead of as a table");
+
+  // diagnose ------------------------------------------------------------------------------
+  auto* diagnose_cmd = app.add_subcommand(
+      "diagnose", "Per-layer activation statistics of a trained model on data: dead neurons, heat map");
+  std::string diag_data, diag_model, diag_dir;
+  diagnose_cmd->add_option("data", diag_data, "dataset")->required()->check(CLI::ExistingFile);
+  diagnose_cmd->add_option("model", diag_model, "model file (.balermodel)")->required()->check(CLI::ExistingFile);
+  diagnose_cmd->add_option("-o,--output", diag_dir, "also write activations.csv and activations.png here");
 
   // new-project ---------------------------------------------------------------------------
   auto* new_project = app.add_subcommand("new-project", "Create Baler's project layout with a default config");
@@ -187,7 +245,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     if (*decompress) {
       resolve_project(dec_io, "decompress");
       require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
-      cpu_codec c(be, codec::codec_options{});
+      const codec::codec_options defaults;
+      cpu_codec c(be, defaults);
       if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
       const dataset d = c.decompress(read_file(dec_io.input));
       detail::save_output(dec_io.output, d, {dec_io.input}, g.force);
@@ -209,9 +268,36 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         check_output(eval_csv, {eval_orig, eval_dec}, g.force);
         write_file_atomically(eval_csv, metrics::to_csv(errors), g.force);
       }
+      if (!eval_bounds.empty()) {
+        const auto results = metrics::check_bounds(a, b, parse_bounds(eval_bounds));
+        out << "\n" << metrics::format_bounds(results);
+        for (const auto& r : results)
+          if (!r.holds()) return 1;
+      }
       if (!eval_plots.empty()) {
         const auto files = plot::write_report(eval_plots, a, b);
         out << "wrote " << files.size() << " plot files to " << eval_plots << "\n";
+      }
+      return 0;
+    }
+
+    if (*plot_cmd) {
+      detail::load_history(be, plot_model, plot_history, plot_options);
+      const auto files = plot::write_report(plot_dir, load_dataset(plot_orig), load_dataset(plot_dec), plot_options);
+      out << "wrote " << files.size() << " files to " << plot_dir << " (comparison.pdf holds every plot)\n";
+      return 0;
+    }
+
+    if (*diagnose_cmd) {
+      auto m = codec::trained_model<cpu, models::AE<cpu, float>>::parse(be, read_file(diag_model));
+      const auto layers = diagnose::activation_stats(be, m, codec::as_table(load_dataset(diag_data), "baler diagnose"));
+      out << diagnose::format_table(layers);
+      if (!diag_dir.empty()) {
+        std::filesystem::create_directories(diag_dir);
+        const auto csv = std::filesystem::path(diag_dir) / "activations.csv";
+        write_file_atomically(csv, diagnose::to_csv(layers), true);
+        plot::render_file(diagnose::heat_map(layers), std::filesystem::path(diag_dir) / "activations.png");
+        out << "wrote " << csv.string() << " and activations.png\n";
       }
       return 0;
     }

@@ -46,7 +46,7 @@ public:
                                                        d.data.nbytes());
     const auto& s = model_->schema;
     if (!s.modelled.empty()) {
-      const std::vector<T> x = normalised(t, s);
+      const std::vector<T> x = network_inputs<T>(t, s);
       model_->fit(be_, x, t.rows, o_);
     }
     return model_->history;
@@ -311,18 +311,9 @@ private:
   }
 
   // Network inputs of the modelled columns: (rows x modelled) in T.
-  static std::vector<T> normalised(const table& t, const model_schema& s) {
-    const std::size_t m = s.modelled.size();
-    std::vector<T> x(t.rows * m);
-    for (std::size_t r = 0; r < t.rows; ++r)
-      for (std::size_t k = 0; k < m; ++k)
-        x[r * m + k] = T(s.normalisers[k].forward(t.values[r * t.cols + s.modelled[k]]));
-    return x;
-  }
-
   std::vector<float> encode(const table& t) {
     const model_schema& s = model_->schema;
-    const std::vector<T> x = normalised(t, s);
+    const std::vector<T> x = network_inputs<T>(t, s);
     const std::size_t m = s.modelled.size(), l = model_->arch.latent;
     std::vector<float> latent(t.rows * l);
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {

@@ -49,6 +49,17 @@ struct model_schema {
   }
 };
 
+// The network's inputs for a table: its modelled columns, normalised, (rows x modelled) in T.
+template <class T>
+std::vector<T> network_inputs(const table& t, const model_schema& s) {
+  const std::size_t m = s.modelled.size();
+  std::vector<T> x(t.rows * m);
+  for (std::size_t r = 0; r < t.rows; ++r)
+    for (std::size_t k = 0; k < m; ++k)
+      x[r * m + k] = T(s.normalisers[k].forward(t.values[r * t.cols + s.modelled[k]]));
+  return x;
+}
+
 inline std::string first_non_finite(const table& t, std::size_t col, const char* where) {
   for (std::size_t r = 0; r < t.rows; ++r) {
     const double v = t.values[r * t.cols + col];

@@ -6,6 +6,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "baler/core/matrix_view.hpp"
 #include "baler/core/rng.hpp"
@@ -110,11 +111,22 @@ public:
     backward(be, dy, dx);
   }
 
+  // Layer i's output of the last forward: (rows x features(i + 1)), for diagnostics.
+  const_view<value_type> output(std::size_t i) const {
+    require(i < depth, "Sequential::output", "no layer " + std::to_string(i));
+    return output_of(i);
+  }
+
   template <std::size_t I>
   auto& layer() { return std::get<I>(layers_); }
   template <std::size_t I>
   const auto& layer() const { return std::get<I>(layers_); }
 
+  std::vector<std::string> layer_names() const {
+    std::vector<std::string> names;
+    each([&](auto i) { names.push_back(layer<i>().describe()); });
+    return names;
+  }
   std::string describe() const {
     std::string s = "Sequential(";
     each([&](auto i) { s += (i == 0 ? "" : ", ") + layer<i>().describe(); });

@@ -1,0 +1,70 @@
+#pragma once
+// Checks a reconstruction against error bounds, column by column: the worst error as a
+// fraction of what the bound allows (<= 1: the bound holds). abs:E allows E, range:E allows E
+// times the column's range, rel:E allows E * |x| (so a zero must come back as exactly zero).
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "baler/codec/error_bound.hpp"
+#include "baler/codec/table.hpp"
+
+namespace baler::metrics {
+
+struct bound_result {
+  std::string name, bound;  // column, and its bound as "range:0.001"
+  double worst = 0;         // max over the column of |x̂ - x| / allowed
+  std::size_t violations = 0;
+  bool holds() const { return violations == 0; }
+};
+
+// For fields (3 or more axes) one row named "field", with the range of the whole array.
+inline std::vector<bound_result> check_bounds(const dataset& original, const dataset& reconstructed,
+                                              const codec::bound_config& bounds) {
+  const char* where = "metrics::check_bounds";
+  const codec::table a = codec::as_table(original, where), b = codec::as_table(reconstructed, where);
+  require(a.values.size() == b.values.size(), where, "the two arrays have different sizes");
+  const bool field = original.data.shape.size() > 2;
+  const std::size_t groups = field ? 1 : a.cols;
+  std::vector<bound_result> out;
+  for (std::size_t g = 0; g < groups; ++g) {
+    bound_result r;
+    r.name = field ? "field" : a.names[g];
+    const codec::bound_spec spec = bounds.of(r.name);
+    require(spec.set(), where, "no bound given for column '" + r.name + "'");
+    r.bound = codec::to_string(spec);
+    auto at = [&](std::size_t i) { return field ? i : i * a.cols + g; };
+    const std::size_t n = field ? a.values.size() : a.rows;
+    double lo = INFINITY, hi = -INFINITY;
+    for (std::size_t i = 0; i < n; ++i) {
+      lo = std::min(lo, a.values[at(i)]);
+      hi = std::max(hi, a.values[at(i)]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = a.values[at(i)], err = std::abs(b.values[at(i)] - x);
+      const double allowed = spec.kind == codec::bound_kind::abs     ? spec.value
+                             : spec.kind == codec::bound_kind::range ? spec.value * (hi - lo)
+                                                                     : spec.value * std::abs(x);
+      const double ratio = err == 0 ? 0.0 : (allowed > 0 ? err / allowed : INFINITY);
+      r.worst = std::max(r.worst, ratio);
+      r.violations += ratio > 1.0 || std::isnan(err);
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+inline std::string format_bounds(const std::vector<bound_result>& results) {
+  std::string out;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%-20s %-24s %16s %12s\n", "column", "bound", "max err / bound", "violations");
+  out += buf;
+  for (const auto& r : results) {
+    std::snprintf(buf, sizeof buf, "%-20s %-24s %16.6g %12zu%s\n", r.name.c_str(), r.bound.c_str(), r.worst,
+                  r.violations, r.holds() ? "" : "  VIOLATED");
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace baler::metrics
