@@ -26,7 +26,8 @@ struct fixture {
 };
 
 fixture& lhcb() {
-  static fixture f(std::string(BALER_SOURCE_DIR) + "/examples/data/lhcb_b2kkk.npz", {});
+  const codec::codec_options defaults;
+  static fixture f(std::string(BALER_SOURCE_DIR) + "/examples/data/lhcb_b2kkk.npz", defaults);
   return f;
 }
 fixture& cfd() {
