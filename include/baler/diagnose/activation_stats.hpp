@@ -1,8 +1,10 @@
 #pragma once
 // What Baler's `diagnose` mode shows: how each layer of a trained autoencoder behaves on data.
-// For every layer output of encoder and decoder: the mean activation of each neuron, the
-// fraction of rows on which it is active (> 0), and the neurons that are never active on the
-// data ("dead": a rectifier unit that outputs its negative slope, or zero, on every row).
+// For every layer output of encoder and decoder: the mean activation of each neuron, its mean
+// absolute activation, the fraction of rows on which it is active (> 0), and the neurons that
+// are never active on the data ("dead": a rectifier unit that outputs its negative slope, or
+// zero, on every row, so that no gradient of size reaches its weights any more).
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -11,37 +13,46 @@
 namespace baler::diagnose {
 
 struct layer_stats {
-  std::string name;                      // "encoder 1: Dense(20->200, leaky_relu)"
+  std::string label;                     // "encoder 1": half and 1-based position
+  std::string layer;                     // "Dense(20->200, leaky_relu)"
   bool rectifier = false;                // ReLU-like: "dead" is meaningful
   std::vector<double> mean;              // per neuron, over the rows
-  std::vector<double> active_fraction;   // per neuron: rows with output > 0
-  std::size_t dead() const {
+  std::vector<double> mean_abs;          // per neuron: mean |activation| over the rows
+  std::vector<double> active_fraction;   // per neuron: fraction of rows with output > 0
+
+  std::string name() const { return label + ": " + layer; }
+  std::size_t width() const { return mean.size(); }
+  bool dead(std::size_t neuron) const { return rectifier && active_fraction[neuron] == 0.0; }
+  std::size_t dead_count() const {
     std::size_t n = 0;
-    for (double f : active_fraction) n += f == 0.0;
-    return rectifier ? n : 0;
+    for (std::size_t k = 0; k < width(); ++k) n += dead(k);
+    return n;
   }
-  double mean_abs() const {
+  // Mean |activation| over rows and neurons: the layer's typical output size.
+  double layer_mean_abs() const {
     double s = 0;
-    for (double m : mean) s += std::abs(m);
-    return mean.empty() ? 0.0 : s / double(mean.size());
+    for (double m : mean_abs) s += m;
+    return mean_abs.empty() ? 0.0 : s / double(mean_abs.size());
   }
 };
 
 namespace detail {
 
-// Adds the column sums of `y` (rows x width) and the counts of positive entries.
+// Adds the column sums of `y` (rows x width, row-major), of |y| and the counts of y > 0.
 template <class T>
 void accumulate(const std::vector<T>& y, std::size_t rows, layer_stats& s) {
-  const std::size_t width = s.mean.size();
+  const std::size_t width = s.width();
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < width; ++c) {
-      s.mean[c] += double(y[r * width + c]);
-      s.active_fraction[c] += y[r * width + c] > T(0) ? 1.0 : 0.0;
+      const double v = double(y[r * width + c]);
+      s.mean[c] += v;
+      s.mean_abs[c] += std::abs(v);
+      s.active_fraction[c] += v > 0 ? 1.0 : 0.0;
     }
 }
 
-// Statistics of every layer output of `half` (a Sequential), appended to `out` the first time
-// and accumulated afterwards.
+// Sums for every layer output of `half` (a Sequential) after a forward of `rows` rows:
+// out[slot...] are created on the first chunk and accumulated on the later ones.
 template <class B, class Half>
 void collect(B& be, const Half& half, const std::string& prefix, std::size_t rows,
              std::vector<layer_stats>& out, std::size_t& slot) {
@@ -51,9 +62,11 @@ void collect(B& be, const Half& half, const std::string& prefix, std::size_t row
     const auto y = half.output(i);
     if (slot == out.size()) {
       layer_stats s;
-      s.name = prefix + " " + std::to_string(i + 1) + ": " + names[i];
+      s.label = prefix + " " + std::to_string(i + 1);
+      s.layer = names[i];
       s.rectifier = names[i].find("relu") != std::string::npos;
       s.mean.assign(y.cols, 0.0);
+      s.mean_abs.assign(y.cols, 0.0);
       s.active_fraction.assign(y.cols, 0.0);
       out.push_back(std::move(s));
     }
@@ -65,7 +78,10 @@ void collect(B& be, const Half& half, const std::string& prefix, std::size_t row
 
 }  // namespace detail
 
-// Runs `m` over `data` in evaluation mode, in chunks of `chunk` rows.
+// Runs `m` over `data` (the original table, all columns) in evaluation mode, `chunk` rows at a
+// time so that the activations of a large table need not fit at once. The network sees what
+// the codec gives it: the modelled columns, normalised by the schema. Returns the encoder's
+// layers, then the decoder's.
 template <class B, class Model>
 std::vector<layer_stats> activation_stats(B& be, codec::trained_model<B, Model>& m,
                                           const codec::table& data, std::size_t chunk = 65536) {
@@ -74,6 +90,7 @@ std::vector<layer_stats> activation_stats(B& be, codec::trained_model<B, Model>&
   require(data.cols == m.schema.names.size(), "diagnose",
           "the data has " + std::to_string(data.cols) + " columns, the model " +
               std::to_string(m.schema.names.size()));
+  require(data.rows > 0 && chunk > 0, "diagnose", "no rows to run the model on");
   const std::vector<T> x = codec::network_inputs<T>(data, m.schema);
   const std::size_t width = m.schema.modelled.size();
   std::vector<layer_stats> out;
@@ -87,8 +104,9 @@ std::vector<layer_stats> activation_stats(B& be, codec::trained_model<B, Model>&
     detail::collect(be, m.model->decoder(), "decoder", n, out, slot);
   }
   for (auto& s : out)
-    for (std::size_t c = 0; c < s.mean.size(); ++c) {
+    for (std::size_t c = 0; c < s.width(); ++c) {
       s.mean[c] /= double(data.rows);
+      s.mean_abs[c] /= double(data.rows);
       s.active_fraction[c] /= double(data.rows);
     }
   return out;
