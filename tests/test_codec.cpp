@@ -262,3 +262,17 @@ TEST_CASE("default model shape: Baler's widths, narrowed so the decoder stays sm
   o.hidden = {7, 0, 5};
   CHECK_THROWS_WITH_AS(codec::validate(o), doctest::Contains("all be positive"), error);
 }
+
+TEST_CASE("exact columns: integral values beyond int64 keep their float64 bits") {
+  CHECK(codec::exact_encoding(true, -128, 127) == "i8");
+  CHECK(codec::exact_encoding(true, -0x1p63, 0x1p63 - 1024) == "i64");
+  CHECK(codec::exact_encoding(true, 0, 0x1p63) == "f64");  // 2^63 does not fit in int64
+  cpu be(1);
+  dataset d = synthetic(200);
+  auto* v = d.data.data_as<double>();
+  for (std::size_t r = 0; r < 200; ++r) v[r * 7 + 5] = (r % 3 == 0 ? 1e19 : r % 3 == 1 ? 2e19 : -3e19);
+  Codec c(be, quick(2));
+  c.train(d);
+  const dataset back = c.decompress(c.compress(d));
+  for (std::size_t r = 0; r < 200; ++r) CHECK(back.data.to_doubles()[r * 7 + 5] == v[r * 7 + 5]);
+}

@@ -313,3 +313,13 @@ TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
     }
   }
 }
+
+TEST_CASE("a header nesting sequences thousands deep is refused, not a stack overflow") {
+  const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + std::string(65000, '(') + "}";
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<std::uint16_t>(dict.size());
+  file += char(len & 0xff);
+  file += char(len >> 8);
+  file += dict;
+  CHECK_THROWS_WITH_AS(npy::read(byte_view(file)), doctest::Contains("nests sequences too deeply"), error);
+}

@@ -19,7 +19,8 @@ inline std::string exact_encoding(bool integral_and_finite, double lo, double hi
   if (lo >= -128 && hi <= 127) return "i8";
   if (lo >= -32768 && hi <= 32767) return "i16";
   if (lo >= -2147483648.0 && hi <= 2147483647.0) return "i32";
-  return "i64";
+  if (lo >= -0x1p63 && hi < 0x1p63) return "i64";  // 2^63 itself does not fit
+  return "f64";
 }
 
 inline std::size_t exact_width(const std::string& encoding) {

@@ -70,7 +70,10 @@ class literal_parser {
   }
 
  private:
-  py_value value() {
+  // depth: how many sequences enclose this value. A real header nests one level (the shape
+  // tuple); the limit keeps a hostile header from exhausting the stack through recursion.
+  py_value value(int depth = 0) {
+    if (depth > 16) fail("the header nests sequences too deeply");
     skip_space();
     if (pos_ >= s_.size()) fail("header ends inside a value");
     const char c = s_[pos_];
@@ -89,7 +92,7 @@ class literal_parser {
       const char close = c == '(' ? ')' : ']';
       ++pos_;
       while (!peek(close)) {
-        v.items.push_back(value());
+        v.items.push_back(value(depth + 1));
         if (!peek(close)) expect(',');
       }
       expect(close);

@@ -83,7 +83,12 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
   std::vector<std::size_t> train_idx(order.begin(), order.end() - n_val);
   const std::vector<std::size_t> val_idx(order.end() - n_val, order.end());
 
-  typename B::template matrix<T> batch_buf, grad_buf, best = be.template make<T>(1, params.size());
+  // The best epoch's parameters and state (batch-norm statistics), restored at the end; they
+  // start as the initial ones, so a run that never improves (NaN validation) changes nothing.
+  typename B::template matrix<T> batch_buf, grad_buf, best = be.template make<T>(1, params.size()),
+                                 best_state = be.template make<T>(1, params.state_size());
+  be.copy(const_view<T>(params.values()), B::view(best));
+  be.copy(const_view<T>(params.state()), B::view(best_state));
   const l1_activation_penalty penalty{o.latent_l1};
   lr_scheduler scheduler(o.schedule, opt.learning_rate());
   early_stopping stopper(o.early_stopping_patience, o.early_stopping_min_delta);
@@ -143,6 +148,7 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
     if (stopper.improved()) {
       history.best_epoch = epoch;
       be.copy(const_view<T>(params.values()), B::view(best));
+      be.copy(const_view<T>(params.state()), B::view(best_state));
     }
     opt.set_learning_rate(scheduler.next(epoch, r.validation_loss, opt.learning_rate()));
     if (stop) {
@@ -151,6 +157,7 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
     }
   }
   be.copy(const_view<T>(B::view(best)), params.values());  // the best epoch's weights
+  be.copy(const_view<T>(B::view(best_state)), params.state());
   return history;
 }
 
