@@ -276,3 +276,43 @@ TEST_CASE("exact columns: integral values beyond int64 keep their float64 bits")
   const dataset back = c.decompress(c.compress(d));
   for (std::size_t r = 0; r < 200; ++r) CHECK(back.data.to_doubles()[r * 7 + 5] == v[r * 7 + 5]);
 }
+
+TEST_CASE("crafted headers with valid checksums are refused before any memory is touched") {
+  cpu be(1);
+  Codec c(be, quick(2));
+  const dataset d = synthetic(100);
+  c.train(d);
+  const auto file = c.compress(d);
+  auto tampered = [&](auto edit) {
+    format::container k = format::parse(file);
+    edit(k.header);
+    return format::serialize(k);
+  };
+  // A shape whose element count overflows, or disagrees with the stored size.
+  CHECK_THROWS_AS(c.decompress(tampered([](auto& h) { h["input"]["shape"] = {std::size_t(1) << 63, 2}; })), error);
+  CHECK_THROWS_WITH_AS(c.decompress(tampered([](auto& h) { h["input"]["shape"] = {50, 7}; })),
+                       doctest::Contains("shape, dtype and size disagree"), error);
+  CHECK_THROWS_AS(c.decompress(tampered([](auto& h) { h["input"]["shape"] = nlohmann::json::array(); })), error);
+  // An architecture wider than the modelled columns, or than its weights section.
+  CHECK_THROWS_AS(c.decompress(tampered([](auto& h) { h["model"]["arch"]["features"] = 500; })), error);
+  CHECK_THROWS_WITH_AS(c.decompress(tampered([](auto& h) { h["model"]["arch"]["hidden"] = {30000, 30000, 1}; })),
+                       doctest::Contains("smaller than the stored architecture needs"), error);
+  // A modelled column index past the data, or out of order.
+  CHECK_THROWS_AS(c.decompress(tampered([](auto& h) { h["model"]["schema"]["modelled"][0] = 99; })), error);
+  CHECK_THROWS_AS(c.decompress(tampered([](auto& h) {
+                    auto& m = h["model"]["schema"]["modelled"];
+                    std::swap(m[0], m[1]);
+                  })),
+                  error);
+}
+
+TEST_CASE("a reused model refuses values outside its log domain, naming column and row") {
+  cpu be(1);
+  auto o = quick(2);
+  o.log_columns = "ea";  // exp(0.3 a) > 0 in training
+  Codec c(be, o);
+  c.train(synthetic(200));
+  dataset d = synthetic(50, 2);
+  d.data.data_as<double>()[9 * 7 + 2] = -1.0;
+  CHECK_THROWS_WITH_AS(c.compress(d), doctest::Contains("column 'ea' at row 9"), error);
+}

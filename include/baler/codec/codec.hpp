@@ -14,6 +14,7 @@
 // Error-bounded mode (options.error_bound set): every modelled column (or the whole field) is
 // quantised within its bound, integer columns exactly, as residuals to the best predictor;
 // the file is written with and without the latent, and the smaller kept.
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -99,9 +100,13 @@ public:
       table t;
       t.shape = h.at("input").at("shape").get<std::vector<std::size_t>>();
       t.type = parse_dtype(h.at("input").at("dtype").get<std::string>());
-      t.rows = t.shape.at(0);
-      t.cols = 1;
-      for (std::size_t i = 1; i < t.shape.size(); ++i) t.cols *= t.shape[i];
+      require(!t.shape.empty() && t.shape[0] > 0, where, "the header's shape is empty");
+      const std::size_t elements = shape_elements(t.shape, where);  // refuses overflow
+      require(elements <= std::numeric_limits<std::size_t>::max() / dtype_size(t.type) &&
+                  elements * dtype_size(t.type) == h.at("input").at("nbytes").get<std::size_t>(),
+              where, "the header's shape, dtype and size disagree");
+      t.rows = t.shape[0];
+      t.cols = elements / t.rows;
       const nlohmann::json& columns = h.at("columns");
       const bool field = h.contains("error_bound") && h["error_bound"].at("layout") == "field";
       require(field || columns.size() == t.cols, where, "the header describes " +
@@ -314,6 +319,7 @@ private:
   std::vector<float> encode(const table& t) {
     const model_schema& s = model_->schema;
     const std::vector<T> x = network_inputs<T>(t, s);
+    require_finite_inputs(x, t, s);
     const std::size_t m = s.modelled.size(), l = model_->arch.latent;
     std::vector<float> latent(t.rows * l);
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
@@ -345,6 +351,18 @@ private:
                   "): give that model file to decompress it");
       m = model_.get();
     }
+    // The model's columns must be exactly the columns the header marks as modelled.
+    require(m->schema.names.size() == t.cols, "Codec::decompress",
+            "the model describes " + std::to_string(m->schema.names.size()) + " columns, the data " +
+                std::to_string(t.cols));
+    const nlohmann::json columns = c.header.value("columns", nlohmann::json::array());
+    if (columns.size() == t.cols)
+      for (std::size_t col = 0; col < t.cols; ++col) {
+        const std::string how = columns[col].at("treatment").get<std::string>();
+        const bool modelled = m->schema.is_modelled(col);
+        require(how == "model" ? modelled : (!modelled || how == "bounded"), "Codec::decompress",
+                "column " + std::to_string(col) + " is modelled in one part of the header only");
+      }
     const nlohmann::json& lj = c.header.at("latent");
     const std::size_t l = lj.at("cols").get<std::size_t>(), mcols = m->schema.modelled.size();
     require(lj.at("rows").get<std::size_t>() == t.rows && l == m->arch.latent,

@@ -43,8 +43,9 @@ struct model_schema {
     s.integer = j.at("integer").get<std::vector<bool>>();
     require(s.normalisers.size() == s.modelled.size() && s.integer.size() == s.names.size(),
             "model_schema", "inconsistent column description");
-    for (std::size_t c : s.modelled)
-      require(c < s.names.size(), "model_schema", "modelled column index out of range");
+    for (std::size_t k = 0; k < s.modelled.size(); ++k)
+      require(s.modelled[k] < s.names.size() && (k == 0 || s.modelled[k] > s.modelled[k - 1]),
+              "model_schema", "modelled column indices must be increasing and in range");
     return s;
   }
 };
@@ -58,6 +59,19 @@ std::vector<T> network_inputs(const table& t, const model_schema& s) {
     for (std::size_t k = 0; k < m; ++k)
       x[r * m + k] = T(s.normalisers[k].forward(t.values[r * t.cols + s.modelled[k]]));
   return x;
+}
+
+// A modelled value the normalisation cannot map (<= 0 in a log column fitted on positive
+// data) would make a NaN latent and a whole row of garbage: refuse it, naming it.
+template <class T>
+void require_finite_inputs(const std::vector<T>& x, const table& t, const model_schema& s) {
+  const std::size_t m = s.modelled.size();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (!std::isfinite(x[i]))
+      throw error("Codec::compress(): column '" + t.names[s.modelled[i % m]] + "' at row " +
+                  std::to_string(i / m) + " holds " +
+                  std::to_string(t.values[(i / m) * t.cols + s.modelled[i % m]]) +
+                  ", which the model's normalisation cannot map (a log column needs values > 0)");
 }
 
 inline std::string first_non_finite(const table& t, std::size_t col, const char* where) {
@@ -152,8 +166,14 @@ struct trained_model {
     arch = default_shape(schema.modelled.size(), input_bytes, o);
     build(be, o.seed);
   }
+  // A model of a stored architecture (weights loaded by the caller). The architecture comes
+  // from a file: it must fit the schema and stay within sizes a real model has.
   trained_model(B& be, model_schema s, models::ae_shape a)
       : be(&be), arch(a), schema(std::move(s)) {
+    require(a.features == schema.modelled.size() && a.latent > 0 &&
+                a.hidden[0] > 0 && a.hidden[1] > 0 && a.hidden[2] > 0 &&
+                models::ae_decoder_params(a) < 1e10,
+            "load_model", "the stored architecture does not fit its column description");
     build(be, 0);
   }
 
@@ -198,11 +218,14 @@ struct trained_model {
   // Rebuilds a model whose decoder comes from a compressed file (the encoder stays untrained).
   static trained_model from_description(B& be, const nlohmann::json& j, byte_view decw) {
     check_type(j, "Codec::decompress");
-    trained_model t(be, model_schema::from_json(j.at("schema")), models::ae_shape_from_json(j.at("arch")));
+    const auto dt = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
+    const models::ae_shape a = models::ae_shape_from_json(j.at("arch"));
+    require(models::ae_decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
+            "the decoder weights section is smaller than the stored architecture needs");
+    trained_model t(be, model_schema::from_json(j.at("schema")), a);
     const std::size_t np = t.params->size() - t.model->decoder_param_offset();
     const std::size_t ns = t.params->state_size() - t.model->decoder_state_offset();
-    const auto w = decode_latent(decw, np + ns,
-                                         parse_latent_dtype(j.at("weights_dtype").get<std::string>()));
+    const auto w = decode_latent(decw, np + ns, dt);
     std::vector<T> p = t.host(t.params->values()), st = t.host(t.params->state());
     std::copy(w.begin(), w.begin() + np, p.begin() + t.model->decoder_param_offset());
     std::copy(w.begin() + np, w.end(), st.begin() + t.model->decoder_state_offset());

@@ -92,6 +92,14 @@ inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
   return s;
 }
 
+// Parameters of the decoder half (both models share it), computed without building anything:
+// a file's claim can be checked against its section sizes first.
+inline double ae_decoder_params(const ae_shape& s) {
+  const auto& h = s.hidden;
+  return double(s.latent + 1) * double(h[2]) + double(h[2] + 1) * double(h[1]) +
+         double(h[1] + 1) * double(h[0]) + double(h[0] + 1) * double(s.features);
+}
+
 template <class B, class T>
 struct model_traits<AE<B, T>> {
   static constexpr const char* name = "AE";
