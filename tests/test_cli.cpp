@@ -145,3 +145,38 @@ TEST_CASE("evaluate --error-bound: a violated bound is reported and exits 1") {
   CHECK(r.out.find("VIOLATED") != std::string::npos);
   CHECK(baler_cli({"evaluate", lhcb, lhcb, "--error-bound", "rel:1e-9"}).status == 0);
 }
+
+TEST_CASE("outputs are checked before training; no output replaces any input; ignored flags refused") {
+  scratch s;
+  REQUIRE(baler_cli({"train", lhcb, "-o", "m.balermodel", "--epochs", "1", "-q"}).status == 0);
+  std::ofstream("exists.baler") << "x";
+  // Refused up front: nothing else is written, no training happens.
+  auto r = baler_cli({"compress", lhcb, "-o", "exists.baler", "--epochs", "1", "--save-model", "s.balermodel",
+                      "--history", "h.csv"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("exists; use --force") != std::string::npos);
+  CHECK(r.out.empty());
+  CHECK_FALSE(fs::exists("s.balermodel"));
+  CHECK_FALSE(fs::exists("h.csv"));
+  // The model, the config and the history target are inputs or outputs like any other.
+  const auto model_size = fs::file_size("m.balermodel");
+  r = baler_cli({"compress", lhcb, "--model", "m.balermodel", "-o", "m.balermodel", "--force"});
+  CHECK(r.err.find("it is an input of this command") != std::string::npos);
+  CHECK(fs::file_size("m.balermodel") == model_size);
+  std::ofstream("cfg.json") << R"({"epochs": 1})";
+  r = baler_cli({"compress", lhcb, "--config", "cfg.json", "-o", "x.baler", "--history", "cfg.json", "--force"});
+  CHECK(r.err.find("it is an input of this command") != std::string::npos);
+  // Flags that would be ignored are errors.
+  r = baler_cli({"compress", lhcb, "--model", "m.balermodel", "-o", "y.baler", "--epochs", "5"});
+  CHECK(r.err.find("--epochs has no effect with --model") != std::string::npos);
+  r = baler_cli({"train", lhcb, "-o", "n.balermodel", "--latent-dtype", "bf16"});
+  CHECK(r.err.find("--latent-dtype has no effect on a model file") != std::string::npos);
+  r = baler_cli({"compress", lhcb, "-o", "z.baler", "--epochs", "1", "--error-bound", "range:1e-2,nosuch=abs:1"});
+  CHECK(r.err.find("names the column 'nosuch'") != std::string::npos);
+  CHECK(baler_cli({"decompress", "x.baler", "-o", "x.npz", "--config", "cfg.json"}).status == 2);
+  // A report folder holding an input is refused; a non-empty one needs --force.
+  REQUIRE(baler_cli({"compress", lhcb, "--model", "m.balermodel", "-o", "l.baler"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "l.baler", "-o", "l.npz"}).status == 0);
+  r = baler_cli({"evaluate", lhcb, "l.npz", "--plots", "."});
+  CHECK(r.err.find("holds an input of this command") != std::string::npos);
+}

@@ -122,7 +122,7 @@ TEST_CASE("plot: a field report; --frames picks the frames, --field draws a 2-d 
   CHECK(is_image("frames/comparison.pdf", pdf_magic));
   CHECK_FALSE(fs::exists("frames/frame_30.png"));  // the default middle frame was not asked for
 
-  r = baler_cli({"plot", cfd, "f.npz", "-o", "frames", "--frames", "60"});
+  r = baler_cli({"plot", cfd, "f.npz", "-o", "frames", "--frames", "60", "--force"});  // folder not empty
   CHECK(r.status == 1);
   CHECK(r.err.find("frame 60 requested, the field has 60") != std::string::npos);
 

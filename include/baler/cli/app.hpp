@@ -126,7 +126,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   // decompress ----------------------------------------------------------------------------
   auto* decompress = app.add_subcommand("decompress", "Restore a dataset from a .baler file");
   io_flags dec_io;
-  add_input(decompress, dec_io, "compressed file (.baler)");
+  add_input(decompress, dec_io, "compressed file (.baler)", /*config=*/false);
   decompress->add_option("-o,--output", dec_io.output, "dataset to write (.npz, .npy or .csv)");
   decompress->add_option("--model", dec_io.model,
                          "model file, for files compressed with --separate-model");
@@ -209,47 +209,57 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     if (*train || *compress) {
       io_flags& io = *train ? train_io : comp_io;
       codec_flags& cf = *train ? train_codec : comp_codec;
+      const char* cmd = *train ? "baler train" : "baler compress";
       resolve_project(io, *train ? "train" : "compress");
+      refuse_ignored_flags(cf, bool(*train), !io.model.empty(), cmd);
+      require(io.model.empty() || (io.history.empty() && io.save_model.empty()), cmd,
+              "--history and --save-model come from training, and --model skips it");
       codec::codec_options o = make_options(cf, io);
+      // Every output is checked before any work, against every input, so a refused run has
+      // spent no training time and left nothing behind.
+      const std::vector<std::filesystem::path> inputs = io.inputs();
+      require(!io.output.empty(), cmd, *train ? "give the model file to write with -o" : "give the file to write with -o");
+      require(*train || o.embed_decoder || !io.model.empty() || !io.save_model.empty(), cmd,
+              "--separate-model needs --model or --save-model: the file cannot decompress without it");
+      for (const std::string& path : {io.output, io.save_model, io.history})
+        if (!path.empty()) check_output(path, inputs, g.force);
+
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
       const dataset input = load_dataset(io.input);
       cpu_codec c(be, o);
+      std::optional<train_history> history;
       if (!io.model.empty()) {
         c.load_model(read_file(io.model));
       } else {
-        const auto& h = c.train(input);
-        if (h.epochs.size() < o.epochs) bar.finish();
-        detail::print_training(h, out);
-        if (!io.history.empty()) detail::write_history_csv(io.history, h, g.force);
+        history = c.train(input);
+        if (history->epochs.size() < o.epochs) bar.finish();
+        detail::print_training(*history, out);
       }
-      const std::vector<std::filesystem::path> inputs{io.input};
       if (*train) {
-        require(!io.output.empty(), "baler train", "give the model file to write with -o");
         detail::write_output(io.output, c.save_model(), inputs, g.force);
         out << "model written to " << io.output << "\n";
-        return 0;
+      } else {
+        const auto bytes = c.compress(input);
+        detail::write_output(io.output, bytes, inputs, g.force);
+        out << "compressed " << io.input << " -> " << io.output << "\n"
+            << size_report::of(format::inspect(bytes)).format();
+        if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), inputs, g.force);
       }
-      require(!io.output.empty(), "baler compress", "give the file to write with -o");
-      require(o.embed_decoder || !io.model.empty() || !io.save_model.empty(), "baler compress",
-              "--separate-model needs --model or --save-model: the file cannot decompress without it");
-      if (!io.save_model.empty())
-        detail::write_output(io.save_model, c.save_model(), inputs, g.force);
-      const auto bytes = c.compress(input);
-      detail::write_output(io.output, bytes, inputs, g.force);
-      out << "compressed " << io.input << " -> " << io.output << "\n"
-          << size_report::of(format::inspect(bytes)).format();
+      if (history && !io.history.empty()) detail::write_history_csv(io.history, *history, g.force);
       return 0;
     }
 
     if (*decompress) {
       resolve_project(dec_io, "decompress");
       require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
+      const std::vector<std::filesystem::path> inputs = dec_io.inputs();
+      check_output(dec_io.output, inputs, g.force);
       const codec::codec_options defaults;
       cpu_codec c(be, defaults);
       if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
       const dataset d = c.decompress(read_file(dec_io.input));
-      detail::save_output(dec_io.output, d, {dec_io.input}, g.force);
+      detail::save_output(dec_io.output, d, inputs, g.force);
       out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
           << shape_string(d.data.shape) << ", " << dtype_name(d.data.type) << ")\n";
       return 0;
@@ -264,6 +274,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       const dataset a = load_dataset(eval_orig), b = load_dataset(eval_dec);
       const auto errors = metrics::compare(a, b);
       out << metrics::format_table(errors);
+      if (!eval_plots.empty()) check_output_dir(eval_plots, {eval_orig, eval_dec}, g.force);
       if (!eval_csv.empty()) {
         check_output(eval_csv, {eval_orig, eval_dec}, g.force);
         write_file_atomically(eval_csv, metrics::to_csv(errors), g.force);
@@ -282,6 +293,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     }
 
     if (*plot_cmd) {
+      check_output_dir(plot_dir, {plot_orig, plot_dec, plot_model, plot_history}, g.force);
       detail::load_history(be, plot_model, plot_history, plot_options);
       const auto files = plot::write_report(plot_dir, load_dataset(plot_orig), load_dataset(plot_dec), plot_options);
       out << "wrote " << files.size() << " files to " << plot_dir << " (comparison.pdf holds every plot)\n";
@@ -289,6 +301,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     }
 
     if (*diagnose_cmd) {
+      if (!diag_dir.empty()) check_output_dir(diag_dir, {diag_data, diag_model}, g.force);
       auto m = codec::trained_model<cpu, models::AE<cpu, float>>::parse(be, read_file(diag_model));
       const auto layers = diagnose::activation_stats(be, m, codec::as_table(load_dataset(diag_data), "baler diagnose"));
       out << diagnose::format_table(layers);

@@ -22,6 +22,9 @@ struct global_flags {
 struct io_flags {
   std::string input, output, model, save_model, history, config;
   std::vector<std::string> project;  // WORKSPACE PROJECT
+
+  // The files a command reads: no output may replace one of them.
+  std::vector<std::filesystem::path> inputs() const { return {input, model, config}; }
 };
 
 // One entry per codec flag: the flag's option (to see whether it was given) and how to apply it.
@@ -60,9 +63,10 @@ inline std::string text_of(const std::vector<std::byte>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-inline void add_input(CLI::App* cmd, io_flags& io, const char* what) {
+inline void add_input(CLI::App* cmd, io_flags& io, const char* what, bool config = true) {
   cmd->add_option("input", io.input, what);
-  cmd->add_option("--config", io.config, "JSON file of options; flags override it")->check(CLI::ExistingFile);
+  if (config)
+    cmd->add_option("--config", io.config, "JSON file of options; flags override it")->check(CLI::ExistingFile);
   cmd->add_option("--project", io.project, "use Baler's layout workspaces/WORKSPACE/PROJECT")
       ->expected(2);
 }
@@ -121,6 +125,21 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
   flag(cmd->add_option("--latent-l1", f.l1, "L1 activation-sparsity weight on the latent (default 0)")->check(CLI::NonNegativeNumber),
        [&f](O& o) { o.latent_l1 = f.l1; });
   flag(cmd->add_option("--seed", f.seed, "random seed (default 0)"), [&f](O& o) { o.seed = f.seed; });
+}
+
+// Flags that shape the model or its training mean nothing with --model (already trained);
+// flags about the compressed file mean nothing to `train`, which writes a model file.
+inline void refuse_ignored_flags(const codec_flags& f, bool training_command, bool with_model,
+                                 const char* cmd) {
+  static const std::vector<std::string> storage{"--latent-dtype", "--weights-dtype", "--separate-model",
+                                                "--no-zstd", "--error-bound"};
+  for (const auto& [opt, apply] : f.given) {
+    if (opt->count() == 0) continue;
+    const std::string name = opt->get_name();
+    const bool is_storage = std::find(storage.begin(), storage.end(), name) != storage.end();
+    require(!(training_command && is_storage), cmd, name + " has no effect on a model file");
+    require(!(with_model && !is_storage), cmd, name + " has no effect with --model: that model is already trained");
+  }
 }
 
 // The project's default paths fill what the flags left empty.

@@ -15,9 +15,24 @@ inline void check_output(const std::filesystem::path& out,
   std::error_code ec;
   if (!fs::exists(out, ec)) return;
   for (const auto& in : inputs)
-    require(!fs::equivalent(out, in, ec), "baler",
+    require(in.empty() || !fs::equivalent(out, in, ec), "baler",
             "refusing to write " + out.string() + ": it is an input of this command");
   require(force, "baler", out.string() + " exists; use --force to replace it");
+}
+
+// A report folder: its files are replaced, so a folder holding files already needs --force,
+// and one holding an input of the command is refused.
+inline void check_output_dir(const std::filesystem::path& dir,
+                             const std::vector<std::filesystem::path>& inputs, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  require(fs::is_directory(dir, ec), "baler", dir.string() + " exists and is not a folder");
+  for (const auto& in : inputs)
+    require(in.empty() || !fs::equivalent(fs::absolute(in).parent_path(), dir, ec), "baler",
+            "refusing to write into " + dir.string() + ": it holds an input of this command");
+  require(force || fs::is_empty(dir, ec), "baler",
+          dir.string() + " is not empty; use --force to replace the report files in it");
 }
 
 // Baler's project layout: workspaces/WORKSPACE/PROJECT/{config,output/...}.

@@ -69,6 +69,9 @@ public:
     const table t = as_table(d, "Codec::compress");
     const model_schema& s = model_->schema;
     check_schema(t, s);
+    for (const auto& named : o_.error_bound.named)
+      require(std::find(t.names.begin(), t.names.end(), named.first) != t.names.end(), "Codec::compress",
+              "an error bound names the column '" + named.first + "', which the data does not have");
     if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
