@@ -16,6 +16,7 @@
 #include "baler/format/latent_dtype.hpp"
 #include "baler/models/baler_ae.hpp"
 #include "baler/nn/parameters.hpp"
+#include "baler/nn/weights_file.hpp"
 #include "baler/optim/adam.hpp"
 #include "baler/train/trainer.hpp"
 
@@ -151,7 +152,7 @@ template <class B, class Model>
 struct trained_model {
   using T = typename Model::value_type;
   using traits = models::model_traits<Model>;
-  static constexpr const char* scalar_name = std::is_same_v<T, float> ? "f32" : "f64";
+  static constexpr const char* scalar_name = baler::scalar_name<T>();
 
   B* be;  // where the parameters live
   models::ae_shape arch;
@@ -247,10 +248,7 @@ struct trained_model {
     c.header["training"] = {{"best_epoch", history.best_epoch},
                             {"stopped_early", history.stopped_early},
                             {"epochs", epochs}};  // [train loss, validation loss, lr] per epoch
-    if (params) {
-      c.sections.push_back({"PARM", bytes_of(host(params->values()))});
-      c.sections.push_back({"STAT", bytes_of(host(params->state()))});
-    }
+    if (params) c.sections = weight_sections(*be, *params);
     return format::serialize(c);
   }
 
@@ -263,10 +261,7 @@ struct trained_model {
       check_type(j, "load_model");
       trained_model t(be, model_schema::from_json(j.at("schema")),
                       models::ae_shape_from_json(j.at("arch")));
-      if (t.params) {
-        load(be, c.get("PARM").payload, t.params->values());
-        load(be, c.get("STAT").payload, t.params->state());
-      }
+      if (t.params) load_weight_sections(be, c, *t.params, "load_model");
       for (const auto& e : c.header.at("training").at("epochs"))
         t.history.epochs.push_back({t.history.epochs.size(), e.at(0).get<double>(),
                                     e.at(1).get<double>(), e.at(2).get<double>(), 0.0});
@@ -294,18 +289,6 @@ private:
     std::vector<T> out(view.size());
     be->download(view, out.data());
     return out;
-  }
-  static std::vector<std::byte> bytes_of(const std::vector<T>& v) {
-    const auto* p = reinterpret_cast<const std::byte*>(v.data());
-    return {p, p + v.size() * sizeof(T)};
-  }
-  static void load(B& be, byte_view bytes, matrix_view<T> dst) {
-    require(bytes.size == dst.size() * sizeof(T), "load_model",
-            "a weights section has " + std::to_string(bytes.size) + " bytes, the architecture needs " +
-                std::to_string(dst.size() * sizeof(T)));
-    std::vector<T> v(dst.size());
-    std::memcpy(v.data(), bytes.data, bytes.size);
-    be.upload(v.data(), dst);
   }
 };
 

@@ -21,20 +21,41 @@ constexpr const char* scalar_name() {
   return std::is_same_v<T, float> ? "f32" : "f64";
 }
 
+// The two sections that hold a model's buffers: PARM (parameters) and STAT (state).
 template <class B, class T>
-std::vector<std::byte> save_weights(B& be, const parameters<B, T>& p, nlohmann::json description = {}) {
+std::vector<format::section> weight_sections(B& be, const parameters<B, T>& p) {
   auto raw = [&](const_view<T> v) {
-    std::vector<std::byte> bytes(v.size() * sizeof(T));
     std::vector<T> host(v.size());
     be.download(v, host.data());
+    std::vector<std::byte> bytes(v.size() * sizeof(T));
     std::memcpy(bytes.data(), host.data(), bytes.size());
     return bytes;
   };
+  return {{"PARM", raw(p.values())}, {"STAT", raw(p.state())}};
+}
+
+// Loads PARM and STAT of `c` into `p`, whose model must have the saved shape.
+template <class B, class T>
+void load_weight_sections(B& be, const format::container& c, parameters<B, T>& p, const char* where) {
+  auto load = [&](const std::string& kind, matrix_view<T> dst) {
+    const auto& payload = c.get(kind).payload;
+    require(payload.size() == dst.size() * sizeof(T), where,
+            "section " + kind + " has " + std::to_string(payload.size()) + " bytes, the model needs " +
+                std::to_string(dst.size() * sizeof(T)));
+    std::vector<T> host(dst.size());
+    std::memcpy(host.data(), payload.data(), payload.size());
+    be.upload(host.data(), dst);
+  };
+  load("PARM", p.values());
+  load("STAT", p.state());
+}
+
+template <class B, class T>
+std::vector<std::byte> save_weights(B& be, const parameters<B, T>& p, nlohmann::json description = {}) {
   format::container c;
   c.header = {{"kind", "baler.weights"}, {"scalar", scalar_name<T>()}, {"parameters", p.size()},
               {"state", p.state_size()}, {"description", std::move(description)}};
-  c.sections.push_back({"PARM", raw(p.values())});
-  c.sections.push_back({"STAT", raw(p.state())});
+  c.sections = weight_sections(be, p);
   return format::serialize(c);
 }
 
@@ -50,15 +71,7 @@ nlohmann::json load_weights(B& be, byte_view bytes, parameters<B, T>& p) {
   require(h.value("parameters", std::size_t(0)) == p.size() && h.value("state", std::size_t(0)) == p.state_size(),
           where, "the file holds " + std::to_string(h.value("parameters", std::size_t(0))) +
                      " parameters, the model has " + std::to_string(p.size()));
-  auto load = [&](const std::string& kind, matrix_view<T> dst) {
-    const auto& payload = c.get(kind).payload;
-    require(payload.size() == dst.size() * sizeof(T), where, "section " + kind + " has the wrong size");
-    std::vector<T> host(dst.size());
-    std::memcpy(host.data(), payload.data(), payload.size());
-    be.upload(host.data(), dst);
-  };
-  load("PARM", p.values());
-  load("STAT", p.state());
+  load_weight_sections(be, c, p, where);
   return h.value("description", nlohmann::json{});
 }
 
