@@ -40,11 +40,10 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
       lo = std::min(lo, a.values[at(i)]);
       hi = std::max(hi, a.values[at(i)]);
     }
+    const codec::value_code code = codec::value_code::make(spec, lo, hi);  // the codec's reading
     for (std::size_t i = 0; i < n; ++i) {
       const double x = a.values[at(i)], err = std::abs(b.values[at(i)] - x);
-      const double allowed = spec.kind == codec::bound_kind::abs     ? spec.value
-                             : spec.kind == codec::bound_kind::range ? spec.value * (hi - lo)
-                                                                     : spec.value * std::abs(x);
+      const double allowed = code.kind == codec::bound_kind::rel ? code.bound * std::abs(x) : code.bound;
       const double ratio = err == 0 ? 0.0 : (allowed > 0 ? err / allowed : INFINITY);
       r.worst = std::max(r.worst, ratio);
       r.violations += ratio > 1.0 || std::isnan(err);
