@@ -29,18 +29,15 @@ using cpu_codec = codec::Codec<cpu, models::AE<cpu, float>>;
 
 namespace detail {
 
-inline void write_output(const std::filesystem::path& out, const std::vector<std::byte>& bytes,
-                         const std::vector<std::filesystem::path>& inputs, bool force) {
-  check_output(out, inputs, force);
+// Commands check every output against their inputs before any work (check_output); writing
+// only creates the folder and goes through a temporary file, which still refuses a file that
+// appeared meanwhile unless --force.
+inline void make_parent_folder(const std::filesystem::path& out) {
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  write_file_atomically(out, bytes, force);
 }
-
-inline void save_output(const std::filesystem::path& out, const dataset& d,
-                        const std::vector<std::filesystem::path>& inputs, bool force) {
-  check_output(out, inputs, force);
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-  save_dataset(out, d, force);
+inline void write_output(const std::filesystem::path& out, byte_view bytes, bool force) {
+  make_parent_folder(out);
+  write_file_atomically(out, bytes, force);
 }
 
 inline void print_training(const train_history& h, std::ostream& out) {
@@ -60,8 +57,7 @@ inline void write_history_csv(const std::filesystem::path& path, const train_his
     csv += std::to_string(e.epoch + 1) + "," + std::to_string(e.train_loss) + "," +
            std::to_string(e.validation_loss) + "," + std::to_string(e.learning_rate) + "," +
            std::to_string(e.seconds) + "\n";
-  check_output(path, {}, force);
-  write_file_atomically(path, csv, force);
+  write_output(path, csv, force);
 }
 
 // The loss curves for a report: from a model file's training history, or from the CSV that
@@ -237,14 +233,14 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         detail::print_training(*history, out);
       }
       if (*train) {
-        detail::write_output(io.output, c.save_model(), inputs, g.force);
+        detail::write_output(io.output, c.save_model(), g.force);
         out << "model written to " << io.output << "\n";
       } else {
         const auto bytes = c.compress(input);
-        detail::write_output(io.output, bytes, inputs, g.force);
+        detail::write_output(io.output, bytes, g.force);
         out << "compressed " << io.input << " -> " << io.output << "\n"
             << size_report::of(format::inspect(bytes)).format();
-        if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), inputs, g.force);
+        if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), g.force);
       }
       if (history && !io.history.empty()) detail::write_history_csv(io.history, *history, g.force);
       return 0;
@@ -253,13 +249,13 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     if (*decompress) {
       resolve_project(dec_io, "decompress");
       require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
-      const std::vector<std::filesystem::path> inputs = dec_io.inputs();
-      check_output(dec_io.output, inputs, g.force);
+      check_output(dec_io.output, dec_io.inputs(), g.force);
       const codec::codec_options defaults;
       cpu_codec c(be, defaults);
       if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
       const dataset d = c.decompress(read_file(dec_io.input));
-      detail::save_output(dec_io.output, d, inputs, g.force);
+      detail::make_parent_folder(dec_io.output);
+      save_dataset(dec_io.output, d, g.force);
       out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
           << shape_string(d.data.shape) << ", " << dtype_name(d.data.type) << ")\n";
       return 0;
