@@ -301,9 +301,7 @@ TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
   for (const std::string name : {"c_f8.npy", "fortran_i16_3d.npy", "names_big.npy", "v3_i64.npy"}) {
     const std::vector<std::byte> good = read_fixture(name);
     for (int trial = 0; trial < 500; ++trial) {
-      std::vector<std::byte> bad = good;
-      for (int flips = 1 + trial % 4; flips > 0; --flips)
-        bad[rng() % bad.size()] = static_cast<std::byte>(rng() & 0xFF);
+      const std::vector<std::byte> bad = io_test::damaged(good, rng, 1 + trial % 4);
       CAPTURE(name);
       CAPTURE(trial);
       CHECK(io_test::error_of([&] { npy::read(bad); }).find("<not a baler::error") ==

@@ -198,9 +198,7 @@ TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
   for (const std::string name : {"table_stored.npz", "table_deflated.npz", "table_zip64.npz"}) {
     const std::vector<std::byte> good = read_file(fixture(name));
     for (int trial = 0; trial < 500; ++trial) {
-      std::vector<std::byte> bad = good;
-      for (int flips = 1 + trial % 4; flips > 0; --flips)
-        bad[rng() % bad.size()] = static_cast<std::byte>(rng() & 0xFF);
+      const std::vector<std::byte> bad = io_test::damaged(good, rng, 1 + trial % 4);
       CAPTURE(name);
       CAPTURE(trial);
       const std::string message = io_test::error_of([&] {

@@ -84,6 +84,12 @@ inline bool numpy_available() {
   return std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
 }
 
+// `bytes` with `flips` bytes overwritten at random positions by random values.
+inline std::vector<std::byte> damaged(std::vector<std::byte> bytes, std::mt19937& rng, int flips) {
+  for (; flips > 0; --flips) bytes[rng() % bytes.size()] = static_cast<std::byte>(rng() & 0xFF);
+  return bytes;
+}
+
 inline std::vector<std::byte> bytes_of(const std::string& s) {
   std::vector<std::byte> out(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::byte>(s[i]);
