@@ -14,7 +14,10 @@
 
 #include "baler/core/matrix_view.hpp"
 #include "baler/core/rng.hpp"
+#include "baler/format/half.hpp"
 #include "baler/nn/activations.hpp"
+#include "baler/nn/loss_terms.hpp"
+#include "baler/optim/update_rules.hpp"
 
 namespace baler {
 
@@ -61,11 +64,18 @@ public:
   void fill(matrix_view<T> m, T value) const {
     std::fill(m.data, m.data + m.size(), value);
   }
-  // dst row i = host row index[i] of a (n x cols) host table: builds a shuffled mini-batch.
+  // A host table (rows x cols) made readable by gather_rows for the length of a training run:
+  // the CPU reads the caller's memory itself (a GPU backend copies it to the device once).
   template <class T>
-  void gather_rows(const T* host, const std::size_t* index, matrix_view<T> dst) const {
+  const_view<T> resident_table(const T* host, std::size_t rows, std::size_t cols) const {
+    return {host, rows, cols};
+  }
+  // dst row i = table row index[i] (index in host memory): builds a shuffled mini-batch.
+  template <class T>
+  void gather_rows(const_view<T> table, const std::size_t* index, matrix_view<T> dst) const {
+    require(table.cols == dst.cols, "cpu::gather_rows", "table and batch widths differ");
     for (std::size_t i = 0; i < dst.rows; ++i)
-      std::memcpy(dst.row(i), host + index[i] * dst.cols, dst.cols * sizeof(T));
+      std::memcpy(dst.row(i), table.row(index[i]), dst.cols * sizeof(T));
   }
 
   // ---- GEMM: c = alpha * op(a) * op(b) + beta * c, all row-major and contiguous -----------
@@ -134,11 +144,8 @@ public:
     const double scale = mean ? 1.0 / static_cast<double>(pred.size()) : 1.0;
     const T g = static_cast<T>(2.0 * scale);
     double sum = 0;
-    for (std::size_t i = 0; i < pred.size(); ++i) {
-      const T d = pred.data[i] - target.data[i];
-      grad.data[i] = g * d;
-      sum += static_cast<double>(d) * d;
-    }
+    for (std::size_t i = 0; i < pred.size(); ++i)
+      sum += terms::squared_error(pred.data[i], target.data[i], g, grad.data[i]);
     return sum * scale;
   }
   template <class T>
@@ -146,11 +153,8 @@ public:
     const double scale = mean ? 1.0 / static_cast<double>(pred.size()) : 1.0;
     const T g = static_cast<T>(scale);
     double sum = 0;
-    for (std::size_t i = 0; i < pred.size(); ++i) {
-      const T d = pred.data[i] - target.data[i];
-      grad.data[i] = d > T(0) ? g : (d < T(0) ? -g : T(0));
-      sum += std::abs(static_cast<double>(d));
-    }
+    for (std::size_t i = 0; i < pred.size(); ++i)
+      sum += terms::absolute_error(pred.data[i], target.data[i], g, grad.data[i]);
     return sum * scale;
   }
   // weight * mean|z|, and grad += weight * sign(z) / size: Baler's activation-sparsity term.
@@ -159,11 +163,8 @@ public:
     const double scale = weight / static_cast<double>(z.size());
     const T g = static_cast<T>(scale);
     double sum = 0;
-    for (std::size_t i = 0; i < z.size(); ++i) {
-      const T v = z.data[i];
-      grad.data[i] += v > T(0) ? g : (v < T(0) ? -g : T(0));
-      sum += std::abs(static_cast<double>(v));
-    }
+    for (std::size_t i = 0; i < z.size(); ++i)
+      sum += terms::absolute_value_add_grad(z.data[i], g, grad.data[i]);
     return sum * scale;
   }
   template <class T>
@@ -173,36 +174,19 @@ public:
     return ok;
   }
 
-  // ---- optimizer updates over the flat parameter buffer ----------------------------------
-  // PyTorch's SGD: g += l2 * p; v = momentum * v + g (v = g on the first step); p -= lr * v.
+  // ---- optimizer updates over the flat parameter buffer (formulas: update_rules.hpp) -----
   template <class T>
   void sgd_step(T* p, const T* g, T* v, std::size_t n, double lr, double momentum, double l2,
                 bool first) const {
-    const T lr_ = T(lr), mu = T(momentum), wd = T(l2);
-    for (std::size_t i = 0; i < n; ++i) {
-      const T grad = g[i] + wd * p[i];
-      const T vel = (first || mu == T(0)) ? grad : mu * v[i] + grad;
-      v[i] = vel;
-      p[i] -= lr_ * vel;
-    }
+    const auto c = sgd_coefficients<T>::make(lr, momentum, l2, first);
+    for (std::size_t i = 0; i < n; ++i) sgd_update(p[i], g[i], v[i], c);
   }
-  // Adam / AdamW as PyTorch computes them. l2: coupled decay added to the gradient (Adam);
-  // decoupled: p *= 1 - lr * decoupled before the step (AdamW). step counts from 1.
+  // l2: coupled decay (Adam); decoupled: AdamW's decay. step counts from 1.
   template <class T>
   void adam_step(T* p, const T* g, T* m, T* v, std::size_t n, double lr, double beta1,
                  double beta2, double eps, double l2, double decoupled, long step) const {
-    const double bc1 = 1.0 - std::pow(beta1, double(step));
-    const double bc2 = 1.0 - std::pow(beta2, double(step));
-    const T step_size = T(lr / bc1), inv_sqrt_bc2 = T(1.0 / std::sqrt(bc2));
-    const T b1 = T(beta1), b2 = T(beta2), e = T(eps), wd = T(l2), decay = T(1.0 - lr * decoupled);
-    for (std::size_t i = 0; i < n; ++i) {
-      const T grad = g[i] + wd * p[i];
-      const T mi = b1 * m[i] + (T(1) - b1) * grad;
-      const T vi = b2 * v[i] + (T(1) - b2) * grad * grad;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p[i] * decay - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + e);
-    }
+    const auto c = adam_coefficients<T>::make(lr, beta1, beta2, eps, l2, decoupled, step);
+    for (std::size_t i = 0; i < n; ++i) adam_update(p[i], g[i], m[i], v[i], c);
   }
 
   // ---- dropout: mask holds 0 or 1/(1-p) so that backward is one multiply ------------------
@@ -275,10 +259,25 @@ public:
     for (std::size_t r = 0; r < n; ++r)
       for (std::size_t c = 0; c < f; ++c) {
         const double xh = (double(x.row(r)[c]) - mean[c]) * invstd[c];
-        const double dxh_sum = gamma[c] * sum_dy[c], dxh_xh_sum = gamma[c] * sum_dy_xh[c];
-        dx.row(r)[c] = T(invstd[c] / double(n) *
-                         (double(n) * gamma[c] * dy.row(r)[c] - dxh_sum - xh * dxh_xh_sum));
+        dx.row(r)[c] = T(terms::batchnorm_input_grad(dy.row(r)[c], xh, gamma[c], invstd[c],
+                                                     double(n), sum_dy[c], sum_dy_xh[c]));
       }
+  }
+
+  // ---- latent quantisation: values <-> f16/bf16 bits (format/half.hpp), via float ----------
+  template <class T>
+  void quantize_latent(const_view<T> z, half_format f, matrix_view<std::uint16_t> bits) const {
+    require(z.size() == bits.size(), "cpu::quantize_latent", "sizes differ");
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const auto v = static_cast<float>(z.data[i]);
+      bits.data[i] = f == half_format::bf16 ? float_to_bf16(v) : float_to_f16(v);
+    }
+  }
+  template <class T>
+  void dequantize_latent(const_view<std::uint16_t> bits, half_format f, matrix_view<T> z) const {
+    require(z.size() == bits.size(), "cpu::dequantize_latent", "sizes differ");
+    for (std::size_t i = 0; i < z.size(); ++i)
+      z.data[i] = T(f == half_format::bf16 ? bf16_to_float(bits.data[i]) : f16_to_float(bits.data[i]));
   }
 
 private:
@@ -287,7 +286,7 @@ private:
                               const T* mean, const T* invstd) {
     for (std::size_t r = 0; r < x.rows; ++r)
       for (std::size_t c = 0; c < x.cols; ++c)
-        y.row(r)[c] = gamma[c] * (x.row(r)[c] - mean[c]) * invstd[c] + beta[c];
+        y.row(r)[c] = terms::batchnorm_apply(x.row(r)[c], mean[c], invstd[c], gamma[c], beta[c]);
   }
 };
 

@@ -6,7 +6,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "baler/core/host_device.hpp"
+
 namespace baler {
+
+// splitmix64's output function: a bijective 64-bit mix. Also the CUDA dropout kernel's
+// counter-based generator (hash of seed and element index).
+BALER_HOST_DEVICE inline std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 class rng {
 public:
@@ -62,12 +72,7 @@ public:
 
 private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static std::uint64_t splitmix64(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  static std::uint64_t splitmix64(std::uint64_t& x) { return mix64(x += 0x9e3779b97f4a7c15ULL); }
   std::uint64_t state_[4];
 };
 

@@ -16,20 +16,32 @@
 #include <cstdint>
 #include <cstring>
 
+#include "baler/core/host_device.hpp"
+
 namespace baler {
 
 namespace detail {
 
-inline std::uint32_t float_bits(float f) {
+// The scalar conversions below are BALER_HOST_DEVICE: the CUDA latent kernels call the very
+// same code, so both backends produce identical bits.
+BALER_HOST_DEVICE inline std::uint32_t float_bits(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
   std::uint32_t u;
   std::memcpy(&u, &f, sizeof u);
   return u;
+#endif
 }
 
-inline float bits_float(std::uint32_t u) {
+BALER_HOST_DEVICE inline float bits_float(std::uint32_t u) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(u);
+#else
   float f;
   std::memcpy(&f, &u, sizeof f);
   return f;
+#endif
 }
 
 // g++ -O2 uses the "very cheap" vectorizer cost model, which only vectorizes a loop whose trip
@@ -48,18 +60,21 @@ inline void convert_array(const In* in, std::size_t n, Out* out, Convert convert
 // cond ? a : b as bit masks. Plain ?: lets g++ sink the float arithmetic of the unselected
 // operand into a branch, which it then may not if-convert (float operations can trap under
 // -ftrapping-math), and the loop stays scalar.
-inline std::uint32_t select(bool cond, std::uint32_t a, std::uint32_t b) {
+BALER_HOST_DEVICE inline std::uint32_t select(bool cond, std::uint32_t a, std::uint32_t b) {
   const std::uint32_t mask = 0u - static_cast<std::uint32_t>(cond);
   return (a & mask) | (b & ~mask);
 }
 
 }  // namespace detail
 
+// The two 16-bit float formats, as the backends' latent conversions name them.
+enum class half_format { f16, bf16 };
+
 // Largest finite values: what a latent space must stay below to survive a 16-bit encoding.
 constexpr float f16_max = 65504.0f;
 constexpr float bf16_max = 3.38953139e38f;
 
-inline std::uint16_t float_to_f16(float f) {
+BALER_HOST_DEVICE inline std::uint16_t float_to_f16(float f) {
   using detail::bits_float;
   using detail::float_bits;
   const std::uint32_t u = float_bits(f);
@@ -89,7 +104,7 @@ inline std::uint16_t float_to_f16(float f) {
   return static_cast<std::uint16_t>(h | sign);
 }
 
-inline float f16_to_float(std::uint16_t h) {
+BALER_HOST_DEVICE inline float f16_to_float(std::uint16_t h) {
   using detail::bits_float;
   using detail::float_bits;
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
@@ -110,14 +125,14 @@ inline float f16_to_float(std::uint16_t h) {
 // bfloat16 is the top half of a float, so rounding is integer arithmetic on the 16 dropped bits;
 // subnormals and the overflow to infinity (|f| above bf16_max plus half a step) fall out of the
 // carry. NaN must be caught first: rounding could carry a NaN's payload into infinity.
-inline std::uint16_t float_to_bf16(float f) {
+BALER_HOST_DEVICE inline std::uint16_t float_to_bf16(float f) {
   const std::uint32_t u = detail::float_bits(f);
   const std::uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
   const std::uint32_t nan = (u >> 16) | 0x0040u;
   return static_cast<std::uint16_t>((u & 0x7FFFFFFFu) > 0x7F800000u ? nan : rounded);
 }
 
-inline float bf16_to_float(std::uint16_t h) {
+BALER_HOST_DEVICE inline float bf16_to_float(std::uint16_t h) {
   return detail::bits_float(static_cast<std::uint32_t>(h) << 16);
 }
 

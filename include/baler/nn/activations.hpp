@@ -6,12 +6,7 @@
 #include <string>
 
 #include "baler/core/error.hpp"
-
-#if defined(__CUDACC__)
-#define BALER_HOST_DEVICE __host__ __device__
-#else
-#define BALER_HOST_DEVICE
-#endif
+#include "baler/core/host_device.hpp"
 
 namespace baler::act {
 

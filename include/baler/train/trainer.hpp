@@ -83,6 +83,7 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
   std::vector<std::size_t> train_idx(order.begin(), order.end() - n_val);
   const std::vector<std::size_t> val_idx(order.end() - n_val, order.end());
 
+  const auto table = be.resident_table(data, rows, cols);  // where gather_rows reads
   // The best epoch's parameters and state (batch-norm statistics), restored at the end; they
   // start as the initial ones, so a run that never improves (NaN validation) changes nothing.
   typename B::template matrix<T> batch_buf, grad_buf, best = be.template make<T>(1, params.size()),
@@ -101,7 +102,7 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
       const std::size_t n = std::min(o.batch_size, idx.size() - start);
       auto x = rows_view(be, batch_buf, n, cols);
       auto g = rows_view(be, grad_buf, n, cols);
-      be.gather_rows(data, idx.data() + start, x);
+      be.gather_rows(table, idx.data() + start, x);
       total += loss.value_and_grad(be, model.forward(be, x, mode::eval), const_view<T>(x), g) *
                double(n);
     }
@@ -118,7 +119,7 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
       if (n < 2 && train_idx.size() >= 2) continue;  // a lone last row would skew batch norm
       auto x = rows_view(be, batch_buf, n, cols);
       auto g = rows_view(be, grad_buf, n, cols);
-      be.gather_rows(data, train_idx.data() + start, x);
+      be.gather_rows(table, train_idx.data() + start, x);
       const auto y = model.forward(be, x, mode::train);
       double value = loss.value_and_grad(be, y, const_view<T>(x), g);
       if constexpr (detail::has_latent<Model>::value) {
