@@ -1,6 +1,9 @@
 include(CMakePackageConfigHelpers)
 set(BALER_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/baler)
 install(TARGETS baler EXPORT balerTargets)
+if(BALER_ENABLE_CUDA)
+  install(TARGETS baler_cuda EXPORT balerTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
 install(DIRECTORY include/baler DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT balerTargets NAMESPACE baler:: DESTINATION ${BALER_CMAKE_DIR})
 configure_package_config_file(cmake/balerConfig.cmake.in

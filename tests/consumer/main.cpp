@@ -4,8 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <vector>
 
 #include "baler/nn/nn.hpp"
+#if defined(BALER_HAS_CUDA)
+#include "baler/backend/cuda.hpp"
+#endif
 
 int main() {
   try {
@@ -30,6 +34,25 @@ int main() {
         std::fprintf(stderr, "output value %zu is not finite\n", i);
         return 1;
       }
+#if defined(BALER_HAS_CUDA)
+    // Linked with baler::cuda: the same model on the GPU, where there is one.
+    const baler::cuda_availability gpu = baler::cuda_status();
+    std::printf("cuda: %s\n", gpu.available ? "available" : gpu.reason.c_str());
+    if (gpu.available) {
+      baler::cuda gpu_be;
+      auto gpu_model = baler::models::make_ae<baler::cuda, float>({features, latent, {8, 8, 4}, 0.01});
+      baler::parameters<baler::cuda, float> gpu_params(gpu_be, gpu_model, 1);
+      auto gx = gpu_be.make<float>(rows, features);
+      gpu_be.upload(x.data(), baler::cuda::view(gx));
+      std::vector<float> gy(rows * features);
+      gpu_be.download(gpu_model.forward(gpu_be, baler::cuda::view(gx), baler::mode::eval), gy.data());
+      for (std::size_t i = 0; i < gy.size(); ++i)
+        if (!(std::fabs(gy[i] - y.data[i]) <= 1e-5f)) {
+          std::fprintf(stderr, "GPU output %zu is %g, CPU %g\n", i, gy[i], y.data[i]);
+          return 1;
+        }
+    }
+#endif
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
