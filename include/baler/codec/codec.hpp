@@ -181,8 +181,7 @@ private:
 
   // LATN and DECW of `t` with their header entries.
   void add_latent(format::container& c, const table& t) {
-    const std::vector<float> latent = encode(t);
-    c.sections.push_back({"LATN", encode_latent(latent.data(), latent.size(), o_.latent_type)});
+    c.sections.push_back({"LATN", encode(t)});
     c.header["latent"] = {{"rows", t.rows}, {"cols", model_->arch.latent},
                           {"dtype", baler::name(o_.latent_type)}};
     c.header["model"] = model_->describe(o_.weights_type, o_.embed_decoder);
@@ -318,23 +317,41 @@ private:
     return x;
   }
 
-  // Network inputs of the modelled columns: (rows x modelled) in T.
-  std::vector<float> encode(const table& t) {
+  // The LATN payload of t: the network inputs of the modelled columns (rows x modelled) are
+  // encoded chunk by chunk; a 16-bit latent is rounded where the model runs, so only the codes
+  // travel back (the backends round identically).
+  std::vector<std::byte> encode(const table& t) {
     const model_schema& s = model_->schema;
     const std::vector<T> x = network_inputs<T>(t, s);
     require_finite_inputs(x, t, s);
     const std::size_t m = s.modelled.size(), l = model_->arch.latent;
-    std::vector<float> latent(t.rows * l);
+    const latent_dtype type = o_.latent_type;
+    std::vector<float> latent(type == latent_dtype::f32 ? t.rows * l : 0);
+    std::vector<std::uint16_t> codes(type == latent_dtype::f32 ? 0 : t.rows * l);
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
       const std::size_t n = std::min(chunk_rows, t.rows - first);
       auto buf = be_.template make<T>(n, m);
       be_.upload(x.data() + first * m, B::view(buf));
       const auto z = model_->model->encode(be_, B::view(buf));
-      std::vector<T> host(n * l);
-      be_.download(z, host.data());
-      std::copy(host.begin(), host.end(), latent.begin() + first * l);
+      auto as_floats = [&] {  // the chunk's latent, on the host
+        std::vector<T> host(n * l);
+        be_.download(z, host.data());
+        return std::vector<float>(host.begin(), host.end());
+      };
+      if (type == latent_dtype::f32) {
+        const std::vector<float> chunk = as_floats();
+        std::copy(chunk.begin(), chunk.end(), latent.begin() + first * l);
+        continue;
+      }
+      auto bits = be_.template make<std::uint16_t>(n, l);
+      be_.quantize_latent(z, half_format_of(type), B::view(bits));
+      std::uint16_t* out = codes.data() + first * l;
+      be_.download(const_view<std::uint16_t>(B::view(bits)), out);
+      if (std::any_of(out, out + n * l, [&](std::uint16_t b) { return non_finite_code(b, type); }))
+        check_half_overflow(as_floats().data(), out, n * l, first * l, type);
     }
-    return latent;
+    return type == latent_dtype::f32 ? encode_latent(latent.data(), latent.size(), type)
+                                     : half_bytes(codes.data(), codes.size());
   }
 
   // Runs the decoder of the file (embedded, or the loaded model) over the latent and writes the
@@ -371,12 +388,24 @@ private:
     require(lj.at("rows").get<std::size_t>() == t.rows && l == m->arch.latent,
             "Codec::decompress", "the latent's shape does not match the model");
     const auto dt = parse_latent_dtype(lj.at("dtype").get<std::string>());
-    const std::vector<float> latent = decode_latent(c.get("LATN").payload, t.rows * l, dt);
+    const byte_view payload(c.get("LATN").payload);
+    require_latent_size(payload, t.rows * l, dt);
+    // A 16-bit latent travels as its codes and is widened where the model runs.
+    const std::vector<float> latent = dt == latent_dtype::f32 ? decode_latent(payload, t.rows * l, dt)
+                                                              : std::vector<float>{};
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
       const std::size_t n = std::min(chunk_rows, t.rows - first);
-      std::vector<T> z(latent.begin() + first * l, latent.begin() + (first + n) * l);
       auto buf = be_.template make<T>(n, l);
-      be_.upload(z.data(), B::view(buf));
+      if (dt == latent_dtype::f32) {
+        const std::vector<T> z(latent.begin() + first * l, latent.begin() + (first + n) * l);
+        be_.upload(z.data(), B::view(buf));
+      } else {
+        std::vector<std::uint16_t> codes(n * l);
+        read_half_codes(payload, first * l, n * l, codes.data());
+        auto bits = be_.template make<std::uint16_t>(n, l);
+        be_.upload(codes.data(), B::view(bits));
+        be_.dequantize_latent(const_view<std::uint16_t>(B::view(bits)), half_format_of(dt), B::view(buf));
+      }
       const auto y = m->model->decode(be_, B::view(buf));
       std::vector<T> host(n * mcols);
       be_.download(y, host.data());

@@ -60,38 +60,73 @@ inline std::string describe(float v) {
 
 }  // namespace detail
 
-// Throws when a finite value would become infinite (|x| beyond f16_max or bf16_max): the decoder
-// would turn it into garbage, and a file must not lose data silently. Non-finite inputs are kept.
-inline std::vector<std::byte> encode_latent(const float* x, std::size_t n, latent_dtype t) {
-  const std::size_t width = bytes_per_value(t);
-  std::vector<std::byte> out(n * width);
-  if (t == latent_dtype::f32) {
-    if (n > 0) std::memcpy(out.data(), x, out.size());
-  } else {
-    const bool f16 = t == latent_dtype::f16;
-    const std::uint16_t exponent_mask = f16 ? 0x7C00 : 0x7F80;  // all ones: inf or NaN
-    std::uint16_t buf[detail::latent_chunk];
-    for (std::size_t i = 0; i < n; i += detail::latent_chunk) {
-      const std::size_t m = std::min(detail::latent_chunk, n - i);
-      if (f16) encode_f16(x + i, m, buf);
-      else encode_bf16(x + i, m, buf);
-      for (std::size_t j = 0; j < m; ++j)
-        if ((buf[j] & exponent_mask) == exponent_mask && std::abs(x[i + j]) <= std::numeric_limits<float>::max())
-          throw error(std::string("encode_latent(): value ") + detail::describe(x[i + j]) + " at index " +
-                      std::to_string(i + j) + " overflows " + name(t) + " (largest finite " +
-                      detail::describe(f16 ? f16_max : bf16_max) + "); store the latent space as " +
-                      (f16 ? "bf16 or f32" : "f32"));
-      std::memcpy(out.data() + i * width, buf, m * width);
-    }
-  }
-  if (!detail::host_little_endian) swap_byte_order(out.data(), out.size(), width);
-  return out;
+// The 16-bit format of a 16-bit latent dtype, as the backends' conversions name it.
+inline half_format half_format_of(latent_dtype t) {
+  require(t != latent_dtype::f32, "half_format_of", "f32 is not a 16-bit format");
+  return t == latent_dtype::f16 ? half_format::f16 : half_format::bf16;
 }
 
-inline std::vector<float> decode_latent(byte_view bytes, std::size_t n, latent_dtype t) {
+// Whether a 16-bit code is Inf or NaN (exponent all ones).
+inline bool non_finite_code(std::uint16_t bits, latent_dtype t) {
+  const std::uint16_t exponent_mask = t == latent_dtype::f16 ? 0x7C00 : 0x7F80;
+  return (bits & exponent_mask) == exponent_mask;
+}
+
+// Throws when a finite value became infinite (|x| beyond f16_max or bf16_max): the decoder
+// would turn it into garbage, and a file must not lose data silently. Non-finite inputs are
+// kept. x and bits: n values and their codes; first: the index of x[0] in the whole latent.
+inline void check_half_overflow(const float* x, const std::uint16_t* bits, std::size_t n,
+                                std::size_t first, latent_dtype t) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (non_finite_code(bits[i], t) && std::abs(x[i]) <= std::numeric_limits<float>::max()) {
+      const bool f16 = t == latent_dtype::f16;
+      throw error(std::string("encode_latent(): value ") + detail::describe(x[i]) + " at index " +
+                  std::to_string(first + i) + " overflows " + name(t) + " (largest finite " +
+                  detail::describe(f16 ? f16_max : bf16_max) + "); store the latent space as " +
+                  (f16 ? "bf16 or f32" : "f32"));
+    }
+}
+
+// 16-bit codes <-> their little-endian bytes in a latent section.
+inline std::vector<std::byte> half_bytes(const std::uint16_t* bits, std::size_t n) {
+  std::vector<std::byte> out(n * 2);
+  if (n > 0) std::memcpy(out.data(), bits, out.size());
+  if (!detail::host_little_endian) swap_byte_order(out.data(), out.size(), 2);
+  return out;
+}
+// Codes [first, first + n) of a section holding 16-bit codes (its size checked by the caller).
+inline void read_half_codes(byte_view bytes, std::size_t first, std::size_t n, std::uint16_t* bits) {
+  if (n > 0) std::memcpy(bits, bytes.data + first * 2, n * 2);
+  if (!detail::host_little_endian) swap_byte_order(reinterpret_cast<std::byte*>(bits), n * 2, 2);
+}
+
+// Throws as check_half_overflow does.
+inline std::vector<std::byte> encode_latent(const float* x, std::size_t n, latent_dtype t) {
+  if (t == latent_dtype::f32) {
+    std::vector<std::byte> out(n * 4);
+    if (n > 0) std::memcpy(out.data(), x, out.size());
+    if (!detail::host_little_endian) swap_byte_order(out.data(), out.size(), 4);
+    return out;
+  }
+  std::vector<std::uint16_t> bits(n);
+  for (std::size_t i = 0; i < n; i += detail::latent_chunk) {
+    const std::size_t m = std::min(detail::latent_chunk, n - i);
+    if (t == latent_dtype::f16) encode_f16(x + i, m, bits.data() + i);
+    else encode_bf16(x + i, m, bits.data() + i);
+  }
+  check_half_overflow(x, bits.data(), n, 0, t);
+  return half_bytes(bits.data(), n);
+}
+
+// Throws unless `bytes` holds exactly n values of type t.
+inline void require_latent_size(byte_view bytes, std::size_t n, latent_dtype t) {
   const std::size_t width = bytes_per_value(t);
   require(n <= bytes.size / width && bytes.size == n * width, "decode_latent",
           std::to_string(bytes.size) + " bytes do not hold " + std::to_string(n) + " " + name(t) + " values");
+}
+
+inline std::vector<float> decode_latent(byte_view bytes, std::size_t n, latent_dtype t) {
+  require_latent_size(bytes, n, t);
   std::vector<float> out(n);
   if (t == latent_dtype::f32) {
     if (n > 0) std::memcpy(out.data(), bytes.data, bytes.size);
@@ -101,8 +136,7 @@ inline std::vector<float> decode_latent(byte_view bytes, std::size_t n, latent_d
   std::uint16_t buf[detail::latent_chunk];
   for (std::size_t i = 0; i < n; i += detail::latent_chunk) {
     const std::size_t m = std::min(detail::latent_chunk, n - i);
-    std::memcpy(buf, bytes.data + i * width, m * width);
-    if (!detail::host_little_endian) swap_byte_order(reinterpret_cast<std::byte*>(buf), m * width, width);
+    read_half_codes(bytes, i, m, buf);
     if (t == latent_dtype::f16) decode_f16(buf, m, out.data() + i);
     else decode_bf16(buf, m, out.data() + i);
   }
