@@ -99,7 +99,13 @@ TEST_CASE("config files, flags over config, bad values, usage errors") {
   CHECK(baler_cli({"compress", "--help"}).out.find("--latent-dtype") != std::string::npos);
   r = baler_cli({"compress", lhcb, "-o", "c.baler", "--device", "cuda"});
   CHECK(r.status == 1);
-  CHECK(r.err.find("only the CPU backend") != std::string::npos);
+  CHECK(r.err.find("this build has no CUDA backend") != std::string::npos);
+  r = baler_cli({"info", lhcb, "--device", "cuda"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("--device applies to train, compress, decompress and diagnose") != std::string::npos);
+  r = baler_cli({"compress", lhcb, "-o", "c.baler", "--device", "cuda", "--threads", "2"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("--threads sets CPU threads") != std::string::npos);
   r = baler_cli({"compress", "missing.npz", "-o", "c.baler"});
   CHECK(r.status == 1);
   CHECK(r.err.find("missing.npz") != std::string::npos);

@@ -10,6 +10,9 @@
 #include <sstream>
 
 #include "baler/backend/cpu.hpp"
+#if defined(BALER_HAS_CUDA)
+#include "baler/backend/cuda.hpp"
+#endif
 #include "baler/cli/file_info.hpp"
 #include "baler/cli/flags.hpp"
 #include "baler/cli/paths.hpp"
@@ -25,9 +28,28 @@
 
 namespace baler::cli {
 
-using cpu_codec = codec::Codec<cpu, models::AE<cpu, float>>;
+template <class B>
+using model_codec = codec::Codec<B, models::AE<B, float>>;
 
 namespace detail {
+
+// Runs f(backend) on the backend --device names. The GPU is chosen here only: every command
+// body is one template over the backend.
+template <class F>
+auto with_backend(const global_flags& g, const char* cmd, F&& f) {
+  if (g.device == "cuda") {
+    require(g.threads == 0, cmd, "--threads sets CPU threads and does nothing with --device cuda");
+#if defined(BALER_HAS_CUDA)
+    cuda be;  // throws, saying why, when no GPU can be used
+    return f(be);
+#else
+    throw error(std::string(cmd) + "(): --device cuda: this build has no CUDA backend; rebuild "
+                "with the CUDA toolkit installed (CMake option BALER_ENABLE_CUDA)");
+#endif
+  }
+  cpu be(g.threads);
+  return f(be);
+}
 
 // Commands check every output against their inputs before any work (check_output); writing
 // only creates the folder and goes through a temporary file, which still refuses a file that
@@ -62,8 +84,9 @@ inline void write_history_csv(const std::filesystem::path& path, const train_his
 
 // The loss curves for a report: from a model file's training history, or from the CSV that
 // `train --history` writes (epoch,train_loss,validation_loss,learning_rate,seconds).
-inline void load_history(cpu& be, const std::string& model, const std::string& csv, plot::report_options& o) {
+inline void load_history(const std::string& model, const std::string& csv, plot::report_options& o) {
   if (!model.empty()) {
+    cpu be;
     const auto m = codec::trained_model<cpu, models::AE<cpu, float>>::parse(be, read_file(model));
     for (const auto& e : m.history.epochs) {
       o.train_loss.push_back(e.train_loss);
@@ -181,9 +204,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   }
 
   try {
-    cpu be(g.threads);
-    require(g.device == "cpu", "baler",
-            "--device " + g.device + ": this build has only the CPU backend (cpu)");
+    require(g.device == "cpu" || *train || *compress || *decompress || *diagnose_cmd, "baler",
+            "--device applies to train, compress, decompress and diagnose only");
 
     if (*new_project) {
       const project_paths p(np_names[0], np_names[1]);
@@ -223,37 +245,40 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
       const dataset input = load_dataset(io.input);
-      cpu_codec c(be, o);
-      std::optional<train_history> history;
-      if (!io.model.empty()) {
-        c.load_model(read_file(io.model));
-      } else {
-        history = c.train(input);
-        if (history->epochs.size() < o.epochs) bar.finish();
-        detail::print_training(*history, out);
-      }
-      if (*train) {
-        detail::write_output(io.output, c.save_model(), g.force);
-        out << "model written to " << io.output << "\n";
-      } else {
-        const auto bytes = c.compress(input);
-        detail::write_output(io.output, bytes, g.force);
-        out << "compressed " << io.input << " -> " << io.output << "\n"
-            << size_report::of(format::inspect(bytes)).format();
-        if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), g.force);
-      }
-      if (history && !io.history.empty()) detail::write_history_csv(io.history, *history, g.force);
-      return 0;
+      return detail::with_backend(g, cmd, [&](auto& be) {
+        model_codec<std::decay_t<decltype(be)>> c(be, o);
+        std::optional<train_history> history;
+        if (!io.model.empty()) {
+          c.load_model(read_file(io.model));
+        } else {
+          history = c.train(input);
+          if (history->epochs.size() < o.epochs) bar.finish();
+          detail::print_training(*history, out);
+        }
+        if (*train) {
+          detail::write_output(io.output, c.save_model(), g.force);
+          out << "model written to " << io.output << "\n";
+        } else {
+          const auto bytes = c.compress(input);
+          detail::write_output(io.output, bytes, g.force);
+          out << "compressed " << io.input << " -> " << io.output << "\n"
+              << size_report::of(format::inspect(bytes)).format();
+          if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), g.force);
+        }
+        if (history && !io.history.empty()) detail::write_history_csv(io.history, *history, g.force);
+        return 0;
+      });
     }
 
     if (*decompress) {
       resolve_project(dec_io, "decompress");
       require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
       check_output(dec_io.output, dec_io.inputs(), g.force);
-      const codec::codec_options defaults;
-      cpu_codec c(be, defaults);
-      if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
-      const dataset d = c.decompress(read_file(dec_io.input));
+      const dataset d = detail::with_backend(g, "baler decompress", [&](auto& be) {
+        model_codec<std::decay_t<decltype(be)>> c(be, codec::codec_options{});
+        if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
+        return c.decompress(read_file(dec_io.input));
+      });
       detail::make_parent_folder(dec_io.output);
       save_dataset(dec_io.output, d, g.force);
       out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
@@ -290,7 +315,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
 
     if (*plot_cmd) {
       check_output_dir(plot_dir, {plot_orig, plot_dec, plot_model, plot_history}, g.force);
-      detail::load_history(be, plot_model, plot_history, plot_options);
+      detail::load_history(plot_model, plot_history, plot_options);
       const auto files = plot::write_report(plot_dir, load_dataset(plot_orig), load_dataset(plot_dec), plot_options);
       out << "wrote " << files.size() << " files to " << plot_dir << " (comparison.pdf holds every plot)\n";
       return 0;
@@ -298,8 +323,12 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
 
     if (*diagnose_cmd) {
       if (!diag_dir.empty()) check_output_dir(diag_dir, {diag_data, diag_model}, g.force);
-      auto m = codec::trained_model<cpu, models::AE<cpu, float>>::parse(be, read_file(diag_model));
-      const auto layers = diagnose::activation_stats(be, m, codec::as_table(load_dataset(diag_data), "baler diagnose"));
+      const auto table = codec::as_table(load_dataset(diag_data), "baler diagnose");
+      const auto layers = detail::with_backend(g, "baler diagnose", [&](auto& be) {
+        using B = std::decay_t<decltype(be)>;
+        auto m = codec::trained_model<B, models::AE<B, float>>::parse(be, read_file(diag_model));
+        return diagnose::activation_stats(be, m, table);
+      });
       out << diagnose::format_table(layers);
       if (!diag_dir.empty()) {
         std::filesystem::create_directories(diag_dir);

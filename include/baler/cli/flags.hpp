@@ -56,7 +56,8 @@ inline void add_global_flags(CLI::App& app, global_flags& g) {
   app.add_flag("-f,--force", g.force, "replace existing output files (never an input)");
   app.add_option("--threads", g.threads, "CPU threads for the math (default: OpenBLAS's choice)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--device", g.device, "where the math runs: cpu")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--device", g.device, "where train, compress, decompress and diagnose run: cpu or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
 }
 
 inline std::string text_of(const std::vector<std::byte>& bytes) {
