@@ -114,6 +114,7 @@ public:
   }
   template <class Act, class T>
   void activation_forward(const Act& act, const_view<T> x, matrix_view<T> y) const {
+    require(x.size() == y.size(), "cpu::activation_forward", "sizes differ");
     const Act f = act;
     const T* __restrict in = x.data;
     T* __restrict out = y.data;
@@ -122,6 +123,7 @@ public:
   // dy *= f'(y) in place, with the derivative read from the output y.
   template <class Act, class T>
   void activation_backward(const Act& act, const_view<T> y, matrix_view<T> dy) const {
+    require(y.size() == dy.size(), "cpu::activation_backward", "sizes differ");
     const Act f = act;
     const T* __restrict out = y.data;
     T* __restrict grad = dy.data;
@@ -201,6 +203,7 @@ public:
   }
   template <class T>
   void multiply(const_view<T> a, matrix_view<T> b) const {  // b *= a, element-wise
+    require(a.size() == b.size(), "cpu::multiply", "sizes differ");
     for (std::size_t i = 0; i < a.size(); ++i) b.data[i] *= a.data[i];
   }
 

@@ -117,7 +117,8 @@ public:
   static const_view<T> view(const matrix<T>& m) {
     return {m.data(), m.shape(0), m.shape(1)};
   }
-  // From pageable host memory: returns once `host` has been read, so it may change at once.
+  // From pageable host memory (a std::vector, say): the call returns once `host` has been
+  // read, so it may change at once. Pinned memory would still be read after the return.
   template <class T>
   void upload(const T* host, matrix_view<T> dst) {
     copy_to_device(host, dst.data, dst.size() * sizeof(T));

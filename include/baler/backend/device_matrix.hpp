@@ -5,9 +5,11 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <limits>
 #include <utility>
 
 #include "baler/backend/cuda_check.hpp"
+#include "baler/core/matrix_view.hpp"
 
 namespace baler {
 
@@ -18,6 +20,8 @@ public:
 
   device_matrix() = default;
   device_matrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols) {
+    require(cols == 0 || rows <= std::numeric_limits<std::size_t>::max() / sizeof(T) / cols,
+            "device_matrix", "a " + shape_string(rows, cols) + " matrix does not fit in memory");
     if (rows * cols == 0) return;
     void* memory = nullptr;
     BALER_CUDA_CHECK(cudaMalloc(&memory, rows * cols * sizeof(T)));
