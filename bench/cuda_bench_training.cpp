@@ -207,7 +207,7 @@ void kernel_mse(benchmark::State& state) {
     const device<T> pred = device_normal(be, rows, cols);
     device<T> target = be.make<T>(rows, cols), grad = be.make<T>(rows, cols);
     be.fill(backend::view(target), T(0.5));
-    device<double> workspace = be.make<double>(1, baler::cuda_kernels::workspace_doubles(1));
+    device<double> workspace = be.make<double>(1, baler::cuda_kernels::sum_workspace);
     device<double> result = be.make<double>(1, 1);
     timed_loop(state, be, [&] {
       baler::cuda_kernels::mse(be.stream(), pred.data(), target.data(), grad.data(), n,

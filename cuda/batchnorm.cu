@@ -8,9 +8,9 @@
 namespace baler::cuda_kernels {
 
 // The workspace holds the column reductions' partial sums first and then two per-column
-// doubles of results that the following kernels read.
-inline double* column_results(double* workspace, std::size_t cols) {
-  return workspace + 2 * column_chunks * cols;
+// doubles of results that the following kernels read (column_workspace).
+inline double* column_results(double* workspace, std::size_t rows, std::size_t cols) {
+  return workspace + 2 * column_chunk_count(rows) * cols;
 }
 
 template <class T>
@@ -18,7 +18,7 @@ void batchnorm_forward_train(cudaStream_t s, const T* x, T* y, std::size_t rows,
                              std::size_t cols, const T* gamma, const T* beta, T* mean, T* invstd,
                              T* running_mean, T* running_var, double momentum, double eps,
                              double* workspace) {
-  double* batch_mean = column_results(workspace, cols);
+  double* batch_mean = column_results(workspace, rows, cols);
   const double n = double(rows);
   column_reduce<1>(
       s, rows, cols,
@@ -61,7 +61,7 @@ template <class T>
 void batchnorm_backward(cudaStream_t s, const T* x, const T* dy, T* dx, std::size_t rows,
                         std::size_t cols, const T* gamma, const T* mean, const T* invstd,
                         T* dgamma, T* dbeta, double* workspace) {
-  double* sum_dy = column_results(workspace, cols);
+  double* sum_dy = column_results(workspace, rows, cols);
   double* sum_dy_xhat = sum_dy + cols;
   column_reduce<2>(
       s, rows, cols,

@@ -74,7 +74,7 @@ __global__ void finish_sum_kernel(const double* partials, unsigned count, double
 }
 
 // *result = scale * (term(0) + ... + term(n-1)), summed in double. The partition into blocks
-// depends on n only, so the result is the same on every run. workspace: reduce_blocks doubles.
+// depends on n only, so the result is the same on every run. workspace: sum_workspace doubles.
 template <class Term>
 void sum_terms(cudaStream_t s, std::size_t n, Term term, double scale, double* workspace,
                double* result) {
@@ -95,7 +95,7 @@ struct sums {
   double v[K];
 };
 
-constexpr unsigned tile_cols = 32, tile_rows = 8;
+constexpr unsigned tile_cols = 32, tile_rows = column_tile_rows;
 
 // partials[(chunk * K + k) * cols + c] = sum over the rows r of `chunk` of term(r, c).v[k].
 // Block (32 x 8): threads along x read 32 neighbouring columns of a row (coalesced), threads
@@ -136,17 +136,17 @@ __global__ void column_finish_kernel(Done done, const double* partials, std::siz
 }
 
 // done(c, sums) with sums.v[k] = sum over all rows r of term(r, c).v[k], for every column c.
-// Deterministic: the rows are cut into at most column_chunks chunks, fixed by `rows`, and the
-// chunk sums are added in order. workspace: K * column_chunks * cols doubles (K <= 2).
+// Deterministic: the rows are cut into column_chunk_count(rows) chunks or fewer, and the chunk
+// sums are added in order. workspace: K * column_chunk_count(rows) * cols doubles (K <= 2).
 template <int K, class Term, class Done>
 void column_reduce(cudaStream_t s, std::size_t rows, std::size_t cols, Term term, Done done,
                    double* workspace) {
-  static_assert(K >= 1 && K <= 2, "workspace_doubles() provides for two sums per column");
+  static_assert(K >= 1 && K <= 2, "column_workspace() provides for two sums per column");
   if (cols == 0) return;
-  const std::size_t wanted = std::clamp<std::size_t>((rows + tile_rows - 1) / tile_rows, 1,
-                                                     column_chunks);
+  const std::size_t wanted = column_chunk_count(rows);
   const std::size_t rows_per_chunk = std::max<std::size_t>((rows + wanted - 1) / wanted, 1);
-  const auto chunks = static_cast<unsigned>(std::max<std::size_t>((rows + rows_per_chunk - 1) / rows_per_chunk, 1));
+  const auto chunks =
+      static_cast<unsigned>(std::max<std::size_t>((rows + rows_per_chunk - 1) / rows_per_chunk, 1));
   const dim3 grid(static_cast<unsigned>((cols + tile_cols - 1) / tile_cols), chunks);
   column_partials_kernel<K><<<grid, dim3(tile_cols, tile_rows), 0, s>>>(term, rows, cols,
                                                                         rows_per_chunk, workspace);

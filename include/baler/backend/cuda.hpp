@@ -5,7 +5,9 @@
 // codec compile unchanged with either.
 //
 // One `cuda` object is one context: it owns a stream and a cuBLAS handle (no globals), and all
-// its work runs in order on that stream. Host <-> device copies happen only in upload, download,
+// its work runs in order on that stream. The constructor makes options.device the calling
+// thread's current device; with several GPUs, use a context only from threads whose current
+// device is its own (cudaSetDevice). Host <-> device copies happen only in upload, download,
 // resident_table, gather_rows (the batch's row indices) and the scalar results of losses and
 // all_finite; transfers() counts them. Calls that return a value to the host (download, losses,
 // all_finite) wait for the stream; everything else only enqueues.
@@ -200,31 +202,31 @@ public:
   }
   template <class T>
   void column_sums(const_view<T> m, T* out) {
-    cuda_kernels::column_sums(stream_, m.data, m.rows, m.cols, out, workspace(m.cols));
+    cuda_kernels::column_sums(stream_, m.data, m.rows, m.cols, out, column_workspace(m));
   }
 
   // ---- losses: value and gradient in one kernel, sums in double ----------------------------
   template <class T>
   double mse(const_view<T> pred, const_view<T> target, matrix_view<T> grad, bool mean) {
     cuda_kernels::mse(stream_, pred.data, target.data, grad.data, pred.size(),
-                      loss_scale(pred.size(), mean), workspace(1), result_slot());
+                      loss_scale(pred.size(), mean), sum_workspace(), result_slot());
     return result();
   }
   template <class T>
   double mae(const_view<T> pred, const_view<T> target, matrix_view<T> grad, bool mean) {
     cuda_kernels::mae(stream_, pred.data, target.data, grad.data, pred.size(),
-                      loss_scale(pred.size(), mean), workspace(1), result_slot());
+                      loss_scale(pred.size(), mean), sum_workspace(), result_slot());
     return result();
   }
   template <class T>
   double l1_penalty(const_view<T> z, double weight, matrix_view<T> grad) {
     cuda_kernels::l1_penalty(stream_, z.data, grad.data, z.size(),
-                             weight / static_cast<double>(z.size()), workspace(1), result_slot());
+                             weight / static_cast<double>(z.size()), sum_workspace(), result_slot());
     return result();
   }
   template <class T>
   bool all_finite(const_view<T> m) {
-    cuda_kernels::count_non_finite(stream_, m.data, m.size(), workspace(1), result_slot());
+    cuda_kernels::count_non_finite(stream_, m.data, m.size(), sum_workspace(), result_slot());
     return result() == 0.0;
   }
 
@@ -261,7 +263,7 @@ public:
                                double momentum, double eps) {
     cuda_kernels::batchnorm_forward_train(stream_, x.data, y.data, x.rows, x.cols, gamma, beta,
                                           mean, invstd, running_mean, running_var, momentum, eps,
-                                          workspace(x.cols));
+                                          column_workspace(x));
   }
   template <class T>
   void batchnorm_forward_eval(const_view<T> x, matrix_view<T> y, const T* gamma, const T* beta,
@@ -274,7 +276,7 @@ public:
                           const T* mean, const T* invstd, T* dgamma, T* dbeta) {
     cuda_kernels::batchnorm_backward(stream_, x.data, dy.data, dx.empty() ? nullptr : dx.data,
                                      x.rows, x.cols, gamma, mean, invstd, dgamma, dbeta,
-                                     workspace(x.cols));
+                                     column_workspace(x));
   }
 
   // ---- latent quantisation: values <-> f16/bf16 bits, identical to half.hpp's ------------
@@ -306,11 +308,15 @@ private:
   static double loss_scale(std::size_t n, bool mean) {
     return mean ? 1.0 / static_cast<double>(n) : 1.0;
   }
-  // Reduction scratch, grown to the widest matrix seen.
-  double* workspace(std::size_t cols) {
-    const std::size_t need = cuda_kernels::workspace_doubles(cols);
+  // Reduction scratch of at least `need` doubles, grown to the largest need seen.
+  double* workspace(std::size_t need) {
     if (workspace_.size() < need) workspace_ = matrix<double>(1, need);
     return workspace_.data();
+  }
+  double* sum_workspace() { return workspace(cuda_kernels::sum_workspace); }
+  template <class T>
+  double* column_workspace(const_view<T> m) {
+    return workspace(cuda_kernels::column_workspace(m.rows, m.cols));
   }
   double* result_slot() {
     if (result_.size() == 0) result_ = matrix<double>(1, 1);

@@ -13,13 +13,23 @@
 
 namespace baler::cuda_kernels {
 
-// Reductions are deterministic: a fixed number of blocks (or row chunks) each write a partial
-// sum in double, and one final kernel adds the partials in a fixed order.
-inline constexpr std::size_t reduce_blocks = 512;
-inline constexpr std::size_t column_chunks = 128;
-// Doubles of workspace the reductions below need, for matrices of at most `cols` columns.
-inline std::size_t workspace_doubles(std::size_t cols) {
-  return std::max(reduce_blocks + 1, 2 * column_chunks * cols + 2 * cols);
+// Reductions are deterministic: a number of blocks (or row chunks) fixed by the size each write
+// a partial sum in double, and one final kernel adds the partials in a fixed order.
+inline constexpr std::size_t reduce_blocks = 512;   // at most, for a sum over all elements
+inline constexpr std::size_t column_chunks = 128;   // at most, for sums over rows
+inline constexpr std::size_t column_tile_rows = 8;  // rows a column-reduction block reads at once
+
+// The row chunks of a column reduction over `rows` rows: at least tile_rows rows each.
+inline std::size_t column_chunk_count(std::size_t rows) {
+  const std::size_t tiles = (rows + column_tile_rows - 1) / column_tile_rows;
+  return std::clamp<std::size_t>(tiles, 1, column_chunks);
+}
+// Workspace doubles: a sum over all elements (losses, counts) needs sum_workspace; a reduction
+// over the rows of (rows x cols) needs column_workspace (two sums per column and, after them, two
+// per-column results that batch norm keeps).
+inline constexpr std::size_t sum_workspace = reduce_blocks;
+inline std::size_t column_workspace(std::size_t rows, std::size_t cols) {
+  return 2 * column_chunk_count(rows) * cols + 2 * cols;
 }
 
 // ---- element-wise -------------------------------------------------------------------------
@@ -41,7 +51,7 @@ template <class T>  // mask = 0 with probability p, else 1/(1-p), from a hash of
 void dropout_forward(cudaStream_t, const T* x, T* y, T* mask, std::size_t n, double p,
                      std::uint64_t seed);
 
-// ---- reductions (workspace: workspace_doubles(cols) doubles) ------------------------------
+// ---- reductions (workspace: column_workspace(rows, cols) or sum_workspace doubles) --------
 template <class T>  // out (cols) = sums over the rows of m
 void column_sums(cudaStream_t, const T* m, std::size_t rows, std::size_t cols, T* out,
                  double* workspace);
