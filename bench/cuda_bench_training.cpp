@@ -277,27 +277,21 @@ void kernel_batchnorm_forward_train(benchmark::State& state) {
 }
 
 // ---- encode and decode at large batch ---------------------------------------------------------
-void encode(benchmark::State& state, bool tf32) {
+// model.encode of (rows x features) or model.decode of (rows x latent). Bytes count the float
+// rows of the data side: the input of encode, the output of decode (both rows x features).
+void codec_pass(benchmark::State& state, bool tf32, bool encoding) {
   guarded(state, [&] {
     const auto rows = std::size_t(state.range(0));
     backend be(baler::cuda_options{0, tf32});
     auto model = baler::models::make_ae<backend, T>(model_shape());
     baler::parameters<backend, T> p(be, model, 1);
-    const device<T> x = device_normal(be, rows, model.in_features());
-    timed_loop(state, be, [&] { model.encode(be, backend::view(x)); });
-    set_rates(state, rows, rows * model.in_features() * sizeof(T));  // input bytes
-  });
-}
-
-void decode(benchmark::State& state, bool tf32) {
-  guarded(state, [&] {
-    const auto rows = std::size_t(state.range(0));
-    backend be(baler::cuda_options{0, tf32});
-    auto model = baler::models::make_ae<backend, T>(model_shape());
-    baler::parameters<backend, T> p(be, model, 1);
-    const device<T> z = device_normal(be, rows, model.latent_features());
-    timed_loop(state, be, [&] { model.decode(be, backend::view(z)); });
-    set_rates(state, rows, rows * model.out_features() * sizeof(T));  // output bytes
+    const device<T> x =
+        device_normal(be, rows, encoding ? model.in_features() : model.latent_features());
+    timed_loop(state, be, [&] {
+      if (encoding) model.encode(be, backend::view(x));
+      else model.decode(be, backend::view(x));
+    });
+    set_rates(state, rows, rows * model.in_features() * sizeof(T));
   });
 }
 
@@ -351,9 +345,9 @@ void register_all() {
 
   for (const bool tf32 : {false, true}) {
     const std::string suffix = tf32 ? "/tf32_on" : "/tf32_off";
-    add("cuda_encode/f32" + suffix, [tf32](benchmark::State& s) { encode(s, tf32); })
+    add("cuda_encode/f32" + suffix, [tf32](benchmark::State& s) { codec_pass(s, tf32, true); })
         ->Arg(std::int64_t(codec_rows));
-    add("cuda_decode/f32" + suffix, [tf32](benchmark::State& s) { decode(s, tf32); })
+    add("cuda_decode/f32" + suffix, [tf32](benchmark::State& s) { codec_pass(s, tf32, false); })
         ->Arg(std::int64_t(codec_rows));
   }
 
