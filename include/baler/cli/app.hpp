@@ -301,7 +301,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         write_file_atomically(eval_csv, metrics::to_csv(errors), g.force);
       }
       if (!eval_bounds.empty()) {
-        const auto results = metrics::check_bounds(a, b, parse_bounds(eval_bounds));
+        const auto results = metrics::check_bounds(a, b, codec::parse_bound_config(eval_bounds));
         out << "\n" << metrics::format_bounds(results);
         for (const auto& r : results)
           if (!r.holds()) return 1;

@@ -40,17 +40,6 @@ struct codec_flags {
   bool separate_model = false, no_zstd = false, non_finite = false;
 };
 
-// "range:1e-3", "pt=rel:1e-3", ...: a default bound and per-column ones.
-inline codec::bound_config parse_bounds(const std::vector<std::string>& items) {
-  codec::bound_config c;
-  for (const std::string& b : items) {
-    const auto eq = b.find('=');
-    if (eq == std::string::npos) c.all = codec::parse_bound(b);
-    else c.named[b.substr(0, eq)] = codec::parse_bound(b.substr(eq + 1));
-  }
-  return c;
-}
-
 inline void add_global_flags(CLI::App& app, global_flags& g) {
   app.add_flag("-q,--quiet", g.quiet, "no progress output");
   app.add_flag("-f,--force", g.force, "replace existing output files (never an input)");
@@ -107,7 +96,7 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
                        "guarantee |error| per column: abs:X, range:X (of the column's range) or rel:X "
                        "(pointwise); NAME=BOUND for one column, e.g. range:1e-3,pt=rel:1e-3")
            ->delimiter(','),
-       [&f](O& o) { o.error_bound = parse_bounds(f.error_bound); });
+       [&f](O& o) { o.error_bound = codec::parse_bound_config(f.error_bound); });
   flag(cmd->add_option("--epochs", f.epochs, "training epochs (default 200)")->check(CLI::PositiveNumber),
        [&f](O& o) { o.epochs = f.epochs; });
   flag(cmd->add_option("--batch-size", f.batch, "mini-batch size (default rows/16 in [8, 512])")->check(CLI::PositiveNumber),

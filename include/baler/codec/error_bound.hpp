@@ -20,6 +20,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "baler/core/error.hpp"
 #include "baler/io/ndarray.hpp"
@@ -76,6 +77,28 @@ struct bound_config {
     return it != named.end() ? it->second : all;
   }
 };
+
+// A default bound and per-column ones, as items ("range:1e-3", "pt=rel:1e-3") or as one
+// comma-separated string ("range:1e-3,pt=rel:1e-3").
+inline bound_config parse_bound_config(const std::vector<std::string>& items) {
+  bound_config c;
+  for (const std::string& b : items) {
+    const auto eq = b.find('=');
+    if (eq == std::string::npos) c.all = parse_bound(b);
+    else c.named[b.substr(0, eq)] = parse_bound(b.substr(eq + 1));
+  }
+  return c;
+}
+inline bound_config parse_bound_config(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    items.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parse_bound_config(items);
+}
 
 // Codes of one block (a column, or a whole field) under one bound. Values whose code would not
 // fit (|x / step| near 2^52) or that are not finite get no code: they become exceptions.
