@@ -1,5 +1,6 @@
-// Error-bounded mode: bound specs, the symbol coder, blocks of codes with every kind of bound
-// on hard values, and whole files through compress/decompress on synthetic and real data.
+// Error-bounded mode through the codec: bound specs, the order-0 symbol coder of older files,
+// and whole files through compress/decompress on synthetic and real data (the blocks and
+// predictors themselves: test_bounded.cpp).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,45 +8,17 @@
 
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "test_bounded_support.hpp"
 
 using namespace baler;
 using namespace baler::codec;
 using CpuCodec = codec::Codec<cpu, models::AE<cpu, float>>;
 
+using namespace baler::testing;
+
 namespace {
 
 dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
-
-// Values that break naive quantisers: zeros of both signs, denormals, the extremes of both
-// types, huge and tiny magnitudes side by side, exact half-steps.
-std::vector<double> hard_values(std::uint64_t seed, std::size_t n, bool f32) {
-  rng gen(seed);
-  const double big = f32 ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
-  const double den = f32 ? double(std::numeric_limits<float>::denorm_min()) : std::numeric_limits<double>::denorm_min();
-  std::vector<double> v = {0.0, -0.0, den, -den, 3 * den, big, -big, 1e-300, -1e-30, 0.5e-3, 1.5e-3, 1.0};
-  while (v.size() < n) {
-    const double u = gen.uniform();
-    v.push_back(u < 0.05 ? 0.0 : u < 0.1 ? std::ldexp(gen.uniform(-1, 1), int(gen.uniform(-60, 60)))
-                                         : gen.normal() * 10);
-  }
-  if (f32)
-    for (double& x : v) x = double(float(x));
-  return v;
-}
-
-void check_within(const std::vector<double>& x, const std::vector<double>& y, const bound_spec& b,
-                  double lo, double hi, bool f32) {
-  REQUIRE(x.size() == y.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double out = f32 ? double(float(y[i])) : y[i];
-    const double err = std::abs(out - x[i]);
-    const double limit = b.kind == bound_kind::abs ? b.value
-                         : b.kind == bound_kind::range ? b.value * (hi - lo)
-                                                       : b.value * std::abs(x[i]);
-    if (!(err <= limit)) FAIL_CHECK("value " << i << ": " << x[i] << " came back as " << out);
-    if (b.kind == bound_kind::rel && x[i] == 0) CHECK(out == 0.0);
-  }
-}
 
 // Max of |y - x| / bound over the bounded columns of a table (<= 1 when the bound holds) and
 // a check that every other non-constant column is exact.
@@ -117,29 +90,6 @@ TEST_CASE("symbol coder: small, large and extreme symbols round trip") {
     CHECK(decode_symbols(r, n) == in);
     CHECK(r.pos == bytes.size());
   }
-}
-
-TEST_CASE("blocks: abs, range and rel hold on hard values in float32 and float64") {
-  for (bool f32 : {false, true})
-    for (const char* spec : {"abs:1e-3", "abs:1e-300", "range:1e-3", "range:1e-6", "rel:1e-3", "rel:1e-6"}) {
-      INFO(spec << (f32 ? " f32" : " f64"));
-      const std::vector<double> x = hard_values(7, 3000, f32);
-      const bound_spec b = parse_bound(spec);
-      column_stats st = analyse(x.data(), x.size(), 1, 0, 0);
-      const value_code code = code_for(b, st, false);
-      const dtype out = f32 ? dtype::f32 : dtype::f64;
-      for (int pred = 0; pred < 2; ++pred) {
-        const std::vector<std::size_t> shape{30, 10, 10};
-        const coded_block cb = pred ? code_block(x.data(), x.size(), code, out, &shape, {})
-                                    : code_block(x.data(), x.size(), code, out, nullptr, {});
-        rans::reader r{byte_view(cb.result.bytes)};
-        const std::vector<double> y =
-            decode_coded_block(r, x.size(), code, pred ? &shape : nullptr, cb.predictor,
-                               [](const nlohmann::json&, rans::reader&) { return std::vector<double>{}; });
-        CHECK(y == cb.result.recon);
-        check_within(x, y, b, st.min, st.max, f32);
-      }
-    }
 }
 
 TEST_CASE("synthetic table: every bound kind, per-column bounds, integer and constant columns exact") {

@@ -253,7 +253,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         } else {
           history = c.train(input);
           if (history->epochs.size() < o.epochs) bar.finish();
-          detail::print_training(*history, out);
+          if (!history->epochs.empty() || c.latent_note().empty()) detail::print_training(*history, out);
+          if (!c.latent_note().empty()) out << c.latent_note() << "\n";
         }
         if (*train) {
           detail::write_output(io.output, c.save_model(), g.force);
@@ -261,6 +262,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         } else {
           const auto bytes = c.compress(input);
           detail::write_output(io.output, bytes, g.force);
+          if (!c.bounded_report().empty()) out << bounded::format_report(c.bounded_report());
           out << "compressed " << io.input << " -> " << io.output << "\n"
               << size_report::of(format::inspect(bytes)).format();
           if (!io.save_model.empty()) detail::write_output(io.save_model, c.save_model(), g.force);

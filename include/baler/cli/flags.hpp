@@ -36,6 +36,7 @@ struct codec_flags {
   std::vector<std::size_t> hidden;
   std::string latent_dtype, weights_dtype, normalisation, log, schedule;
   std::vector<std::string> lossless, integer, error_bound;
+  std::string latent_predictor;
   double lr = 0, weight_decay = 0, validation = 0, l1 = 0;
   bool separate_model = false, no_zstd = false, non_finite = false;
 };
@@ -97,6 +98,11 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
                        "(pointwise); NAME=BOUND for one column, e.g. range:1e-3,pt=rel:1e-3")
            ->delimiter(','),
        [&f](O& o) { o.error_bound = codec::parse_bound_config(f.error_bound); });
+  flag(cmd->add_option("--latent-predictor", f.latent_predictor,
+                       "with --error-bound: train an autoencoder as one more predictor: auto (default: "
+                       "when a PCA estimate says its latent pays for itself), always, never")
+           ->check(CLI::IsMember({"auto", "always", "never"})),
+       [&f](O& o) { o.latent_predictor = codec::parse_latent_use(f.latent_predictor); });
   flag(cmd->add_option("--epochs", f.epochs, "training epochs (default 200)")->check(CLI::PositiveNumber),
        [&f](O& o) { o.epochs = f.epochs; });
   flag(cmd->add_option("--batch-size", f.batch, "mini-batch size (default rows/16 in [8, 512])")->check(CLI::PositiveNumber),
@@ -129,6 +135,9 @@ inline void refuse_ignored_flags(const codec_flags& f, bool training_command, bo
     const bool is_storage = std::find(storage.begin(), storage.end(), name) != storage.end();
     require(!(training_command && is_storage), cmd, name + " has no effect on a model file");
     require(!(with_model && !is_storage), cmd, name + " has no effect with --model: that model is already trained");
+    require(name != "--latent-predictor" || (!training_command && !with_model && !f.error_bound.empty()), cmd,
+            "--latent-predictor decides whether compress --error-bound trains an autoencoder; it does "
+            "nothing here");
   }
 }
 

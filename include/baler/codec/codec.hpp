@@ -18,11 +18,10 @@
 #include <memory>
 #include <optional>
 
-#include "baler/codec/bounded_coding.hpp"
+#include "baler/bounded/compressor.hpp"
 #include "baler/codec/columns.hpp"
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/model_file.hpp"
-#include "baler/codec/relation_predictor.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
 #include "baler/format/container.hpp"
@@ -40,18 +39,42 @@ public:
 
   Codec(B& be, codec_options o) : be_(be), o_(std::move(o)) { validate(o_); }
 
-  // Decides each column's treatment, fits the normalisation and trains the model on `d`.
+  // Decides each column's treatment, fits the normalisation and trains the model on `d`. In
+  // the error-bounded mode the model is only a predictor: it is trained when the options ask
+  // for it, or (the default) when a cheap estimate says its latent can pay for its bytes
+  // (bounded/latent_estimate.hpp); latent_note() says which.
   const train_history& train(const dataset& d) {
     const table t = as_table(d, "Codec::train");
     model_ = std::make_unique<trained_model<B, Model>>(be_, plan_training(t, o_), o_,
                                                        d.data.nbytes());
+    fitted_ = false;
+    latent_note_.clear();
     const auto& s = model_->schema;
-    if (!s.modelled.empty()) {
-      const std::vector<T> x = network_inputs<T>(t, s);
-      model_->fit(be_, x, t.rows, o_);
+    if (s.modelled.empty()) return model_->history;
+    if (o_.error_bound.enabled() && o_.latent_predictor != latent_use::always) {
+      if (o_.latent_predictor == latent_use::never) {
+        latent_note_ = "no autoencoder trained: the latent predictor is off";
+        return model_->history;
+      }
+      const bounded::latent_estimate e = bounded::estimate_latent(
+          t, s, o_.error_bound, model_->arch.latent, decoder_parameters(model_->arch));
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "a latent of %zu would cost ~%.0f bytes and save ~%.0f",
+                    model_->arch.latent, e.cost_bytes, e.gain_bytes);
+      if (!e.pays()) {
+        latent_note_ = std::string("no autoencoder trained: ") + buf + " (PCA estimate)";
+        return model_->history;
+      }
+      latent_note_ = std::string("autoencoder trained: ") + buf + " (PCA estimate)";
     }
+    const std::vector<T> x = network_inputs<T>(t, s);
+    model_->fit(be_, x, t.rows, o_);
+    fitted_ = true;
     return model_->history;
   }
+  const std::string& latent_note() const { return latent_note_; }
+  // Per block of the last error-bounded file: the predictors considered and the one chosen.
+  const bounded::report& bounded_report() const { return report_; }
   bool trained() const { return model_ != nullptr; }
   const trained_model<B, Model>& model() const {
     require(trained(), "Codec::model", "no model: train or load one first");
@@ -61,6 +84,7 @@ public:
   std::vector<std::byte> save_model() const { return model().serialize(); }
   void load_model(byte_view bytes) {
     model_ = std::make_unique<trained_model<B, Model>>(trained_model<B, Model>::parse(be_, bytes));
+    fitted_ = true;
   }
 
   // Compresses `d`, which must have the schema the model was trained on.
@@ -69,9 +93,6 @@ public:
     const table t = as_table(d, "Codec::compress");
     const model_schema& s = model_->schema;
     check_schema(t, s);
-    for (const auto& named : o_.error_bound.named)
-      require(std::find(t.names.begin(), t.names.end(), named.first) != t.names.end(), "Codec::compress",
-              "an error bound names the column '" + named.first + "', which the data does not have");
     if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
@@ -79,7 +100,7 @@ public:
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
     for (std::size_t col = 0; col < t.cols; ++col) {
-      nlohmann::json j = column_entry(t, col, exact);
+      nlohmann::json j = column_entry(t, col, s, exact);
       if (j["treatment"] == "model") j["integer"] = s.integer[col];
       columns.push_back(j);
     }
@@ -117,7 +138,7 @@ public:
       t.values.assign(t.rows * t.cols, 0.0);
 
       if (h.contains("model")) decode_into(c, t);
-      if (h.contains("error_bound")) decode_bounded(c, t);
+      if (h.contains("error_bound")) bounded::read(c, t);
       std::size_t offset = 0;
       const format::section* exact = c.find("EXCT");
       for (std::size_t col = 0; col < (field ? 0 : t.cols); ++col) {
@@ -159,26 +180,6 @@ private:
                                         : format::compression_policy::none());
   }
 
-  // The header entry of column `col`; a constant or lossless one is stored here (exact bytes
-  // appended), a modelled one is left to the caller.
-  nlohmann::json column_entry(const table& t, std::size_t col, std::vector<std::byte>& exact) const {
-    const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
-    nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
-    if (model_->schema.is_modelled(col)) {
-      if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
-      j["treatment"] = "model";
-    } else if (st.finite && st.min == st.max) {
-      j["treatment"] = "constant";
-      j["value"] = st.min;
-    } else {
-      const std::string enc = exact_encoding(st.finite && st.integral, st.min, st.max);
-      append_exact(exact, t.values, t.rows, t.cols, col, enc);
-      j["treatment"] = "lossless";
-      j["encoding"] = enc;
-    }
-    return j;
-  }
-
   // LATN and DECW of `t` with their header entries.
   void add_latent(format::container& c, const table& t) {
     c.sections.push_back({"LATN", encode(t)});
@@ -188,14 +189,15 @@ private:
     if (o_.embed_decoder) c.sections.push_back({"DECW", model_->decoder_weights(o_.weights_type)});
   }
 
-  // Error-bounded mode: the file with the latent as a predictor and the file without, the
-  // smaller one returned. Predictions come from the stored latent and decoder, exactly as
-  // decompress computes them.
+  // Error-bounded mode (bounded/compressor.hpp): the file without the latent and, when a
+  // model was trained or loaded, with its reconstruction as one more predictor; the smaller
+  // one returned. Predictions come from the stored latent and decoder, exactly as decompress
+  // computes them.
   std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
     const bool field = is_field(t.shape, !names.empty());
     std::vector<std::byte> best;
     for (bool latent : {false, true}) {
-      if (latent && model_->schema.modelled.empty()) continue;
+      if (latent && (!fitted_ || model_->schema.modelled.empty())) continue;
       format::container c;
       c.header = input_header(t, names);
       table pred;
@@ -205,116 +207,12 @@ private:
         pred.values.assign(t.values.size(), 0.0);
         decode_into(c, pred);
       }
-      const std::vector<double>* p = latent ? &pred.values : nullptr;
-      std::vector<std::byte> resq, exact;
-      if (field) {
-        c.header["columns"] = nlohmann::json::array();
-        c.header["error_bound"] = encode_field(t, o_.error_bound.all, p, resq);
-      } else {
-        nlohmann::json columns = nlohmann::json::array();
-        table rec = t;  // reconstructions of the bounded columns coded so far
-        std::vector<std::size_t> decoded;  // bounded float columns, in decode order
-        for (std::size_t col = 0; col < t.cols; ++col) {
-          nlohmann::json j = column_entry(t, col, exact);
-          if (j["treatment"] == "model") {
-            j["treatment"] = "bounded";
-            j.update(encode_column(t, col, p, decoded, rec, resq));
-            if (!model_->schema.integer[col]) decoded.push_back(col);
-          }
-          columns.push_back(j);
-        }
-        c.header["columns"] = columns;
-        c.header["error_bound"] = {{"layout", "table"}};
-      }
-      if (!exact.empty()) c.sections.push_back({"EXCT", std::move(exact)});
-      c.sections.push_back({"RESQ", std::move(resq)});
+      bounded::report r;
+      bounded::write(c, t, field, model_->schema, o_.error_bound, latent ? &pred.values : nullptr, &r);
       std::vector<std::byte> file = serialize(c);
-      if (best.empty() || file.size() < best.size()) best = std::move(file);
+      if (best.empty() || file.size() < best.size()) best = std::move(file), report_ = std::move(r);
     }
     return best;
-  }
-
-  // Codes column `col`; `decoded` lists the columns a relation network may read from `rec`,
-  // whose column `col` receives the reconstruction.
-  nlohmann::json encode_column(const table& t, std::size_t col, const std::vector<double>* pred,
-                               const std::vector<std::size_t>& decoded, table& rec,
-                               std::vector<std::byte>& resq) const {
-    const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
-    const bool integer = model_->schema.integer[col];
-    const value_code code = code_for(o_.error_bound.of(t.names[col]), st, integer);
-    const std::vector<double> x = column_of(t.values, t, col);
-    std::vector<value_prediction> extra;
-    if (pred) extra.push_back({{{"kind", "latent"}}, column_of(*pred, t, col), {}});
-    if (!integer && !decoded.empty()) {
-      std::vector<double> lo, hi;
-      for (std::size_t c : decoded) {
-        const column_stats s = analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
-        lo.push_back(s.min), hi.push_back(s.max);
-      }
-      lo.push_back(st.min), hi.push_back(st.max);
-      const relation_net net = relation_net::fit(rec.values, t.rows, t.cols, decoded, x, lo, hi);
-      extra.push_back({{{"kind", "relation"}}, net.predict(rec.values, t.rows, t.cols), net.bytes()});
-    }
-    const coded_block b = code_block(x.data(), t.rows, code, t.type, nullptr, extra);
-    for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = b.result.recon[r];
-    nlohmann::json j = {{"code", code.to_json()}, {"predictor", b.predictor},
-                        {"offset", resq.size()}, {"exceptions", b.result.exceptions}};
-    resq.insert(resq.end(), b.result.bytes.begin(), b.result.bytes.end());
-    return j;
-  }
-
-  static nlohmann::json encode_field(const table& t, const bound_spec& b, const std::vector<double>* pred,
-                                     std::vector<std::byte>& resq) {
-    const column_stats st = analyse(t.values.data(), t.values.size(), 1, 0, 0);
-    const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
-    const value_code code = code_for(b, st, integer);
-    std::vector<value_prediction> extra;
-    if (pred) extra.push_back({{{"kind", "latent"}}, *pred, {}});
-    const coded_block cb = code_block(t.values.data(), t.values.size(), code, t.type, &t.shape, extra);
-    resq = cb.result.bytes;
-    return {{"layout", "field"}, {"bound", to_string(b)}, {"code", code.to_json()},
-            {"predictor", cb.predictor}, {"exceptions", cb.result.exceptions}};
-  }
-
-  // Overwrites the bounded columns (or the whole field) of t, which holds the latent's
-  // predictions (or zeros) on entry.
-  static void decode_bounded(const format::container& c, table& t) {
-    const nlohmann::json& eb = c.header.at("error_bound");
-    const byte_view resq(c.get("RESQ").payload);
-    const std::vector<double> pred = t.values;
-    // Columns decode in order, so t holds every column a relation network reads.
-    auto values_for = [&](std::size_t col, const nlohmann::json& desc, rans::reader& in) {
-      if (desc.at("kind") == "relation" && col < t.cols)
-        return relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols);
-      require(desc.at("kind") == "latent" && c.header.contains("model"), "Codec::decompress",
-              "unknown predictor '" + desc.at("kind").get<std::string>() + "'");
-      return col == t.cols ? pred : column_of(pred, t, col);
-    };
-    if (eb.at("layout") == "field") {
-      rans::reader in{resq};
-      t.values = decode_coded_block(in, t.values.size(), value_code::from_json(eb.at("code")), &t.shape,
-                                    eb.at("predictor"),
-                                    [&](const nlohmann::json& d, rans::reader& r) { return values_for(t.cols, d, r); });
-      return;
-    }
-    const nlohmann::json& columns = c.header.at("columns");
-    for (std::size_t col = 0; col < t.cols; ++col) {
-      const nlohmann::json& j = columns[col];
-      if (j.at("treatment") != "bounded") continue;
-      const std::size_t offset = j.at("offset").get<std::size_t>();
-      require(offset <= resq.size, "Codec::decompress", "a residual block starts past the RESQ section");
-      rans::reader in{resq, offset};
-      const std::vector<double> x = decode_coded_block(
-          in, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
-          [&](const nlohmann::json& d, rans::reader& r) { return values_for(col, d, r); });
-      for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
-    }
-  }
-
-  static std::vector<double> column_of(const std::vector<double>& v, const table& t, std::size_t col) {
-    std::vector<double> x(t.rows);
-    for (std::size_t r = 0; r < t.rows; ++r) x[r] = v[r * t.cols + col];
-    return x;
   }
 
   // The LATN payload of t: the network inputs of the modelled columns (rows x modelled) are
@@ -439,6 +337,9 @@ private:
   B& be_;
   codec_options o_;
   std::unique_ptr<trained_model<B, Model>> model_;
+  bool fitted_ = false;  // the model has weights (trained or loaded), so its latent can be used
+  std::string latent_note_;
+  bounded::report report_;
 };
 
 }  // namespace baler::codec

@@ -179,4 +179,11 @@ struct value_code {
   }
 };
 
+// The bound of a column (or field) whose finite values span [lo, hi], resolved to a code.
+// Integer columns stay exact.
+inline value_code code_for(const bound_spec& b, double lo, double hi, bool integer) {
+  if (integer || !b.set()) return value_code::exact();
+  return value_code::make(b, lo, hi);
+}
+
 }  // namespace baler::codec

@@ -15,6 +15,14 @@
 
 namespace baler::codec {
 
+enum class latent_use { automatic, always, never };
+inline latent_use parse_latent_use(const std::string& s) {
+  if (s == "auto") return latent_use::automatic;
+  if (s == "always") return latent_use::always;
+  if (s == "never") return latent_use::never;
+  throw error("parse_latent_use(): '" + s + "' is not auto, always or never");
+}
+
 struct codec_options {
   // Model: Baler's dense autoencoder, features -> hidden[0..2] -> latent and back.
   std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2), <= 64
@@ -41,6 +49,9 @@ struct codec_options {
   // bound, integer columns exactly, and the codec keeps the latent only where it makes the
   // file smaller. Config: "error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-3"}.
   bound_config error_bound;
+  // Whether the error-bounded mode trains an autoencoder to offer its reconstruction as a
+  // predictor: auto (when a PCA estimate says its latent pays for itself), always, never.
+  latent_use latent_predictor = latent_use::automatic;
 
   // Training.
   std::size_t epochs = 200;
@@ -67,7 +78,7 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
   static const char* known[] = {"latent", "hidden", "slope", "latent_dtype", "weights_dtype",
                                 "embed_decoder", "zstd", "normalisation", "log_columns",
                                 "lossless_columns", "integer_columns", "lossless_max_distinct",
-                                "allow_non_finite", "error_bound", "error_bounds", "epochs", "batch_size", "learning_rate",
+                                "allow_non_finite", "error_bound", "error_bounds", "latent_predictor", "epochs", "batch_size", "learning_rate",
                                 "weight_decay", "validation_fraction", "schedule",
                                 "early_stopping_patience", "latent_l1", "seed"};
   require(j.is_object(), "codec_options", "the config must be a JSON object");
@@ -100,6 +111,8 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
       for (const auto& item : j.at("error_bounds").items())
         o.error_bound.named[item.key()] = parse_bound(item.value().get<std::string>());
     }
+    if (j.contains("latent_predictor"))
+      o.latent_predictor = parse_latent_use(j.at("latent_predictor").get<std::string>());
     detail::set_if(j, "epochs", o.epochs);
     detail::set_if(j, "batch_size", o.batch_size);
     detail::set_if(j, "learning_rate", o.learning_rate);

@@ -17,6 +17,14 @@ struct table {
   dtype type = dtype::f64;         // of the original array
 };
 
+// What is a field and what is a table, for the codec, the error bounds, metrics and plots:
+// arrays of 3 or more axes, and 2-D arrays without column names (an image), are fields, coded
+// (and bounded) as one array; everything else is a table of columns with their own ranges.
+inline bool is_field(const std::vector<std::size_t>& shape, bool has_names) {
+  return shape.size() >= 3 || (shape.size() == 2 && !has_names);
+}
+inline bool is_field(const dataset& d) { return is_field(d.data.shape, !d.names.empty()); }
+
 inline table as_table(const dataset& d, const char* where) {
   require(!d.data.shape.empty(), where, "a 0-dimensional array is not a table or a field");
   table t;

@@ -18,13 +18,14 @@ struct bound_result {
   bool holds() const { return violations == 0; }
 };
 
-// For fields (3 or more axes) one row named "field", with the range of the whole array.
+// For fields (codec::is_field: one bound over the whole array, as the codec applies it) one
+// row named "field", with the range of the whole array.
 inline std::vector<bound_result> check_bounds(const dataset& original, const dataset& reconstructed,
                                               const codec::bound_config& bounds) {
   const char* where = "metrics::check_bounds";
   const codec::table a = codec::as_table(original, where), b = codec::as_table(reconstructed, where);
   require(a.values.size() == b.values.size(), where, "the two arrays have different sizes");
-  const bool field = original.data.shape.size() > 2;
+  const bool field = codec::is_field(original);
   const std::size_t groups = field ? 1 : a.cols;
   std::vector<bound_result> out;
   for (std::size_t g = 0; g < groups; ++g) {

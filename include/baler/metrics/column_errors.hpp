@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "baler/codec/table.hpp"
 #include "baler/core/error.hpp"
 #include "baler/io/csv.hpp"
 #include "baler/io/dataset.hpp"
@@ -92,9 +93,8 @@ inline column_error summarize(std::string name, const std::vector<double>& origi
   return summarize(std::move(name), original.data(), reconstructed.data(), original.size());
 }
 
-// A 2-d array is (rows, columns); a 1-d array is one column; 0-d one value. Arrays of more than
-// 2 dimensions are fields: one row named "field" over all values.
-inline bool is_field(const ndarray& a) { return a.ndim() > 2; }
+// A 2-d table is (rows, columns); a 1-d array is one column; 0-d one value. Fields
+// (codec::is_field) get one row named "field" over all values.
 
 inline std::vector<column_error> compare(const dataset& original, const dataset& reconstructed) {
   constexpr const char* where = "metrics::compare";
@@ -111,7 +111,7 @@ inline std::vector<column_error> compare(const dataset& original, const dataset&
           where, "the column names of the original and the reconstruction differ");
   const std::vector<double> x = a.to_doubles();
   const std::vector<double> y = b.to_doubles();
-  if (is_field(a)) return {summarize("field", x, y)};
+  if (a.ndim() > 0 && codec::is_field(original)) return {summarize("field", x, y)};
 
   const std::size_t columns = a.ndim() == 2 ? a.shape[1] : 1;
   const std::size_t rows = x.size() / columns;

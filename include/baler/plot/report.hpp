@@ -94,10 +94,10 @@ inline dataset as_one_frame(dataset d) {
 inline std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir, const dataset& original,
                                                        const dataset& reconstructed, const report_options& options = {}) {
   constexpr const char* where = "plot::write_report";
-  const bool field = options.field || metrics::is_field(original.data);
-  const dataset x_set = options.field && !metrics::is_field(original.data) ? detail::as_one_frame(original) : original;
+  const bool field = options.field || codec::is_field(original);
+  const dataset x_set = options.field && !codec::is_field(original) ? detail::as_one_frame(original) : original;
   const dataset y_set =
-      options.field && !metrics::is_field(reconstructed.data) ? detail::as_one_frame(reconstructed) : reconstructed;
+      options.field && !codec::is_field(reconstructed) ? detail::as_one_frame(reconstructed) : reconstructed;
   const std::vector<metrics::column_error> errors = metrics::compare(x_set, y_set);
   const std::vector<double> x = x_set.data.to_doubles(), y = y_set.data.to_doubles();
 

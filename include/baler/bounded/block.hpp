@@ -1,0 +1,135 @@
+#pragma once
+// One error-bounded block: n values (a table column, or a whole field) coded under one
+// value_code. A *walk* visits the values in its own order (raster, interpolation levels) and
+// gives each a prediction computed from codes visited before and a coding context; the block
+// coder turns the value into its code, checks the bound and codes code - prediction with the
+// context coder (context_coder.hpp).
+//
+//   encode, per visited i: k[i] = code(x[i]); x^ = decode(k[i]) checked as decompress outputs
+//           it; a value that fails (NaN/Inf, too large) is an exception: stored exactly and
+//           k[i] = prediction. residual = k[i] - prediction, coded under the walk's context.
+//   decode: the same walk; k[i] = prediction + residual, x^ = decode(k[i]), exceptions back.
+//
+// The reconstruction never depends on the prediction (x^ = decode(k)); predictions only make
+// residuals small. Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of
+// range coder. A walk is an object with
+//   unsigned contexts() const;
+//   void operator()(walk_state&, Visit&&) const;   // calls visit(i, prediction, context)
+// where context < contexts() and walk_state holds the codes and residual sizes so far.
+#include <cstring>
+#include <vector>
+
+#include "baler/bounded/context_coder.hpp"
+#include "baler/codec/error_bound.hpp"
+#include "baler/codec/symbol_coder.hpp"
+
+namespace baler::bounded {
+
+using codec::value_code;
+
+// What a walk may read: codes and |residual| (capped) of the positions visited so far.
+struct walk_state {
+  std::vector<std::int64_t> k;
+  std::vector<std::uint32_t> magnitude;
+  explicit walk_state(std::size_t n) : k(n, 0), magnitude(n, 0) {}
+  void set(std::size_t i, std::int64_t code, std::int64_t residual) {
+    k[i] = code;
+    const std::uint64_t m = residual < 0 ? std::uint64_t(0) - std::uint64_t(residual) : std::uint64_t(residual);
+    magnitude[i] = std::uint32_t(std::min<std::uint64_t>(m, 1u << 20));
+  }
+};
+
+// Wrapping sum: a crafted file must not reach signed overflow.
+inline std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
+  return std::int64_t(std::uint64_t(a) + std::uint64_t(b));
+}
+
+struct block_result {
+  std::vector<std::byte> bytes;
+  std::vector<double> recon;  // x^ as decompress computes it (before the output cast)
+  std::size_t exceptions = 0;
+};
+
+template <class Walk>
+block_result encode_block(const double* x, std::size_t n, const value_code& code, dtype out, const Walk& walk) {
+  block_result r;
+  r.recon.resize(n);
+  walk_state s(n);
+  residual_model model(walk.contexts());
+  rc::encoder coder;
+  const bool rel = code.kind == codec::bound_kind::rel;
+  std::vector<std::pair<std::size_t, double>> exceptions;
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
+    const double v = x[i];
+    int sign = 1;
+    if (rel) {
+      const unsigned cls = v == 0 ? 2 : v < 0 ? 1 : 0;
+      model.encode_sign(coder, cls);
+      if (cls == 2) return s.set(i, p, 0), void(r.recon[i] = 0.0);
+      sign = cls == 1 ? -1 : 1;
+    }
+    std::int64_t ki = 0;
+    double xhat = 0;
+    if (code.encode(v, ki) && code.within(v, xhat = code.decode(ki, sign), out)) {
+      r.recon[i] = xhat;
+    } else {
+      ki = p, r.recon[i] = v;
+      exceptions.emplace_back(i, v);
+    }
+    const std::int64_t residual = ki - p;
+    model.encode(coder, residual, context);
+    s.set(i, ki, residual);
+  });
+  std::sort(exceptions.begin(), exceptions.end());
+  r.exceptions = exceptions.size();
+  codec::rans::put_varint(r.bytes, exceptions.size());
+  std::size_t last = 0;
+  for (const auto& [i, v] : exceptions) {
+    codec::rans::put_varint(r.bytes, i - last);
+    last = i;
+    const auto* b = reinterpret_cast<const std::byte*>(&v);
+    r.bytes.insert(r.bytes.end(), b, b + 8);
+  }
+  const std::vector<std::byte> coded = coder.finish();
+  codec::rans::put_varint(r.bytes, coded.size());
+  r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
+  return r;
+}
+
+// Reads one block of n values from `in` (advancing it) and returns x^.
+template <class Walk>
+std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk) {
+  const char* where = "bounded::decode_block";
+  const std::uint64_t count = in.varint();
+  require(count <= n, where, "more exceptions than values in a residual block");
+  std::vector<std::pair<std::size_t, double>> exceptions(count);
+  std::size_t at = 0;
+  for (auto& e : exceptions) {
+    at += in.varint();
+    require(at < n, where, "exception index out of range in a residual block");
+    std::memcpy(&e.second, in.bytes(8).data, 8);
+    e.first = at;
+  }
+  rc::decoder coder(in.bytes(in.varint()));
+  residual_model model(walk.contexts());
+  const bool rel = code.kind == codec::bound_kind::rel;
+  walk_state s(n);
+  std::vector<double> x(n);
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
+    int sign = 1;
+    if (rel) {
+      const unsigned cls = model.decode_sign(coder);
+      if (cls == 2) return s.set(i, p, 0), void(x[i] = 0.0);
+      sign = cls == 1 ? -1 : 1;
+    }
+    const std::int64_t residual = model.decode(coder, context);
+    const std::int64_t ki = wrapping_add(p, residual);
+    s.set(i, ki, residual);
+    x[i] = code.decode(ki, sign);
+  });
+  require(!coder.overran(), where, "the residual stream is truncated");
+  for (const auto& e : exceptions) x[e.first] = e.second;
+  return x;
+}
+
+}  // namespace baler::bounded

@@ -1,0 +1,423 @@
+#pragma once
+// The error-bounded mode: every value of a table's bounded columns, or of a whole field, comes
+// back within its bound. Not a template: it needs no backend and no model type; a model's
+// reconstruction (the autoencoder's, from the stored latent) comes in as plain values, one more
+// predictor to choose from.
+//
+//   write(c, t, ...)  fills a container: header "columns" and "error_bound", sections EXCT
+//                     (exact columns) and RESQ (the coded blocks, one per bounded column, or
+//                     one for the field).
+//   read(c, t)        the inverse, into t (which holds the model's reconstruction on entry).
+//
+// Each block gets the predictor whose residuals are estimated to code smallest (an order-0
+// entropy estimate over all its values, without coding): for fields Lorenzo (over all axes,
+// or within frames) and multilevel interpolation (linear, cubic, learned); for table columns
+// the column's median, the row before, a formula or a relation network over the columns
+// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction. Predictions computed in floating
+// point (formula, relation, latent) could round differently on another machine: their blocks store the
+// CRC-32 of their values, and a decoder that gets other values refuses the file instead of
+// returning values outside the bound. Integer predictors need no such check.
+//
+// Files written before the context coder (their predictor descriptions have no "coder") are
+// read by the order-0 decoder of bounded_coding.hpp.
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/bounded/field_walks.hpp"
+#include "baler/bounded/formula.hpp"
+#include "baler/bounded/latent_estimate.hpp"
+#include "baler/bounded/sequence_walk.hpp"
+#include "baler/codec/bounded_coding.hpp"
+#include "baler/codec/relation_predictor.hpp"
+#include "baler/codec/schema.hpp"
+#include "baler/format/checksum.hpp"
+#include "baler/format/container.hpp"
+
+namespace baler::bounded {
+
+using codec::bound_config;
+using codec::table;
+
+// Why a block was coded as it was: every candidate's estimate, the choice, what it cost.
+struct block_report {
+  std::string block;                                   // column name, or "field"
+  std::vector<std::pair<std::string, double>> estimates;  // predictor, estimated bytes
+  std::string chosen;
+  std::size_t bytes = 0, exceptions = 0;
+};
+using report = std::vector<block_report>;
+
+inline std::string format_report(const report& r) {
+  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimates in bytes):\n";
+  for (const auto& b : r) {
+    out += "  " + b.block + ": " + b.chosen + ", " + std::to_string(b.bytes) + " bytes";
+    if (b.exceptions) out += ", " + std::to_string(b.exceptions) + " stored exactly";
+    out += "  [";
+    for (std::size_t i = 0; i < b.estimates.size(); ++i)
+      out += (i ? ", " : "") + b.estimates[i].first + " " + std::to_string(std::llround(b.estimates[i].second));
+    out += "]\n";
+  }
+  return out;
+}
+
+// Codes of every value before any prediction (they do not depend on it); `has` is false where
+// a value gets none within its bound (it will be stored exactly).
+struct quantised {
+  std::vector<std::int64_t> k;
+  std::vector<bool> has;
+};
+
+inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out) {
+  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false)};
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t k = 0;
+    const int sign = x[i] < 0 ? -1 : 1;
+    if (code.encode(x[i], k) && code.within(x[i], code.decode(k, sign), out)) q.k[i] = k, q.has[i] = true;
+  }
+  return q;
+}
+
+// Estimated bytes of a walk's residuals: order-0 entropy of their bit lengths (and signs)
+// plus the bits below each leading one.
+template <class Walk>
+double estimate_bytes(const Walk& walk, const quantised& q) {
+  const std::size_t n = q.k.size();
+  walk_state s(n);
+  std::array<std::uint64_t, 130> hist{};
+  double raw_bits = 0;
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned) {
+    const std::int64_t k = q.has[i] ? q.k[i] : p;
+    const std::int64_t r = k - p;
+    s.set(i, k, r);
+    const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
+    const int len = m ? 64 - __builtin_clzll(m) : 0;
+    ++hist[std::size_t(len) * 2 + (r < 0)];
+    raw_bits += len > 1 ? len - 1 : 0;
+  });
+  double bits = raw_bits;
+  for (std::uint64_t c : hist)
+    if (c) bits -= double(c) * std::log2(double(c) / double(n));
+  return bits / 8;
+}
+
+// Codes predicted from values (a model's reconstruction, a relation network), one per value.
+inline std::vector<std::int64_t> codes_of(const std::vector<double>& values, const value_code& code) {
+  std::vector<std::int64_t> k(values.size(), 0);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::int64_t c;
+    if (values[i] != 0 && code.encode(values[i], c)) k[i] = c;
+  }
+  return k;
+}
+
+inline std::uint32_t crc_of(const std::vector<double>& v) {
+  return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(double)));
+}
+
+namespace detail {
+
+// One way to code a block: its description for the header, an estimate and the coding itself.
+struct candidate {
+  nlohmann::json desc;
+  std::function<double()> estimate;
+  std::function<block_result()> encode;
+  std::vector<std::byte> prefix;  // what the decoder needs to remake the predictions
+  bool checked = false;           // floating-point predictions: store a CRC of the values
+};
+
+// Estimates every candidate, codes the block with the smallest and appends it to `resq`;
+// returns its description and the block's values as decompress will restore them.
+inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<candidate>& cs, const std::string& name, std::vector<std::byte>& resq,
+                                report* rep) {
+  block_report br;
+  br.block = name;
+  std::size_t best = 0;
+  double best_bytes = INFINITY;
+  for (std::size_t i = 0; i < cs.size(); ++i) {
+    const double e = cs[i].estimate() + double(cs[i].prefix.size());
+    br.estimates.emplace_back(cs[i].desc.at("kind").get<std::string>() +
+                                  (cs[i].desc.contains("method") ? "/" + cs[i].desc["method"].get<std::string>() : ""),
+                              e);
+    if (e < best_bytes) best_bytes = e, best = i;
+  }
+  candidate& c = cs[best];
+  block_result r = c.encode();
+  nlohmann::json j = c.desc;
+  j["coder"] = "context";
+  j["offset"] = resq.size();
+  j["exceptions"] = r.exceptions;
+  if (c.checked) j["check"] = crc_of(r.recon);
+  resq.insert(resq.end(), c.prefix.begin(), c.prefix.end());
+  resq.insert(resq.end(), r.bytes.begin(), r.bytes.end());
+  br.chosen = br.estimates[best].first;
+  br.bytes = c.prefix.size() + r.bytes.size();
+  br.exceptions = r.exceptions;
+  if (rep) rep->push_back(std::move(br));
+  return {std::move(j), std::move(r.recon)};
+}
+
+inline void verify(const nlohmann::json& desc, const std::vector<double>& x) {
+  if (desc.contains("check") && desc["check"].get<std::uint32_t>() != crc_of(x))
+    throw error("bounded::read(): the '" + desc.at("kind").get<std::string>() +
+                "' predictor of this file gave other values here than where it was compressed (another "
+                "CPU, compiler, maths library or device rounds differently); refusing to return values "
+                "that may be outside the bound. Decompress it with the build that wrote it.");
+}
+
+}  // namespace detail
+
+// The field in t as one block under `code`; `latent`: the model's reconstruction, if any.
+inline nlohmann::json encode_field(const table& t, const value_code& code, const std::vector<double>* latent,
+                                   std::vector<std::byte>& resq, report* rep) {
+  const std::size_t n = t.values.size();
+  const double* x = t.values.data();
+  const grid3 g = fold_shape(t.shape);
+  const quantised q = quantise(x, n, code, t.type);
+  std::vector<detail::candidate> cs;
+  auto add = [&](nlohmann::json desc, auto walk) {
+    cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
+                  [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, false});
+  };
+  add({{"kind", "lorenzo"}}, lorenzo_walk{g, false});
+  if (g[0] > 1) add({{"kind", "lorenzo_frames"}}, lorenzo_walk{g, true});
+  add({{"kind", "interpolation"}, {"method", "linear"}}, interpolation_walk{g, interpolation::linear, {}});
+  add({{"kind", "interpolation"}, {"method", "cubic"}}, interpolation_walk{g, interpolation::cubic, {}});
+  const interpolation_walk learned = interpolation_walk::fit(g, q.k);
+  nlohmann::json weights = nlohmann::json::array();
+  for (const auto& w : learned.learned) weights.push_back(w);
+  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned);
+  std::vector<std::int64_t> latent_codes;
+  if (latent) {
+    latent_codes = codes_of(*latent, code);
+    add({{"kind", "latent"}}, sequence_walk{sequence_walk::by::values, 0, &latent_codes, n});
+    cs.back().checked = true;
+  }
+  return detail::code_best(cs, "field", resq, rep).first;
+}
+
+// Column `col` of t under `code`. `decoded`: the bounded float columns coded before it, whose
+// reconstructions `rec` holds (a relation network reads them); rec receives this column's.
+inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code, bool integer,
+                                    const std::vector<double>* latent, const std::vector<std::size_t>& decoded,
+                                    table& rec, std::vector<std::byte>& resq, report* rep) {
+  const std::size_t n = t.rows;
+  std::vector<double> x(n);
+  for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
+  const quantised q = quantise(x.data(), n, code, t.type);
+  std::vector<detail::candidate> cs;
+  // Value predictions live in this list so the walks' pointers stay valid.
+  std::vector<std::vector<std::int64_t>> predicted;
+  predicted.reserve(3);
+  auto add = [&](nlohmann::json desc, sequence_walk walk) {
+    cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
+                  [walk, &x, n, &code, &t] { return encode_block(x.data(), n, code, t.type, walk); }, {}, false});
+  };
+  const std::int64_t median = median_code(q.k, q.has);
+  add({{"kind", "constant"}, {"value", median}}, {sequence_walk::by::constant, median, nullptr, n});
+  add({{"kind", "previous"}, {"value", median}}, {sequence_walk::by::previous, median, nullptr, n});
+  if (latent) {
+    std::vector<double> p(n);
+    for (std::size_t r = 0; r < n; ++r) p[r] = (*latent)[r * t.cols + col];
+    predicted.push_back(codes_of(p, code));
+    add({{"kind", "latent"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    cs.back().checked = true;
+  }
+  if (!integer && !decoded.empty()) {
+    std::vector<double> lo, hi;
+    for (std::size_t c : decoded) {
+      const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
+      lo.push_back(s.min), hi.push_back(s.max);
+    }
+    const codec::column_stats own = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
+    lo.push_back(own.min), hi.push_back(own.max);
+    const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, decoded, x, lo, hi);
+    predicted.push_back(codes_of(net.predict(rec.values, n, t.cols), code));
+    add({{"kind", "relation"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    cs.back().prefix = net.bytes();
+    cs.back().checked = true;
+  }
+  if (!integer)
+    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
+      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
+      add(f->to_json(), {sequence_walk::by::values, 0, &predicted.back(), n});
+      cs.back().checked = true;
+    }
+  auto [j, values] = detail::code_best(cs, t.names[col], resq, rep);
+  for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
+  return j;
+}
+
+// The order in which the bounded columns of a table are coded: columns that a formula over
+// the others explains almost completely (derived quantities: pt, eta, E from momenta) go last,
+// so that what they are derived from is decoded before them; the rest keep their order.
+inline std::vector<std::size_t> coding_order(const table& t, const codec::model_schema& s,
+                                             const std::vector<nlohmann::json>& columns) {
+  std::vector<std::size_t> floats, order, derived;
+  for (std::size_t col = 0; col < t.cols; ++col)
+    if (columns[col]["treatment"] == "model" && !s.integer[col]) floats.push_back(col);
+  for (std::size_t col = 0; col < t.cols; ++col) {
+    if (columns[col]["treatment"] != "model") continue;
+    bool is_derived = false;
+    if (!s.integer[col]) {
+      std::vector<std::size_t> others;
+      for (std::size_t c : floats)
+        if (c != col) others.push_back(c);
+      std::vector<double> y(t.rows);
+      for (std::size_t r = 0; r < t.rows; ++r) y[r] = t.values[r * t.cols + col];
+      is_derived = formula::search(t.values, t.rows, t.cols, others, y, 1e-4).has_value();
+    }
+    (is_derived ? derived : order).push_back(col);
+  }
+  order.insert(order.end(), derived.begin(), derived.end());
+  return order;
+}
+
+// Writes the error-bounded parts of a compressed file into c: the header's "columns" (tables)
+// and "error_bound", sections EXCT (exact columns) and RESQ. `s` says which columns are bounded
+// (its modelled ones) and which are integers; `latent`: the model's reconstruction of t
+// (row-major like t.values), or null.
+inline void write(format::container& c, const table& t, bool field, const codec::model_schema& s,
+                  const bound_config& b, const std::vector<double>* latent, report* rep) {
+  const char* where = "bounded::write";
+  std::vector<std::byte> resq, exact;
+  if (field) {
+    require(b.named.empty(), where,
+            "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
+    const codec::column_stats st = codec::analyse(t.values.data(), t.values.size(), 1, 0, 0);
+    const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
+    const value_code code = codec::code_for(b.all, st.min, st.max, integer);
+    nlohmann::json predictor = encode_field(t, code, latent, resq, rep);
+    c.header["columns"] = nlohmann::json::array();
+    c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},
+                               {"exceptions", predictor["exceptions"]}, {"predictor", std::move(predictor)}};
+  } else {
+    for (const auto& named : b.named)
+      require(std::find(t.names.begin(), t.names.end(), named.first) != t.names.end(), where,
+              "an error bound names the column '" + named.first + "', which the data does not have");
+    table rec = t;                      // reconstructions of the bounded columns coded so far
+    std::vector<std::size_t> decoded;  // bounded float columns, in decode order
+    std::vector<nlohmann::json> columns;
+    for (std::size_t col = 0; col < t.cols; ++col) columns.push_back(codec::column_entry(t, col, s, exact));
+    const std::vector<std::size_t> order = coding_order(t, s, columns);
+    for (std::size_t col : order) {
+      nlohmann::json& j = columns[col];
+      const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
+      const bool integer = s.integer[col];
+      const value_code code = codec::code_for(b.of(t.names[col]), st.min, st.max, integer);
+      j["treatment"] = "bounded";
+      j["code"] = code.to_json();
+      j["predictor"] = encode_column(t, col, code, integer, latent, decoded, rec, resq, rep);
+      if (!integer) decoded.push_back(col);
+    }
+    c.header["columns"] = std::move(columns);
+    c.header["error_bound"] = {{"layout", "table"}, {"order", order}};
+  }
+  if (!exact.empty()) c.sections.push_back({"EXCT", std::move(exact)});
+  c.sections.push_back({"RESQ", std::move(resq)});
+}
+
+namespace detail {
+
+inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g) {
+  const std::string method = desc.at("method").get<std::string>();
+  interpolation_walk w{g, interpolation::linear, {}};
+  if (method == "cubic") w.kind = interpolation::cubic;
+  else if (method == "learned") {
+    w.kind = interpolation::learned;
+    w.learned = desc.at("weights").get<std::vector<interpolation_walk::weights>>();
+    require(w.learned.size() == interpolation_walk::level_classes * 3, "bounded::read",
+            "an interpolation predictor has the wrong number of weight sets");
+  } else require(method == "linear", "bounded::read", "unknown interpolation '" + method + "'");
+  return w;
+}
+
+// A block written with the context coder. `values_for(desc, in)`: the predictions of a
+// value-based predictor (reading what it stored in front of the block).
+template <class ValuesFor>
+std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, const value_code& code,
+                                    const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for) {
+  const std::string kind = desc.at("kind").get<std::string>();
+  if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
+    return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames"});
+  if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
+  if (kind == "constant" || kind == "previous")
+    return decode_block(in, n, code,
+                        sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
+                                      desc.at("value").get<std::int64_t>(), nullptr, n});
+  const std::vector<double> values = values_for(desc, in);
+  require(values.size() == n, "bounded::read", "predictor '" + kind + "' gave the wrong count");
+  const std::vector<std::int64_t> k = codes_of(values, code);
+  std::vector<double> x = decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n});
+  return x;
+}
+
+}  // namespace detail
+
+// Restores the bounded columns (or the field) of t from c; t holds the model's reconstruction
+// (or zeros) on entry, and every column before a bounded one is complete when it is decoded.
+inline void read(const format::container& c, table& t) {
+  const char* where = "bounded::read";
+  const nlohmann::json& eb = c.header.at("error_bound");
+  const byte_view resq(c.get("RESQ").payload);
+  const std::vector<double> latent = t.values;
+  const bool has_model = c.header.contains("model");
+  auto column_of = [&](const std::vector<double>& v, std::size_t col) {
+    std::vector<double> x(t.rows);
+    for (std::size_t r = 0; r < t.rows; ++r) x[r] = v[r * t.cols + col];
+    return x;
+  };
+  // col == t.cols: the whole field.
+  auto values_for = [&](std::size_t col, const nlohmann::json& desc, codec::rans::reader& in) {
+    const std::string kind = desc.at("kind").get<std::string>();
+    if (kind == "relation" && col < t.cols)
+      return codec::relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols);
+    if (kind == "formula" && col < t.cols) return formula::from_json(desc, t.cols).predict(t.values, t.rows, t.cols);
+    require(kind == "latent" && has_model, where, "unknown predictor '" + kind + "'");
+    return col == t.cols ? latent : column_of(latent, col);
+  };
+  auto decode = [&](std::size_t col, std::size_t n, const value_code& code, const grid3* g,
+                    const nlohmann::json& desc, std::size_t legacy_offset) {
+    auto values = [&](const nlohmann::json& d, codec::rans::reader& r) { return values_for(col, d, r); };
+    if (!desc.contains("coder")) {  // written by the order-0 coder
+      require(legacy_offset <= resq.size, where, "a residual block starts past the RESQ section");
+      codec::rans::reader in{resq, legacy_offset};
+      return codec::decode_coded_block(in, n, code, g ? &t.shape : nullptr, desc, values);
+    }
+    require(desc.at("coder") == "context", where, "unknown residual coder " + desc.at("coder").dump());
+    const std::size_t offset = desc.at("offset").get<std::size_t>();
+    require(offset <= resq.size, where, "a residual block starts past the RESQ section");
+    codec::rans::reader in{resq, offset};
+    std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values);
+    detail::verify(desc, x);
+    return x;
+  };
+  if (eb.at("layout") == "field") {
+    const grid3 g = fold_shape(t.shape);
+    t.values = decode(t.cols, t.values.size(), value_code::from_json(eb.at("code")), &g, eb.at("predictor"), 0);
+    return;
+  }
+  const nlohmann::json& columns = c.header.at("columns");
+  std::vector<std::size_t> order;
+  if (eb.contains("order")) {
+    order = eb["order"].get<std::vector<std::size_t>>();
+  } else {
+    for (std::size_t col = 0; col < t.cols; ++col) order.push_back(col);
+  }
+  std::vector<bool> seen(t.cols, false);
+  for (std::size_t col : order) {
+    require(col < t.cols && !seen[col], where, "the coding order names a column twice or out of range");
+    seen[col] = true;
+    const nlohmann::json& j = columns[col];
+    if (j.at("treatment") != "bounded") continue;
+    const std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
+                                         j.value("offset", std::size_t(0)));
+    for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
+  }
+}
+
+}  // namespace baler::bounded

@@ -1,0 +1,205 @@
+#pragma once
+// Context-modelled entropy coding of integer residuals: an adaptive binary range coder (the
+// LZMA design: 32-bit range, 12-bit probabilities that move 1/16 of the way towards each
+// coded bit) over a binarisation of each residual whose probabilities are conditioned on
+// what the decoder already has: a context the caller computes from residuals decoded near
+// this one (their magnitudes) and the kind of position (interpolation level, column).
+//
+//   residual s, context c (< contexts):
+//     zero?   one bit, P[c]
+//     sign    one bit, P[c]
+//     n = bit length of |s| - 1, in unary: bit j says "n > j", P[c][min(j, 19)]
+//     the bits of |s| below its leading one: the top two with P[n][position], the rest at 1/2
+//   rel bounds add a sign class (+, -, zero) per value before its residual, P[previous class].
+//
+// Integer arithmetic only, so every machine codes and decodes the same bits. Against the
+// order-0 rANS coder (symbol_coder.hpp) it gains where residual sizes vary across the data:
+// turbulence, the levels of an interpolation, the rows of a sorted table.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/bytes.hpp"
+
+namespace baler::bounded {
+
+namespace rc {
+
+constexpr int prob_bits = 12, adapt = 5;
+constexpr std::uint32_t prob_one = 1u << prob_bits, top = 1u << 24;
+
+struct bit_model {
+  std::uint16_t p = prob_one / 2;  // probability of a 0, in 1/4096
+};
+
+class encoder {
+public:
+  void bit(bit_model& m, unsigned b) {
+    const std::uint32_t bound = (range_ >> prob_bits) * m.p;
+    if (!b) {
+      range_ = bound;
+      m.p += (prob_one - m.p) >> adapt;
+    } else {
+      low_ += bound;
+      range_ -= bound;
+      m.p -= m.p >> adapt;
+    }
+    normalise();
+  }
+  void direct(std::uint64_t v, int bits) {  // equiprobable bits, high first
+    for (int i = bits - 1; i >= 0; --i) {
+      range_ >>= 1;
+      if ((v >> i) & 1) low_ += range_;
+      normalise();
+    }
+  }
+  std::vector<std::byte> finish() {
+    for (int i = 0; i < 5; ++i) shift_low();
+    return std::move(out_);
+  }
+
+private:
+  void normalise() {
+    while (range_ < top) {
+      range_ <<= 8;
+      shift_low();
+    }
+  }
+  void shift_low() {  // LZMA's carry handling: bytes wait in cache_ until no carry can reach them
+    if (std::uint32_t(low_) < 0xFF000000u || (low_ >> 32) != 0) {
+      const auto carry = std::uint8_t(low_ >> 32);
+      std::uint8_t c = cache_;
+      do {
+        out_.push_back(std::byte(std::uint8_t(c + carry)));
+        c = 0xFF;
+      } while (--pending_ != 0);
+      cache_ = std::uint8_t(low_ >> 24);
+    }
+    ++pending_;
+    low_ = (low_ & 0x00FFFFFFu) << 8;
+  }
+  std::uint64_t low_ = 0;
+  std::uint32_t range_ = 0xFFFFFFFFu;
+  std::uint8_t cache_ = 0;
+  std::uint64_t pending_ = 1;
+  std::vector<std::byte> out_;
+};
+
+class decoder {
+public:
+  explicit decoder(byte_view in) : in_(in) {
+    // The encoder's first byte is the empty cache (always 0); the next four prime the code.
+    for (int i = 0; i < 5; ++i) code_ = (code_ << 8) | next();
+  }
+  unsigned bit(bit_model& m) {
+    const std::uint32_t bound = (range_ >> prob_bits) * m.p;
+    unsigned b;
+    if (code_ < bound) {
+      range_ = bound;
+      m.p += (prob_one - m.p) >> adapt;
+      b = 0;
+    } else {
+      code_ -= bound;
+      range_ -= bound;
+      m.p -= m.p >> adapt;
+      b = 1;
+    }
+    normalise();
+    return b;
+  }
+  std::uint64_t direct(int bits) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < bits; ++i) {
+      range_ >>= 1;
+      const unsigned b = code_ >= range_;
+      if (b) code_ -= range_;
+      v = (v << 1) | b;
+      normalise();
+    }
+    return v;
+  }
+  // Past the end the coder reads zeros; a stream that needed them was cut short.
+  bool overran() const { return pos_ > in_.size + 4; }
+
+private:
+  std::uint32_t next() { return pos_ < in_.size ? std::uint8_t(in_.data[pos_++]) : (++pos_, 0u); }
+  void normalise() {
+    while (range_ < top) {
+      range_ <<= 8;
+      code_ = (code_ << 8) | next();
+    }
+  }
+  byte_view in_;
+  std::size_t pos_ = 0;
+  std::uint32_t code_ = 0, range_ = 0xFFFFFFFFu;
+};
+
+}  // namespace rc
+
+// Contexts from neighbouring magnitudes: the bit length of their sum, 0..11.
+constexpr unsigned magnitude_buckets = 12;
+inline unsigned magnitude_bucket(std::uint64_t sum_of_magnitudes) {
+  const unsigned n = sum_of_magnitudes ? unsigned(64 - __builtin_clzll(sum_of_magnitudes)) : 0;
+  return n < magnitude_buckets ? n : magnitude_buckets - 1;
+}
+
+// The adaptive probabilities of one block; encoder and decoder start from the same state.
+class residual_model {
+public:
+  explicit residual_model(unsigned contexts)
+      : zero_(contexts), sign_(contexts), length_(contexts) {}
+  unsigned contexts() const { return unsigned(zero_.size()); }
+
+  void encode(rc::encoder& e, std::int64_t s, unsigned c) {
+    e.bit(zero_[c], s != 0);
+    if (s == 0) return;
+    e.bit(sign_[c], s < 0);
+    const std::uint64_t m = s < 0 ? std::uint64_t(0) - std::uint64_t(s) : std::uint64_t(s);
+    const int n = 63 - __builtin_clzll(m);  // bits below the leading one
+    for (int j = 0; j < n; ++j) e.bit(length_[c][std::min(j, max_length - 1)], 1);
+    if (n < 63) e.bit(length_[c][std::min(n, max_length - 1)], 0);
+    for (int b = n - 1, k = 0; b >= 0; --b, ++k) {
+      if (k < 2) e.bit(mantissa_[std::min(n, 63)][k], (m >> b) & 1);
+      else return e.direct(m & ((std::uint64_t(1) << (b + 1)) - 1), b + 1);
+    }
+  }
+  std::int64_t decode(rc::decoder& d, unsigned c) {
+    if (!d.bit(zero_[c])) return 0;
+    const bool negative = d.bit(sign_[c]);
+    int n = 0;
+    while (n < 63 && d.bit(length_[c][std::min(n, max_length - 1)])) ++n;
+    std::uint64_t m = 1;
+    for (int b = n - 1, k = 0; b >= 0; --b, ++k) {
+      if (k < 2) {
+        m = (m << 1) | d.bit(mantissa_[n][k]);
+      } else {
+        m = (m << (b + 1)) | d.direct(b + 1);
+        break;
+      }
+    }
+    return negative ? std::int64_t(std::uint64_t(0) - m) : std::int64_t(m);
+  }
+
+  // rel bounds: 0 = positive, 1 = negative, 2 = zero (stored exactly), given the previous.
+  void encode_sign(rc::encoder& e, unsigned cls) {
+    e.bit(sign_class_[previous_][0], cls != 0);
+    if (cls != 0) e.bit(sign_class_[previous_][1], cls == 2);
+    previous_ = cls;
+  }
+  unsigned decode_sign(rc::decoder& d) {
+    unsigned cls = 0;
+    if (d.bit(sign_class_[previous_][0])) cls = d.bit(sign_class_[previous_][1]) ? 2 : 1;
+    return previous_ = cls;
+  }
+
+private:
+  static constexpr int max_length = 20;
+  std::vector<rc::bit_model> zero_, sign_;
+  std::vector<std::array<rc::bit_model, max_length>> length_;
+  std::array<std::array<rc::bit_model, 2>, 64> mantissa_{};
+  std::array<std::array<rc::bit_model, 2>, 3> sign_class_{};
+  unsigned previous_ = 0;
+};
+
+}  // namespace baler::bounded

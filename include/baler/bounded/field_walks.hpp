@@ -1,0 +1,263 @@
+#pragma once
+// Walks over the integer codes of a field (see block.hpp): the order in which values are coded,
+// the prediction of each from codes already coded, and its coding context. All arithmetic is
+// on integers, so every build and device predicts the same codes.
+//
+// The grid is the array's shape folded to 3 axes (leading axes merged), slowest first.
+//
+//   lorenzo        raster order; p by inclusion-exclusion over the previous neighbours on every
+//                  axis (or, `frames`, the last two only): exact for fields linear in each axis.
+//   interpolation  SZ3's multilevel order: the corner, then at strides 2^(L-1) ... 1 the points
+//                  half-way between coded ones, axis by axis; p from the coded neighbours along
+//                  the axis: linear (a + b) / 2, cubic (-a + 9b + 9c - d) / 16, or *learned*:
+//                  seven taps (the four cubic ones, the point one step back on another axis and
+//                  its two neighbours along this axis) with weights fitted by least squares at
+//                  compress time, per level and axis, and stored as 16.16 fixed-point integers.
+//                  Near the edges, where taps are missing, it falls back to linear or to the
+//                  nearest coded neighbour.
+// Contexts: the size of the residuals already coded next to the value (and, for
+// interpolation, its level), so the coder adapts to quiet and busy regions.
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "baler/bounded/block.hpp"
+
+namespace baler::bounded {
+
+using grid3 = std::array<std::size_t, 3>;  // slowest .. fastest
+
+inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
+  require(!shape.empty(), "fold_shape", "a field needs at least one axis");
+  grid3 g{1, 1, 1};
+  const std::size_t d = shape.size();
+  g[2] = shape[d - 1];
+  if (d >= 2) g[1] = shape[d - 2];
+  for (std::size_t i = 0; i + 2 < d; ++i) g[0] *= shape[i];
+  return g;
+}
+
+struct lorenzo_walk {
+  grid3 dims{1, 1, 1};
+  bool frames = false;  // predict along the last two axes only
+
+  unsigned contexts() const { return magnitude_buckets; }
+
+  template <class Visit>
+  void operator()(walk_state& s, Visit&& visit) const {
+    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0];
+    const std::size_t sy = nx, st = nx * ny;
+    const auto& k = s.k;
+    const auto& m = s.magnitude;
+    std::size_t i = 0;
+    for (std::size_t t = 0; t < nt; ++t)
+      for (std::size_t y = 0; y < ny; ++y)
+        for (std::size_t x = 0; x < nx; ++x, ++i) {
+          const bool bx = x > 0, by = y > 0, bt = t > 0 && !frames;
+          std::int64_t p = 0;
+          std::uint64_t near = 0;
+          if (bx) p += k[i - 1], near += m[i - 1];
+          if (by) p += k[i - sy], near += m[i - sy];
+          if (bt) p += k[i - st], near += m[i - st];
+          if (by && x + 1 < nx) near += m[i - sy + 1];
+          if (bx && by) p -= k[i - 1 - sy], near += m[i - 1 - sy];
+          if (bx && bt) p -= k[i - 1 - st];
+          if (by && bt) p -= k[i - sy - st];
+          if (bx && by && bt) p += k[i - 1 - sy - st];
+          visit(i, p, magnitude_bucket(near));
+        }
+  }
+  std::string name() const { return frames ? "lorenzo_frames" : "lorenzo"; }
+};
+
+enum class interpolation { linear, cubic, learned };
+
+inline std::string to_string(interpolation k) {
+  return k == interpolation::linear ? "linear" : k == interpolation::cubic ? "cubic" : "learned";
+}
+
+// Floor of v / 2^bits for negative v too (an arithmetic shift).
+inline std::int64_t floor_shift(std::int64_t v, int bits) {
+  static_assert((-3 >> 1) == -2, "needs an arithmetic right shift");
+  return v >> bits;
+}
+
+struct interpolation_walk {
+  static constexpr std::size_t taps = 7, level_classes = 4;
+  static constexpr int fraction_bits = 16;
+  using weights = std::array<std::int32_t, taps>;
+
+  grid3 dims{1, 1, 1};
+  interpolation kind = interpolation::cubic;
+  // learned: one weight set per (level class, axis), index level_class * 3 + axis.
+  std::vector<weights> learned;
+
+  unsigned contexts() const { return unsigned(level_classes) * magnitude_buckets; }
+
+  std::size_t levels() const {
+    std::size_t longest = std::max({dims[0], dims[1], dims[2]}), l = 0;
+    while ((std::size_t(1) << l) < longest) ++l;
+    return l;
+  }
+  static std::size_t level_class(std::size_t level) { return std::min<std::size_t>(level - 1, level_classes - 1); }
+
+  // The taps of point i at coordinate c along axis a (stride h in coordinates, step_a in
+  // elements), with the other axis b one step back at step_b elements (0: none). False when
+  // any tap is outside the grid or not coded yet.
+  struct stencil {
+    std::size_t at[taps];
+    bool complete = false;
+  };
+
+  // Visits every point in coding order: f(i, a, c, h, back) with back the element offset of
+  // the coded point one step back along the chosen other axis (0 when there is none).
+  template <class F>
+  void for_each_point(F&& f) const {
+    const std::array<std::size_t, 3> stride{dims[1] * dims[2], dims[2], 1};
+    f(std::size_t(0), std::size_t(0), std::size_t(0), std::size_t(0), std::size_t(0), std::size_t(0));
+    for (std::size_t l = levels(); l >= 1; --l) {
+      const std::size_t h = std::size_t(1) << (l - 1);
+      for (std::size_t a = 0; a < 3; ++a) {
+        if (dims[a] <= h) continue;
+        std::array<std::size_t, 3> start{0, 0, 0}, step{};
+        for (std::size_t b = 0; b < 3; ++b) step[b] = b < a ? h : 2 * h;
+        start[a] = h;
+        step[a] = 2 * h;
+        // The other axis: the fastest one (not a) that has points at this level.
+        std::size_t other = 3;
+        for (std::size_t b = 3; b-- > 0;)
+          if (b != a && dims[b] > step[b]) {
+            other = b;
+            break;
+          }
+        for (std::size_t c0 = start[0]; c0 < dims[0]; c0 += step[0])
+          for (std::size_t c1 = start[1]; c1 < dims[1]; c1 += step[1])
+            for (std::size_t c2 = start[2]; c2 < dims[2]; c2 += step[2]) {
+              const std::array<std::size_t, 3> c{c0, c1, c2};
+              const std::size_t i = c0 * stride[0] + c1 * stride[1] + c2;
+              const std::size_t back = other < 3 && c[other] >= step[other] ? step[other] * stride[other] : 0;
+              f(i, l, a, c[a], h * stride[a], back);
+            }
+      }
+    }
+  }
+
+  template <class Visit>
+  void operator()(walk_state& s, Visit&& visit) const {
+    const auto& k = s.k;
+    const auto& m = s.magnitude;
+    for_each_point([&](std::size_t i, std::size_t l, std::size_t a, std::size_t c, std::size_t step, std::size_t back) {
+      if (l == 0) return visit(i, std::int64_t(0), 0u);
+      const std::size_t h = std::size_t(1) << (l - 1), n = dims[a];
+      const bool right = c + h < n, left3 = c >= 3 * h, right3 = c + 3 * h < n;
+      std::int64_t p;
+      std::uint64_t near = m[i - step] + (right ? m[i + step] : 0) + (back ? m[i - back] : 0);
+      if (kind == interpolation::learned && right && back && left3 && right3) {
+        const weights& w = learned[level_class(l) * 3 + a];
+        const std::int64_t t[taps] = {k[i - 3 * step], k[i - step], k[i + step], k[i + 3 * step],
+                                      k[i - back], k[i - back - step], k[i - back + step]};
+        __int128 acc = __int128(1) << (fraction_bits - 1);
+        for (std::size_t j = 0; j < taps; ++j) acc += __int128(w[j]) * t[j];
+        p = std::int64_t(acc >> fraction_bits);
+      } else if (kind != interpolation::linear && right && left3 && right3) {
+        p = floor_shift(-k[i - 3 * step] + 9 * k[i - step] + 9 * k[i + step] - k[i + 3 * step] + 8, 4);
+      } else if (right) {
+        p = floor_shift(k[i - step] + k[i + step] + 1, 1);
+      } else {
+        p = k[i - step];
+      }
+      visit(i, p, unsigned(level_class(l)) * magnitude_buckets + magnitude_bucket(near));
+    });
+  }
+
+  // Fits the learned weights to the codes `k` of the field (least squares per level class and
+  // axis over interior points, at most `samples` each) and returns the walk that uses them.
+  static interpolation_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 20000);
+
+  std::string name() const { return "interpolation_" + to_string(kind); }
+};
+
+inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::vector<std::int64_t>& k,
+                                                  std::size_t samples) {
+  interpolation_walk w{dims, interpolation::learned, {}};
+  constexpr std::size_t slots = level_classes * 3;
+  // Normal equations per slot on double: A (taps x taps), rhs; features relative to the
+  // cubic prediction's scale are plain codes, so centre them on the point's left neighbour.
+  std::vector<std::array<double, taps * taps>> a(slots);
+  std::vector<std::array<double, taps>> rhs(slots);
+  std::vector<std::size_t> count(slots, 0), seen(slots, 0);
+  for (auto& x : a) x.fill(0);
+  for (auto& x : rhs) x.fill(0);
+  // Points per slot, to sample evenly.
+  std::vector<std::size_t> total(slots, 0);
+  w.for_each_point([&](std::size_t, std::size_t l, std::size_t ax, std::size_t, std::size_t, std::size_t) {
+    if (l > 0) ++total[level_class(l) * 3 + ax];
+  });
+  w.for_each_point([&](std::size_t i, std::size_t l, std::size_t ax, std::size_t c, std::size_t step, std::size_t back) {
+    if (l == 0) return;
+    const std::size_t h = std::size_t(1) << (l - 1), n = dims[ax], slot = level_class(l) * 3 + ax;
+    if (!(c + 3 * h < n && c >= 3 * h && back)) return;
+    const std::size_t every = std::max<std::size_t>(1, total[slot] / samples);
+    if (seen[slot]++ % every) return;
+    const double base = double(k[i - step]);
+    const double t[taps] = {k[i - 3 * step] - base, 0.0, k[i + step] - base, k[i + 3 * step] - base,
+                            k[i - back] - base, k[i - back - step] - base, k[i - back + step] - base};
+    const double y = double(k[i]) - base;
+    for (std::size_t r = 0; r < taps; ++r) {
+      rhs[slot][r] += t[r] * y;
+      for (std::size_t q = 0; q < taps; ++q) a[slot][r * taps + q] += t[r] * t[q];
+    }
+    ++count[slot];
+  });
+  // Solved for the weights of the centred taps; the left neighbour's weight is 1 - their sum,
+  // so constant fields are predicted exactly. Tap 1 (the left neighbour) is left out above.
+  for (std::size_t slot = 0; slot < slots; ++slot) {
+    std::array<double, taps> sol{};
+    const double cubic[taps] = {-1.0 / 16, 9.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0};
+    for (std::size_t j = 0; j < taps; ++j) sol[j] = cubic[j];
+    if (count[slot] >= 64) {
+      // Gaussian elimination on the 6 free taps, with a small ridge towards zero.
+      constexpr std::size_t f = taps - 1;
+      const std::size_t idx[f] = {0, 2, 3, 4, 5, 6};
+      double m[f][f + 1];
+      double trace = 0;
+      for (std::size_t r = 0; r < f; ++r) trace += a[slot][idx[r] * taps + idx[r]];
+      const double ridge = 1e-6 * trace / f + 1e-9;
+      for (std::size_t r = 0; r < f; ++r) {
+        for (std::size_t q = 0; q < f; ++q) m[r][q] = a[slot][idx[r] * taps + idx[q]] + (r == q ? ridge : 0);
+        m[r][f] = rhs[slot][idx[r]];
+      }
+      bool ok = true;
+      for (std::size_t col = 0; col < f && ok; ++col) {
+        std::size_t piv = col;
+        for (std::size_t r = col + 1; r < f; ++r)
+          if (std::abs(m[r][col]) > std::abs(m[piv][col])) piv = r;
+        if (!(std::abs(m[piv][col]) > 0)) ok = false;
+        else {
+          for (std::size_t q = 0; q <= f; ++q) std::swap(m[col][q], m[piv][q]);
+          for (std::size_t r = 0; r < f; ++r) {
+            if (r == col) continue;
+            const double g = m[r][col] / m[col][col];
+            for (std::size_t q = col; q <= f; ++q) m[r][q] -= g * m[col][q];
+          }
+        }
+      }
+      if (ok) {
+        double sum = 0;
+        for (std::size_t r = 0; r < f; ++r) sol[idx[r]] = m[r][f] / m[r][r], sum += sol[idx[r]];
+        sol[1] = 1 - sum;
+      }
+    }
+    weights q{};
+    for (std::size_t j = 0; j < taps; ++j) {
+      const double v = std::ldexp(sol[j], fraction_bits);
+      q[j] = std::int32_t(std::isfinite(v) ? std::max(-1e9, std::min(1e9, std::nearbyint(v))) : 0);
+    }
+    w.learned.push_back(q);
+  }
+  return w;
+}
+
+}  // namespace baler::bounded

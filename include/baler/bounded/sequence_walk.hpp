@@ -1,0 +1,49 @@
+#pragma once
+// The walk of a table column (see block.hpp): rows in order, each code predicted by
+//   constant   one code for the whole column (its median): plain quantisation;
+//   previous   the code of the row before: rows ordered by time, run or event number, or a
+//              grid, where neighbouring rows are alike;
+//   values     a code per row computed before the walk from other columns or a model
+//              (relation.hpp, the autoencoder's reconstruction).
+// The context is the size of the residuals of the two rows before, so runs of quiet and busy
+// rows are coded at their own cost.
+#include <algorithm>
+#include <vector>
+
+#include "baler/bounded/block.hpp"
+
+namespace baler::bounded {
+
+struct sequence_walk {
+  enum class by { constant, previous, values };
+  by kind = by::constant;
+  std::int64_t value = 0;                       // constant
+  const std::vector<std::int64_t>* codes = nullptr;  // values, one per row
+  std::size_t rows = 0;
+
+  unsigned contexts() const { return magnitude_buckets; }
+
+  template <class Visit>
+  void operator()(walk_state& s, Visit&& visit) const {
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::int64_t p = kind == by::constant ? value
+                             : kind == by::values ? (*codes)[i]
+                             : i > 0 ? s.k[i - 1] : value;
+      const std::uint64_t near = (i > 0 ? s.magnitude[i - 1] : 0) + (i > 1 ? s.magnitude[i - 2] : 0);
+      visit(i, p, magnitude_bucket(near));
+    }
+  }
+};
+
+// The median of the codes that exist (0 when none does).
+inline std::int64_t median_code(const std::vector<std::int64_t>& k, const std::vector<bool>& has) {
+  std::vector<std::int64_t> v;
+  v.reserve(k.size());
+  for (std::size_t i = 0; i < k.size(); ++i)
+    if (has[i]) v.push_back(k[i]);
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace baler::bounded

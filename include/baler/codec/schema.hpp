@@ -1,0 +1,122 @@
+#pragma once
+// Which columns of a table are learned (or, in the error-bounded mode, bounded), which are
+// rounded integers, and how each learned column is normalised; decided once from the data and
+// the options, stored in model files and in the headers of compressed files.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/codec/columns.hpp"
+#include "baler/codec/exact_columns.hpp"
+#include "baler/codec/options.hpp"
+#include "baler/codec/table.hpp"
+
+namespace baler::codec {
+
+struct model_schema {
+  std::vector<std::string> names;      // every column of the training data
+  std::vector<std::size_t> modelled;   // the model's columns, as indices into names
+  std::vector<normaliser> normalisers;  // one per modelled column
+  std::vector<bool> integer;           // per column: rounded on the way back
+
+  bool is_modelled(std::size_t c) const {
+    return std::find(modelled.begin(), modelled.end(), c) != modelled.end();
+  }
+  nlohmann::json to_json() const {
+    nlohmann::json norms = nlohmann::json::array();
+    for (const auto& n : normalisers) norms.push_back(n.to_json());
+    return {{"names", names}, {"modelled", modelled}, {"normalisers", norms}, {"integer", integer}};
+  }
+  static model_schema from_json(const nlohmann::json& j) {
+    model_schema s;
+    s.names = j.at("names").get<std::vector<std::string>>();
+    s.modelled = j.at("modelled").get<std::vector<std::size_t>>();
+    for (const auto& n : j.at("normalisers")) s.normalisers.push_back(normaliser::from_json(n));
+    s.integer = j.at("integer").get<std::vector<bool>>();
+    require(s.normalisers.size() == s.modelled.size() && s.integer.size() == s.names.size(),
+            "model_schema", "inconsistent column description");
+    for (std::size_t k = 0; k < s.modelled.size(); ++k)
+      require(s.modelled[k] < s.names.size() && (k == 0 || s.modelled[k] > s.modelled[k - 1]),
+              "model_schema", "modelled column indices must be increasing and in range");
+    return s;
+  }
+};
+
+inline std::string first_non_finite(const table& t, std::size_t col, const char* where) {
+  for (std::size_t r = 0; r < t.rows; ++r) {
+    const double v = t.values[r * t.cols + col];
+    if (!std::isfinite(v))
+      return std::string(where) + "(): column '" + t.names[col] + "' holds " +
+             (std::isnan(v) ? "NaN" : "Inf") + " at row " + std::to_string(r) +
+             "; clean the data, or allow_non_finite (--allow-non-finite) to store such columns "
+             "exactly";
+  }
+  return {};
+}
+
+// Decides which columns the model learns, and fits their normalisation (see columns.hpp).
+inline model_schema plan_training(const table& t, const codec_options& o) {
+  const char* where = "Codec::train";
+  auto index_of = [&](const std::string& name) {
+    const auto it = std::find(t.names.begin(), t.names.end(), name);
+    require(it != t.names.end(), where, "no column named '" + name + "'");
+    return std::size_t(it - t.names.begin());
+  };
+  std::vector<bool> lossless(t.cols, false), integer(t.cols, false), log(t.cols, false);
+  for (const auto& n : o.lossless_columns) lossless[index_of(n)] = true;
+  for (const auto& n : o.integer_columns) integer[index_of(n)] = true;
+  const bool auto_log = o.log_columns == "auto";
+  if (!auto_log && o.log_columns != "none") {
+    std::size_t start = 0;
+    while (start <= o.log_columns.size()) {
+      const std::size_t end = std::min(o.log_columns.find(',', start), o.log_columns.size());
+      if (end > start) log[index_of(o.log_columns.substr(start, end - start))] = true;
+      start = end + 1;
+    }
+  }
+
+  model_schema s;
+  s.names = t.names;
+  s.integer.assign(t.cols, false);
+  for (std::size_t c = 0; c < t.cols; ++c) {
+    const column_stats st = analyse(t.values.data(), t.rows, t.cols, c, o.lossless_max_distinct);
+    if (!st.finite && !lossless[c]) {
+      require(o.allow_non_finite, where, first_non_finite(t, c, where).substr(std::strlen(where) + 4));
+      continue;  // stored exactly
+    }
+    if (lossless[c] || st.min == st.max) continue;
+    if (st.integral && st.distinct <= o.lossless_max_distinct) continue;  // few values: exact
+    require(!log[c] || st.min > 0, where,
+            "column '" + t.names[c] + "' has values <= 0 and cannot be log-transformed");
+    s.modelled.push_back(c);
+    s.integer[c] = st.integral || integer[c];
+    s.normalisers.push_back(normaliser::fit(st, o.normalisation, log[c] || (auto_log && st.log_helps)));
+  }
+  return s;
+}
+
+// The header entry of column `col`: a constant or lossless column is stored here (its exact
+// bytes appended to `exact`); a modelled one gets treatment "model" and is left to the caller.
+inline nlohmann::json column_entry(const table& t, std::size_t col, const model_schema& s,
+                                   std::vector<std::byte>& exact) {
+  const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
+  nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
+  if (s.is_modelled(col)) {
+    if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
+    j["treatment"] = "model";
+  } else if (st.finite && st.min == st.max) {
+    j["treatment"] = "constant";
+    j["value"] = st.min;
+  } else {
+    const std::string enc = exact_encoding(st.finite && st.integral, st.min, st.max);
+    append_exact(exact, t.values, t.rows, t.cols, col, enc);
+    j["treatment"] = "lossless";
+    j["encoding"] = enc;
+  }
+  return j;
+}
+
+}  // namespace baler::codec
