@@ -53,7 +53,7 @@ struct block_report {
 using report = std::vector<block_report>;
 
 inline std::string format_report(const report& r) {
-  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimates in bytes):\n";
+  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimated bytes, of a sample box for fields):\n";
   for (const auto& b : r) {
     out += "  " + b.block + ": " + b.chosen + ", " + std::to_string(b.bytes) + " bytes";
     if (b.exceptions) out += ", " + std::to_string(b.exceptions) + " stored exactly";
@@ -171,6 +171,31 @@ inline void verify(const nlohmann::json& desc, const std::vector<double>& x) {
 
 }  // namespace detail
 
+// A box of at most `points` from the middle of grid g, and the codes inside it: predictors are
+// compared there, so that choosing costs a fraction of one coding pass.
+struct sample_box {
+  grid3 dims;
+  quantised q;
+};
+inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t points = 1u << 16) {
+  grid3 box = g;
+  while (box[0] * box[1] * box[2] > points) {
+    const std::size_t a = std::size_t(std::max_element(box.begin(), box.end()) - box.begin());
+    box[a] = (box[a] + 1) / 2;
+  }
+  sample_box s{box, {}};
+  const std::size_t n = box[0] * box[1] * box[2];
+  s.q.k.resize(n), s.q.has.resize(n);
+  std::size_t i = 0;
+  for (std::size_t a = 0; a < box[0]; ++a)
+    for (std::size_t b = 0; b < box[1]; ++b)
+      for (std::size_t c = 0; c < box[2]; ++c, ++i) {
+        const std::size_t at = ((a + (g[0] - box[0]) / 2) * g[1] + b + (g[1] - box[1]) / 2) * g[2] + c + (g[2] - box[2]) / 2;
+        s.q.k[i] = q.k[at], s.q.has[i] = q.has[at];
+      }
+  return s;
+}
+
 // The field in t as one block under `code`; `latent`: the model's reconstruction, if any.
 inline nlohmann::json encode_field(const table& t, const value_code& code, const std::vector<double>* latent,
                                    std::vector<std::byte>& resq, report* rep) {
@@ -178,24 +203,31 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
   const quantised q = quantise(x, n, code, t.type);
+  const sample_box box = middle_box(g, q);
   std::vector<detail::candidate> cs;
-  auto add = [&](nlohmann::json desc, auto walk) {
-    cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
+  // `walk` codes the field; `sample` is the same predictor over the box.
+  auto add = [&](nlohmann::json desc, auto walk, auto sample) {
+    cs.push_back({std::move(desc), [sample, &box] { return estimate_bytes(sample, box.q); },
                   [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, false});
   };
-  add({{"kind", "lorenzo"}}, lorenzo_walk{g, false});
-  if (g[0] > 1) add({{"kind", "lorenzo_frames"}}, lorenzo_walk{g, true});
-  add({{"kind", "interpolation"}, {"method", "linear"}}, interpolation_walk{g, interpolation::linear, {}});
-  add({{"kind", "interpolation"}, {"method", "cubic"}}, interpolation_walk{g, interpolation::cubic, {}});
-  const interpolation_walk learned = interpolation_walk::fit(g, q.k);
+  for (bool frames : {false, true})
+    if (!frames || g[0] > 1)
+      add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}}, lorenzo_walk{g, frames}, lorenzo_walk{box.dims, frames});
+  for (interpolation m : {interpolation::linear, interpolation::cubic})
+    add({{"kind", "interpolation"}, {"method", to_string(m)}}, interpolation_walk{g, m, {}},
+        interpolation_walk{box.dims, m, {}});
+  interpolation_walk learned = interpolation_walk::fit(box.dims, box.q.k);
   nlohmann::json weights = nlohmann::json::array();
   for (const auto& w : learned.learned) weights.push_back(w);
-  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned);
+  interpolation_walk learned_field = learned;
+  learned_field.dims = g;
+  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned_field, learned);
   std::vector<std::int64_t> latent_codes;
-  if (latent) {
+  if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
-    add({{"kind", "latent"}}, sequence_walk{sequence_walk::by::values, 0, &latent_codes, n});
-    cs.back().checked = true;
+    const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n};
+    cs.push_back({{{"kind", "latent"}}, [walk, &q, &box] { return estimate_bytes(walk, q) * double(box.q.k.size()) / double(q.k.size()); },
+                  [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, true});
   }
   return detail::code_best(cs, "field", resq, rep).first;
 }
@@ -227,7 +259,15 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     add({{"kind", "latent"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
     cs.back().checked = true;
   }
-  if (!integer && !decoded.empty()) {
+  bool explained = false;  // by a formula: a relation network would not do better
+  if (!integer)
+    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
+      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
+      add(f->to_json(), {sequence_walk::by::values, 0, &predicted.back(), n});
+      cs.back().checked = true;
+      explained = true;
+    }
+  if (!integer && !explained && !decoded.empty()) {
     std::vector<double> lo, hi;
     for (std::size_t c : decoded) {
       const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
@@ -241,12 +281,6 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
-  if (!integer)
-    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
-      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
-      add(f->to_json(), {sequence_walk::by::values, 0, &predicted.back(), n});
-      cs.back().checked = true;
-    }
   auto [j, values] = detail::code_best(cs, t.names[col], resq, rep);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
   return j;
@@ -375,7 +409,7 @@ inline void read(const format::container& c, table& t) {
   auto values_for = [&](std::size_t col, const nlohmann::json& desc, codec::rans::reader& in) {
     const std::string kind = desc.at("kind").get<std::string>();
     if (kind == "relation" && col < t.cols)
-      return codec::relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols);
+      return codec::relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols, desc.contains("coder"));
     if (kind == "formula" && col < t.cols) return formula::from_json(desc, t.cols).predict(t.values, t.rows, t.cols);
     require(kind == "latent" && has_model, where, "unknown predictor '" + kind + "'");
     return col == t.cols ? latent : column_of(latent, col);
