@@ -10,10 +10,12 @@
 //   read(c, t)        the inverse, into t (which holds the model's reconstruction on entry).
 //
 // Each block gets the predictor whose residuals are estimated to code smallest (an order-0
-// entropy estimate over all its values, without coding): for fields Lorenzo (over all axes,
-// or within frames) and multilevel interpolation (linear, cubic, learned); for table columns
+// entropy estimate within its coding contexts, without coding; for fields on a box from the
+// middle): for fields Lorenzo (over all axes, or within frames), a learned causal predictor
+// and multilevel interpolation (linear, cubic, learned); for table columns
 // the column's median, the row before, a formula or a relation network over the columns
-// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction. Predictions computed in floating
+// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction; a
+// table column's contexts may also use the quantile of a partner column decoded before it. Predictions computed in floating
 // point (formula, relation, latent) could round differently on another machine: their blocks store the
 // CRC-32 of their values, and a decoder that gets other values refuses the file instead of
 // returning values outside the bound. Integer predictors need no such check.
@@ -82,26 +84,32 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
   return q;
 }
 
-// Estimated bytes of a walk's residuals: order-0 entropy of their bit lengths (and signs)
-// plus the bits below each leading one.
+// Estimated bytes of a walk's residuals: the entropy of their bit lengths and signs within
+// each coding context, the bits below each leading one, and a price for every (context,
+// length) pair used, the cost of learning it.
 template <class Walk>
 double estimate_bytes(const Walk& walk, const quantised& q) {
   const std::size_t n = q.k.size();
   walk_state s(n);
-  std::array<std::uint64_t, 130> hist{};
+  constexpr std::size_t lengths = 130;
+  std::vector<std::uint32_t> hist(std::size_t(walk.contexts()) * lengths, 0);
   double raw_bits = 0;
-  walk(s, [&](std::size_t i, std::int64_t p, unsigned) {
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const std::int64_t k = q.has[i] ? q.k[i] : p;
     const std::int64_t r = k - p;
     s.set(i, k, r);
     const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
     const int len = m ? 64 - __builtin_clzll(m) : 0;
-    ++hist[std::size_t(len) * 2 + (r < 0)];
+    ++hist[context * lengths + std::size_t(len) * 2 + (r < 0)];
     raw_bits += len > 1 ? len - 1 : 0;
   });
   double bits = raw_bits;
-  for (std::uint64_t c : hist)
-    if (c) bits -= double(c) * std::log2(double(c) / double(n));
+  for (std::size_t c = 0; c < walk.contexts(); ++c) {
+    double total = 0;
+    for (std::size_t j = 0; j < lengths; ++j) total += hist[c * lengths + j];
+    for (std::size_t j = 0; j < lengths; ++j)
+      if (const double h = hist[c * lengths + j]) bits += 6 - h * std::log2(h / total);
+  }
   return bits / 8;
 }
 
@@ -222,6 +230,10 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   interpolation_walk learned_field = learned;
   learned_field.dims = g;
   add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned_field, learned);
+  causal_walk causal = causal_walk::fit(box.dims, box.q.k);
+  causal_walk causal_field = causal;
+  causal_field.dims = g;
+  add({{"kind", "causal"}, {"weights", causal.w}}, causal_field, causal);
   std::vector<std::int64_t> latent_codes;
   if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
@@ -250,20 +262,42 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                   [walk, &x, n, &code, &t] { return encode_block(x.data(), n, code, t.type, walk); }, {}, false});
   };
   const std::int64_t median = median_code(q.k, q.has);
-  add({{"kind", "constant"}, {"value", median}}, {sequence_walk::by::constant, median, nullptr, n});
-  add({{"kind", "previous"}, {"value", median}}, {sequence_walk::by::previous, median, nullptr, n});
+  // The partner: the decoded column whose quantiles best condition this one's codes.
+  std::vector<std::uint8_t> partner;
+  nlohmann::json partner_desc;
+  {
+    const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n};
+    double best = estimate_bytes(alone, q) * 0.98;  // a partner must save 2 %
+    for (std::size_t c : decoded) {
+      std::vector<double> v(n);
+      for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+      const std::vector<double> edges = quantile_edges(v);
+      std::vector<std::uint8_t> b = buckets_of(v, edges);
+      sequence_walk w = alone;
+      w.partner = &b;
+      if (const double e = estimate_bytes(w, q); e < best)
+        best = e, partner = std::move(b), partner_desc = {{"column", c}, {"edges", edges}};
+    }
+  }
+  const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
+  auto with_partner = [&](nlohmann::json desc) {
+    if (side) desc["partner"] = partner_desc;
+    return desc;
+  };
+  add(with_partner({{"kind", "constant"}, {"value", median}}), {sequence_walk::by::constant, median, nullptr, n, side});
+  add(with_partner({{"kind", "previous"}, {"value", median}}), {sequence_walk::by::previous, median, nullptr, n, side});
   if (latent) {
     std::vector<double> p(n);
     for (std::size_t r = 0; r < n; ++r) p[r] = (*latent)[r * t.cols + col];
     predicted.push_back(codes_of(p, code));
-    add({{"kind", "latent"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    add(with_partner({{"kind", "latent"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
     cs.back().checked = true;
   }
   bool explained = false;  // by a formula: a relation network would not do better
   if (!integer)
     if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
       predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
-      add(f->to_json(), {sequence_walk::by::values, 0, &predicted.back(), n});
+      add(with_partner(f->to_json()), {sequence_walk::by::values, 0, &predicted.back(), n, side});
       cs.back().checked = true;
       explained = true;
     }
@@ -277,7 +311,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     lo.push_back(own.min), hi.push_back(own.max);
     const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, decoded, x, lo, hi);
     predicted.push_back(codes_of(net.predict(rec.values, n, t.cols), code));
-    add({{"kind", "relation"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    add(with_partner({{"kind", "relation"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
@@ -371,23 +405,28 @@ inline interpolation_walk interpolation_from(const nlohmann::json& desc, const g
 }
 
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a
-// value-based predictor (reading what it stored in front of the block).
-template <class ValuesFor>
+// value-based predictor (reading what it stored in front of the block); `partner_of(desc)`:
+// the buckets of the partner column a table column's contexts use.
+template <class ValuesFor, class PartnerOf>
 std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, const value_code& code,
-                                    const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for) {
+                                    const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for,
+                                    PartnerOf&& partner_of) {
   const std::string kind = desc.at("kind").get<std::string>();
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames"});
   if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
+  if (g && kind == "causal") return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>()});
+  std::vector<std::uint8_t> partner;
+  if (desc.contains("partner")) partner = partner_of(desc["partner"]);
+  const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
   if (kind == "constant" || kind == "previous")
     return decode_block(in, n, code,
                         sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
-                                      desc.at("value").get<std::int64_t>(), nullptr, n});
+                                      desc.at("value").get<std::int64_t>(), nullptr, n, side});
   const std::vector<double> values = values_for(desc, in);
   require(values.size() == n, "bounded::read", "predictor '" + kind + "' gave the wrong count");
   const std::vector<std::int64_t> k = codes_of(values, code);
-  std::vector<double> x = decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n});
-  return x;
+  return decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n, side});
 }
 
 }  // namespace detail
@@ -426,7 +465,15 @@ inline void read(const format::container& c, table& t) {
     const std::size_t offset = desc.at("offset").get<std::size_t>();
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
-    std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values);
+    auto partner_of = [&](const nlohmann::json& p) {
+      const std::size_t c = p.at("column").get<std::size_t>();
+      const auto edges = p.at("edges").get<std::vector<double>>();
+      require(c < t.cols && c != col && edges.size() + 1 == sequence_walk::partner_buckets &&
+                  std::is_sorted(edges.begin(), edges.end()),
+              where, "a bad partner column in a residual block");
+      return buckets_of(column_of(t.values, c), edges);
+    };
+    std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values, partner_of);
     detail::verify(desc, x);
     return x;
   };

@@ -137,11 +137,14 @@ private:
 
 }  // namespace rc
 
-// Contexts from neighbouring magnitudes: the bit length of their sum, 0..11.
-constexpr unsigned magnitude_buckets = 12;
+// Contexts from neighbouring magnitudes: their sum on a half-octave scale (its bit length and
+// the bit below the leading one), 0..23.
+constexpr unsigned magnitude_buckets = 24;
 inline unsigned magnitude_bucket(std::uint64_t sum_of_magnitudes) {
-  const unsigned n = sum_of_magnitudes ? unsigned(64 - __builtin_clzll(sum_of_magnitudes)) : 0;
-  return n < magnitude_buckets ? n : magnitude_buckets - 1;
+  if (sum_of_magnitudes < 2) return unsigned(sum_of_magnitudes);
+  const unsigned n = unsigned(63 - __builtin_clzll(sum_of_magnitudes));  // >= 1
+  const unsigned b = 2 * n + unsigned((sum_of_magnitudes >> (n - 1)) & 1);
+  return b < magnitude_buckets ? b : magnitude_buckets - 1;
 }
 
 // The adaptive probabilities of one block; encoder and decoder start from the same state.
