@@ -6,8 +6,9 @@
 //
 // Methods (whole-file sizes; ratio = input as stored / compressed bytes):
 //   baler        `baler compress --error-bound ...` and `baler decompress`, run as programs
-//   sz3          SZ3 3.3.2 (-M ABS / -M REL), fields only, run as programs
-//   sperr        SPERR (--pwe), fields only (no relative mode), run as programs
+//   sz3          SZ3 3.3.2 (-M ABS), fields only, run as programs
+//   sperr        SPERR (--pwe), fields only, run as programs
+//                (neither has a pointwise relative mode: SZ3's REL is relative to the range)
 //   quant-zstd   uniform codes (step 2 x bound) in the narrowest integer type, byte-shuffled,
 //                column-major, zstd -19; fields also with Lorenzo differences first (the better
 //                one is kept): ../shared/peers/simple_baselines.py's method, in process
@@ -15,9 +16,13 @@
 //   zfp          ZFP fixed accuracy (fields; abs bounds)
 // Integer columns: baler keeps them exact; the simple methods quantise them like any column, as
 // simple_baselines.py does (so they may not be exact there). Timings: MB/s of input over wall
-// time; for programs that includes starting them and the file I/O, alike for baler and peers.
+// time; for programs that includes starting them and the file I/O, alike for baler and peers
+// (fields: baler reads and writes .npy, the peers raw files of the same values).
 // Peers: --peers DIR holding sz3, sperr2d, sperr3d; without it, ../shared/peers/build.sh builds
 // them into build/peers when that script exists (about 3 minutes), else they are skipped.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zfp.h>
 
@@ -60,12 +65,30 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Runs a command (no shell quoting needed: paths here have no spaces); its wall time.
-double run(const std::string& cmd) {
+// Runs a program (no shell in between, so none is timed), its output to `log`; its wall time.
+double run(const std::string& cmd, const fs::path& log = "/dev/null") {
+  std::vector<std::string> words;
+  for (std::size_t at = 0; at < cmd.size();) {
+    const std::size_t end = std::min(cmd.find(' ', at), cmd.size());
+    if (end > at) words.push_back(cmd.substr(at, end - at));
+    at = end + 1;
+  }
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&io, 1, 2);
   const auto t0 = std::chrono::steady_clock::now();
-  const int rc = std::system((cmd + " > /dev/null 2>&1").c_str());
-  if (rc != 0) throw error("rate_distortion: failed: " + cmd);
-  return seconds_since(t0);
+  pid_t pid;
+  int status = -1;
+  const bool started = posix_spawnp(&pid, argv[0], &io, nullptr, argv.data(), environ) == 0;
+  if (started) waitpid(pid, &status, 0);
+  const double seconds = seconds_since(t0);
+  posix_spawn_file_actions_destroy(&io);
+  if (!started || !WIFEXITED(status) || WEXITSTATUS(status) != 0) throw error("rate_distortion: failed: " + cmd);
+  return seconds;
 }
 
 std::vector<std::byte> zstd19(const void* p, std::size_t n) {
@@ -226,21 +249,21 @@ outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs
              const fs::path& raw) {
   if (!l.field) return {0, {}, 0, 0, "fields only", false};
   if (peers.empty()) return {0, {}, 0, 0, "not built", false};
-  if (tool == "sperr" && b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no relative mode", false};
+  // SZ3's REL mode is relative to the value range, SPERR has none: neither bounds pointwise.
+  if (b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no pointwise relative mode", false};
   const bool f32 = l.type == dtype::f32;
   std::string dims;  // fastest first
   for (auto it = l.shape.rbegin(); it != l.shape.rend(); ++it) dims += " " + std::to_string(*it);
   const std::size_t nd = std::min<std::size_t>(l.shape.size(), 3);
   if (l.shape.size() > 3) return {0, {}, 0, 0, "more than 3 axes", false};
   char eb[64];
-  std::snprintf(eb, sizeof eb, "%.17g", b.spec.kind == bound_kind::rel ? b.spec.value : b.per_group[0]);
+  std::snprintf(eb, sizeof eb, "%.17g", b.per_group[0]);
   const fs::path packed = work / (tool + ".bin"), out = work / (tool + ".out");
   outcome o;
   if (tool == "sz3") {
     const std::string common = std::string(f32 ? " -f" : " -d") + " -" + std::to_string(nd) + dims;
-    const std::string mode = b.spec.kind == bound_kind::rel ? " -M REL " : " -M ABS ";
-    o.compress_s = run((peers / "sz3").string() + common + " -i " + raw.string() + " -z " + packed.string() + mode + eb);
-    o.decompress_s = run((peers / "sz3").string() + common + " -z " + packed.string() + " -o " + out.string() + mode + eb);
+    o.compress_s = run((peers / "sz3").string() + common + " -i " + raw.string() + " -z " + packed.string() + " -M ABS " + eb);
+    o.decompress_s = run((peers / "sz3").string() + common + " -z " + packed.string() + " -o " + out.string() + " -M ABS " + eb);
   } else {
     const std::string bin = (peers / (nd == 3 ? "sperr3d" : "sperr2d")).string();
     o.compress_s = run(bin + " -c --ftype " + (f32 ? "32" : "64") + " --dims" + dims + " --pwe " + eb + " --bitstream " +
@@ -252,14 +275,12 @@ outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs
   return o;
 }
 
+// Fields go in and come out as .npy (raw values behind a short header, as the peers read and
+// write raw files); tables as .npz, which carries their column names.
 outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& work, const std::string& spec) {
-  const fs::path packed = work / "x.baler", out = work / "x.npz", log = work / "compress.txt";
+  const fs::path packed = work / "x.baler", out = work / ("x" + input.extension().string()), log = work / "compress.txt";
   outcome o;
-  auto t0 = std::chrono::steady_clock::now();
-  const int rc = std::system((baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec +
-                              " -f -q > " + log.string() + " 2>&1").c_str());
-  o.compress_s = seconds_since(t0);
-  if (rc != 0) throw error("rate_distortion: baler compress failed on " + input.string());
+  o.compress_s = run(baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec + " -f -q", log);
   o.decompress_s = run(baler.string() + " decompress " + packed.string() + " -o " + out.string() + " -f -q");
   o.bytes = fs::file_size(packed);
   o.y = load_dataset(out).data.to_doubles();
@@ -320,6 +341,7 @@ int main(int argc, char** argv) {
     const std::string name = fs::relative(file, data_dir).string();
     const fs::path raw = work / "input.raw";  // the peers' input: raw values in the stored dtype
     if (l.field) {
+      save_dataset(work / "input.npy", {d.data, {}}, true);
       std::ofstream r(raw, std::ios::binary);
       for (double v : l.x) {
         if (l.type == dtype::f32) {
@@ -333,7 +355,7 @@ int main(int argc, char** argv) {
     for (const char* spec : {"range:1e-2", "range:1e-3", "range:1e-4", "rel:1e-3"}) {
       const bounds b(l, parse_bound(spec));
       const std::vector<std::pair<const char*, std::function<outcome()>>> methods = {
-          {"baler", [&] { return baler_cli(baler, file, work, spec); }},
+          {"baler", [&] { return baler_cli(baler, l.field ? work / "input.npy" : file, work, spec); }},
           {"sz3", [&] { return peer("sz3", l, b, peers, work, raw); }},
           {"sperr", [&] { return peer("sperr", l, b, peers, work, raw); }},
           {"quant-zstd", [&] { return quant_zstd(l, b); }},

@@ -437,8 +437,8 @@ inline void read(const format::container& c, table& t) {
   const char* where = "bounded::read";
   const nlohmann::json& eb = c.header.at("error_bound");
   const byte_view resq(c.get("RESQ").payload);
-  const std::vector<double> latent = t.values;
   const bool has_model = c.header.contains("model");
+  const std::vector<double> latent = has_model ? t.values : std::vector<double>{};
   auto column_of = [&](const std::vector<double>& v, std::size_t col) {
     std::vector<double> x(t.rows);
     for (std::size_t r = 0; r < t.rows; ++r) x[r] = v[r * t.cols + col];

@@ -30,6 +30,12 @@ namespace baler::bounded {
 
 using grid3 = std::array<std::size_t, 3>;  // slowest .. fastest
 
+// Floor of v / 2^bits for negative v too (an arithmetic shift).
+inline std::int64_t floor_shift(std::int64_t v, int bits) {
+  static_assert((-3 >> 1) == -2, "needs an arithmetic right shift");
+  return v >> bits;
+}
+
 inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
   require(!shape.empty(), "fold_shape", "a field needs at least one axis");
   grid3 g{1, 1, 1};
@@ -80,11 +86,13 @@ struct lorenzo_walk {
   std::string name() const { return frames ? "lorenzo_frames" : "lorenzo"; }
 };
 
-// Round(sum w[j] v[j] / 2^16), exactly, for 16.16 weights (wide enough for any codes).
+// Round(sum w[j] v[j] / 2^16) for 16.16 weights, in 64-bit arithmetic modulo 2^64: exact for
+// the codes of any real bound, and where a crafted file makes it overflow it still wraps the
+// same way on every machine (a prediction only has to be the same on both sides).
 inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v, std::size_t n) {
-  __int128 acc = __int128(1) << 15;
-  for (std::size_t j = 0; j < n; ++j) acc += __int128(w[j]) * v[j];
-  return std::int64_t(acc >> 16);
+  std::uint64_t acc = std::uint64_t(1) << 15;
+  for (std::size_t j = 0; j < n; ++j) acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(v[j]);
+  return floor_shift(std::int64_t(acc), 16);
 }
 
 // Least-squares weights for `taps` features per sample, centred on feature 0 so that the
@@ -229,12 +237,6 @@ enum class interpolation { linear, cubic, learned };
 
 inline std::string to_string(interpolation k) {
   return k == interpolation::linear ? "linear" : k == interpolation::cubic ? "cubic" : "learned";
-}
-
-// Floor of v / 2^bits for negative v too (an arithmetic shift).
-inline std::int64_t floor_shift(std::int64_t v, int bits) {
-  static_assert((-3 >> 1) == -2, "needs an arithmetic right shift");
-  return v >> bits;
 }
 
 struct interpolation_walk {

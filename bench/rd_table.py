@@ -1,0 +1,37 @@
+"""Markdown tables from the CSV of bench/rate_distortion (the README's and bench/README.md's).
+Usage: /usr/bin/python3 bench/rd_table.py rd.csv"""
+import csv, sys
+from collections import defaultdict
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+by = defaultdict(dict)
+for r in rows:
+    by[(r["dataset"], r["bound"])][r["method"]] = r
+others = ["sz3", "sperr", "quant-zstd", "mantissa", "zfp"]
+
+print("| data | bound | baler (predictors) | SZ3 | SPERR | quant-zstd | mantissa | ZFP | baler / best other |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (data, bound), m in by.items():
+    def cell(name):
+        r = m.get(name)
+        if not r:
+            return "–"
+        mark = "" if float(r["max_err_over_bound"]) <= 1 else " (bound broken)"
+        return f"{float(r['ratio']):.2f}{mark}"
+    held = [float(m[o]["ratio"]) for o in others if o in m and float(m[o]["max_err_over_bound"]) <= 1]
+    b = m["baler"]
+    best = max(held) if held else float("nan")
+    print(f"| {data} | {bound} | **{float(b['ratio']):.2f}** ({b['note']}) | " + " | ".join(cell(o) for o in others)
+          + f" | {float(b['ratio']) / best:.2f} |")
+
+print()
+print("| field | bound | baler compress / decompress MB/s | SZ3 | SPERR | baler / SZ3 (compress, decompress) |")
+print("|---|---|---|---|---|---|")
+for (data, bound), m in by.items():
+    if "sz3" not in m or bound.startswith("rel"):
+        continue
+    b, s = m["baler"], m["sz3"]
+    p = m.get("sperr")
+    f = lambda r: f"{float(r['compress_mb_s']):.0f} / {float(r['decompress_mb_s']):.0f}"
+    print(f"| {data} | {bound} | {f(b)} | {f(s)} | {f(p) if p else '–'} | "
+          f"{float(b['compress_mb_s']) / float(s['compress_mb_s']):.2f}, {float(b['decompress_mb_s']) / float(s['decompress_mb_s']):.2f} |")
