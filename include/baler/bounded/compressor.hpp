@@ -20,6 +20,9 @@
 // CRC-32 of their values, and a decoder that gets other values refuses the file instead of
 // returning values outside the bound. Integer predictors need no such check.
 //
+// A block never costs more than its codes through zstd -19 (fallback_block), the strongest simple
+// baseline's coding.
+//
 // Files written before the context coder (their predictor descriptions have no "coder") are
 // read by the order-0 decoder of bounded_coding.hpp.
 #include <cmath>
@@ -39,6 +42,7 @@
 #include "baler/codec/schema.hpp"
 #include "baler/format/checksum.hpp"
 #include "baler/format/container.hpp"
+#include "baler/format/zstd.hpp"
 
 namespace baler::bounded {
 
@@ -127,6 +131,77 @@ inline std::uint32_t crc_of(const std::vector<double>& v) {
   return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(double)));
 }
 
+// The general-purpose fallback for an abs/range block: the codes minus their minimum in the
+// narrowest unsigned width, byte-shuffled, zstd -19 (the strongest simple baseline's coding), so
+// that no block ever costs more than that. Bytes: varint E, E x (varint index delta, f64 value),
+// varint Z, Z bytes of zstd. Empty when the block has a relative bound (its signs need a stream).
+inline block_result fallback_block(const double* x, const quantised& q, const value_code& code, std::size_t beat,
+                                   nlohmann::json& desc) {
+  block_result r;
+  const std::size_t n = q.k.size();
+  if (code.kind == codec::bound_kind::rel || n == 0) return r;
+  std::int64_t lo = 0, hi = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (q.has[i]) lo = any ? std::min(lo, q.k[i]) : q.k[i], hi = any ? std::max(hi, q.k[i]) : q.k[i], any = true;
+  const std::uint64_t span = std::uint64_t(hi) - std::uint64_t(lo);
+  const std::size_t width = span < 256 ? 1 : span < 65536 ? 2 : span < (1ull << 32) ? 4 : 8;
+  std::vector<std::byte> planes(n * width);
+  r.recon.resize(n);
+  std::vector<std::pair<std::size_t, double>> exceptions;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t u = q.has[i] ? std::uint64_t(q.k[i]) - std::uint64_t(lo) : 0;
+    for (std::size_t b = 0; b < width; ++b) planes[b * n + i] = std::byte(std::uint8_t(u >> (8 * b)));
+    if (q.has[i]) r.recon[i] = code.decode(q.k[i], 1);
+    else r.recon[i] = x[i], exceptions.emplace_back(i, x[i]);
+  }
+  // A quick pass first: zstd -19 is slow, and only worth running when it may win.
+  if (double(zstd_compress(byte_view(planes), 1).size()) > 1.25 * double(beat)) return {};
+  const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
+  r.exceptions = exceptions.size();
+  codec::rans::put_varint(r.bytes, exceptions.size());
+  std::size_t last = 0;
+  for (const auto& [i, v] : exceptions) {
+    codec::rans::put_varint(r.bytes, i - last);
+    last = i;
+    const auto* p = reinterpret_cast<const std::byte*>(&v);
+    r.bytes.insert(r.bytes.end(), p, p + 8);
+  }
+  codec::rans::put_varint(r.bytes, packed.size());
+  r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
+  desc = {{"kind", "codes"}, {"min", lo}, {"width", width}};
+  return r;
+}
+
+inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t n, const value_code& code,
+                                           const nlohmann::json& desc) {
+  const char* where = "bounded::read";
+  const std::size_t width = desc.at("width").get<std::size_t>();
+  const std::int64_t lo = desc.at("min").get<std::int64_t>();
+  require(width == 1 || width == 2 || width == 4 || width == 8, where, "a bad code width");
+  const std::uint64_t count = in.varint();
+  require(count <= n, where, "more exceptions than values in a residual block");
+  std::vector<std::pair<std::size_t, double>> exceptions(count);
+  std::size_t at = 0;
+  for (auto& e : exceptions) {
+    at += in.varint();
+    require(at < n, where, "exception index out of range in a residual block");
+    std::memcpy(&e.second, in.bytes(8).data, 8);
+    e.first = at;
+  }
+  require(n <= std::numeric_limits<std::size_t>::max() / width, where, "a block too large");
+  const std::vector<std::byte> planes = zstd_decompress(in.bytes(in.varint()), n * width);
+  require(planes.size() == n * width, where, "the codes of a block have the wrong size");
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t u = 0;
+    for (std::size_t b = 0; b < width; ++b) u |= std::uint64_t(std::uint8_t(planes[b * n + i])) << (8 * b);
+    x[i] = code.decode(wrapping_add(lo, std::int64_t(u)), 1);
+  }
+  for (const auto& e : exceptions) x[e.first] = e.second;
+  return x;
+}
+
 namespace detail {
 
 // One way to code a block: its description for the header, an estimate and the coding itself.
@@ -140,8 +215,9 @@ struct candidate {
 
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
 // returns its description and the block's values as decompress will restore them.
-inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<candidate>& cs, const std::string& name, std::vector<std::byte>& resq,
-                                report* rep) {
+inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<candidate>& cs, const std::string& name,
+                                                                const double* x, const quantised& q, const value_code& code,
+                                                                std::vector<std::byte>& resq, report* rep) {
   block_report br;
   br.block = name;
   std::size_t best = 0;
@@ -157,6 +233,19 @@ inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<cand
   block_result r = c.encode();
   nlohmann::json j = c.desc;
   j["coder"] = "context";
+  nlohmann::json plain;
+  if (block_result f = fallback_block(x, q, code, c.prefix.size() + r.bytes.size(), plain);
+      !f.bytes.empty() && f.bytes.size() < c.prefix.size() + r.bytes.size()) {
+    plain["coder"] = "zstd";
+    plain["offset"] = resq.size();
+    plain["exceptions"] = f.exceptions;
+    resq.insert(resq.end(), f.bytes.begin(), f.bytes.end());
+    br.chosen = "codes+zstd";
+    br.bytes = f.bytes.size();
+    br.exceptions = f.exceptions;
+    if (rep) rep->push_back(std::move(br));
+    return {std::move(plain), std::move(f.recon)};
+  }
   j["offset"] = resq.size();
   j["exceptions"] = r.exceptions;
   if (c.checked) j["check"] = crc_of(r.recon);
@@ -241,7 +330,7 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
     cs.push_back({{{"kind", "latent"}}, [walk, &q, &box] { return estimate_bytes(walk, q) * double(box.q.k.size()) / double(q.k.size()); },
                   [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, true});
   }
-  return detail::code_best(cs, "field", resq, rep).first;
+  return detail::code_best(cs, "field", x, q, code, resq, rep).first;
 }
 
 // Column `col` of t under `code`. `decoded`: the bounded float columns coded before it, whose
@@ -315,7 +404,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
-  auto [j, values] = detail::code_best(cs, t.names[col], resq, rep);
+  auto [j, values] = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
   return j;
 }
@@ -461,10 +550,11 @@ inline void read(const format::container& c, table& t) {
       codec::rans::reader in{resq, legacy_offset};
       return codec::decode_coded_block(in, n, code, g ? &t.shape : nullptr, desc, values);
     }
-    require(desc.at("coder") == "context", where, "unknown residual coder " + desc.at("coder").dump());
     const std::size_t offset = desc.at("offset").get<std::size_t>();
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
+    if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
+    require(desc.at("coder") == "context", where, "unknown residual coder " + desc.at("coder").dump());
     auto partner_of = [&](const nlohmann::json& p) {
       const std::size_t c = p.at("column").get<std::size_t>();
       const auto edges = p.at("edges").get<std::vector<double>>();
