@@ -77,14 +77,16 @@ inline std::size_t rows_per_chunk(const row_source& s, const chunked_options& c)
   return std::clamp<std::size_t>(c.target_chunk_bytes / s.row_bytes(), 1, s.row_count());
 }
 
-// Calls f(chunk, first, count) over the chunks on the pool, `threads` at a time, then
+inline std::size_t chunk_count(std::size_t rows, std::size_t chunk_rows) { return (rows + chunk_rows - 1) / chunk_rows; }
+
+// Calls f(chunk, first row, rows) over chunks [c0, c1) on the pool, `threads` at a time, then
 // done(chunk, result) in chunk order: memory holds one wave of results.
 template <class R, class F, class Done>
-void in_waves(std::size_t rows, std::size_t chunk_rows, unsigned threads, F&& f, Done&& done) {
-  const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+void in_waves(std::size_t c0, std::size_t c1, std::size_t rows, std::size_t chunk_rows, unsigned threads, F&& f,
+              Done&& done) {
   const std::size_t wave = parallel::thread_count(threads);
-  for (std::size_t w = 0; w < chunks; w += wave) {
-    std::vector<R> results(std::min(wave, chunks - w));
+  for (std::size_t w = c0; w < c1; w += wave) {
+    std::vector<R> results(std::min(wave, c1 - w));
     parallel::parallel_for(results.size(), threads, [&](std::size_t i) {
       const std::size_t first = (w + i) * chunk_rows;
       results[i] = f(w + i, first, std::min(chunk_rows, rows - first));
@@ -93,14 +95,16 @@ void in_waves(std::size_t rows, std::size_t chunk_rows, unsigned threads, F&& f,
   }
 }
 
-// Finite min and max of every column (one pair for a field), streamed over the chunks.
-inline std::vector<std::pair<double, double>> global_ranges(const row_source& s, std::size_t chunk_rows,
-                                                            unsigned threads, bool field) {
+using column_ranges = std::vector<std::pair<double, double>>;
+
+// Finite min and max of every column (one pair for a field) over chunks [c0, c1), streamed.
+inline column_ranges ranges_of(const row_source& s, std::size_t c0, std::size_t c1, std::size_t chunk_rows,
+                               unsigned threads, bool field) {
   const std::size_t cols = field ? 1 : s.row_bytes() / dtype_size(s.type);
-  using ranges = std::vector<std::pair<double, double>>;
+  using ranges = column_ranges;
   ranges all(cols, {INFINITY, -INFINITY});
   in_waves<ranges>(
-      s.row_count(), chunk_rows, threads,
+      c0, c1, s.row_count(), chunk_rows, threads,
       [&](std::size_t, std::size_t first, std::size_t count) {
         const std::vector<double> v = s.rows(first, count).to_doubles();
         ranges r(cols, {INFINITY, -INFINITY});
@@ -118,14 +122,30 @@ inline std::vector<std::pair<double, double>> global_ranges(const row_source& s,
   return all;
 }
 
+}  // namespace detail
+
+// How this process takes part in a chunked compression: by default alone, over every chunk.
+// Several processes (MPI ranks) each take a range of chunks, combine their column ranges
+// (min of mins, max of maxes over all of them) and train one model data-parallel
+// (codec_options::parallel).
+struct chunk_share {
+  std::size_t first = 0, last = std::size_t(-1);  // chunks [first, last), clipped to the count
+  std::function<void(detail::column_ranges&)> combine_ranges = [](detail::column_ranges&) {};
+};
+
+namespace detail {
+
 // The bound with every range bound turned into the abs bound it means over the whole data.
 inline bound_config global_bounds(const row_source& s, const bound_config& b, std::size_t chunk_rows,
-                                  unsigned threads) {
+                                  unsigned threads, const chunk_share& share) {
   const bool field = is_field(s.shape, !s.names.empty());
   bool any_range = b.all.set() && b.all.kind == bound_kind::range;
   for (const auto& [name, spec] : b.named) any_range = any_range || spec.kind == bound_kind::range;
   if (!any_range) return b;
-  const auto ranges = global_ranges(s, chunk_rows, threads, field);
+  const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
+  column_ranges ranges = ranges_of(s, std::min(share.first, chunks), std::min(share.last, chunks), chunk_rows,
+                                   threads, field);
+  share.combine_ranges(ranges);
   auto absolute = [](bound_spec spec, std::pair<double, double> r) {
     // A constant (or all non-finite) column stays a range bound: every chunk stores it exactly.
     if (spec.kind != bound_kind::range || !(r.second > r.first)) return spec;
@@ -145,7 +165,7 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
 
 // Evenly spaced chunks of the input, up to `bytes` of it, as one dataset.
 inline dataset training_sample(const row_source& s, std::size_t chunk_rows, std::size_t bytes) {
-  const std::size_t chunks = (s.row_count() + chunk_rows - 1) / chunk_rows;
+  const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
   const std::size_t take = std::clamp<std::size_t>(bytes / (chunk_rows * s.row_bytes()), 1, chunks);
   dataset d{ndarray{s.type, s.shape, {}}, s.names};
   d.data.shape[0] = 0;
@@ -160,72 +180,100 @@ inline dataset training_sample(const row_source& s, std::size_t chunk_rows, std:
 
 }  // namespace detail
 
-struct chunked_result {
-  std::size_t chunks = 0, chunk_rows = 0, sample_rows = 0;  // sample_rows: plain mode
+// Everything the chunks of one file share: decided once, before any chunk is compressed.
+struct chunk_plan {
+  format::container shared;  // the file's shared part
+  codec_options options;     // per chunk: the applied bound, or the shared model's options
+  std::size_t chunk_rows = 0, chunks = 0, sample_rows = 0;  // sample_rows: plain mode
   std::vector<std::byte> model;                              // plain mode: the shared model file
 };
 
-// Compresses `s` into the chunked file `path`. `model`, when given, is a model file to use
-// instead of training one (plain mode only).
-inline chunked_result compress_chunked(const row_source& s, const std::filesystem::path& path, bool overwrite,
-                                       codec_options o, const chunked_options& c,
-                                       const std::vector<std::byte>& model = {}) {
-  const char* where = "compress_chunked";
-  chunked_result res;
-  res.chunk_rows = detail::rows_per_chunk(s, c);
+// Plans the chunked compression of `s`: the global ranges of range bounds, or the model
+// (`model` when given, else trained on a sample of chunks).
+inline chunk_plan plan_chunks(const row_source& s, codec_options o, const chunked_options& c,
+                              const std::vector<std::byte>& model = {}, const chunk_share& share = {}) {
+  chunk_plan p;
+  p.chunk_rows = detail::rows_per_chunk(s, c);
+  p.chunks = detail::chunk_count(s.row_count(), p.chunk_rows);
   const bool bounded = o.error_bound.enabled();
-  require(!bounded || model.empty(), where, "the error-bounded mode uses no model file");
-  format::container shared;
-  shared.header = {{"kind", "baler.chunked"},
-                   {"library_version", library_version},
-                   {"input", {{"shape", s.shape}, {"dtype", dtype_name(s.type)}, {"names", s.names}}},
-                   {"chunk_rows", res.chunk_rows}};
-  bound_config applied;
+  require(!bounded || model.empty(), "plan_chunks", "the error-bounded mode uses no model file");
+  p.shared.header = {{"kind", "baler.chunked"},
+                     {"library_version", library_version},
+                     {"input", {{"shape", s.shape}, {"dtype", dtype_name(s.type)}, {"names", s.names}}},
+                     {"chunk_rows", p.chunk_rows}};
   if (bounded) {
-    applied = detail::global_bounds(s, o.error_bound, res.chunk_rows, c.threads);
+    const bound_config applied = detail::global_bounds(s, o.error_bound, p.chunk_rows, c.threads, share);
     nlohmann::json eb = {{"default", o.error_bound.all.set() ? to_string(o.error_bound.all) : ""}};
     for (const auto& [name, spec] : o.error_bound.named) eb["named"][name] = to_string(spec);
     eb["applied"] = nlohmann::json::object();
     if (applied.all.set()) eb["applied"]["*"] = to_string(applied.all);
     for (const auto& [name, spec] : applied.named) eb["applied"][name] = to_string(spec);
-    shared.header["error_bound"] = eb;
+    p.shared.header["error_bound"] = eb;
+    o.error_bound = applied;
   } else {
-    res.model = model;
-    if (res.model.empty()) {
-      const dataset sample = detail::training_sample(s, res.chunk_rows, c.sample_bytes);
-      res.sample_rows = sample.data.shape[0];
-      if (res.sample_rows < s.row_count())
-        c.log("training on a sample of " + std::to_string(res.sample_rows) + " of " +
+    p.model = model;
+    if (p.model.empty()) {
+      const dataset sample = detail::training_sample(s, p.chunk_rows, c.sample_bytes);
+      p.sample_rows = sample.data.shape[0];
+      if (p.sample_rows < s.row_count())
+        c.log("training on a sample of " + std::to_string(p.sample_rows) + " of " +
               std::to_string(s.row_count()) + " rows (evenly spread chunks)");
-      cpu be(c.threads == 1 ? 0 : 1);
+      cpu be(1);  // one OpenBLAS thread: the model, and so the file, must not depend on the machine
       Codec<cpu, models::AE<cpu, float>> trainer(be, o);
       trainer.train(sample);
-      res.model = trainer.save_model();
+      p.model = trainer.save_model();
     }
-    shared.header["model_sample_rows"] = res.sample_rows;
-    shared.sections.push_back({"MODL", res.model});
+    p.shared.header["model_sample_rows"] = p.sample_rows;
+    p.shared.sections.push_back({"MODL", p.model});
     o.embed_decoder = false;
   }
   o.on_epoch = nullptr;  // chunks train nothing worth reporting
-  format::chunked_writer out(path, overwrite, shared);
-  const unsigned threads = parallel::thread_count(c.threads);
+  o.parallel = {};
+  p.options = o;
+  return p;
+}
+
+// Rows of chunk i and its compressed bytes; `single_thread`: one OpenBLAS thread, for workers.
+inline std::size_t chunk_rows_of(const chunk_plan& p, const row_source& s, std::size_t i) {
+  return std::min(p.chunk_rows, s.row_count() - i * p.chunk_rows);
+}
+inline std::vector<std::byte> compress_chunk(const chunk_plan& p, const row_source& s, std::size_t i,
+                                             bool single_thread) {
+  const dataset d = s.slice(i * p.chunk_rows, chunk_rows_of(p, s, i));
+  if (p.options.error_bound.enabled()) return compress_error_bounded(d, p.options.error_bound, p.options);
+  cpu be(single_thread ? 1 : 0);  // OpenBLAS threads would multiply with the workers
+  Codec<cpu, models::AE<cpu, float>> codec(be, p.options);
+  codec.load_model(p.model);
+  return codec.compress(d);
+}
+
+// Compresses chunks [c0, c1) of the plan on `threads` workers, passing each to
+// sink(chunk, bytes) in chunk order.
+template <class Sink>
+void compress_chunks(const chunk_plan& p, const row_source& s, std::size_t c0, std::size_t c1, unsigned threads,
+                     Sink&& sink) {
+  const bool single = parallel::thread_count(threads) > 1;
   detail::in_waves<std::vector<std::byte>>(
-      s.row_count(), res.chunk_rows, threads,
-      [&](std::size_t, std::size_t first, std::size_t count) {
-        const dataset d = s.slice(first, count);
-        if (bounded) return compress_error_bounded(d, applied, o);
-        cpu be(threads == 1 ? 0 : 1);  // OpenBLAS threads would multiply with the workers
-        Codec<cpu, models::AE<cpu, float>> codec(be, o);
-        codec.load_model(res.model);
-        return codec.compress(d);
-      },
-      [&](std::size_t, std::vector<std::byte> bytes) {
-        const std::size_t rows = std::min(res.chunk_rows, s.row_count() - out.rows());
-        out.add(bytes, rows);
-        ++res.chunks;
-      });
+      c0, c1, s.row_count(), p.chunk_rows, threads,
+      [&](std::size_t i, std::size_t, std::size_t) { return compress_chunk(p, s, i, single); }, sink);
+}
+
+struct chunked_result {
+  std::size_t chunks = 0, chunk_rows = 0, sample_rows = 0;
+  std::vector<std::byte> model;
+};
+
+// Compresses `s` into the chunked file `path`. `model`, when given, is a model file to use
+// instead of training one (plain mode only).
+inline chunked_result compress_chunked(const row_source& s, const std::filesystem::path& path, bool overwrite,
+                                       const codec_options& o, const chunked_options& c,
+                                       const std::vector<std::byte>& model = {}) {
+  const chunk_plan p = plan_chunks(s, o, c, model);
+  format::chunked_writer out(path, overwrite, p.shared);
+  compress_chunks(p, s, 0, p.chunks, c.threads,
+                  [&](std::size_t i, std::vector<std::byte> bytes) { out.add(bytes, chunk_rows_of(p, s, i)); });
   out.finish();
-  return res;
+  return {p.chunks, p.chunk_rows, p.sample_rows, p.model};
 }
 
 // Reads a chunked file: any chunk, any row range, or all of it into a .npy slice by slice.
