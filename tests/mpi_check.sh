@@ -2,7 +2,7 @@
 # MPI checks on loopback (ctest runs this when MPI is found):
 #   mpi_check.sh MPIEXEC BALER_MPI BALER DATA_DIR
 # 1. one file, chunks split over 2 ranks: the file equals the one a single process writes, and
-#    decompresses in one process within the bound;
+#    decompresses in one process within the bound; decoded over 2 ranks, the same .npy;
 # 2. a folder of files split over 2 ranks: each output decompresses within the bound;
 # 3. data-parallel training on 2 ranks follows the loss curve of 1 rank on the same global
 #    batches: every epoch's training and validation loss within 1e-3 relative.
@@ -20,6 +20,8 @@ run2 "$baler_mpi" compress "$data/CFD_animation.npz" -o two.baler --chunk-rows 7
 cmp one.baler two.baler
 "$baler" decompress two.baler -o two.npy >/dev/null
 "$baler" evaluate "$data/CFD_animation.npz" two.npy --error-bound range:1e-3 | tail -3
+run2 "$baler_mpi" decompress two.baler -o ranks.npy
+cmp two.npy ranks.npy
 
 echo "== a folder over 2 ranks"
 mkdir in

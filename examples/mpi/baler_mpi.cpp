@@ -4,6 +4,8 @@
 //       one file: its chunks split across the ranks, one output file (what one process writes)
 //   mpirun -np N baler-mpi compress FOLDER -o OUTFOLDER [--chunk-rows R] ...
 //       a folder: its .npy/.npz/.csv files split across the ranks, OUTFOLDER/NAME.baler each
+//   mpirun -np N baler-mpi decompress BIG.baler -o BIG.npy
+//       a chunked file's chunks decoded across the ranks into one .npy
 //   mpirun -np N baler-mpi train DATA -o MODEL.balermodel [--history CSV] ...
 //       one model trained data-parallel: each rank its slice of every global batch
 //
@@ -40,13 +42,24 @@ int run(int argc, char** argv, MPI_Comm comm) {
   compress->add_option("--chunk-rows", chunk_rows, "rows (or frames) per chunk (default: about 8 MB of input)");
   compress->add_option("--threads", threads, "chunk workers per rank (default 1)");
   train->add_option("--history", io.history, "also write the per-epoch losses as CSV");
+  auto* decompress = app.add_subcommand("decompress", "Decode a chunked file into a .npy, chunks split across ranks");
+  decompress->add_option("input", io.input, "chunked .baler file")->required();
+  decompress->add_option("-o,--output", io.output, ".npy to write")->required();
+  decompress->add_option("--threads", threads, "chunk workers per rank (default 1)");
+  decompress->add_flag("--force", force, "replace an existing output");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  codec::codec_options o = cli::make_options(cf, io);
   std::ostream& out = std::cout;
+  if (*decompress) {
+    require(format_of(io.output) == file_format::npy, "baler-mpi decompress", "the output must be a .npy");
+    mpi::decompress_sharded(io.input, io.output, force, threads, comm);
+    if (root) out << "decompressed " << io.input << " -> " << io.output << " on " << mpi::size_of(comm) << " ranks\n";
+    return 0;
+  }
+  codec::codec_options o = cli::make_options(cf, io);
 
   if (*train) {
     cli::refuse_ignored_flags(cf, true, false, "baler-mpi train");

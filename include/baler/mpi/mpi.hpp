@@ -3,8 +3,11 @@
 // the library has no MPI dependency. Three pieces:
 //   data_parallel_over(comm)  gradient sums for data-parallel training (MPI_Allreduce)
 //   compress_sharded(...)     one file's chunks split across the ranks, one output file
+//   decompress_sharded(...)   a chunked file's chunks decoded across the ranks into one .npy
 //   files_of_rank(...)        a list of files split across the ranks
+#include <fcntl.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -119,6 +122,71 @@ inline codec::chunked_result compress_sharded(const codec::row_source& s, const 
   std::filesystem::remove(part, ec);
   require(!failed, "compress_sharded", rank == 0 ? message : "rank 0 could not assemble the file");
   return {p.chunks, p.chunk_rows, p.sample_rows, p.model};
+}
+
+// Decodes the chunked file `in` into the .npy `out`: rank 0 creates the file at its full size
+// under a temporary name, every rank writes the rows of its range of chunks at their offsets
+// (pwrite, `threads` chunks at a time), and rank 0 renames it into place once all are done.
+// Collective over `comm`.
+inline void decompress_sharded(const std::filesystem::path& in, const std::filesystem::path& out, bool overwrite,
+                               unsigned threads, MPI_Comm comm) {
+  const char* where = "decompress_sharded";
+  const std::size_t rank = std::size_t(rank_of(comm)), ranks = std::size_t(size_of(comm));
+  const codec::chunked_decoder dec(in);
+  const std::vector<std::byte> head = npy::format_header(npy_descr(dec.type()), dec.shape());
+  std::uint64_t row_bytes = dtype_size(dec.type());
+  for (std::size_t k = 1; k < dec.shape().size(); ++k) row_bytes *= dec.shape()[k];
+  const std::filesystem::path temp = out.string() + ".mpi-partial";
+  // Every failure is agreed on before the next step, so no rank waits for one that gave up.
+  auto agree = [&](std::string failure) {
+    int bad = failure.empty() ? 0 : 1, any = 0;
+    check(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+    if (any) {
+      if (rank == 0) ::unlink(temp.c_str());
+      throw error(std::string(where) + "(): " + (bad ? failure : "another rank failed"));
+    }
+  };
+  std::string failure;
+  if (rank == 0) {
+    try {
+      require(overwrite || !std::filesystem::exists(out), where, "refusing to overwrite existing '" + out.string() + "'");
+      atomic_file_writer w(temp, true);
+      w.write(head);
+      w.commit();
+      std::filesystem::resize_file(temp, head.size() + dec.reader().rows() * row_bytes);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  agree(failure);
+  try {
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CLOEXEC);
+    require(fd >= 0, where, "cannot open '" + temp.string() + "': " + baler::detail::errno_message(errno));
+    const std::size_t chunks = dec.reader().index().size();
+    std::vector<std::size_t> mine;
+    for (std::size_t i = chunks * rank / ranks; i < chunks * (rank + 1) / ranks; ++i) mine.push_back(i);
+    try {
+      parallel::parallel_for(mine.size(), threads, [&](std::size_t k) {
+        const ndarray a = dec.chunk(mine[k], parallel::thread_count(threads) > 1);
+        const std::uint64_t at = head.size() + dec.reader().index()[mine[k]].first_row * row_bytes;
+        for (std::size_t done = 0; done < a.bytes.size();) {
+          const ssize_t n = ::pwrite(fd, a.bytes.data() + done, a.bytes.size() - done, off_t(at + done));
+          if (n < 0 && errno == EINTR) continue;
+          require(n > 0, where, "cannot write '" + temp.string() + "': " + baler::detail::errno_message(errno));
+          done += std::size_t(n);
+        }
+      });
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    require(::fsync(fd) == 0 && ::close(fd) == 0, where, "cannot flush '" + temp.string() + "' to disk");
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  agree(failure);
+  if (rank == 0) require(::rename(temp.c_str(), out.c_str()) == 0, where, "cannot rename to '" + out.string() + "'");
+  check(MPI_Barrier(comm), "MPI_Barrier");
 }
 
 }  // namespace baler::mpi
