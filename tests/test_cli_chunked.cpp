@@ -30,6 +30,11 @@ TEST_CASE("chunked command line: a streamed .npy field, info, decompress all or 
   REQUIRE(r.status == 0);
   CHECK(r.out.find("rows 10:25") != std::string::npos);
   CHECK(npy::read_file("part.npy") == codec::row_slice(npy::read_file("back.npy"), 10, 15));
+  r = baler_cli({"compress", "f.npy", "-o", "g.baler", "--chunk-rows", "7", "--error-bound", "range:1e-3",
+                 "--save-model", "m.balermodel"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("trains no shared model") != std::string::npos);
+  CHECK(!fs::exists("g.baler"));
   r = baler_cli({"decompress", "f.baler", "-o", "bad.npy", "--rows", "10:61"});
   CHECK(r.status == 1);
   CHECK(r.err.find("is not A:B with 0 <= A < B <= 60") != std::string::npos);

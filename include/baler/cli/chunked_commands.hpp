@@ -24,6 +24,8 @@ inline std::pair<std::size_t, std::size_t> parse_rows(const std::string& text, s
 inline void compress_chunked_command(const std::string& input, const std::string& output, bool force,
                                      const codec::codec_options& o, codec::chunked_options c,
                                      const std::string& model, const std::string& save_model, std::ostream& out) {
+  require(save_model.empty() || !o.error_bound.enabled(), "baler compress",
+          "--save-model: the error-bounded mode of a chunked file trains no shared model");
   // A .npy is read in slices; the other formats are loaded whole.
   std::unique_ptr<npy::slice_reader> npy_in;
   std::unique_ptr<dataset> whole;

@@ -25,6 +25,7 @@
 // The index is checked by its CRC and for consistency (chunks contiguous, rows contiguous from
 // 0); a chunk's payload by its own CRC when it is read, so a damaged chunk is named by number
 // and every other chunk still decodes.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -177,11 +178,10 @@ public:
     require(first < last && last <= rows_, "chunked_reader::chunks_for",
             "rows " + std::to_string(first) + ":" + std::to_string(last) + " are not a range within the " +
                 std::to_string(rows_) + " rows");
-    std::size_t a = 0;
-    while (index_[a].first_row + index_[a].rows <= first) ++a;
-    std::size_t b = a;
-    while (b < index_.size() && index_[b].first_row < last) ++b;
-    return {a, b};
+    const auto starts_after = [](std::uint64_t row, const chunk_entry& e) { return row < e.first_row; };
+    const auto a = std::upper_bound(index_.begin(), index_.end(), first, starts_after) - 1;
+    const auto b = std::upper_bound(a, index_.end(), last - 1, starts_after);
+    return {std::size_t(a - index_.begin()), std::size_t(b - index_.begin())};
   }
 
 private:
