@@ -1,59 +1,77 @@
-// Rate-distortion of baler's error-bounded mode against the simple methods, on every data set
-// in the shared data folder, at bounds of 1e-2, 1e-3, 1e-4 of each column's range (of the
-// whole array for fields) and a pointwise relative bound of 1e-3.
+// Rate-distortion of baler's error-bounded mode beside the strongest peers, in one run, on every
+// data set of a data folder, at bounds of 1e-2, 1e-3, 1e-4 of the range (of each column for
+// tables, of the whole array for fields) and a pointwise relative bound of 1e-3.
 //
-//   rate_distortion [--csv FILE] [--epochs N] [--data DIR]
+//   rate_distortion [--csv FILE] [--data DIR] [--peers DIR] [--baler PATH] [--only SUBSTRING]
 //
-// Methods, sizes always whole-file, ratios against the input as stored (its own dtype):
-//   baler-eb       this codec's error-bounded mode (header, decoder if kept, everything)
-//   baler-plain    the plain codec without residuals: its max error, not a bounded method
-//   zstd-f64       lossless zstd of the float64 bytes
-//   zstd-f32-shuf  lossless byte-shuffled float32 + zstd, where every value is exact in float32
-//   mantissa       per column the fewest mantissa bits meeting the bound (ROOT's Double32_t
-//                  idea), float64 byte-shuffled + zstd
-//   quant-zstd     uniform quantisation, step 2 * bound, int32/int64 codes shuffled + zstd
-//   quant-rans     the same codes through baler's rANS symbol coder (entropy coder check)
-//   zfp            ZFP fixed-accuracy mode with the bound as tolerance (fields)
-// Integer-valued columns stay exact in every method. Max error is reported as max |x^ - x| /
-// bound over all values (<= 1: the bound holds); "n/a" where a method has no such mode.
+// Methods (whole-file sizes; ratio = input as stored / compressed bytes):
+//   baler        `baler compress --error-bound ...` and `baler decompress`, run as programs
+//   sz3          SZ3 3.3.2 (-M ABS / -M REL), fields only, run as programs
+//   sperr        SPERR (--pwe), fields only (no relative mode), run as programs
+//   quant-zstd   uniform codes (step 2 x bound) in the narrowest integer type, byte-shuffled,
+//                column-major, zstd -19; fields also with Lorenzo differences first (the better
+//                one is kept): ../shared/peers/simple_baselines.py's method, in process
+//   mantissa     per column the fewest mantissa bits that meet the bound, byte-shuffled, zstd -19
+//   zfp          ZFP fixed accuracy (fields; abs bounds)
+// Integer columns: baler keeps them exact; the simple methods quantise them like any column, as
+// simple_baselines.py does (so they may not be exact there). Timings: MB/s of input over wall
+// time; for programs that includes starting them and the file I/O, alike for baler and peers.
+// Peers: --peers DIR holding sz3, sperr2d, sperr3d; without it, ../shared/peers/build.sh builds
+// them into build/peers when that script exists (about 3 minutes), else they are skipped.
+#include <unistd.h>
 #include <zfp.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 
-#include "baler/backend/cpu.hpp"
-#include "baler/codec/codec.hpp"
+#include "baler/codec/error_bounded.hpp"
+#include "baler/format/zstd.hpp"
 
 using namespace baler;
 using namespace baler::codec;
-using CpuCodec = Codec<cpu, models::AE<cpu, float>>;
+namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int zstd_level = 9;  // baselines' zstd level (the container uses 3 on rANS output)
 
 struct layout {
   std::size_t rows, cols;
   bool field;
-  std::vector<double> x;        // row-major
-  std::vector<bool> integral;   // per column (per array for fields)
+  std::vector<double> x;  // row-major
+  std::vector<std::size_t> shape;
+  dtype type;
 };
 
 struct outcome {
   std::size_t bytes = 0;
-  std::vector<double> y;  // reconstruction
-  bool bounded = true;    // false: n/a for this bound
+  std::vector<double> y;  // reconstruction (doubles, as the output dtype holds them)
+  double compress_s = 0, decompress_s = 0;
+  std::string note;  // predictors chosen, or why not run
+  bool ran = true;
 };
 
-std::vector<std::byte> zstd_of(const void* p, std::size_t n) {
-  return zstd_compress(byte_view(static_cast<const std::byte*>(p), n), zstd_level);
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Byte planes of `n` values of `width` bytes: plane b holds byte b of every value.
+// Runs a command (no shell quoting needed: paths here have no spaces); its wall time.
+double run(const std::string& cmd) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = std::system((cmd + " > /dev/null 2>&1").c_str());
+  if (rc != 0) throw error("rate_distortion: failed: " + cmd);
+  return seconds_since(t0);
+}
+
+std::vector<std::byte> zstd19(const void* p, std::size_t n) {
+  return zstd_compress(byte_view(static_cast<const std::byte*>(p), n), 19);
+}
+
 template <class V>
 std::vector<std::byte> shuffled(const std::vector<V>& v) {
   std::vector<std::byte> out(v.size() * sizeof(V));
@@ -63,35 +81,66 @@ std::vector<std::byte> shuffled(const std::vector<V>& v) {
   return out;
 }
 
-// The absolute bound of value i under spec (rel: of |x|); columns of a table have their own range.
+// The absolute bound of each value under spec: per column (tables) or one (fields); rel of |x|.
 struct bounds {
   const layout& l;
   bound_spec spec;
-  std::vector<double> per_col;  // abs bound per column (abs/range)
+  std::vector<double> per_group, lo;
   bounds(const layout& l, bound_spec s) : l(l), spec(s) {
     const std::size_t groups = l.field ? 1 : l.cols;
-    per_col.assign(groups, s.value);
-    if (s.kind != bound_kind::range) return;
     for (std::size_t c = 0; c < groups; ++c) {
       const column_stats st = l.field ? analyse(l.x.data(), l.x.size(), 1, 0, 0) : analyse(l.x.data(), l.rows, l.cols, c, 0);
-      per_col[c] = s.value * (st.max - st.min);
+      lo.push_back(st.min);
+      per_group.push_back(s.kind == bound_kind::range ? s.value * (st.max - st.min) : s.value);
     }
   }
-  std::size_t col(std::size_t i) const { return l.field ? 0 : i % l.cols; }
-  bool exact(std::size_t i) const { return l.integral[col(i)]; }
+  std::size_t group(std::size_t i) const { return l.field ? 0 : i % l.cols; }
   double of(std::size_t i) const {
-    if (exact(i)) return 0;
-    return spec.kind == bound_kind::rel ? spec.value * std::abs(l.x[i]) : per_col[col(i)];
+    return spec.kind == bound_kind::rel ? spec.value * std::abs(l.x[i]) : per_group[group(i)];
   }
 };
 
-outcome zstd_f64(const layout& l, const bounds&) { return {zstd_of(l.x.data(), l.x.size() * 8).size(), l.x}; }
+// Narrowest unsigned type of codes 0..max, byte-shuffled, zstd -19.
+std::size_t narrow_zstd(const std::vector<std::uint64_t>& k) {
+  const std::uint64_t top = k.empty() ? 0 : *std::max_element(k.begin(), k.end());
+  auto as = [&](auto zero) {
+    using V = decltype(zero);
+    return zstd19(shuffled(std::vector<V>(k.begin(), k.end())).data(), k.size() * sizeof(V)).size();
+  };
+  return top < 256 ? as(std::uint8_t{}) : top < 65536 ? as(std::uint16_t{}) : top < (1ull << 32) ? as(std::uint32_t{}) : as(std::uint64_t{});
+}
 
-outcome zstd_f32(const layout& l, const bounds&) {
-  std::vector<float> f(l.x.begin(), l.x.end());
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (double(f[i]) != l.x[i]) return {0, {}, false};
-  return {zstd_of(shuffled(f).data(), f.size() * 4).size(), l.x};
+// simple_baselines.py's quantisation: codes of (x - min) / (2 bound), column-major; for fields
+// also Lorenzo differences of the codes (zig-zagged); the smaller kept.
+outcome quant_zstd(const layout& l, const bounds& b) {
+  if (b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no relative mode", false};
+  outcome o;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t groups = l.field ? 1 : l.cols, per = l.x.size() / groups;
+  std::vector<std::uint64_t> k(l.x.size());
+  o.y.resize(l.x.size());
+  for (std::size_t i = 0; i < l.x.size(); ++i) {
+    const std::size_t g = b.group(i), at = l.field ? i : g * per + i / l.cols;  // column-major
+    const double step = 2 * b.per_group[g] > 0 ? 2 * b.per_group[g] : 1.0;
+    k[at] = std::uint64_t(std::llround((l.x[i] - b.lo[g]) / step));
+    o.y[i] = double(k[at]) * step + b.lo[g];
+  }
+  o.bytes = narrow_zstd(k);
+  if (l.field && l.shape.size() >= 2) {  // Lorenzo on the code grid, the last three axes
+    std::vector<std::int64_t> d(k.begin(), k.end());
+    std::size_t stride = 1;
+    for (std::size_t ax = l.shape.size(); ax-- > 0;) {
+      const std::size_t n = l.shape[ax];
+      for (std::size_t i = d.size(); i-- > 0;)
+        if ((i / stride) % n != 0) d[i] -= d[i - stride];
+      stride *= n;
+    }
+    std::vector<std::uint64_t> z(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) z[i] = std::uint64_t(std::abs(d[i])) * 2 - (d[i] < 0);
+    o.bytes = std::min(o.bytes, narrow_zstd(z));
+  }
+  o.compress_s = seconds_since(t0);
+  return o;
 }
 
 double round_mantissa(double v, int bits) {
@@ -99,7 +148,7 @@ double round_mantissa(double v, int bits) {
   std::memcpy(&u, &v, 8);
   if (bits < 52 && std::isfinite(v)) {
     const int drop = 52 - bits;
-    u = (u + (std::uint64_t(1) << (drop - 1))) & ~((std::uint64_t(1) << drop) - 1);  // round half up
+    u = (u + (std::uint64_t(1) << (drop - 1))) & ~((std::uint64_t(1) << drop) - 1);
   }
   std::memcpy(&v, &u, 8);
   return v;
@@ -107,195 +156,213 @@ double round_mantissa(double v, int bits) {
 
 outcome mantissa(const layout& l, const bounds& b) {
   outcome o;
+  const auto t0 = std::chrono::steady_clock::now();
   o.y = l.x;
   const std::size_t groups = l.field ? 1 : l.cols, stride = l.field ? 1 : l.cols;
   for (std::size_t c = 0; c < groups; ++c) {
-    auto meets = [&](int bits) {
+    int bits = 0;
+    auto meets = [&](int n) {
       for (std::size_t i = c; i < l.x.size(); i += stride)
-        if (!(std::abs(round_mantissa(l.x[i], bits) - l.x[i]) <= b.of(i))) return false;
+        if (!(std::abs(round_mantissa(l.x[i], n) - l.x[i]) <= b.of(i))) return false;
       return true;
     };
-    int lo = 0, hi = 52;  // the error shrinks with more bits: bisect the fewest that meet it
-    while (lo < hi) {
-      const int mid = (lo + hi) / 2;
-      if (meets(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    for (std::size_t i = c; i < l.x.size(); i += stride) o.y[i] = round_mantissa(l.x[i], lo);
+    while (bits < 52 && !meets(bits)) ++bits;
+    for (std::size_t i = c; i < l.x.size(); i += stride) o.y[i] = round_mantissa(l.x[i], bits);
   }
-  o.bytes = zstd_of(shuffled(o.y).data(), o.y.size() * 8).size();
+  std::vector<double> cm(o.y.size());  // column-major
+  const std::size_t per = o.y.size() / groups;
+  for (std::size_t i = 0; i < o.y.size(); ++i) cm[l.field ? i : (i % l.cols) * per + i / l.cols] = o.y[i];
+  o.bytes = zstd19(shuffled(cm).data(), cm.size() * 8).size();
+  o.compress_s = seconds_since(t0);
   return o;
 }
 
-// Uniform codes per column (step 2 * bound, 1 for integer columns) and their reconstruction.
-bool quantise(const layout& l, const bounds& b, std::vector<std::int64_t>& k, std::vector<double>& y) {
-  if (b.spec.kind == bound_kind::rel) return false;
-  k.resize(l.x.size());
-  y.resize(l.x.size());
-  for (std::size_t i = 0; i < l.x.size(); ++i) {
-    const double step = b.exact(i) ? 1.0 : 2 * b.per_col[b.col(i)] * (1 - 1.0 / 1024);
-    k[i] = std::int64_t(std::nearbyint(l.x[i] / step));
-    y[i] = double(k[i]) * step;
-  }
-  return true;
-}
-
-outcome quant_zstd(const layout& l, const bounds& b) {
-  outcome o;
-  std::vector<std::int64_t> k;
-  if (!quantise(l, b, k, o.y)) return {0, {}, false};
-  const auto [lo, hi] = std::minmax_element(k.begin(), k.end());
-  if (*lo >= INT32_MIN && *hi <= INT32_MAX) {
-    std::vector<std::int32_t> k32(k.begin(), k.end());
-    o.bytes = zstd_of(shuffled(k32).data(), k32.size() * 4).size();
-  } else {
-    o.bytes = zstd_of(shuffled(k).data(), k.size() * 8).size();
-  }
-  return o;
-}
-
-outcome quant_rans(const layout& l, const bounds& b) {
-  outcome o;
-  std::vector<std::int64_t> k;
-  if (!quantise(l, b, k, o.y)) return {0, {}, false};
-  const std::size_t groups = l.field ? 1 : l.cols, stride = l.field ? 1 : l.cols;
-  std::vector<std::byte> out;
-  for (std::size_t c = 0; c < groups; ++c) {  // per column, around its median like baler-eb
-    std::vector<std::int64_t> s;
-    for (std::size_t i = c; i < k.size(); i += stride) s.push_back(k[i]);
-    std::vector<std::int64_t> m = s;
-    std::nth_element(m.begin(), m.begin() + m.size() / 2, m.end());
-    for (auto& v : s) v -= m[m.size() / 2];
-    encode_symbols(s, out);
-  }
-  o.bytes = out.size();
-  return o;
-}
-
-outcome zfp(const layout& l, const bounds& b, const std::vector<std::size_t>& shape) {
-  if (!l.field || b.spec.kind == bound_kind::rel || shape.size() > 4) return {0, {}, false};
+outcome zfp(const layout& l, const bounds& b) {
+  if (!l.field || b.spec.kind == bound_kind::rel || l.shape.size() > 4) return {0, {}, 0, 0, "fields, abs only", false};
   outcome o;
   o.y = l.x;
-  std::vector<std::size_t> s(shape.rbegin(), shape.rend());  // zfp: x fastest
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::size_t> s(l.shape.rbegin(), l.shape.rend());
   zfp_field* f = s.size() == 1 ? zfp_field_1d(o.y.data(), zfp_type_double, s[0])
                  : s.size() == 2 ? zfp_field_2d(o.y.data(), zfp_type_double, s[0], s[1])
                  : s.size() == 3 ? zfp_field_3d(o.y.data(), zfp_type_double, s[0], s[1], s[2])
                                  : zfp_field_4d(o.y.data(), zfp_type_double, s[0], s[1], s[2], s[3]);
   zfp_stream* z = zfp_stream_open(nullptr);
-  zfp_stream_set_accuracy(z, b.per_col[0]);
+  zfp_stream_set_accuracy(z, b.per_group[0]);
   std::vector<unsigned char> buf(zfp_stream_maximum_size(z, f));
   bitstream* bs = stream_open(buf.data(), buf.size());
   zfp_stream_set_bit_stream(z, bs);
   o.bytes = zfp_compress(z, f);
+  o.compress_s = seconds_since(t0);
   zfp_stream_rewind(z);
+  const auto t1 = std::chrono::steady_clock::now();
   zfp_decompress(z, f);
+  o.decompress_s = seconds_since(t1);
   zfp_field_free(f);
   zfp_stream_close(z);
   stream_close(bs);
   return o;
 }
 
-std::string name_of(const bound_spec& b) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s:%g", b.kind == bound_kind::rel ? "rel" : b.kind == bound_kind::abs ? "abs" : "range", b.value);
-  return buf;
+std::vector<double> read_raw(const fs::path& p, std::size_t n, dtype type) {
+  const std::vector<std::byte> bytes = read_file(p);
+  const std::size_t width = type == dtype::f32 ? 4 : 8;
+  if (bytes.size() != n * width) throw error("rate_distortion: " + p.string() + " has the wrong size");
+  std::vector<double> y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (width == 4) {
+      float f;
+      std::memcpy(&f, bytes.data() + 4 * i, 4);
+      y[i] = f;
+    } else {
+      std::memcpy(&y[i], bytes.data() + 8 * i, 8);
+    }
+  }
+  return y;
+}
+
+// SZ3 or SPERR on the raw array (fields only), as programs.
+outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs::path& peers, const fs::path& work,
+             const fs::path& raw) {
+  if (!l.field) return {0, {}, 0, 0, "fields only", false};
+  if (peers.empty()) return {0, {}, 0, 0, "not built", false};
+  if (tool == "sperr" && b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no relative mode", false};
+  const bool f32 = l.type == dtype::f32;
+  std::string dims;  // fastest first
+  for (auto it = l.shape.rbegin(); it != l.shape.rend(); ++it) dims += " " + std::to_string(*it);
+  const std::size_t nd = std::min<std::size_t>(l.shape.size(), 3);
+  if (l.shape.size() > 3) return {0, {}, 0, 0, "more than 3 axes", false};
+  char eb[64];
+  std::snprintf(eb, sizeof eb, "%.17g", b.spec.kind == bound_kind::rel ? b.spec.value : b.per_group[0]);
+  const fs::path packed = work / (tool + ".bin"), out = work / (tool + ".out");
+  outcome o;
+  if (tool == "sz3") {
+    const std::string common = std::string(f32 ? " -f" : " -d") + " -" + std::to_string(nd) + dims;
+    const std::string mode = b.spec.kind == bound_kind::rel ? " -M REL " : " -M ABS ";
+    o.compress_s = run((peers / "sz3").string() + common + " -i " + raw.string() + " -z " + packed.string() + mode + eb);
+    o.decompress_s = run((peers / "sz3").string() + common + " -z " + packed.string() + " -o " + out.string() + mode + eb);
+  } else {
+    const std::string bin = (peers / (nd == 3 ? "sperr3d" : "sperr2d")).string();
+    o.compress_s = run(bin + " -c --ftype " + (f32 ? "32" : "64") + " --dims" + dims + " --pwe " + eb + " --bitstream " +
+                       packed.string() + " " + raw.string());
+    o.decompress_s = run(bin + " -d --decomp_d " + out.string() + " " + packed.string());
+  }
+  o.bytes = fs::file_size(packed);
+  o.y = read_raw(out, l.x.size(), tool == "sz3" && f32 ? dtype::f32 : dtype::f64);
+  return o;
+}
+
+outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& work, const std::string& spec) {
+  const fs::path packed = work / "x.baler", out = work / "x.npz", log = work / "compress.txt";
+  outcome o;
+  auto t0 = std::chrono::steady_clock::now();
+  const int rc = std::system((baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec +
+                              " -f -q > " + log.string() + " 2>&1").c_str());
+  o.compress_s = seconds_since(t0);
+  if (rc != 0) throw error("rate_distortion: baler compress failed on " + input.string());
+  o.decompress_s = run(baler.string() + " decompress " + packed.string() + " -o " + out.string() + " -f -q");
+  o.bytes = fs::file_size(packed);
+  o.y = load_dataset(out).data.to_doubles();
+  std::map<std::string, int> chosen;  // "  NAME: PREDICTOR, N bytes  [...]" lines of the report
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const auto colon = line.find(": "), comma = line.find(", ", colon == std::string::npos ? 0 : colon);
+    if (line.rfind("  ", 0) == 0 && line.find('[') != std::string::npos && colon != std::string::npos && comma != std::string::npos)
+      ++chosen[line.substr(colon + 2, comma - colon - 2)];
+  }
+  for (const auto& [k, n] : chosen) o.note += (o.note.empty() ? "" : " ") + k + "=" + std::to_string(n);
+  return o;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string csv_path, data_dir = BALER_SHARED_DATA;
-  std::size_t epochs = 30;
+  std::string csv_path, only;
+  fs::path data_dir = BALER_SHARED_DATA, peers, baler = BALER_CLI;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--csv") csv_path = argv[i + 1];
-    else if (a == "--epochs") epochs = std::stoul(argv[i + 1]);
     else if (a == "--data") data_dir = argv[i + 1];
-    else return std::cerr << "usage: rate_distortion [--csv FILE] [--epochs N] [--data DIR]\n", 2;
+    else if (a == "--peers") peers = argv[i + 1];
+    else if (a == "--baler") baler = argv[i + 1];
+    else if (a == "--only") only = argv[i + 1];
+    else return std::cerr << "usage: rate_distortion [--csv FILE] [--data DIR] [--peers DIR] [--baler PATH] [--only TEXT]\n", 2;
   }
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(data_dir))
-    if (e.path().extension() == ".npz") files.push_back(e.path());
+  if (peers.empty()) {
+    const fs::path script = data_dir / ".." / "peers" / "build.sh", built = fs::path(BALER_BUILD_DIR) / "peers";
+    if (fs::exists(built / "sz3")) peers = built;
+    else if (fs::exists(script)) {
+      std::cerr << "building SZ3 and SPERR from " << script.string() << " into " << built.string() << " (~3 minutes)\n";
+      if (std::system(("bash " + script.string() + " " + built.string() + " >&2").c_str()) == 0) peers = built;
+    }
+    if (peers.empty()) std::cerr << "SZ3 and SPERR not found (give --peers DIR): skipped\n";
+  }
+  const fs::path work = fs::temp_directory_path() / ("baler_rd_" + std::to_string(::getpid()));
+  fs::create_directories(work);
+
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(data_dir))
+    if (e.path().extension() == ".npz" && e.path().string().find(only) != std::string::npos) files.push_back(e.path());
   std::sort(files.begin(), files.end());
 
-  cpu be(2);
   std::ofstream csv;
   if (!csv_path.empty()) {
     csv.open(csv_path);
-    csv << "dataset,bound,method,bytes,ratio,max_err_over_bound,rmse,mb_per_s,predictor\n";
+    csv << "dataset,bound,method,bytes,ratio,max_err_over_bound,compress_mb_s,decompress_mb_s,note\n";
   }
-  std::printf("%-28s %-11s %-14s %10s %8s %10s %11s %8s\n", "dataset", "bound", "method", "bytes", "ratio",
-              "maxerr/bnd", "rmse", "MB/s");
+  std::printf("%-36s %-11s %-11s %9s %8s %10s %9s %9s  %s\n", "dataset", "bound", "method", "bytes", "ratio",
+              "maxerr/bnd", "comp MB/s", "dec MB/s", "note");
   for (const auto& file : files) {
     const dataset d = load_dataset(file);
     const table t = as_table(d, "rate_distortion");
-    layout l{t.rows, t.cols, is_field(t.shape, !d.names.empty()), t.values, {}};
-    const std::size_t groups = l.field ? 1 : l.cols;
-    for (std::size_t c = 0; c < groups; ++c)
-      l.integral.push_back(l.field ? analyse(l.x.data(), l.x.size(), 1, 0, 0).integral
-                                   : analyse(l.x.data(), l.rows, l.cols, c, 0).integral);
-    const double input = double(d.data.nbytes());  // as stored
-    const std::string name = std::filesystem::relative(file, data_dir).string();
-
-    codec_options o;
-    o.epochs = epochs;
-    o.hidden = {64, 32, 16};
-    o.on_epoch = nullptr;
-    CpuCodec trainer(be, o);
-    trainer.train(d);
-    const std::vector<std::byte> model = trainer.save_model();
-
+    const layout l{t.rows, t.cols, is_field(d), t.values, t.shape, t.type};
+    const double input = double(d.data.nbytes());
+    const std::string name = fs::relative(file, data_dir).string();
+    const fs::path raw = work / "input.raw";  // the peers' input: raw values in the stored dtype
+    if (l.field) {
+      std::ofstream r(raw, std::ios::binary);
+      for (double v : l.x) {
+        if (l.type == dtype::f32) {
+          const float f = float(v);
+          r.write(reinterpret_cast<const char*>(&f), 4);
+        } else {
+          r.write(reinterpret_cast<const char*>(&v), 8);
+        }
+      }
+    }
     for (const char* spec : {"range:1e-2", "range:1e-3", "range:1e-4", "rel:1e-3"}) {
       const bounds b(l, parse_bound(spec));
-      std::string predictor;
-      auto codec_run = [&](bool bounded) {
-        codec_options oc = o;
-        if (bounded) oc.error_bound.all = b.spec;
-        CpuCodec c(be, oc);
-        c.load_model(model);
-        const auto bytes = c.compress(d);
-        const auto h = format::inspect(bytes).header;
-        if (bounded && h.contains("error_bound")) {
-          std::map<std::string, int> kinds;
-          if (h["error_bound"]["layout"] == "field") ++kinds[h["error_bound"]["predictor"]["kind"].get<std::string>()];
-          for (const auto& j : h["columns"])
-            if (j.contains("predictor")) ++kinds[j["predictor"]["kind"].get<std::string>()];
-          predictor.clear();
-          for (const auto& [k, n] : kinds) predictor += (predictor.empty() ? "" : " ") + k + "=" + std::to_string(n);
-        }
-        return outcome{bytes.size(), c.decompress(bytes).data.to_doubles()};
-      };
       const std::vector<std::pair<const char*, std::function<outcome()>>> methods = {
-          {"baler-eb", [&] { return codec_run(true); }},
-          {"baler-plain", [&] { return codec_run(false); }},
-          {"zstd-f64", [&] { return zstd_f64(l, b); }},
-          {"zstd-f32-shuf", [&] { return zstd_f32(l, b); }},
-          {"mantissa", [&] { return mantissa(l, b); }},
+          {"baler", [&] { return baler_cli(baler, file, work, spec); }},
+          {"sz3", [&] { return peer("sz3", l, b, peers, work, raw); }},
+          {"sperr", [&] { return peer("sperr", l, b, peers, work, raw); }},
           {"quant-zstd", [&] { return quant_zstd(l, b); }},
-          {"quant-rans", [&] { return quant_rans(l, b); }},
-          {"zfp", [&] { return zfp(l, b, t.shape); }}};
-      for (const auto& [method, run] : methods) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const outcome r = run();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!r.bounded) continue;
-        double worst = 0, se = 0;
-        if (!r.y.empty())
-          for (std::size_t i = 0; i < l.x.size(); ++i) {
-            const double err = std::abs(r.y[i] - l.x[i]), lim = b.of(i);
-            worst = std::max(worst, lim > 0 ? err / lim : err > 0 ? INFINITY : 0.0);
-            se += err * err;
-          }
-        const double rmse = std::sqrt(se / double(l.x.size())), mbs = input / 1e6 / seconds;
-        const std::string p = std::string(method) == "baler-eb" ? predictor : "";
-        std::printf("%-28s %-11s %-14s %10zu %8.2f %10.3g %11.4g %8.1f %s\n", name.c_str(), name_of(b.spec).c_str(),
-                    method, r.bytes, input / double(r.bytes), worst, rmse, mbs, p.c_str());
+          {"mantissa", [&] { return mantissa(l, b); }},
+          {"zfp", [&] { return zfp(l, b); }}};
+      for (const auto& [method, go] : methods) {
+        outcome r;
+        try {
+          r = go();
+        } catch (const std::exception& e) {
+          r = {0, {}, 0, 0, e.what(), false};
+        }
+        if (!r.ran) continue;
+        double worst = 0;
+        for (std::size_t i = 0; i < l.x.size(); ++i) {
+          const double y = l.type == dtype::f32 ? double(float(r.y[i])) : r.y[i];
+          const double err = std::abs(y - l.x[i]), lim = b.of(i);
+          worst = std::max(worst, lim > 0 ? err / lim : err > 0 ? INFINITY : 0.0);
+        }
+        const double cmb = r.compress_s > 0 ? input / 1e6 / r.compress_s : 0, dmb = r.decompress_s > 0 ? input / 1e6 / r.decompress_s : 0;
+        std::printf("%-36s %-11s %-11s %9zu %8.2f %10.4g %9.1f %9.1f  %s\n", name.c_str(), spec, method, r.bytes,
+                    input / double(r.bytes), worst, cmb, dmb, r.note.c_str());
         if (csv.is_open())
-          csv << name << "," << name_of(b.spec) << "," << method << "," << r.bytes << "," << input / double(r.bytes)
-              << "," << worst << "," << rmse << "," << mbs << "," << p << "\n";
+          csv << name << "," << spec << "," << method << "," << r.bytes << "," << input / double(r.bytes) << "," << worst
+              << "," << cmb << "," << dmb << "," << r.note << "\n";
       }
       std::fflush(stdout);
     }
   }
+  fs::remove_all(work);
   return 0;
 }

@@ -92,9 +92,12 @@ TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and flo
       for (interpolation m : {interpolation::linear, interpolation::cubic})
         round_trip(x, code, f32, interpolation_walk{g, m, {}}, b, st.min, st.max);
       round_trip(x, code, f32, interpolation_walk::fit(g, q.k), b, st.min, st.max);
+      round_trip(x, code, f32, causal_walk::fit(g, q.k), b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::constant, 5, nullptr, x.size()}, b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::previous, 0, nullptr, x.size()}, b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::values, 0, &shifted, x.size()}, b, st.min, st.max);
+      const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
+      round_trip(x, code, f32, sequence_walk{sequence_walk::by::previous, 0, nullptr, x.size(), &partner}, b, st.min, st.max);
     }
 }
 
@@ -118,9 +121,12 @@ TEST_CASE("interpolation visits every point once, on any grid, and beats Lorenzo
   const std::size_t lorenzo = round_trip(x, code, false, lorenzo_walk{g, false}, b, 0, 0);
   const std::size_t cubic = round_trip(x, code, false, interpolation_walk{g, interpolation::cubic, {}}, b, 0, 0);
   const std::size_t learned = round_trip(x, code, false, interpolation_walk::fit(g, q.k), b, 0, 0);
-  MESSAGE("smooth field: lorenzo " << lorenzo << ", cubic " << cubic << ", learned " << learned << " bytes");
+  const std::size_t causal = round_trip(x, code, false, causal_walk::fit(g, q.k), b, 0, 0);
+  MESSAGE("smooth field: lorenzo " << lorenzo << ", cubic " << cubic << ", learned " << learned << ", causal "
+                                   << causal << " bytes");
   CHECK(cubic < lorenzo);
   CHECK(learned < lorenzo);
+  CHECK(causal < lorenzo);
   // The estimate that chooses predictors ranks them as the coder does here.
   CHECK(estimate_bytes(interpolation_walk{g, interpolation::cubic, {}}, q) < estimate_bytes(lorenzo_walk{g, false}, q));
 }

@@ -10,10 +10,12 @@
 //   read(c, t)        the inverse, into t (which holds the model's reconstruction on entry).
 //
 // Each block gets the predictor whose residuals are estimated to code smallest (an order-0
-// entropy estimate over all its values, without coding): for fields Lorenzo (over all axes,
-// or within frames) and multilevel interpolation (linear, cubic, learned); for table columns
+// entropy estimate within its coding contexts, without coding; for fields on a box from the
+// middle): for fields Lorenzo (over all axes, or within frames), a learned causal predictor
+// and multilevel interpolation (linear, cubic, learned); for table columns
 // the column's median, the row before, a formula or a relation network over the columns
-// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction. Predictions computed in floating
+// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction; a
+// table column's contexts may also use the quantile of a partner column decoded before it. Predictions computed in floating
 // point (formula, relation, latent) could round differently on another machine: their blocks store the
 // CRC-32 of their values, and a decoder that gets other values refuses the file instead of
 // returning values outside the bound. Integer predictors need no such check.
@@ -53,7 +55,7 @@ struct block_report {
 using report = std::vector<block_report>;
 
 inline std::string format_report(const report& r) {
-  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimates in bytes):\n";
+  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimated bytes, of a sample box for fields):\n";
   for (const auto& b : r) {
     out += "  " + b.block + ": " + b.chosen + ", " + std::to_string(b.bytes) + " bytes";
     if (b.exceptions) out += ", " + std::to_string(b.exceptions) + " stored exactly";
@@ -82,26 +84,32 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
   return q;
 }
 
-// Estimated bytes of a walk's residuals: order-0 entropy of their bit lengths (and signs)
-// plus the bits below each leading one.
+// Estimated bytes of a walk's residuals: the entropy of their bit lengths and signs within
+// each coding context, the bits below each leading one, and a price for every (context,
+// length) pair used, the cost of learning it.
 template <class Walk>
 double estimate_bytes(const Walk& walk, const quantised& q) {
   const std::size_t n = q.k.size();
   walk_state s(n);
-  std::array<std::uint64_t, 130> hist{};
+  constexpr std::size_t lengths = 130;
+  std::vector<std::uint32_t> hist(std::size_t(walk.contexts()) * lengths, 0);
   double raw_bits = 0;
-  walk(s, [&](std::size_t i, std::int64_t p, unsigned) {
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const std::int64_t k = q.has[i] ? q.k[i] : p;
     const std::int64_t r = k - p;
     s.set(i, k, r);
     const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
     const int len = m ? 64 - __builtin_clzll(m) : 0;
-    ++hist[std::size_t(len) * 2 + (r < 0)];
+    ++hist[context * lengths + std::size_t(len) * 2 + (r < 0)];
     raw_bits += len > 1 ? len - 1 : 0;
   });
   double bits = raw_bits;
-  for (std::uint64_t c : hist)
-    if (c) bits -= double(c) * std::log2(double(c) / double(n));
+  for (std::size_t c = 0; c < walk.contexts(); ++c) {
+    double total = 0;
+    for (std::size_t j = 0; j < lengths; ++j) total += hist[c * lengths + j];
+    for (std::size_t j = 0; j < lengths; ++j)
+      if (const double h = hist[c * lengths + j]) bits += 6 - h * std::log2(h / total);
+  }
   return bits / 8;
 }
 
@@ -171,6 +179,31 @@ inline void verify(const nlohmann::json& desc, const std::vector<double>& x) {
 
 }  // namespace detail
 
+// A box of at most `points` from the middle of grid g, and the codes inside it: predictors are
+// compared there, so that choosing costs a fraction of one coding pass.
+struct sample_box {
+  grid3 dims;
+  quantised q;
+};
+inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t points = 1u << 16) {
+  grid3 box = g;
+  while (box[0] * box[1] * box[2] > points) {
+    const std::size_t a = std::size_t(std::max_element(box.begin(), box.end()) - box.begin());
+    box[a] = (box[a] + 1) / 2;
+  }
+  sample_box s{box, {}};
+  const std::size_t n = box[0] * box[1] * box[2];
+  s.q.k.resize(n), s.q.has.resize(n);
+  std::size_t i = 0;
+  for (std::size_t a = 0; a < box[0]; ++a)
+    for (std::size_t b = 0; b < box[1]; ++b)
+      for (std::size_t c = 0; c < box[2]; ++c, ++i) {
+        const std::size_t at = ((a + (g[0] - box[0]) / 2) * g[1] + b + (g[1] - box[1]) / 2) * g[2] + c + (g[2] - box[2]) / 2;
+        s.q.k[i] = q.k[at], s.q.has[i] = q.has[at];
+      }
+  return s;
+}
+
 // The field in t as one block under `code`; `latent`: the model's reconstruction, if any.
 inline nlohmann::json encode_field(const table& t, const value_code& code, const std::vector<double>* latent,
                                    std::vector<std::byte>& resq, report* rep) {
@@ -178,24 +211,35 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
   const quantised q = quantise(x, n, code, t.type);
+  const sample_box box = middle_box(g, q);
   std::vector<detail::candidate> cs;
-  auto add = [&](nlohmann::json desc, auto walk) {
-    cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
+  // `walk` codes the field; `sample` is the same predictor over the box.
+  auto add = [&](nlohmann::json desc, auto walk, auto sample) {
+    cs.push_back({std::move(desc), [sample, &box] { return estimate_bytes(sample, box.q); },
                   [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, false});
   };
-  add({{"kind", "lorenzo"}}, lorenzo_walk{g, false});
-  if (g[0] > 1) add({{"kind", "lorenzo_frames"}}, lorenzo_walk{g, true});
-  add({{"kind", "interpolation"}, {"method", "linear"}}, interpolation_walk{g, interpolation::linear, {}});
-  add({{"kind", "interpolation"}, {"method", "cubic"}}, interpolation_walk{g, interpolation::cubic, {}});
-  const interpolation_walk learned = interpolation_walk::fit(g, q.k);
+  for (bool frames : {false, true})
+    if (!frames || g[0] > 1)
+      add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}}, lorenzo_walk{g, frames}, lorenzo_walk{box.dims, frames});
+  for (interpolation m : {interpolation::linear, interpolation::cubic})
+    add({{"kind", "interpolation"}, {"method", to_string(m)}}, interpolation_walk{g, m, {}},
+        interpolation_walk{box.dims, m, {}});
+  interpolation_walk learned = interpolation_walk::fit(box.dims, box.q.k);
   nlohmann::json weights = nlohmann::json::array();
   for (const auto& w : learned.learned) weights.push_back(w);
-  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned);
+  interpolation_walk learned_field = learned;
+  learned_field.dims = g;
+  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned_field, learned);
+  causal_walk causal = causal_walk::fit(box.dims, box.q.k);
+  causal_walk causal_field = causal;
+  causal_field.dims = g;
+  add({{"kind", "causal"}, {"weights", causal.w}}, causal_field, causal);
   std::vector<std::int64_t> latent_codes;
-  if (latent) {
+  if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
-    add({{"kind", "latent"}}, sequence_walk{sequence_walk::by::values, 0, &latent_codes, n});
-    cs.back().checked = true;
+    const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n};
+    cs.push_back({{{"kind", "latent"}}, [walk, &q, &box] { return estimate_bytes(walk, q) * double(box.q.k.size()) / double(q.k.size()); },
+                  [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, true});
   }
   return detail::code_best(cs, "field", resq, rep).first;
 }
@@ -218,16 +262,46 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                   [walk, &x, n, &code, &t] { return encode_block(x.data(), n, code, t.type, walk); }, {}, false});
   };
   const std::int64_t median = median_code(q.k, q.has);
-  add({{"kind", "constant"}, {"value", median}}, {sequence_walk::by::constant, median, nullptr, n});
-  add({{"kind", "previous"}, {"value", median}}, {sequence_walk::by::previous, median, nullptr, n});
+  // The partner: the decoded column whose quantiles best condition this one's codes.
+  std::vector<std::uint8_t> partner;
+  nlohmann::json partner_desc;
+  {
+    const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n};
+    double best = estimate_bytes(alone, q) * 0.98;  // a partner must save 2 %
+    for (std::size_t c : decoded) {
+      std::vector<double> v(n);
+      for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+      const std::vector<double> edges = quantile_edges(v);
+      std::vector<std::uint8_t> b = buckets_of(v, edges);
+      sequence_walk w = alone;
+      w.partner = &b;
+      if (const double e = estimate_bytes(w, q); e < best)
+        best = e, partner = std::move(b), partner_desc = {{"column", c}, {"edges", edges}};
+    }
+  }
+  const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
+  auto with_partner = [&](nlohmann::json desc) {
+    if (side) desc["partner"] = partner_desc;
+    return desc;
+  };
+  add(with_partner({{"kind", "constant"}, {"value", median}}), {sequence_walk::by::constant, median, nullptr, n, side});
+  add(with_partner({{"kind", "previous"}, {"value", median}}), {sequence_walk::by::previous, median, nullptr, n, side});
   if (latent) {
     std::vector<double> p(n);
     for (std::size_t r = 0; r < n; ++r) p[r] = (*latent)[r * t.cols + col];
     predicted.push_back(codes_of(p, code));
-    add({{"kind", "latent"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    add(with_partner({{"kind", "latent"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
     cs.back().checked = true;
   }
-  if (!integer && !decoded.empty()) {
+  bool explained = false;  // by a formula: a relation network would not do better
+  if (!integer)
+    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
+      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
+      add(with_partner(f->to_json()), {sequence_walk::by::values, 0, &predicted.back(), n, side});
+      cs.back().checked = true;
+      explained = true;
+    }
+  if (!integer && !explained && !decoded.empty()) {
     std::vector<double> lo, hi;
     for (std::size_t c : decoded) {
       const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
@@ -237,16 +311,10 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     lo.push_back(own.min), hi.push_back(own.max);
     const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, decoded, x, lo, hi);
     predicted.push_back(codes_of(net.predict(rec.values, n, t.cols), code));
-    add({{"kind", "relation"}}, {sequence_walk::by::values, 0, &predicted.back(), n});
+    add(with_partner({{"kind", "relation"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
-  if (!integer)
-    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
-      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
-      add(f->to_json(), {sequence_walk::by::values, 0, &predicted.back(), n});
-      cs.back().checked = true;
-    }
   auto [j, values] = detail::code_best(cs, t.names[col], resq, rep);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
   return j;
@@ -337,23 +405,28 @@ inline interpolation_walk interpolation_from(const nlohmann::json& desc, const g
 }
 
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a
-// value-based predictor (reading what it stored in front of the block).
-template <class ValuesFor>
+// value-based predictor (reading what it stored in front of the block); `partner_of(desc)`:
+// the buckets of the partner column a table column's contexts use.
+template <class ValuesFor, class PartnerOf>
 std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, const value_code& code,
-                                    const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for) {
+                                    const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for,
+                                    PartnerOf&& partner_of) {
   const std::string kind = desc.at("kind").get<std::string>();
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames"});
   if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
+  if (g && kind == "causal") return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>()});
+  std::vector<std::uint8_t> partner;
+  if (desc.contains("partner")) partner = partner_of(desc["partner"]);
+  const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
   if (kind == "constant" || kind == "previous")
     return decode_block(in, n, code,
                         sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
-                                      desc.at("value").get<std::int64_t>(), nullptr, n});
+                                      desc.at("value").get<std::int64_t>(), nullptr, n, side});
   const std::vector<double> values = values_for(desc, in);
   require(values.size() == n, "bounded::read", "predictor '" + kind + "' gave the wrong count");
   const std::vector<std::int64_t> k = codes_of(values, code);
-  std::vector<double> x = decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n});
-  return x;
+  return decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n, side});
 }
 
 }  // namespace detail
@@ -375,7 +448,7 @@ inline void read(const format::container& c, table& t) {
   auto values_for = [&](std::size_t col, const nlohmann::json& desc, codec::rans::reader& in) {
     const std::string kind = desc.at("kind").get<std::string>();
     if (kind == "relation" && col < t.cols)
-      return codec::relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols);
+      return codec::relation_net::read(in, t.cols).predict(t.values, t.rows, t.cols, desc.contains("coder"));
     if (kind == "formula" && col < t.cols) return formula::from_json(desc, t.cols).predict(t.values, t.rows, t.cols);
     require(kind == "latent" && has_model, where, "unknown predictor '" + kind + "'");
     return col == t.cols ? latent : column_of(latent, col);
@@ -392,7 +465,15 @@ inline void read(const format::container& c, table& t) {
     const std::size_t offset = desc.at("offset").get<std::size_t>();
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
-    std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values);
+    auto partner_of = [&](const nlohmann::json& p) {
+      const std::size_t c = p.at("column").get<std::size_t>();
+      const auto edges = p.at("edges").get<std::vector<double>>();
+      require(c < t.cols && c != col && edges.size() + 1 == sequence_walk::partner_buckets &&
+                  std::is_sorted(edges.begin(), edges.end()),
+              where, "a bad partner column in a residual block");
+      return buckets_of(column_of(t.values, c), edges);
+    };
+    std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values, partner_of);
     detail::verify(desc, x);
     return x;
   };

@@ -1,7 +1,7 @@
 #pragma once
 // Context-modelled entropy coding of integer residuals: an adaptive binary range coder (the
-// LZMA design: 32-bit range, 12-bit probabilities that move 1/16 of the way towards each
-// coded bit) over a binarisation of each residual whose probabilities are conditioned on
+// LZMA design: 32-bit range, 12-bit probabilities, here the mean of a fast and a slow
+// estimate) over a binarisation of each residual whose probabilities are conditioned on
 // what the decoder already has: a context the caller computes from residuals decoded near
 // this one (their magnitudes) and the kind of position (interpolation level, column).
 //
@@ -26,25 +26,37 @@ namespace baler::bounded {
 
 namespace rc {
 
-constexpr int prob_bits = 12, adapt = 5;
+constexpr int prob_bits = 12;
 constexpr std::uint32_t prob_one = 1u << prob_bits, top = 1u << 24;
 
+// Two estimates of the probability of a 0 (in 1/65536): one that follows the data quickly,
+// one that averages over a long window; the coder uses their mean. Both start as running
+// averages (a step of 1/2, 1/3, ... of the way to each bit, roughly) so that a context seen a
+// few dozen times is already learnt.
 struct bit_model {
-  std::uint16_t p = prob_one / 2;  // probability of a 0, in 1/4096
+  std::uint16_t fast = 1u << 15, slow = 1u << 15;
+  std::uint8_t seen = 0;
+  std::uint32_t p() const { return std::max<std::uint32_t>(1, (std::uint32_t(fast) + slow) >> 5); }  // 12 bits
+  void update(unsigned b) {
+    const int warm = 32 - __builtin_clz(std::uint32_t(seen) + 2);  // 2, 2, 3, 3, 3, 3, 4, ...
+    const int f = std::min(warm, 4), l = std::min(warm, 9);
+    if (seen < 255) ++seen;
+    if (b) fast -= fast >> f, slow -= slow >> l;
+    else fast += (65535 - fast) >> f, slow += (65535 - slow) >> l;
+  }
 };
 
 class encoder {
 public:
   void bit(bit_model& m, unsigned b) {
-    const std::uint32_t bound = (range_ >> prob_bits) * m.p;
+    const std::uint32_t bound = (range_ >> prob_bits) * m.p();
     if (!b) {
       range_ = bound;
-      m.p += (prob_one - m.p) >> adapt;
     } else {
       low_ += bound;
       range_ -= bound;
-      m.p -= m.p >> adapt;
     }
+    m.update(b);
     normalise();
   }
   void direct(std::uint64_t v, int bits) {  // equiprobable bits, high first
@@ -93,18 +105,17 @@ public:
     for (int i = 0; i < 5; ++i) code_ = (code_ << 8) | next();
   }
   unsigned bit(bit_model& m) {
-    const std::uint32_t bound = (range_ >> prob_bits) * m.p;
+    const std::uint32_t bound = (range_ >> prob_bits) * m.p();
     unsigned b;
     if (code_ < bound) {
       range_ = bound;
-      m.p += (prob_one - m.p) >> adapt;
       b = 0;
     } else {
       code_ -= bound;
       range_ -= bound;
-      m.p -= m.p >> adapt;
       b = 1;
     }
+    m.update(b);
     normalise();
     return b;
   }
@@ -137,11 +148,14 @@ private:
 
 }  // namespace rc
 
-// Contexts from neighbouring magnitudes: the bit length of their sum, 0..11.
-constexpr unsigned magnitude_buckets = 12;
+// Contexts from neighbouring magnitudes: their sum on a half-octave scale (its bit length and
+// the bit below the leading one), 0..23.
+constexpr unsigned magnitude_buckets = 24;
 inline unsigned magnitude_bucket(std::uint64_t sum_of_magnitudes) {
-  const unsigned n = sum_of_magnitudes ? unsigned(64 - __builtin_clzll(sum_of_magnitudes)) : 0;
-  return n < magnitude_buckets ? n : magnitude_buckets - 1;
+  if (sum_of_magnitudes < 2) return unsigned(sum_of_magnitudes);
+  const unsigned n = unsigned(63 - __builtin_clzll(sum_of_magnitudes));  // >= 1
+  const unsigned b = 2 * n + unsigned((sum_of_magnitudes >> (n - 1)) & 1);
+  return b < magnitude_buckets ? b : magnitude_buckets - 1;
 }
 
 // The adaptive probabilities of one block; encoder and decoder start from the same state.

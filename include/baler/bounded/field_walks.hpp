@@ -13,6 +13,7 @@
 //                  seven taps (the four cubic ones, the point one step back on another axis and
 //                  its two neighbours along this axis) with weights fitted by least squares at
 //                  compress time, per level and axis, and stored as 16.16 fixed-point integers.
+//   causal         raster order, a learned linear predictor over ten causal neighbours.
 //                  Near the edges, where taps are missing, it falls back to linear or to the
 //                  nearest coded neighbour.
 // Contexts: the size of the residuals already coded next to the value (and, for
@@ -45,31 +46,183 @@ struct lorenzo_walk {
 
   unsigned contexts() const { return magnitude_buckets; }
 
+  // The prediction of point (t, y, x) at index i from the codes before it.
+  std::int64_t predict(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y,
+                       std::size_t x) const {
+    const std::size_t sy = dims[2], st = dims[2] * dims[1];
+    const bool bx = x > 0, by = y > 0, bt = t > 0 && !frames;
+    std::int64_t p = 0;
+    if (bx) p += k[i - 1];
+    if (by) p += k[i - sy];
+    if (bt) p += k[i - st];
+    if (bx && by) p -= k[i - 1 - sy];
+    if (bx && bt) p -= k[i - 1 - st];
+    if (by && bt) p -= k[i - sy - st];
+    if (bx && by && bt) p += k[i - 1 - sy - st];
+    return p;
+  }
+
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
-    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0];
-    const std::size_t sy = nx, st = nx * ny;
+    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0], sy = nx, st = nx * ny;
+    const auto& m = s.magnitude;
+    std::size_t i = 0;
+    for (std::size_t t = 0; t < nt; ++t)
+      for (std::size_t y = 0; y < ny; ++y)
+        for (std::size_t x = 0; x < nx; ++x, ++i) {
+          std::uint64_t near = 0;
+          if (x > 0) near += m[i - 1];
+          if (y > 0) near += m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0) + (x > 0 ? m[i - sy - 1] : 0);
+          if (t > 0 && !frames) near += m[i - st];
+          visit(i, predict(s.k, i, t, y, x), magnitude_bucket(near));
+        }
+  }
+  std::string name() const { return frames ? "lorenzo_frames" : "lorenzo"; }
+};
+
+// Round(sum w[j] v[j] / 2^16), exactly, for 16.16 weights (wide enough for any codes).
+inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v, std::size_t n) {
+  __int128 acc = __int128(1) << 15;
+  for (std::size_t j = 0; j < n; ++j) acc += __int128(w[j]) * v[j];
+  return std::int64_t(acc >> 16);
+}
+
+// Least-squares weights for `taps` features per sample, centred on feature 0 so that the
+// weights sum to 1 (a constant field is predicted exactly); 16.16 fixed point. `fallback` when
+// there are too few samples or the system is singular.
+// `weight`: per sample, or empty for all 1.
+template <std::size_t taps>
+std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<double, taps>>& features,
+                                                const std::vector<double>& target,
+                                                const std::array<double, taps>& fallback,
+                                                const std::vector<double>& weight = {}) {
+  std::array<double, taps> sol = fallback;
+  constexpr std::size_t f = taps - 1;
+  if (features.size() >= 16 * taps) {
+    double m[f][f + 1] = {};
+    for (std::size_t s = 0; s < features.size(); ++s) {
+      double t[f];
+      for (std::size_t j = 0; j < f; ++j) t[j] = features[s][j + 1] - features[s][0];
+      const double y = target[s] - features[s][0], ws = weight.empty() ? 1.0 : weight[s];
+      for (std::size_t r = 0; r < f; ++r) {
+        m[r][f] += ws * t[r] * y;
+        for (std::size_t q = 0; q < f; ++q) m[r][q] += ws * t[r] * t[q];
+      }
+    }
+    double trace = 0;
+    for (std::size_t r = 0; r < f; ++r) trace += m[r][r];
+    for (std::size_t r = 0; r < f; ++r) m[r][r] += 1e-6 * trace / f + 1e-9;  // a small ridge
+    bool ok = true;
+    for (std::size_t col = 0; col < f && ok; ++col) {
+      std::size_t piv = col;
+      for (std::size_t r = col + 1; r < f; ++r)
+        if (std::abs(m[r][col]) > std::abs(m[piv][col])) piv = r;
+      if (!(std::abs(m[piv][col]) > 0)) {
+        ok = false;
+        break;
+      }
+      for (std::size_t q = 0; q <= f; ++q) std::swap(m[col][q], m[piv][q]);
+      for (std::size_t r = 0; r < f; ++r) {
+        if (r == col) continue;
+        const double g = m[r][col] / m[col][col];
+        for (std::size_t q = col; q <= f; ++q) m[r][q] -= g * m[col][q];
+      }
+    }
+    if (ok) {
+      double sum = 0;
+      for (std::size_t r = 0; r < f; ++r) sol[r + 1] = m[r][f] / m[r][r], sum += sol[r + 1];
+      sol[0] = 1 - sum;
+    }
+  }
+  std::array<std::int32_t, taps> q{};
+  for (std::size_t j = 0; j < taps; ++j) {
+    const double v = std::ldexp(sol[j], 16);
+    q[j] = std::int32_t(std::isfinite(v) ? std::max(-1e9, std::min(1e9, std::nearbyint(v))) : 0);
+  }
+  return q;
+}
+
+// Raster order like Lorenzo, with a learned linear predictor over the causal neighbourhood:
+// west, north, north-west, north-east, two west, two north, north-west-west, and in the frame
+// before the same point, its west, north and north-west (those only for 3 axes), so that 3-D
+// Lorenzo is one of its weight sets. The weights are fitted at compress time by least squares
+// reweighted towards least absolute error (what the coder pays for: bits grow with the log of a
+// residual, not its square) and stored in 16.16 fixed point. Where a tap is off the grid, Lorenzo.
+struct causal_walk {
+  static constexpr std::size_t taps = 11;
+  using weights = std::array<std::int32_t, taps>;
+  grid3 dims{1, 1, 1};
+  weights w{};
+
+  unsigned contexts() const { return magnitude_buckets; }
+
+  // The taps of the point (t, y, x) at index i, when all exist.
+  bool gather(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y, std::size_t x,
+              std::int64_t (&v)[taps]) const {
+    const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
+    if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1)) return false;
+    v[0] = k[i - 1], v[1] = k[i - sy], v[2] = k[i - sy - 1], v[3] = k[i - sy + 1], v[4] = k[i - 2], v[5] = k[i - 2 * sy];
+    if (dims[0] > 1) v[6] = k[i - st], v[7] = k[i - st - 1], v[8] = k[i - st - sy], v[10] = k[i - st - sy - 1];
+    else v[6] = v[7] = v[8] = v[10] = v[0];
+    v[9] = k[i - sy - 2];
+    return true;
+  }
+
+  template <class Visit>
+  void operator()(walk_state& s, Visit&& visit) const {
+    const lorenzo_walk fallback{dims, false};
+    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0], sy = nx, st = nx * ny;
     const auto& k = s.k;
     const auto& m = s.magnitude;
     std::size_t i = 0;
     for (std::size_t t = 0; t < nt; ++t)
       for (std::size_t y = 0; y < ny; ++y)
         for (std::size_t x = 0; x < nx; ++x, ++i) {
-          const bool bx = x > 0, by = y > 0, bt = t > 0 && !frames;
-          std::int64_t p = 0;
+          std::int64_t v[taps];
+          std::int64_t p;
+          if (gather(k, i, t, y, x, v)) {
+            p = fixed_point_dot(w.data(), v, taps);
+          } else {
+            p = fallback.predict(k, i, t, y, x);
+          }
           std::uint64_t near = 0;
-          if (bx) p += k[i - 1], near += m[i - 1];
-          if (by) p += k[i - sy], near += m[i - sy];
-          if (bt) p += k[i - st], near += m[i - st];
-          if (by && x + 1 < nx) near += m[i - sy + 1];
-          if (bx && by) p -= k[i - 1 - sy], near += m[i - 1 - sy];
-          if (bx && bt) p -= k[i - 1 - st];
-          if (by && bt) p -= k[i - sy - st];
-          if (bx && by && bt) p += k[i - 1 - sy - st];
+          if (x > 0) near += m[i - 1];
+          if (y > 0) near += m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0) + (x > 0 ? m[i - sy - 1] : 0);
+          if (t > 0) near += m[i - st];
           visit(i, p, magnitude_bucket(near));
         }
   }
-  std::string name() const { return frames ? "lorenzo_frames" : "lorenzo"; }
+
+  // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
+  static causal_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 15) {
+    causal_walk c{dims, {}};
+    std::vector<std::array<double, taps>> features;
+    std::vector<double> target;
+    const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
+    for (std::size_t i = 0; i < n; i += every) {
+      const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
+      std::int64_t v[taps];
+      if (!c.gather(k, i, t, y, x, v)) continue;
+      std::array<double, taps> f;
+      for (std::size_t j = 0; j < taps; ++j) f[j] = double(v[j]);
+      features.push_back(f);
+      target.push_back(double(k[i]));
+    }
+    // Lorenzo's weights in these taps until the data says better.
+    const std::array<double, taps> lorenzo = dims[0] > 1 ? std::array<double, taps>{1, 1, -1, 0, 0, 0, 1, -1, -1, 0, 1}
+                                                         : std::array<double, taps>{1, 1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    std::vector<double> weight;
+    for (int pass = 0; pass < 3; ++pass) {
+      c.w = fit_fixed_point<taps>(features, target, lorenzo, weight);
+      weight.resize(features.size());
+      for (std::size_t s = 0; s < features.size(); ++s) {
+        double p = 0;
+        for (std::size_t j = 0; j < taps; ++j) p += std::ldexp(double(c.w[j]), -16) * features[s][j];
+        weight[s] = 1 / std::max(std::abs(target[s] - p), 0.5);
+      }
+    }
+    return c;
+  }
 };
 
 enum class interpolation { linear, cubic, learned };
@@ -86,7 +239,6 @@ inline std::int64_t floor_shift(std::int64_t v, int bits) {
 
 struct interpolation_walk {
   static constexpr std::size_t taps = 7, level_classes = 4;
-  static constexpr int fraction_bits = 16;
   using weights = std::array<std::int32_t, taps>;
 
   grid3 dims{1, 1, 1};
@@ -156,11 +308,9 @@ struct interpolation_walk {
       std::uint64_t near = m[i - step] + (right ? m[i + step] : 0) + (back ? m[i - back] : 0);
       if (kind == interpolation::learned && right && back && left3 && right3) {
         const weights& w = learned[level_class(l) * 3 + a];
-        const std::int64_t t[taps] = {k[i - 3 * step], k[i - step], k[i + step], k[i + 3 * step],
+        const std::int64_t t[taps] = {k[i - step], k[i - 3 * step], k[i + step], k[i + 3 * step],
                                       k[i - back], k[i - back - step], k[i - back + step]};
-        __int128 acc = __int128(1) << (fraction_bits - 1);
-        for (std::size_t j = 0; j < taps; ++j) acc += __int128(w[j]) * t[j];
-        p = std::int64_t(acc >> fraction_bits);
+        p = fixed_point_dot(w.data(), t, taps);
       } else if (kind != interpolation::linear && right && left3 && right3) {
         p = floor_shift(-k[i - 3 * step] + 9 * k[i - step] + 9 * k[i + step] - k[i + 3 * step] + 8, 4);
       } else if (right) {
@@ -183,80 +333,24 @@ inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::
                                                   std::size_t samples) {
   interpolation_walk w{dims, interpolation::learned, {}};
   constexpr std::size_t slots = level_classes * 3;
-  // Normal equations per slot on double: A (taps x taps), rhs; features relative to the
-  // cubic prediction's scale are plain codes, so centre them on the point's left neighbour.
-  std::vector<std::array<double, taps * taps>> a(slots);
-  std::vector<std::array<double, taps>> rhs(slots);
-  std::vector<std::size_t> count(slots, 0), seen(slots, 0);
-  for (auto& x : a) x.fill(0);
-  for (auto& x : rhs) x.fill(0);
-  // Points per slot, to sample evenly.
-  std::vector<std::size_t> total(slots, 0);
+  std::vector<std::vector<std::array<double, taps>>> features(slots);
+  std::vector<std::vector<double>> target(slots);
+  std::vector<std::size_t> total(slots, 0), seen(slots, 0);
   w.for_each_point([&](std::size_t, std::size_t l, std::size_t ax, std::size_t, std::size_t, std::size_t) {
     if (l > 0) ++total[level_class(l) * 3 + ax];
   });
   w.for_each_point([&](std::size_t i, std::size_t l, std::size_t ax, std::size_t c, std::size_t step, std::size_t back) {
     if (l == 0) return;
-    const std::size_t h = std::size_t(1) << (l - 1), n = dims[ax], slot = level_class(l) * 3 + ax;
-    if (!(c + 3 * h < n && c >= 3 * h && back)) return;
-    const std::size_t every = std::max<std::size_t>(1, total[slot] / samples);
-    if (seen[slot]++ % every) return;
-    const double base = double(k[i - step]);
-    const double t[taps] = {k[i - 3 * step] - base, 0.0, k[i + step] - base, k[i + 3 * step] - base,
-                            k[i - back] - base, k[i - back - step] - base, k[i - back + step] - base};
-    const double y = double(k[i]) - base;
-    for (std::size_t r = 0; r < taps; ++r) {
-      rhs[slot][r] += t[r] * y;
-      for (std::size_t q = 0; q < taps; ++q) a[slot][r * taps + q] += t[r] * t[q];
-    }
-    ++count[slot];
+    const std::size_t h = std::size_t(1) << (l - 1), slot = level_class(l) * 3 + ax;
+    if (!(c + 3 * h < dims[ax] && c >= 3 * h && back)) return;
+    if (seen[slot]++ % std::max<std::size_t>(1, total[slot] / samples)) return;
+    features[slot].push_back({double(k[i - step]), double(k[i - 3 * step]), double(k[i + step]), double(k[i + 3 * step]),
+                              double(k[i - back]), double(k[i - back - step]), double(k[i - back + step])});
+    target[slot].push_back(double(k[i]));
   });
-  // Solved for the weights of the centred taps; the left neighbour's weight is 1 - their sum,
-  // so constant fields are predicted exactly. Tap 1 (the left neighbour) is left out above.
-  for (std::size_t slot = 0; slot < slots; ++slot) {
-    std::array<double, taps> sol{};
-    const double cubic[taps] = {-1.0 / 16, 9.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0};
-    for (std::size_t j = 0; j < taps; ++j) sol[j] = cubic[j];
-    if (count[slot] >= 64) {
-      // Gaussian elimination on the 6 free taps, with a small ridge towards zero.
-      constexpr std::size_t f = taps - 1;
-      const std::size_t idx[f] = {0, 2, 3, 4, 5, 6};
-      double m[f][f + 1];
-      double trace = 0;
-      for (std::size_t r = 0; r < f; ++r) trace += a[slot][idx[r] * taps + idx[r]];
-      const double ridge = 1e-6 * trace / f + 1e-9;
-      for (std::size_t r = 0; r < f; ++r) {
-        for (std::size_t q = 0; q < f; ++q) m[r][q] = a[slot][idx[r] * taps + idx[q]] + (r == q ? ridge : 0);
-        m[r][f] = rhs[slot][idx[r]];
-      }
-      bool ok = true;
-      for (std::size_t col = 0; col < f && ok; ++col) {
-        std::size_t piv = col;
-        for (std::size_t r = col + 1; r < f; ++r)
-          if (std::abs(m[r][col]) > std::abs(m[piv][col])) piv = r;
-        if (!(std::abs(m[piv][col]) > 0)) ok = false;
-        else {
-          for (std::size_t q = 0; q <= f; ++q) std::swap(m[col][q], m[piv][q]);
-          for (std::size_t r = 0; r < f; ++r) {
-            if (r == col) continue;
-            const double g = m[r][col] / m[col][col];
-            for (std::size_t q = col; q <= f; ++q) m[r][q] -= g * m[col][q];
-          }
-        }
-      }
-      if (ok) {
-        double sum = 0;
-        for (std::size_t r = 0; r < f; ++r) sol[idx[r]] = m[r][f] / m[r][r], sum += sol[idx[r]];
-        sol[1] = 1 - sum;
-      }
-    }
-    weights q{};
-    for (std::size_t j = 0; j < taps; ++j) {
-      const double v = std::ldexp(sol[j], fraction_bits);
-      q[j] = std::int32_t(std::isfinite(v) ? std::max(-1e9, std::min(1e9, std::nearbyint(v))) : 0);
-    }
-    w.learned.push_back(q);
-  }
+  for (std::size_t slot = 0; slot < slots; ++slot)
+    w.learned.push_back(fit_fixed_point<taps>(features[slot], target[slot],
+                                              {9.0 / 16, -1.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0}));
   return w;
 }
 

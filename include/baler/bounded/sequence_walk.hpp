@@ -6,7 +6,7 @@
 //   values     a code per row computed before the walk from other columns or a model
 //              (relation.hpp, the autoencoder's reconstruction).
 // The context is the size of the residuals of the two rows before, so runs of quiet and busy
-// rows are coded at their own cost.
+// rows are coded at their own cost, and optionally the quantile of a partner column in the row.
 #include <algorithm>
 #include <vector>
 
@@ -17,11 +17,16 @@ namespace baler::bounded {
 struct sequence_walk {
   enum class by { constant, previous, values };
   by kind = by::constant;
-  std::int64_t value = 0;                       // constant
+  std::int64_t value = 0;                            // constant
   const std::vector<std::int64_t>* codes = nullptr;  // values, one per row
   std::size_t rows = 0;
+  // Optional: per row, the bucket (< partner_buckets) of a column decoded before this one; the
+  // residual's size often depends on it (a momentum component on the particle's momentum).
+  const std::vector<std::uint8_t>* partner = nullptr;
 
-  unsigned contexts() const { return magnitude_buckets; }
+  static constexpr unsigned partner_buckets = 8, row_levels = 4;
+
+  unsigned contexts() const { return partner ? partner_buckets * row_levels : magnitude_buckets; }
 
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
@@ -30,10 +35,26 @@ struct sequence_walk {
                              : kind == by::values ? (*codes)[i]
                              : i > 0 ? s.k[i - 1] : value;
       const std::uint64_t near = (i > 0 ? s.magnitude[i - 1] : 0) + (i > 1 ? s.magnitude[i - 2] : 0);
-      visit(i, p, magnitude_bucket(near));
+      const unsigned m = magnitude_bucket(near);
+      visit(i, p, partner ? (*partner)[i] * row_levels + (m == 0 ? 0 : m <= 3 ? 1 : m <= 7 ? 2 : 3) : m);
     }
   }
 };
+
+// Buckets of a column by its quantiles: `edges` (ascending, partner_buckets - 1 of them) from
+// the encoder's reconstruction, applied by encoder and decoder to the same reconstructed values.
+inline std::vector<double> quantile_edges(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> edges;
+  for (unsigned b = 1; b < sequence_walk::partner_buckets; ++b) edges.push_back(v[v.size() * b / sequence_walk::partner_buckets]);
+  return edges;
+}
+inline std::vector<std::uint8_t> buckets_of(const std::vector<double>& v, const std::vector<double>& edges) {
+  std::vector<std::uint8_t> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out[i] = std::uint8_t(std::upper_bound(edges.begin(), edges.end(), v[i]) - edges.begin());
+  return out;
+}
 
 // The median of the codes that exist (0 when none does).
 inline std::int64_t median_code(const std::vector<std::int64_t>& k, const std::vector<bool>& has) {

@@ -45,10 +45,14 @@ public:
   // (bounded/latent_estimate.hpp); latent_note() says which.
   const train_history& train(const dataset& d) {
     const table t = as_table(d, "Codec::train");
-    model_ = std::make_unique<trained_model<B, Model>>(be_, plan_training(t, o_), o_,
+    // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
+    // columns) only matter when an autoencoder is asked for.
+    const bool plan = !(o_.error_bound.enabled() && is_field(d) && o_.latent_predictor != latent_use::always);
+    model_ = std::make_unique<trained_model<B, Model>>(be_, plan ? plan_training(t, o_) : unplanned(t), o_,
                                                        d.data.nbytes());
     fitted_ = false;
-    latent_note_.clear();
+    latent_note_ = plan ? "" : "no autoencoder trained for a field unless asked (--latent-predictor always): a decoder "
+                               "over whole frames has cost more than the whole file of the spatial predictors";
     const auto& s = model_->schema;
     if (s.modelled.empty()) return model_->history;
     if (o_.error_bound.enabled() && o_.latent_predictor != latent_use::always) {

@@ -31,28 +31,39 @@ struct relation_net {
   std::size_t size() const { return hidden * (d() + 2) + 1; }
 
   // `rec`: row-major (rows x cols) reconstruction of the table so far.
-  double predict_row(const double* row, std::vector<double>& u) const {
+  // `fused`: multiply-adds as explicit fmas (today's files) or as separate operations.
+  double predict_row(const double* row, std::vector<double>& u, bool fused) const {
     for (std::size_t i = 0; i < d(); ++i) u[i] = normal(row[inputs[i]], i);
     const double* b1 = w.data() + hidden * d();
     const double* w2 = b1 + hidden;
     double y = w2[hidden];
+    if (!fused) {  // as files before the context coder computed it
+      for (std::size_t j = 0; j < hidden; ++j) {
+        double a = b1[j];
+        for (std::size_t i = 0; i < d(); ++i) a += w[j * d() + i] * u[i];
+        y += w2[j] * std::tanh(a);
+      }
+      return lo.back() + y * span(d());
+    }
+    // Explicit fmas: the same rounding whatever the compiler's contraction flags.
     for (std::size_t j = 0; j < hidden; ++j) {
       double a = b1[j];
-      for (std::size_t i = 0; i < d(); ++i) a += w[j * d() + i] * u[i];
-      y += w2[j] * std::tanh(a);
+      for (std::size_t i = 0; i < d(); ++i) a = std::fma(w[j * d() + i], u[i], a);
+      y = std::fma(w2[j], std::tanh(a), y);
     }
-    return lo.back() + y * span(d());
+    return std::fma(y, span(d()), lo.back());
   }
-  std::vector<double> predict(const std::vector<double>& rec, std::size_t rows, std::size_t cols) const {
+  std::vector<double> predict(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
+                              bool fused = true) const {
     std::vector<double> out(rows), u(d());
-    for (std::size_t r = 0; r < rows; ++r) out[r] = predict_row(rec.data() + r * cols, u);
+    for (std::size_t r = 0; r < rows; ++r) out[r] = predict_row(rec.data() + r * cols, u, fused);
     return out;
   }
 
   // Trains on target column values `x` (physical units) from the inputs in `rec`.
   static relation_net fit(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
                           std::vector<std::size_t> inputs, const std::vector<double>& x,
-                          std::vector<double> lo, std::vector<double> hi, std::size_t epochs = 40) {
+                          std::vector<double> lo, std::vector<double> hi, std::size_t epochs = 30) {
     relation_net n;
     n.inputs = std::move(inputs);
     n.lo = std::move(lo), n.hi = std::move(hi);
@@ -63,7 +74,7 @@ struct relation_net {
     for (std::size_t j = 0; j < h; ++j) n.w[h * d + j] = gen.normal() * 0.5, n.w[h * d + h + j] = gen.normal() * 0.1;
     n.w.back() = 0.5;
 
-    const std::size_t m = std::min<std::size_t>(rows, 2048), batch = 32;
+    const std::size_t m = std::min<std::size_t>(rows, 1024), batch = 32;
     std::vector<double> us(m * d), ys(m);
     for (std::size_t s = 0; s < m; ++s) {  // an even subsample of rows
       const std::size_t r = s * rows / m;

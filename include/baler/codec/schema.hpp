@@ -98,6 +98,14 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
   return s;
 }
 
+// A schema that learns no column: every column's name, nothing modelled, nothing rounded.
+inline model_schema unplanned(const table& t) {
+  model_schema s;
+  s.names = t.names;
+  s.integer.assign(t.cols, false);
+  return s;
+}
+
 // The header entry of column `col`: a constant or lossless column is stored here (its exact
 // bytes appended to `exact`); a modelled one gets treatment "model" and is left to the caller.
 inline nlohmann::json column_entry(const table& t, std::size_t col, const model_schema& s,
