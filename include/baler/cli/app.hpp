@@ -13,6 +13,7 @@
 #if defined(BALER_HAS_CUDA)
 #include "baler/backend/cuda.hpp"
 #endif
+#include "baler/cli/chunked_commands.hpp"
 #include "baler/cli/file_info.hpp"
 #include "baler/cli/flags.hpp"
 #include "baler/cli/paths.hpp"
@@ -140,6 +141,11 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   compress->add_option("--model", comp_io.model, "use this trained model instead of training one");
   compress->add_option("--save-model", comp_io.save_model, "also save the model trained here");
   compress->add_option("--history", comp_io.history, "also write the per-epoch losses as CSV");
+  std::size_t chunk_rows = 0;
+  compress->add_option("--chunk-rows", chunk_rows,
+                       "write a chunked file (format version 2) of chunks of N rows or frames, compressed "
+                       "on --threads workers (default all cores); a .npy input is streamed in slices")
+      ->check(CLI::PositiveNumber);
   add_codec_flags(compress, comp_codec);
 
   // decompress ----------------------------------------------------------------------------
@@ -149,6 +155,9 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   decompress->add_option("-o,--output", dec_io.output, "dataset to write (.npz, .npy or .csv)");
   decompress->add_option("--model", dec_io.model,
                          "model file, for files compressed with --separate-model");
+  std::string dec_rows;
+  decompress->add_option("--rows", dec_rows,
+                         "only rows (or frames) A to B-1, as A:B; a chunked file decodes only the chunks that hold them");
 
   // info ----------------------------------------------------------------------------------
   auto* info = app.add_subcommand("info", "Describe a .baler file: contents, sizes and ratios");
@@ -242,6 +251,16 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       for (const std::string& path : {io.output, io.save_model, io.history})
         if (!path.empty()) check_output(path, inputs, g.force);
 
+      if (chunk_rows > 0) {
+        require(*compress && io.history.empty() && g.device == "cpu", cmd,
+                "--chunk-rows: chunked files are written by compress, on the CPU, without --history");
+        require(o.embed_decoder, cmd, "--chunk-rows stores the model once in the file; --separate-model does not apply");
+        codec::chunked_options c;
+        c.chunk_rows = chunk_rows;
+        c.threads = static_cast<unsigned>(g.threads);
+        compress_chunked_command(io.input, io.output, g.force, o, c, io.model, io.save_model, out);
+        return 0;
+      }
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
       const dataset input = load_dataset(io.input);
@@ -276,12 +295,23 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       resolve_project(dec_io, "decompress");
       require(!dec_io.output.empty(), "baler decompress", "give the dataset to write with -o");
       check_output(dec_io.output, dec_io.inputs(), g.force);
-      const dataset d = detail::with_backend(g, "baler decompress", [&](auto& be) {
+      detail::make_parent_folder(dec_io.output);
+      if (format::version_of(std::filesystem::path(dec_io.input)) == format::chunked_format_version) {
+        require(dec_io.model.empty() && g.device == "cpu", "baler decompress",
+                "a chunked file holds its model and decodes on the CPU: --model and --device do not apply");
+        decompress_chunked_command(dec_io.input, dec_io.output, g.force, dec_rows,
+                                   static_cast<unsigned>(g.threads), out);
+        return 0;
+      }
+      dataset d = detail::with_backend(g, "baler decompress", [&](auto& be) {
         model_codec<std::decay_t<decltype(be)>> c(be, codec::codec_options{});
         if (!dec_io.model.empty()) c.load_model(read_file(dec_io.model));
         return c.decompress(read_file(dec_io.input));
       });
-      detail::make_parent_folder(dec_io.output);
+      if (!dec_rows.empty()) {
+        const auto [a, b] = parse_rows(dec_rows, d.data.shape[0]);
+        d.data = codec::row_slice(d.data, a, b - a);
+      }
       save_dataset(dec_io.output, d, g.force);
       out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
           << shape_string(d.data.shape) << ", " << dtype_name(d.data.type) << ")\n";
@@ -289,7 +319,9 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     }
 
     if (*info) {
-      out << describe_file(format::inspect(read_file(info_path)));
+      out << (format::version_of(std::filesystem::path(info_path)) == format::chunked_format_version
+                  ? describe_chunked(info_path)
+                  : describe_file(format::inspect(read_file(info_path))));
       return 0;
     }
 

@@ -44,7 +44,7 @@ struct codec_flags {
 inline void add_global_flags(CLI::App& app, global_flags& g) {
   app.add_flag("-q,--quiet", g.quiet, "no progress output");
   app.add_flag("-f,--force", g.force, "replace existing output files (never an input)");
-  app.add_option("--threads", g.threads, "CPU threads for the math (default: OpenBLAS's choice)")
+  app.add_option("--threads", g.threads, "CPU threads: OpenBLAS's for one file (default: its choice), workers for chunked files (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", g.device, "where train, compress, decompress and diagnose run: cpu or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -115,6 +115,7 @@ struct trained_model {
     to.schedule.total_epochs = o.epochs;
     to.early_stopping_patience = o.early_stopping_patience;
     to.on_epoch = o.on_epoch;
+    to.parallel = o.parallel;
     history = baler::fit(be, *model, *params, opt, x.data(), rows, arch.features, to);
   }
 

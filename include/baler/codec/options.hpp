@@ -64,6 +64,7 @@ struct codec_options {
   double latent_l1 = 0.0;
   std::uint64_t seed = 0;
   std::function<void(const epoch_report&)> on_epoch;  // progress reporting, not a config key
+  data_parallel parallel;  // data-parallel training across processes, not a config key
 };
 
 namespace detail {

@@ -48,7 +48,10 @@
 namespace baler::format {
 
 constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
+// The single-blob layout below is format version 1; a chunked file (chunked.hpp) is version 2
+// and holds version-1 containers as its shared part and its chunks.
 constexpr std::uint32_t format_version = 1;
+constexpr std::uint32_t chunked_format_version = 2;
 constexpr std::uint32_t flag_zstd = 1;
 
 struct section {
@@ -144,10 +147,12 @@ inline layout read_layout(byte_view in, const char* where) {
   const std::size_t header_begin = r.offset();  // the header CRC starts at the version
   const std::uint32_t version = r.read_u32("format version");
   require(version != 0, where, "invalid format version 0");
+  require(version != chunked_format_version, where,
+          "this is a chunked file (format version 2): read it with format::chunked_reader");
   require(version <= format_version, where,
           "the file has format version " + std::to_string(version) +
-              ", newer than this build of baler reads (format version " + std::to_string(format_version) +
-              "); update baler to read it");
+              ", newer than this build of baler reads (format version " +
+              std::to_string(chunked_format_version) + "); update baler to read it");
   out.info.format_version = version;
   const std::uint32_t header_flags = r.read_u32("header flags");
   const std::uint64_t json_size = r.read_u64("header length");

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstddef>
 #include <filesystem>
 #include <random>
@@ -105,69 +106,92 @@ auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
   return with_context("file " + path.string(), [&] { return reader(byte_view(bytes)); });
 }
 
-// Writes `bytes` to `path` so that afterwards either the complete new file is there or nothing
-// changed. An existing file is an error unless `overwrite`; even then the old content stays
-// intact until the new one is safely on disk.
-inline void write_file_atomically(const std::filesystem::path& path, byte_view bytes,
-                                  bool overwrite) {
-  constexpr const char* where = "write_file_atomically";
-  const std::string name = "'" + path.string() + "'";
-  std::error_code ec;
-  require(overwrite || !std::filesystem::exists(std::filesystem::symlink_status(path, ec)), where,
-          "refusing to overwrite existing " + name + " (overwrite was not requested)");
-  const std::filesystem::path folder = path.parent_path().empty() ? "." : path.parent_path();
-  require(std::filesystem::is_directory(folder, ec), where,
-          "cannot write " + name + ": folder '" + folder.string() + "' does not exist");
-
-  std::filesystem::path temp;
-  int raw_fd = -1;
-  for (int attempt = 0; raw_fd < 0 && attempt < 100; ++attempt) {
-    temp = detail::temp_name_for(path);
-    raw_fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (raw_fd < 0 && errno != EEXIST) break;
+// A file written piece by piece (streaming outputs larger than memory) so that afterwards either
+// the complete new file is at `path` or nothing changed: the pieces go to a temporary file in
+// the same folder, which commit() flushes and renames over the target (POSIX makes that atomic).
+// Destroyed without commit(), the temporary file is removed. An existing file is an error
+// unless `overwrite`; even then the old content stays intact until the new one is on disk.
+class atomic_file_writer {
+public:
+  atomic_file_writer(const std::filesystem::path& path, bool overwrite)
+      : path_(path), overwrite_(overwrite) {
+    std::error_code ec;
+    require(overwrite || !std::filesystem::exists(std::filesystem::symlink_status(path, ec)), where,
+            "refusing to overwrite existing " + name() + " (overwrite was not requested)");
+    folder_ = path.parent_path().empty() ? "." : path.parent_path();
+    require(std::filesystem::is_directory(folder_, ec), where,
+            "cannot write " + name() + ": folder '" + folder_.string() + "' does not exist");
+    for (int attempt = 0; fd_ < 0 && attempt < 100; ++attempt) {
+      temp_ = detail::temp_name_for(path);
+      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd_ < 0 && errno != EEXIST) break;
+    }
+    require(fd_ >= 0, where,
+            "cannot create a temporary file in '" + folder_.string() + "': " + detail::errno_message(errno));
   }
-  require(raw_fd >= 0, where,
-          "cannot create a temporary file in '" + folder.string() +
-              "': " + detail::errno_message(errno));
-  detail::unique_fd fd(raw_fd);
-
-  // From here on every failure removes the temporary file before it throws.
-  const auto fail = [&](const std::string& what) {
-    const std::string message =
-        std::string(where) + "(): " + what + ": " + detail::errno_message(errno);
-    ::unlink(temp.c_str());
-    throw error(message);
-  };
-  for (std::size_t done = 0; done < bytes.size;) {
-    const ssize_t n = ::write(fd.get(), bytes.data + done, bytes.size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write " + name);
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) fail("cannot flush " + name + " to disk");
-  if (fd.close() != 0) fail("cannot close " + name);
-
-  if (overwrite) {
-    if (::rename(temp.c_str(), path.c_str()) != 0)
-      fail("cannot rename the temporary file to " + name);
-  } else if (::link(temp.c_str(), path.c_str()) == 0) {
-    // link() refuses an existing target atomically, closing the race with a file that appeared
-    // after the check above; the temporary name is then dropped.
-    ::unlink(temp.c_str());
-  } else if (errno == EEXIST) {
-    fail("refusing to overwrite " + name + ", which appeared while writing");
-  } else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS) {
-    // File systems without hard links (FAT, some network mounts): the check above must do.
-    if (::rename(temp.c_str(), path.c_str()) != 0)
-      fail("cannot rename the temporary file to " + name);
-  } else {
-    fail("cannot create " + name);
+  atomic_file_writer(const atomic_file_writer&) = delete;
+  atomic_file_writer& operator=(const atomic_file_writer&) = delete;
+  ~atomic_file_writer() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
   }
 
-  // Make the new directory entry itself durable; some file systems cannot fsync a folder,
-  // which is not worth failing a completed write for.
-  detail::unique_fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
+  void write(byte_view bytes) {
+    for (std::size_t done = 0; done < bytes.size;) {
+      const ssize_t n = ::write(fd_, bytes.data + done, bytes.size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("cannot write " + name());
+      done += static_cast<std::size_t>(n);
+    }
+    written_ += bytes.size;
+  }
+  std::uint64_t size() const { return written_; }
+
+  void commit() {
+    if (::fsync(fd_) != 0) fail("cannot flush " + name() + " to disk");
+    const int rc = ::close(fd_);  // on NFS a failed write may only show up at close
+    fd_ = -1;
+    if (rc != 0) fail("cannot close " + name());
+    if (overwrite_) {
+      if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file to " + name());
+    } else if (::link(temp_.c_str(), path_.c_str()) == 0) {
+      // link() refuses an existing target atomically, closing the race with a file that
+      // appeared after the check in the constructor; the temporary name is then dropped.
+      ::unlink(temp_.c_str());
+    } else if (errno == EEXIST) {
+      fail("refusing to overwrite " + name() + ", which appeared while writing");
+    } else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS) {
+      // File systems without hard links (FAT, some network mounts): the check above must do.
+      if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file to " + name());
+    } else {
+      fail("cannot create " + name());
+    }
+    committed_ = true;
+    // Make the new directory entry itself durable; some file systems cannot fsync a folder,
+    // which is not worth failing a completed write for.
+    detail::unique_fd dir(::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() >= 0) ::fsync(dir.get());
+  }
+
+private:
+  static constexpr const char* where = "write_file_atomically";
+  std::string name() const { return "'" + path_.string() + "'"; }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw error(std::string(where) + "(): " + what + ": " + detail::errno_message(errno));
+  }
+
+  std::filesystem::path path_, folder_, temp_;
+  bool overwrite_;
+  int fd_ = -1;
+  bool committed_ = false;
+  std::uint64_t written_ = 0;
+};
+
+// Writes `bytes` to `path` atomically (see atomic_file_writer).
+inline void write_file_atomically(const std::filesystem::path& path, byte_view bytes, bool overwrite) {
+  atomic_file_writer w(path, overwrite);
+  w.write(bytes);
+  w.commit();
 }
 
 }  // namespace baler

@@ -67,6 +67,14 @@ inline std::vector<std::byte> payload(byte_view in, const header& h, std::size_t
                                                : std::vector<std::byte>(src, src + need);
 }
 
+// Items as stored to the library's layout: little-endian, and bools exactly 0 or 1 (numpy
+// treats any nonzero byte as True; a C++ bool must hold exactly 0 or 1).
+inline void to_native(ndarray& a, const element_type& e) {
+  if (e.big_endian) swap_byte_order(a.bytes.data(), a.bytes.size(), e.item_size);
+  if (e.type == dtype::bool_)
+    for (std::byte& b : a.bytes) b = b != std::byte{0} ? std::byte{1} : std::byte{0};
+}
+
 }  // namespace detail
 
 // A numeric array from the bytes of a .npy file.
@@ -78,10 +86,7 @@ inline ndarray read(byte_view in) {
       !e.is_text, where,
       "dtype '" + h.descr + "' is a unicode text array, not numeric data (use npy::read_strings)");
   ndarray a{e.type, h.shape, detail::payload(in, h, e.item_size, where)};
-  if (e.big_endian) swap_byte_order(a.bytes.data(), a.bytes.size(), e.item_size);
-  // numpy treats any nonzero byte as True; a C++ bool must hold exactly 0 or 1.
-  if (e.type == dtype::bool_)
-    for (std::byte& b : a.bytes) b = b != std::byte{0} ? std::byte{1} : std::byte{0};
+  detail::to_native(a, e);
   return a;
 }
 

@@ -13,6 +13,7 @@
 #include "baler/nn/layer.hpp"
 #include "baler/nn/losses.hpp"
 #include "baler/nn/parameters.hpp"
+#include "baler/train/data_parallel.hpp"
 #include "baler/train/schedule.hpp"
 
 namespace baler {
@@ -32,6 +33,7 @@ struct train_options {
   std::size_t early_stopping_patience = 0;  // 0: off
   double early_stopping_min_delta = 0.0;
   std::function<void(const epoch_report&)> on_epoch;  // progress, may be empty
+  data_parallel parallel;  // ranks > 1: this process trains its slice of each global batch
 };
 
 struct train_history {
@@ -69,6 +71,8 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
           "data has " + std::to_string(cols) + " columns, model expects " +
               std::to_string(model.in_features()));
   require(o.epochs > 0 && o.batch_size > 0, "fit", "epochs and batch_size must be positive");
+  require(!o.parallel.enabled() || (o.parallel.sum && o.parallel.rank < o.parallel.ranks), "fit",
+          "data-parallel training needs a sum across ranks and a rank below the rank count");
   require(o.validation_fraction >= 0 && o.validation_fraction < 1, "fit",
           "validation_fraction must be in [0, 1)");
   require(o.latent_l1 == 0 || detail::has_latent<Model>::value, "fit",
@@ -117,18 +121,25 @@ train_history fit(B& be, Model& model, parameters<B, typename Model::value_type>
     for (std::size_t start = 0, b = 0; start < train_idx.size(); start += o.batch_size, ++b) {
       const std::size_t n = std::min(o.batch_size, train_idx.size() - start);
       if (n < 2 && train_idx.size() >= 2) continue;  // a lone last row would skew batch norm
-      auto x = rows_view(be, batch_buf, n, cols);
-      auto g = rows_view(be, grad_buf, n, cols);
-      be.gather_rows(table, train_idx.data() + start, x);
-      const auto y = model.forward(be, x, mode::train);
-      double value = loss.value_and_grad(be, y, const_view<T>(x), g);
-      if constexpr (detail::has_latent<Model>::value) {
-        model.backward_decoder(be, g);
-        value += penalty.value_and_add_grad(be, model.latent(), model.latent_grad(be));
-        model.backward_encoder(be, matrix_view<T>{});
-      } else {
-        model.backward(be, g, matrix_view<T>{});
+      const auto [first, last] = o.parallel.share(n);  // all of it without data parallelism
+      const std::size_t mine = last - first;
+      double value = 0;
+      if (mine > 0) {
+        auto x = rows_view(be, batch_buf, mine, cols);
+        auto g = rows_view(be, grad_buf, mine, cols);
+        be.gather_rows(table, train_idx.data() + start + first, x);
+        const auto y = model.forward(be, x, mode::train);
+        value = loss.value_and_grad(be, y, const_view<T>(x), g);
+        if constexpr (detail::has_latent<Model>::value) {
+          model.backward_decoder(be, g);
+          value += penalty.value_and_add_grad(be, model.latent(), model.latent_grad(be));
+          model.backward_encoder(be, matrix_view<T>{});
+        } else {
+          model.backward(be, g, matrix_view<T>{});
+        }
       }
+      if (o.parallel.enabled())
+        value = average_gradients(be, params.gradients(), params.size(), o.parallel, mine, n, value);
       if (!std::isfinite(value))
         throw error("fit(): training diverged: the loss is " + std::to_string(value) +
                     " at epoch " + std::to_string(epoch) + ", batch " + std::to_string(b) +

@@ -1,0 +1,370 @@
+#pragma once
+// Compression of data sets larger than memory into a chunked .baler file (format/chunked.hpp),
+// and random-access decompression of it. Chunks are cut along the leading axis, compressed and
+// decompressed in parallel (parallel_for), and written in order, so the file does not depend
+// on the thread count; memory holds one chunk per worker.
+//
+//   plain mode:         one model is trained on a sample of chunks (evenly spread) and stored
+//                       once (section MODL of the shared part); each chunk keeps its latent and
+//                       exact columns and the model's id.
+//   error-bounded mode: each chunk is compressed on its own (compress_error_bounded). A range
+//                       bound means the range of the whole column (or field), not the chunk's:
+//                       a first pass finds it and the bound becomes an abs bound before any
+//                       chunk is compressed; the shared header keeps both.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "baler/codec/error_bounded.hpp"
+#include "baler/format/chunked.hpp"
+#include "baler/io/dataset.hpp"
+#include "baler/io/npy_stream.hpp"
+#include "baler/parallel/parallel_for.hpp"
+
+namespace baler::codec {
+
+struct chunked_options {
+  std::size_t chunk_rows = 0;            // 0: rows of about target_chunk_bytes of input
+  std::size_t target_chunk_bytes = 8u << 20;
+  unsigned threads = 0;                  // chunk workers; 0: all cores
+  std::size_t sample_bytes = 64u << 20;  // plain mode trains on at most this much input
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+// Rows of an array read by slice: a .npy on disk (streamed) or an array in memory.
+struct row_source {
+  std::vector<std::size_t> shape;
+  dtype type = dtype::f64;
+  std::vector<std::string> names;
+  std::function<ndarray(std::size_t first, std::size_t count)> rows;  // thread-safe
+
+  std::size_t row_count() const { return shape.at(0); }
+  std::size_t row_bytes() const {
+    std::size_t n = dtype_size(type);
+    for (std::size_t k = 1; k < shape.size(); ++k) n *= shape[k];
+    return n;
+  }
+  dataset slice(std::size_t first, std::size_t count) const { return {rows(first, count), names}; }
+};
+
+// Rows [first, first + count) of an array; the slice is contiguous in C order.
+inline ndarray row_slice(const ndarray& a, std::size_t first, std::size_t count) {
+  std::vector<std::size_t> shape = a.shape;
+  const std::size_t row_bytes = a.nbytes() / std::max<std::size_t>(a.shape.at(0), 1);
+  shape[0] = count;
+  const auto begin = a.bytes.begin() + std::ptrdiff_t(first * row_bytes);
+  return {a.type, shape, std::vector<std::byte>(begin, begin + std::ptrdiff_t(count * row_bytes))};
+}
+
+inline row_source source_of(const dataset& d) {
+  require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
+  return {d.data.shape, d.data.type, d.names, [&d](std::size_t first, std::size_t count) {
+            return row_slice(d.data, first, count);
+          }};
+}
+inline row_source source_of(const npy::slice_reader& r) {
+  require(r.rows() > 0, "source_of", "the data has no rows");
+  return {r.shape(), r.type(), {}, [&r](std::size_t first, std::size_t count) { return r.rows(first, count); }};
+}
+
+namespace detail {
+
+inline std::size_t rows_per_chunk(const row_source& s, const chunked_options& c) {
+  if (c.chunk_rows > 0) return c.chunk_rows;
+  return std::clamp<std::size_t>(c.target_chunk_bytes / s.row_bytes(), 1, s.row_count());
+}
+
+inline std::size_t chunk_count(std::size_t rows, std::size_t chunk_rows) { return (rows + chunk_rows - 1) / chunk_rows; }
+
+// Calls f(chunk, first row, rows) over chunks [c0, c1) on the pool, `threads` at a time, then
+// done(chunk, result) in chunk order: memory holds one wave of results.
+template <class R, class F, class Done>
+void in_waves(std::size_t c0, std::size_t c1, std::size_t rows, std::size_t chunk_rows, unsigned threads, F&& f,
+              Done&& done) {
+  const std::size_t wave = parallel::thread_count(threads);
+  for (std::size_t w = c0; w < c1; w += wave) {
+    std::vector<R> results(std::min(wave, c1 - w));
+    parallel::parallel_for(results.size(), threads, [&](std::size_t i) {
+      const std::size_t first = (w + i) * chunk_rows;
+      results[i] = f(w + i, first, std::min(chunk_rows, rows - first));
+    });
+    for (std::size_t i = 0; i < results.size(); ++i) done(w + i, std::move(results[i]));
+  }
+}
+
+using column_ranges = std::vector<std::pair<double, double>>;
+
+// Finite min and max of every column (one pair for a field) over chunks [c0, c1), streamed.
+inline column_ranges ranges_of(const row_source& s, std::size_t c0, std::size_t c1, std::size_t chunk_rows,
+                               unsigned threads, bool field) {
+  const std::size_t cols = field ? 1 : s.row_bytes() / dtype_size(s.type);
+  using ranges = column_ranges;
+  ranges all(cols, {INFINITY, -INFINITY});
+  in_waves<ranges>(
+      c0, c1, s.row_count(), chunk_rows, threads,
+      [&](std::size_t, std::size_t first, std::size_t count) {
+        const std::vector<double> v = s.rows(first, count).to_doubles();
+        ranges r(cols, {INFINITY, -INFINITY});
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          if (!std::isfinite(v[i])) continue;
+          auto& [lo, hi] = r[field ? 0 : i % cols];
+          lo = std::min(lo, v[i]), hi = std::max(hi, v[i]);
+        }
+        return r;
+      },
+      [&](std::size_t, ranges r) {
+        for (std::size_t c = 0; c < cols; ++c)
+          all[c] = {std::min(all[c].first, r[c].first), std::max(all[c].second, r[c].second)};
+      });
+  return all;
+}
+
+}  // namespace detail
+
+// How this process takes part in a chunked compression: by default alone, over every chunk.
+// Several processes (MPI ranks) each take a range of chunks, combine their column ranges
+// (min of mins, max of maxes over all of them) and train one model data-parallel
+// (codec_options::parallel).
+struct chunk_share {
+  std::size_t first = 0, last = std::size_t(-1);  // chunks [first, last), clipped to the count
+  std::function<void(detail::column_ranges&)> combine_ranges = [](detail::column_ranges&) {};
+};
+
+namespace detail {
+
+// The bound with every range bound turned into the abs bound it means over the whole data.
+inline bound_config global_bounds(const row_source& s, const bound_config& b, std::size_t chunk_rows,
+                                  unsigned threads, const chunk_share& share) {
+  const bool field = is_field(s.shape, !s.names.empty());
+  bool any_range = b.all.set() && b.all.kind == bound_kind::range;
+  for (const auto& [name, spec] : b.named) any_range = any_range || spec.kind == bound_kind::range;
+  if (!any_range) return b;
+  const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
+  column_ranges ranges = ranges_of(s, std::min(share.first, chunks), std::min(share.last, chunks), chunk_rows,
+                                   threads, field);
+  share.combine_ranges(ranges);
+  auto absolute = [](bound_spec spec, std::pair<double, double> r) {
+    // A constant (or all non-finite) column stays a range bound: every chunk stores it exactly.
+    if (spec.kind != bound_kind::range || !(r.second > r.first)) return spec;
+    return bound_spec{bound_kind::abs, spec.value * (r.second - r.first)};
+  };
+  bound_config out;
+  if (field) {
+    out.all = absolute(b.all, ranges[0]);
+    return out;
+  }
+  for (std::size_t c = 0; c < s.names.size(); ++c) {
+    const bound_spec spec = b.of(s.names[c]);
+    if (spec.set()) out.named[s.names[c]] = absolute(spec, ranges[c]);
+  }
+  return out;
+}
+
+// Evenly spaced chunks of the input, up to `bytes` of it, as one dataset.
+inline dataset training_sample(const row_source& s, std::size_t chunk_rows, std::size_t bytes) {
+  const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
+  const std::size_t take = std::clamp<std::size_t>(bytes / (chunk_rows * s.row_bytes()), 1, chunks);
+  dataset d{ndarray{s.type, s.shape, {}}, s.names};
+  d.data.shape[0] = 0;
+  for (std::size_t k = 0; k < take; ++k) {
+    const std::size_t first = (k * chunks / take) * chunk_rows;
+    const ndarray part = s.rows(first, std::min(chunk_rows, s.row_count() - first));
+    d.data.bytes.insert(d.data.bytes.end(), part.bytes.begin(), part.bytes.end());
+    d.data.shape[0] += part.shape[0];
+  }
+  return d;
+}
+
+}  // namespace detail
+
+// Everything the chunks of one file share: decided once, before any chunk is compressed.
+struct chunk_plan {
+  format::container shared;  // the file's shared part
+  codec_options options;     // per chunk: the applied bound, or the shared model's options
+  std::size_t chunk_rows = 0, chunks = 0, sample_rows = 0;  // sample_rows: plain mode
+  std::vector<std::byte> model;                              // plain mode: the shared model file
+};
+
+// Plans the chunked compression of `s`: the global ranges of range bounds, or the model
+// (`model` when given, else trained on a sample of chunks).
+inline chunk_plan plan_chunks(const row_source& s, codec_options o, const chunked_options& c,
+                              const std::vector<std::byte>& model = {}, const chunk_share& share = {}) {
+  chunk_plan p;
+  p.chunk_rows = detail::rows_per_chunk(s, c);
+  p.chunks = detail::chunk_count(s.row_count(), p.chunk_rows);
+  const bool bounded = o.error_bound.enabled();
+  require(!bounded || model.empty(), "plan_chunks", "the error-bounded mode uses no model file");
+  p.shared.header = {{"kind", "baler.chunked"},
+                     {"library_version", library_version},
+                     {"input", {{"shape", s.shape}, {"dtype", dtype_name(s.type)}, {"names", s.names}}},
+                     {"chunk_rows", p.chunk_rows}};
+  if (bounded) {
+    const bound_config applied = detail::global_bounds(s, o.error_bound, p.chunk_rows, c.threads, share);
+    nlohmann::json eb = {{"default", o.error_bound.all.set() ? to_string(o.error_bound.all) : ""}};
+    for (const auto& [name, spec] : o.error_bound.named) eb["named"][name] = to_string(spec);
+    eb["applied"] = nlohmann::json::object();
+    if (applied.all.set()) eb["applied"]["*"] = to_string(applied.all);
+    for (const auto& [name, spec] : applied.named) eb["applied"][name] = to_string(spec);
+    p.shared.header["error_bound"] = eb;
+    o.error_bound = applied;
+  } else {
+    p.model = model;
+    if (p.model.empty()) {
+      const dataset sample = detail::training_sample(s, p.chunk_rows, c.sample_bytes);
+      p.sample_rows = sample.data.shape[0];
+      if (p.sample_rows < s.row_count())
+        c.log("training on a sample of " + std::to_string(p.sample_rows) + " of " +
+              std::to_string(s.row_count()) + " rows (evenly spread chunks)");
+      cpu be(1);  // one OpenBLAS thread: the model, and so the file, must not depend on the machine
+      Codec<cpu, models::AE<cpu, float>> trainer(be, o);
+      trainer.train(sample);
+      p.model = trainer.save_model();
+    }
+    p.shared.header["model_sample_rows"] = p.sample_rows;
+    p.shared.sections.push_back({"MODL", p.model});
+    o.embed_decoder = false;
+  }
+  o.on_epoch = nullptr;  // chunks train nothing worth reporting
+  o.parallel = {};
+  p.options = o;
+  return p;
+}
+
+// Rows of chunk i and its compressed bytes; `single_thread`: one OpenBLAS thread, for workers.
+inline std::size_t chunk_rows_of(const chunk_plan& p, const row_source& s, std::size_t i) {
+  return std::min(p.chunk_rows, s.row_count() - i * p.chunk_rows);
+}
+inline std::vector<std::byte> compress_chunk(const chunk_plan& p, const row_source& s, std::size_t i,
+                                             bool single_thread) {
+  const dataset d = s.slice(i * p.chunk_rows, chunk_rows_of(p, s, i));
+  if (p.options.error_bound.enabled()) return compress_error_bounded(d, p.options.error_bound, p.options);
+  cpu be(single_thread ? 1 : 0);  // OpenBLAS threads would multiply with the workers
+  Codec<cpu, models::AE<cpu, float>> codec(be, p.options);
+  codec.load_model(p.model);
+  return codec.compress(d);
+}
+
+// Compresses chunks [c0, c1) of the plan on `threads` workers, passing each to
+// sink(chunk, bytes) in chunk order.
+template <class Sink>
+void compress_chunks(const chunk_plan& p, const row_source& s, std::size_t c0, std::size_t c1, unsigned threads,
+                     Sink&& sink) {
+  const bool single = parallel::thread_count(threads) > 1;
+  detail::in_waves<std::vector<std::byte>>(
+      c0, c1, s.row_count(), p.chunk_rows, threads,
+      [&](std::size_t i, std::size_t, std::size_t) { return compress_chunk(p, s, i, single); }, sink);
+}
+
+struct chunked_result {
+  std::size_t chunks = 0, chunk_rows = 0, sample_rows = 0;
+  std::vector<std::byte> model;
+};
+
+// Compresses `s` into the chunked file `path`. `model`, when given, is a model file to use
+// instead of training one (plain mode only).
+inline chunked_result compress_chunked(const row_source& s, const std::filesystem::path& path, bool overwrite,
+                                       const codec_options& o, const chunked_options& c,
+                                       const std::vector<std::byte>& model = {}) {
+  const chunk_plan p = plan_chunks(s, o, c, model);
+  format::chunked_writer out(path, overwrite, p.shared);
+  compress_chunks(p, s, 0, p.chunks, c.threads,
+                  [&](std::size_t i, std::vector<std::byte> bytes) { out.add(bytes, chunk_rows_of(p, s, i)); });
+  out.finish();
+  return {p.chunks, p.chunk_rows, p.sample_rows, p.model};
+}
+
+// Reads a chunked file: any chunk, any row range, or all of it into a .npy slice by slice.
+class chunked_decoder {
+public:
+  explicit chunked_decoder(const std::filesystem::path& path) : r_(path) {
+    const nlohmann::json& h = r_.shared().header;
+    require(h.value("kind", "") == "baler.chunked", "chunked_decoder",
+            "'" + path.string() + "' is not a chunked compressed file");
+    try {
+      shape_ = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      type_ = parse_dtype(h.at("input").at("dtype").get<std::string>());
+      names_ = h.at("input").at("names").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw error(std::string("chunked_decoder(): the header is incomplete: ") + e.what());
+    }
+    require(!shape_.empty() && shape_[0] == r_.rows(), "chunked_decoder",
+            "the header's shape and the index's row count disagree");
+    if (const format::section* m = r_.shared().find("MODL")) model_ = m->payload;
+  }
+
+  const format::chunked_reader& reader() const { return r_; }
+  const std::vector<std::size_t>& shape() const { return shape_; }
+  dtype type() const { return type_; }
+  const std::vector<std::string>& names() const { return names_; }
+
+  // Chunk i, decoded; one OpenBLAS thread when `single_thread` (the caller runs workers).
+  ndarray chunk(std::size_t i, bool single_thread = true) const {
+    const std::vector<std::byte> bytes = r_.chunk(i);
+    cpu be(single_thread ? 1 : 0);
+    Codec<cpu, models::AE<cpu, float>> c(be, codec_options{});
+    if (!model_.empty()) c.load_model(model_);
+    ndarray a = with_context("chunk " + std::to_string(i), [&] { return c.decompress(bytes).data; });
+    require(a.type == type_ && a.shape.size() == shape_.size() && a.shape[0] == r_.index()[i].rows,
+            "chunked_decoder::chunk", "chunk " + std::to_string(i) + " does not have the file's shape");
+    return a;
+  }
+
+  // Rows [first, last), decoding only the chunks that hold them.
+  dataset rows(std::size_t first, std::size_t last, unsigned threads = 0) const {
+    const auto [a, b] = r_.chunks_for(first, last);
+    std::vector<ndarray> parts(b - a);
+    parallel::parallel_for(parts.size(), threads, [&](std::size_t k) { parts[k] = chunk(a + k, threads != 1); });
+    dataset d{ndarray{type_, shape_, {}}, names_};
+    d.data.shape[0] = last - first;
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const auto& e = r_.index()[a + k];
+      const std::size_t from = std::max<std::size_t>(first, e.first_row) - e.first_row;
+      const std::size_t to = std::min<std::size_t>(last, e.first_row + e.rows) - e.first_row;
+      const ndarray s = row_slice(parts[k], from, to - from);
+      d.data.bytes.insert(d.data.bytes.end(), s.bytes.begin(), s.bytes.end());
+    }
+    return d;
+  }
+
+  // Rows [first, last) into a .npy, one wave of chunks in memory at a time.
+  void write_npy(const std::filesystem::path& path, bool overwrite, std::size_t first, std::size_t last,
+                 unsigned threads = 0) const {
+    const auto [a, b] = r_.chunks_for(first, last);
+    std::vector<std::size_t> shape = shape_;
+    shape[0] = last - first;
+    npy::slice_writer out(path, type_, shape, overwrite);
+    const std::size_t wave = parallel::thread_count(threads);
+    for (std::size_t w = a; w < b; w += wave) {
+      const std::size_t n = std::min(wave, b - w);
+      const dataset part = rows(std::max<std::size_t>(first, r_.index()[w].first_row),
+                                std::min<std::size_t>(last, r_.index()[w + n - 1].first_row + r_.index()[w + n - 1].rows),
+                                threads);
+      out.append(part.data);
+    }
+    out.commit();
+  }
+
+  // The numbers of the chunks whose checksum fails.
+  std::vector<std::size_t> damaged_chunks() const {
+    std::vector<std::size_t> bad;
+    for (std::size_t i = 0; i < r_.index().size(); ++i) {
+      try {
+        r_.chunk(i);
+      } catch (const error&) {
+        bad.push_back(i);
+      }
+    }
+    return bad;
+  }
+
+private:
+  format::chunked_reader r_;
+  std::vector<std::size_t> shape_;
+  dtype type_ = dtype::f64;
+  std::vector<std::string> names_;
+  std::vector<std::byte> model_;
+};
+
+}  // namespace baler::codec

@@ -1,0 +1,157 @@
+// Chunked files: round trips with chunk sizes that do not divide the data, random access equal
+// to a full decode, a damaged chunk named while the others decode, output independent of the
+// thread count, global range bounds, streamed .npy slices.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "baler/codec/chunked.hpp"
+#include "test_io_support.hpp"
+
+using namespace baler;
+using io_test::scratch_dir;
+
+namespace {
+
+dataset lhcb() { return load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/lhcb_b2kkk.npz"); }
+dataset cfd() { return load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"); }
+
+codec::chunked_options chunks_of(std::size_t rows, unsigned threads = 2) {
+  codec::chunked_options c;
+  c.chunk_rows = rows;
+  c.threads = threads;
+  return c;
+}
+
+codec::codec_options with_bound(const std::string& bound) {
+  codec::codec_options o;
+  o.error_bound = codec::parse_bound_config(bound);
+  return o;
+}
+
+// Largest |b - a| of column c (all values for c = npos) and that column's range in a.
+std::pair<double, double> max_error(const dataset& a, const dataset& b, std::size_t c) {
+  const std::vector<double> x = a.data.to_doubles(), y = b.data.to_doubles();
+  const std::size_t cols = c == std::string::npos ? 1 : a.data.shape[1];
+  double err = 0, lo = INFINITY, hi = -INFINITY;
+  for (std::size_t i = (c == std::string::npos ? 0 : c); i < x.size(); i += cols) {
+    err = std::max(err, std::abs(y[i] - x[i]));
+    lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+  }
+  return {err, hi - lo};
+}
+
+std::vector<std::byte> bytes_of(const std::filesystem::path& p) { return read_file(p); }
+
+}  // namespace
+
+TEST_CASE("chunked table: range bound over the whole column, random access equals the full decode") {
+  scratch_dir dir;
+  const dataset d = lhcb();  // 4322 rows: chunks of 1000 leave 322
+  const auto res = codec::compress_chunked(codec::source_of(d), dir / "t.baler", false, with_bound("range:1e-3"),
+                                           chunks_of(1000));
+  CHECK(res.chunks == 5);
+  const codec::chunked_decoder dec(dir / "t.baler");
+  CHECK(dec.reader().index().back().rows == 322);
+  const dataset full = dec.rows(0, 4322);
+  CHECK(full.names == d.names);
+  CHECK(full.data.shape == d.data.shape);
+  for (std::size_t c = 0; c < d.names.size(); ++c) {
+    const auto [err, range] = max_error(d, full, c);
+    CHECK_MESSAGE(err <= 1e-3 * range, d.names[c]);
+  }
+  const dataset part = dec.rows(1500, 3101);
+  CHECK(part.data == codec::row_slice(full.data, 1500, 1601));
+  CHECK(dec.rows(999, 1000).data == codec::row_slice(full.data, 999, 1));
+  CHECK_THROWS_WITH_AS(dec.rows(10, 4323), doctest::Contains("are not a range within the 4322 rows"), error);
+
+  dec.write_npy(dir / "part.npy", false, 1500, 3101, 2);
+  CHECK(npy::read_file(dir / "part.npy") == part.data);
+  const nlohmann::json& eb = dec.reader().shared().header.at("error_bound");
+  CHECK(eb.at("default") == "range:0.001");
+  CHECK(eb.at("applied").at(d.names[0]).get<std::string>().rfind("abs:", 0) == 0);
+}
+
+TEST_CASE("chunked field: frames in chunks of 7, random frame ranges, same bytes for 1 and 2 threads") {
+  scratch_dir dir;
+  const dataset d = cfd();  // 60 frames of 50 x 50
+  const auto o = with_bound("range:1e-3");
+  codec::compress_chunked(codec::source_of(d), dir / "one.baler", false, o, chunks_of(7, 1));
+  codec::compress_chunked(codec::source_of(d), dir / "two.baler", false, o, chunks_of(7, 2));
+  CHECK(bytes_of(dir / "one.baler") == bytes_of(dir / "two.baler"));
+  const codec::chunked_decoder dec(dir / "two.baler");
+  CHECK(dec.reader().index().size() == 9);
+  const dataset full = dec.rows(0, 60);
+  const auto [err, range] = max_error(d, full, std::string::npos);
+  CHECK(err <= 1e-3 * range);
+  CHECK(dec.rows(13, 30).data == codec::row_slice(full.data, 13, 17));
+}
+
+TEST_CASE("chunked plain mode: one shared model, chunks need it, 1 and 2 threads agree") {
+  scratch_dir dir;
+  const dataset d = lhcb();
+  codec::codec_options o;
+  o.epochs = 3;
+  codec::chunked_options c = chunks_of(900, 1);
+  c.sample_bytes = 2000 * d.data.nbytes() / 4322;  // a sample of 2 of the 5 chunks
+  std::string said;
+  c.log = [&](const std::string& s) { said += s; };
+  const auto one = codec::compress_chunked(codec::source_of(d), dir / "one.baler", false, o, c);
+  CHECK(one.sample_rows == 1800);
+  CHECK(said.find("training on a sample of 1800 of 4322 rows") != std::string::npos);
+  c.threads = 2;
+  codec::compress_chunked(codec::source_of(d), dir / "two.baler", false, o, c);
+  CHECK(bytes_of(dir / "one.baler") == bytes_of(dir / "two.baler"));
+  const codec::chunked_decoder dec(dir / "one.baler");
+  CHECK(dec.reader().shared().find("MODL") != nullptr);
+  const dataset full = dec.rows(0, 4322);
+  CHECK(full.data.shape == d.data.shape);
+  CHECK(dec.rows(850, 1850).data == codec::row_slice(full.data, 850, 1000));
+  // The model is stored once: every chunk is far smaller than the model section.
+  for (const auto& e : dec.reader().index()) CHECK(e.size < one.model.size());
+}
+
+TEST_CASE("a damaged chunk is named and the others still decode") {
+  scratch_dir dir;
+  const dataset d = lhcb();
+  codec::compress_chunked(codec::source_of(d), dir / "t.baler", false, with_bound("abs:0.01"), chunks_of(1000));
+  const codec::chunked_decoder good(dir / "t.baler");
+  const auto e = good.reader().index()[2];
+  {
+    std::fstream f(dir / "t.baler", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(e.offset + e.size / 2));
+    f.put('\x55' ^ char(bytes_of(dir / "t.baler")[e.offset + e.size / 2]));
+  }
+  const codec::chunked_decoder dec(dir / "t.baler");
+  CHECK(dec.damaged_chunks() == std::vector<std::size_t>{2});
+  CHECK_THROWS_WITH_AS(dec.rows(0, 4322), doctest::Contains("chunk 2 (rows 2000 to 2999) is damaged"), error);
+  CHECK(dec.rows(0, 2000).data == good.rows(0, 2000).data);
+  CHECK(dec.rows(3000, 4322).data == good.rows(3000, 4322).data);
+}
+
+TEST_CASE("a truncated chunked file is refused by name; a version-1 reader names the chunked reader") {
+  scratch_dir dir;
+  codec::compress_chunked(codec::source_of(lhcb()), dir / "t.baler", false, with_bound("abs:0.01"), chunks_of(2000));
+  std::vector<std::byte> b = bytes_of(dir / "t.baler");
+  CHECK(format::version_of(byte_view(b)) == 2);
+  CHECK_THROWS_WITH_AS(format::parse(b), doctest::Contains("read it with format::chunked_reader"), error);
+  b.resize(b.size() - 10);
+  write_file_atomically(dir / "cut.baler", b, false);
+  CHECK_THROWS_WITH_AS(codec::chunked_decoder(dir / "cut.baler"), doctest::Contains("has no index at its end"), error);
+}
+
+TEST_CASE("npy slices: streamed reads and writes equal the whole array, big-endian too") {
+  scratch_dir dir;
+  const ndarray whole = npy::read_file(io_test::fixture("big_endian_f8.npy"));
+  const npy::slice_reader r(io_test::fixture("big_endian_f8.npy"));
+  CHECK(r.shape() == whole.shape);
+  const std::size_t n = whole.shape[0];
+  npy::slice_writer w(dir / "copy.npy", whole.type, whole.shape, false);
+  for (std::size_t first = 0; first < n; first += 2) w.append(r.rows(first, std::min<std::size_t>(2, n - first)));
+  CHECK(!std::filesystem::exists(dir / "copy.npy"));  // appears only at commit
+  w.commit();
+  CHECK(npy::read_file(dir / "copy.npy") == whole);
+  CHECK_THROWS_WITH_AS(npy::slice_reader(io_test::fixture("fortran_i16_3d.npy")),
+                       doctest::Contains("Fortran order"), error);
+}

@@ -1,0 +1,57 @@
+// The command line on chunked files: compress --chunk-rows of a streamed .npy, info, full and
+// --rows decompression, the bound checked by evaluate; --rows on a version-1 file too.
+#include <doctest/doctest.h>
+
+#include "baler/codec/chunked.hpp"
+#include "test_cli_support.hpp"
+
+using namespace baler;
+using namespace cli_test;
+
+TEST_CASE("chunked command line: a streamed .npy field, info, decompress all or --rows, bound holds") {
+  scratch s;
+  const dataset field = load_dataset(cfd);
+  npy::write_file("f.npy", field.data, false);
+  auto r = baler_cli({"compress", "f.npy", "-o", "f.baler", "--chunk-rows", "7", "--threads", "2",
+                      "--error-bound", "range:1e-3"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("9 chunks of 7 rows") != std::string::npos);
+
+  r = baler_cli({"info", "f.baler"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("format version 2 (chunked)") != std::string::npos);
+  CHECK(r.out.find("input: (60, 50, 50), float64") != std::string::npos);
+  CHECK(r.out.find("every chunk's checksum holds") != std::string::npos);
+
+  REQUIRE(baler_cli({"decompress", "f.baler", "-o", "back.npy"}).status == 0);
+  r = baler_cli({"evaluate", "f.npy", "back.npy", "--error-bound", "range:1e-3"});
+  CHECK(r.status == 0);
+  r = baler_cli({"decompress", "f.baler", "-o", "part.npy", "--rows", "10:25"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("rows 10:25") != std::string::npos);
+  CHECK(npy::read_file("part.npy") == codec::row_slice(npy::read_file("back.npy"), 10, 15));
+  r = baler_cli({"compress", "f.npy", "-o", "g.baler", "--chunk-rows", "7", "--error-bound", "range:1e-3",
+                 "--save-model", "m.balermodel"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("trains no shared model") != std::string::npos);
+  CHECK(!fs::exists("g.baler"));
+  r = baler_cli({"decompress", "f.baler", "-o", "bad.npy", "--rows", "10:61"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("is not A:B with 0 <= A < B <= 60") != std::string::npos);
+}
+
+TEST_CASE("chunked command line: a table in plain mode with one shared model; --rows on a version-1 file") {
+  scratch s;
+  auto r = baler_cli({"compress", lhcb, "-o", "t.baler", "--chunk-rows", "1500", "--epochs", "3", "-q"});
+  REQUIRE(r.status == 0);
+  r = baler_cli({"info", "t.baler"});
+  CHECK(r.out.find("chunks: 3 of up to 1500 rows") != std::string::npos);
+  CHECK(r.out.find("shared model:") != std::string::npos);
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "t.npz"}).status == 0);
+  CHECK(load_dataset("t.npz").names == load_dataset(lhcb).names);
+
+  REQUIRE(baler_cli({"compress", lhcb, "-o", "one.baler", "--error-bound", "abs:0.01"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "one.baler", "-o", "all.npy"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "one.baler", "-o", "some.npy", "--rows", "5:9"}).status == 0);
+  CHECK(npy::read_file("some.npy") == codec::row_slice(npy::read_file("all.npy"), 5, 4));
+}
