@@ -158,7 +158,7 @@ run sz3(const std::string& name, const dataset& d, const fs::path& exe, double t
 // Ratio (log scale) against PSNR, one panel per field, one series per method.
 void rd_plot(const std::vector<run>& runs, const fs::path& png) {
   std::string script = "set terminal pngcairo size 1200,500\nset output " +
-                       plot::quote(png.string()) + "\nset multiplot layout 1,2\n";
+                       plot::quote(png.string()) + "\nset termoption noenhanced\nset multiplot layout 1,2\n";
   int blocks = 0;
   for (const std::string field : {"CFD_animation", "sperr_vorticity_512x512"}) {
     std::string plots;
@@ -170,7 +170,9 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
           data += std::to_string(r.psnr) + " " + std::to_string(r.ratio) + "\n";
       if (data.empty()) continue;
       script += block + " << EOD\n" + data + "EOD\n";
-      plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with points pt 7 title " +
+      plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with points pt 7 lc rgb " +
+               plot::quote(method == "sz3" ? "black" : method == "baler-dense" ? "red" : "blue") +
+               " title " +
                plot::quote(method);
     }
     script += "set title " + plot::quote(field + ": whole-file ratio vs PSNR") +

@@ -25,6 +25,7 @@
 #include "baler/codec/relation_predictor.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
+#include "baler/codec/tiling.hpp"
 #include "baler/format/container.hpp"
 #include "baler/format/latent_dtype.hpp"
 
@@ -41,10 +42,20 @@ public:
   Codec(B& be, codec_options o) : be_(be), o_(std::move(o)) { validate(o_); }
 
   // Decides each column's treatment, fits the normalisation and trains the model on `d`.
+  // The patch architecture trains on tiles (at most o.training_tiles, evenly spread, so time
+  // grows with the sample, not the grid).
   const train_history& train(const dataset& d) {
-    const table t = as_table(d, "Codec::train");
+    table t = as_table(d, "Codec::train");
+    // The error-bounded mode takes a dense model's predictions only (for now).
+    const bool bounded = o_.error_bound.enabled();
+    require(!bounded || o_.architecture != "patch", "Codec::train",
+            "the patch architecture has no error-bounded mode yet: use the dense one");
+    const std::vector<std::size_t> tile = choose_tile(
+        t.shape, is_field(t.shape, !d.names.empty()), bounded ? "dense" : o_.architecture, o_.tile);
+    if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
     model_ = std::make_unique<trained_model<B, Model>>(be_, plan_training(t, o_), o_,
                                                        d.data.nbytes());
+    model_->tile = tile;
     const auto& s = model_->schema;
     if (!s.modelled.empty()) {
       const std::vector<T> x = network_inputs<T>(t, s);
@@ -66,7 +77,15 @@ public:
   // Compresses `d`, which must have the schema the model was trained on.
   std::vector<std::byte> compress(const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
-    const table t = as_table(d, "Codec::compress");
+    table t = as_table(d, "Codec::compress");
+    nlohmann::json header = input_header(t, d.names);  // the data as given, tiled or not
+    if (!model_->tile.empty()) {
+      require(!o_.error_bound.enabled(), "Codec::compress",
+              "the patch architecture has no error-bounded mode yet: use the dense one");
+      choose_tile(t.shape, true, "patch", model_->tile);  // the model's tile fits this data
+      header["tiling"] = {{"tile", model_->tile}};
+      t = tile_table(t, model_->tile);
+    }
     const model_schema& s = model_->schema;
     check_schema(t, s);
     for (const auto& named : o_.error_bound.named)
@@ -75,7 +94,7 @@ public:
     if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
-    c.header = input_header(t, d.names);
+    c.header = std::move(header);
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
     for (std::size_t col = 0; col < t.cols; ++col) {
@@ -110,6 +129,13 @@ public:
               where, "the header's shape, dtype and size disagree");
       t.rows = t.shape[0];
       t.cols = elements / t.rows;
+      std::optional<tiling> tiles;  // a patch model's file holds the tiles as rows
+      if (h.contains("tiling")) {
+        tiles.emplace(t.shape, choose_tile(t.shape, true, "patch",
+                                           h["tiling"].at("tile").get<std::vector<std::size_t>>()));
+        t.rows = tiles->tiles();
+        t.cols = tiles->tile_size();
+      }
       const nlohmann::json& columns = h.at("columns");
       const bool field = h.contains("error_bound") && h["error_bound"].at("layout") == "field";
       require(field || columns.size() == t.cols, where, "the header describes " +
@@ -137,7 +163,7 @@ public:
       }
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
-      out.data = ndarray::from_doubles(t.values, t.shape, t.type);
+      out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string(where) + "(): the header is incomplete or malformed: " + e.what());
@@ -145,6 +171,32 @@ public:
   }
 
 private:
+  // The tiles of `t` as rows (tiling.hpp), named tile0, tile1, ... by position in the tile.
+  static table tile_table(const table& t, const std::vector<std::size_t>& tile) {
+    const tiling tiles(t.shape, tile);
+    table r;
+    r.rows = tiles.tiles();
+    r.cols = tiles.tile_size();
+    r.values = tiles.to_rows(t.values);
+    r.shape = {r.rows, r.cols};
+    r.type = t.type;
+    for (std::size_t c = 0; c < r.cols; ++c) r.names.push_back("tile" + std::to_string(c));
+    return r;
+  }
+  // At most `n` rows of t, evenly spread.
+  static table sampled_rows(table t, std::size_t n) {
+    if (t.rows <= n) return t;
+    std::vector<double> kept(n * t.cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t r = i * t.rows / n;
+      std::copy_n(t.values.begin() + r * t.cols, t.cols, kept.begin() + i * t.cols);
+    }
+    t.values = std::move(kept);
+    t.rows = n;
+    t.shape[0] = n;
+    return t;
+  }
+
   static nlohmann::json input_header(const table& t, const std::vector<std::string>& names) {
     nlohmann::json h;
     h["kind"] = "baler.compressed";

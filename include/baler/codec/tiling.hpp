@@ -10,6 +10,7 @@
 //
 //   rows: (tiles x tile_size), tiles in row-major order of the tile grid, each tile's values
 //   row-major inside it.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -84,5 +85,39 @@ class tiling {
 
   std::vector<std::size_t> grid_, tile_, counts_;
 };
+
+// The tile a model uses for data of `shape`, or none (the dense architecture: whole rows).
+//   architecture "dense": none. "patch": `tile`, or by default 8 along every axis but the
+//   leading one of a 3+-D array (frames are tiled one at a time), clipped to the grid.
+//   "auto": patch for a field (`field`: a 3+-D array, or 2-D without column names) whose rows
+//   hold at least patch_min_row values: there a dense decoder's output layer alone outgrows
+//   what a shared tile model costs; dense otherwise (tables, short rows).
+inline constexpr std::size_t patch_min_row = 256;
+
+inline std::vector<std::size_t> choose_tile(const std::vector<std::size_t>& shape, bool field,
+                                            const std::string& architecture,
+                                            const std::vector<std::size_t>& tile) {
+  require(architecture == "auto" || architecture == "dense" || architecture == "patch",
+          "choose_tile", "unknown architecture '" + architecture + "' (auto, dense or patch)");
+  std::size_t row = 1;
+  for (std::size_t a = 1; a < shape.size(); ++a) row *= shape[a];
+  const bool patch =
+      architecture == "patch" || (architecture == "auto" && field && row >= patch_min_row);
+  if (!patch) return {};
+  require(shape.size() >= 2, "choose_tile", "the patch architecture needs a 2-D or 3-D field");
+  if (!tile.empty()) {
+    require(tile.size() == shape.size(), "choose_tile",
+            "the tile needs one size per axis of the data (" + std::to_string(shape.size()) + ")");
+    for (std::size_t a = 0; a < tile.size(); ++a)
+      require(tile[a] > 0 && tile[a] <= shape[a], "choose_tile",
+              "tile size " + std::to_string(tile[a]) + " does not fit axis " + std::to_string(a) +
+                  " of length " + std::to_string(shape[a]));
+    return tile;
+  }
+  std::vector<std::size_t> t(shape.size(), 8);
+  if (shape.size() >= 3) t[0] = 1;
+  for (std::size_t a = 0; a < t.size(); ++a) t[a] = std::min(t[a], shape[a]);
+  return t;
+}
 
 }  // namespace baler::codec
