@@ -240,6 +240,7 @@ int main(int argc, char** argv) {
     codec_options o;
     o.epochs = epochs;
     o.hidden = {64, 32, 16};
+    o.architecture = "dense";  // one model for both rows; the bounded mode takes dense ones only
     o.on_epoch = nullptr;
     CpuCodec trainer(be, o);
     trainer.train(d);

@@ -171,18 +171,6 @@ public:
   }
 
 private:
-  // The tiles of `t` as rows (tiling.hpp), named tile0, tile1, ... by position in the tile.
-  static table tile_table(const table& t, const std::vector<std::size_t>& tile) {
-    const tiling tiles(t.shape, tile);
-    table r;
-    r.rows = tiles.tiles();
-    r.cols = tiles.tile_size();
-    r.values = tiles.to_rows(t.values);
-    r.shape = {r.rows, r.cols};
-    r.type = t.type;
-    for (std::size_t c = 0; c < r.cols; ++c) r.names.push_back("tile" + std::to_string(c));
-    return r;
-  }
   // At most `n` rows of t, evenly spread.
   static table sampled_rows(table t, std::size_t n) {
     if (t.rows <= n) return t;

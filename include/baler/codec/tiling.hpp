@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "baler/codec/table.hpp"
 #include "baler/core/error.hpp"
 
 namespace baler::codec {
@@ -85,6 +86,20 @@ class tiling {
 
   std::vector<std::size_t> grid_, tile_, counts_;
 };
+
+// The tiles of table `t` (its original shape is the grid) as the rows of a table, columns
+// named tile0, tile1, ... by position in the tile: what a patch model trains on and encodes.
+inline table tile_table(const table& t, const std::vector<std::size_t>& tile) {
+  const tiling tiles(t.shape, tile);
+  table r;
+  r.rows = tiles.tiles();
+  r.cols = tiles.tile_size();
+  r.values = tiles.to_rows(t.values);
+  r.shape = {r.rows, r.cols};
+  r.type = t.type;
+  for (std::size_t c = 0; c < r.cols; ++c) r.names.push_back("tile" + std::to_string(c));
+  return r;
+}
 
 // The tile a model uses for data of `shape`, or none (the dense architecture: whole rows).
 //   architecture "dense": none. "patch": `tile`, or by default 8 along every axis but the
