@@ -5,12 +5,12 @@
 //
 // For each field (cfd/CFD_animation, fields/sperr_vorticity_512x512) it runs
 //   baler-dense   the plain codec on whole frames (the leading axis as rows), default shape
-//   baler-patch   the plain codec on tiles (codec/tiling.hpp): one small dense AE shared by
-//                 every tile, several tile, latent and width choices
+//   baler-patch   the plain codec's patch architecture (codec/tiling.hpp): one small dense AE
+//                 shared by every tile, several tile, latent and width choices
 //   sz3           SZ3 in PSNR mode (-M PSNR 40 and 50), when --sz3 names its binary
 // and prints, per run, the whole file's bytes, the ratio against the input as stored and the
-// PSNR (20 log10(value range) - 10 log10(MSE), SZ3's definition). The patch file is the
-// codec's complete .baler file of the tile table: latent, decoder, normalisation, header.
+// PSNR (20 log10(value range) - 10 log10(MSE), SZ3's definition). Every size is the codec's
+// complete .baler file: latent, decoder, normalisation, header.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,7 +20,6 @@
 
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
-#include "baler/codec/tiling.hpp"
 #include "baler/plot/gnuplot.hpp"
 
 using namespace baler;
@@ -47,13 +46,14 @@ double psnr(const std::vector<double>& x, const std::vector<double>& y) {
 
 struct patch_config {
   std::vector<std::size_t> tile;
-  std::size_t latent;
-  std::array<std::size_t, 3> hidden;
+  std::size_t latent;                 // 0: the codec's default shape
+  std::array<std::size_t, 3> hidden;  // 0, 0, 0: the codec's default widths
 };
 
 std::string describe(const patch_config& c) {
   std::string s = "tile ";
   for (std::size_t i = 0; i < c.tile.size(); ++i) s += (i ? "x" : "") + std::to_string(c.tile[i]);
+  if (c.latent == 0) return s + " default shape";
   return s + " latent " + std::to_string(c.latent) + " hidden " + std::to_string(c.hidden[0]) +
          "-" + std::to_string(c.hidden[1]) + "-" + std::to_string(c.hidden[2]);
 }
@@ -81,30 +81,30 @@ struct training {
   }
 };
 
+// The codec's patch architecture with tile, latent and widths of `c`.
 run baler_patch(const std::string& name, const dataset& d, const patch_config& c,
                 const training& tr) {
   const auto t0 = std::chrono::steady_clock::now();
-  const tiling tiles(d.data.shape, c.tile);
-  const std::vector<double> x = d.data.to_doubles();
-  dataset rows{
-      ndarray::from_doubles(tiles.to_rows(x), {tiles.tiles(), tiles.tile_size()}, d.data.type), {}};
   codec_options o = tr.options();
+  o.architecture = "patch";
+  o.tile = c.tile;
   o.latent = c.latent;
   o.hidden = c.hidden;
-  const auto [bytes, y] = plain_codec(rows, o);
+  const auto [bytes, y] = plain_codec(d, o);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {name,
           "baler-patch",
           describe(c),
           bytes,
           double(d.data.nbytes()) / double(bytes),
-          psnr(x, tiles.to_field(y)),
+          psnr(d.data.to_doubles(), y),
           s};
 }
 
 run baler_dense(const std::string& name, const dataset& d, const training& tr) {
   const auto t0 = std::chrono::steady_clock::now();
   codec_options o = tr.options();
+  o.architecture = "dense";
   o.batch_size = 0;  // the codec's default: 60 frames make too few rows for batches of 64
   const auto [bytes, y] = plain_codec(d, o);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -158,7 +158,8 @@ run sz3(const std::string& name, const dataset& d, const fs::path& exe, double t
 // Ratio (log scale) against PSNR, one panel per field, one series per method.
 void rd_plot(const std::vector<run>& runs, const fs::path& png) {
   std::string script = "set terminal pngcairo size 1200,500\nset output " +
-                       plot::quote(png.string()) + "\nset termoption noenhanced\nset multiplot layout 1,2\n";
+                       plot::quote(png.string()) +
+                       "\nset termoption noenhanced\nset multiplot layout 1,2\n";
   int blocks = 0;
   for (const std::string field : {"CFD_animation", "sperr_vorticity_512x512"}) {
     std::string plots;
@@ -171,9 +172,10 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
       if (data.empty()) continue;
       script += block + " << EOD\n" + data + "EOD\n";
       plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with points pt 7 lc rgb " +
-               plot::quote(method == "sz3" ? "black" : method == "baler-dense" ? "red" : "blue") +
-               " title " +
-               plot::quote(method);
+               plot::quote(method == "sz3"           ? "black"
+                           : method == "baler-dense" ? "red"
+                                                     : "blue") +
+               " title " + plot::quote(method);
     }
     script += "set title " + plot::quote(field + ": whole-file ratio vs PSNR") +
               "\nset xlabel 'PSNR (dB)'\nset ylabel 'ratio (input as stored / file)'\n"
