@@ -110,7 +110,7 @@ run baler_dense(const std::string& name, const dataset& d, const training& tr) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {name,
           "baler-dense",
-          "whole frames, default shape",
+          "whole frames (default shape)",
           bytes,
           double(d.data.nbytes()) / double(bytes),
           psnr(d.data.to_doubles(), y),
@@ -223,7 +223,8 @@ int main(int argc, char** argv) try {
         {{1, 10, 10}, 8, {32, 16, 8}},
         {{2, 10, 10}, 8, {32, 16, 8}},
         {{4, 10, 10}, 8, {32, 16, 8}},
-        {{4, 10, 10}, 16, {64, 32, 16}}}},
+        {{4, 10, 10}, 16, {64, 32, 16}},
+        {{1, 8, 8}, 0, {0, 0, 0}}}},
       {"sperr_vorticity_512x512",
        "fields/sperr_vorticity_512x512.npz",
        {{{8, 8}, 4, {32, 16, 8}},
