@@ -36,7 +36,7 @@ for e in "${examples[@]}"; do
     # CMS Z -> mumu: 19 columns, run and event numbers and charges among them.
     cms) run cms "$data/hep/cms_zmumu_2011a.npz" --epochs 300 ;;
     # 60 frames of 50 x 50: 60 rows of 2,500 values; small hidden layers keep the decoder small.
-    cfd) run cfd examples/data/CFD_animation.npz --latent 8 --hidden 64,32,16 --epochs 1000 ;;
+    cfd) run cfd examples/data/CFD_animation.npz --architecture dense --latent 8 --hidden 64,32,16 --epochs 1000 ;;
     *) echo "unknown example '$e' (lhcb, atlas, cms, cfd)" >&2; exit 2 ;;
   esac
 done

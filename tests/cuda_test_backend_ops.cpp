@@ -647,6 +647,39 @@ TEST_CASE_TEMPLATE("copy, fill and multiply: exact, over more elements than one 
   CHECK_THROWS_AS(gpu.multiply(cuda::view(std::as_const(small)), cuda::view(other)), error);
 }
 
+template <class B, class T>
+std::pair<std::vector<T>, std::vector<T>> run_windows(B& be, const conv_geometry& g,
+                                                      const std::vector<T>& x,
+                                                      const std::vector<T>& col) {
+  const auto mx = to_backend(be, x, 1, g.in_size());
+  const auto mc = to_backend(be, col, g.col_rows(), g.out_positions());
+  auto gathered = be.template make<T>(g.col_rows(), g.out_positions());
+  auto scattered = be.template make<T>(1, g.in_size());
+  be.im2col(cv(B::view(mx)), g, B::view(gathered));
+  be.col2im(cv(B::view(mc)), g, B::view(scattered));
+  return {host_copy(be, B::view(gathered)), host_copy(be, B::view(scattered))};
+}
+
+TEST_CASE_TEMPLATE("im2col exact and col2im: 2-D and 3-D windows with stride and padding", T,
+                   float, double) {
+  cpu host(1);
+  cuda gpu;
+  for (const auto& g : {conv_geometry::grid_2d(3, 17, 23, 3, 2, 1),
+                        conv_geometry::grid_2d(2, 8, 8, 2, 2),
+                        conv_geometry::grid_3d(2, 6, 7, 9, 3, 2, 1)}) {
+    INFO(g.describe());
+    const auto x = normal_values<T>(g.in_size(), 121);
+    const auto col = normal_values<T>(g.col_rows() * g.out_positions(), 122);
+    const auto want = run_windows(host, g, x, col);
+    const auto got = run_windows(gpu, g, x, col);
+    CHECK(got.first == want.first);  // a gather: no arithmetic
+    CUDA_CHECK_CLOSE(got.second, want.second, sum_tolerance<T>(g.taps()));
+  }
+  auto x = gpu.make<T>(1, 10), col = gpu.make<T>(9, 4);
+  CHECK_THROWS_AS(gpu.im2col(cv(cuda::view(x)), conv_geometry::grid_2d(1, 4, 4, 3), cuda::view(col)),
+                  error);
+}
+
 TEST_CASE_TEMPLATE("upload and download: bit-exact round trip, views into the middle of a matrix",
                    T, float, double) {
   cuda gpu;

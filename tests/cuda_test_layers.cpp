@@ -201,6 +201,42 @@ TEST_CASE_TEMPLATE("BatchNorm1d: training forward and backward, running statisti
   }
 }
 
+TEST_CASE_TEMPLATE("Conv, ConvTranspose and AvgPool, 2-D and 3-D, stride and padding", T, float,
+                   double) {
+  const auto g2 = conv_geometry::grid_2d(3, 12, 10, 3, 2, 1);
+  const auto g3 = conv_geometry::grid_3d(2, 5, 6, 7, 3, 2, 1);
+  const auto up2 = conv_geometry::transposed(conv_geometry::grid_2d(4, 6, 5, 3, 2, 1), 1);
+  const auto up3 = conv_geometry::transposed(conv_geometry::grid_3d(2, 3, 3, 4, 2, 2));
+  const std::size_t rows = 5;
+  const double tol = chain_tolerance<T>(2, 4 * 27);
+  compare_layer<T>([&](auto tag) { return Conv2d<typename decltype(tag)::backend, T>(g2, 4); },
+                   rows, g2.in_size(), tol, 600);
+  compare_layer<T>([&](auto tag) { return Conv3d<typename decltype(tag)::backend, T>(g3, 3); },
+                   rows, g3.in_size(), tol, 610);
+  compare_layer<T>(
+      [&](auto tag) { return ConvTranspose2d<typename decltype(tag)::backend, T>(5, up2); }, rows,
+      5 * up2.out_positions(), tol, 620);
+  compare_layer<T>(
+      [&](auto tag) { return ConvTranspose3d<typename decltype(tag)::backend, T>(3, up3); }, rows,
+      3 * up3.out_positions(), tol, 630);
+  compare_layer<T>([&](auto tag) { return AvgPool<typename decltype(tag)::backend, T>(g3); }, rows,
+                   g3.in_size(), tol, 640);
+}
+
+TEST_CASE_TEMPLATE("Sequential: a small 2-D conv autoencoder", T, float, double) {
+  auto make = [](auto tag) {
+    using B = typename decltype(tag)::backend;
+    const auto down = conv_geometry::grid_2d(1, 16, 16, 3, 2, 1);  // -> 4 x 8 x 8
+    const auto pool = conv_geometry::grid_2d(4, 8, 8, 2, 2);       // -> 4 x 4 x 4
+    const auto up = conv_geometry::transposed(conv_geometry::grid_2d(1, 8, 8, 3, 2, 1), 1);
+    return Sequential<Conv2d<B, T>, LeakyReLU<B, T>, AvgPool<B, T>, Dense<B, T>,
+                      Dense<B, T, act::leaky_relu>, ConvTranspose2d<B, T>>(
+        256, Conv2d<B, T>(down, 4), LeakyReLU<B, T>(), AvgPool<B, T>(pool), Dense<B, T>(64, 8),
+        Dense<B, T, act::leaky_relu>(8, 256), ConvTranspose2d<B, T>(4, up));
+  };
+  compare_layer<T>(make, 6, 256, chain_tolerance<T>(2 * 6, 256), 650);
+}
+
 TEST_CASE_TEMPLATE("Sequential: mixed layers, nested batch norm, dropout with p = 0", T, float,
                    double) {
   // Dropout(0) in training is the identity on both backends, so the whole stack compares.

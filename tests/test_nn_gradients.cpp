@@ -8,45 +8,7 @@ using namespace baler;
 using B = cpu;
 using gradcheck::matrix;
 
-namespace {
-
-// Checks d(sum(layer(x) * r))/d(params) and /d(x) for a layer in train mode. `reseed` runs
-// before every forward so that stochastic layers (dropout) draw the same mask each time.
-template <class Layer>
-void check_layer(Layer& layer, std::size_t batch, std::size_t in,
-                 std::function<void(Layer&)> reseed = {}, double x_scale = 1.0) {
-  B be(1);
-  const std::size_t out = layer.out_features(in);
-  matrix params = matrix::from_shape({1, std::max<std::size_t>(layer.param_count(), 1)});
-  matrix grads = params, state = matrix::from_shape({1, std::max<std::size_t>(layer.state_count(), 1)});
-  rng gen(7);
-  layer.init(gen, params.data(), state.data());
-  for (std::size_t i = 0; i < layer.param_count(); ++i) params.data()[i] += 0.1 * gen.normal();
-  layer.bind(params.data(), grads.data(), state.data());
-  const matrix state0 = state;
-
-  matrix x = gradcheck::random_matrix(batch, in, 11, x_scale);
-  const matrix r = gradcheck::random_matrix(batch, out, 13);
-  matrix y = matrix::from_shape({batch, out}), dy = r, dx = matrix::from_shape({batch, in});
-
-  auto objective = [&] {
-    state = state0;  // batch norm's running statistics must not drift between evaluations
-    if (reseed) reseed(layer);
-    layer.forward(be, B::view(x), B::view(y), mode::train);
-    return gradcheck::dot(B::view(y), B::view(r));
-  };
-  objective();
-  dy = r;
-  layer.backward(be, B::view(x), B::view(y), B::view(dy), B::view(dx));
-  const matrix analytic_params = grads, analytic_x = dx;
-
-  if (layer.param_count() > 0)
-    CHECK(gradcheck::max_error(params.data(), analytic_params.data(), layer.param_count(),
-                               objective) < 1e-6);
-  CHECK(gradcheck::max_error(x.data(), analytic_x.data(), x.size(), objective) < 1e-6);
-}
-
-}  // namespace
+using gradcheck::check_layer;
 
 TEST_CASE("Dense: gradients for every fused activation") {
   Dense<B, double> linear(5, 4);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <xtensor/xtensor.hpp>
 
+#include "baler/core/conv_geometry.hpp"
 #include "baler/core/matrix_view.hpp"
 #include "baler/core/rng.hpp"
 #include "baler/format/half.hpp"
@@ -95,6 +96,24 @@ public:
       cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data, lda, b.data, ldb, beta, c.data, N);
     else
       cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data, lda, b.data, ldb, beta, c.data, N);
+  }
+
+  // ---- convolution windows of one sample (formulas: core/conv_geometry.hpp) --------------
+  // x: (1 x C*D*H*W), col: (C*K x P). Convolution is im2col then GEMM; col2im is its adjoint.
+  template <class T>
+  void im2col(const_view<T> x, const conv_geometry& g, matrix_view<T> col) const {
+    require(x.size() == g.in_size(), "cpu::im2col", "input size differs from " + g.describe());
+    require_shape(col, g.col_rows(), g.out_positions(), "cpu::im2col", "col");
+    for (std::size_t i = 0; i < col.size(); ++i) {
+      const long long s = g.im2col_source(i);
+      col.data[i] = s < 0 ? T(0) : x.data[s];
+    }
+  }
+  template <class T>
+  void col2im(const_view<T> col, const conv_geometry& g, matrix_view<T> x) const {
+    require(x.size() == g.in_size(), "cpu::col2im", "output size differs from " + g.describe());
+    require_shape(col, g.col_rows(), g.out_positions(), "cpu::col2im", "col");
+    for (std::size_t j = 0; j < x.size(); ++j) x.data[j] = g.col2im_value(col.data, j);
   }
 
   // ---- activations ------------------------------------------------------------------------

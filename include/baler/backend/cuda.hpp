@@ -22,6 +22,7 @@
 #include "baler/backend/cuda_check.hpp"
 #include "baler/backend/cuda_kernels.hpp"
 #include "baler/backend/device_matrix.hpp"
+#include "baler/core/conv_geometry.hpp"
 #include "baler/core/matrix_view.hpp"
 #include "baler/core/rng.hpp"
 #include "baler/format/half.hpp"
@@ -277,6 +278,20 @@ public:
     cuda_kernels::batchnorm_backward(stream_, x.data, dy.data, dx.empty() ? nullptr : dx.data,
                                      x.rows, x.cols, gamma, mean, invstd, dgamma, dbeta,
                                      column_workspace(x));
+  }
+
+  // ---- convolution windows of one sample (same contract as cpu.hpp) -----------------------
+  template <class T>
+  void im2col(const_view<T> x, const conv_geometry& g, matrix_view<T> col) {
+    require(x.size() == g.in_size(), "cuda::im2col", "input size differs from " + g.describe());
+    require_shape(col, g.col_rows(), g.out_positions(), "cuda::im2col", "col");
+    cuda_kernels::im2col(stream_, x.data, g, col.data);
+  }
+  template <class T>
+  void col2im(const_view<T> col, const conv_geometry& g, matrix_view<T> x) {
+    require(x.size() == g.in_size(), "cuda::col2im", "output size differs from " + g.describe());
+    require_shape(col, g.col_rows(), g.out_positions(), "cuda::col2im", "col");
+    cuda_kernels::col2im(stream_, col.data, g, x.data);
   }
 
   // ---- latent quantisation: values <-> f16/bf16 bits, identical to half.hpp's ------------

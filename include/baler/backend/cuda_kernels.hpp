@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "baler/core/conv_geometry.hpp"
 #include "baler/optim/update_rules.hpp"
 
 namespace baler::cuda_kernels {
@@ -87,6 +88,12 @@ template <class T>  // dx may be null
 void batchnorm_backward(cudaStream_t, const T* x, const T* dy, T* dx, std::size_t rows,
                         std::size_t cols, const T* gamma, const T* mean, const T* invstd,
                         T* dgamma, T* dbeta, double* workspace);
+
+// ---- convolution windows of one sample (formulas: core/conv_geometry.hpp) ----------------
+template <class T>  // x (C*D*H*W) -> col (C*K x P)
+void im2col(cudaStream_t, const T* x, conv_geometry g, T* col);
+template <class T>  // col (C*K x P) -> x (C*D*H*W), the adjoint; overwrites x
+void col2im(cudaStream_t, const T* col, conv_geometry g, T* x);
 
 // ---- latent quantisation: float -> f16/bf16 bits (round to nearest even) and back ---------
 template <class T>  // x is rounded to float first, as the CPU path does

@@ -361,7 +361,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       const auto layers = detail::with_backend(g, "baler diagnose", [&](auto& be) {
         using B = std::decay_t<decltype(be)>;
         auto m = codec::trained_model<B, models::AE<B, float>>::parse(be, read_file(diag_model));
-        return diagnose::activation_stats(be, m, table);
+        return diagnose::activation_stats(be, m, m.tile.empty() ? table : codec::tile_table(table, m.tile));
       });
       out << diagnose::format_table(layers);
       if (!diag_dir.empty()) {

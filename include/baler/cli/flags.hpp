@@ -33,8 +33,8 @@ struct codec_flags {
   // storage for the parsed values
   std::size_t latent = 0, epochs = 0, batch = 0, patience = 0, max_distinct = 0;
   std::uint64_t seed = 0;
-  std::vector<std::size_t> hidden;
-  std::string latent_dtype, weights_dtype, normalisation, log, schedule;
+  std::vector<std::size_t> hidden, tile;
+  std::string architecture, latent_dtype, weights_dtype, normalisation, log, schedule;
   std::vector<std::string> lossless, integer, error_bound;
   std::string latent_predictor;
   double lr = 0, weight_decay = 0, validation = 0, l1 = 0;
@@ -69,6 +69,15 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
            ->check(CLI::PositiveNumber), [&f](O& o) { o.latent = f.latent; });
   flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50 (default: 200,100,50 narrowed so the decoder is at most a quarter of the input)")->delimiter(',')->expected(3),
        [&f](O& o) { std::copy(f.hidden.begin(), f.hidden.end(), o.hidden.begin()); });
+  flag(cmd->add_option("--architecture", f.architecture,
+                       "auto (default: patch for fields whose rows hold 256+ values, else dense), "
+                       "dense (one model over whole rows) or patch (the field cut into tiles, one "
+                       "small model shared by every tile)")
+           ->check(CLI::IsMember({"auto", "dense", "patch"})),
+       [&f](O& o) { o.architecture = f.architecture; });
+  flag(cmd->add_option("--tile", f.tile, "patch tile, one size per axis, e.g. 1,10,10 (default: 8 per axis, 1 along the frames of a 3-D array)")
+           ->delimiter(','),
+       [&f](O& o) { o.tile = f.tile; });
   flag(cmd->add_option("--latent-dtype", f.latent_dtype, "latent storage: f32, f16 or bf16 (default f16)")
            ->check(CLI::IsMember({"f32", "f16", "bf16"})),
        [&f](O& o) { o.latent_type = parse_latent_dtype(f.latent_dtype); });

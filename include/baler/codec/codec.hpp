@@ -24,6 +24,7 @@
 #include "baler/codec/model_file.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
+#include "baler/codec/tiling.hpp"
 #include "baler/format/container.hpp"
 #include "baler/format/latent_dtype.hpp"
 
@@ -42,14 +43,23 @@ public:
   // Decides each column's treatment, fits the normalisation and trains the model on `d`. In
   // the error-bounded mode the model is only a predictor: it is trained when the options ask
   // for it, or (the default) when a cheap estimate says its latent can pay for its bytes
-  // (bounded/latent_estimate.hpp); latent_note() says which.
+  // (bounded/latent_estimate.hpp); latent_note() says which. The patch architecture trains on
+  // tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not the grid).
   const train_history& train(const dataset& d) {
-    const table t = as_table(d, "Codec::train");
+    table t = as_table(d, "Codec::train");
+    // The error-bounded mode takes a dense model's predictions only (for now).
+    const bool bounded = o_.error_bound.enabled();
+    require(!bounded || o_.architecture != "patch", "Codec::train",
+            "the patch architecture has no error-bounded mode yet: use the dense one");
+    const std::vector<std::size_t> tile =
+        choose_tile(t.shape, is_field(d), bounded ? "dense" : o_.architecture, o_.tile);
+    if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
     // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
     // columns) only matter when an autoencoder is asked for.
-    const bool plan = !(o_.error_bound.enabled() && is_field(d) && o_.latent_predictor != latent_use::always);
+    const bool plan = !(bounded && is_field(d) && o_.latent_predictor != latent_use::always);
     model_ = std::make_unique<trained_model<B, Model>>(be_, plan ? plan_training(t, o_) : unplanned(t), o_,
                                                        d.data.nbytes());
+    model_->tile = tile;
     fitted_ = false;
     latent_note_ = plan ? "" : "no autoencoder trained for a field unless asked (--latent-predictor always): a decoder "
                                "over whole frames has cost more than the whole file of the spatial predictors";
@@ -94,13 +104,21 @@ public:
   // Compresses `d`, which must have the schema the model was trained on.
   std::vector<std::byte> compress(const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
-    const table t = as_table(d, "Codec::compress");
+    table t = as_table(d, "Codec::compress");
+    nlohmann::json header = input_header(t, d.names);  // the data as given, tiled or not
+    if (!model_->tile.empty()) {
+      require(!o_.error_bound.enabled(), "Codec::compress",
+              "the patch architecture has no error-bounded mode yet: use the dense one");
+      choose_tile(t.shape, true, "patch", model_->tile);  // the model's tile fits this data
+      header["tiling"] = {{"tile", model_->tile}};
+      t = tile_table(t, model_->tile);
+    }
     const model_schema& s = model_->schema;
     check_schema(t, s);
     if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
-    c.header = input_header(t, d.names);
+    c.header = std::move(header);
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
     for (std::size_t col = 0; col < t.cols; ++col) {
@@ -135,6 +153,13 @@ public:
               where, "the header's shape, dtype and size disagree");
       t.rows = t.shape[0];
       t.cols = elements / t.rows;
+      std::optional<tiling> tiles;  // a patch model's file holds the tiles as rows
+      if (h.contains("tiling")) {
+        tiles.emplace(t.shape, choose_tile(t.shape, true, "patch",
+                                           h["tiling"].at("tile").get<std::vector<std::size_t>>()));
+        t.rows = tiles->tiles();
+        t.cols = tiles->tile_size();
+      }
       const nlohmann::json& columns = h.at("columns");
       const bool field = h.contains("error_bound") && h["error_bound"].at("layout") == "field";
       require(field || columns.size() == t.cols, where, "the header describes " +
@@ -162,7 +187,7 @@ public:
       }
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
-      out.data = ndarray::from_doubles(t.values, t.shape, t.type);
+      out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string(where) + "(): the header is incomplete or malformed: " + e.what());
@@ -170,6 +195,20 @@ public:
   }
 
 private:
+  // At most `n` rows of t, evenly spread.
+  static table sampled_rows(table t, std::size_t n) {
+    if (t.rows <= n) return t;
+    std::vector<double> kept(n * t.cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t r = i * t.rows / n;
+      std::copy_n(t.values.begin() + r * t.cols, t.cols, kept.begin() + i * t.cols);
+    }
+    t.values = std::move(kept);
+    t.rows = n;
+    t.shape[0] = n;
+    return t;
+  }
+
   static nlohmann::json input_header(const table& t, const std::vector<std::string>& names) {
     nlohmann::json h;
     h["kind"] = "baler.compressed";

@@ -80,6 +80,7 @@ struct trained_model {
 
   B* be;  // where the parameters live
   models::ae_shape arch;
+  std::vector<std::size_t> tile;  // the patch architecture's tile (tiling.hpp); empty: dense
   model_schema schema;
   std::unique_ptr<Model> model;  // null when no column is modelled
   std::unique_ptr<parameters<B, T>> params;
@@ -127,10 +128,14 @@ struct trained_model {
   }
 
   // The "model" block of a compressed file's header.
+  // A patch model adds its tile; files without one (all older files) are dense.
   nlohmann::json describe(latent_dtype weights, bool embedded) const {
-    return {{"name", traits::name}, {"scalar", scalar_name}, {"arch", models::to_json(arch)},
-            {"schema", schema.to_json()}, {"embedded", embedded},
-            {"weights_dtype", baler::name(weights)}, {"id", id()}};
+    nlohmann::json j = {{"name", traits::name}, {"scalar", scalar_name},
+                        {"arch", models::to_json(arch)}, {"schema", schema.to_json()},
+                        {"embedded", embedded}, {"weights_dtype", baler::name(weights)},
+                        {"id", id()}};
+    if (!tile.empty()) j["tile"] = tile;
+    return j;
   }
 
   // Decoder parameters then decoder state, as `weights` values.
@@ -149,6 +154,7 @@ struct trained_model {
     require(models::ae_decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
             "the decoder weights section is smaller than the stored architecture needs");
     trained_model t(be, model_schema::from_json(j.at("schema")), a);
+    t.tile = j.value("tile", std::vector<std::size_t>{});
     const std::size_t np = t.params->size() - t.model->decoder_param_offset();
     const std::size_t ns = t.params->state_size() - t.model->decoder_state_offset();
     const auto w = decode_latent(decw, np + ns, dt);
@@ -186,6 +192,7 @@ struct trained_model {
       check_type(j, "load_model");
       trained_model t(be, model_schema::from_json(j.at("schema")),
                       models::ae_shape_from_json(j.at("arch")));
+      t.tile = j.value("tile", std::vector<std::size_t>{});
       if (t.params) load_weight_sections(be, c, *t.params, "load_model");
       for (const auto& e : c.header.at("training").at("epochs"))
         t.history.epochs.push_back({t.history.epochs.size(), e.at(0).get<double>(),

@@ -29,6 +29,12 @@ struct codec_options {
   std::array<std::size_t, 3> hidden{0, 0, 0};  // 0, 0, 0: Baler's 200-100-50, narrowed for wide
                                                // inputs (see default_shape in model_file.hpp)
   double slope = 0.01;  // LeakyReLU
+  // "dense": one model over whole rows; "patch": the field cut into tiles, one model shared by
+  // every tile (tiling.hpp); "auto": patch for wide fields (choose_tile). `tile`: one size per
+  // axis of the data, empty for the default.
+  std::string architecture = "auto";
+  std::vector<std::size_t> tile;
+  std::size_t training_tiles = 65536;  // patch: train on at most this many tiles, evenly spread
 
   // Storage.
   latent_dtype latent_type = latent_dtype::f16;
@@ -76,7 +82,8 @@ void set_if(const nlohmann::json& j, const char* key, T& value) {
 
 // Applies a JSON object of options, e.g. {"latent": 8, "latent_dtype": "f16", "epochs": 500}.
 inline void apply_json(codec_options& o, const nlohmann::json& j) {
-  static const char* known[] = {"latent", "hidden", "slope", "latent_dtype", "weights_dtype",
+  static const char* known[] = {"latent", "hidden", "slope", "architecture", "tile",
+                                "training_tiles", "latent_dtype", "weights_dtype",
                                 "embed_decoder", "zstd", "normalisation", "log_columns",
                                 "lossless_columns", "integer_columns", "lossless_max_distinct",
                                 "allow_non_finite", "error_bound", "error_bounds", "latent_predictor", "epochs", "batch_size", "learning_rate",
@@ -92,6 +99,9 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
     detail::set_if(j, "latent", o.latent);
     detail::set_if(j, "hidden", o.hidden);
     detail::set_if(j, "slope", o.slope);
+    detail::set_if(j, "architecture", o.architecture);
+    detail::set_if(j, "tile", o.tile);
+    detail::set_if(j, "training_tiles", o.training_tiles);
     if (j.contains("latent_dtype"))
       o.latent_type = parse_latent_dtype(j.at("latent_dtype").get<std::string>());
     if (j.contains("weights_dtype"))
@@ -134,6 +144,11 @@ inline void validate(const codec_options& o) {
   require(auto_hidden || (o.hidden[0] > 0 && o.hidden[1] > 0 && o.hidden[2] > 0), "codec_options",
           "hidden widths must all be positive (or all 0 for the automatic choice)");
   require(o.slope >= 0, "codec_options", "slope must be >= 0");
+  require(o.architecture == "auto" || o.architecture == "dense" || o.architecture == "patch",
+          "codec_options", "architecture must be auto, dense or patch");
+  require(std::all_of(o.tile.begin(), o.tile.end(), [](std::size_t n) { return n > 0; }) &&
+              o.training_tiles > 0,
+          "codec_options", "tile sizes and training_tiles must be positive");
   require(o.epochs > 0, "codec_options", "epochs must be positive");
   require(o.learning_rate > 0 && std::isfinite(o.learning_rate), "codec_options",
           "learning_rate must be positive");
