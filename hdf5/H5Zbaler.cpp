@@ -5,8 +5,12 @@
 // How a chunk is read: with layout "table" a 2-D chunk is rows x columns (columns named c0, c1,
 // ... so that each column gets its own range and predictor, as an HEP ntuple should) and a 1-D
 // chunk is one column; with layout "field", and always for 3 or more dimensions, the chunk is
-// one grid (Lorenzo prediction over the quantized grid). "range" bounds are relative to the
-// chunk's range (of each column for a table), never wider than the dataset's.
+// one grid (Lorenzo prediction over the quantized grid).
+//
+// A "range" bound is relative to the chunk's range (of each column, for a table), since a
+// filter sees one chunk at a time. HDF5 pads a partial edge chunk with the fill value (0 by
+// default), which then widens that chunk's range: where the chunk shape does not divide the
+// dataset's, an "abs" bound is the one that holds against the dataset's own range.
 #include <H5PLextern.h>
 
 #include <cstdlib>

@@ -23,9 +23,12 @@ HDF5_FILTER_ID = 305
 
 
 def _array(a):
+    """The array as the library takes it: C order. A C-contiguous array goes through as it is
+    (the library then copies it once into its own buffer); any other layout (Fortran order, as
+    np.load gives Baler's own .npz files, or a strided view) is gathered first, one copy more."""
     if not isinstance(a, _np.ndarray):
         raise BalerError("baler: expected a numpy.ndarray, got %s" % type(a).__name__)
-    return a
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def _options(options):
