@@ -145,8 +145,10 @@ TEST_CASE("format by extension") {
   CHECK(format_of("a/b.NpZ") == file_format::npz);
   CHECK(format_of("b.npy") == file_format::npy);
   CHECK(format_of("b.csv") == file_format::csv);
-  CHECK_ERROR_CONTAINS(format_of("data.h5"), "cannot tell the format of 'data.h5'");
-  CHECK_ERROR_CONTAINS(load_dataset("noext"), "expected .npz, .npy or .csv");
+  CHECK(format_of("b.h5:/g/x") == file_format::hdf5);
+  CHECK_ERROR_CONTAINS(format_of("data.txt"), "cannot tell the format of 'data.txt'");
+  CHECK_ERROR_CONTAINS(format_of("data.h5"), "write data.h5:/group/dataset");
+  CHECK_ERROR_CONTAINS(load_dataset("noext"), "expected .npz, .npy, .csv or FILE.h5:/dataset");
   CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("missing.npz")), "no such file");
   CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("complex128.npy")),
                        "unsupported dtype complex128");

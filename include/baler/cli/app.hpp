@@ -56,7 +56,8 @@ auto with_backend(const global_flags& g, const char* cmd, F&& f) {
 // only creates the folder and goes through a temporary file, which still refuses a file that
 // appeared meanwhile unless --force.
 inline void make_parent_folder(const std::filesystem::path& out) {
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  const std::filesystem::path file = file_of(out);  // FILE.h5 of FILE.h5:/group/dataset
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
 }
 inline void write_output(const std::filesystem::path& out, byte_view bytes, bool force) {
   make_parent_folder(out);
@@ -127,7 +128,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   auto* train = app.add_subcommand("train", "Train a model on a dataset and save it (.balermodel)");
   io_flags train_io;
   codec_flags train_codec;
-  add_input(train, train_io, "dataset to train on (.npz, .npy or .csv)");
+  add_input(train, train_io, "dataset to train on (.npz, .npy, .csv or FILE.h5:/dataset)");
   train->add_option("-o,--output", train_io.output, "model file to write");
   train->add_option("--history", train_io.history, "also write the per-epoch losses as CSV");
   add_codec_flags(train, train_codec);
@@ -136,7 +137,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   auto* compress = app.add_subcommand("compress", "Compress a dataset into a .baler file");
   io_flags comp_io;
   codec_flags comp_codec;
-  add_input(compress, comp_io, "dataset to compress (.npz, .npy or .csv)");
+  add_input(compress, comp_io, "dataset to compress (.npz, .npy, .csv or FILE.h5:/dataset)");
   compress->add_option("-o,--output", comp_io.output, "compressed file to write (.baler)");
   compress->add_option("--model", comp_io.model, "use this trained model instead of training one");
   compress->add_option("--save-model", comp_io.save_model, "also save the model trained here");
@@ -152,7 +153,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   auto* decompress = app.add_subcommand("decompress", "Restore a dataset from a .baler file");
   io_flags dec_io;
   add_input(decompress, dec_io, "compressed file (.baler)", /*config=*/false);
-  decompress->add_option("-o,--output", dec_io.output, "dataset to write (.npz, .npy or .csv)");
+  decompress->add_option("-o,--output", dec_io.output, "dataset to write (.npz, .npy, .csv or FILE.h5:/dataset)");
   decompress->add_option("--model", dec_io.model,
                          "model file, for files compressed with --separate-model");
   std::string dec_rows;
@@ -167,8 +168,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   // evaluate ------------------------------------------------------------------------------
   auto* evaluate = app.add_subcommand("evaluate", "Per-column errors of a reconstruction");
   std::string eval_orig, eval_dec, eval_csv, eval_plots;
-  evaluate->add_option("original", eval_orig, "original dataset")->required()->check(CLI::ExistingFile);
-  evaluate->add_option("decompressed", eval_dec, "decompressed dataset")->required()->check(CLI::ExistingFile);
+  evaluate->add_option("original", eval_orig, "original dataset")->required()->check(existing_data);
+  evaluate->add_option("decompressed", eval_dec, "decompressed dataset")->required()->check(existing_data);
   evaluate->add_option("--csv", eval_csv, "also write the table as CSV");
   evaluate->add_option("--plots", eval_plots, "also draw the comparison plots into this folder");
   std::vector<std::string> eval_bounds;
@@ -182,8 +183,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
               "curves, field frames (PNG per plot, comparison.pdf, CSV)");
   std::string plot_orig, plot_dec, plot_dir, plot_model, plot_history;
   plot::report_options plot_options;
-  plot_cmd->add_option("original", plot_orig, "original dataset")->required()->check(CLI::ExistingFile);
-  plot_cmd->add_option("decompressed", plot_dec, "decompressed dataset")->required()->check(CLI::ExistingFile);
+  plot_cmd->add_option("original", plot_orig, "original dataset")->required()->check(existing_data);
+  plot_cmd->add_option("decompressed", plot_dec, "decompressed dataset")->required()->check(existing_data);
   plot_cmd->add_option("-o,--output", plot_dir, "folder to write the report into")->required();
   plot_cmd->add_option("--model", plot_model, "model file: adds its training loss curves")->check(CLI::ExistingFile);
   plot_cmd->add_option("--history", plot_history, "history CSV from `train --history`: adds the loss curves")
@@ -196,7 +197,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   auto* diagnose_cmd = app.add_subcommand(
       "diagnose", "Per-layer activation statistics of a trained model on data: dead neurons, heat map");
   std::string diag_data, diag_model, diag_dir;
-  diagnose_cmd->add_option("data", diag_data, "dataset")->required()->check(CLI::ExistingFile);
+  diagnose_cmd->add_option("data", diag_data, "dataset")->required()->check(existing_data);
   diagnose_cmd->add_option("model", diag_model, "model file (.balermodel)")->required()->check(CLI::ExistingFile);
   diagnose_cmd->add_option("-o,--output", diag_dir, "also write activations.csv and activations.png here");
 

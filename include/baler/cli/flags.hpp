@@ -13,6 +13,10 @@
 
 namespace baler::cli {
 
+// CLI::ExistingFile for data paths, which may name a dataset inside an HDF5 file (FILE.h5:/x).
+inline const CLI::Validator existing_data{
+    [](std::string& path) { return CLI::ExistingFile(file_of(path).string()); }, "DATA"};
+
 struct global_flags {
   bool quiet = false, force = false;
   int threads = 0;

@@ -6,18 +6,22 @@
 #include <vector>
 
 #include "baler/core/error.hpp"
+#include "baler/io/dataset.hpp"
 
 namespace baler::cli {
 
+// An HDF5 output (FILE.h5:/dataset) is checked by its file; a dataset is added to an existing
+// file without --force, and replacing an existing dataset needs it (hdf5::write checks).
 inline void check_output(const std::filesystem::path& out,
                          const std::vector<std::filesystem::path>& inputs, bool force) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(out, ec)) return;
+  const fs::path file = file_of(out);
+  if (!fs::exists(file, ec)) return;
   for (const auto& in : inputs)
-    require(in.empty() || !fs::equivalent(out, in, ec), "baler",
+    require(in.empty() || !fs::equivalent(file, file_of(in), ec), "baler",
             "refusing to write " + out.string() + ": it is an input of this command");
-  require(force, "baler", out.string() + " exists; use --force to replace it");
+  require(force || hdf5_location_of(out), "baler", out.string() + " exists; use --force to replace it");
 }
 
 // A report folder: its files are replaced, so a folder holding files already needs --force,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy.hpp"
 #include "baler/io/npz.hpp"
+#ifdef BALER_HAS_HDF5
+#include "baler/io/hdf5.hpp"
+#endif
 
 namespace baler {
 
@@ -22,18 +26,55 @@ struct dataset {
   std::vector<std::string> names;  // one per column of a 2-d table, or none
 };
 
-enum class file_format { npy, npz, csv };
+enum class file_format { npy, npz, csv, hdf5 };
+
+inline std::string ascii_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// A dataset inside an HDF5 file, written FILE.h5:/group/dataset (or FILE.hdf5:...).
+struct hdf5_location {
+  std::filesystem::path file;
+  std::string object;
+};
+inline std::optional<hdf5_location> hdf5_location_of(const std::filesystem::path& path) {
+  const std::string s = path.string(), l = ascii_lower(s);
+  for (const std::string ext : {".h5:", ".hdf5:"})
+    if (const auto at = l.rfind(ext); at != std::string::npos)
+      return hdf5_location{s.substr(0, at + ext.size() - 1), s.substr(at + ext.size())};
+  return std::nullopt;
+}
+
+// The file a path names: FILE.h5 for FILE.h5:/dataset, the path itself otherwise.
+inline std::filesystem::path file_of(const std::filesystem::path& path) {
+  const auto h = hdf5_location_of(path);
+  return h ? h->file : path;
+}
 
 // The format of a path by its extension, case-insensitively.
 inline file_format format_of(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  if (const auto h = hdf5_location_of(path)) {
+    require(!h->object.empty() && h->object != "/", "format_of",
+            "'" + path.string() + "' names no dataset; write FILE.h5:/group/dataset");
+    return file_format::hdf5;
+  }
+  const std::string ext = ascii_lower(path.extension().string());
   if (ext == ".npz") return file_format::npz;
   if (ext == ".npy") return file_format::npy;
   if (ext == ".csv") return file_format::csv;
+  require(ext != ".h5" && ext != ".hdf5", "format_of",
+          "'" + path.string() + "' names no dataset in the HDF5 file; write " + path.string() +
+              ":/group/dataset");
   throw error("format_of(): cannot tell the format of '" + path.string() +
-              "' from its extension; expected .npz, .npy or .csv");
+              "' from its extension; expected .npz, .npy, .csv or FILE.h5:/dataset");
+}
+
+// HDF5 support is compiled in only where HDF5 was found (BALER_HAS_HDF5).
+inline void require_hdf5([[maybe_unused]] const std::filesystem::path& path) {
+#ifndef BALER_HAS_HDF5
+  throw error("baler was built without HDF5 support, so it cannot read or write " + path.string());
+#endif
 }
 
 // Names, when present, label the columns of a 2-d table; anything else is a corrupt input that
@@ -77,6 +118,16 @@ inline dataset load_dataset(const std::filesystem::path& path) {
       auto [data, names] = csv::read_file(path);
       return {std::move(data), std::move(names)};
     }
+    case file_format::hdf5: {
+      require_hdf5(path);
+#ifdef BALER_HAS_HDF5
+      const auto h = *hdf5_location_of(path);
+      auto [data, names] = hdf5::read(h.file, h.object);
+      dataset d{std::move(data), std::move(names)};
+      check_names(d, ("file " + path.string()).c_str());
+      return d;
+#endif
+    }
   }
   throw error("load_dataset(): unreachable format");
 }
@@ -97,6 +148,14 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
     case file_format::csv:
       write_file_atomically(path, csv::write(d.data, d.names), overwrite);
       return;
+    case file_format::hdf5: {
+      require_hdf5(path);
+#ifdef BALER_HAS_HDF5
+      const auto h = *hdf5_location_of(path);
+      hdf5::write(h.file, h.object, d.data, d.names, overwrite);
+#endif
+      return;
+    }
   }
 }
 

@@ -1,0 +1,214 @@
+#pragma once
+// Datasets inside HDF5 files, named FILE.h5:/group/dataset (see hdf5_location in dataset.hpp).
+// Only built where HDF5 is found (BALER_HAS_HDF5): the header-only library has no mandatory
+// HDF5 dependency. Column names of a 2-d table travel as the dataset's string attribute
+// "names", as baler writes it and as h5py writes a list of str.
+//
+// Writing is atomic: a new file is written under a temporary name and renamed; an existing
+// file is copied to a temporary name, the dataset added (or replaced, with overwrite) in the
+// copy, and the copy renamed over the original, so its other datasets are kept and an
+// interrupted run leaves the original untouched. (HDF5 does not reclaim the space of a
+// replaced dataset; h5repack does.)
+#include <hdf5.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "baler/core/error.hpp"
+#include "baler/io/atomic_file.hpp"
+#include "baler/io/ndarray.hpp"
+
+namespace baler::hdf5 {
+
+namespace detail {
+
+// `where` names the call and the dataset: "hdf5::read(): f.h5:/x".
+inline void check(bool cond, const std::string& where, const std::string& what) {
+  if (!cond) throw error(where + ": " + what);
+}
+
+// One HDF5 identifier, closed by its own close function.
+class id {
+ public:
+  id(hid_t h, herr_t (*close)(hid_t)) : h_(h), close_(close) {}
+  id(const id&) = delete;
+  id& operator=(const id&) = delete;
+  ~id() {
+    if (h_ >= 0) close_(h_);
+  }
+  operator hid_t() const { return h_; }  // NOLINT: passed straight to the C API
+  bool valid() const { return h_ >= 0; }
+
+ private:
+  hid_t h_;
+  herr_t (*close_)(hid_t);
+};
+
+// HDF5 prints its error stack on every failed call; baler's own message says it better.
+class quiet {
+ public:
+  quiet() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~quiet() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+inline hid_t memory_type(dtype t) {
+  switch (t) {
+    case dtype::bool_: return H5T_NATIVE_HBOOL;
+    case dtype::i8: return H5T_NATIVE_INT8;
+    case dtype::i16: return H5T_NATIVE_INT16;
+    case dtype::i32: return H5T_NATIVE_INT32;
+    case dtype::i64: return H5T_NATIVE_INT64;
+    case dtype::u8: return H5T_NATIVE_UINT8;
+    case dtype::u16: return H5T_NATIVE_UINT16;
+    case dtype::u32: return H5T_NATIVE_UINT32;
+    case dtype::u64: return H5T_NATIVE_UINT64;
+    case dtype::f32: return H5T_NATIVE_FLOAT;
+    case dtype::f64: return H5T_NATIVE_DOUBLE;
+  }
+  throw error("hdf5::memory_type(): invalid dtype");
+}
+
+// The dtype a stored type reads as (HDF5 converts byte order); h5py stores bool as an enum.
+inline dtype dtype_of(hid_t type, const std::string& where) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  if (cls == H5T_ENUM && size == 1) return dtype::bool_;
+  if (cls == H5T_FLOAT && (size == 4 || size == 8)) return size == 4 ? dtype::f32 : dtype::f64;
+  if (cls == H5T_INTEGER) {
+    const bool s = H5Tget_sign(type) == H5T_SGN_2;
+    switch (size) {
+      case 1: return s ? dtype::i8 : dtype::u8;
+      case 2: return s ? dtype::i16 : dtype::u16;
+      case 4: return s ? dtype::i32 : dtype::u32;
+      case 8: return s ? dtype::i64 : dtype::u64;
+    }
+  }
+  throw error(where + ": only integer, bool and 32/64-bit float datasets can be read");
+}
+
+// The "names" attribute as strings, variable- or fixed-length; none when it is absent.
+inline std::vector<std::string> read_names(hid_t dset, const std::string& where) {
+  if (H5Aexists(dset, "names") <= 0) return {};
+  id attr(H5Aopen(dset, "names", H5P_DEFAULT), H5Aclose);
+  id type(H5Aget_type(attr), H5Tclose);
+  id space(H5Aget_space(attr), H5Sclose);
+  check(attr.valid() && H5Tget_class(type) == H5T_STRING, where,
+          "attribute 'names' must hold strings");
+  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+  std::vector<std::string> names;
+  if (H5Tis_variable_str(type) > 0) {
+    std::vector<char*> raw(n);
+    id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));
+    check(H5Aread(attr, mem, raw.data()) >= 0, where, "cannot read attribute 'names'");
+    for (char* s : raw) names.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, raw.data());
+  } else {
+    const std::size_t len = H5Tget_size(type);
+    std::vector<char> raw(n * len);
+    check(H5Aread(attr, type, raw.data()) >= 0, where, "cannot read attribute 'names'");
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* s = raw.data() + i * len;
+      names.emplace_back(s, std::find(s, s + len, '\0'));
+    }
+  }
+  return names;
+}
+
+inline void write_names(hid_t dset, const std::vector<std::string>& names, const std::string& where) {
+  std::vector<const char*> raw;
+  for (const auto& s : names) raw.push_back(s.c_str());
+  const hsize_t n = raw.size();
+  id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  id attr(H5Acreate2(dset, "names", type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  check(attr.valid() && H5Awrite(attr, type, raw.data()) >= 0, where,
+          "cannot write attribute 'names'");
+}
+
+}  // namespace detail
+
+struct table_data {
+  ndarray data;
+  std::vector<std::string> names;
+};
+
+inline table_data read(const std::filesystem::path& file, const std::string& object) {
+  const std::string where = "hdf5::read(): " + file.string() + ":" + object;
+  detail::quiet q;
+  detail::check(H5Fis_hdf5(file.c_str()) > 0, where, "not an HDF5 file (or missing)");
+  detail::id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  detail::check(f.valid(), where, "cannot open the file");
+  detail::id d(H5Dopen2(f, object.c_str(), H5P_DEFAULT), H5Dclose);
+  detail::check(d.valid(), where, "no such dataset in the file");
+  detail::id type(H5Dget_type(d), H5Tclose);
+  detail::id space(H5Dget_space(d), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  detail::check(rank >= 0, where, "the dataset has no simple shape");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  table_data t;
+  t.data = ndarray::zeros(detail::dtype_of(type, where), {dims.begin(), dims.end()});
+  // h5py's bool enum reads as one byte of 0/1 through the native bool type.
+  const hid_t mem = t.data.type == dtype::bool_ ? H5T_NATIVE_UINT8 : detail::memory_type(t.data.type);
+  detail::check(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.bytes.data()) >= 0, where,
+          "cannot read the dataset (a filter whose plugin is missing from HDF5_PLUGIN_PATH?)");
+  t.names = detail::read_names(d, where);
+  return t;
+}
+
+inline void write(const std::filesystem::path& file, const std::string& object, const ndarray& a,
+                  const std::vector<std::string>& names, bool overwrite) {
+  namespace fs = std::filesystem;
+  const std::string where = "hdf5::write(): " + file.string() + ":" + object;
+  a.check_consistent("hdf5::write");
+  detail::quiet q;
+  const bool existing = fs::exists(file);
+  detail::check(!existing || H5Fis_hdf5(file.c_str()) > 0, where, "the file exists and is not HDF5");
+  const fs::path temp = baler::detail::temp_name_for(file);
+  try {
+    if (existing) fs::copy_file(file, temp);
+    {
+      detail::id f(existing ? H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
+                            : H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Fclose);
+      detail::check(f.valid(), where, "cannot create " + temp.string());
+      if (existing && H5Oexists_by_name(f, object.c_str(), H5P_DEFAULT) > 0) {
+        detail::check(overwrite, where, "the dataset exists; use --force to replace it");
+        detail::check(H5Ldelete(f, object.c_str(), H5P_DEFAULT) >= 0, where, "cannot replace the dataset");
+      }
+      std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+      detail::id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+      detail::id links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+      H5Pset_create_intermediate_group(links, 1);
+      // bool is stored as uint8 (0/1): HDF5 has no native bool type others read the same way.
+      const hid_t type = a.type == dtype::bool_ ? H5T_NATIVE_UINT8 : detail::memory_type(a.type);
+      detail::id d(H5Dcreate2(f, object.c_str(), type, space, links, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+      detail::check(d.valid(), where, "cannot create the dataset");
+      detail::check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.bytes.data()) >= 0, where,
+              "cannot write the dataset");
+      if (!names.empty()) detail::write_names(d, names, where);
+      detail::check(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, where, "cannot flush the file");
+    }
+    fs::rename(temp, file);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(temp, ec);
+    throw;
+  }
+}
+
+}  // namespace baler::hdf5

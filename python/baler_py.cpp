@@ -1,0 +1,200 @@
+// The Python module's native half (_baler): numpy arrays in and out of baler's one-call
+// entry points and of Codec<cpu, AE> for training and model reuse. python/baler/__init__.py
+// is the public face. Every baler::error becomes baler.BalerError (a ValueError) with the
+// library's message; the GIL is released while the library works.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "baler/cli/file_info.hpp"
+#include "baler/cli/size_report.hpp"
+#include "baler/codec/error_bounded.hpp"
+
+namespace py = pybind11;
+using namespace baler;
+
+namespace {
+
+using cpu_codec = codec::Codec<cpu, models::AE<cpu, float>>;
+
+dtype dtype_of_numpy(const py::dtype& t) {
+  const char kind = t.kind();
+  const auto size = static_cast<std::size_t>(t.itemsize());
+  require(t.byteorder() != '>', "baler", "big-endian arrays are not supported; use a.astype(a.dtype.newbyteorder('<'))");
+  for (dtype d : all_dtypes) {
+    const char k = d == dtype::bool_ ? 'b' : is_float(d) ? 'f' : is_signed(d) ? 'i' : 'u';
+    if (k == kind && dtype_size(d) == size) return d;
+  }
+  throw error("baler(): unsupported dtype '" + py::str(py::handle(t)).cast<std::string>() +
+              "' (expected bool, int8..int64, uint8..uint64, float32 or float64)");
+}
+
+// ndarray owns its bytes (a std::vector), so the one copy here cannot be avoided; a
+// non-contiguous array is refused rather than silently gathered.
+dataset dataset_of(const py::array& a, const std::optional<std::vector<std::string>>& names) {
+  require(a.flags() & py::array::c_style, "baler",
+          "the array is not C-contiguous; pass numpy.ascontiguousarray(a)");
+  dataset d;
+  d.data.type = dtype_of_numpy(a.dtype());
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) d.data.shape.push_back(static_cast<std::size_t>(a.shape(i)));
+  const auto* p = static_cast<const std::byte*>(a.data());
+  d.data.bytes.assign(p, p + a.nbytes());
+  if (names) d.names = *names;
+  check_names(d, "baler");
+  return d;
+}
+
+// Hands the decoded bytes to numpy without a copy: the array keeps the ndarray alive.
+py::array to_numpy(ndarray&& a) {
+  auto owner = std::make_unique<ndarray>(std::move(a));
+  py::dtype t(dtype_name(owner->type));
+  std::vector<py::ssize_t> shape(owner->shape.begin(), owner->shape.end());
+  void* data = owner->bytes.data();
+  py::capsule base(owner.get(), [](void* p) { delete static_cast<ndarray*>(p); });
+  owner.release();
+  return py::array(t, shape, data, base);
+}
+
+byte_view view_of(const py::bytes& b) {
+  char* data = nullptr;
+  py::ssize_t size = 0;
+  PYBIND11_BYTES_AS_STRING_AND_SIZE(b.ptr(), &data, &size);
+  return byte_view(reinterpret_cast<const std::byte*>(data), static_cast<std::size_t>(size));
+}
+
+py::bytes to_bytes(const std::vector<std::byte>& v) {
+  return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+codec::codec_options options_of(const std::string& json) {
+  codec::codec_options o;
+  if (!json.empty()) codec::apply_json(o, nlohmann::json::parse(json));
+  return o;
+}
+
+py::object from_json(const nlohmann::json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_baler, m) {
+  m.doc() = "baler's native module; use the package `baler`";
+  static py::exception<error> exc(m, "BalerError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const error& e) {
+      exc(e.what());
+    } catch (const nlohmann::json::exception& e) {
+      exc((std::string("baler(): ") + e.what()).c_str());
+    }
+  });
+
+  m.def("compress_bounded", [](const py::array& a, const std::string& bound,
+                               const std::optional<std::vector<std::string>>& names,
+                               const std::string& options) {
+    const dataset d = dataset_of(a, names);
+    const codec::bound_config b = codec::parse_bound_config(bound);
+    codec::codec_options o = options_of(options);
+    std::vector<std::byte> out;
+    {
+      py::gil_scoped_release release;
+      out = codec::compress_error_bounded(d, b, o);
+    }
+    return to_bytes(out);
+  });
+
+  // With a model: its file's bytes are loaded; without one, a model is trained on `a`.
+  m.def("compress_with_model", [](const py::array& a, const std::optional<py::bytes>& model,
+                                  const std::string& bound,
+                                  const std::optional<std::vector<std::string>>& names,
+                                  const std::string& options) {
+    const dataset d = dataset_of(a, names);
+    codec::codec_options o = options_of(options);
+    if (!bound.empty()) o.error_bound = codec::parse_bound_config(bound);
+    std::optional<byte_view> m;
+    if (model) m = view_of(*model);
+    std::vector<std::byte> out;
+    {
+      py::gil_scoped_release release;
+      cpu be(1);
+      cpu_codec c(be, o);
+      if (m) c.load_model(*m);
+      else c.train(d);
+      out = c.compress(d);
+    }
+    return to_bytes(out);
+  });
+
+  m.def("train", [](const py::array& a, const std::optional<std::vector<std::string>>& names,
+                    const std::string& options) {
+    const dataset d = dataset_of(a, names);
+    const codec::codec_options o = options_of(options);
+    std::vector<std::byte> model;
+    {
+      py::gil_scoped_release release;
+      cpu be(1);
+      cpu_codec c(be, o);
+      c.train(d);
+      model = c.save_model();
+    }
+    return to_bytes(model);
+  });
+
+  m.def("decompress", [](const py::bytes& file, const std::optional<py::bytes>& model) {
+    const byte_view in = view_of(file);
+    std::optional<byte_view> m;
+    if (model) m = view_of(*model);
+    dataset d;
+    {
+      py::gil_scoped_release release;
+      if (!m) {
+        d = codec::decompress_file(in);
+      } else {
+        cpu be(1);
+        cpu_codec c(be, codec::codec_options{});
+        c.load_model(*m);
+        d = c.decompress(in);
+      }
+    }
+    return to_numpy(std::move(d.data));
+  });
+
+  m.def("info", [](const py::bytes& file) {
+    const format::container_info info = format::inspect(view_of(file));
+    py::dict out;
+    out["format_version"] = info.format_version;
+    out["file_size"] = info.file_size;
+    out["header"] = from_json(info.header);
+    py::list sections;
+    for (const auto& s : info.sections)
+      sections.append(py::dict(py::arg("kind") = s.kind, py::arg("raw_size") = s.raw_size,
+                               py::arg("stored_size") = s.stored_size,
+                               py::arg("compressed") = s.compressed));
+    out["sections"] = sections;
+    if (info.header.value("kind", "") == "baler.compressed") {
+      const cli::size_report r = cli::size_report::of(info);
+      out["sizes"] = py::dict(py::arg("input") = r.input, py::arg("float32") = r.float32,
+                              py::arg("latent") = r.latent, py::arg("decoder") = r.decoder,
+                              py::arg("exact") = r.exact, py::arg("residuals") = r.residuals,
+                              py::arg("metadata") = r.metadata, py::arg("total") = r.total);
+      out["ratio"] = r.total ? double(r.input) / double(r.total) : 0.0;
+      out["text"] = cli::describe_file(info);
+    }
+    return out;
+  });
+
+  // (kind, value) of one KIND:VALUE bound, checked by the library's parser.
+  m.def("parse_bound", [](const std::string& text) {
+    const codec::bound_config c = codec::parse_bound_config(text);
+    require(c.named.empty() && c.all.set(), "baler.hdf5_filter",
+            "the HDF5 filter takes one bound for all columns (KIND:VALUE), not '" + text + "'");
+    return py::make_tuple(static_cast<int>(c.all.kind), c.all.value);
+  });
+}

@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+
+import baler
+from conftest import max_error_over_range
+
+NAMES = ["px", "py", "pt", "q"]  # without names a 2-D array is a field: one range for all
+
+
+def test_compress_decompress_table_within_bound(table):
+    blob = baler.compress(table, "range:1e-3", names=NAMES)
+    assert isinstance(blob, bytes) and len(blob) < table.nbytes
+    back = baler.decompress(blob)
+    assert back.dtype == table.dtype and back.shape == table.shape
+    assert max_error_over_range(table, back) <= 1e-3
+    np.testing.assert_array_equal(back[:, 3], table[:, 3])  # few-valued column kept exact
+
+
+def test_field_keeps_dtype_shape_and_abs_bound(field):
+    back = baler.decompress(baler.compress(field, "abs:1e-3"))
+    assert back.dtype == np.float32 and back.shape == field.shape
+    assert np.abs(back.astype(np.float64) - field).max() <= 1e-3
+
+
+def test_integer_array_comes_back_exact():
+    a = np.arange(500, dtype=np.int32).reshape(100, 5) % 7
+    back = baler.decompress(baler.compress(a, "abs:0.5"))
+    assert back.dtype == np.int32
+    np.testing.assert_array_equal(back, a)
+
+
+def test_decompressed_array_is_writable_numpy(table):
+    back = baler.decompress(baler.compress(table))
+    back[0, 0] = 42.0  # owns its memory (no copy was made to hand it over)
+    assert back.flags.c_contiguous and back.flags.writeable
+
+
+def test_train_and_reuse_model(table):
+    model = baler.train(table, names=NAMES, epochs=3, seed=1)
+    assert isinstance(model, bytes)
+    blob = baler.compress(table, error_bound=None, names=NAMES, model=model)
+    assert baler.decompress(blob).shape == table.shape
+    # Without the decoder in the file, decompressing needs the model.
+    thin = baler.compress(table, error_bound=None, names=NAMES, model=model, embed_decoder=False)
+    assert len(thin) < len(blob)
+    with pytest.raises(baler.BalerError, match="model"):
+        baler.decompress(thin)
+    # (the model file's weights are float32, the embedded decoder's float16: close, not equal)
+    np.testing.assert_allclose(baler.decompress(thin, model=model), baler.decompress(blob),
+                               atol=1e-2 * np.ptp(table))
+    # A model also serves the error-bounded mode.
+    bounded = baler.compress(table, error_bound="range:1e-3", names=NAMES, model=model)
+    assert max_error_over_range(table, baler.decompress(bounded)) <= 1e-3
+
+
+def test_info_reports_sizes_and_ratio(table):
+    blob = baler.compress(table, "range:1e-2")
+    i = baler.info(blob)
+    assert i["file_size"] == len(blob)
+    assert i["header"]["input"]["shape"] == list(table.shape)
+    assert i["sizes"]["total"] == len(blob) and i["sizes"]["input"] == table.nbytes
+    assert i["ratio"] == pytest.approx(table.nbytes / len(blob))
+    assert {s["kind"] for s in i["sections"]} and "whole file" in i["text"]
+
+
+def test_hdf5_filter_arguments():
+    kw = baler.hdf5_filter("rel:1e-2", layout="field")
+    assert kw["compression"] == baler.HDF5_FILTER_ID == 305
+    kind, low, high, layout = kw["compression_opts"]
+    assert kind == 2 and layout == 1
+    assert np.array([low, high], dtype="<u4").view("<f8")[0] == 1e-2
+
+
+@pytest.mark.parametrize("bound", ["range:1e-3,pt=rel:1e-3", "bogus:1", "abs:-1", "range:x"])
+def test_hdf5_filter_refuses_bounds_it_cannot_carry(bound):
+    with pytest.raises(ValueError):
+        baler.hdf5_filter(bound)
+
+
+def test_hdf5_filter_refuses_unknown_layout():
+    with pytest.raises(ValueError, match="layout"):
+        baler.hdf5_filter("abs:1", layout="grid")
+
+
+# Bad input: always a ValueError (baler.BalerError) with the library's message, never a crash.
+
+@pytest.mark.parametrize("a", [np.zeros((4, 3), dtype=np.complex128),
+                               np.array([["a", "b"]]), np.zeros(4, dtype=np.float16)])
+def test_wrong_dtype(a):
+    with pytest.raises(baler.BalerError, match="dtype"):
+        baler.compress(a)
+
+
+def test_not_an_array():
+    with pytest.raises(ValueError, match="numpy.ndarray"):
+        baler.compress([[1.0, 2.0]])
+
+
+def test_non_contiguous_is_gathered_and_the_native_layer_refuses_it(table):
+    names = NAMES[:2]
+    for a in (table[:, ::2], np.asfortranarray(table)[:, :2]):
+        assert not a.flags.c_contiguous
+        back = baler.decompress(baler.compress(a, "range:1e-3", names=names))
+        assert max_error_over_range(a, back) <= 1e-3
+    with pytest.raises(ValueError, match="C-contiguous"):
+        baler._baler.compress_bounded(table[:, ::2], "range:1e-3", None, "")
+
+
+def test_big_endian(table):
+    with pytest.raises(ValueError, match="big-endian"):
+        baler.compress(table.astype(">f8"))
+
+
+def test_nan_is_refused_unless_allowed(table):
+    t = table.copy()
+    t[5, 1] = np.nan
+    names = NAMES
+    for call in (lambda: baler.train(t, epochs=1), lambda: baler.compress(t, "range:1e-3", names)):
+        with pytest.raises(ValueError, match="NaN at row 5"):
+            call()
+    back = baler.decompress(baler.compress(t, "range:1e-3", names, allow_non_finite=True))
+    assert np.isnan(back[5, 1]) and max_error_over_range(np.nan_to_num(t), np.nan_to_num(back)) <= 1e-3
+
+
+def test_names_must_match_columns(table):
+    with pytest.raises(ValueError, match="column names"):
+        baler.compress(table, names=["a", "b"])
+
+
+def test_unknown_option(table):
+    with pytest.raises(ValueError, match="epoch"):
+        baler.train(table, epoch=3)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "text"])
+def test_corrupted_bytes(table, damage):
+    blob = bytearray(baler.compress(table, "range:1e-2"))
+    if damage == "flip":
+        blob[len(blob) // 2] ^= 0x10
+    elif damage == "truncate":
+        blob = blob[: len(blob) - 7]
+    elif damage == "empty":
+        blob = b""
+    else:
+        blob = b"not a baler file at all"
+    with pytest.raises(ValueError):
+        baler.decompress(bytes(blob))
+    if damage != "flip":  # info reads the layout only; the checksums are decompress's job
+        with pytest.raises(ValueError):
+            baler.info(bytes(blob))
+
+
+def test_bad_model_bytes(table):
+    with pytest.raises(ValueError):
+        baler.compress(table, model=b"\x00" * 64)

@@ -1,0 +1,74 @@
+// HDF5 datasets on the command line: FILE.h5:/group/dataset as input and output, column names
+// in the "names" attribute, adding to an existing file, and the errors of a wrong path.
+#include "baler/metrics/column_errors.hpp"
+#include "test_cli_support.hpp"
+
+using namespace baler;
+using namespace cli_test;
+
+TEST_CASE("format_of: FILE.h5:/dataset is HDF5, a bare .h5 names no dataset") {
+  CHECK(format_of("a/b.h5:/g/x") == file_format::hdf5);
+  CHECK(format_of("B.HDF5:/x") == file_format::hdf5);
+  CHECK(hdf5_location_of("dir/f.h5:/g/x")->file == "dir/f.h5");
+  CHECK(hdf5_location_of("dir/f.h5:/g/x")->object == "/g/x");
+  CHECK_THROWS_WITH_AS(format_of("f.h5"), doctest::Contains("names no dataset"), error);
+  CHECK_THROWS_WITH_AS(format_of("f.h5:/"), doctest::Contains("names no dataset"), error);
+}
+
+#ifdef BALER_HAS_HDF5
+
+TEST_CASE("compress from and decompress into HDF5, names kept, bound held") {
+  scratch s;
+  const dataset table = load_dataset(lhcb);
+  save_dataset("in.h5:/jets/lhcb", table, false);  // groups are created on the way
+  const dataset back_in = load_dataset("in.h5:/jets/lhcb");
+  CHECK(back_in.names == table.names);
+  CHECK(back_in.data == table.data);
+
+  REQUIRE(baler_cli({"compress", "in.h5:/jets/lhcb", "-o", "t.baler", "-q", "--error-bound",
+                     "range:1e-3"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "out.h5:/restored"}).status == 0);
+  const dataset restored = load_dataset("out.h5:/restored");
+  CHECK(restored.names == table.names);
+  for (const auto& e : metrics::compare(table, restored)) {
+    INFO(e.name);
+    CHECK(e.max_abs_error <= 1e-3 * e.range);
+  }
+  CHECK(baler_cli({"evaluate", "in.h5:/jets/lhcb", "out.h5:/restored"}).status == 0);
+
+  // A second dataset joins the file without --force; the first stays.
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "out.h5:/copy/two"}).status == 0);
+  CHECK(load_dataset("out.h5:/restored").data == restored.data);
+  CHECK(load_dataset("out.h5:/copy/two").data == restored.data);
+  // Replacing a dataset needs --force, and a refused write leaves no temporary file behind.
+  const auto r = baler_cli({"decompress", "t.baler", "-o", "out.h5:/restored"});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("use --force") != std::string::npos);
+  CHECK(baler_cli({"decompress", "t.baler", "-o", "out.h5:/restored", "--force"}).status == 0);
+  std::string files;
+  for (const auto& f : fs::directory_iterator(".")) files += f.path().filename().string() + " ";
+  CHECK(files.size() == std::string("in.h5 t.baler out.h5 ").size());  // no temporary file,
+  CHECK(files.find("out.h5:") == std::string::npos);                   // no folder "out.h5:"
+}
+
+TEST_CASE("HDF5 errors name the file and the dataset") {
+  scratch s;
+  save_dataset("f.h5:/x", dataset{ndarray::zeros(dtype::f32, {4, 3}), {}}, false);
+  CHECK_THROWS_WITH_AS(load_dataset("f.h5:/y"), doctest::Contains("f.h5:/y"), error);
+  CHECK_THROWS_WITH_AS(load_dataset("f.h5:/y"), doctest::Contains("no such dataset"), error);
+  CHECK_THROWS_WITH_AS(load_dataset("missing.h5:/x"), doctest::Contains("not an HDF5 file"), error);
+  { std::ofstream("text.h5") << "not hdf5"; }
+  CHECK_THROWS_WITH_AS(save_dataset("text.h5:/x", load_dataset("f.h5:/x"), true),
+                       doctest::Contains("not HDF5"), error);
+  const dataset f = load_dataset("f.h5:/x");
+  CHECK(f.data.type == dtype::f32);
+  CHECK(f.data.shape == std::vector<std::size_t>{4, 3});
+}
+
+#else
+
+TEST_CASE("without HDF5 support an HDF5 path is a clear error") {
+  CHECK_THROWS_WITH_AS(load_dataset("f.h5:/x"), doctest::Contains("without HDF5"), error);
+}
+
+#endif
