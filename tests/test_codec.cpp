@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
 
@@ -11,7 +12,7 @@ using Codec = codec::Codec<cpu, models::AE<cpu, float>>;
 
 namespace {
 
-dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
+dataset shared(const std::string& rel) { return load_dataset(test_data::path(rel)); }
 
 // A table of `rows` x 6 made from 2 hidden factors (so a 2-d latent can hold it), plus an
 // integer count column with many values, a +-1 charge and a constant.

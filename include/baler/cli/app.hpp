@@ -55,7 +55,10 @@ auto with_backend(const global_flags& g, const char* cmd, F&& f) {
 // only creates the folder and goes through a temporary file, which still refuses a file that
 // appeared meanwhile unless --force.
 inline void make_parent_folder(const std::filesystem::path& out) {
-  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  std::error_code ec;
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path(), ec);
+  require(!ec, "baler", "cannot create the folder '" + out.parent_path().string() + "' for " +
+                            out.filename().string() + ": " + ec.message());
 }
 inline void write_output(const std::filesystem::path& out, byte_view bytes, bool force) {
   make_parent_folder(out);

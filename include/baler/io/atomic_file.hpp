@@ -3,6 +3,9 @@
 // disk) halfway through an output must not leave a truncated file that looks like a result, nor
 // destroy the previous one: outputs are written to a temporary file in the same folder, flushed
 // to disk, then renamed over the target, which POSIX makes atomic. POSIX only (open/fsync/link).
+// On Linux the file is written unnamed (O_TMPFILE) and only given its temporary name once
+// complete, so a process killed while writing leaves nothing; killed in the instant between
+// naming and renaming, it leaves a dot-prefixed ".NAME.tmp-PID-..." beside the output.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +59,42 @@ inline std::filesystem::path temp_name_for(const std::filesystem::path& path) {
   return path.parent_path() /
          ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
           std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
+}
+
+// An unnamed file in `folder` (Linux's O_TMPFILE), or -1 where there is none or no /proc to
+// name it through later.
+inline int open_unnamed(const std::filesystem::path& folder) {
+#ifdef O_TMPFILE
+  if (::access("/proc/self/fd", F_OK) != 0) return -1;
+  return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+  (void)folder;
+  return -1;
+#endif
+}
+
+// Creates a new temporary file beside `path`, its name in `temp`; -1 with errno on failure.
+inline int create_temp(const std::filesystem::path& path, std::filesystem::path& temp) {
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    temp = temp_name_for(path);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) temp.clear();
+  return fd;
+}
+
+// Gives the complete unnamed file `fd` a temporary name beside `path`, in `temp`.
+inline bool link_unnamed(int fd, const std::filesystem::path& path, std::filesystem::path& temp) {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    temp = temp_name_for(path);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    if (errno != EEXIST) break;
+  }
+  temp.clear();
+  return false;
 }
 
 }  // namespace detail
@@ -120,24 +159,20 @@ inline void write_file_atomically(const std::filesystem::path& path, byte_view b
           "cannot write " + name + ": folder '" + folder.string() + "' does not exist");
 
   std::filesystem::path temp;
-  int raw_fd = -1;
-  for (int attempt = 0; raw_fd < 0 && attempt < 100; ++attempt) {
-    temp = detail::temp_name_for(path);
-    raw_fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (raw_fd < 0 && errno != EEXIST) break;
-  }
-  require(raw_fd >= 0, where,
-          "cannot create a temporary file in '" + folder.string() +
-              "': " + detail::errno_message(errno));
-  detail::unique_fd fd(raw_fd);
-
-  // From here on every failure removes the temporary file before it throws.
   const auto fail = [&](const std::string& what) {
     const std::string message =
         std::string(where) + "(): " + what + ": " + detail::errno_message(errno);
-    ::unlink(temp.c_str());
+    if (!temp.empty()) ::unlink(temp.c_str());
     throw error(message);
   };
+  // An unnamed file where the kernel and file system offer one, a named temporary otherwise.
+  int raw_fd = detail::open_unnamed(folder);
+  const bool unnamed = raw_fd >= 0;
+  if (!unnamed) raw_fd = detail::create_temp(path, temp);
+  detail::unique_fd fd(raw_fd);
+  if (raw_fd < 0) fail("cannot create a temporary file in '" + folder.string() + "'");
+
+  // From here on every failure removes the temporary file, if named, before it throws.
   for (std::size_t done = 0; done < bytes.size;) {
     const ssize_t n = ::write(fd.get(), bytes.data + done, bytes.size - done);
     if (n < 0 && errno == EINTR) continue;
@@ -145,6 +180,8 @@ inline void write_file_atomically(const std::filesystem::path& path, byte_view b
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd.get()) != 0) fail("cannot flush " + name + " to disk");
+  if (unnamed && !detail::link_unnamed(fd.get(), path, temp))
+    fail("cannot name the temporary file in '" + folder.string() + "'");
   if (fd.close() != 0) fail("cannot close " + name);
 
   if (overwrite) {
