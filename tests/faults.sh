@@ -36,8 +36,16 @@ check_untouched() {
   [ "$(sha256sum model.balermodel | cut -d' ' -f1)" = "$model_sum" ] || fail "$what: the model changed"
 }
 
+# The argument after -o.
+output_of() {
+  while [ $# -gt 1 ] && [ "$1" != "-o" ]; do shift; done
+  echo "$2"
+}
+
 # Starts `baler ARGS...`, kills it with SIGKILL after DELAY seconds (if still running) and
-# checks the folder. Ends with the moment the write itself happens, by killing at many delays.
+# checks the folder: its output is either absent (or, with --force, the old file) or complete,
+# identical to the output of an uninterrupted run (expected.out), which a kill just after the
+# write may leave. Killing at many delays covers the moment of the write itself.
 kill_at() {
   local delay="$1"
   shift
@@ -47,36 +55,44 @@ kill_at() {
   kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   local status=$?
-  # A run that finished before the kill wrote its output: remove it to compare the rest.
-  [ "$status" -eq 0 ] && rm -f new.baler new.npz new.balermodel
-  [ "$status" -eq 0 ] && [ "${*: -1}" = "--force" ] && cp ref.baler.bak ref.baler
+  local out
+  out="$(output_of "$@")"
+  if [ -e "$out" ] && [ "$out" != ref.baler ] || ! cmp -s ref.baler ref.baler.bak; then
+    cmp -s "$out" expected.out || fail "kill after ${delay}s of '$*' (status $status): $out is partial"
+    if [ "$out" = ref.baler ]; then cp ref.baler.bak ref.baler; else rm -f "$out"; fi
+  fi
   check_untouched "kill after ${delay}s of '$*' (status $status)"
   echo "killed after ${delay}s: $* (exit status $status)"
 }
 
 cp ref.baler ref.baler.bak
 listing="$(ls -A)"
-# Seconds a run takes (the faster of two: the machine may be busy), to kill it while it
-# writes its output as well as before.
+# Sets `total` to the seconds a run takes (the faster of two: the machine may be busy), to kill
+# it while it writes its output as well as before; its output is kept as expected.out.
 duration() {
-  local t0 t1 t2
+  local t0 t1 t2 out
+  out="$(output_of "$@")"
   t0=$(date +%s.%N)
-  "$baler" "$@" --quiet >/dev/null 2>&1
+  "$baler" "$@" --quiet --force >/dev/null 2>&1
   t1=$(date +%s.%N)
+  mv "$out" expected.out
   "$baler" "$@" --quiet --force >/dev/null 2>&1
   t2=$(date +%s.%N)
-  rm -f new.baler new.npz new.balermodel
-  awk "BEGIN { a = $t1 - $t0; b = $t2 - $t1; print (a < b ? a : b) }"
+  cmp -s "$out" expected.out || fail "'$*' is not reproducible"
+  if [ "$out" = ref.baler ]; then cp ref.baler.bak ref.baler; else rm -f "$out"; fi
+  total=$(awk "BEGIN { a = $t1 - $t0; b = $t2 - $t1; print (a < b ? a : b) }")
 }
 for run in "compress in.npz -o new.baler --epochs 3" "train in.npz -o new.balermodel --epochs 3" \
            "compress in.npz -o ref.baler --epochs 3 --force" "decompress ref.baler -o new.npz"; do
   # shellcheck disable=SC2086  # a run is a list of words
-  total=$(duration $run)
-  cp ref.baler.bak ref.baler
+  duration $run
+  listing="$(ls -A)"
   for fraction in 0.05 0.3 0.6 0.8 0.9 0.95 0.98 1.0 1.05; do
     # shellcheck disable=SC2086
     kill_at "$(awk "BEGIN { print $total * $fraction }")" $run
   done
+  rm -f expected.out
+  listing="$(ls -A)"
 done
 
 # A write error: more than 64 KiB is past the limit (the output is about 1 MB).
