@@ -11,7 +11,7 @@ using CudaCodec = codec::Codec<cuda, models::AE<cuda, float>>;
 namespace {
 
 dataset lhcb() {
-  return load_dataset(std::string(BALER_SHARED_DATA) + "/hep/lhcb_b2kkk.npz");
+  return load_dataset(test_data::path("hep/lhcb_b2kkk.npz"));
 }
 
 // The codec's automatic model for LHCb's 20 modelled columns (Baler's widths 200-100-50, a

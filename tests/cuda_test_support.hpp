@@ -19,6 +19,7 @@
 #include "baler/backend/cpu.hpp"
 #include "baler/backend/cuda.hpp"
 #include "baler/core/rng.hpp"
+#include "test_data.hpp"
 
 namespace cuda_test {
 

@@ -20,7 +20,7 @@ struct table24 {
 };
 
 table24 lhcb_hadrons() {
-  const dataset d = load_dataset(std::string(BALER_SHARED_DATA) + "/hep/lhcb_b2kkk.npz");
+  const dataset d = load_dataset(test_data::path("hep/lhcb_b2kkk.npz"));
   REQUIRE(d.data.shape.size() == 2);
   REQUIRE(d.data.shape[1] == 26);
   REQUIRE(d.names.size() == 26);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "baler/cli/app.hpp"
+#include "test_data.hpp"
 
 namespace cli_test {
 
@@ -53,8 +54,8 @@ struct scratch {
   }
 };
 
-inline const std::string lhcb = std::string(BALER_SHARED_DATA) + "/hep/lhcb_b2kkk.npz";
-inline const std::string cfd = std::string(BALER_SHARED_DATA) + "/cfd/CFD_animation.npz";
+inline const std::string lhcb = test_data::path("hep/lhcb_b2kkk.npz");
+inline const std::string cfd = test_data::path("cfd/CFD_animation.npz");
 
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
 
@@ -11,7 +12,7 @@ using Codec = codec::Codec<cpu, models::AE<cpu, float>>;
 
 namespace {
 
-dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
+dataset shared(const std::string& rel) { return load_dataset(test_data::path(rel)); }
 
 // A table of `rows` x 6 made from 2 hidden factors (so a 2-d latent can hold it), plus an
 // integer count column with many values, a +-1 charge and a constant.
@@ -238,6 +239,13 @@ TEST_CASE("bad input: NaN, empty arrays, schema mismatch, corrupt files, unknown
                        doctest::Contains("unknown option 'latnet'"), error);
   CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json{{"latent", "three"}}),
                        doctest::Contains("bad value"), error);
+  // A fuzz finding: a float beyond size_t was cast (undefined); negatives wrapped.
+  CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json::parse(R"({"latent": 477777777777777777777777777})")),
+                       doctest::Contains("latent must be a non-negative whole number"), error);
+  CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json{{"epochs", -3}}),
+                       doctest::Contains("epochs must be a non-negative whole number, not -3"), error);
+  CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json::parse(R"({"hidden": [8, 2.5, 4]})")),
+                       doctest::Contains("hidden must be"), error);
   codec::apply_json(bad, nlohmann::json{{"latent", 3}, {"latent_dtype", "bf16"}, {"epochs", 9}});
   CHECK(bad.latent == 3);
   CHECK(bad.latent_type == latent_dtype::bf16);

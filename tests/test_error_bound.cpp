@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
 #include "test_bounded_support.hpp"
@@ -18,7 +19,7 @@ using namespace baler::testing;
 
 namespace {
 
-dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
+dataset shared(const std::string& rel) { return load_dataset(test_data::path(rel)); }
 
 // Max of |y - x| / bound over the bounded columns of a table (<= 1 when the bound holds) and
 // a check that every other non-constant column is exact.
@@ -147,6 +148,7 @@ TEST_CASE("real tables: CMS Z->mumu and LHCb within range and rel bounds, intege
   cpu be(2);
   for (const char* name : {"hep/cms_zmumu_2011a.npz", "hep/lhcb_b2kkk.npz"})
     for (const char* spec : {"range:1e-3", "rel:1e-3"}) {
+      if (!test_data::available(name)) break;
       INFO(std::string(name) << " " << spec);
       const dataset d = shared(name);
       CpuCodec c(be, quick(spec));
@@ -173,6 +175,7 @@ TEST_CASE("real field: CFD animation within range:1e-3 by a grid predictor, floa
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
   check_within(x, y, parse_bound("range:1e-3"), *lo, *hi, false);
 
+  if (!test_data::available("fields/sperr_vorticity_512x512.npz")) return;
   dataset f = shared("fields/sperr_vorticity_512x512.npz");
   CpuCodec c32(be, quick("rel:1e-3"));
   c32.train(f);

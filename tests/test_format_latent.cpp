@@ -75,13 +75,28 @@ TEST_CASE("latent round trips over several chunks") {
 
 TEST_CASE("encode_latent refuses values that would overflow to infinity") {
   const std::string m = message_of({1.0f, 70000.0f}, latent_dtype::f16);
-  CHECK(m.find("70000 at index 1 overflows f16") != std::string::npos);
+  CHECK(m.find("70000 at index 1 of the latent space overflows f16") != std::string::npos);
+  CHECK(m.find("store the latent space as bf16 or f32 (--latent-dtype)") != std::string::npos);
   CHECK(m.find("65504") != std::string::npos);
   CHECK(message_of({65519.0f, -65504.0f}, latent_dtype::f16).empty());  // round to finite
   CHECK(!message_of({-65520.0f}, latent_dtype::f16).empty());
   CHECK(message_of({70000.0f}, latent_dtype::bf16).empty());
   CHECK(!message_of({std::numeric_limits<float>::max()}, latent_dtype::bf16).empty());
   CHECK(message_of({std::numeric_limits<float>::max()}, latent_dtype::f32).empty());
+}
+
+TEST_CASE("an overflowing decoder weight is named as one, with the option that fixes it") {
+  const std::vector<float> w{1.0f, -1e6f};
+  std::string m;
+  try {
+    baler::encode_latent(w.data(), w.size(), latent_dtype::f16, baler::half_values::decoder_weights);
+  } catch (const baler::error& e) {
+    m = e.what();
+  }
+  CHECK(m.find("at index 1 of the decoder weights overflows f16") != std::string::npos);
+  CHECK(m.find("store the decoder weights as bf16 or f32 (--weights-dtype)") != std::string::npos);
+  CHECK(m.find("latent space") == std::string::npos);
+  CHECK(m.find("--latent-dtype") == std::string::npos);
 }
 
 TEST_CASE("decode_latent checks the byte count") {

@@ -1,8 +1,10 @@
 // Atomic writes: refusal to overwrite, replacement only when asked, no temporary file left
 // behind on success or failure; whole-file reads with clear errors.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "test_io_support.hpp"
@@ -71,6 +73,24 @@ TEST_CASE("failures leave nothing behind") {
   if (::geteuid() != 0) CHECK(message.find("cannot create a temporary file") != std::string::npos);
   ::chmod((dir / "locked").c_str(), 0700);
   if (::geteuid() != 0) CHECK(std::filesystem::is_empty(dir / "locked"));
+}
+
+TEST_CASE("a write error (the file-size limit of ulimit -f) is a clear error and leaves nothing") {
+  io_test::scratch_dir dir;
+  // Past the limit write() fails with EFBIG once SIGXFSZ, which would kill us, is ignored.
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit limit = old_limit;
+  limit.rlim_cur = 4096;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  const std::vector<std::byte> big(1 << 20);
+  const std::string message = io_test::error_of([&] { write_file_atomically(dir / "out", big, false); });
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(message.find("write_file_atomically(): cannot write '") != std::string::npos);
+  CHECK(message.find("File too large") != std::string::npos);
+  CHECK(dir.files().empty());
 }
 
 TEST_CASE("a dangling symbolic link counts as an existing output") {

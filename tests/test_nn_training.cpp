@@ -5,6 +5,7 @@
 
 #include "baler/io/npz.hpp"
 #include "baler/nn/nn.hpp"
+#include "test_data.hpp"
 
 using namespace baler;
 
@@ -12,7 +13,7 @@ namespace {
 
 // The first `rows` jets of the ATLAS training set (m, pt, phi, eta), standardised per column.
 std::vector<float> atlas_standardised(std::size_t rows) {
-  const auto a = npz::read_file(std::string(BALER_SHARED_DATA) + "/hep/atlas_jets4d_train.npz");
+  const auto a = npz::read_file(test_data::path("hep/atlas_jets4d_train.npz"));
   const auto all = a.at("data").array().to_doubles();
   REQUIRE(all.size() >= rows * 4);
   std::vector<float> out(rows * 4);
@@ -37,6 +38,7 @@ std::vector<T> random_table(std::size_t rows, std::size_t cols, std::uint64_t se
 }  // namespace
 
 TEST_CASE("training on ATLAS jets (4 -> 3) beats what an untrained or wrong network can reach") {
+  if (!test_data::available("hep/atlas_jets4d_train.npz")) return;
   const std::size_t rows = 8192;
   const auto data = atlas_standardised(rows);
   cpu be(2);

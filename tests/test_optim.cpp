@@ -108,6 +108,15 @@ TEST_CASE("step and cosine schedules") {
   CHECK_THROWS_WITH_AS(lr_schedule::parse("linear"), doctest::Contains("unknown schedule"), error);
 }
 
+TEST_CASE("a step or cosine schedule over zero epochs is refused, not a division by zero") {
+  lr_schedule step = lr_schedule::parse("step");
+  step.step_epochs = 0;
+  CHECK_THROWS_WITH_AS(lr_scheduler(step, 1.0), doctest::Contains("step_epochs must be positive"), error);
+  lr_schedule cos = lr_schedule::parse("cosine");
+  cos.total_epochs = 0;
+  CHECK_THROWS_WITH_AS(lr_scheduler(cos, 1.0), doctest::Contains("total_epochs must be positive"), error);
+}
+
 TEST_CASE("early stopping: patience and min_delta") {
   early_stopping stop(2, 0.1);
   CHECK_FALSE(stop.update(1.0));

@@ -1,12 +1,16 @@
 // The `baler` command line; everything lives in include/baler/cli so the tests can run it.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
 #include "baler/cli/app.hpp"
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which becomes a clear
+  // error and no partial file, instead of SIGXFSZ killing the process with a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
 #if !defined(BALER_HAS_CUDA)
   // --device cuda: hand over to baler-cuda beside this program, when it was built.
   for (int i = 1; i < argc; ++i)

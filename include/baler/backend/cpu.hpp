@@ -12,6 +12,7 @@
 #include <cstring>
 #include <xtensor/xtensor.hpp>
 
+#include "baler/backend/blas_int.hpp"
 #include "baler/core/conv_geometry.hpp"
 #include "baler/core/matrix_view.hpp"
 #include "baler/core/rng.hpp"
@@ -90,8 +91,8 @@ public:
                 shape_string(c.rows, c.cols));
     if (m == 0 || n == 0) return;
     const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-    const auto M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-    const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols);
+    const int M = blas_int(m, "cpu::gemm"), N = blas_int(n, "cpu::gemm"), K = blas_int(k, "cpu::gemm");
+    const int lda = blas_int(a.cols, "cpu::gemm"), ldb = blas_int(b.cols, "cpu::gemm");
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data, lda, b.data, ldb, beta, c.data, N);
     else

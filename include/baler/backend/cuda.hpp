@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "baler/backend/blas_int.hpp"
 #include "baler/backend/cuda_check.hpp"
 #include "baler/backend/cuda_kernels.hpp"
 #include "baler/backend/device_matrix.hpp"
@@ -171,8 +172,8 @@ public:
                 shape_string(c.rows, c.cols));
     if (m == 0 || n == 0) return;
     const auto ta = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-    const auto M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-    const auto lda = static_cast<int>(a.cols), ldb = static_cast<int>(b.cols);
+    const int M = blas_int(m, "cuda::gemm"), N = blas_int(n, "cuda::gemm"), K = blas_int(k, "cuda::gemm");
+    const int lda = blas_int(a.cols, "cuda::gemm"), ldb = blas_int(b.cols, "cuda::gemm");
     if (k == 0) {  // an empty sum, which cuBLAS's leading-dimension rules do not allow
       require(beta == T(0) || beta == T(1), "cuda::gemm", "k = 0 needs beta 0 or 1");
       if (beta == T(0)) fill(c, T(0));

@@ -57,7 +57,10 @@ auto with_backend(const global_flags& g, const char* cmd, F&& f) {
 // appeared meanwhile unless --force.
 inline void make_parent_folder(const std::filesystem::path& out) {
   const std::filesystem::path file = file_of(out);  // FILE.h5 of FILE.h5:/group/dataset
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  require(!ec, "baler", "cannot create the folder '" + file.parent_path().string() + "' for " +
+                            file.filename().string() + ": " + ec.message());
 }
 inline void write_output(const std::filesystem::path& out, byte_view bytes, bool force) {
   make_parent_folder(out);

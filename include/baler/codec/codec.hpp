@@ -289,7 +289,7 @@ private:
       std::uint16_t* out = codes.data() + first * l;
       be_.download(const_view<std::uint16_t>(B::view(bits)), out);
       if (std::any_of(out, out + n * l, [&](std::uint16_t b) { return non_finite_code(b, type); }))
-        check_half_overflow(as_floats().data(), out, n * l, first * l, type);
+        check_half_overflow(as_floats().data(), out, n * l, first * l, type, half_values::latent);
     }
     return type == latent_dtype::f32 ? encode_latent(latent.data(), latent.size(), type)
                                      : half_bytes(codes.data(), codes.size());

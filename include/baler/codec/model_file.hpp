@@ -143,7 +143,7 @@ struct trained_model {
     const auto p = host(params->values()), st = host(params->state());
     std::vector<float> w(p.begin() + model->decoder_param_offset(), p.end());
     w.insert(w.end(), st.begin() + model->decoder_state_offset(), st.end());
-    return encode_latent(w.data(), w.size(), weights);
+    return encode_latent(w.data(), w.size(), weights, half_values::decoder_weights);
   }
 
   // Rebuilds a model whose decoder comes from a compressed file (the encoder stays untrained).

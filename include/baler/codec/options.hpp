@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -74,9 +75,36 @@ struct codec_options {
 };
 
 namespace detail {
+// nlohmann converts a float to an integer with a plain cast, undefined beyond the integer's
+// range ({"latent": 1e30}), and wraps a negative integer into an unsigned one: whole numbers
+// are checked first.
+template <class T>
+void require_whole(const nlohmann::json& v, const char* key) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number()) return;  // not a number at all: nlohmann's type error says so
+    const bool whole = v.is_number_integer() && (std::is_signed_v<T> || v.get<std::int64_t>() >= 0 ||
+                                                 v.is_number_unsigned());
+    require(whole, "codec_options",
+            std::string(key) + " must be a" + (std::is_signed_v<T> ? "" : " non-negative") +
+                " whole number, not " + v.dump());
+  }
+}
+template <class T>
+struct is_std_array : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
+
 template <class T>
 void set_if(const nlohmann::json& j, const char* key, T& value) {
-  if (j.contains(key)) value = j.at(key).get<T>();
+  if (!j.contains(key)) return;
+  const nlohmann::json& v = j.at(key);
+  if constexpr (is_std_array<T>::value) {
+    if (v.is_array())
+      for (const auto& item : v) require_whole<typename T::value_type>(item, key);
+  } else {
+    require_whole<T>(v, key);
+  }
+  value = v.get<T>();
 }
 }  // namespace detail
 

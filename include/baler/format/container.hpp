@@ -158,7 +158,7 @@ inline layout read_layout(byte_view in, const char* where) {
   const std::uint64_t json_size = r.read_u64("header length");
   const byte_view stored_header = r.read_bytes(r.read_u64("stored header length"), "JSON header");
   const std::uint32_t header_crc = crc32_of(r.since(header_begin));
-  require(r.read_u32("header CRC-32") == header_crc, where, "header checksum mismatch: the file is corrupt");
+  require(checksum_matches(r.read_u32("header CRC-32"), header_crc), where, "header checksum mismatch: the file is corrupt");
   require((header_flags & ~flag_zstd) == 0, where, "the header has unknown flags " + std::to_string(header_flags));
   const bool compressed_header = (header_flags & flag_zstd) != 0;
   require(compressed_header || json_size == stored_header.size, where,
@@ -177,7 +177,7 @@ inline layout read_layout(byte_view in, const char* where) {
   const std::uint32_t count = r.read_u32("section count");
   byte_reader table(r.read_bytes(std::uint64_t(count) * table_entry_size, "section table"));
   const std::uint32_t table_crc = crc32_of(r.since(table_begin));
-  require(r.read_u32("section table CRC-32") == table_crc, where,
+  require(checksum_matches(r.read_u32("section table CRC-32"), table_crc), where,
           "section table checksum mismatch: the file is corrupt");
 
   std::set<std::string> kinds;
@@ -277,7 +277,7 @@ inline container parse(byte_view bytes, std::uint64_t max_section_size = zstd_de
   c.header = std::move(l.info.header);
   c.sections.reserve(l.entries.size());
   for (const detail::entry& e : l.entries) {
-    require(crc32_of(e.stored) == e.crc, where, "section '" + e.info.kind + "' checksum mismatch: the file is corrupt");
+    require(checksum_matches(e.crc, crc32_of(e.stored)), where, "section '" + e.info.kind + "' checksum mismatch: the file is corrupt");
     section s{e.info.kind, {}};
     if (e.info.compressed) s.payload = zstd_decompress(e.stored, e.info.raw_size, max_section_size);
     else s.payload.assign(e.stored.data, e.stored.data + e.stored.size);

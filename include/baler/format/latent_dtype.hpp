@@ -72,18 +72,23 @@ inline bool non_finite_code(std::uint16_t bits, latent_dtype t) {
   return (bits & exponent_mask) == exponent_mask;
 }
 
+// What a block of 16-bit values holds, for the overflow error to name it and its option.
+enum class half_values { latent, decoder_weights };
+
 // Throws when a finite value became infinite (|x| beyond f16_max or bf16_max): the decoder
 // would turn it into garbage, and a file must not lose data silently. Non-finite inputs are
-// kept. x and bits: n values and their codes; first: the index of x[0] in the whole latent.
+// kept. x and bits: n values and their codes; first: the index of x[0] in the whole block.
 inline void check_half_overflow(const float* x, const std::uint16_t* bits, std::size_t n,
-                                std::size_t first, latent_dtype t) {
+                                std::size_t first, latent_dtype t, half_values what) {
   for (std::size_t i = 0; i < n; ++i)
     if (non_finite_code(bits[i], t) && std::abs(x[i]) <= std::numeric_limits<float>::max()) {
       const bool f16 = t == latent_dtype::f16;
+      const bool latent = what == half_values::latent;
       throw error(std::string("encode_latent(): value ") + detail::describe(x[i]) + " at index " +
-                  std::to_string(first + i) + " overflows " + name(t) + " (largest finite " +
-                  detail::describe(f16 ? f16_max : bf16_max) + "); store the latent space as " +
-                  (f16 ? "bf16 or f32" : "f32"));
+                  std::to_string(first + i) + (latent ? " of the latent space" : " of the decoder weights") +
+                  " overflows " + name(t) + " (largest finite " + detail::describe(f16 ? f16_max : bf16_max) +
+                  "); store the " + (latent ? "latent space" : "decoder weights") + " as " +
+                  (f16 ? "bf16 or f32" : "f32") + (latent ? " (--latent-dtype)" : " (--weights-dtype)"));
     }
 }
 
@@ -101,7 +106,8 @@ inline void read_half_codes(byte_view bytes, std::size_t first, std::size_t n, s
 }
 
 // Throws as check_half_overflow does.
-inline std::vector<std::byte> encode_latent(const float* x, std::size_t n, latent_dtype t) {
+inline std::vector<std::byte> encode_latent(const float* x, std::size_t n, latent_dtype t,
+                                            half_values what = half_values::latent) {
   if (t == latent_dtype::f32) {
     std::vector<std::byte> out(n * 4);
     if (n > 0) std::memcpy(out.data(), x, out.size());
@@ -114,7 +120,7 @@ inline std::vector<std::byte> encode_latent(const float* x, std::size_t n, laten
     if (t == latent_dtype::f16) encode_f16(x + i, m, bits.data() + i);
     else encode_bf16(x + i, m, bits.data() + i);
   }
-  check_half_overflow(x, bits.data(), n, 0, t);
+  check_half_overflow(x, bits.data(), n, 0, t, what);
   return half_bytes(bits.data(), n);
 }
 

@@ -3,13 +3,15 @@
 // disk) halfway through an output must not leave a truncated file that looks like a result, nor
 // destroy the previous one: outputs are written to a temporary file in the same folder, flushed
 // to disk, then renamed over the target, which POSIX makes atomic. POSIX only (open/fsync/link).
+// On Linux the file is written unnamed (O_TMPFILE) and only given its temporary name once
+// complete, so a process killed while writing leaves nothing; killed in the instant between
+// naming and renaming, it leaves a dot-prefixed ".NAME.tmp-PID-..." beside the output.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstdint>
 #include <cstddef>
 #include <filesystem>
 #include <random>
@@ -57,6 +59,42 @@ inline std::filesystem::path temp_name_for(const std::filesystem::path& path) {
   return path.parent_path() /
          ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
           std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
+}
+
+// An unnamed file in `folder` (Linux's O_TMPFILE), or -1 where there is none or no /proc to
+// name it through later.
+inline int open_unnamed(const std::filesystem::path& folder) {
+#ifdef O_TMPFILE
+  if (::access("/proc/self/fd", F_OK) != 0) return -1;
+  return ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+  (void)folder;
+  return -1;
+#endif
+}
+
+// Creates a new temporary file beside `path`, its name in `temp`; -1 with errno on failure.
+inline int create_temp(const std::filesystem::path& path, std::filesystem::path& temp) {
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    temp = temp_name_for(path);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) temp.clear();
+  return fd;
+}
+
+// Gives the complete unnamed file `fd` a temporary name beside `path`, in `temp`.
+inline bool link_unnamed(int fd, const std::filesystem::path& path, std::filesystem::path& temp) {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    temp = temp_name_for(path);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    if (errno != EEXIST) break;
+  }
+  temp.clear();
+  return false;
 }
 
 }  // namespace detail
@@ -108,7 +146,8 @@ auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
 
 // A file written piece by piece (streaming outputs larger than memory) so that afterwards either
 // the complete new file is at `path` or nothing changed: the pieces go to a temporary file in
-// the same folder, which commit() flushes and renames over the target (POSIX makes that atomic).
+// the same folder (unnamed until complete where Linux offers O_TMPFILE), which commit() flushes
+// and renames over the target (POSIX makes that atomic).
 // Destroyed without commit(), the temporary file is removed. An existing file is an error
 // unless `overwrite`; even then the old content stays intact until the new one is on disk.
 class atomic_file_writer {
@@ -121,11 +160,10 @@ public:
     folder_ = path.parent_path().empty() ? "." : path.parent_path();
     require(std::filesystem::is_directory(folder_, ec), where,
             "cannot write " + name() + ": folder '" + folder_.string() + "' does not exist");
-    for (int attempt = 0; fd_ < 0 && attempt < 100; ++attempt) {
-      temp_ = detail::temp_name_for(path);
-      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ < 0 && errno != EEXIST) break;
-    }
+    // An unnamed file where the kernel and file system offer one, a named temporary otherwise.
+    fd_ = detail::open_unnamed(folder_);
+    unnamed_ = fd_ >= 0;
+    if (!unnamed_) fd_ = detail::create_temp(path, temp_);
     require(fd_ >= 0, where,
             "cannot create a temporary file in '" + folder_.string() + "': " + detail::errno_message(errno));
   }
@@ -133,7 +171,7 @@ public:
   atomic_file_writer& operator=(const atomic_file_writer&) = delete;
   ~atomic_file_writer() {
     if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
+    if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
   }
 
   void write(byte_view bytes) {
@@ -149,6 +187,8 @@ public:
 
   void commit() {
     if (::fsync(fd_) != 0) fail("cannot flush " + name() + " to disk");
+    if (unnamed_ && !detail::link_unnamed(fd_, path_, temp_))
+      fail("cannot name the temporary file in '" + folder_.string() + "'");
     const int rc = ::close(fd_);  // on NFS a failed write may only show up at close
     fd_ = -1;
     if (rc != 0) fail("cannot close " + name());
@@ -181,7 +221,7 @@ private:
   }
 
   std::filesystem::path path_, folder_, temp_;
-  bool overwrite_;
+  bool overwrite_, unnamed_ = false;
   int fd_ = -1;
   bool committed_ = false;
   std::uint64_t written_ = 0;

@@ -28,7 +28,7 @@ std::vector<format::section> weight_sections(B& be, const parameters<B, T>& p) {
     std::vector<T> host(v.size());
     be.download(v, host.data());
     std::vector<std::byte> bytes(v.size() * sizeof(T));
-    std::memcpy(bytes.data(), host.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(bytes.data(), host.data(), bytes.size());  // empty: null pointers
     return bytes;
   };
   return {{"PARM", raw(p.values())}, {"STAT", raw(p.state())}};
@@ -43,7 +43,7 @@ void load_weight_sections(B& be, const format::container& c, parameters<B, T>& p
             "section " + kind + " has " + std::to_string(payload.size()) + " bytes, the model needs " +
                 std::to_string(dst.size() * sizeof(T)));
     std::vector<T> host(dst.size());
-    std::memcpy(host.data(), payload.data(), payload.size());
+    if (!host.empty()) std::memcpy(host.data(), payload.data(), payload.size());  // empty: null pointers
     be.upload(host.data(), dst);
   };
   load("PARM", p.values());

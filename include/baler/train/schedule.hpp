@@ -38,6 +38,10 @@ class lr_scheduler {
 public:
   lr_scheduler(lr_schedule s, double initial_lr) : s_(s), initial_(initial_lr) {
     require(s.factor > 0 && s.factor < 1, "lr_scheduler", "factor must be in (0, 1)");
+    require(s.type != lr_schedule::kind::step || s.step_epochs > 0, "lr_scheduler",
+            "step_epochs must be positive for the step schedule");
+    require(s.type != lr_schedule::kind::cosine || s.total_epochs > 0, "lr_scheduler",
+            "total_epochs must be positive for the cosine schedule");
   }
 
   // Called after epoch `epoch` (0-based) with the monitored loss; returns the next lr.
