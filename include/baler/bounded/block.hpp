@@ -50,6 +50,36 @@ struct block_result {
   std::size_t exceptions = 0;
 };
 
+// Values stored exactly, (index, value) in increasing index: varint count, then per value the
+// varint index delta and the f64 bits.
+using exception_list = std::vector<std::pair<std::size_t, double>>;
+
+inline void write_exceptions(const exception_list& exceptions, std::vector<std::byte>& out) {
+  codec::rans::put_varint(out, exceptions.size());
+  std::size_t last = 0;
+  for (const auto& [i, v] : exceptions) {
+    codec::rans::put_varint(out, i - last);
+    last = i;
+    const auto* b = reinterpret_cast<const std::byte*>(&v);
+    out.insert(out.end(), b, b + 8);
+  }
+}
+
+inline exception_list read_exceptions(codec::rans::reader& in, std::size_t n) {
+  const char* where = "bounded::read_exceptions";
+  const std::uint64_t count = in.varint();
+  require(count <= n, where, "more exceptions than values in a residual block");
+  exception_list exceptions(count);
+  std::size_t at = 0;
+  for (auto& e : exceptions) {
+    at += in.varint();
+    require(at < n, where, "exception index out of range in a residual block");
+    std::memcpy(&e.second, in.bytes(8).data, 8);
+    e.first = at;
+  }
+  return exceptions;
+}
+
 template <class Walk>
 block_result encode_block(const double* x, std::size_t n, const value_code& code, dtype out, const Walk& walk) {
   block_result r;
@@ -58,7 +88,7 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
   residual_model model(walk.contexts());
   rc::encoder coder;
   const bool rel = code.kind == codec::bound_kind::rel;
-  std::vector<std::pair<std::size_t, double>> exceptions;
+  exception_list exceptions;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const double v = x[i];
     int sign = 1;
@@ -82,14 +112,7 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
   });
   std::sort(exceptions.begin(), exceptions.end());
   r.exceptions = exceptions.size();
-  codec::rans::put_varint(r.bytes, exceptions.size());
-  std::size_t last = 0;
-  for (const auto& [i, v] : exceptions) {
-    codec::rans::put_varint(r.bytes, i - last);
-    last = i;
-    const auto* b = reinterpret_cast<const std::byte*>(&v);
-    r.bytes.insert(r.bytes.end(), b, b + 8);
-  }
+  write_exceptions(exceptions, r.bytes);
   const std::vector<std::byte> coded = coder.finish();
   codec::rans::put_varint(r.bytes, coded.size());
   r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
@@ -99,17 +122,7 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
 // Reads one block of n values from `in` (advancing it) and returns x^.
 template <class Walk>
 std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk) {
-  const char* where = "bounded::decode_block";
-  const std::uint64_t count = in.varint();
-  require(count <= n, where, "more exceptions than values in a residual block");
-  std::vector<std::pair<std::size_t, double>> exceptions(count);
-  std::size_t at = 0;
-  for (auto& e : exceptions) {
-    at += in.varint();
-    require(at < n, where, "exception index out of range in a residual block");
-    std::memcpy(&e.second, in.bytes(8).data, 8);
-    e.first = at;
-  }
+  const auto exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
   residual_model model(walk.contexts());
   const bool rel = code.kind == codec::bound_kind::rel;
@@ -127,7 +140,7 @@ std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const v
     s.set(i, ki, residual);
     x[i] = code.decode(ki, sign);
   });
-  require(!coder.overran(), where, "the residual stream is truncated");
+  require(!coder.overran(), "bounded::decode_block", "the residual stream is truncated");
   for (const auto& e : exceptions) x[e.first] = e.second;
   return x;
 }

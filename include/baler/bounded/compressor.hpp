@@ -148,7 +148,7 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   const std::size_t width = span < 256 ? 1 : span < 65536 ? 2 : span < (1ull << 32) ? 4 : 8;
   std::vector<std::byte> planes(n * width);
   r.recon.resize(n);
-  std::vector<std::pair<std::size_t, double>> exceptions;
+  exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t u = q.has[i] ? std::uint64_t(q.k[i]) - std::uint64_t(lo) : 0;
     for (std::size_t b = 0; b < width; ++b) planes[b * n + i] = std::byte(std::uint8_t(u >> (8 * b)));
@@ -159,14 +159,7 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   if (double(zstd_compress(byte_view(planes), 1).size()) > 1.25 * double(beat)) return {};
   const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
   r.exceptions = exceptions.size();
-  codec::rans::put_varint(r.bytes, exceptions.size());
-  std::size_t last = 0;
-  for (const auto& [i, v] : exceptions) {
-    codec::rans::put_varint(r.bytes, i - last);
-    last = i;
-    const auto* p = reinterpret_cast<const std::byte*>(&v);
-    r.bytes.insert(r.bytes.end(), p, p + 8);
-  }
+  write_exceptions(exceptions, r.bytes);
   codec::rans::put_varint(r.bytes, packed.size());
   r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
   desc = {{"kind", "codes"}, {"min", lo}, {"width", width}};
@@ -179,16 +172,7 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
   const std::size_t width = desc.at("width").get<std::size_t>();
   const std::int64_t lo = desc.at("min").get<std::int64_t>();
   require(width == 1 || width == 2 || width == 4 || width == 8, where, "a bad code width");
-  const std::uint64_t count = in.varint();
-  require(count <= n, where, "more exceptions than values in a residual block");
-  std::vector<std::pair<std::size_t, double>> exceptions(count);
-  std::size_t at = 0;
-  for (auto& e : exceptions) {
-    at += in.varint();
-    require(at < n, where, "exception index out of range in a residual block");
-    std::memcpy(&e.second, in.bytes(8).data, 8);
-    e.first = at;
-  }
+  const exception_list exceptions = read_exceptions(in, n);
   require(n <= std::numeric_limits<std::size_t>::max() / width, where, "a block too large");
   const std::vector<std::byte> planes = zstd_decompress(in.bytes(in.varint()), n * width);
   require(planes.size() == n * width, where, "the codes of a block have the wrong size");
