@@ -4,6 +4,7 @@
 
 #include "baler/io/npz.hpp"
 #include "baler/nn/nn.hpp"
+#include "golden_support.hpp"
 
 using namespace baler;
 using B = cpu;
@@ -19,15 +20,6 @@ std::vector<double> get(const std::string& key) {
   return golden().at(key).array().to_doubles();
 }
 
-// max |a - b| / max(|b|_inf, tiny)
-double relative_error(const double* a, const std::vector<double>& b) {
-  double diff = 0, scale = 1e-300;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - b[i]));
-    scale = std::max(scale, std::abs(b[i]));
-  }
-  return diff / scale;
-}
 
 // Loads `name`_params0 and `name`_x, runs forward + mean MSE + backward, compares y, the loss
 // and the parameter gradient.

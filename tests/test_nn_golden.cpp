@@ -4,6 +4,7 @@
 
 #include "baler/io/npz.hpp"
 #include "baler/nn/nn.hpp"
+#include "golden_support.hpp"
 
 using namespace baler;
 
@@ -14,15 +15,6 @@ struct golden {
   std::vector<double> get(const std::string& key) const { return archive.at(key).array().to_doubles(); }
 };
 
-// max |a - b| / max(|b|_inf, tiny): one number for a whole tensor.
-double relative_error(const double* a, const std::vector<double>& b) {
-  double diff = 0, scale = 1e-300;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - b[i]));
-    scale = std::max(scale, std::abs(b[i]));
-  }
-  return diff / scale;
-}
 
 // Loads params0, runs forward + MSE + backward on x; returns the model ready for a step.
 struct hep_model {
