@@ -3,8 +3,10 @@
 // predictors themselves: test_bounded.cpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
@@ -182,4 +184,36 @@ TEST_CASE("real field: CFD animation within range:1e-3 by a grid predictor, floa
   const dataset back32 = c32.decompress(c32.compress(f));
   CHECK(back32.data.type == dtype::f32);
   check_within(f.data.to_doubles(), back32.data.to_doubles(), parse_bound("rel:1e-3"), 0, 0, true);
+}
+
+TEST_CASE("short decimals: few digits, rounded down when asked, the same double read back from JSON") {
+  CHECK(baler::short_decimal(0.0006497562862932682, 6) == 0.000649756);
+  CHECK(baler::short_decimal(0.0006497569, 6) == 0.000649757);
+  CHECK(baler::short_decimal(0.0006497569, 6, baler::rounding::down) == 0.000649756);
+  CHECK(baler::short_decimal(-2.5, 1, baler::rounding::down) == -3.0);
+  CHECK(baler::short_decimal(1.0, 6, baler::rounding::down) == 1.0);
+  CHECK(baler::short_decimal(0.0, 3) == 0.0);
+  std::mt19937_64 rng(7);
+  int short_texts = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const double x = std::ldexp(double(rng() >> 11) / 9007199254740992.0 + 0.5, int(rng() % 200) - 100);
+    const double d = baler::short_decimal(x, 6, baler::rounding::down);
+    REQUIRE(d <= x);
+    REQUIRE(d >= x * (1 - 1e-5));
+    const std::string text = nlohmann::json(d).dump();
+    std::string digits = text.substr(0, text.find('e'));
+    digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+    digits = digits.substr(digits.find_first_not_of('0'));
+    short_texts += digits.find_last_not_of('0') < 6;  // six significant digits at most
+    REQUIRE(nlohmann::json::parse(text).get<double>() == d);
+  }
+  CHECK(short_texts > 9900);  // the JSON writer (Grisu2) is shortest almost, not quite, always
+}
+
+TEST_CASE("a range bound's code: bound and step short, the bound never loosened") {
+  const auto code = baler::codec::value_code::make(baler::codec::parse_bound("range:1e-3"), -1.234567891, 5.678901234);
+  CHECK(code.bound <= 1e-3 * (5.678901234 + 1.234567891));
+  CHECK(code.bound > 0.99999 * 1e-3 * (5.678901234 + 1.234567891));
+  CHECK(code.step < 2 * code.bound);
+  CHECK(code.to_json().dump() == R"({"bound":0.00691346,"kind":"abs","step":0.0138134})");
 }

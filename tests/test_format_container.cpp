@@ -59,14 +59,17 @@ struct table_entry {
   std::uint64_t raw_size;
 };
 
-std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, const std::vector<table_entry>& table) {
+// `header_flags` and `stored_header`: a header stored otherwise than as plain JSON.
+std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, const std::vector<table_entry>& table,
+                                std::uint32_t header_flags = 0, std::vector<std::byte> stored_header = {}) {
+  if (header_flags == 0) stored_header = bytes_of(json);
   baler::byte_writer w;
   w.write_bytes(bytes_of(std::string("\x89" "BLR\r\n\x1A\n", 8)));
   w.write_u32(version);
-  w.write_u32(0);  // header flags: a plain JSON header
+  w.write_u32(header_flags);
   w.write_u64(json.size());
-  w.write_u64(json.size());
-  w.write_bytes(bytes_of(json));
+  w.write_u64(stored_header.size());
+  w.write_bytes(stored_header);
   w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(8)));
   const std::size_t table_begin = w.size();
   w.write_u32(std::uint32_t(table.size()));
@@ -280,4 +283,26 @@ TEST_CASE("a large header is stored zstd-compressed, and reads back the same") {
   CHECK(info.header_stored_size < info.header_size / 4);
   CHECK(fmt::parse(file).header == c.header);
   CHECK(fmt::inspect(fmt::serialize(c, fmt::compression_policy::none())).header_stored_size == c.header.dump().size());
+}
+
+TEST_CASE("a small header is compressed against the header dictionary; headers stored otherwise still read") {
+  const std::string json =
+      R"({"columns":[],"error_bound":{"bound":"range:0.01","code":{"bound":0.000649756,"kind":"abs","step":0.00129824},)"
+      R"("exceptions":0,"layout":"field","predictor":{"coder":"context","exceptions":0,"kind":"lorenzo","offset":0}},)"
+      R"("input":{"dtype":"float64","names":[],"nbytes":20000,"shape":[1,50,50]},"kind":"baler.compressed","library_version":"0.1.0"})";
+  fmt::container c;
+  c.header = nlohmann::json::parse(json);
+  const auto file = fmt::serialize(c);
+  const auto info = fmt::inspect(file);
+  const auto plain_zstd = baler::zstd_compress(baler::byte_view(json), 19);
+  CHECK(info.header_stored_size < plain_zstd.size() / 2);  // the dictionary halves it at least
+  CHECK(fmt::parse(file).header == c.header);
+  CHECK(file == assemble(1, json, {}, 3, baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary())));
+
+  // Files whose header is zstd-compressed without the dictionary (flag 1) read as before.
+  CHECK(fmt::parse(assemble(1, json, {}, 1, plain_zstd)).header == c.header);
+  // Read with the wrong dictionary setting, a header does not decode (zstd checks the frame).
+  CHECK(!parse_error(assemble(1, json, {}, 1, baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary()))).empty());
+  CHECK(contains(parse_error(assemble(1, json, {}, 2, bytes_of(json))), "a header dictionary flag without compression"));
+  CHECK(contains(parse_error(assemble(1, json, {}, 4, bytes_of(json))), "the header has unknown flags 4"));
 }

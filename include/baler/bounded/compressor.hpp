@@ -451,6 +451,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       const bool integer = s.integer[col];
       const value_code code = codec::code_for(b.of(t.names[col]), st.min, st.max, integer);
       j["treatment"] = "bounded";
+      j.erase("min"), j.erase("max");  // the code alone restores the column
       j["code"] = code.to_json();
       j["predictor"] = encode_column(t, col, code, integer, latent, decoded, rec, resq, rep);
       if (!integer) decoded.push_back(col);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "baler/bounded/block.hpp"
+#include "baler/core/decimal.hpp"
 
 namespace baler::bounded {
 
@@ -46,7 +47,8 @@ struct sequence_walk {
 inline std::vector<double> quantile_edges(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   std::vector<double> edges;
-  for (unsigned b = 1; b < sequence_walk::partner_buckets; ++b) edges.push_back(v[v.size() * b / sequence_walk::partner_buckets]);
+  for (unsigned b = 1; b < sequence_walk::partner_buckets; ++b)  // three digits: short in the header
+    edges.push_back(short_decimal(v[v.size() * b / sequence_walk::partner_buckets], 3));
   return edges;
 }
 inline std::vector<std::uint8_t> buckets_of(const std::vector<double>& v, const std::vector<double>& edges) {

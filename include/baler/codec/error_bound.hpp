@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "baler/core/decimal.hpp"
 #include "baler/core/error.hpp"
 #include "baler/io/ndarray.hpp"
 
@@ -119,10 +120,11 @@ struct value_code {
       c.per_octave = std::int64_t(std::ceil(0.5 / b.value));
       return c;
     }
-    c.bound = b.kind == bound_kind::abs ? b.value : b.value * (hi - lo);
+    // Both rounded down to six digits: the header writes them short, the bound only tightens.
+    c.bound = short_decimal(b.kind == bound_kind::abs ? b.value : b.value * (hi - lo), 6, rounding::down);
     // Just below 2 * bound, so that x exactly half-way between two steps still passes after
     // the rounding of k * step; an exact (zero) bound codes integral values with step 1.
-    c.step = c.bound > 0 ? 2 * c.bound * (1 - 1.0 / 1024) : 1.0;
+    c.step = c.bound > 0 ? short_decimal(2 * c.bound * (1 - 1.0 / 1024), 6, rounding::down) : 1.0;
     return c;
   }
   static value_code exact() { return {}; }

@@ -10,7 +10,8 @@
 //                   byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
 //                   conversion either way, 1A stops a DOS `type`.
 //   8        4      u32 format version. Versions the layout below, not the library.
-//   12       4      u32 header flags: bit 0 = the JSON is zstd-compressed; other bits must be 0
+//   12       4      u32 header flags: bit 0 = the JSON is zstd-compressed; bit 1 = against
+//                   header_dictionary_v1 (header_dictionary.hpp), with bit 0 only; other bits 0
 //   16       8      u64 J, length of the JSON text
 //   24       8      u64 H, length of the header as stored (J when not compressed)
 //   32       H      JSON header (UTF-8, one object), zstd-compressed when that is smaller: a
@@ -42,6 +43,7 @@
 #include "baler/core/error.hpp"
 #include "baler/format/byte_io.hpp"
 #include "baler/format/checksum.hpp"
+#include "baler/format/header_dictionary.hpp"
 #include "baler/format/zstd.hpp"
 #include "baler/io/bytes.hpp"
 
@@ -53,6 +55,7 @@ constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
 constexpr std::uint32_t format_version = 1;
 constexpr std::uint32_t chunked_format_version = 2;
 constexpr std::uint32_t flag_zstd = 1;
+constexpr std::uint32_t flag_header_dictionary = 2;  // header flags only
 
 struct section {
   std::string kind;  // exactly 4 printable ASCII characters, unique within a container
@@ -126,6 +129,10 @@ inline void check_magic(byte_reader& r, const char* where) {
   throw error(std::string(where) + "(): not a .baler file (wrong magic)");
 }
 
+inline byte_view dictionary() {
+  return byte_view(reinterpret_cast<const std::byte*>(header_dictionary_v1.data()), header_dictionary_v1.size());
+}
+
 struct entry {
   section_info info;
   std::uint32_t crc = 0;
@@ -159,12 +166,17 @@ inline layout read_layout(byte_view in, const char* where) {
   const byte_view stored_header = r.read_bytes(r.read_u64("stored header length"), "JSON header");
   const std::uint32_t header_crc = crc32_of(r.since(header_begin));
   require(checksum_matches(r.read_u32("header CRC-32"), header_crc), where, "header checksum mismatch: the file is corrupt");
-  require((header_flags & ~flag_zstd) == 0, where, "the header has unknown flags " + std::to_string(header_flags));
+  require((header_flags & ~(flag_zstd | flag_header_dictionary)) == 0, where,
+          "the header has unknown flags " + std::to_string(header_flags) + " (written by a newer baler?)");
   const bool compressed_header = (header_flags & flag_zstd) != 0;
+  const bool with_dictionary = (header_flags & flag_header_dictionary) != 0;
+  require(compressed_header || !with_dictionary, where, "a header dictionary flag without compression");
   require(compressed_header || json_size == stored_header.size, where,
           "uncompressed header with different stored and raw sizes");
   std::vector<std::byte> inflated;
-  if (compressed_header) inflated = zstd_decompress(stored_header, json_size);
+  if (compressed_header)
+    inflated = zstd_decompress(stored_header, json_size, zstd_default_max_size,
+                               with_dictionary ? dictionary() : byte_view());
   const byte_view json_text = compressed_header ? byte_view(inflated) : stored_header;
   out.info.header_size = json_text.size;
   out.info.header_stored_size = stored_header.size;
@@ -235,7 +247,7 @@ inline std::vector<std::byte> serialize(const container& c, compression_policy p
   }
 
   std::vector<std::byte> packed_header;
-  if (policy.enabled) packed_header = zstd_compress(byte_view(json_text), policy.level);
+  if (policy.enabled) packed_header = zstd_compress(byte_view(json_text), 19, detail::dictionary());
   const bool pack = !packed_header.empty() && packed_header.size() < json_text.size();
   const byte_view header = pack ? byte_view(packed_header) : byte_view(json_text);
 
@@ -245,7 +257,7 @@ inline std::vector<std::byte> serialize(const container& c, compression_policy p
   w.reserve(total);
   w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(magic), sizeof magic));
   w.write_u32(format_version);
-  w.write_u32(pack ? flag_zstd : 0);
+  w.write_u32(pack ? flag_zstd | flag_header_dictionary : 0);
   w.write_u64(json_text.size());
   w.write_u64(header.size);
   w.write_bytes(header);

@@ -34,18 +34,27 @@ inline void require_zstd_level(int level, const char* where) {
               std::to_string(ZSTD_maxCLevel()) + "]");
 }
 
-inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_default_level) {
-  require_zstd_level(level, "zstd_compress");
+// `prefix`: optional raw-content dictionary, bytes the data likely repeats (the same prefix must
+// be given to zstd_decompress). It pays for short inputs, which have little to refer back to.
+inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_default_level, byte_view prefix = {}) {
+  const char* where = "zstd_compress";
+  require_zstd_level(level, where);
   std::vector<std::byte> out(ZSTD_compressBound(in.size));
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  require(ctx != nullptr, where, "out of memory creating a zstd context");
+  auto check = [&](std::size_t r) {
+    require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
+    return r;
+  };
+  check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level));
+  if (prefix.size) check(ZSTD_CCtx_refPrefix(ctx.get(), prefix.data, prefix.size));
   // One-shot compression records the content size in the frame header, which the reader checks.
-  const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data, in.size, level);
-  require(!ZSTD_isError(n), "zstd_compress", ZSTD_getErrorName(n));
-  out.resize(n);
+  out.resize(check(ZSTD_compress2(ctx.get(), out.data(), out.size(), in.data, in.size)));
   return out;
 }
 
 inline std::vector<std::byte> zstd_decompress(byte_view in, std::uint64_t expected_size,
-                                              std::uint64_t max_size = zstd_default_max_size) {
+                                              std::uint64_t max_size = zstd_default_max_size, byte_view prefix = {}) {
   const char* where = "zstd_decompress";
   const std::string expected = std::to_string(expected_size) + " bytes";
   require(expected_size <= max_size, where,
@@ -61,6 +70,10 @@ inline std::vector<std::byte> zstd_decompress(byte_view in, std::uint64_t expect
 
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   require(ctx != nullptr, where, "out of memory creating a zstd context");
+  if (prefix.size) {
+    const std::size_t r = ZSTD_DCtx_refPrefix(ctx.get(), prefix.data, prefix.size);
+    require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
+  }
 
   // Start with what typical ratios need and double on demand, never past expected_size.
   const std::uint64_t first = std::max<std::uint64_t>(std::uint64_t(1) << 20, std::uint64_t(in.size) * 16);

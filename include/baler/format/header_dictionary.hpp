@@ -1,0 +1,40 @@
+#pragma once
+// The JSON header of a small file costs more than its data: a 50 x 50 field codes into ~400
+// bytes, and its header, ~400 bytes of keys, compresses alone to ~290. Compressed against this
+// text (a zstd raw-content dictionary of the keys and values headers repeat), it takes ~100.
+//
+// Frozen: files written with it (container header flag 2) are read with exactly these bytes.
+// A different text needs a new flag.
+#include <string_view>
+
+namespace baler::format {
+
+constexpr std::string_view header_dictionary_v1 =
+    R"({"columns":[{"integer":false,"max":1.0,"min":0.0,"name":"px","treatment":"model"},)"
+    R"({"encoding":"i8","max":1.0,"min":-1.0,"name":"charge","treatment":"lossless"},)"
+    R"({"encoding":"i32","name":"run","treatment":"constant","value":0},)"
+    R"({"code":{"bound":0.0,"kind":"abs","step":1.0},"name":"event","predictor":{"coder":"context",)"
+    R"("exceptions":0,"kind":"previous","offset":0,"value":0},"treatment":"bounded"},)"
+    R"({"code":{"bound":0.1,"kind":"rel","per_octave":5},"name":"pt","predictor":{"alpha":1.0,"beta":0.0,)"
+    R"("check":0,"coder":"context","exceptions":0,"f":"hypot","inputs":[1,2],"kind":"formula","offset":0,)"
+    R"("partner":{"column":1,"edges":[-1.0,0.0,1.0]}},"treatment":"bounded"},)"
+    R"({"code":{"bound":0.1,"kind":"abs","step":0.2},"name":"eta","predictor":{"coder":"context","exceptions":0,)"
+    R"("kind":"relation","offset":0},"treatment":"bounded"},)"
+    R"({"code":{"bound":0.1,"kind":"abs","step":0.2},"name":"m","predictor":{"coder":"zstd","exceptions":0,)"
+    R"("kind":"codes","min":0,"offset":0,"width":1},"treatment":"bounded"},)"
+    R"({"code":{"bound":0.1,"kind":"abs","step":0.2},"name":"phi","predictor":{"coder":"context","exceptions":0,)"
+    R"("kind":"constant","offset":0,"value":0},"treatment":"bounded"}],)"
+    R"("error_bound":{"layout":"table","order":[0,1,2,3]},)"
+    R"("input":{"dtype":"float32","names":["px","py","pz","E"],"nbytes":0,"shape":[0,4]},)"
+    R"("kind":"baler.compressed","latent":{"cols":0,"dtype":"f16","rows":0},)"
+    R"("library_version":"0.1.0","model":{"embedded":true,"id":0}})"
+    R"({"columns":[],"error_bound":{"bound":"range:0.001","code":{"bound":0.001,"kind":"abs","step":0.002},)"
+    R"("exceptions":0,"layout":"field","predictor":{"coder":"context","exceptions":0,"kind":"interpolation",)"
+    R"("method":"cubic","offset":0}},"input":{"dtype":"float64","names":[],"nbytes":0,"shape":[1,0,0]},)"
+    R"("kind":"baler.compressed","library_version":"0.1.0"})"
+    R"({"columns":[],"error_bound":{"bound":"range:0.01","code":{"bound":0.0001,"kind":"abs","step":0.0002},)"
+    R"("exceptions":0,"layout":"field","predictor":{"coder":"context","exceptions":0,"kind":"causal","offset":0,)"
+    R"("weights":[0,0,0,0,0,0,0,0,0,0,0]}},"input":{"dtype":"float32","names":[],"nbytes":0,"shape":[0,0]},)"
+    R"("kind":"baler.compressed","library_version":"0.1.0"})";
+
+}  // namespace baler::format
