@@ -1,4 +1,10 @@
 // The `baler` command line; everything lives in include/baler/cli so the tests can run it.
+//
+// The plain `baler` loads neither CUDA nor HDF5: cuBLAS alone takes ~0.1 s to map, and HDF5
+// brings ~40 libraries (curl, Kerberos, TLS) that cost ~10 ms at every start, as much as
+// decompressing a megabyte. Runs that need them are handed to baler-cuda or baler-hdf5, the same
+// command line built with them, beside this program.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -7,23 +13,42 @@
 
 #include "baler/cli/app.hpp"
 
+namespace {
+
+// Replaces this process with `program` from this program's folder, same arguments; returns
+// when there is no such program (run() then explains what this build lacks).
+void hand_over(char** argv, const char* program) {
+  std::error_code ec;
+  const auto other = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / program;
+  if (ec || !std::filesystem::exists(other)) return;
+  argv[0] = const_cast<char*>(other.c_str());
+  execv(other.c_str(), argv);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which becomes a clear
   // error and no partial file, instead of SIGXFSZ killing the process with a core dump.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Buffers up to 32 MB from the heap, kept after they are freed: a run makes and drops several
+  // arrays the size of the data, and each fresh page from the kernel costs a fault (a fifth of
+  // the time of decompressing a megabyte, before this).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #if !defined(BALER_HAS_CUDA)
-  // --device cuda: hand over to baler-cuda beside this program, when it was built.
   for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--device=cuda") == 0 || (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc &&
-                                                        std::strcmp(argv[i + 1], "cuda") == 0)) {
-      std::error_code ec;
-      const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-      const auto cuda = self.parent_path() / "baler-cuda";
-      if (!ec && std::filesystem::exists(cuda)) {
-        argv[0] = const_cast<char*>(cuda.c_str());
-        execv(cuda.c_str(), argv);
-      }
-      break;  // no baler-cuda: run() says this build has no CUDA backend
+    if (std::strcmp(argv[i], "--device=cuda") == 0 ||
+        (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "cuda") == 0)) {
+      hand_over(argv, "baler-cuda");
+      break;
+    }
+#endif
+#if !defined(BALER_HAS_HDF5)
+  for (int i = 1; i < argc; ++i)
+    if (baler::hdf5_location_of(argv[i])) {  // FILE.h5:/dataset
+      hand_over(argv, "baler-hdf5");
+      break;
     }
 #endif
   return baler::cli::run(argc, argv);
