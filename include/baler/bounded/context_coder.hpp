@@ -66,8 +66,13 @@ public:
       normalise();
     }
   }
+  // The decoder reads zeros past the end, so the final value is chosen inside [low, low +
+  // range) with its low 24 bits zero (range >= 2^24 holds one) and those zero bytes are left
+  // out: three bytes less per block.
   std::vector<std::byte> finish() {
+    low_ = (low_ + 0xFFFFFFu) & ~std::uint64_t(0xFFFFFFu);
     for (int i = 0; i < 5; ++i) shift_low();
+    out_.resize(out_.size() - 3);
     return std::move(out_);
   }
 
