@@ -42,9 +42,10 @@ TEST_CASE("choose_tile: the default rule and explicit tiles") {
   CHECK(choose_tile({60, 50, 50}, true, "dense", {}).empty());
   CHECK(choose_tile({60, 4, 50}, true, "patch", {}) == V{1, 4, 8});  // clipped to the grid
   CHECK(choose_tile({60, 50, 50}, true, "patch", {2, 10, 10}) == V{2, 10, 10});
+  CHECK(choose_tile({60, 50, 50}, true, "conv", {}) == V{1, 50, 50});  // test_codec_conv.cpp
   CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "patch", {10, 10}), baler::error);
   CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "patch", {1, 60, 10}), baler::error);
-  CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "conv", {}), baler::error);
+  CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "convolutional", {}), baler::error);
 }
 
 TEST_CASE("Codec, patch architecture: exact shape back, tile in the header, model file reloads") {
