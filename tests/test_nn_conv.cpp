@@ -147,6 +147,28 @@ TEST_CASE("AvgPool: window means, gradients, 2-D and 3-D") {
   check_layer(padded, 2, 120);
 }
 
+TEST_CASE("MaxPool: window maxima, padding never wins, gradients, 2-D and 3-D") {
+  MaxPool<B, double> pool(conv_geometry::grid_2d(2, 4, 6, 2, 2));
+  B be(1);
+  const matrix x = gradcheck::random_matrix(1, 48, 1);
+  matrix y = matrix::from_shape({1, pool.out_features(48)});
+  pool.forward(be, B::view(x), B::view(y), mode::eval);
+  REQUIRE(y.size() == 12);
+  CHECK(y(0, 7) == std::max({x(0, 24 + 2), x(0, 24 + 3), x(0, 30 + 2), x(0, 30 + 3)}));
+  // All values negative: a zero from the padding must not be the maximum.
+  MaxPool<B, double> edge(conv_geometry::grid_2d(1, 2, 2, 3, 1, 1));
+  matrix neg = matrix::from_shape({1, 4});
+  neg.fill(-1.0);
+  matrix m = matrix::from_shape({1, 4});
+  edge.forward(be, B::view(neg), B::view(m), mode::eval);
+  CHECK(m(0, 0) == -1.0);
+  // Random values have no ties, so the maximum is differentiable at them: finite differences
+  // hold, also with overlapping windows (stride < kernel) and padding.
+  check_layer(pool, 3, 48);
+  MaxPool<B, double> overlapping(conv_geometry::grid_3d(2, 3, 4, 5, 3, 2, 1));
+  check_layer(overlapping, 2, 120);
+}
+
 TEST_CASE("Reshape: copies, checks the size, passes the gradient through") {
   Reshape<B, double> flatten(24, "24");
   check_layer(flatten, 3, 24);
