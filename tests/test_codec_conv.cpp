@@ -6,6 +6,7 @@
 
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/metrics/bound_check.hpp"
 #include "test_cli_support.hpp"
 
 using namespace baler;
@@ -114,12 +115,49 @@ TEST_CASE("Codec, conv architecture: close round trip, compact header, model fil
   CHECK(again.model().schema.field);
   CHECK(again.compress(d) == file);
 
-  codec_options bounded = conv_options();
-  bounded.error_bound = parse_bound_config(std::string("range:1e-3"));
-  CHECK_THROWS_WITH_AS(C(be, bounded).train(d), doctest::Contains("conv architecture has no error-bounded"),
-                       error);
   CHECK_THROWS_WITH_AS(C(be, conv_options()).train(dataset{ndarray::from_doubles(v, {v.size()}, dtype::f32), {}}),
                        doctest::Contains("2-D or 3-D field"), error);
+}
+
+TEST_CASE("error-bounded mode: a conv or patch model's reconstruction is one more predictor") {
+  // Frames mixing two fixed noise patterns by random weights: spatial and temporal predictors
+  // see noise, a model of whole frames sees two numbers per frame, so (for the dense model of
+  // whole frames at least) the file with the latent is the smaller one.
+  rng gen(5);
+  const std::size_t frames = 200;
+  std::vector<double> p1(143), p2(143), v(frames * 143);
+  for (std::size_t i = 0; i < 143; ++i) p1[i] = gen.uniform(-1, 1), p2[i] = gen.uniform(-1, 1);
+  for (std::size_t f = 0; f < frames; ++f) {
+    const double a = gen.uniform(-1, 1), b = gen.uniform(-1, 1);  // no pattern across frames
+    for (std::size_t i = 0; i < 143; ++i) v[f * 143 + i] = a * p1[i] + b * p2[i];
+  }
+  const dataset d{ndarray::from_doubles(v, {frames, 13, 11}, dtype::f32), {}};
+  cpu be(1);
+  for (const std::string architecture : {"conv", "patch"}) {
+    INFO(architecture);
+    codec_options o = conv_options();
+    o.architecture = architecture;
+    o.tile = {1, 13, 11};  // whole frames
+    o.latent = 2;
+    o.error_bound = parse_bound_config(std::string("range:1e-2"));
+    o.latent_predictor = latent_use::always;
+    C c(be, o);
+    c.train(d);
+    const auto file = c.compress(d);
+    const auto header = format::parse(byte_view(file)).header;
+    MESSAGE(architecture << ": " << file.size() << " bytes, latent kept: " << header.contains("model"));
+    if (architecture == "patch") CHECK(header.contains("tiling"));  // the model's file won
+    CHECK(header.contains("tiling") == header.contains("model"));
+    const codec_options defaults;
+    const dataset back = C(be, defaults).decompress(byte_view(file));
+    for (const auto& r : metrics::check_bounds(d, back, o.error_bound)) CHECK(r.holds());
+  }
+  // Tables with named columns are bounded column by column: no tiles there.
+  codec_options o = conv_options();
+  o.error_bound = parse_bound_config(std::string("range:1e-3"));
+  const dataset table{ndarray::from_doubles(std::vector<double>(v.begin(), v.begin() + 40), {20, 2},
+                                            dtype::f64), {"a", "b"}};
+  CHECK_THROWS_WITH_AS(C(be, o).train(table), doctest::Contains("for fields only"), error);
 }
 
 TEST_CASE("Codec, conv architecture: 3-D frames of a 4-D array and 2-D blocks, exact shapes") {
@@ -161,8 +199,14 @@ TEST_CASE("CLI: compress --architecture conv, info, decompress") {
   REQUIRE(back.data.shape == V{48, 13, 11});
   CHECK(psnr(v, back.data.to_doubles()) > 25);
 
-  r = baler_cli({"compress", "waves.npy", "-o", "b.baler", "--architecture", "conv",
-                 "--error-bound", "range:1e-3", "-q"});
-  CHECK(r.status != 0);
-  CHECK(r.err.find("no error-bounded mode") != std::string::npos);
+  r = baler_cli({"compress", "waves.npy", "-o", "b.baler", "--architecture", "conv", "--latent",
+                 "4", "--hidden", "4,4,4", "--epochs", "50", "--error-bound", "range:1e-3",
+                 "--latent-predictor", "always", "-q"});
+  REQUIRE(r.status == 0);
+  r = baler_cli({"decompress", "b.baler", "-o", "bounded.npy"});
+  REQUIRE(r.status == 0);
+  const dataset original = load_dataset("waves.npy");
+  for (const auto& b : metrics::check_bounds(original, load_dataset("bounded.npy"),
+                                             parse_bound_config(std::string("range:1e-3"))))
+    CHECK(b.holds());
 }

@@ -97,13 +97,13 @@ struct trained_model {
   std::unique_ptr<parameters<B, T>> params;   // both null when no column is modelled
   train_history history;
 
-  // A new, untrained model for `s`; input_bytes (the training data as stored) sizes it. The
-  // conv architecture (o.architecture) takes its frame from `tile_of_data`.
+  // A new, untrained model for `s`; input_bytes (the training data as stored) sizes it. A conv
+  // model (a field schema, plan_field) takes its frame from `tile_of_data`.
   trained_model(B& be, model_schema s, const codec_options& o, std::size_t input_bytes,
                 std::vector<std::size_t> tile_of_data = {})
       : be(&be), tile(std::move(tile_of_data)), schema(std::move(s)) {
-    arch = o.architecture == "conv" ? conv_shape(schema.modelled.size(), tile, o)
-                                    : default_shape(schema.modelled.size(), input_bytes, o);
+    arch = schema.field ? conv_shape(schema.modelled.size(), tile, o)
+                        : default_shape(schema.modelled.size(), input_bytes, o);
     build(be, o.seed);
   }
   // A model of a stored architecture (weights loaded by the caller). The architecture comes
