@@ -45,8 +45,9 @@ public:
   // Decides each column's treatment, fits the normalisation and trains the model on `d`. In
   // the error-bounded mode the model is only a predictor: it is trained when the options ask
   // for it, or (the default) when a cheap estimate says its latent can pay for its bytes
-  // (bounded/latent_estimate.hpp); latent_note() says which. The patch and conv architectures train on
-  // tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not the grid).
+  // (bounded/latent_estimate.hpp); latent_note() says which. The patch and conv architectures
+  // train on tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not
+  // the grid).
   const train_history& train(const dataset& d) {
     table t = as_table(d, "Codec::train");
     const bool bounded = o_.error_bound.enabled();
@@ -259,9 +260,8 @@ private:
   // Error-bounded mode (bounded/compressor.hpp): the file without the latent and, when a
   // model was trained or loaded, with its reconstruction as one more predictor; the smaller
   // one returned. Predictions come from the stored latent and decoder, exactly as decompress
-  // computes them.
-  // A patch or conv model predicts the tiles of a field, and its prediction goes back to the
-  // field's order.
+  // computes them. A patch or conv model predicts the tiles of a field, and its prediction goes
+  // back to the field's order.
   std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
     const bool field = is_field(t.shape, !names.empty()), tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
