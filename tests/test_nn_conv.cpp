@@ -1,7 +1,9 @@
-// Convolution, transposed convolution, pooling and reshape on the CPU: the window formula
-// against a direct loop, col2im as im2col's adjoint, and finite-difference gradients (double).
+// Convolution, transposed convolution, pooling, reshape and the conv autoencoder on the CPU: the
+// window formula against a direct loop, col2im as im2col's adjoint, and finite-difference
+// gradients (double).
 #include <doctest/doctest.h>
 
+#include "baler/models/conv_ae.hpp"
 #include "baler/nn/nn.hpp"
 #include "gradcheck.hpp"
 
@@ -167,6 +169,15 @@ TEST_CASE("MaxPool: window maxima, padding never wins, gradients, 2-D and 3-D") 
   check_layer(pool, 3, 48);
   MaxPool<B, double> overlapping(conv_geometry::grid_3d(2, 3, 4, 5, 3, 2, 1));
   check_layer(overlapping, 2, 120);
+}
+
+TEST_CASE("ConvAE (the codec's conv architecture): gradients of both halves, 2-D and 3-D frames") {
+  for (const models::grid3 frame : {models::grid3{1, 7, 5}, models::grid3{3, 4, 5}}) {
+    const std::size_t n = frame[0] * frame[1] * frame[2];
+    auto ae = models::make_conv_ae<B, double>({n, 3, {2, 2, 3}, 0.1, frame});
+    check_layer(ae.encoder(), 2, n);
+    check_layer(ae.decoder(), 2, 3);
+  }
 }
 
 TEST_CASE("Reshape: copies, checks the size, passes the gradient through") {
