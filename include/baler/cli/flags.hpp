@@ -77,8 +77,8 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
                        "auto (default: patch for fields whose rows hold 256+ values, else dense), "
                        "dense (one model over whole rows), patch (the field cut into tiles, one "
                        "small model shared by every tile) or conv (a convolutional autoencoder over "
-                       "the frames of a 3-D or 4-D array, or 32x32 blocks of a 2-D field; plain "
-                       "mode only)")
+                       "the frames of a 3-D or 4-D array, or 32x32 blocks of a 2-D field); with "
+                       "--error-bound, patch and conv predict fields with --latent-predictor always")
            ->check(CLI::IsMember({"auto", "dense", "patch", "conv"})),
        [&f](O& o) { o.architecture = f.architecture; });
   flag(cmd->add_option("--tile", f.tile, "patch or conv tile, one size per axis, e.g. 1,10,10 (patch default: 8 per axis, 1 along the frames of a 3-D array; conv default: one frame, or 32x32 blocks of a 2-D field)")
