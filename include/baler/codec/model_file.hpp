@@ -76,6 +76,8 @@ inline models::ae_shape default_shape(std::size_t m, std::size_t input_bytes, co
 // parameters for 50 x 50 frames. `hidden` sets the channels, `latent` the latent.
 inline models::ae_shape conv_shape(std::size_t m, const std::vector<std::size_t>& tile,
                                    const codec_options& o) {
+  require(m <= model_schema::max_field, "Codec::train",
+          "a conv frame or block holds at most 2^24 values: choose a smaller --tile");
   models::ae_shape a{m, o.latent ? o.latent : 8, o.hidden, o.slope, conv_frame(tile)};
   if (o.hidden[0] == 0) a.hidden = {8, 8, 8};
   models::require_conv_shape(a);

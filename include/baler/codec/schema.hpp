@@ -24,6 +24,8 @@ struct model_schema {
   // The convolutional architecture's tiles (plan_field): every column modelled with one
   // normaliser, stored once (a frame has thousands of columns).
   bool field = false;
+  // Values in such a frame or block at most (4096 x 4096): a file's number allocates no more.
+  static constexpr std::size_t max_field = std::size_t(1) << 24;
 
   bool is_modelled(std::size_t c) const {
     return std::find(modelled.begin(), modelled.end(), c) != modelled.end();
@@ -37,7 +39,8 @@ struct model_schema {
   static model_schema from_json(const nlohmann::json& j) {
     if (j.contains("field")) {
       const std::size_t n = j.at("field").get<std::size_t>();
-      require(n > 0 && n <= (std::size_t(1) << 32), "model_schema", "a field of no or too many values");
+      require(n > 0 && n <= max_field, "model_schema",
+              "a conv model's frame must hold 1 to 2^24 values, the file says " + std::to_string(n));
       return field_schema(n, normaliser::from_json(j.at("normaliser")));
     }
     model_schema s;
