@@ -114,6 +114,10 @@ TEST_CASE("Codec, conv architecture: close round trip, compact header, model fil
   CHECK(again.model().arch.frame == models::grid3{1, 13, 11});
   CHECK(again.model().schema.field);
   CHECK(again.compress(d) == file);
+  // A file's frame size must not allocate without limit.
+  CHECK_THROWS_WITH_AS(model_schema::from_json({{"field", std::size_t(1) << 30},
+                                                {"normaliser", normaliser{}.to_json()}}),
+                       doctest::Contains("2^24"), error);
 
   CHECK_THROWS_WITH_AS(C(be, conv_options()).train(dataset{ndarray::from_doubles(v, {v.size()}, dtype::f32), {}}),
                        doctest::Contains("2-D or 3-D field"), error);
