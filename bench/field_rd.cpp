@@ -1,12 +1,14 @@
 // Rate-distortion of baler's plain mode on fields, against SZ3 at the same PSNR:
 //
 //   field_rd [--sz3 PATH] [--csv FILE] [--plot FILE.png] [--epochs N] [--batch N] [--lr X]
-//            [--only FIELD] [--data DIR]
+//            [--only FIELD] [--method patch|conv] [--data DIR]
 //
 // For each field (cfd/CFD_animation, fields/sperr_vorticity_512x512) it runs
 //   baler-dense   the plain codec on whole frames (the leading axis as rows), default shape
 //   baler-patch   the plain codec's patch architecture (codec/tiling.hpp): one small dense AE
 //                 shared by every tile, several tile, latent and width choices
+//   baler-conv    the conv architecture (models/conv_ae.hpp): a convolutional AE over whole
+//                 frames (CFD) or square blocks (the vorticity), several latent and channel choices
 //   sz3           SZ3 in PSNR mode (-M PSNR 40 and 50), when --sz3 names its binary
 // and prints, per run, the whole file's bytes, the ratio against the input as stored and the
 // PSNR (20 log10(value range) - 10 log10(MSE), SZ3's definition). Every size is the codec's
@@ -44,17 +46,20 @@ double psnr(const std::vector<double>& x, const std::vector<double>& y) {
   return 20 * std::log10(hi - lo) - 10 * std::log10(se / double(x.size()));
 }
 
-struct patch_config {
+// A run of the patch or conv architecture.
+struct tiled_config {
+  std::string architecture;  // "patch" or "conv"
   std::vector<std::size_t> tile;
   std::size_t latent;                 // 0: the codec's default shape
-  std::array<std::size_t, 3> hidden;  // 0, 0, 0: the codec's default widths
+  std::array<std::size_t, 3> hidden;  // 0, 0, 0: the codec's default widths (conv: channels)
 };
 
-std::string describe(const patch_config& c) {
+std::string describe(const tiled_config& c) {
   std::string s = "tile ";
   for (std::size_t i = 0; i < c.tile.size(); ++i) s += (i ? "x" : "") + std::to_string(c.tile[i]);
   if (c.latent == 0) return s + " default shape";
-  return s + " latent " + std::to_string(c.latent) + " hidden " + std::to_string(c.hidden[0]) +
+  return s + " latent " + std::to_string(c.latent) +
+         (c.architecture == "conv" ? " channels " : " hidden ") + std::to_string(c.hidden[0]) +
          "-" + std::to_string(c.hidden[1]) + "-" + std::to_string(c.hidden[2]);
 }
 
@@ -81,19 +86,21 @@ struct training {
   }
 };
 
-// The codec's patch architecture with tile, latent and widths of `c`.
-run baler_patch(const std::string& name, const dataset& d, const patch_config& c,
+// The codec's patch or conv architecture with tile, latent and widths of `c`.
+run baler_tiled(const std::string& name, const dataset& d, const tiled_config& c,
                 const training& tr) {
   const auto t0 = std::chrono::steady_clock::now();
   codec_options o = tr.options();
-  o.architecture = "patch";
+  o.architecture = c.architecture;
+  // Whole frames and large blocks make a few hundred rows at most: the codec's batch (rows / 16).
+  if (c.architecture == "conv") o.batch_size = 0;
   o.tile = c.tile;
   o.latent = c.latent;
   o.hidden = c.hidden;
   const auto [bytes, y] = plain_codec(d, o);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {name,
-          "baler-patch",
+          "baler-" + c.architecture,
           describe(c),
           bytes,
           double(d.data.nbytes()) / double(bytes),
@@ -163,7 +170,7 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
   int blocks = 0;
   for (const std::string field : {"CFD_animation", "sperr_vorticity_512x512"}) {
     std::string plots;
-    for (const std::string method : {"baler-dense", "baler-patch", "sz3"}) {
+    for (const std::string method : {"baler-dense", "baler-patch", "baler-conv", "sz3"}) {
       const std::string block = "$d" + std::to_string(blocks++);
       std::string data;
       for (const auto& r : runs)
@@ -174,6 +181,7 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
       plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with points pt 7 lc rgb " +
                plot::quote(method == "sz3"           ? "black"
                            : method == "baler-dense" ? "red"
+                           : method == "baler-conv"  ? "dark-green"
                                                      : "blue") +
                " title " + plot::quote(method);
     }
@@ -190,7 +198,7 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
 int main(int argc, char** argv) try {
   fs::path data = BALER_SHARED_DATA, sz3_exe, csv, png;
   training tr;
-  std::string only;
+  std::string only, method;  // method: "patch" or "conv" runs only that architecture and SZ3
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--sz3")
@@ -207,6 +215,8 @@ int main(int argc, char** argv) try {
       tr.lr = std::stod(argv[i + 1]);
     else if (a == "--only")
       only = argv[i + 1];
+    else if (a == "--method")
+      method = argv[i + 1];
     else if (a == "--data")
       data = argv[i + 1];
     else
@@ -214,23 +224,29 @@ int main(int argc, char** argv) try {
   }
   struct field {
     std::string name, path;
-    std::vector<patch_config> configs;
+    std::vector<tiled_config> configs;
   };
   const std::vector<field> fields = {
       {"CFD_animation",
        "cfd/CFD_animation.npz",
-       {{{1, 10, 10}, 4, {32, 16, 8}},
-        {{1, 10, 10}, 8, {32, 16, 8}},
-        {{2, 10, 10}, 8, {32, 16, 8}},
-        {{4, 10, 10}, 8, {32, 16, 8}},
-        {{4, 10, 10}, 16, {64, 32, 16}},
-        {{1, 8, 8}, 0, {0, 0, 0}}}},
+       {{"patch", {1, 10, 10}, 4, {32, 16, 8}},
+        {"patch", {1, 10, 10}, 8, {32, 16, 8}},
+        {"patch", {2, 10, 10}, 8, {32, 16, 8}},
+        {"patch", {4, 10, 10}, 8, {32, 16, 8}},
+        {"patch", {4, 10, 10}, 16, {64, 32, 16}},
+        {"patch", {1, 8, 8}, 0, {0, 0, 0}},
+        {"conv", {1, 50, 50}, 4, {8, 8, 8}},
+        {"conv", {1, 50, 50}, 8, {8, 8, 8}},
+        {"conv", {1, 50, 50}, 16, {8, 8, 16}}}},
       {"sperr_vorticity_512x512",
        "fields/sperr_vorticity_512x512.npz",
-       {{{8, 8}, 4, {32, 16, 8}},
-        {{8, 8}, 8, {32, 16, 8}},
-        {{16, 16}, 8, {32, 16, 8}},
-        {{16, 16}, 16, {64, 32, 16}}}},
+       {{"patch", {8, 8}, 4, {32, 16, 8}},
+        {"patch", {8, 8}, 8, {32, 16, 8}},
+        {"patch", {16, 16}, 8, {32, 16, 8}},
+        {"patch", {16, 16}, 16, {64, 32, 16}},
+        {"conv", {16, 16}, 8, {8, 8, 8}},
+        {"conv", {32, 32}, 16, {8, 8, 8}},
+        {"conv", {32, 32}, 32, {8, 8, 16}}}},
   };
   std::vector<run> runs;
   std::cout << "field,method,config,bytes,ratio,psnr_db,seconds\n";
@@ -242,8 +258,9 @@ int main(int argc, char** argv) try {
   for (const auto& f : fields) {
     if (!only.empty() && f.name != only) continue;
     const dataset d = load_dataset(data / f.path);
-    if (d.data.shape.size() > 2) report(baler_dense(f.name, d, tr));
-    for (const auto& c : f.configs) report(baler_patch(f.name, d, c, tr));
+    if (d.data.shape.size() > 2 && method.empty()) report(baler_dense(f.name, d, tr));
+    for (const auto& c : f.configs)
+      if (method.empty() || c.architecture == method) report(baler_tiled(f.name, d, c, tr));
     if (!sz3_exe.empty())
       for (double target : {40.0, 50.0}) report(sz3(f.name, d, sz3_exe, target));
   }

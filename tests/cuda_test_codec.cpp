@@ -238,3 +238,31 @@ TEST_CASE("Codec on CUDA: model files move between backends unchanged") {
     CHECK(lean_across.max[c] <= 1e-4);
   }
 }
+
+TEST_CASE("Codec on CUDA: the conv architecture trains, and its files decode alike on both backends") {
+  const dataset d = load_dataset(test_data::path("cfd/CFD_animation.npz"));  // 60 x 50 x 50
+  cpu host(2);
+  cuda gpu;
+  auto o = quick(5);
+  o.architecture = "conv";
+  o.batch_size = 8;
+  CpuCodec writer(host, o);
+  writer.train(d);
+  const auto cpu_file = writer.compress(d);
+  CudaCodec trainer(gpu, o);
+  REQUIRE(trainer.train(d).epochs.size() == 5);
+  const auto gpu_file = trainer.compress(d);
+
+  const auto x = d.data.to_doubles();
+  const double range = *std::max_element(x.begin(), x.end()) - *std::min_element(x.begin(), x.end());
+  for (const auto* file : {&cpu_file, &gpu_file}) {
+    CpuCodec cpu_reader(host, o);
+    CudaCodec gpu_reader(gpu, o);
+    const auto a = cpu_reader.decompress(*file).data.to_doubles();
+    const auto b = gpu_reader.decompress(*file).data.to_doubles();
+    REQUIRE(a.size() == b.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]) / range);
+    CHECK(worst <= 1e-4);
+  }
+}

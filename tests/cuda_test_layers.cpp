@@ -201,8 +201,8 @@ TEST_CASE_TEMPLATE("BatchNorm1d: training forward and backward, running statisti
   }
 }
 
-TEST_CASE_TEMPLATE("Conv, ConvTranspose and AvgPool, 2-D and 3-D, stride and padding", T, float,
-                   double) {
+TEST_CASE_TEMPLATE("Conv, ConvTranspose, AvgPool and MaxPool, 2-D and 3-D, stride and padding", T,
+                   float, double) {
   const auto g2 = conv_geometry::grid_2d(3, 12, 10, 3, 2, 1);
   const auto g3 = conv_geometry::grid_3d(2, 5, 6, 7, 3, 2, 1);
   const auto up2 = conv_geometry::transposed(conv_geometry::grid_2d(4, 6, 5, 3, 2, 1), 1);
@@ -221,6 +221,8 @@ TEST_CASE_TEMPLATE("Conv, ConvTranspose and AvgPool, 2-D and 3-D, stride and pad
       3 * up3.out_positions(), tol, 630);
   compare_layer<T>([&](auto tag) { return AvgPool<typename decltype(tag)::backend, T>(g3); }, rows,
                    g3.in_size(), tol, 640);
+  compare_layer<T>([&](auto tag) { return MaxPool<typename decltype(tag)::backend, T>(g3); }, rows,
+                   g3.in_size(), tol, 650);
 }
 
 TEST_CASE_TEMPLATE("Sequential: a small 2-D conv autoencoder", T, float, double) {

@@ -4,6 +4,7 @@
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
 #include "baler/codec/tiling.hpp"
+#include "baler/metrics/bound_check.hpp"
 
 using baler::codec::tiling;
 
@@ -42,9 +43,10 @@ TEST_CASE("choose_tile: the default rule and explicit tiles") {
   CHECK(choose_tile({60, 50, 50}, true, "dense", {}).empty());
   CHECK(choose_tile({60, 4, 50}, true, "patch", {}) == V{1, 4, 8});  // clipped to the grid
   CHECK(choose_tile({60, 50, 50}, true, "patch", {2, 10, 10}) == V{2, 10, 10});
+  CHECK(choose_tile({60, 50, 50}, true, "conv", {}) == V{1, 50, 50});  // test_codec_conv.cpp
   CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "patch", {10, 10}), baler::error);
   CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "patch", {1, 60, 10}), baler::error);
-  CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "conv", {}), baler::error);
+  CHECK_THROWS_AS(choose_tile({60, 50, 50}, true, "convolutional", {}), baler::error);
 }
 
 TEST_CASE("Codec, patch architecture: exact shape back, tile in the header, model file reloads") {
@@ -90,6 +92,10 @@ TEST_CASE("Codec, patch architecture: exact shape back, tile in the header, mode
   CHECK(again.model().tile == std::vector<std::size_t>{1, 4, 4});
   CHECK(again.compress(d) == file);
 
+  // The error-bounded mode keeps the bound with a patch model too (test_codec_conv.cpp).
   o.error_bound = parse_bound_config(std::string("range:1e-3"));
-  CHECK_THROWS_WITH_AS(C(be, o).train(d), doctest::Contains("no error-bounded mode"), error);
+  C bounded(be, o);
+  bounded.train(d);
+  const dataset within = bounded.decompress(bounded.compress(d));
+  for (const auto& r : metrics::check_bounds(d, within, o.error_bound)) CHECK(r.holds());
 }

@@ -1,7 +1,9 @@
-// Convolution, transposed convolution, pooling and reshape on the CPU: the window formula
-// against a direct loop, col2im as im2col's adjoint, and finite-difference gradients (double).
+// Convolution, transposed convolution, pooling, reshape and the conv autoencoder on the CPU: the
+// window formula against a direct loop, col2im as im2col's adjoint, and finite-difference
+// gradients (double).
 #include <doctest/doctest.h>
 
+#include "baler/models/conv_ae.hpp"
 #include "baler/nn/nn.hpp"
 #include "gradcheck.hpp"
 
@@ -145,6 +147,37 @@ TEST_CASE("AvgPool: window means, gradients, 2-D and 3-D") {
   check_layer(pool, 3, 48);
   AvgPool<B, double> padded(conv_geometry::grid_3d(2, 3, 4, 5, 3, 2, 1));
   check_layer(padded, 2, 120);
+}
+
+TEST_CASE("MaxPool: window maxima, padding never wins, gradients, 2-D and 3-D") {
+  MaxPool<B, double> pool(conv_geometry::grid_2d(2, 4, 6, 2, 2));
+  B be(1);
+  const matrix x = gradcheck::random_matrix(1, 48, 1);
+  matrix y = matrix::from_shape({1, pool.out_features(48)});
+  pool.forward(be, B::view(x), B::view(y), mode::eval);
+  REQUIRE(y.size() == 12);
+  CHECK(y(0, 7) == std::max({x(0, 24 + 2), x(0, 24 + 3), x(0, 30 + 2), x(0, 30 + 3)}));
+  // All values negative: a zero from the padding must not be the maximum.
+  MaxPool<B, double> edge(conv_geometry::grid_2d(1, 2, 2, 3, 1, 1));
+  matrix neg = matrix::from_shape({1, 4});
+  neg.fill(-1.0);
+  matrix m = matrix::from_shape({1, 4});
+  edge.forward(be, B::view(neg), B::view(m), mode::eval);
+  CHECK(m(0, 0) == -1.0);
+  // Random values have no ties, so the maximum is differentiable at them: finite differences
+  // hold, also with overlapping windows (stride < kernel) and padding.
+  check_layer(pool, 3, 48);
+  MaxPool<B, double> overlapping(conv_geometry::grid_3d(2, 3, 4, 5, 3, 2, 1));
+  check_layer(overlapping, 2, 120);
+}
+
+TEST_CASE("ConvAE (the codec's conv architecture): gradients of both halves, 2-D and 3-D frames") {
+  for (const models::grid3 frame : {models::grid3{1, 7, 5}, models::grid3{3, 4, 5}}) {
+    const std::size_t n = frame[0] * frame[1] * frame[2];
+    auto ae = models::make_conv_ae<B, double>({n, 3, {2, 2, 3}, 0.1, frame});
+    check_layer(ae.encoder(), 2, n);
+    check_layer(ae.decoder(), 2, 3);
+  }
 }
 
 TEST_CASE("Reshape: copies, checks the size, passes the gradient through") {

@@ -116,6 +116,21 @@ public:
     require_shape(col, g.col_rows(), g.out_positions(), "cpu::col2im", "col");
     for (std::size_t j = 0; j < x.size(); ++j) x.data[j] = g.col2im_value(col.data, j);
   }
+  // Max pooling of one sample: x (1 x C*D*H*W) -> y (1 x C*P); dx: the gradient for dy.
+  template <class T>
+  void max_pool(const_view<T> x, const conv_geometry& g, matrix_view<T> y) const {
+    require(x.size() == g.in_size() && y.size() == g.channels * g.out_positions(),
+            "cpu::max_pool", "sizes differ from " + g.describe());
+    for (std::size_t i = 0; i < y.size(); ++i) y.data[i] = x.data[g.window_argmax(x.data, i)];
+  }
+  template <class T>
+  void max_pool_backward(const_view<T> x, const_view<T> dy, const conv_geometry& g,
+                         matrix_view<T> dx) const {
+    require(x.size() == g.in_size() && dx.size() == x.size() &&
+                dy.size() == g.channels * g.out_positions(),
+            "cpu::max_pool_backward", "sizes differ from " + g.describe());
+    for (std::size_t j = 0; j < dx.size(); ++j) dx.data[j] = g.max_pool_gradient(x.data, dy.data, j);
+  }
 
   // ---- activations ------------------------------------------------------------------------
   // y = f(y + bias) in place, bias broadcast over rows (bias may be null). y: (batch x out).

@@ -294,6 +294,20 @@ public:
     require_shape(col, g.col_rows(), g.out_positions(), "cuda::col2im", "col");
     cuda_kernels::col2im(stream_, col.data, g, x.data);
   }
+  template <class T>
+  void max_pool(const_view<T> x, const conv_geometry& g, matrix_view<T> y) {
+    require(x.size() == g.in_size() && y.size() == g.channels * g.out_positions(),
+            "cuda::max_pool", "sizes differ from " + g.describe());
+    cuda_kernels::max_pool(stream_, x.data, g, y.data);
+  }
+  template <class T>
+  void max_pool_backward(const_view<T> x, const_view<T> dy, const conv_geometry& g,
+                         matrix_view<T> dx) {
+    require(x.size() == g.in_size() && dx.size() == x.size() &&
+                dy.size() == g.channels * g.out_positions(),
+            "cuda::max_pool_backward", "sizes differ from " + g.describe());
+    cuda_kernels::max_pool_backward(stream_, x.data, dy.data, g, dx.data);
+  }
 
   // ---- latent quantisation: values <-> f16/bf16 bits, identical to half.hpp's ------------
   template <class T>

@@ -94,6 +94,10 @@ template <class T>  // x (C*D*H*W) -> col (C*K x P)
 void im2col(cudaStream_t, const T* x, conv_geometry g, T* col);
 template <class T>  // col (C*K x P) -> x (C*D*H*W), the adjoint; overwrites x
 void col2im(cudaStream_t, const T* col, conv_geometry g, T* x);
+template <class T>  // x (C*D*H*W) -> y (C*P), each window's maximum
+void max_pool(cudaStream_t, const T* x, conv_geometry g, T* y);
+template <class T>  // dy (C*P) -> dx (C*D*H*W), overwritten
+void max_pool_backward(cudaStream_t, const T* x, const T* dy, conv_geometry g, T* dx);
 
 // ---- latent quantisation: float -> f16/bf16 bits (round to nearest even) and back ---------
 template <class T>  // x is rounded to float first, as the CPU path does

@@ -24,19 +24,25 @@ inline std::string describe_file(const format::container_info& info) {
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
        std::to_string(in.at("names").size()) + " column names\n";
   std::map<std::string, std::size_t> treatments;
-  for (const auto& c : h.at("columns")) ++treatments[c.at("treatment").get<std::string>()];
+  for (const auto& c : h.at("columns"))
+    ++treatments[c.value("field", false) ? "model (every column: one range for the field)"
+                                         : c.at("treatment").get<std::string>()];
   s += "columns:";
   for (const auto& [t, n] : treatments) s += " " + std::to_string(n) + " " + t;
   s += "\n";
   if (h.contains("model")) {
     const auto& m = h.at("model");
     const auto& a = m.at("arch");
-    s += "model: " + m.at("name").get<std::string>() + " (" + m.at("scalar").get<std::string>() + "), " +
-         std::to_string(a.at("features").get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[0].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[1].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[2].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("latent").get<std::size_t>()) + " and back; decoder " +
+    auto n = [](const nlohmann::json& v) { return std::to_string(v.get<std::size_t>()); };
+    const std::string layers =
+        a.contains("frame")  // the conv architecture: the frame, three convolutions' channels
+            ? "frame " + n(a["frame"][0]) + "x" + n(a["frame"][1]) + "x" + n(a["frame"][2]) +
+                  ", conv channels " + n(a.at("hidden")[0]) + "-" + n(a.at("hidden")[1]) + "-" +
+                  n(a.at("hidden")[2]) + ", latent " + n(a.at("latent"))
+            : n(a.at("features")) + " -> " + n(a.at("hidden")[0]) + " -> " +
+                  n(a.at("hidden")[1]) + " -> " + n(a.at("hidden")[2]) + " -> " + n(a.at("latent"));
+    s += "model: " + m.at("name").get<std::string>() + " (" + m.at("scalar").get<std::string>() +
+         "), " + layers + " and back; decoder " +
          (m.at("embedded").get<bool>() ? "embedded (" + m.at("weights_dtype").get<std::string>() + ")"
                                        : "in a separate model file, id " + std::to_string(m.at("id").get<std::uint32_t>())) +
          "\n";

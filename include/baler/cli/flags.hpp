@@ -69,17 +69,19 @@ inline void add_input(CLI::App* cmd, io_flags& io, const char* what, bool config
 inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
   using O = codec::codec_options;
   auto flag = [&](CLI::Option* opt, std::function<void(O&)> apply) { f.given.emplace_back(opt, std::move(apply)); };
-  flag(cmd->add_option("--latent", f.latent, "latent size (default: half the modelled columns)")
+  flag(cmd->add_option("--latent", f.latent, "latent size (default: half the modelled columns; conv: 8 per frame)")
            ->check(CLI::PositiveNumber), [&f](O& o) { o.latent = f.latent; });
-  flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50 (default: 200,100,50 narrowed so the decoder is at most a quarter of the input)")->delimiter(',')->expected(3),
+  flag(cmd->add_option("--hidden", f.hidden, "three hidden widths, e.g. 200,100,50 (default: 200,100,50 narrowed so the decoder is at most a quarter of the input); with --architecture conv the channels of the three convolutions (default 8,8,8)")->delimiter(',')->expected(3),
        [&f](O& o) { std::copy(f.hidden.begin(), f.hidden.end(), o.hidden.begin()); });
   flag(cmd->add_option("--architecture", f.architecture,
                        "auto (default: patch for fields whose rows hold 256+ values, else dense), "
-                       "dense (one model over whole rows) or patch (the field cut into tiles, one "
-                       "small model shared by every tile)")
-           ->check(CLI::IsMember({"auto", "dense", "patch"})),
+                       "dense (one model over whole rows), patch (the field cut into tiles, one "
+                       "small model shared by every tile) or conv (a convolutional autoencoder over "
+                       "the frames of a 3-D or 4-D array, or 32x32 blocks of a 2-D field); with "
+                       "--error-bound, patch and conv predict fields with --latent-predictor always")
+           ->check(CLI::IsMember({"auto", "dense", "patch", "conv"})),
        [&f](O& o) { o.architecture = f.architecture; });
-  flag(cmd->add_option("--tile", f.tile, "patch tile, one size per axis, e.g. 1,10,10 (default: 8 per axis, 1 along the frames of a 3-D array)")
+  flag(cmd->add_option("--tile", f.tile, "patch or conv tile, one size per axis, e.g. 1,10,10 (patch default: 8 per axis, 1 along the frames of a 3-D array; conv default: one frame, or 32x32 blocks of a 2-D field)")
            ->delimiter(','),
        [&f](O& o) { o.tile = f.tile; });
   flag(cmd->add_option("--latent-dtype", f.latent_dtype, "latent storage: f32, f16 or bf16 (default f16)")

@@ -13,7 +13,9 @@
 //
 // Error-bounded mode (options.error_bound set): every modelled column (or the whole field) is
 // quantised within its bound, integer columns exactly, as residuals to the best predictor;
-// the file is written with and without the latent, and the smaller kept.
+// the file is written with and without the latent, and the smaller kept. A patch or conv
+// model's reconstruction of a field's tiles, put back in the field's order, is that latent
+// predictor for the field.
 #include <limits>
 #include <memory>
 #include <optional>
@@ -43,23 +45,27 @@ public:
   // Decides each column's treatment, fits the normalisation and trains the model on `d`. In
   // the error-bounded mode the model is only a predictor: it is trained when the options ask
   // for it, or (the default) when a cheap estimate says its latent can pay for its bytes
-  // (bounded/latent_estimate.hpp); latent_note() says which. The patch architecture trains on
-  // tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not the grid).
+  // (bounded/latent_estimate.hpp); latent_note() says which. The patch and conv architectures
+  // train on tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not
+  // the grid).
   const train_history& train(const dataset& d) {
     table t = as_table(d, "Codec::train");
-    // The error-bounded mode takes a dense model's predictions only (for now).
     const bool bounded = o_.error_bound.enabled();
-    require(!bounded || o_.architecture != "patch", "Codec::train",
-            "the patch architecture has no error-bounded mode yet: use the dense one");
-    const std::vector<std::size_t> tile =
-        choose_tile(t.shape, is_field(d), bounded ? "dense" : o_.architecture, o_.tile);
-    if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
     // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
     // columns) only matter when an autoencoder is asked for.
     const bool plan = !(bounded && is_field(d) && o_.latent_predictor != latent_use::always);
-    model_ = std::make_unique<trained_model<B, Model>>(be_, plan ? plan_training(t, o_) : unplanned(t), o_,
-                                                       d.data.nbytes());
-    model_->tile = tile;
+    // The error-bounded mode takes a patch or conv model only when named (auto: dense), and
+    // for a field only: its reconstruction predicts the field as one block.
+    const bool tiles_wanted = o_.architecture == "patch" || o_.architecture == "conv";
+    require(!bounded || !tiles_wanted || is_field(d), "Codec::train",
+            "the error-bounded mode takes the " + o_.architecture +
+                " architecture for fields only (an array without column names): use the dense one");
+    const std::vector<std::size_t> tile = choose_tile(
+        t.shape, is_field(d), bounded && (!plan || !tiles_wanted) ? "dense" : o_.architecture, o_.tile);
+    if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
+    model_ = std::make_unique<trained_model<B, Model>>(
+        be_, !plan ? unplanned(t) : o_.architecture == "conv" ? plan_field(t, o_) : plan_training(t, o_),
+        o_, d.data.nbytes(), tile);
     fitted_ = false;
     latent_note_ = plan ? "" : "no autoencoder trained for a field unless asked (--latent-predictor always): a decoder "
                                "over whole frames has cost more than the whole file of the spatial predictors";
@@ -71,7 +77,7 @@ public:
         return model_->history;
       }
       const bounded::latent_estimate e = bounded::estimate_latent(
-          t, s, o_.error_bound, model_->arch.latent, decoder_parameters(model_->arch));
+          t, s, o_.error_bound, model_->arch.latent, std::size_t(decoder_params(model_->arch)));
       char buf[200];
       std::snprintf(buf, sizeof buf, "a latent of %zu would cost ~%.0f bytes and save ~%.0f",
                     model_->arch.latent, e.cost_bytes, e.gain_bytes);
@@ -105,23 +111,25 @@ public:
   std::vector<std::byte> compress(const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
     table t = as_table(d, "Codec::compress");
+    if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
     nlohmann::json header = input_header(t, d.names);  // the data as given, tiled or not
     if (!model_->tile.empty()) {
-      require(!o_.error_bound.enabled(), "Codec::compress",
-              "the patch architecture has no error-bounded mode yet: use the dense one");
-      choose_tile(t.shape, true, "patch", model_->tile);  // the model's tile fits this data
       header["tiling"] = {{"tile", model_->tile}};
-      t = tile_table(t, model_->tile);
+      t = model_tiles(t);
     }
     const model_schema& s = model_->schema;
     check_schema(t, s);
-    if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
 
     format::container c;
     c.header = std::move(header);
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
-    for (std::size_t col = 0; col < t.cols; ++col) {
+    if (s.field) {  // the conv architecture: every column modelled, one range (plan_field)
+      const column_stats st = analyse(t.values.data(), t.values.size(), 1, 0, 0);
+      columns.push_back({{"field", true}, {"treatment", "model"}, {"min", st.min},
+                         {"max", st.max}, {"integer", false}});
+    }
+    for (std::size_t col = 0; col < (s.field ? 0 : t.cols); ++col) {
       nlohmann::json j = column_entry(t, col, s, exact);
       if (j["treatment"] == "model") j["integer"] = s.integer[col];
       columns.push_back(j);
@@ -162,16 +170,27 @@ public:
       }
       const nlohmann::json& columns = h.at("columns");
       const bool field = h.contains("error_bound") && h["error_bound"].at("layout") == "field";
-      require(field || columns.size() == t.cols, where, "the header describes " +
+      // A conv model's file has one entry for every column (the field's range).
+      const bool one_entry = columns.size() == 1 && columns[0].value("field", false);
+      require(field || one_entry || columns.size() == t.cols, where, "the header describes " +
               std::to_string(columns.size()) + " columns for " + std::to_string(t.cols));
       t.values.assign(t.rows * t.cols, 0.0);
 
       if (h.contains("model")) decode_into(c, t);
-      if (h.contains("error_bound")) bounded::read(c, t);
+      if (h.contains("error_bound")) {
+        if (tiles) {  // a patch or conv model predicted the tiles; the bounded field is whole
+          require(field, where, "a tiled file's error-bounded part must be a field");
+          t.values = tiles->to_field(t.values);
+          t.rows = t.shape[0];
+          t.cols = elements / t.rows;
+          tiles.reset();
+        }
+        bounded::read(c, t);
+      }
       std::size_t offset = 0;
       const format::section* exact = c.find("EXCT");
       for (std::size_t col = 0; col < (field ? 0 : t.cols); ++col) {
-        const nlohmann::json& j = columns[col];
+        const nlohmann::json& j = columns[one_entry ? 0 : col];
         const treatment how = parse_treatment(j.at("treatment").get<std::string>());
         if (how == treatment::constant) {
           const double v = j.at("value").get<double>();
@@ -195,6 +214,12 @@ public:
   }
 
 private:
+  // The tiles of t for the model's tile, which must fit t's grid.
+  table model_tiles(const table& t) const {
+    choose_tile(t.shape, true, "patch", model_->tile);
+    return tile_table(t, model_->tile);
+  }
+
   // At most `n` rows of t, evenly spread.
   static table sampled_rows(table t, std::size_t n) {
     if (t.rows <= n) return t;
@@ -235,9 +260,13 @@ private:
   // Error-bounded mode (bounded/compressor.hpp): the file without the latent and, when a
   // model was trained or loaded, with its reconstruction as one more predictor; the smaller
   // one returned. Predictions come from the stored latent and decoder, exactly as decompress
-  // computes them.
+  // computes them. A patch or conv model predicts the tiles of a field, and its prediction goes
+  // back to the field's order.
   std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
-    const bool field = is_field(t.shape, !names.empty());
+    const bool field = is_field(t.shape, !names.empty()), tiled = !model_->tile.empty();
+    require(field || !tiled, "Codec::compress",
+            "a patch or conv model predicts fields only (arrays without column names)");
+    if (!tiled) check_schema(t, model_->schema);
     std::vector<std::byte> best;
     for (bool latent : {false, true}) {
       if (latent && (!fitted_ || model_->schema.modelled.empty())) continue;
@@ -245,10 +274,15 @@ private:
       c.header = input_header(t, names);
       table pred;
       if (latent) {
-        add_latent(c, t);
-        pred = t;
-        pred.values.assign(t.values.size(), 0.0);
+        pred = tiled ? model_tiles(t) : t;
+        if (tiled) {
+          check_schema(pred, model_->schema);
+          c.header["tiling"] = {{"tile", model_->tile}};
+        }
+        add_latent(c, pred);
+        std::fill(pred.values.begin(), pred.values.end(), 0.0);
         decode_into(c, pred);
+        if (tiled) pred.values = tiling(t.shape, model_->tile).to_field(pred.values);
       }
       bounded::report r;
       bounded::write(c, t, field, model_->schema, o_.error_bound, latent ? &pred.values : nullptr, &r);
@@ -273,7 +307,7 @@ private:
       const std::size_t n = std::min(chunk_rows, t.rows - first);
       auto buf = be_.template make<T>(n, m);
       be_.upload(x.data() + first * m, B::view(buf));
-      const auto z = model_->model->encode(be_, B::view(buf));
+      const auto z = model_->visit([&](auto& net) { return net.encode(be_, B::view(buf)); });
       auto as_floats = [&] {  // the chunk's latent, on the host
         std::vector<T> host(n * l);
         be_.download(z, host.data());
@@ -347,7 +381,7 @@ private:
         be_.upload(codes.data(), B::view(bits));
         be_.dequantize_latent(const_view<std::uint16_t>(B::view(bits)), half_format_of(dt), B::view(buf));
       }
-      const auto y = m->model->decode(be_, B::view(buf));
+      const auto y = m->visit([&](auto& net) { return net.decode(be_, B::view(buf)); });
       std::vector<T> host(n * mcols);
       be_.download(y, host.data());
       for (std::size_t r = 0; r < n; ++r)

@@ -4,6 +4,7 @@
 // on or to compress many files with), or as its decoder half inside a compressed file.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -11,10 +12,12 @@
 #include "baler/codec/schema.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
+#include "baler/codec/tiling.hpp"
 #include "baler/format/checksum.hpp"
 #include "baler/format/container.hpp"
 #include "baler/format/latent_dtype.hpp"
 #include "baler/models/baler_ae.hpp"
+#include "baler/models/conv_ae.hpp"
 #include "baler/nn/parameters.hpp"
 #include "baler/nn/weights_file.hpp"
 #include "baler/optim/adam.hpp"
@@ -46,10 +49,9 @@ void require_finite_inputs(const std::vector<T>& x, const table& t, const model_
                   ", which the model's normalisation cannot map (a log column needs values > 0)");
 }
 
-// Weights and biases of the decoder half of an autoencoder of shape a.
-inline std::size_t decoder_parameters(const models::ae_shape& a) {
-  const auto& h = a.hidden;
-  return (a.latent + 1) * h[2] + (h[2] + 1) * h[1] + (h[1] + 1) * h[0] + (h[0] + 1) * a.features;
+// Weights and biases of the decoder half of an autoencoder of shape a, dense or convolutional.
+inline double decoder_params(const models::ae_shape& a) {
+  return a.convolutional() ? models::conv_ae_decoder_params(a) : models::ae_decoder_params(a);
 }
 
 // The model's shape when the options leave it open: Baler's latent of half the modelled columns
@@ -61,15 +63,25 @@ inline models::ae_shape default_shape(std::size_t m, std::size_t input_bytes, co
   models::ae_shape a{m, o.latent ? o.latent : std::min<std::size_t>((m + 1) / 2, 64), o.hidden, o.slope};
   if (o.hidden[0] != 0) return a;
   const double budget = 0.25 * double(input_bytes) / double(bytes_per_value(o.weights_type));
-  auto decoder_params = [&](const std::array<std::size_t, 3>& h) {
-    return double(decoder_parameters({m, a.latent, h, a.slope}));
-  };
   for (double scale = 1.0;; scale *= 0.9) {
     a.hidden = {std::max<std::size_t>(8, std::size_t(200 * scale)),
                 std::max<std::size_t>(4, std::size_t(100 * scale)),
                 std::max<std::size_t>(2, std::size_t(50 * scale))};
-    if (decoder_params(a.hidden) <= budget || a.hidden[0] == 8) return a;
+    if (decoder_params(a) <= budget || a.hidden[0] == 8) return a;
   }
+}
+
+// The conv architecture's shape for tiles `tile` (conv_ae.hpp) when the options leave it open:
+// a latent of 8 per frame and 8 channels in every convolution, a decoder of a few thousand
+// parameters for 50 x 50 frames. `hidden` sets the channels, `latent` the latent.
+inline models::ae_shape conv_shape(std::size_t m, const std::vector<std::size_t>& tile,
+                                   const codec_options& o) {
+  require(m <= model_schema::max_field, "Codec::train",
+          "a conv frame or block holds at most 2^24 values: choose a smaller --tile");
+  models::ae_shape a{m, o.latent ? o.latent : 8, o.hidden, o.slope, conv_frame(tile)};
+  if (o.hidden[0] == 0) a.hidden = {8, 8, 8};
+  models::require_conv_shape(a);
+  return a;
 }
 
 template <class B, class Model>
@@ -80,16 +92,20 @@ struct trained_model {
 
   B* be;  // where the parameters live
   models::ae_shape arch;
-  std::vector<std::size_t> tile;  // the patch architecture's tile (tiling.hpp); empty: dense
+  std::vector<std::size_t> tile;  // the patch or conv architecture's tile (tiling.hpp); empty: dense
   model_schema schema;
-  std::unique_ptr<Model> model;  // null when no column is modelled
-  std::unique_ptr<parameters<B, T>> params;
+  std::unique_ptr<Model> model;  // the dense and patch architectures' network
+  std::unique_ptr<models::ConvAE<B, T>> conv;  // the conv architecture's (arch.convolutional())
+  std::unique_ptr<parameters<B, T>> params;   // both null when no column is modelled
   train_history history;
 
-  // A new, untrained model for `s`; input_bytes (the training data as stored) sizes it.
-  trained_model(B& be, model_schema s, const codec_options& o, std::size_t input_bytes)
-      : be(&be), schema(std::move(s)) {
-    arch = default_shape(schema.modelled.size(), input_bytes, o);
+  // A new, untrained model for `s`; input_bytes (the training data as stored) sizes it. A conv
+  // model (a field schema, plan_field) takes its frame from `tile_of_data`.
+  trained_model(B& be, model_schema s, const codec_options& o, std::size_t input_bytes,
+                std::vector<std::size_t> tile_of_data = {})
+      : be(&be), tile(std::move(tile_of_data)), schema(std::move(s)) {
+    arch = schema.field ? conv_shape(schema.modelled.size(), tile, o)
+                        : default_shape(schema.modelled.size(), input_bytes, o);
     build(be, o.seed);
   }
   // A model of a stored architecture (weights loaded by the caller). The architecture comes
@@ -98,9 +114,17 @@ struct trained_model {
       : be(&be), arch(a), schema(std::move(s)) {
     require(a.features == schema.modelled.size() && a.latent > 0 &&
                 a.hidden[0] > 0 && a.hidden[1] > 0 && a.hidden[2] > 0 &&
-                models::ae_decoder_params(a) < 1e10,
+                decoder_params(a) < 1e10,
             "load_model", "the stored architecture does not fit its column description");
     build(be, 0);
+  }
+
+  bool has_network() const { return model || conv; }
+  // f(network): the dense or the convolutional Autoencoder, whichever this model has.
+  template <class F>
+  decltype(auto) visit(F&& f) const {
+    require(has_network(), "trained_model", "no network: no column is modelled");
+    return conv ? f(*conv) : f(*model);
   }
 
   void fit(B& be, const std::vector<T>& x, std::size_t rows, const codec_options& o) {
@@ -117,7 +141,9 @@ struct trained_model {
     to.early_stopping_patience = o.early_stopping_patience;
     to.on_epoch = o.on_epoch;
     to.parallel = o.parallel;
-    history = baler::fit(be, *model, *params, opt, x.data(), rows, arch.features, to);
+    history = visit([&](auto& net) {
+      return baler::fit(be, net, *params, opt, x.data(), rows, arch.features, to);
+    });
   }
 
   // Identifies the weights, so that a file compressed with a separate model finds its own.
@@ -128,9 +154,9 @@ struct trained_model {
   }
 
   // The "model" block of a compressed file's header.
-  // A patch model adds its tile; files without one (all older files) are dense.
+  // A patch or conv model adds its tile; files without one (all older files) are dense.
   nlohmann::json describe(latent_dtype weights, bool embedded) const {
-    nlohmann::json j = {{"name", traits::name}, {"scalar", scalar_name},
+    nlohmann::json j = {{"name", name_of(arch)}, {"scalar", scalar_name},
                         {"arch", models::to_json(arch)}, {"schema", schema.to_json()},
                         {"embedded", embedded}, {"weights_dtype", baler::name(weights)},
                         {"id", id()}};
@@ -141,8 +167,9 @@ struct trained_model {
   // Decoder parameters then decoder state, as `weights` values.
   std::vector<std::byte> decoder_weights(latent_dtype weights) const {
     const auto p = host(params->values()), st = host(params->state());
-    std::vector<float> w(p.begin() + model->decoder_param_offset(), p.end());
-    w.insert(w.end(), st.begin() + model->decoder_state_offset(), st.end());
+    const auto [param_offset, state_offset] = decoder_offsets();
+    std::vector<float> w(p.begin() + param_offset, p.end());
+    w.insert(w.end(), st.begin() + state_offset, st.end());
     return encode_latent(w.data(), w.size(), weights, half_values::decoder_weights);
   }
 
@@ -151,16 +178,17 @@ struct trained_model {
     check_type(j, "Codec::decompress");
     const auto dt = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
     const models::ae_shape a = models::ae_shape_from_json(j.at("arch"));
-    require(models::ae_decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
+    require(decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
             "the decoder weights section is smaller than the stored architecture needs");
     trained_model t(be, model_schema::from_json(j.at("schema")), a);
     t.tile = j.value("tile", std::vector<std::size_t>{});
-    const std::size_t np = t.params->size() - t.model->decoder_param_offset();
-    const std::size_t ns = t.params->state_size() - t.model->decoder_state_offset();
+    const auto [param_offset, state_offset] = t.decoder_offsets();
+    const std::size_t np = t.params->size() - param_offset;
+    const std::size_t ns = t.params->state_size() - state_offset;
     const auto w = decode_latent(decw, np + ns, dt);
     std::vector<T> p = t.host(t.params->values()), st = t.host(t.params->state());
-    std::copy(w.begin(), w.begin() + np, p.begin() + t.model->decoder_param_offset());
-    std::copy(w.begin() + np, w.end(), st.begin() + t.model->decoder_state_offset());
+    std::copy(w.begin(), w.begin() + np, p.begin() + param_offset);
+    std::copy(w.begin() + np, w.end(), st.begin() + state_offset);
     be.upload(p.data(), t.params->values());
     be.upload(st.data(), t.params->state());
     return t;
@@ -207,14 +235,29 @@ struct trained_model {
 private:
   void build(B& be, std::uint64_t seed) {
     if (schema.modelled.empty()) return;
-    model = std::make_unique<Model>(traits::make(arch));
-    params = std::make_unique<parameters<B, T>>(be, *model, seed);
+    require(arch.convolutional() == schema.field, "trained_model",
+            "a conv model goes with a field schema (plan_field), a dense one with columns");
+    if (arch.convolutional())
+      conv = std::make_unique<models::ConvAE<B, T>>(models::make_conv_ae<B, T>(arch));
+    else
+      model = std::make_unique<Model>(traits::make(arch));
+    visit([&](auto& net) { params = std::make_unique<parameters<B, T>>(be, net, seed); });
+  }
+  std::pair<std::size_t, std::size_t> decoder_offsets() const {
+    return visit([](auto& net) {
+      return std::pair<std::size_t, std::size_t>(net.decoder_param_offset(), net.decoder_state_offset());
+    });
+  }
+  // The codec's Model for the dense architectures, ConvAE for the conv one.
+  static std::string name_of(const models::ae_shape& a) {
+    return a.convolutional() ? models::conv_ae_name : traits::name;
   }
   static void check_type(const nlohmann::json& j, const char* where) {
-    require(j.at("name").get<std::string>() == traits::name &&
+    const std::string expected = name_of(models::ae_shape_from_json(j.at("arch")));
+    require(j.at("name").get<std::string>() == expected &&
                 j.at("scalar").get<std::string>() == scalar_name,
             where, "the file's model is " + j.at("name").get<std::string>() + " in " +
-                       j.at("scalar").get<std::string>() + "; this codec decodes " + traits::name +
+                       j.at("scalar").get<std::string>() + "; this codec decodes " + expected +
                        " in " + scalar_name);
   }
   std::vector<T> host(const_view<T> view) const {

@@ -25,17 +25,21 @@ inline latent_use parse_latent_use(const std::string& s) {
 }
 
 struct codec_options {
-  // Model: Baler's dense autoencoder, features -> hidden[0..2] -> latent and back.
-  std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2), <= 64
+  // Model: Baler's dense autoencoder, features -> hidden[0..2] -> latent and back; for the conv
+  // architecture `hidden` are the channels of its three convolutions (conv_shape).
+  std::size_t latent = 0;  // 0: half the modelled columns, rounded up (Baler's ratio 2), <= 64;
+                           // conv: 8 per frame
   std::array<std::size_t, 3> hidden{0, 0, 0};  // 0, 0, 0: Baler's 200-100-50, narrowed for wide
-                                               // inputs (see default_shape in model_file.hpp)
+                                               // inputs (see default_shape in model_file.hpp);
+                                               // conv: 8, 8, 8
   double slope = 0.01;  // LeakyReLU
   // "dense": one model over whole rows; "patch": the field cut into tiles, one model shared by
-  // every tile (tiling.hpp); "auto": patch for wide fields (choose_tile). `tile`: one size per
+  // every tile (tiling.hpp); "conv": a convolutional autoencoder over frames or blocks
+  // (models/conv_ae.hpp); "auto": patch for wide fields (choose_tile). `tile`: one size per
   // axis of the data, empty for the default.
   std::string architecture = "auto";
   std::vector<std::size_t> tile;
-  std::size_t training_tiles = 65536;  // patch: train on at most this many tiles, evenly spread
+  std::size_t training_tiles = 65536;  // patch, conv: train on at most this many tiles, evenly spread
 
   // Storage.
   latent_dtype latent_type = latent_dtype::f16;
@@ -172,8 +176,9 @@ inline void validate(const codec_options& o) {
   require(auto_hidden || (o.hidden[0] > 0 && o.hidden[1] > 0 && o.hidden[2] > 0), "codec_options",
           "hidden widths must all be positive (or all 0 for the automatic choice)");
   require(o.slope >= 0, "codec_options", "slope must be >= 0");
-  require(o.architecture == "auto" || o.architecture == "dense" || o.architecture == "patch",
-          "codec_options", "architecture must be auto, dense or patch");
+  require(o.architecture == "auto" || o.architecture == "dense" || o.architecture == "patch" ||
+              o.architecture == "conv",
+          "codec_options", "architecture must be auto, dense, patch or conv");
   require(std::all_of(o.tile.begin(), o.tile.end(), [](std::size_t n) { return n > 0; }) &&
               o.training_tiles > 0,
           "codec_options", "tile sizes and training_tiles must be positive");

@@ -21,16 +21,28 @@ struct model_schema {
   std::vector<std::size_t> modelled;   // the model's columns, as indices into names
   std::vector<normaliser> normalisers;  // one per modelled column
   std::vector<bool> integer;           // per column: rounded on the way back
+  // The convolutional architecture's tiles (plan_field): every column modelled with one
+  // normaliser, stored once (a frame has thousands of columns).
+  bool field = false;
+  // Values in such a frame or block at most (4096 x 4096): a file's number allocates no more.
+  static constexpr std::size_t max_field = std::size_t(1) << 24;
 
   bool is_modelled(std::size_t c) const {
     return std::find(modelled.begin(), modelled.end(), c) != modelled.end();
   }
   nlohmann::json to_json() const {
+    if (field) return {{"field", names.size()}, {"normaliser", normalisers.at(0).to_json()}};
     nlohmann::json norms = nlohmann::json::array();
     for (const auto& n : normalisers) norms.push_back(n.to_json());
     return {{"names", names}, {"modelled", modelled}, {"normalisers", norms}, {"integer", integer}};
   }
   static model_schema from_json(const nlohmann::json& j) {
+    if (j.contains("field")) {
+      const std::size_t n = j.at("field").get<std::size_t>();
+      require(n > 0 && n <= max_field, "model_schema",
+              "a conv model's frame must hold 1 to 2^24 values, the file says " + std::to_string(n));
+      return field_schema(n, normaliser::from_json(j.at("normaliser")));
+    }
     model_schema s;
     s.names = j.at("names").get<std::vector<std::string>>();
     s.modelled = j.at("modelled").get<std::vector<std::size_t>>();
@@ -41,6 +53,17 @@ struct model_schema {
     for (std::size_t k = 0; k < s.modelled.size(); ++k)
       require(s.modelled[k] < s.names.size() && (k == 0 || s.modelled[k] > s.modelled[k - 1]),
               "model_schema", "modelled column indices must be increasing and in range");
+    return s;
+  }
+  // Columns tile0 .. tile(n-1) (tile_table's names), all modelled with `norm`.
+  static model_schema field_schema(std::size_t n, const normaliser& norm) {
+    model_schema s;
+    s.field = true;
+    for (std::size_t c = 0; c < n; ++c) s.names.push_back("tile" + std::to_string(c));
+    s.modelled.resize(n);
+    for (std::size_t c = 0; c < n; ++c) s.modelled[c] = c;
+    s.normalisers.assign(n, norm);
+    s.integer.assign(n, false);
     return s;
   }
 };
@@ -96,6 +119,15 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
     s.normalisers.push_back(normaliser::fit(st, o.normalisation, log[c] || (auto_log && st.log_helps)));
   }
   return s;
+}
+
+// The convolutional architecture's schema for tiles `t` (tile_table): a convolution treats every
+// position alike, so every column is modelled, with one normaliser fitted on all values.
+inline model_schema plan_field(const table& t, const codec_options& o) {
+  const column_stats st = analyse(t.values.data(), t.rows * t.cols, 1, 0, 0);  // all as one
+  require(st.finite, "Codec::train",
+          "the conv architecture needs finite values: the field holds NaN or Inf");
+  return model_schema::field_schema(t.cols, normaliser::fit(st, o.normalisation, false));
 }
 
 // A schema that learns no column: every column's name, nothing modelled, nothing rounded.

@@ -11,6 +11,7 @@
 //   rows: (tiles x tile_size), tiles in row-major order of the tile grid, each tile's values
 //   row-major inside it.
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -104,22 +105,31 @@ inline table tile_table(const table& t, const std::vector<std::size_t>& tile) {
 // The tile a model uses for data of `shape`, or none (the dense architecture: whole rows).
 //   architecture "dense": none. "patch": `tile`, or by default 8 along every axis but the
 //   leading one of a 3+-D array (frames are tiled one at a time), clipped to the grid.
+//   "conv": `tile`, or by default the frame of a 3-D or 4-D array (frames x H x W, frames x
+//   D x H x W; a single 3-D volume is given as 1 x D x H x W, or cut into blocks with `tile`),
+//   and 32 x 32 blocks of a 2-D field (one frame would be one training sample). The tile is the
+//   conv model's frame, so at most its last three axes may exceed 1 (conv_frame).
 //   "auto": patch for a field (`field`: a 3+-D array, or 2-D without column names) whose rows
 //   hold at least patch_min_row values: there a dense decoder's output layer alone outgrows
-//   what a shared tile model costs; dense otherwise (tables, short rows).
+//   what a shared tile model costs; dense otherwise (tables, short rows). It never picks conv:
+//   on the measured fields (bench/README.md) the patch models were as good for less training.
 inline constexpr std::size_t patch_min_row = 256;
+inline constexpr std::size_t conv_block = 32;
 
 inline std::vector<std::size_t> choose_tile(const std::vector<std::size_t>& shape, bool field,
                                             const std::string& architecture,
                                             const std::vector<std::size_t>& tile) {
-  require(architecture == "auto" || architecture == "dense" || architecture == "patch",
-          "choose_tile", "unknown architecture '" + architecture + "' (auto, dense or patch)");
+  require(architecture == "auto" || architecture == "dense" || architecture == "patch" ||
+              architecture == "conv",
+          "choose_tile", "unknown architecture '" + architecture + "' (auto, dense, patch or conv)");
   std::size_t row = 1;
   for (std::size_t a = 1; a < shape.size(); ++a) row *= shape[a];
-  const bool patch =
-      architecture == "patch" || (architecture == "auto" && field && row >= patch_min_row);
+  const bool conv = architecture == "conv";
+  const bool patch = conv || architecture == "patch" ||
+                     (architecture == "auto" && field && row >= patch_min_row);
   if (!patch) return {};
-  require(shape.size() >= 2, "choose_tile", "the patch architecture needs a 2-D or 3-D field");
+  require(shape.size() >= 2, "choose_tile",
+          "the " + std::string(conv ? "conv" : "patch") + " architecture needs a 2-D or 3-D field");
   if (!tile.empty()) {
     require(tile.size() == shape.size(), "choose_tile",
             "the tile needs one size per axis of the data (" + std::to_string(shape.size()) + ")");
@@ -129,10 +139,26 @@ inline std::vector<std::size_t> choose_tile(const std::vector<std::size_t>& shap
                   " of length " + std::to_string(shape[a]));
     return tile;
   }
-  std::vector<std::size_t> t(shape.size(), 8);
+  std::vector<std::size_t> t(shape.size(), conv ? conv_block : 8);
+  if (conv && shape.size() >= 3) t = shape;  // whole frames
   if (shape.size() >= 3) t[0] = 1;
   for (std::size_t a = 0; a < t.size(); ++a) t[a] = std::min(t[a], shape[a]);
   return t;
+}
+
+// The conv model's frame (D, H, W) for `tile`: its last three axes, the others of length 1.
+inline std::array<std::size_t, 3> conv_frame(const std::vector<std::size_t>& tile) {
+  std::array<std::size_t, 3> frame{1, 1, 1};
+  for (std::size_t a = 0; a < tile.size(); ++a) {
+    if (a + 3 >= tile.size()) {
+      frame[a + 3 - tile.size()] = tile[a];
+      continue;
+    }
+    require(tile[a] == 1, "conv_frame",
+            "the conv architecture takes 2-D or 3-D frames: only the last three axes of the tile "
+            "may exceed 1");
+  }
+  return frame;
 }
 
 }  // namespace baler::codec

@@ -113,6 +113,55 @@ struct conv_geometry {
     return sum;
   }
 
+  // Max pooling. Entry i = c*P + p of the output: the index into x of the largest value in
+  // window p of channel c, the first in tap order among equals; padding is skipped (PyTorch
+  // pads with -inf), and every window holds an input value since pad < kernel.
+  template <class T>
+  BALER_HOST_DEVICE std::size_t window_argmax(const T* x, std::size_t i) const {
+    const std::size_t p = i % out_positions(), c = i / out_positions();
+    const std::size_t pos[3] = {p / (out(1) * out(2)), p / out(2) % out(1), p % out(2)};
+    std::size_t best = 0;
+    bool found = false;
+    for (std::size_t k = 0; k < taps(); ++k) {
+      const std::size_t tap[3] = {k / (kernel[1] * kernel[2]), k / kernel[2] % kernel[1],
+                                  k % kernel[2]};
+      std::size_t index = c;
+      bool inside = true;
+      for (int a = 0; a < 3 && inside; ++a) {
+        const long long v =
+            static_cast<long long>(pos[a] * stride[a] + tap[a]) - static_cast<long long>(pad[a]);
+        inside = v >= 0 && v < static_cast<long long>(in[a]);
+        index = index * in[a] + static_cast<std::size_t>(v);
+      }
+      if (inside && (!found || x[index] > x[best])) best = index, found = true;
+    }
+    return best;
+  }
+  // x entry j of max pooling's input gradient: the sum of dy over the windows whose maximum
+  // is x[j], gathered in a fixed order like col2im_value (no scatter, no atomics on a GPU).
+  template <class T>
+  BALER_HOST_DEVICE T max_pool_gradient(const T* x, const T* dy, std::size_t j) const {
+    const std::size_t n = in_positions(), q = j % n, c = j / n;
+    const std::size_t at[3] = {q / (in[1] * in[2]), q / in[2] % in[1], q % in[2]};
+    T sum = T(0);
+    for (std::size_t k = 0; k < taps(); ++k) {
+      const std::size_t tap[3] = {k / (kernel[1] * kernel[2]), k / kernel[2] % kernel[1],
+                                  k % kernel[2]};
+      std::size_t p = 0;
+      bool hit = true;
+      for (int a = 0; a < 3 && hit; ++a) {
+        const long long v = static_cast<long long>(at[a] + pad[a]) - static_cast<long long>(tap[a]);
+        const long long o = v / static_cast<long long>(stride[a]);
+        hit = v >= 0 && v % static_cast<long long>(stride[a]) == 0 &&
+              o < static_cast<long long>(out(a));
+        p = p * out(a) + static_cast<std::size_t>(o);
+      }
+      const std::size_t i = c * out_positions() + p;
+      if (hit && window_argmax(x, i) == j) sum += dy[i];
+    }
+    return sum;
+  }
+
   std::string describe() const {
     auto triple = [](const std::size_t* v) {
       return std::to_string(v[0]) + "x" + std::to_string(v[1]) + "x" + std::to_string(v[2]);

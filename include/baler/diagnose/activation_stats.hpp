@@ -86,7 +86,7 @@ template <class B, class Model>
 std::vector<layer_stats> activation_stats(B& be, codec::trained_model<B, Model>& m,
                                           const codec::table& data, std::size_t chunk = 65536) {
   using T = typename Model::value_type;
-  require(m.model != nullptr, "diagnose", "the model file has no network: no column is modelled");
+  require(m.has_network(), "diagnose", "the model file has no network: no column is modelled");
   require(data.cols == m.schema.names.size(), "diagnose",
           "the data has " + std::to_string(data.cols) + " columns, the model " +
               std::to_string(m.schema.names.size()));
@@ -98,10 +98,12 @@ std::vector<layer_stats> activation_stats(B& be, codec::trained_model<B, Model>&
     const std::size_t n = std::min(chunk, data.rows - first);
     auto buf = be.template make<T>(n, width);
     be.upload(x.data() + first * width, B::view(buf));
-    m.model->forward(be, B::view(buf), mode::eval);
     std::size_t slot = 0;
-    detail::collect(be, m.model->encoder(), "encoder", n, out, slot);
-    detail::collect(be, m.model->decoder(), "decoder", n, out, slot);
+    m.visit([&](auto& net) {
+      net.forward(be, B::view(buf), mode::eval);
+      detail::collect(be, net.encoder(), "encoder", n, out, slot);
+      detail::collect(be, net.decoder(), "decoder", n, out, slot);
+    });
   }
   for (auto& s : out)
     for (std::size_t c = 0; c < s.width(); ++c) {

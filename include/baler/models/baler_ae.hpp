@@ -22,6 +22,10 @@ struct ae_shape {
   std::size_t latent = 15;
   std::array<std::size_t, 3> hidden{200, 100, 50};  // encoder widths; the decoder mirrors them
   double slope = 0.01;                              // LeakyReLU slope
+  // The convolutional architecture's frame (D, H, W; conv_ae.hpp), whose `hidden` are then the
+  // channels of its three convolutions; all 0: the dense architecture.
+  std::array<std::size_t, 3> frame{0, 0, 0};
+  bool convolutional() const { return frame[0] != 0; }
 };
 
 template <class B, class T>
@@ -81,7 +85,10 @@ struct model_traits {
 };
 
 inline nlohmann::json to_json(const ae_shape& s) {
-  return {{"features", s.features}, {"latent", s.latent}, {"hidden", s.hidden}, {"slope", s.slope}};
+  nlohmann::json j = {{"features", s.features}, {"latent", s.latent}, {"hidden", s.hidden},
+                      {"slope", s.slope}};
+  if (s.convolutional()) j["frame"] = s.frame;  // absent in dense models (and all older files)
+  return j;
 }
 inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
   ae_shape s;
@@ -89,6 +96,7 @@ inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
   s.latent = j.at("latent").get<std::size_t>();
   s.hidden = j.at("hidden").get<std::array<std::size_t, 3>>();
   s.slope = j.at("slope").get<double>();
+  s.frame = j.value("frame", s.frame);
   return s;
 }
 
