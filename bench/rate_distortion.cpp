@@ -17,12 +17,14 @@
 // Integer columns: baler keeps them exact; the simple methods quantise them like any column, as
 // simple_baselines.py does (so they may not be exact there). Timings: MB/s of input over wall
 // time; for programs that includes starting them and the file I/O, alike for baler and peers
-// (fields: baler reads and writes .npy, the peers raw files of the same values). Programs on
-// fields run --repeat times (default 3) and the fastest run counts, for baler and peers alike.
+// (fields: baler reads and writes .npy, the peers raw files of the same values); and MB/s of
+// CPU time (user + system) of the programs. Programs on fields run --repeat times (default 3)
+// and the fastest run counts, for baler and peers alike.
 // Peers: --peers DIR holding sz3, sperr2d, sperr3d; without it, ../shared/peers/build.sh builds
 // them into build/peers when that script exists (about 3 minutes), else they are skipped.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zfp.h>
@@ -54,10 +56,16 @@ struct layout {
   dtype type;
 };
 
+// Seconds of one step: wall time, and CPU time (user + system), which other work on a shared
+// machine disturbs far less. In-process methods count their wall time as both.
+struct timing {
+  double wall = 0, cpu = 0;
+};
+
 struct outcome {
   std::size_t bytes = 0;
   std::vector<double> y;  // reconstruction (doubles, as the output dtype holds them)
-  double compress_s = 0, decompress_s = 0;
+  timing compress, decompress;
   std::string note;  // predictors chosen, or why not run
   bool ran = true;
 };
@@ -67,8 +75,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Runs a program (no shell in between, so none is timed), its output to `log`, `repeats` times;
-// the shortest wall time, the one least disturbed by whatever else the machine runs.
-double run(const std::string& cmd, const fs::path& log = "/dev/null", int repeats = 1) {
+// the shortest wall and CPU times, the ones least disturbed by whatever else the machine runs.
+timing run(const std::string& cmd, const fs::path& log = "/dev/null", int repeats = 1) {
   std::vector<std::string> words;
   for (std::size_t at = 0; at < cmd.size();) {
     const std::size_t end = std::min(cmd.find(' ', at), cmd.size());
@@ -82,14 +90,17 @@ double run(const std::string& cmd, const fs::path& log = "/dev/null", int repeat
   posix_spawn_file_actions_init(&io);
   posix_spawn_file_actions_addopen(&io, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&io, 1, 2);
-  double best = INFINITY;
+  timing best{INFINITY, INFINITY};
   for (int r = 0; r < repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     pid_t pid;
     int status = -1;
+    rusage use{};
     const bool started = posix_spawnp(&pid, argv[0], &io, nullptr, argv.data(), environ) == 0;
-    if (started) waitpid(pid, &status, 0);
-    best = std::min(best, seconds_since(t0));
+    if (started) wait4(pid, &status, 0, &use);
+    const auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+    best.wall = std::min(best.wall, seconds_since(t0));
+    best.cpu = std::min(best.cpu, seconds(use.ru_utime) + seconds(use.ru_stime));
     if (!started || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       posix_spawn_file_actions_destroy(&io);
       throw error("rate_distortion: failed: " + cmd);
@@ -144,7 +155,7 @@ std::size_t narrow_zstd(const std::vector<std::uint64_t>& k) {
 // simple_baselines.py's quantisation: codes of (x - min) / (2 bound), column-major; for fields
 // also Lorenzo differences of the codes (zig-zagged); the smaller kept.
 outcome quant_zstd(const layout& l, const bounds& b) {
-  if (b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no relative mode", false};
+  if (b.spec.kind == bound_kind::rel) return {0, {}, {}, {}, "no relative mode", false};
   outcome o;
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t groups = l.field ? 1 : l.cols, per = l.x.size() / groups;
@@ -170,7 +181,7 @@ outcome quant_zstd(const layout& l, const bounds& b) {
     for (std::size_t i = 0; i < d.size(); ++i) z[i] = std::uint64_t(std::abs(d[i])) * 2 - (d[i] < 0);
     o.bytes = std::min(o.bytes, narrow_zstd(z));
   }
-  o.compress_s = seconds_since(t0);
+  o.compress.wall = o.compress.cpu = seconds_since(t0);
   return o;
 }
 
@@ -204,12 +215,12 @@ outcome mantissa(const layout& l, const bounds& b) {
   const std::size_t per = o.y.size() / groups;
   for (std::size_t i = 0; i < o.y.size(); ++i) cm[l.field ? i : (i % l.cols) * per + i / l.cols] = o.y[i];
   o.bytes = zstd19(shuffled(cm).data(), cm.size() * 8).size();
-  o.compress_s = seconds_since(t0);
+  o.compress.wall = o.compress.cpu = seconds_since(t0);
   return o;
 }
 
 outcome zfp(const layout& l, const bounds& b) {
-  if (!l.field || b.spec.kind == bound_kind::rel || l.shape.size() > 4) return {0, {}, 0, 0, "fields, abs only", false};
+  if (!l.field || b.spec.kind == bound_kind::rel || l.shape.size() > 4) return {0, {}, {}, {}, "fields, abs only", false};
   outcome o;
   o.y = l.x;
   const auto t0 = std::chrono::steady_clock::now();
@@ -224,11 +235,11 @@ outcome zfp(const layout& l, const bounds& b) {
   bitstream* bs = stream_open(buf.data(), buf.size());
   zfp_stream_set_bit_stream(z, bs);
   o.bytes = zfp_compress(z, f);
-  o.compress_s = seconds_since(t0);
+  o.compress.wall = o.compress.cpu = seconds_since(t0);
   zfp_stream_rewind(z);
   const auto t1 = std::chrono::steady_clock::now();
   zfp_decompress(z, f);
-  o.decompress_s = seconds_since(t1);
+  o.decompress.wall = o.decompress.cpu = seconds_since(t1);
   zfp_field_free(f);
   zfp_stream_close(z);
   stream_close(bs);
@@ -255,30 +266,30 @@ std::vector<double> read_raw(const fs::path& p, std::size_t n, dtype type) {
 // SZ3 or SPERR on the raw array (fields only), as programs.
 outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs::path& peers, const fs::path& work,
              const fs::path& raw, int repeats) {
-  if (!l.field) return {0, {}, 0, 0, "fields only", false};
-  if (peers.empty()) return {0, {}, 0, 0, "not built", false};
+  if (!l.field) return {0, {}, {}, {}, "fields only", false};
+  if (peers.empty()) return {0, {}, {}, {}, "not built", false};
   // SZ3's REL mode is relative to the value range, SPERR has none: neither bounds pointwise.
-  if (b.spec.kind == bound_kind::rel) return {0, {}, 0, 0, "no pointwise relative mode", false};
+  if (b.spec.kind == bound_kind::rel) return {0, {}, {}, {}, "no pointwise relative mode", false};
   const bool f32 = l.type == dtype::f32;
   std::string dims;  // fastest first
   for (auto it = l.shape.rbegin(); it != l.shape.rend(); ++it) dims += " " + std::to_string(*it);
   const std::size_t nd = std::min<std::size_t>(l.shape.size(), 3);
-  if (l.shape.size() > 3) return {0, {}, 0, 0, "more than 3 axes", false};
+  if (l.shape.size() > 3) return {0, {}, {}, {}, "more than 3 axes", false};
   char eb[64];
   std::snprintf(eb, sizeof eb, "%.17g", b.per_group[0]);
   const fs::path packed = work / (tool + ".bin"), out = work / (tool + ".out");
   outcome o;
   if (tool == "sz3") {
     const std::string common = std::string(f32 ? " -f" : " -d") + " -" + std::to_string(nd) + dims;
-    o.compress_s = run((peers / "sz3").string() + common + " -i " + raw.string() + " -z " + packed.string() + " -M ABS " + eb,
+    o.compress = run((peers / "sz3").string() + common + " -i " + raw.string() + " -z " + packed.string() + " -M ABS " + eb,
                        "/dev/null", repeats);
-    o.decompress_s = run((peers / "sz3").string() + common + " -z " + packed.string() + " -o " + out.string() + " -M ABS " + eb,
+    o.decompress = run((peers / "sz3").string() + common + " -z " + packed.string() + " -o " + out.string() + " -M ABS " + eb,
                          "/dev/null", repeats);
   } else {
     const std::string bin = (peers / (nd == 3 ? "sperr3d" : "sperr2d")).string();
-    o.compress_s = run(bin + " -c --ftype " + (f32 ? "32" : "64") + " --dims" + dims + " --pwe " + eb + " --bitstream " +
+    o.compress = run(bin + " -c --ftype " + (f32 ? "32" : "64") + " --dims" + dims + " --pwe " + eb + " --bitstream " +
                        packed.string() + " " + raw.string(), "/dev/null", repeats);
-    o.decompress_s = run(bin + " -d --decomp_d " + out.string() + " " + packed.string(), "/dev/null", repeats);
+    o.decompress = run(bin + " -d --decomp_d " + out.string() + " " + packed.string(), "/dev/null", repeats);
   }
   o.bytes = fs::file_size(packed);
   o.y = read_raw(out, l.x.size(), tool == "sz3" && f32 ? dtype::f32 : dtype::f64);
@@ -290,9 +301,9 @@ outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs
 outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& work, const std::string& spec, int repeats) {
   const fs::path packed = work / "x.baler", out = work / ("x" + input.extension().string()), log = work / "compress.txt";
   outcome o;
-  o.compress_s = run(baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec + " -f -q",
+  o.compress = run(baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec + " -f -q",
                      log, repeats);
-  o.decompress_s = run(baler.string() + " decompress " + packed.string() + " -o " + out.string() + " -f -q", "/dev/null", repeats);
+  o.decompress = run(baler.string() + " decompress " + packed.string() + " -o " + out.string() + " -f -q", "/dev/null", repeats);
   o.bytes = fs::file_size(packed);
   o.y = load_dataset(out).data.to_doubles();
   std::map<std::string, int> chosen;  // "  NAME: PREDICTOR, N bytes  [...]" lines of the report
@@ -345,10 +356,11 @@ int main(int argc, char** argv) {
   std::ofstream csv;
   if (!csv_path.empty()) {
     csv.open(csv_path);
-    csv << "dataset,bound,method,bytes,ratio,max_err_over_bound,compress_mb_s,decompress_mb_s,note\n";
+    csv << "dataset,bound,method,bytes,ratio,max_err_over_bound,compress_mb_s,decompress_mb_s,compress_cpu_mb_s,"
+           "decompress_cpu_mb_s,note\n";
   }
-  std::printf("%-36s %-11s %-11s %9s %8s %10s %9s %9s  %s\n", "dataset", "bound", "method", "bytes", "ratio",
-              "maxerr/bnd", "comp MB/s", "dec MB/s", "note");
+  std::printf("%-36s %-11s %-11s %9s %8s %10s %9s %9s %9s %9s  %s\n", "dataset", "bound", "method", "bytes", "ratio",
+              "maxerr/bnd", "comp MB/s", "dec MB/s", "comp cpu", "dec cpu", "note");
   for (const auto& file : files) {
     const dataset d = load_dataset(file);
     const table t = as_table(d, "rate_distortion");
@@ -382,7 +394,7 @@ int main(int argc, char** argv) {
         try {
           r = go();
         } catch (const std::exception& e) {
-          r = {0, {}, 0, 0, e.what(), false};
+          r = {0, {}, {}, {}, e.what(), false};
         }
         if (!r.ran) continue;
         double worst = 0;
@@ -391,12 +403,14 @@ int main(int argc, char** argv) {
           const double err = std::abs(y - l.x[i]), lim = b.of(i);
           worst = std::max(worst, lim > 0 ? err / lim : err > 0 ? INFINITY : 0.0);
         }
-        const double cmb = r.compress_s > 0 ? input / 1e6 / r.compress_s : 0, dmb = r.decompress_s > 0 ? input / 1e6 / r.decompress_s : 0;
-        std::printf("%-36s %-11s %-11s %9zu %8.2f %10.4g %9.1f %9.1f  %s\n", name.c_str(), spec, method, r.bytes,
-                    input / double(r.bytes), worst, cmb, dmb, r.note.c_str());
+        const auto mb_s = [&](double seconds) { return seconds > 0 ? input / 1e6 / seconds : 0.0; };
+        const double cmb = mb_s(r.compress.wall), dmb = mb_s(r.decompress.wall);
+        const double ccpu = mb_s(r.compress.cpu), dcpu = mb_s(r.decompress.cpu);
+        std::printf("%-36s %-11s %-11s %9zu %8.2f %10.4g %9.1f %9.1f %9.1f %9.1f  %s\n", name.c_str(), spec, method, r.bytes,
+                    input / double(r.bytes), worst, cmb, dmb, ccpu, dcpu, r.note.c_str());
         if (csv.is_open())
           csv << name << "," << spec << "," << method << "," << r.bytes << "," << input / double(r.bytes) << "," << worst
-              << "," << cmb << "," << dmb << "," << r.note << "\n";
+              << "," << cmb << "," << dmb << "," << ccpu << "," << dcpu << "," << r.note << "\n";
       }
       std::fflush(stdout);
     }
