@@ -313,7 +313,9 @@ public:
 
   // Rows [first, last), decoding only the chunks that hold them.
   dataset rows(std::size_t first, std::size_t last, unsigned threads = 0) const {
-    const auto [a, b] = r_.chunks_for(first, last);
+    // Not a structured binding: C++17 lambdas cannot capture one (clang refuses it).
+    const std::pair<std::size_t, std::size_t> span = r_.chunks_for(first, last);
+    const std::size_t a = span.first, b = span.second;
     std::vector<ndarray> parts(b - a);
     parallel::parallel_for(parts.size(), threads, [&](std::size_t k) { parts[k] = chunk(a + k, threads != 1); });
     dataset d{ndarray{type_, shape_, {}}, names_};
