@@ -306,7 +306,10 @@ public:
     Codec<cpu, models::AE<cpu, float>> c(be, codec_options{});
     if (!model_.empty()) c.load_model(model_);
     ndarray a = with_context("chunk " + std::to_string(i), [&] { return c.decompress(bytes).data; });
-    require(a.type == type_ && a.shape.size() == shape_.size() && a.shape[0] == r_.index()[i].rows,
+    // Every dimension but the first must be the header's: rows() and write_npy() lay the chunks
+    // out by the header's shape.
+    require(a.type == type_ && a.shape.size() == shape_.size() && a.shape[0] == r_.index()[i].rows &&
+                std::equal(a.shape.begin() + 1, a.shape.end(), shape_.begin() + 1),
             "chunked_decoder::chunk", "chunk " + std::to_string(i) + " does not have the file's shape");
     return a;
   }
