@@ -283,7 +283,7 @@ public:
     require(h.value("kind", "") == "baler.chunked", "chunked_decoder",
             "'" + path.string() + "' is not a chunked compressed file");
     try {
-      shape_ = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      shape_ = format::header_sizes(h.at("input").at("shape"), "the input shape");
       type_ = parse_dtype(h.at("input").at("dtype").get<std::string>());
       names_ = h.at("input").at("names").get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception& e) {

@@ -144,19 +144,19 @@ public:
                 : "the file is not compressed data written by baler");
     try {
       table t;
-      t.shape = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      t.shape = format::header_sizes(h.at("input").at("shape"), "the input shape");
       t.type = parse_dtype(h.at("input").at("dtype").get<std::string>());
       require(!t.shape.empty() && t.shape[0] > 0, where, "the header's shape is empty");
       const std::size_t elements = shape_elements(t.shape, where);  // refuses overflow
       require(elements <= std::numeric_limits<std::size_t>::max() / dtype_size(t.type) &&
-                  elements * dtype_size(t.type) == h.at("input").at("nbytes").get<std::size_t>(),
+                  elements * dtype_size(t.type) == format::header_size(h.at("input").at("nbytes"), "the input size"),
               where, "the header's shape, dtype and size disagree");
       t.rows = t.shape[0];
       t.cols = elements / t.rows;
       std::optional<tiling> tiles;  // a patch model's file holds the tiles as rows
       if (h.contains("tiling")) {
         tiles.emplace(t.shape, choose_tile(t.shape, true, "patch",
-                                           h["tiling"].at("tile").get<std::vector<std::size_t>>()));
+                                           format::header_sizes(h["tiling"].at("tile"), "the tile")));
         t.rows = tiles->tiles();
         t.cols = tiles->tile_size();
       }

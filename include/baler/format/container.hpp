@@ -59,6 +59,22 @@ struct section {
   std::vector<std::byte> payload;
 };
 
+// A size or count from a file's JSON header. nlohmann casts a float to an integer plainly,
+// undefined beyond the integer's range ({"shape": [6e63]}), and wraps a negative integer into
+// an unsigned one: either is a corrupt file.
+inline std::size_t header_size(const nlohmann::json& v, const std::string& what) {
+  require(v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0), "format::header_size",
+          what + " must be a non-negative whole number, not " +
+              v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return v.get<std::size_t>();
+}
+inline std::vector<std::size_t> header_sizes(const nlohmann::json& v, const std::string& what) {
+  require(v.is_array(), "format::header_sizes", what + " must be an array");
+  std::vector<std::size_t> out;
+  for (const nlohmann::json& x : v) out.push_back(header_size(x, what));
+  return out;
+}
+
 struct container {
   nlohmann::json header = nlohmann::json::object();
   std::vector<section> sections;
