@@ -18,9 +18,10 @@ inline std::string describe_file(const format::container_info& info) {
   require(h.value("kind", "") == "baler.compressed", "baler info",
           h.value("kind", "") == "baler.model" ? "this is a model file, not compressed data"
                                                 : "not a compressed baler file");
+  // Numbers are printed as stored: a damaged header's 6e63 is not cast to an integer.
   const auto& in = h.at("input");
   std::string shape;
-  for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + std::to_string(d.get<std::size_t>());
+  for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + d.dump();
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
        std::to_string(in.at("names").size()) + " column names\n";
   std::map<std::string, std::size_t> treatments;
@@ -32,17 +33,17 @@ inline std::string describe_file(const format::container_info& info) {
     const auto& m = h.at("model");
     const auto& a = m.at("arch");
     s += "model: " + m.at("name").get<std::string>() + " (" + m.at("scalar").get<std::string>() + "), " +
-         std::to_string(a.at("features").get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[0].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[1].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("hidden")[2].get<std::size_t>()) + " -> " +
-         std::to_string(a.at("latent").get<std::size_t>()) + " and back; decoder " +
+         a.at("features").dump() + " -> " +
+         a.at("hidden").at(0).dump() + " -> " +
+         a.at("hidden").at(1).dump() + " -> " +
+         a.at("hidden").at(2).dump() + " -> " +
+         a.at("latent").dump() + " and back; decoder " +
          (m.at("embedded").get<bool>() ? "embedded (" + m.at("weights_dtype").get<std::string>() + ")"
-                                       : "in a separate model file, id " + std::to_string(m.at("id").get<std::uint32_t>())) +
+                                       : "in a separate model file, id " + m.at("id").dump()) +
          "\n";
     const auto& l = h.at("latent");
-    s += "latent: " + std::to_string(l.at("rows").get<std::size_t>()) + " x " +
-         std::to_string(l.at("cols").get<std::size_t>()) + ", " + l.at("dtype").get<std::string>() + "\n";
+    s += "latent: " + l.at("rows").dump() + " x " +
+         l.at("cols").dump() + ", " + l.at("dtype").get<std::string>() + "\n";
   }
   s += "sections:\n";
   for (const auto& sec : info.sections) {

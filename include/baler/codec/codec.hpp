@@ -306,9 +306,9 @@ private:
           trained_model<B, Model>::from_description(be_, mj, c.get("DECW").payload));
       m = embedded.get();
     } else {
-      require(trained() && model_->id() == mj.at("id").get<std::uint32_t>(), "Codec::decompress",
+      require(trained() && model_->id() == format::header_int<std::uint32_t>(mj.at("id"), "the model id"), "Codec::decompress",
               "the file keeps its decoder in a separate model file (id " +
-                  std::to_string(mj.at("id").get<std::uint32_t>()) +
+                  mj.at("id").dump() +
                   "): give that model file to decompress it");
       m = model_.get();
     }
@@ -325,8 +325,8 @@ private:
                 "column " + std::to_string(col) + " is modelled in one part of the header only");
       }
     const nlohmann::json& lj = c.header.at("latent");
-    const std::size_t l = lj.at("cols").get<std::size_t>(), mcols = m->schema.modelled.size();
-    require(lj.at("rows").get<std::size_t>() == t.rows && l == m->arch.latent,
+    const std::size_t l = format::header_size(lj.at("cols"), "the latent columns"), mcols = m->schema.modelled.size();
+    require(format::header_size(lj.at("rows"), "the latent rows") == t.rows && l == m->arch.latent,
             "Codec::decompress", "the latent's shape does not match the model");
     const auto dt = parse_latent_dtype(lj.at("dtype").get<std::string>());
     const byte_view payload(c.get("LATN").payload);
