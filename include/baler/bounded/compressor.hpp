@@ -570,7 +570,7 @@ inline void read(const format::container& c, table& t) {
     const nlohmann::json& j = columns[col];
     if (j.at("treatment") != "bounded") continue;
     const std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
-                                         j.value("offset", std::size_t(0)));
+                                         format::header_size(j.value("offset", nlohmann::json(0)), "a column's offset"));
     for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
   }
 }
