@@ -1,11 +1,15 @@
 // Writes the seed corpora of the harnesses that read baler's own files: a small table
-// compressed (plain and error-bounded, with its decoder) and its model file. The other
-// harnesses start from the test fixtures (.ci/fuzz copies them).
-//   make_seeds OUT_DIR   ->  OUT_DIR/{container,decompress,model,config,error_bound}/...
+// compressed (plain and error-bounded, with its decoder, single and chunked), its model file,
+// and chunks as the HDF5 filter stores them. The other harnesses start from the test fixtures
+// (.ci/fuzz copies them).
+//   make_seeds OUT_DIR   ->  OUT_DIR/{container,decompress,model,config,error_bound,chunked,hdf5_filter}/...
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
+#include "../hdf5/H5Zbaler_chunk.hpp"
+#include "baler/codec/chunked.hpp"
 #include "baler/codec/error_bounded.hpp"
 
 namespace {
@@ -27,6 +31,36 @@ baler::dataset table() {
     v[3 * i + 2] = 1.5;
   }
   return d;
+}
+
+// A grid of 8 x 8 f32, one smooth field.
+baler::dataset field() {
+  baler::dataset d;
+  d.data = baler::ndarray::zeros(baler::dtype::f32, {8, 8});
+  auto* v = reinterpret_cast<float*>(d.data.bytes.data());
+  for (int i = 0; i < 64; ++i) v[i] = float(std::cos(0.3 * (i / 8)) * std::sin(0.2 * (i % 8)));
+  return d;
+}
+
+// One stored chunk of the HDF5 filter, as the fuzz_hdf5_filter input: the parameter count,
+// the parameters (u32 little-endian), the chunk. `user` are the four H5Pset_baler() sets.
+std::vector<std::byte> filter_seed(std::vector<unsigned> user, const baler::ndarray& chunk) {
+  std::vector<unsigned> cd = std::move(user);
+  cd.push_back(static_cast<unsigned>(chunk.type));
+  cd.push_back(static_cast<unsigned>(chunk.shape.size()));
+  for (std::size_t n : chunk.shape) cd.push_back(static_cast<unsigned>(n));
+  baler::byte_writer w;
+  w.write_u8(static_cast<std::uint8_t>(cd.size()));
+  for (unsigned v : cd) w.write_u32(v);
+  w.write_bytes(baler::h5z::encode_chunk(cd.size(), cd.data(), baler::byte_view(chunk.bytes)));
+  return w.bytes();
+}
+
+// The four user parameters of a bound (kind: 0 abs, 1 range, 2 rel) and layout (0 table, 1 field).
+std::vector<unsigned> user_params(unsigned kind, double bound, unsigned layout) {
+  std::uint32_t words[2];
+  std::memcpy(words, &bound, sizeof bound);
+  return {kind, words[0], words[1], layout};
 }
 
 }  // namespace
@@ -53,6 +87,26 @@ int main(int argc, char** argv) {
     save(out / dir / "bounded.baler", bounded);
   }
   save(out / "model" / "small.balermodel", c.save_model());
+
+  // Chunked files of 4 chunks: the shared model, an error bound, and a field.
+  codec::chunked_options chunks;
+  chunks.chunk_rows = 16;
+  chunks.threads = 1;
+  std::filesystem::create_directories(out / "chunked");
+  codec::compress_chunked(codec::source_of(d), out / "chunked" / "plain.baler", true, o, chunks, c.save_model());
+  codec::codec_options ob = o;
+  ob.error_bound = codec::parse_bound_config("range:1e-3,flag=abs:0.5");
+  codec::compress_chunked(codec::source_of(d), out / "chunked" / "bounded.baler", true, ob, chunks);
+  const dataset f = field();
+  ob.error_bound = codec::parse_bound_config("abs:1e-3");
+  chunks.chunk_rows = 2;
+  codec::compress_chunked(codec::source_of(f), out / "chunked" / "field.baler", true, ob, chunks);
+
+  save(out / "hdf5_filter" / "table.bin", filter_seed(user_params(0, 1e-3, 0), d.data));
+  save(out / "hdf5_filter" / "field.bin", filter_seed(user_params(1, 1e-2, 1), f.data));
+  ndarray column = ndarray::zeros(dtype::i32, {40});
+  for (int i = 0; i < 40; ++i) reinterpret_cast<std::int32_t*>(column.bytes.data())[i] = i * i - 300;
+  save(out / "hdf5_filter" / "column_i32.bin", filter_seed(user_params(2, 1e-2, 0), column));
   save(out / "config" / "some.json",
        std::string(R"({"latent": 4, "hidden": [16, 8, 4], "latent_dtype": "bf16", "normalisation": "standard",)"
                    R"( "schedule": "step", "epochs": 3, "error_bound": "range:1e-3", "error_bounds": {"x": "abs:0.1"}})"));

@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "H5Zbaler.h"
-#include "baler/codec/error_bounded.hpp"
+#include "H5Zbaler_chunk.hpp"
 
 namespace {
 
 using namespace baler;
 
-constexpr std::size_t n_fixed = H5Z_BALER_USER_NPARAMS + 2;  // user's, dtype, rank
-constexpr int max_rank = 32;                                 // H5S_MAX_RANK
+static_assert(h5z::user_params == H5Z_BALER_USER_NPARAMS && h5z::table_layout == H5Z_BALER_TABLE);
+constexpr int max_rank = 32;  // H5S_MAX_RANK
 
 void push_error(const char* func, const std::string& what) {
   H5Epush2(H5E_DEFAULT, __FILE__, func, __LINE__, H5E_ERR_CLS, H5E_PLINE, H5E_CANTFILTER, "%s",
@@ -55,17 +55,6 @@ dtype dtype_of_hdf5(hid_t type) {
   throw error("H5Zbaler(): integers must be 1, 2, 4 or 8 bytes");
 }
 
-codec::bound_config bound_of(const unsigned* cd) {
-  require(cd[0] <= 2, "H5Zbaler", "bound kind " + std::to_string(cd[0]) + " (0 abs, 1 range, 2 rel)");
-  require(cd[3] <= 1, "H5Zbaler", "layout " + std::to_string(cd[3]) + " (0 table, 1 field)");
-  const std::uint32_t words[2] = {cd[1], cd[2]};
-  codec::bound_spec b;
-  b.kind = static_cast<codec::bound_kind>(cd[0]);
-  std::memcpy(&b.value, words, sizeof b.value);
-  // The same checks as the command line's KIND:VALUE, by going through its parser.
-  return codec::parse_bound_config(codec::to_string(b));
-}
-
 // Records the element type and chunk dimensions, checking the user's parameters on the way.
 herr_t set_local(hid_t dcpl, hid_t type, hid_t /*space*/) {
   try {
@@ -77,7 +66,7 @@ herr_t set_local(hid_t dcpl, hid_t type, hid_t /*space*/) {
     require(n >= H5Z_BALER_USER_NPARAMS, "H5Zbaler",
             "needs 4 parameters (kind, bound low word, bound high word, layout), got " +
                 std::to_string(n) + "; use H5Pset_baler() or baler.hdf5_filter()");
-    bound_of(cd);
+    h5z::bound_of(cd);
     hsize_t dims[max_rank];
     const int rank = H5Pget_chunk(dcpl, max_rank, dims);
     require(rank > 0, "H5Zbaler", "the dataset must be chunked");
@@ -90,13 +79,6 @@ herr_t set_local(hid_t dcpl, hid_t type, hid_t /*space*/) {
     push_error("H5Zbaler_set_local", e.what());
     return -1;
   }
-}
-
-ndarray chunk_array(std::size_t n_cd, const unsigned* cd) {
-  require(n_cd >= n_fixed && cd[5] >= 1 && n_cd == n_fixed + cd[5], "H5Zbaler",
-          "corrupt filter parameters (" + std::to_string(n_cd) + " values)");
-  require(cd[4] <= static_cast<unsigned>(dtype::f64), "H5Zbaler", "corrupt dtype parameter");
-  return ndarray{static_cast<dtype>(cd[4]), {cd + n_fixed, cd + n_cd}, {}};
 }
 
 // Replaces the chunk buffer by `out`; HDF5 owns and frees buffers with its own allocator.
@@ -113,31 +95,9 @@ std::size_t hand_over(const std::byte* out, std::size_t size, std::size_t* buf_s
 std::size_t filter(unsigned flags, std::size_t n_cd, const unsigned cd[], std::size_t nbytes,
                    std::size_t* buf_size, void** buf) {
   try {
-    ndarray chunk = chunk_array(n_cd, cd);
-    const std::size_t expected = chunk.size() * dtype_size(chunk.type);
-    if (flags & H5Z_FLAG_REVERSE) {
-      const dataset d = codec::decompress_file(byte_view(static_cast<const std::byte*>(*buf), nbytes));
-      require(d.data.type == chunk.type && d.data.nbytes() == expected, "H5Zbaler",
-              "the chunk decodes to " + shape_string(d.data.shape) + " " + dtype_name(d.data.type) +
-                  ", the dataset's chunks are " + shape_string(chunk.shape) + " " +
-                  dtype_name(chunk.type));
-      return hand_over(d.data.bytes.data(), expected, buf_size, buf);
-    }
-    require(nbytes == expected, "H5Zbaler",
-            "chunk of " + std::to_string(nbytes) + " bytes, expected " + std::to_string(expected));
-    const auto* in = static_cast<const std::byte*>(*buf);
-    chunk.bytes.assign(in, in + nbytes);
-    dataset d{std::move(chunk), {}};
-    const bool table = cd[3] == H5Z_BALER_TABLE && d.data.ndim() <= 2;
-    if (table) {
-      if (d.data.ndim() == 1) d.data.shape.push_back(1);
-      for (std::size_t c = 0; c < d.data.shape[1]; ++c) d.names.push_back("c" + std::to_string(c));
-    }
-    // NaN and Inf (fill values, masked cells) are stored exactly rather than failing a write
-    // deep inside HDF5, where the user could not have asked otherwise.
-    codec::codec_options o;
-    o.allow_non_finite = true;
-    const std::vector<std::byte> out = codec::compress_error_bounded(d, bound_of(cd), o);
+    const byte_view in(static_cast<const std::byte*>(*buf), nbytes);
+    const std::vector<std::byte> out =
+        (flags & H5Z_FLAG_REVERSE) ? h5z::decode_chunk(n_cd, cd, in) : h5z::encode_chunk(n_cd, cd, in);
     return hand_over(out.data(), out.size(), buf_size, buf);
   } catch (const std::exception& e) {
     push_error("H5Zbaler_filter", e.what());

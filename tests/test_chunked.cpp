@@ -141,6 +141,26 @@ TEST_CASE("a truncated chunked file is refused by name; a version-1 reader names
   CHECK_THROWS_WITH_AS(codec::chunked_decoder(dir / "cut.baler"), doctest::Contains("has no index at its end"), error);
 }
 
+TEST_CASE("a chunk whose columns are not the header's is refused") {
+  // Chunks spliced in from another file, with the right row counts: laid out by the header's
+  // shape, they would not fill it (the fuzz_chunked harness's invariant).
+  scratch_dir dir;
+  const auto table = [](std::size_t cols) {
+    dataset d{ndarray::zeros(dtype::f64, {20, cols}), {}};
+    for (std::size_t c = 0; c < cols; ++c) d.names.push_back("c" + std::to_string(c));
+    return d;
+  };
+  const dataset wide = table(3), narrow = table(2);
+  const codec::codec_options o = with_bound("abs:0.01");
+  const codec::chunk_plan p = codec::plan_chunks(codec::source_of(wide), o, chunks_of(10));
+  format::chunked_writer w(dir / "t.baler", false, p.shared);
+  for (std::size_t first : {0, 10})
+    w.add(codec::compress_error_bounded(codec::source_of(narrow).slice(first, 10), o.error_bound, o), 10);
+  w.finish();
+  const codec::chunked_decoder dec(dir / "t.baler");
+  CHECK_THROWS_WITH_AS(dec.rows(0, 20, 1), doctest::Contains("chunk 0 does not have the file's shape"), error);
+}
+
 TEST_CASE("npy slices: streamed reads and writes equal the whole array, big-endian too") {
   scratch_dir dir;
   const ndarray whole = npy::read_file(io_test::fixture("big_endian_f8.npy"));

@@ -306,3 +306,22 @@ TEST_CASE("a small header is compressed against the header dictionary; headers s
   CHECK(contains(parse_error(assemble(1, json, {}, 2, bytes_of(json))), "a header dictionary flag without compression"));
   CHECK(contains(parse_error(assemble(1, json, {}, 4, bytes_of(json))), "the header has unknown flags 4"));
 }
+
+TEST_CASE("header integers are whole numbers in range, never cast from a float") {
+  using nlohmann::json;
+  CHECK(fmt::header_size(json(7), "n") == 7);
+  CHECK(fmt::header_sizes(json::parse("[3, 0, 18446744073709551615]"), "shape") ==
+        std::vector<std::size_t>{3, 0, 18446744073709551615u});
+  CHECK_THROWS_WITH_AS(fmt::header_size(json(6e63), "the input shape"),
+                       "format::header_int(): the input shape must be a whole number from 0 to 18446744073709551615, not 6e+63",
+                       baler::error);
+  CHECK_THROWS_AS(fmt::header_size(json(-1), "n"), baler::error);
+  CHECK_THROWS_AS(fmt::header_size(json(2.0), "n"), baler::error);
+  CHECK_THROWS_AS(fmt::header_size(json("7"), "n"), baler::error);
+  CHECK(fmt::header_int<std::int64_t>(json(-3), "v") == -3);
+  CHECK(fmt::header_int<std::uint32_t>(json(4294967295u), "id") == 4294967295u);
+  CHECK_THROWS_AS(fmt::header_int<std::uint32_t>(json(4294967296u), "id"), baler::error);
+  CHECK_THROWS_AS(fmt::header_int<std::int64_t>(json(18446744073709551615u), "v"), baler::error);
+  CHECK_THROWS_AS(fmt::header_int<std::int64_t>(json(-1e300), "v"), baler::error);
+  CHECK_THROWS_WITH_AS(fmt::header_sizes(json(7), "shape"), "format::header_sizes(): shape must be an array", baler::error);
+}

@@ -169,8 +169,8 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
 inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t n, const value_code& code,
                                            const nlohmann::json& desc) {
   const char* where = "bounded::read";
-  const std::size_t width = desc.at("width").get<std::size_t>();
-  const std::int64_t lo = desc.at("min").get<std::int64_t>();
+  const std::size_t width = format::header_size(desc.at("width"), "a block's width");
+  const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a block's minimum");
   require(width == 1 || width == 2 || width == 4 || width == 8, where, "a bad code width");
   const exception_list exceptions = read_exceptions(in, n);
   require(n <= std::numeric_limits<std::size_t>::max() / width, where, "a block too large");
@@ -243,7 +243,7 @@ inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<cand
 }
 
 inline void verify(const nlohmann::json& desc, const std::vector<double>& x) {
-  if (desc.contains("check") && desc["check"].get<std::uint32_t>() != crc_of(x))
+  if (desc.contains("check") && format::header_int<std::uint32_t>(desc["check"], "a block's check") != crc_of(x))
     throw error("bounded::read(): the '" + desc.at("kind").get<std::string>() +
                 "' predictor of this file gave other values here than where it was compressed (another "
                 "CPU, compiler, maths library or device rounds differently); refusing to return values "
@@ -501,7 +501,7 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   if (kind == "constant" || kind == "previous")
     return decode_block(in, n, code,
                         sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
-                                      desc.at("value").get<std::int64_t>(), nullptr, n, side});
+                                      format::header_int<std::int64_t>(desc.at("value"), "a constant block's value"), nullptr, n, side});
   const std::vector<double> values = values_for(desc, in);
   require(values.size() == n, "bounded::read", "predictor '" + kind + "' gave the wrong count");
   const std::vector<std::int64_t> k = codes_of(values, code);
@@ -540,13 +540,13 @@ inline void read(const format::container& c, table& t) {
       codec::rans::reader in{resq, legacy_offset};
       return codec::decode_coded_block(in, n, code, g ? &t.shape : nullptr, desc, values);
     }
-    const std::size_t offset = desc.at("offset").get<std::size_t>();
+    const std::size_t offset = format::header_size(desc.at("offset"), "a block's offset");
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
     require(desc.at("coder") == "context", where, "unknown residual coder " + desc.at("coder").dump());
     auto partner_of = [&](const nlohmann::json& p) {
-      const std::size_t c = p.at("column").get<std::size_t>();
+      const std::size_t c = format::header_size(p.at("column"), "a predictor's column");
       const auto edges = p.at("edges").get<std::vector<double>>();
       require(c < t.cols && c != col && edges.size() + 1 == sequence_walk::partner_buckets &&
                   std::is_sorted(edges.begin(), edges.end()),
@@ -565,7 +565,7 @@ inline void read(const format::container& c, table& t) {
   const nlohmann::json& columns = c.header.at("columns");
   std::vector<std::size_t> order;
   if (eb.contains("order")) {
-    order = eb["order"].get<std::vector<std::size_t>>();
+    order = format::header_sizes(eb["order"], "the column order");
   } else {
     for (std::size_t col = 0; col < t.cols; ++col) order.push_back(col);
   }
@@ -576,7 +576,7 @@ inline void read(const format::container& c, table& t) {
     const nlohmann::json& j = columns[col];
     if (j.at("treatment") != "bounded") continue;
     const std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
-                                         j.value("offset", std::size_t(0)));
+                                         format::header_size(j.value("offset", nlohmann::json(0)), "a column's offset"));
     for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
   }
 }

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baler/core/error.hpp"
+#include "baler/format/container.hpp"
 
 namespace baler::bounded {
 
@@ -78,7 +79,7 @@ struct formula {
     for (fn f : {fn::hypot, fn::atan2, fn::norm, fn::eta})
       if (n == name(f)) x.f = f, known = true;
     require(known, "formula", "unknown formula '" + n + "'");
-    const auto inputs = j.at("inputs").get<std::vector<std::size_t>>();
+    const auto inputs = format::header_sizes(j.at("inputs"), "a formula's inputs");
     require(inputs.size() == arity(x.f), "formula", "wrong number of inputs for '" + n + "'");
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       require(inputs[i] < cols, "formula", "input column out of range");

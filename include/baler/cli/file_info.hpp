@@ -18,9 +18,10 @@ inline std::string describe_file(const format::container_info& info) {
   require(h.value("kind", "") == "baler.compressed", "baler info",
           h.value("kind", "") == "baler.model" ? "this is a model file, not compressed data"
                                                 : "not a compressed baler file");
+  // Numbers are printed as stored: a damaged header's 6e63 is not cast to an integer.
   const auto& in = h.at("input");
   std::string shape;
-  for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + std::to_string(d.get<std::size_t>());
+  for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + d.dump();
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
        std::to_string(in.at("names").size()) + " column names\n";
   std::map<std::string, std::size_t> treatments;
@@ -33,7 +34,7 @@ inline std::string describe_file(const format::container_info& info) {
   if (h.contains("model")) {
     const auto& m = h.at("model");
     const auto& a = m.at("arch");
-    auto n = [](const nlohmann::json& v) { return std::to_string(v.get<std::size_t>()); };
+    auto n = [](const nlohmann::json& v) { return v.dump(); };
     const std::string layers =
         a.contains("frame")  // the conv architecture: the frame, three convolutions' channels
             ? "frame " + n(a["frame"][0]) + "x" + n(a["frame"][1]) + "x" + n(a["frame"][2]) +
@@ -44,11 +45,11 @@ inline std::string describe_file(const format::container_info& info) {
     s += "model: " + m.at("name").get<std::string>() + " (" + m.at("scalar").get<std::string>() +
          "), " + layers + " and back; decoder " +
          (m.at("embedded").get<bool>() ? "embedded (" + m.at("weights_dtype").get<std::string>() + ")"
-                                       : "in a separate model file, id " + std::to_string(m.at("id").get<std::uint32_t>())) +
+                                       : "in a separate model file, id " + m.at("id").dump()) +
          "\n";
     const auto& l = h.at("latent");
-    s += "latent: " + std::to_string(l.at("rows").get<std::size_t>()) + " x " +
-         std::to_string(l.at("cols").get<std::size_t>()) + ", " + l.at("dtype").get<std::string>() + "\n";
+    s += "latent: " + l.at("rows").dump() + " x " +
+         l.at("cols").dump() + ", " + l.at("dtype").get<std::string>() + "\n";
   }
   s += "sections:\n";
   for (const auto& sec : info.sections) {

@@ -19,9 +19,9 @@ struct size_report {
   static size_report of(const format::container_info& info) {
     size_report r;
     const auto& in = info.header.at("input");
-    r.input = in.at("nbytes").get<std::uint64_t>();
+    r.input = format::header_int<std::uint64_t>(in.at("nbytes"), "the input size");
     std::uint64_t elements = 1;
-    for (const auto& d : in.at("shape")) elements *= d.get<std::uint64_t>();
+    for (const auto& d : in.at("shape")) elements *= format::header_int<std::uint64_t>(d, "the input shape");
     r.float32 = 4 * elements;
     r.total = info.file_size;
     for (const auto& s : info.sections) {

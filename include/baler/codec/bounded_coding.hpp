@@ -14,6 +14,7 @@
 #include "baler/codec/columns.hpp"
 #include "baler/codec/lorenzo.hpp"
 #include "baler/codec/table.hpp"
+#include "baler/format/container.hpp"
 
 namespace baler::codec {
 
@@ -25,7 +26,7 @@ std::vector<double> decode_coded_block(rans::reader& in, std::size_t n, const va
                                        const nlohmann::json& desc, ValuesFor&& values_for) {
   const std::string kind = desc.at("kind").get<std::string>();
   if (kind == "constant")
-    return decode_legacy_block(in, n, code, constant_predictor{desc.at("value").get<std::int64_t>()});
+    return decode_legacy_block(in, n, code, constant_predictor{format::header_int<std::int64_t>(desc.at("value"), "a constant block's value")});
   if (kind == "lorenzo" || kind == "lorenzo_frames") {
     require(field_shape != nullptr, "Codec::decompress", "a Lorenzo predictor on a table column");
     return decode_legacy_block(in, n, code, lorenzo_predictor::make(*field_shape, kind == "lorenzo"));

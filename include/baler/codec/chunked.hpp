@@ -283,7 +283,7 @@ public:
     require(h.value("kind", "") == "baler.chunked", "chunked_decoder",
             "'" + path.string() + "' is not a chunked compressed file");
     try {
-      shape_ = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      shape_ = format::header_sizes(h.at("input").at("shape"), "the input shape");
       type_ = parse_dtype(h.at("input").at("dtype").get<std::string>());
       names_ = h.at("input").at("names").get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception& e) {
@@ -306,14 +306,19 @@ public:
     Codec<cpu, models::AE<cpu, float>> c(be, codec_options{});
     if (!model_.empty()) c.load_model(model_);
     ndarray a = with_context("chunk " + std::to_string(i), [&] { return c.decompress(bytes).data; });
-    require(a.type == type_ && a.shape.size() == shape_.size() && a.shape[0] == r_.index()[i].rows,
+    // Every dimension but the first must be the header's: rows() and write_npy() lay the chunks
+    // out by the header's shape.
+    require(a.type == type_ && a.shape.size() == shape_.size() && a.shape[0] == r_.index()[i].rows &&
+                std::equal(a.shape.begin() + 1, a.shape.end(), shape_.begin() + 1),
             "chunked_decoder::chunk", "chunk " + std::to_string(i) + " does not have the file's shape");
     return a;
   }
 
   // Rows [first, last), decoding only the chunks that hold them.
   dataset rows(std::size_t first, std::size_t last, unsigned threads = 0) const {
-    const auto [a, b] = r_.chunks_for(first, last);
+    // Not a structured binding: C++17 lambdas cannot capture one (clang refuses it).
+    const std::pair<std::size_t, std::size_t> span = r_.chunks_for(first, last);
+    const std::size_t a = span.first, b = span.second;
     std::vector<ndarray> parts(b - a);
     parallel::parallel_for(parts.size(), threads, [&](std::size_t k) { parts[k] = chunk(a + k, threads != 1); });
     dataset d{ndarray{type_, shape_, {}}, names_};

@@ -152,19 +152,19 @@ public:
                 : "the file is not compressed data written by baler");
     try {
       table t;
-      t.shape = h.at("input").at("shape").get<std::vector<std::size_t>>();
+      t.shape = format::header_sizes(h.at("input").at("shape"), "the input shape");
       t.type = parse_dtype(h.at("input").at("dtype").get<std::string>());
       require(!t.shape.empty() && t.shape[0] > 0, where, "the header's shape is empty");
       const std::size_t elements = shape_elements(t.shape, where);  // refuses overflow
       require(elements <= std::numeric_limits<std::size_t>::max() / dtype_size(t.type) &&
-                  elements * dtype_size(t.type) == h.at("input").at("nbytes").get<std::size_t>(),
+                  elements * dtype_size(t.type) == format::header_size(h.at("input").at("nbytes"), "the input size"),
               where, "the header's shape, dtype and size disagree");
       t.rows = t.shape[0];
       t.cols = elements / t.rows;
       std::optional<tiling> tiles;  // a patch model's file holds the tiles as rows
       if (h.contains("tiling")) {
         tiles.emplace(t.shape, choose_tile(t.shape, true, "patch",
-                                           h["tiling"].at("tile").get<std::vector<std::size_t>>()));
+                                           format::header_sizes(h["tiling"].at("tile"), "the tile")));
         t.rows = tiles->tiles();
         t.cols = tiles->tile_size();
       }
@@ -340,9 +340,9 @@ private:
           trained_model<B, Model>::from_description(be_, mj, c.get("DECW").payload));
       m = embedded.get();
     } else {
-      require(trained() && model_->id() == mj.at("id").get<std::uint32_t>(), "Codec::decompress",
+      require(trained() && model_->id() == format::header_int<std::uint32_t>(mj.at("id"), "the model id"), "Codec::decompress",
               "the file keeps its decoder in a separate model file (id " +
-                  std::to_string(mj.at("id").get<std::uint32_t>()) +
+                  mj.at("id").dump() +
                   "): give that model file to decompress it");
       m = model_.get();
     }
@@ -359,8 +359,8 @@ private:
                 "column " + std::to_string(col) + " is modelled in one part of the header only");
       }
     const nlohmann::json& lj = c.header.at("latent");
-    const std::size_t l = lj.at("cols").get<std::size_t>(), mcols = m->schema.modelled.size();
-    require(lj.at("rows").get<std::size_t>() == t.rows && l == m->arch.latent,
+    const std::size_t l = format::header_size(lj.at("cols"), "the latent columns"), mcols = m->schema.modelled.size();
+    require(format::header_size(lj.at("rows"), "the latent rows") == t.rows && l == m->arch.latent,
             "Codec::decompress", "the latent's shape does not match the model");
     const auto dt = parse_latent_dtype(lj.at("dtype").get<std::string>());
     const byte_view payload(c.get("LATN").payload);

@@ -24,6 +24,7 @@
 
 #include "baler/core/decimal.hpp"
 #include "baler/core/error.hpp"
+#include "baler/format/container.hpp"
 #include "baler/io/ndarray.hpp"
 
 namespace baler::codec {
@@ -171,7 +172,7 @@ struct value_code {
     c.bound = j.at("bound").get<double>();
     if (j.at("kind").get<std::string>() == "rel") {
       c.kind = bound_kind::rel;
-      c.per_octave = j.at("per_octave").get<std::int64_t>();
+      c.per_octave = format::header_int<std::int64_t>(j.at("per_octave"), "per_octave");
       require(c.per_octave > 0, "value_code", "per_octave must be positive");
     } else {
       c.step = j.at("step").get<double>();

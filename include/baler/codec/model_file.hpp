@@ -225,7 +225,7 @@ struct trained_model {
       for (const auto& e : c.header.at("training").at("epochs"))
         t.history.epochs.push_back({t.history.epochs.size(), e.at(0).get<double>(),
                                     e.at(1).get<double>(), e.at(2).get<double>(), 0.0});
-      t.history.best_epoch = c.header.at("training").at("best_epoch").get<std::size_t>();
+      t.history.best_epoch = format::header_size(c.header.at("training").at("best_epoch"), "the best epoch");
       return t;
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string("load_model(): the model file's header is malformed: ") + e.what());

@@ -13,6 +13,7 @@
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/codec/table.hpp"
+#include "baler/format/container.hpp"
 
 namespace baler::codec {
 
@@ -45,7 +46,7 @@ struct model_schema {
     }
     model_schema s;
     s.names = j.at("names").get<std::vector<std::string>>();
-    s.modelled = j.at("modelled").get<std::vector<std::size_t>>();
+    s.modelled = format::header_sizes(j.at("modelled"), "the modelled columns");
     for (const auto& n : j.at("normalisers")) s.normalisers.push_back(normaliser::from_json(n));
     s.integer = j.at("integer").get<std::vector<bool>>();
     require(s.normalisers.size() == s.modelled.size() && s.integer.size() == s.names.size(),

@@ -139,7 +139,7 @@ public:
                 (index_end - index_offset) == count * detail::chunk_entry_size,
             where, name + ": the index's offset and chunk count disagree with the file size");
     std::vector<std::byte> index = file_.read(index_offset, index_end - index_offset);
-    require(crc32_hasher().update(index).update(byte_view(foot.data(), 16)).value() == crc, where,
+    require(checksum_matches(crc, crc32_hasher().update(index).update(byte_view(foot.data(), 16)).value()), where,
             name + ": index checksum mismatch: the index is corrupt");
     byte_reader r(index);
     std::uint64_t at = data_begin, row = 0;
@@ -167,7 +167,7 @@ public:
             "chunk " + std::to_string(i) + " does not exist (" + std::to_string(index_.size()) + " chunks)");
     const chunk_entry& e = index_[i];
     std::vector<std::byte> bytes = file_.read(e.offset, e.size);
-    require(crc32_of(bytes) == e.crc, "chunked_reader::chunk",
+    require(checksum_matches(e.crc, crc32_of(bytes)), "chunked_reader::chunk",
             "chunk " + std::to_string(i) + " (rows " + std::to_string(e.first_row) + " to " +
                 std::to_string(e.first_row + e.rows - 1) + ") is damaged: checksum mismatch");
     return bytes;

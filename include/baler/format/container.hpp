@@ -33,8 +33,10 @@
 // which is how newer files with extra sections stay readable. A newer format version is refused.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,6 +63,37 @@ struct section {
   std::string kind;  // exactly 4 printable ASCII characters, unique within a container
   std::vector<std::byte> payload;
 };
+
+// An integer from a file's JSON header (a size, a count, an id, an offset). nlohmann casts a
+// float to an integer plainly, undefined beyond the integer's range ({"shape": [6e63]}), and
+// wraps an integer of the wrong sign or width: anything but a whole number in T's range is a
+// corrupt file.
+template <class T>
+T header_int(const nlohmann::json& v, const std::string& what) {
+  static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
+  using limits = std::numeric_limits<T>;
+  bool fits = false;
+  if (v.is_number_unsigned()) {
+    fits = v.get<std::uint64_t>() <= std::uint64_t(limits::max());
+  } else if (v.is_number_integer()) {
+    const std::int64_t x = v.get<std::int64_t>();
+    fits = x >= 0 ? std::uint64_t(x) <= std::uint64_t(limits::max()) : std::is_signed_v<T> && x >= std::int64_t(limits::min());
+  }
+  require(fits, "format::header_int",
+          what + " must be a whole number from " + std::to_string(limits::min()) + " to " +
+              std::to_string(limits::max()) + ", not " +
+              v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return v.get<T>();
+}
+inline std::size_t header_size(const nlohmann::json& v, const std::string& what) {
+  return header_int<std::size_t>(v, what);
+}
+inline std::vector<std::size_t> header_sizes(const nlohmann::json& v, const std::string& what) {
+  require(v.is_array(), "format::header_sizes", what + " must be an array");
+  std::vector<std::size_t> out;
+  for (const nlohmann::json& x : v) out.push_back(header_size(x, what));
+  return out;
+}
 
 struct container {
   nlohmann::json header = nlohmann::json::object();

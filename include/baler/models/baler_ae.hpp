@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "baler/format/container.hpp"
 #include "baler/nn/activation_layer.hpp"
 #include "baler/nn/autoencoder.hpp"
 #include "baler/nn/batchnorm.hpp"
@@ -92,8 +93,8 @@ inline nlohmann::json to_json(const ae_shape& s) {
 }
 inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
   ae_shape s;
-  s.features = j.at("features").get<std::size_t>();
-  s.latent = j.at("latent").get<std::size_t>();
+  s.features = format::header_size(j.at("features"), "the features");
+  s.latent = format::header_size(j.at("latent"), "the latent size");
   s.hidden = j.at("hidden").get<std::array<std::size_t, 3>>();
   s.slope = j.at("slope").get<double>();
   s.frame = j.value("frame", s.frame);

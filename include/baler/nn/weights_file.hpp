@@ -68,9 +68,9 @@ nlohmann::json load_weights(B& be, byte_view bytes, parameters<B, T>& p) {
   require(h.value("kind", "") == "baler.weights", where, "not a weights file");
   require(h.value("scalar", "") == scalar_name<T>(), where,
           "the weights are " + h.value("scalar", std::string("?")) + ", the model is " + scalar_name<T>());
-  require(h.value("parameters", std::size_t(0)) == p.size() && h.value("state", std::size_t(0)) == p.state_size(),
-          where, "the file holds " + std::to_string(h.value("parameters", std::size_t(0))) +
-                     " parameters, the model has " + std::to_string(p.size()));
+  const std::size_t params = format::header_size(h.value("parameters", nlohmann::json(0)), "the parameter count");
+  require(params == p.size() && format::header_size(h.value("state", nlohmann::json(0)), "the state size") == p.state_size(),
+          where, "the file holds " + std::to_string(params) + " parameters, the model has " + std::to_string(p.size()));
   load_weight_sections(be, c, p, where);
   return h.value("description", nlohmann::json{});
 }
