@@ -52,7 +52,8 @@ inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
 //           one frame back; a 2-D causal predictor has seven taps
 //   wide    the same counted twice where nearest, plus two west and two north; a 2-D causal
 //           predictor has eleven (the four frame taps become north-north-east, two north's
-//           west and east neighbours, and three west): 1-5 % smaller files on turbulence
+//           west and east neighbours, and three west): files ~1 % smaller on the CFD and
+//           turbulence fields
 enum class neighbourhood { narrow = 1, wide = 2 };
 
 // The coding context of raster point (t, y, x), index i: the residual sizes m already coded
