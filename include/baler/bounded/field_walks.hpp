@@ -51,7 +51,7 @@ inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
 //   narrow  contexts sum the residual sizes west, north-west, north, north-east and (3 axes)
 //           one frame back; a 2-D causal predictor has seven taps
 //   wide    the same counted twice where nearest, plus two west and two north; a 2-D causal
-//           predictor has eleven (the four frame taps become north-north-east, two north's
+//           predictor has eleven (the four frame taps become north-east-east, two north's
 //           west and east neighbours, and three west): files ~1 % smaller on the CFD and
 //           turbulence fields
 enum class neighbourhood { narrow = 1, wide = 2 };
