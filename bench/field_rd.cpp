@@ -22,6 +22,7 @@
 
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/metrics/column_errors.hpp"
 #include "baler/plot/gnuplot.hpp"
 
 using namespace baler;
@@ -37,13 +38,9 @@ struct run {
   double ratio = 0, psnr = 0, seconds = 0;
 };
 
+// SZ3's definition: value range over RMS error, in dB (metrics::summarize's psnr_db).
 double psnr(const std::vector<double>& x, const std::vector<double>& y) {
-  double lo = x[0], hi = x[0], se = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
-    se += (x[i] - y[i]) * (x[i] - y[i]);
-  }
-  return 20 * std::log10(hi - lo) - 10 * std::log10(se / double(x.size()));
+  return metrics::summarize("field", x, y).psnr_db;
 }
 
 // A run of the patch or conv architecture.

@@ -7,6 +7,7 @@
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
 #include "baler/metrics/bound_check.hpp"
+#include "baler/metrics/column_errors.hpp"
 #include "test_cli_support.hpp"
 
 using namespace baler;
@@ -29,13 +30,9 @@ std::vector<double> waves(std::size_t frames, std::size_t h, std::size_t w) {
   return v;
 }
 
+// SZ3's definition: value range over RMS error, in dB (metrics::summarize's psnr_db).
 double psnr(const std::vector<double>& x, const std::vector<double>& y) {
-  double lo = x[0], hi = x[0], se = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
-    se += (x[i] - y[i]) * (x[i] - y[i]);
-  }
-  return 20 * std::log10(hi - lo) - 10 * std::log10(se / double(x.size()));
+  return metrics::summarize("field", x, y).psnr_db;
 }
 
 codec_options conv_options() {
