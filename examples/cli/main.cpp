@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   // the time of decompressing a megabyte, before this).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  baler::park_blas_threads();
 #if !defined(BALER_HAS_CUDA)
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--device=cuda") == 0 ||

@@ -21,7 +21,19 @@
 #include "baler/nn/loss_terms.hpp"
 #include "baler/optim/update_rules.hpp"
 
+// OpenBLAS's threaded build, where present: stops its worker threads (it starts them again at
+// the next threaded BLAS call, as it does after a fork).
+extern "C" int blas_thread_shutdown_() __attribute__((weak));
+
 namespace baler {
+
+// OpenBLAS starts its worker threads when it loads, and each spins on sched_yield for about
+// 0.1 s waiting for work: for a run that uses no BLAS (decompressing a bounded file) that was
+// 40 % of the CPU time, and on a busy machine it takes a core from the work. A program calls
+// this at its start; the threads come back at the first BLAS call that wants them.
+inline void park_blas_threads() {
+  if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
 
 class cpu {
 public:
