@@ -27,15 +27,17 @@ namespace baler::bounded {
 
 using codec::value_code;
 
-// What a walk may read: codes and |residual| (capped) of the positions visited so far.
+// What a walk may read: codes and |residual| of the positions visited so far. Contexts only
+// see sums of magnitudes through magnitude_bucket, whose top bucket starts at 3072: capping
+// each at 65535 changes no context and halves the memory.
 struct walk_state {
   std::vector<std::int64_t> k;
-  std::vector<std::uint32_t> magnitude;
+  std::vector<std::uint16_t> magnitude;
   explicit walk_state(std::size_t n) : k(n, 0), magnitude(n, 0) {}
   void set(std::size_t i, std::int64_t code, std::int64_t residual) {
     k[i] = code;
     const std::uint64_t m = residual < 0 ? std::uint64_t(0) - std::uint64_t(residual) : std::uint64_t(residual);
-    magnitude[i] = std::uint32_t(std::min<std::uint64_t>(m, 1u << 20));
+    magnitude[i] = std::uint16_t(std::min<std::uint64_t>(m, 65535));
   }
 };
 

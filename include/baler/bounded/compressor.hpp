@@ -559,7 +559,7 @@ inline void read(const format::container& c, table& t) {
   };
   if (eb.at("layout") == "field") {
     const grid3 g = fold_shape(t.shape);
-    t.values = decode(t.cols, t.values.size(), value_code::from_json(eb.at("code")), &g, eb.at("predictor"), 0);
+    t.values = decode(t.cols, t.rows * t.cols, value_code::from_json(eb.at("code")), &g, eb.at("predictor"), 0);
     return;
   }
   const nlohmann::json& columns = c.header.at("columns");

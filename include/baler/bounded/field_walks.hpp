@@ -58,7 +58,7 @@ enum class neighbourhood { narrow = 1, wide = 2 };
 
 // The coding context of raster point (t, y, x), index i: the residual sizes m already coded
 // around it; `across_t`: the frame before counts too.
-inline unsigned raster_context(const std::vector<std::uint32_t>& m, std::size_t i, std::size_t t, std::size_t y,
+inline unsigned raster_context(const std::vector<std::uint16_t>& m, std::size_t i, std::size_t t, std::size_t y,
                                std::size_t x, const grid3& dims, bool across_t, neighbourhood h) {
   const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
   const std::uint64_t near = h == neighbourhood::wide ? 2 : 1;

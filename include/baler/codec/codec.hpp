@@ -174,7 +174,8 @@ public:
       const bool one_entry = columns.size() == 1 && columns[0].value("field", false);
       require(field || one_entry || columns.size() == t.cols, where, "the header describes " +
               std::to_string(columns.size()) + " columns for " + std::to_string(t.cols));
-      t.values.assign(t.rows * t.cols, 0.0);
+      // A bounded field without a model is decoded whole into t.values; all else fills it in.
+      if (!field || h.contains("model")) t.values.assign(t.rows * t.cols, 0.0);
 
       if (h.contains("model")) decode_into(c, t);
       if (h.contains("error_bound")) {
