@@ -131,10 +131,13 @@ std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<doub
       for (std::size_t j = 0; j < f; ++j) t[j] = features[s][j + 1] - features[s][0];
       const double y = target[s] - features[s][0], ws = weight.empty() ? 1.0 : weight[s];
       for (std::size_t r = 0; r < f; ++r) {
-        m[r][f] += ws * t[r] * y;
-        for (std::size_t q = 0; q < f; ++q) m[r][q] += ws * t[r] * t[q];
+        const double wt = ws * t[r];
+        m[r][f] += wt * y;
+        for (std::size_t q = r; q < f; ++q) m[r][q] += wt * t[q];  // the upper triangle
       }
     }
+    for (std::size_t r = 0; r < f; ++r)
+      for (std::size_t q = 0; q < r; ++q) m[r][q] = m[q][r];
     double trace = 0;
     for (std::size_t r = 0; r < f; ++r) trace += m[r][r];
     for (std::size_t r = 0; r < f; ++r) m[r][r] += 1e-6 * trace / f + 1e-9;  // a small ridge
@@ -216,6 +219,7 @@ struct causal_walk {
     std::vector<std::array<double, taps>> features;
     std::vector<double> target;
     const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
+    features.reserve(n / every + 1), target.reserve(n / every + 1);
     for (std::size_t i = 0; i < n; i += every) {
       const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
       std::int64_t v[taps];
@@ -232,9 +236,11 @@ struct causal_walk {
     for (int pass = 0; pass < 3; ++pass) {
       c.w = fit_fixed_point<taps>(features, target, lorenzo, weight);
       weight.resize(features.size());
+      std::array<double, taps> w;
+      for (std::size_t j = 0; j < taps; ++j) w[j] = std::ldexp(double(c.w[j]), -16);
       for (std::size_t s = 0; s < features.size(); ++s) {
         double p = 0;
-        for (std::size_t j = 0; j < taps; ++j) p += std::ldexp(double(c.w[j]), -16) * features[s][j];
+        for (std::size_t j = 0; j < taps; ++j) p += w[j] * features[s][j];
         weight[s] = 1 / std::max(std::abs(target[s] - p), 0.5);
       }
     }

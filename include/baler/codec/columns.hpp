@@ -76,35 +76,36 @@ inline column_stats analyse(const double* table, std::size_t rows, std::size_t c
   s.min = INFINITY;
   s.max = -INFINITY;
   std::unordered_set<double> seen;
-  std::vector<double> finite_values;
-  finite_values.reserve(rows);
+  std::size_t count = 0;
+  double sum = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     const double x = table[r * cols + c];
     if (!std::isfinite(x)) {
       s.finite = false;
       continue;
     }
-    finite_values.push_back(x);
+    ++count;
+    sum += x;
     s.min = std::min(s.min, x);
     s.max = std::max(s.max, x);
     s.integral &= x == std::nearbyint(x);
     if (seen.size() <= distinct_cap) seen.insert(x);
   }
   s.distinct = seen.size();
-  if (finite_values.empty()) {
+  if (count == 0) {
     s.min = s.max = 0;
     return s;
   }
-  double sum = 0, sq = 0;
-  for (double x : finite_values) sum += x;
-  s.mean = sum / double(finite_values.size());
-  for (double x : finite_values) sq += (x - s.mean) * (x - s.mean);
-  s.stddev = std::sqrt(sq / double(finite_values.size()));
+  s.mean = sum / double(count);
+  double sq = 0;
+  for (std::size_t r = 0; r < rows; ++r)
+    if (const double x = table[r * cols + c]; std::isfinite(x)) sq += (x - s.mean) * (x - s.mean);
+  s.stddev = std::sqrt(sq / double(count));
   if (s.min > 0 && s.max / s.min > 100) {
-    std::vector<double> logs(finite_values.size());
-    std::transform(finite_values.begin(), finite_values.end(), logs.begin(),
-                   [](double x) { return std::log(x); });
-    s.log_helps = std::abs(skewness(logs)) < 0.5 * std::abs(skewness(finite_values));
+    std::vector<double> values, logs;
+    for (std::size_t r = 0; r < rows; ++r)
+      if (const double x = table[r * cols + c]; std::isfinite(x)) values.push_back(x), logs.push_back(std::log(x));
+    s.log_helps = std::abs(skewness(logs)) < 0.5 * std::abs(skewness(values));
   }
   return s;
 }
