@@ -214,7 +214,7 @@ struct causal_walk {
   }
 
   // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
-  static causal_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 15) {
+  static causal_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
     causal_walk c{dims, {}};
     std::vector<std::array<double, taps>> features;
     std::vector<double> target;
