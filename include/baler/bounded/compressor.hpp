@@ -97,7 +97,7 @@ double estimate_bytes(const Walk& walk, const quantised& q) {
   walk_state s(n);
   constexpr std::size_t lengths = 130;
   std::vector<std::uint32_t> hist(std::size_t(walk.contexts()) * lengths, 0);
-  double raw_bits = 0;
+  std::uint64_t raw_bits = 0;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const std::int64_t k = q.has[i] ? q.k[i] : p;
     const std::int64_t r = k - p;
@@ -107,7 +107,7 @@ double estimate_bytes(const Walk& walk, const quantised& q) {
     ++hist[context * lengths + std::size_t(len) * 2 + (r < 0)];
     raw_bits += len > 1 ? len - 1 : 0;
   });
-  double bits = raw_bits;
+  double bits = double(raw_bits);
   for (std::size_t c = 0; c < walk.contexts(); ++c) {
     double total = 0;
     for (std::size_t j = 0; j < lengths; ++j) total += hist[c * lengths + j];
@@ -430,9 +430,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
   if (field) {
     require(b.named.empty(), where,
             "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
-    const codec::column_stats st = codec::analyse(t.values.data(), t.values.size(), 1, 0, 0);
+    const auto [lo, hi] = codec::finite_range(t.values.data(), t.values.size());
     const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
-    const value_code code = codec::code_for(b.all, st.min, st.max, integer);
+    const value_code code = codec::code_for(b.all, lo, hi, integer);
     nlohmann::json predictor = encode_field(t, code, latent, resq, rep);
     c.header["columns"] = nlohmann::json::array();
     c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},

@@ -125,9 +125,8 @@ public:
     nlohmann::json columns = nlohmann::json::array();
     std::vector<std::byte> exact;
     if (s.field) {  // the conv architecture: every column modelled, one range (plan_field)
-      const column_stats st = analyse(t.values.data(), t.values.size(), 1, 0, 0);
-      columns.push_back({{"field", true}, {"treatment", "model"}, {"min", st.min},
-                         {"max", st.max}, {"integer", false}});
+      const auto [lo, hi] = finite_range(t.values.data(), t.values.size());
+      columns.push_back({{"field", true}, {"treatment", "model"}, {"min", lo}, {"max", hi}, {"integer", false}});
     }
     for (std::size_t col = 0; col < (s.field ? 0 : t.cols); ++col) {
       nlohmann::json j = column_entry(t, col, s, exact);

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,15 @@ inline double skewness(const std::vector<double>& v) {
     m3 += d * d * d / double(v.size());
   }
   return m2 > 0 ? m3 / std::pow(m2, 1.5) : 0.0;
+}
+
+// The smallest and largest finite values of v[0..n), {0, 0} when there are none: one pass,
+// for a whole field whose other statistics are not needed.
+inline std::pair<double, double> finite_range(const double* v, std::size_t n) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isfinite(v[i])) lo = std::min(lo, v[i]), hi = std::max(hi, v[i]);
+  return lo <= hi ? std::pair{lo, hi} : std::pair{0.0, 0.0};
 }
 
 // Column c of a row-major table. distinct_cap bounds the work of counting distinct values.
