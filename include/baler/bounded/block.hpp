@@ -14,6 +14,7 @@
 // residuals small. Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of
 // range coder. A walk is an object with
 //   unsigned contexts() const;
+//   unsigned phase_bits() const;                   // low bits of a context that are a phase
 //   void operator()(walk_state&, Visit&&) const;   // calls visit(i, prediction, context)
 // where context < contexts() and walk_state holds the codes and residual sizes so far.
 #include <cstring>
@@ -87,7 +88,7 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
   block_result r;
   r.recon.resize(n);
   walk_state s(n);
-  residual_model model(walk.contexts());
+  residual_model model(walk.contexts(), walk.phase_bits());
   rc::encoder coder;
   const bool rel = code.kind == codec::bound_kind::rel;
   exception_list exceptions;
@@ -126,7 +127,7 @@ template <class Walk>
 std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk) {
   const auto exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
-  residual_model model(walk.contexts());
+  residual_model model(walk.contexts(), walk.phase_bits());
   const bool rel = code.kind == codec::bound_kind::rel;
   walk_state s(n);
   std::vector<double> x(n);

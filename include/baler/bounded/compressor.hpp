@@ -296,18 +296,18 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
       add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}, {"neighbourhood", "wide"}}, lorenzo_walk{g, frames},
           lorenzo_walk{box.dims, frames});
   for (interpolation m : {interpolation::linear, interpolation::cubic})
-    add({{"kind", "interpolation"}, {"method", to_string(m)}}, interpolation_walk{g, m, {}},
-        interpolation_walk{box.dims, m, {}});
+    add({{"kind", "interpolation"}, {"method", to_string(m)}, {"phase", true}}, interpolation_walk{g, m, {}, true},
+        interpolation_walk{box.dims, m, {}, true});
   interpolation_walk learned = interpolation_walk::fit(box.dims, box.q.k);
   nlohmann::json weights = nlohmann::json::array();
   for (const auto& w : learned.learned) weights.push_back(w);
   interpolation_walk learned_field = learned;
   learned_field.dims = g;
-  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}}, learned_field, learned);
+  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"phase", true}}, learned_field, learned);
   causal_walk causal = causal_walk::fit(box.dims, box.q.k);
   causal_walk causal_field = causal;
   causal_field.dims = g;
-  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}}, causal_field, causal);
+  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"phase", true}}, causal_field, causal);
   std::vector<std::int64_t> latent_codes;
   if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
@@ -468,7 +468,7 @@ namespace detail {
 
 inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g) {
   const std::string method = desc.at("method").get<std::string>();
-  interpolation_walk w{g, interpolation::linear, {}};
+  interpolation_walk w{g, interpolation::linear, {}, desc.value("phase", false)};
   if (method == "cubic") w.kind = interpolation::cubic;
   else if (method == "learned") {
     w.kind = interpolation::learned;
@@ -494,7 +494,8 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames", h});
   if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
   if (g && kind == "causal")
-    return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h});
+    return decode_block(in, n, code,
+                        causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h, desc.value("phase", false)});
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);
   const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;

@@ -17,7 +17,11 @@
 //                  Near the edges, where taps are missing, it falls back to linear or to the
 //                  nearest coded neighbour.
 // Contexts: the size of the residuals already coded next to the value (and, for
-// interpolation, its level), so the coder adapts to quiet and busy regions.
+// interpolation, its level), so the coder adapts to quiet and busy regions. `phased`
+// (interpolation, causal; files name it "phase"): times 4, the quarter of the rounding interval
+// [p - 1/2, p + 1/2) where the unrounded prediction lay (0: below p - 1/4 ... 3: at or above
+// p + 1/4). At loose bounds most residuals are 0 or +-1, and which of them is likely depends
+// on which way the prediction was rounded.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -76,6 +80,7 @@ struct lorenzo_walk {
   neighbourhood hood = neighbourhood::wide;
 
   unsigned contexts() const { return magnitude_buckets; }
+  unsigned phase_bits() const { return 0; }
 
   // The prediction of point (t, y, x) at index i from the codes before it.
   std::int64_t predict(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y,
@@ -107,11 +112,15 @@ struct lorenzo_walk {
 // Round(sum w[j] v[j] / 2^16) for 16.16 weights, in 64-bit arithmetic modulo 2^64: exact for
 // the codes of any real bound, and where a crafted file makes it overflow it still wraps the
 // same way on every machine (a prediction only has to be the same on both sides).
-inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v, std::size_t n) {
+// `quarter` receives the phase of the rounding (see above).
+inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v, std::size_t n, unsigned& quarter) {
   std::uint64_t acc = std::uint64_t(1) << 15;
   for (std::size_t j = 0; j < n; ++j) acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(v[j]);
+  quarter = unsigned(acc >> 14) & 3;  // the top two of the 16 bits rounded away, with 1/2 added
   return floor_shift(std::int64_t(acc), 16);
 }
+// A prediction that is an exact integer: the middle of its rounding interval.
+constexpr unsigned exact_quarter = 2;
 
 // Least-squares weights for `taps` features per sample, centred on feature 0 so that the
 // weights sum to 1 (a constant field is predicted exactly); 16.16 fixed point. `fallback` when
@@ -183,8 +192,10 @@ struct causal_walk {
   grid3 dims{1, 1, 1};
   weights w{};
   neighbourhood hood = neighbourhood::wide;
+  bool phased = false;
 
-  unsigned contexts() const { return magnitude_buckets; }
+  unsigned contexts() const { return magnitude_buckets << phase_bits(); }
+  unsigned phase_bits() const { return phased ? 2 : 0; }
 
   // The taps of the point (t, y, x) at index i, when all exist.
   bool gather(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y, std::size_t x,
@@ -207,15 +218,17 @@ struct causal_walk {
       for (std::size_t y = 0; y < dims[1]; ++y)
         for (std::size_t x = 0; x < dims[2]; ++x, ++i) {
           std::int64_t v[taps];
-          const std::int64_t p =
-              gather(s.k, i, t, y, x, v) ? fixed_point_dot(w.data(), v, taps) : fallback.predict(s.k, i, t, y, x);
-          visit(i, p, raster_context(s.magnitude, i, t, y, x, dims, true, hood));
+          unsigned quarter = exact_quarter;
+          const std::int64_t p = gather(s.k, i, t, y, x, v) ? fixed_point_dot(w.data(), v, taps, quarter)
+                                                             : fallback.predict(s.k, i, t, y, x);
+          const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
+          visit(i, p, phased ? context << 2 | quarter : context);
         }
   }
 
   // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
   static causal_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
-    causal_walk c{dims, {}};
+    causal_walk c{dims, {}, neighbourhood::wide, true};
     std::vector<std::array<double, taps>> features;
     std::vector<double> target;
     const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
@@ -262,8 +275,10 @@ struct interpolation_walk {
   interpolation kind = interpolation::cubic;
   // learned: one weight set per (level class, axis), index level_class * 3 + axis.
   std::vector<weights> learned;
+  bool phased = false;
 
-  unsigned contexts() const { return unsigned(level_classes) * magnitude_buckets; }
+  unsigned contexts() const { return unsigned(level_classes) * magnitude_buckets << phase_bits(); }
+  unsigned phase_bits() const { return phased ? 2 : 0; }
 
   std::size_t levels() const {
     std::size_t longest = std::max({dims[0], dims[1], dims[2]}), l = 0;
@@ -318,24 +333,30 @@ struct interpolation_walk {
     const auto& k = s.k;
     const auto& m = s.magnitude;
     for_each_point([&](std::size_t i, std::size_t l, std::size_t a, std::size_t c, std::size_t step, std::size_t back) {
-      if (l == 0) return visit(i, std::int64_t(0), 0u);
+      if (l == 0) return visit(i, std::int64_t(0), phased ? exact_quarter : 0u);
       const std::size_t h = std::size_t(1) << (l - 1), n = dims[a];
       const bool right = c + h < n, left3 = c >= 3 * h, right3 = c + 3 * h < n;
       std::int64_t p;
+      unsigned quarter = exact_quarter;
       std::uint64_t near = m[i - step] + (right ? m[i + step] : 0) + (back ? m[i - back] : 0);
       if (kind == interpolation::learned && right && back && left3 && right3) {
         const weights& w = learned[level_class(l) * 3 + a];
         const std::int64_t t[taps] = {k[i - step], k[i - 3 * step], k[i + step], k[i + 3 * step],
                                       k[i - back], k[i - back - step], k[i - back + step]};
-        p = fixed_point_dot(w.data(), t, taps);
+        p = fixed_point_dot(w.data(), t, taps, quarter);
       } else if (kind != interpolation::linear && right && left3 && right3) {
-        p = floor_shift(-k[i - 3 * step] + 9 * k[i - step] + 9 * k[i + step] - k[i + 3 * step] + 8, 4);
+        const std::int64_t u = -k[i - 3 * step] + 9 * k[i - step] + 9 * k[i + step] - k[i + 3 * step] + 8;
+        p = floor_shift(u, 4);
+        quarter = unsigned(u & 15) >> 2;  // sixteenths above p - 1/2, in quarters
       } else if (right) {
-        p = floor_shift(k[i - step] + k[i + step] + 1, 1);
+        const std::int64_t u = k[i - step] + k[i + step] + 1;
+        p = floor_shift(u, 1);
+        quarter = unsigned(u & 1) << 1;  // halves: p - 1/2 (0) or p (2)
       } else {
         p = k[i - step];
       }
-      visit(i, p, unsigned(level_class(l)) * magnitude_buckets + magnitude_bucket(near));
+      const unsigned context = unsigned(level_class(l)) * magnitude_buckets + magnitude_bucket(near);
+      visit(i, p, phased ? context << 2 | quarter : context);
     });
   }
 
@@ -348,7 +369,7 @@ struct interpolation_walk {
 
 inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::vector<std::int64_t>& k,
                                                   std::size_t samples) {
-  interpolation_walk w{dims, interpolation::learned, {}};
+  interpolation_walk w{dims, interpolation::learned, {}, true};
   constexpr std::size_t slots = level_classes * 3;
   std::vector<std::vector<std::array<double, taps>>> features(slots);
   std::vector<std::vector<double>> target(slots);

@@ -28,6 +28,7 @@ struct sequence_walk {
   static constexpr unsigned partner_buckets = 8, row_levels = 4;
 
   unsigned contexts() const { return partner ? partner_buckets * row_levels : magnitude_buckets; }
+  unsigned phase_bits() const { return 0; }
 
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
