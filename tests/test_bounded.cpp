@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "baler/backend/cpu.hpp"
 #include "baler/bounded/compressor.hpp"
@@ -219,7 +220,7 @@ TEST_CASE("real data: predictors are chosen per block, derived columns cost litt
   const dataset field = shared("fields/sperr_vorticity_512x512.npz");
   const auto ffile = codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-3"));
   const auto h = format::inspect(ffile).header;
-  CHECK(h["error_bound"]["predictor"]["coder"] == "context");
+  CHECK(h["error_bound"]["predictor"]["coder"] == "context_phased");  // causal, with phases
   const dataset fback = codec::decompress_file(ffile);
   const auto x = field.data.to_doubles(), y = fback.data.to_doubles();
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -242,7 +243,7 @@ TEST_CASE("a block never costs more than its codes through zstd: repeated data t
 }
 
 // turbulence64_causal.baler: the context coder before predictions had a phase (a causal
-// predictor, no "phase" key), written by baler 0.1.0 at range:1e-2.
+// predictor, coder "context"), written by baler 0.1.0 at range:1e-2.
 TEST_CASE("files of format version 1 with the order-0 coder, or the context coder without phases, still decompress within their bounds") {
   const std::string dir = std::string(BALER_TEST_DIR) + "/data/format_v1/";
   const dataset cms = load_dataset(dir + "cms500.npz"), cfd = load_dataset(dir + "cfd6.npz");
@@ -281,6 +282,18 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
   REQUIRE(tampered);
   CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(c, format::compression_policy::none())),
                        doctest::Contains("refusing to return values"), error);
+
+  // Phases only where a predictor has them; a coder this reader does not know is named.
+  for (const auto& [kind, coder, message] : {std::tuple{"lorenzo", "context_phased", "with a 'lorenzo' predictor"},
+                                             std::tuple{"causal", "context_phased_v2", "unknown residual coder"}}) {
+    format::container f = format::parse(codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-2")));
+    nlohmann::json& predictor = f.header["error_bound"]["predictor"];
+    predictor["kind"] = kind;
+    predictor["coder"] = coder;
+    predictor["weights"] = std::vector<int>(11, 0);
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains(message), error);
+  }
 }
 
 TEST_CASE("the latent predictor: never, always, and files that use it decode within the bound") {

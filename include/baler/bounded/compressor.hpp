@@ -23,8 +23,11 @@
 // A block never costs more than its codes through zstd -19 (fallback_block), the strongest simple
 // baseline's coding.
 //
-// Files written before the context coder (their predictor descriptions have no "coder") are
-// read by the order-0 decoder of bounded_coding.hpp.
+// A block's "coder": "context", or "context_phased" (interpolation and causal: contexts with the
+// prediction's rounding phase, field_walks.hpp; a reader without phases refuses it as an
+// unknown coder instead of misreading it), or "zstd" (fallback_block). Files written before the
+// context coder (their predictor descriptions have no "coder") are read by the order-0 decoder
+// of bounded_coding.hpp.
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -45,6 +48,9 @@
 #include "baler/format/zstd.hpp"
 
 namespace baler::bounded {
+
+// The coder name of blocks whose contexts carry the prediction's phase (see the top).
+constexpr const char* phased_coder = "context_phased";
 
 using codec::bound_config;
 using codec::table;
@@ -216,7 +222,7 @@ inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<cand
   candidate& c = cs[best];
   block_result r = c.encode();
   nlohmann::json j = c.desc;
-  j["coder"] = "context";
+  if (!j.contains("coder")) j["coder"] = "context";
   nlohmann::json plain;
   if (block_result f = fallback_block(x, q, code, c.prefix.size() + r.bytes.size(), plain);
       !f.bytes.empty() && f.bytes.size() < c.prefix.size() + r.bytes.size()) {
@@ -296,18 +302,20 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
       add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}, {"neighbourhood", "wide"}}, lorenzo_walk{g, frames},
           lorenzo_walk{box.dims, frames});
   for (interpolation m : {interpolation::linear, interpolation::cubic})
-    add({{"kind", "interpolation"}, {"method", to_string(m)}, {"phase", true}}, interpolation_walk{g, m, {}, true},
+    add({{"kind", "interpolation"}, {"method", to_string(m)}, {"coder", phased_coder}}, interpolation_walk{g, m, {}, true},
         interpolation_walk{box.dims, m, {}, true});
   interpolation_walk learned = interpolation_walk::fit(box.dims, box.q.k);
   nlohmann::json weights = nlohmann::json::array();
   for (const auto& w : learned.learned) weights.push_back(w);
   interpolation_walk learned_field = learned;
   learned_field.dims = g;
-  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"phase", true}}, learned_field, learned);
+  add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"coder", phased_coder}}, learned_field,
+      learned);
   causal_walk causal = causal_walk::fit(box.dims, box.q.k);
   causal_walk causal_field = causal;
   causal_field.dims = g;
-  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"phase", true}}, causal_field, causal);
+  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}}, causal_field,
+      causal);
   std::vector<std::int64_t> latent_codes;
   if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
@@ -466,9 +474,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
 
 namespace detail {
 
-inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g) {
+inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g, bool phased) {
   const std::string method = desc.at("method").get<std::string>();
-  interpolation_walk w{g, interpolation::linear, {}, desc.value("phase", false)};
+  interpolation_walk w{g, interpolation::linear, {}, phased};
   if (method == "cubic") w.kind = interpolation::cubic;
   else if (method == "learned") {
     w.kind = interpolation::learned;
@@ -490,12 +498,14 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   const std::string hood = desc.value("neighbourhood", "narrow");
   require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
   const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
+  const bool phased = desc.at("coder") == phased_coder;
+  require(!phased || (g && (kind == "interpolation" || kind == "causal")), "bounded::read",
+          "the coder '" + std::string(phased_coder) + "' with a '" + kind + "' predictor");
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames", h});
-  if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g));
+  if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g, phased));
   if (g && kind == "causal")
-    return decode_block(in, n, code,
-                        causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h, desc.value("phase", false)});
+    return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h, phased});
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);
   const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
@@ -545,7 +555,8 @@ inline void read(const format::container& c, table& t) {
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
-    require(desc.at("coder") == "context", where, "unknown residual coder " + desc.at("coder").dump());
+    require(desc.at("coder") == "context" || desc.at("coder") == phased_coder, where,
+            "unknown residual coder " + desc.at("coder").dump());
     auto partner_of = [&](const nlohmann::json& p) {
       const std::size_t c = format::header_size(p.at("column"), "a predictor's column");
       const auto edges = p.at("edges").get<std::vector<double>>();

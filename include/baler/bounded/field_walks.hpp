@@ -18,7 +18,7 @@
 //                  nearest coded neighbour.
 // Contexts: the size of the residuals already coded next to the value (and, for
 // interpolation, its level), so the coder adapts to quiet and busy regions. `phased`
-// (interpolation, causal; files name it "phase"): times 4, the quarter of the rounding interval
+// (interpolation, causal; the coder "context_phased" in a file): times 4, the quarter of the rounding interval
 // [p - 1/2, p + 1/2) where the unrounded prediction lay (0: below p - 1/4 ... 3: at or above
 // p + 1/4). At loose bounds most residuals are 0 or +-1, and which of them is likely depends
 // on which way the prediction was rounded.
