@@ -18,10 +18,10 @@
 //                  nearest coded neighbour.
 // Contexts: the size of the residuals already coded next to the value (and, for
 // interpolation, its level), so the coder adapts to quiet and busy regions. `phased`
-// (interpolation, causal; the coder "context_phased" in a file): times 4, the quarter of the rounding interval
-// [p - 1/2, p + 1/2) where the unrounded prediction lay (0: below p - 1/4 ... 3: at or above
-// p + 1/4). At loose bounds most residuals are 0 or +-1, and which of them is likely depends
-// on which way the prediction was rounded.
+// (interpolation, causal; the coder "context_phased" in a file): times 4, the quarter of the
+// rounding interval [p - 1/2, p + 1/2) where the unrounded prediction lay (0: below p - 1/4
+// ... 3: at or above p + 1/4). At loose bounds most residuals are 0 or +-1, and which of them
+// is likely depends on which way the prediction was rounded.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -121,6 +121,11 @@ inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v
 }
 // A prediction that is an exact integer: the middle of its rounding interval.
 constexpr unsigned exact_quarter = 2;
+// The phase takes the low 2 bits of a phased walk's context.
+constexpr unsigned quarter_bits = 2;
+inline unsigned phased_context(unsigned context, unsigned quarter, bool phased) {
+  return phased ? context << quarter_bits | quarter : context;
+}
 
 // Least-squares weights for `taps` features per sample, centred on feature 0 so that the
 // weights sum to 1 (a constant field is predicted exactly); 16.16 fixed point. `fallback` when
@@ -195,7 +200,7 @@ struct causal_walk {
   bool phased = false;
 
   unsigned contexts() const { return magnitude_buckets << phase_bits(); }
-  unsigned phase_bits() const { return phased ? 2 : 0; }
+  unsigned phase_bits() const { return phased ? quarter_bits : 0; }
 
   // The taps of the point (t, y, x) at index i, when all exist.
   bool gather(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y, std::size_t x,
@@ -222,7 +227,7 @@ struct causal_walk {
           const std::int64_t p = gather(s.k, i, t, y, x, v) ? fixed_point_dot(w.data(), v, taps, quarter)
                                                              : fallback.predict(s.k, i, t, y, x);
           const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
-          visit(i, p, phased ? context << 2 | quarter : context);
+          visit(i, p, phased_context(context, quarter, phased));
         }
   }
 
@@ -278,7 +283,7 @@ struct interpolation_walk {
   bool phased = false;
 
   unsigned contexts() const { return unsigned(level_classes) * magnitude_buckets << phase_bits(); }
-  unsigned phase_bits() const { return phased ? 2 : 0; }
+  unsigned phase_bits() const { return phased ? quarter_bits : 0; }
 
   std::size_t levels() const {
     std::size_t longest = std::max({dims[0], dims[1], dims[2]}), l = 0;
@@ -333,7 +338,7 @@ struct interpolation_walk {
     const auto& k = s.k;
     const auto& m = s.magnitude;
     for_each_point([&](std::size_t i, std::size_t l, std::size_t a, std::size_t c, std::size_t step, std::size_t back) {
-      if (l == 0) return visit(i, std::int64_t(0), phased ? exact_quarter : 0u);
+      if (l == 0) return visit(i, std::int64_t(0), phased_context(0, exact_quarter, phased));
       const std::size_t h = std::size_t(1) << (l - 1), n = dims[a];
       const bool right = c + h < n, left3 = c >= 3 * h, right3 = c + 3 * h < n;
       std::int64_t p;
@@ -356,7 +361,7 @@ struct interpolation_walk {
         p = k[i - step];
       }
       const unsigned context = unsigned(level_class(l)) * magnitude_buckets + magnitude_bucket(near);
-      visit(i, p, phased ? context << 2 | quarter : context);
+      visit(i, p, phased_context(context, quarter, phased));
     });
   }
 
