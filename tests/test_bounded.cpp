@@ -54,26 +54,29 @@ TEST_CASE("context coder: residuals of every size round trip under every context
   std::vector<std::int64_t> s = {0, 1, -1, 2, -2, 3, 255, 256, -257, std::numeric_limits<std::int64_t>::max(),
                                  std::numeric_limits<std::int64_t>::min(), std::int64_t(1) << 52, -(std::int64_t(1) << 62)};
   for (int i = 0; i < 50000; ++i) s.push_back(std::int64_t(std::round(gen.normal() * (i % 9 == 0 ? 1e7 : 2))));
-  residual_model enc_model(24), dec_model(24);
-  rc::encoder e;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    enc_model.encode_sign(e, unsigned(i % 3));
-    enc_model.encode(e, s[i], unsigned(i % 24));
+  for (bool signed_lengths : {false, true}) {  // lengths shared by both signs, or per sign
+    INFO("signed lengths: " << signed_lengths);
+    residual_model enc_model(24, 0, signed_lengths), dec_model(24, 0, signed_lengths);
+    rc::encoder e;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      enc_model.encode_sign(e, unsigned(i % 3));
+      enc_model.encode(e, s[i], unsigned(i % 24));
+    }
+    const std::vector<std::byte> bytes = e.finish();
+    rc::decoder d{byte_view(bytes)};
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      REQUIRE(dec_model.decode_sign(d) == i % 3);
+      REQUIRE(dec_model.decode(d, unsigned(i % 24)) == s[i]);
+    }
+    CHECK_FALSE(d.overran());
+    // Mostly small residuals code well below the 8 bytes they occupy.
+    CHECK(bytes.size() < s.size() * 2);
+    // A stream cut short is noticed.
+    rc::decoder cut{byte_view(bytes.data(), bytes.size() / 2)};
+    residual_model m(24, 0, signed_lengths);
+    for (std::size_t i = 0; i < s.size(); ++i) m.decode_sign(cut), m.decode(cut, unsigned(i % 24));
+    CHECK(cut.overran());
   }
-  const std::vector<std::byte> bytes = e.finish();
-  rc::decoder d{byte_view(bytes)};
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    REQUIRE(dec_model.decode_sign(d) == i % 3);
-    REQUIRE(dec_model.decode(d, unsigned(i % 24)) == s[i]);
-  }
-  CHECK_FALSE(d.overran());
-  // Mostly small residuals code well below the 8 bytes they occupy.
-  CHECK(bytes.size() < s.size() * 2);
-  // A stream cut short is noticed.
-  rc::decoder cut{byte_view(bytes.data(), bytes.size() / 2)};
-  residual_model m(24);
-  for (std::size_t i = 0; i < s.size(); ++i) m.decode_sign(cut), m.decode(cut, unsigned(i % 24));
-  CHECK(cut.overran());
 }
 
 TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and float64") {
@@ -95,9 +98,12 @@ TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and flo
           round_trip(x, code, f32, lorenzo_walk{raster, true, h}, b, st.min, st.max);
           causal_walk causal = causal_walk::fit(raster, q.k);
           causal.hood = h;
+          causal_deep_walk deep = causal_deep_walk::fit(raster, q.k);
+          deep.hood = h;
           for (bool phased : {false, true}) {  // contexts with and without the rounding's phase
-            causal.phased = phased;
+            causal.phased = deep.phased = phased;
             round_trip(x, code, f32, causal, b, st.min, st.max);
+            round_trip(x, code, f32, deep, b, st.min, st.max);
           }
         }
       for (bool phased : {false, true}) {
@@ -107,7 +113,9 @@ TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and flo
         learned.phased = phased;
         round_trip(x, code, f32, learned, b, st.min, st.max);
       }
-      round_trip(x, code, f32, sequence_walk{sequence_walk::by::constant, 5, nullptr, x.size()}, b, st.min, st.max);
+      for (bool fine : {false, true})  // coders "context_signed" and "context"
+        round_trip(x, code, f32, sequence_walk{sequence_walk::by::constant, 5, nullptr, x.size(), nullptr, fine}, b,
+                   st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::previous, 0, nullptr, x.size()}, b, st.min, st.max);
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::values, 0, &shifted, x.size()}, b, st.min, st.max);
       const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
@@ -146,6 +154,25 @@ TEST_CASE("interpolation visits every point once, on any grid, and beats Lorenzo
   CHECK(estimate_bytes(interpolation_walk{g, interpolation::cubic, {}}, q) < estimate_bytes(lorenzo_walk{g, false}, q));
 }
 
+TEST_CASE("a causal predictor two frames deep follows an oscillation that one frame back cannot") {
+  // Every point oscillates with its own amplitude and phase, so its neighbours in the frame say
+  // little; each frame is 2 cos(0.3) times the one before minus the one before that.
+  const grid3 g{24, 40, 40};
+  rng gen(11);
+  std::vector<double> amplitude(g[1] * g[2]), phase(g[1] * g[2]), x;
+  for (std::size_t p = 0; p < amplitude.size(); ++p)
+    amplitude[p] = gen.uniform(0.5, 1), phase[p] = gen.uniform(0, 6.28);
+  for (std::size_t t = 0; t < g[0]; ++t)
+    for (std::size_t p = 0; p < amplitude.size(); ++p) x.push_back(amplitude[p] * std::sin(0.3 * double(t) + phase[p]));
+  const bound_spec b = codec::parse_bound("abs:1e-3");
+  const codec::value_code code = codec::code_for(b, -1, 1, false);
+  const quantised q = quantise(x.data(), x.size(), code, dtype::f64);
+  const std::size_t one = round_trip(x, code, false, causal_walk::fit(g, q.k), b, 0, 0);
+  const std::size_t two = round_trip(x, code, false, causal_deep_walk::fit(g, q.k), b, 0, 0);
+  MESSAGE("causal " << one << " bytes, causal_deep " << two);
+  CHECK(two < 0.75 * one);
+}
+
 TEST_CASE("the rounding's phase as context pays at a loose bound, where residuals are mostly 0 and +-1") {
   // A smooth field with noise of a fifth of a quantisation step.
   const grid3 g{4, 96, 96};
@@ -167,6 +194,25 @@ TEST_CASE("the rounding's phase as context pays at a loose bound, where residual
                     << bytes[1][1]);
   CHECK(bytes[0][1] < 0.95 * bytes[0][0]);
   CHECK(bytes[1][1] < 0.95 * bytes[1][0]);
+}
+
+TEST_CASE("lengths per sign pay on a skewed column, and few row contexts on rows in no order") {
+  // An energy-like column: exponential, coded around its median, so long residuals are positive.
+  rng gen(9);
+  std::vector<double> x(5000);
+  for (double& v : x) v = -std::log(1 - gen.uniform());
+  const bound_spec b = codec::parse_bound("range:1e-4");
+  const codec::column_stats st = codec::analyse(x.data(), x.size(), 1, 0, 0);
+  const codec::value_code code = codec::code_for(b, st.min, st.max, false);
+  const quantised q = quantise(x.data(), x.size(), code, dtype::f64);
+  const std::int64_t median = median_code(q.k, q.has);
+  std::size_t bytes[2];
+  for (bool fine : {false, true}) {
+    const sequence_walk walk{sequence_walk::by::constant, median, nullptr, x.size(), nullptr, fine};
+    bytes[fine] = round_trip(x, code, false, walk, b, st.min, st.max);
+  }
+  MESSAGE("context " << bytes[1] << " bytes, context_signed " << bytes[0]);
+  CHECK(bytes[0] < 0.97 * bytes[1]);
 }
 
 TEST_CASE("formula search finds exact relations and ignores unrelated columns") {
@@ -243,8 +289,10 @@ TEST_CASE("a block never costs more than its codes through zstd: repeated data t
 }
 
 // turbulence64_causal.baler: the context coder before predictions had a phase (a causal
-// predictor, coder "context"), written by baler 0.1.0 at range:1e-2.
-TEST_CASE("files of format version 1 with the order-0 coder, or the context coder without phases, still decompress within their bounds") {
+// predictor, coder "context"), written by baler 0.1.0 at range:1e-2. cms_context.baler: table
+// columns of coder "context", before "context_signed" (constant, previous and formula
+// predictors, with and without a partner), at range:1e-3.
+TEST_CASE("files of format version 1 with the order-0 coder, or earlier context coders, still decompress") {
   const std::string dir = std::string(BALER_TEST_DIR) + "/data/format_v1/";
   const dataset cms = load_dataset(dir + "cms500.npz"), cfd = load_dataset(dir + "cfd6.npz");
   const dataset turbulence = load_dataset(dir + "turbulence64.npz");
@@ -255,6 +303,7 @@ TEST_CASE("files of format version 1 with the order-0 coder, or the context code
   };
   for (const file_case& f : {file_case{"cms_range.baler", cms, "range:1e-3"}, file_case{"cms_rel.baler", cms, "rel:1e-3,Run=abs:1"},
                              file_case{"cfd_range.baler", cfd, "range:1e-3"},
+                             file_case{"cms_context.baler", cms, "range:1e-3"},
                              file_case{"turbulence64_causal.baler", turbulence, "range:1e-2"}}) {
     INFO(f.file);
     const dataset back = codec::decompress_file(read_file(dir + f.file));
@@ -285,6 +334,8 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
 
   // Phases only where a predictor has them; a coder this reader does not know is named.
   for (const auto& [kind, coder, message] : {std::tuple{"lorenzo", "context_phased", "with a 'lorenzo' predictor"},
+                                             std::tuple{"lorenzo", "context_signed", "on a field"},
+                                             std::tuple{"causal_deep", "context_phased", "needs 17 weights"},
                                              std::tuple{"causal", "context_phased_v2", "unknown residual coder"}}) {
     format::container f = format::parse(codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-2")));
     nlohmann::json& predictor = f.header["error_bound"]["predictor"];

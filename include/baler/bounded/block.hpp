@@ -15,9 +15,11 @@
 // range coder. A walk is an object with
 //   unsigned contexts() const;
 //   unsigned phase_bits() const;                   // low bits of a context that are a phase
+//   bool signed_lengths() const;                   // residual lengths modelled per sign
 //   void operator()(walk_state&, Visit&&) const;   // calls visit(i, prediction, context)
 // where context < contexts() and walk_state holds the codes and residual sizes so far.
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "baler/bounded/context_coder.hpp"
@@ -83,12 +85,28 @@ inline exception_list read_exceptions(codec::rans::reader& in, std::size_t n) {
   return exceptions;
 }
 
+template <class Walk, class = void>
+struct declares_coding : std::false_type {};
+template <class Walk>
+struct declares_coding<Walk, std::void_t<decltype(unsigned(std::declval<const Walk&>().contexts())),
+                                         decltype(unsigned(std::declval<const Walk&>().phase_bits())),
+                                         decltype(bool(std::declval<const Walk&>().signed_lengths()))>>
+    : std::true_type {};
+
+// The coder's model for the walk's contexts; encoder and decoder build it alike.
+template <class Walk>
+residual_model model_for(const Walk& walk) {
+  static_assert(declares_coding<Walk>::value,
+                "a walk declares contexts(), phase_bits() and signed_lengths() (see the top of block.hpp)");
+  return residual_model(walk.contexts(), walk.phase_bits(), walk.signed_lengths());
+}
+
 template <class Walk>
 block_result encode_block(const double* x, std::size_t n, const value_code& code, dtype out, const Walk& walk) {
   block_result r;
   r.recon.resize(n);
   walk_state s(n);
-  residual_model model(walk.contexts(), walk.phase_bits());
+  residual_model model = model_for(walk);
   rc::encoder coder;
   const bool rel = code.kind == codec::bound_kind::rel;
   exception_list exceptions;
@@ -127,7 +145,7 @@ template <class Walk>
 std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk) {
   const auto exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
-  residual_model model(walk.contexts(), walk.phase_bits());
+  residual_model model = model_for(walk);
   const bool rel = code.kind == codec::bound_kind::rel;
   walk_state s(n);
   std::vector<double> x(n);

@@ -9,25 +9,29 @@
 //                     one for the field).
 //   read(c, t)        the inverse, into t (which holds the model's reconstruction on entry).
 //
-// Each block gets the predictor whose residuals are estimated to code smallest (an order-0
-// entropy estimate within its coding contexts, without coding; for fields on a box from the
-// middle): for fields Lorenzo (over all axes, or within frames), a learned causal predictor
-// and multilevel interpolation (linear, cubic, learned); for table columns
-// the column's median, the row before, a formula or a relation network over the columns
-// decoded before it (formula.hpp, relation_predictor.hpp) and the model's reconstruction; a
-// table column's contexts may also use the quantile of a partner column decoded before it. Predictions computed in floating
-// point (formula, relation, latent) could round differently on another machine: their blocks store the
-// CRC-32 of their values, and a decoder that gets other values refuses the file instead of
-// returning values outside the bound. Integer predictors need no such check.
+// Each block gets the predictor whose residuals are estimated to code smallest (an order-0 entropy
+// estimate within its coding contexts, without coding; for fields on a box from the middle): for
+// fields Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
+// reaching two frames or three rows back: "causal_deep") and multilevel interpolation (linear,
+// cubic, learned); for table columns the column's median, the row before, a formula or a relation
+// network over the columns decoded before it (formula.hpp, relation_predictor.hpp) and the model's
+// reconstruction; a table column's contexts may also use the quantile of a partner column decoded
+// before it. Predictions computed in floating point (formula, relation, latent) could round
+// differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
+// gets other values refuses the file instead of returning values outside the bound. Integer
+// predictors need no such check.
 //
 // A block never costs more than its codes through zstd -19 (fallback_block), the strongest simple
 // baseline's coding.
 //
-// A block's "coder": "context", or "context_phased" (interpolation and causal: contexts with the
-// prediction's rounding phase, field_walks.hpp; a reader without phases refuses it as an
-// unknown coder instead of misreading it), or "zstd" (fallback_block). Files written before the
-// context coder (their predictor descriptions have no "coder") are read by the order-0 decoder
-// of bounded_coding.hpp.
+// A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
+// with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
+// lengths per sign, few row contexts, sequence_walk.hpp), or "zstd" (fallback_block). A reader
+// that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
+// "context" come from files before "context_signed"; files written before the context coder
+// (their predictor descriptions have no "coder") are read by the order-0 decoder of
+// bounded_coding.hpp.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -49,8 +53,10 @@
 
 namespace baler::bounded {
 
-// The coder name of blocks whose contexts carry the prediction's phase (see the top).
+// The coder names of blocks whose contexts carry the prediction's phase, and of table columns
+// (see the top).
 constexpr const char* phased_coder = "context_phased";
+constexpr const char* signed_coder = "context_signed";
 
 using codec::bound_config;
 using codec::table;
@@ -65,7 +71,9 @@ struct block_report {
 using report = std::vector<block_report>;
 
 inline std::string format_report(const report& r) {
-  std::string out = "error-bounded blocks (predictor chosen by estimated size; estimated bytes, of a sample box for fields):\n";
+  std::string out =
+      "error-bounded blocks (predictor chosen by estimated size, its description included; "
+      "estimated bytes, from a sample box for fields):\n";
   for (const auto& b : r) {
     out += "  " + b.block + ": " + b.chosen + ", " + std::to_string(b.bytes) + " bytes";
     if (b.exceptions) out += ", " + std::to_string(b.exceptions) + " stored exactly";
@@ -203,6 +211,15 @@ struct candidate {
   bool checked = false;           // floating-point predictions: store a CRC of the values
 };
 
+// What a block's description adds to the compressed header, which decides between predictors of
+// a small field (a few dozen bytes of weights): its numbers, ~6 bits a character in zstd's
+// literals; the keys are in the header's dictionary and cost next to nothing.
+inline double description_bytes(const nlohmann::json& desc) {
+  const std::string text = desc.dump();
+  const auto numeric = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '.'; };
+  return 0.75 * double(std::count_if(text.begin(), text.end(), numeric));
+}
+
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
 // returns its description and the block's values as decompress will restore them.
 inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<candidate>& cs, const std::string& name,
@@ -213,7 +230,7 @@ inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<cand
   std::size_t best = 0;
   double best_bytes = INFINITY;
   for (std::size_t i = 0; i < cs.size(); ++i) {
-    const double e = cs[i].estimate() + double(cs[i].prefix.size());
+    const double e = cs[i].estimate() + double(cs[i].prefix.size()) + description_bytes(cs[i].desc);
     br.estimates.emplace_back(cs[i].desc.at("kind").get<std::string>() +
                                   (cs[i].desc.contains("method") ? "/" + cs[i].desc["method"].get<std::string>() : ""),
                               e);
@@ -293,8 +310,9 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   const sample_box box = middle_box(g, q);
   std::vector<detail::candidate> cs;
   // `walk` codes the field; `sample` is the same predictor over the box.
+  const double scale = double(n) / double(box.q.k.size());
   auto add = [&](nlohmann::json desc, auto walk, auto sample) {
-    cs.push_back({std::move(desc), [sample, &box] { return estimate_bytes(sample, box.q); },
+    cs.push_back({std::move(desc), [sample, &box, scale] { return estimate_bytes(sample, box.q) * scale; },
                   [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, false});
   };
   for (bool frames : {false, true})
@@ -311,16 +329,21 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   learned_field.dims = g;
   add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"coder", phased_coder}}, learned_field,
       learned);
-  causal_walk causal = causal_walk::fit(box.dims, box.q.k);
-  causal_walk causal_field = causal;
-  causal_field.dims = g;
-  add({{"kind", "causal"}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}}, causal_field,
-      causal);
+  auto add_causal = [&](const char* kind, auto causal) {
+    auto causal_field = causal;
+    causal_field.dims = g;
+    add({{"kind", kind}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}}, causal_field,
+        causal);
+  };
+  // The deep walk holds the 11 taps and more (its fit may leave the rest at 0): fitting one
+  // keeps compression fast. Two frames are too few for it.
+  if (box.dims[0] == 2) add_causal("causal", causal_walk::fit(box.dims, box.q.k));
+  else add_causal("causal_deep", causal_deep_walk::fit(box.dims, box.q.k));
   std::vector<std::int64_t> latent_codes;
   if (latent) {  // estimated on the whole field: the box would need its own predictions
     latent_codes = codes_of(*latent, code);
-    const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n};
-    cs.push_back({{{"kind", "latent"}}, [walk, &q, &box] { return estimate_bytes(walk, q) * double(box.q.k.size()) / double(q.k.size()); },
+    const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n, nullptr, true};
+    cs.push_back({{{"kind", "latent"}}, [walk, &q] { return estimate_bytes(walk, q); },
                   [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, true});
   }
   return detail::code_best(cs, "field", x, q, code, resq, rep).first;
@@ -340,6 +363,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::vector<std::vector<std::int64_t>> predicted;
   predicted.reserve(3);
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
+    desc["coder"] = signed_coder;
     cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
                   [walk, &x, n, &code, &t] { return encode_block(x.data(), n, code, t.type, walk); }, {}, false});
   };
@@ -487,6 +511,15 @@ inline interpolation_walk interpolation_from(const nlohmann::json& desc, const g
   return w;
 }
 
+// A causal walk's weights, exactly as many as it has taps.
+template <class Causal>
+typename Causal::weights weights_of(const nlohmann::json& desc) {
+  const nlohmann::json& w = desc.at("weights");
+  require(w.is_array() && w.size() == Causal::taps, "bounded::read",
+          "a causal predictor needs " + std::to_string(Causal::taps) + " weights");
+  return w.get<typename Causal::weights>();
+}
+
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a
 // value-based predictor (reading what it stored in front of the block); `partner_of(desc)`:
 // the buckets of the partner column a table column's contexts use.
@@ -498,25 +531,29 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   const std::string hood = desc.value("neighbourhood", "narrow");
   require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
   const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
-  const bool phased = desc.at("coder") == phased_coder;
-  require(!phased || (g && (kind == "interpolation" || kind == "causal")), "bounded::read",
+  const bool phased = desc.at("coder") == phased_coder, table_coder = desc.at("coder") == signed_coder;
+  require(!phased || (g && (kind == "interpolation" || kind == "causal" || kind == "causal_deep")), "bounded::read",
           "the coder '" + std::string(phased_coder) + "' with a '" + kind + "' predictor");
+  require(!table_coder || !g, "bounded::read", "the coder '" + std::string(signed_coder) + "' on a field");
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames", h});
   if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g, phased));
   if (g && kind == "causal")
-    return decode_block(in, n, code, causal_walk{*g, desc.at("weights").get<causal_walk::weights>(), h, phased});
+    return decode_block(in, n, code, causal_walk{*g, weights_of<causal_walk>(desc), h, phased});
+  if (g && kind == "causal_deep")
+    return decode_block(in, n, code, causal_deep_walk{*g, weights_of<causal_deep_walk>(desc), h, phased});
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);
   const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
   if (kind == "constant" || kind == "previous")
     return decode_block(in, n, code,
                         sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
-                                      format::header_int<std::int64_t>(desc.at("value"), "a constant block's value"), nullptr, n, side});
+                                      format::header_int<std::int64_t>(desc.at("value"), "a constant block's value"),
+                                      nullptr, n, side, !table_coder});
   const std::vector<double> values = values_for(desc, in);
   require(values.size() == n, "bounded::read", "predictor '" + kind + "' gave the wrong count");
   const std::vector<std::int64_t> k = codes_of(values, code);
-  return decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n, side});
+  return decode_block(in, n, code, sequence_walk{sequence_walk::by::values, 0, &k, n, side, !table_coder});
 }
 
 }  // namespace detail
@@ -555,8 +592,9 @@ inline void read(const format::container& c, table& t) {
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
-    require(desc.at("coder") == "context" || desc.at("coder") == phased_coder, where,
-            "unknown residual coder " + desc.at("coder").dump());
+    const nlohmann::json& coder = desc.at("coder");
+    require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
+            "unknown residual coder " + coder.dump());
     auto partner_of = [&](const nlohmann::json& p) {
       const std::size_t c = format::header_size(p.at("column"), "a predictor's column");
       const auto edges = p.at("edges").get<std::vector<double>>();

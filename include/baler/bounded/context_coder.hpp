@@ -8,13 +8,18 @@
 //   residual s, context c (< contexts):
 //     zero?   one bit, P[c]
 //     sign    one bit, P[c]
-//     n = bit length of |s| - 1, in unary: bit j says "n > j", P[c >> phase_bits][min(j, 19)]
+//     n = bit length of |s| - 1, in unary: bit j says "n > j", P[c >> phase_bits][min(j, 19)],
+//             or with signed lengths P[c >> phase_bits][sign][min(j, 19)]
 //     the bits of |s| below its leading one: the top two with P[n][position], the rest at 1/2
 //   rel bounds add a sign class (+, -, zero) per value before its residual, P[previous class].
 //
 // phase_bits > 0: the low bits of c are the prediction's *phase* (where the unrounded
 // prediction lay in its rounding interval, see field_walks.hpp), which tells the zero flag
 // and the sign much and the length little; the length models ignore it.
+//
+// signed_lengths: the length models also know the sign. A table column coded around its median
+// is skewed (momenta, energies, chi2: a long tail on one side), so its residuals above and
+// below have lengths of their own; a spatial prediction's residuals are symmetric and share.
 //
 // Integer arithmetic only, so every machine codes and decodes the same bits. Against the
 // order-0 rANS coder (symbol_coder.hpp) it gains where residual sizes vary across the data:
@@ -170,8 +175,12 @@ inline unsigned magnitude_bucket(std::uint64_t sum_of_magnitudes) {
 // The adaptive probabilities of one block; encoder and decoder start from the same state.
 class residual_model {
 public:
-  explicit residual_model(unsigned contexts, unsigned phase_bits = 0)
-      : zero_(contexts), sign_(contexts), length_(((contexts - 1) >> phase_bits) + 1), phase_bits_(phase_bits) {}
+  explicit residual_model(unsigned contexts, unsigned phase_bits = 0, bool signed_lengths = false)
+      : zero_(contexts),
+        sign_(contexts),
+        length_((((contexts - 1) >> phase_bits) + 1) << unsigned(signed_lengths)),
+        phase_bits_(phase_bits),
+        sign_bit_(signed_lengths) {}
   unsigned contexts() const { return unsigned(zero_.size()); }
 
   void encode(rc::encoder& e, std::int64_t s, unsigned c) {
@@ -180,7 +189,7 @@ public:
     e.bit(sign_[c], s < 0);
     const std::uint64_t m = s < 0 ? std::uint64_t(0) - std::uint64_t(s) : std::uint64_t(s);
     const int n = 63 - __builtin_clzll(m);  // bits below the leading one
-    auto& length = length_[c >> phase_bits_];
+    auto& length = lengths(c, s < 0);
     for (int j = 0; j < n; ++j) e.bit(length[std::min(j, max_length - 1)], 1);
     if (n < 63) e.bit(length[std::min(n, max_length - 1)], 0);
     for (int b = n - 1, k = 0; b >= 0; --b, ++k) {
@@ -191,7 +200,7 @@ public:
   std::int64_t decode(rc::decoder& d, unsigned c) {
     if (!d.bit(zero_[c])) return 0;
     const bool negative = d.bit(sign_[c]);
-    auto& length = length_[c >> phase_bits_];
+    auto& length = lengths(c, negative);
     int n = 0;
     while (n < 63 && d.bit(length[std::min(n, max_length - 1)])) ++n;
     std::uint64_t m = 1;
@@ -220,11 +229,15 @@ public:
 
 private:
   static constexpr int max_length = 20;
+  std::array<rc::bit_model, max_length>& lengths(unsigned c, bool negative) {
+    return length_[((c >> phase_bits_) << sign_bit_) | (unsigned(negative) & sign_bit_)];
+  }
   std::vector<rc::bit_model> zero_, sign_;
   std::vector<std::array<rc::bit_model, max_length>> length_;
   std::array<std::array<rc::bit_model, 2>, 64> mantissa_{};
   std::array<std::array<rc::bit_model, 2>, 3> sign_class_{};
   unsigned phase_bits_ = 0;
+  unsigned sign_bit_ = 0;  // 1: signed lengths
   unsigned previous_ = 0;
 };
 

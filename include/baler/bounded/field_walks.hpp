@@ -81,6 +81,7 @@ struct lorenzo_walk {
 
   unsigned contexts() const { return magnitude_buckets; }
   unsigned phase_bits() const { return 0; }
+  bool signed_lengths() const { return false; }
 
   // The prediction of point (t, y, x) at index i from the codes before it.
   std::int64_t predict(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y,
@@ -191,8 +192,17 @@ std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<doub
 // that 3-D Lorenzo is one of its weight sets. The weights are fitted at compress time by least squares
 // reweighted towards least absolute error (what the coder pays for: bits grow with the log of a
 // residual, not its square) and stored in 16.16 fixed point. Where a tap is off the grid, Lorenzo.
-struct causal_walk {
-  static constexpr std::size_t taps = 11;
+//
+// Taps = 17 ("causal_deep") reaches further back. On a time series (3 or more frames): the
+// rest of the frame before, which is all decoded (east, south, south-west, south-east,
+// north-east), and the point two frames before: a frame that moves or oscillates follows its
+// last two (x_t = 2 cos(w) x_t-1 - x_t-2 for a wave), which no stencil over one frame back can
+// say. On a 2-D field: north-north-west-west, north-north-east-east, three north, north-east-
+// east-east, north-west-west-west and three north one west, a wider view of smooth structure.
+template <std::size_t Taps>
+struct causal_walk_of {
+  static_assert(Taps == 11 || Taps == 17, "a causal walk has 11 taps, or 17 that reach further back");
+  static constexpr std::size_t taps = Taps;
   using weights = std::array<std::int32_t, taps>;
   grid3 dims{1, 1, 1};
   weights w{};
@@ -201,12 +211,24 @@ struct causal_walk {
 
   unsigned contexts() const { return magnitude_buckets << phase_bits(); }
   unsigned phase_bits() const { return phased ? quarter_bits : 0; }
+  bool signed_lengths() const { return false; }
 
   // The taps of the point (t, y, x) at index i, when all exist.
   bool gather(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y, std::size_t x,
               std::int64_t (&v)[taps]) const {
     const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
     if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1)) return false;
+    if constexpr (taps == 17) {
+      if (dims[0] > 1) {
+        if (t < 2 || y + 1 >= dims[1]) return false;
+        v[11] = k[i - st + 1], v[12] = k[i - st + sy], v[13] = k[i - st + sy - 1], v[14] = k[i - st + sy + 1];
+        v[15] = k[i - st - sy + 1], v[16] = k[i - 2 * st];
+      } else {
+        if (x < 3 || y < 3 || x + 3 >= nx) return false;
+        v[11] = k[i - 2 * sy - 2], v[12] = k[i - 2 * sy + 2], v[13] = k[i - 3 * sy], v[14] = k[i - sy + 3];
+        v[15] = k[i - sy - 3], v[16] = k[i - 3 * sy - 1];
+      }
+    }
     v[0] = k[i - 1], v[1] = k[i - sy], v[2] = k[i - sy - 1], v[3] = k[i - sy + 1], v[4] = k[i - 2], v[5] = k[i - 2 * sy];
     if (dims[0] > 1) v[6] = k[i - st], v[7] = k[i - st - 1], v[8] = k[i - st - sy], v[10] = k[i - st - sy - 1];
     else if (hood == neighbourhood::narrow) v[6] = v[7] = v[8] = v[10] = v[0];
@@ -232,8 +254,8 @@ struct causal_walk {
   }
 
   // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
-  static causal_walk fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
-    causal_walk c{dims, {}, neighbourhood::wide, true};
+  static causal_walk_of fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
+    causal_walk_of c{dims, {}, neighbourhood::wide, true};
     std::vector<std::array<double, taps>> features;
     std::vector<double> target;
     const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
@@ -249,7 +271,7 @@ struct causal_walk {
     }
     // Lorenzo's weights in these taps until the data says better.
     const std::array<double, taps> lorenzo = dims[0] > 1 ? std::array<double, taps>{1, 1, -1, 0, 0, 0, 1, -1, -1, 0, 1}
-                                                         : std::array<double, taps>{1, 1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+                                                         : std::array<double, taps>{1, 1, -1};
     std::vector<double> weight;
     for (int pass = 0; pass < 3; ++pass) {
       c.w = fit_fixed_point<taps>(features, target, lorenzo, weight);
@@ -265,6 +287,8 @@ struct causal_walk {
     return c;
   }
 };
+using causal_walk = causal_walk_of<11>;
+using causal_deep_walk = causal_walk_of<17>;
 
 enum class interpolation { linear, cubic, learned };
 
@@ -284,6 +308,7 @@ struct interpolation_walk {
 
   unsigned contexts() const { return unsigned(level_classes) * magnitude_buckets << phase_bits(); }
   unsigned phase_bits() const { return phased ? quarter_bits : 0; }
+  bool signed_lengths() const { return false; }
 
   std::size_t levels() const {
     std::size_t longest = std::max({dims[0], dims[1], dims[2]}), l = 0;

@@ -5,8 +5,14 @@
 //              grid, where neighbouring rows are alike;
 //   values     a code per row computed before the walk from other columns or a model
 //              (relation.hpp, the autoencoder's reconstruction).
-// The context is the size of the residuals of the two rows before, so runs of quiet and busy
-// rows are coded at their own cost, and optionally the quantile of a partner column in the row.
+// The context is the size of the residuals of the two rows before in four levels, so runs of
+// quiet and busy rows are coded at their own cost, and optionally the quantile of a partner
+// column in the row. Few contexts: a column of a few thousand rows cannot learn many, and rows
+// in no order teach nothing through them. Lengths are modelled per sign (context_coder.hpp).
+//
+// fine_contexts: 24 levels without a partner and lengths shared by both signs, the coder
+// "context": a field's latent walk (millions of values), and table columns written before
+// "context_signed".
 #include <algorithm>
 #include <vector>
 
@@ -24,11 +30,15 @@ struct sequence_walk {
   // Optional: per row, the bucket (< partner_buckets) of a column decoded before this one; the
   // residual's size often depends on it (a momentum component on the particle's momentum).
   const std::vector<std::uint8_t>* partner = nullptr;
+  bool fine_contexts = false;
 
   static constexpr unsigned partner_buckets = 8, row_levels = 4;
 
-  unsigned contexts() const { return partner ? partner_buckets * row_levels : magnitude_buckets; }
+  unsigned contexts() const {
+    return partner ? partner_buckets * row_levels : fine_contexts ? magnitude_buckets : row_levels;
+  }
   unsigned phase_bits() const { return 0; }
+  bool signed_lengths() const { return !fine_contexts; }
 
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
@@ -38,7 +48,8 @@ struct sequence_walk {
                              : i > 0 ? s.k[i - 1] : value;
       const std::uint64_t near = (i > 0 ? s.magnitude[i - 1] : 0) + (i > 1 ? s.magnitude[i - 2] : 0);
       const unsigned m = magnitude_bucket(near);
-      visit(i, p, partner ? (*partner)[i] * row_levels + (m == 0 ? 0 : m <= 3 ? 1 : m <= 7 ? 2 : 3) : m);
+      const unsigned level = m == 0 ? 0 : m <= 3 ? 1 : m <= 7 ? 2 : 3;
+      visit(i, p, partner ? (*partner)[i] * row_levels + level : fine_contexts ? m : level);
     }
   }
 };
