@@ -4,6 +4,7 @@
 // bounds, predictions that came out differently on the decoding machine).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -213,6 +214,61 @@ TEST_CASE("lengths per sign pay on a skewed column, and few row contexts on rows
   }
   MESSAGE("context " << bytes[1] << " bytes, context_signed " << bytes[0]);
   CHECK(bytes[0] < 0.97 * bytes[1]);
+}
+
+TEST_CASE("the histogram coder: every depth round trips, a two-peaked column codes smaller, bad descriptions are refused") {
+  for (bool f32 : {false, true})
+    for (const char* spec : {"abs:1e-3", "abs:1e-300", "range:1e-3", "range:1e-6"})
+      for (unsigned depth : {1u, 6u, 12u}) {
+        INFO(spec << (f32 ? " f32" : " f64") << " depth " << depth);
+        const std::vector<double> x = hard_values(7, 3000, f32);
+        const bound_spec b = codec::parse_bound(spec);
+        const codec::column_stats st = codec::analyse(x.data(), x.size(), 1, 0, 0);
+        const codec::value_code code = codec::code_for(b, st.min, st.max, false);
+        const quantised q = quantise(x.data(), x.size(), code, f32 ? dtype::f32 : dtype::f64);
+        nlohmann::json desc;
+        const block_result r = encode_histogram(x.data(), q.k, q.has, code, depth, desc);
+        CHECK(r.exceptions == std::size_t(std::count(q.has.begin(), q.has.end(), false)));
+        codec::rans::reader in{byte_view(r.bytes)};
+        const std::vector<double> y = decode_histogram(in, x.size(), code, desc);
+        CHECK(in.pos == r.bytes.size());
+        CHECK(y == r.recon);
+        check_within(x, y, b, st.min, st.max, f32);
+      }
+  // A particle-identification probability: most near 0 or near 1, few between.
+  rng gen(4);
+  std::vector<double> p(6000);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double tail = std::min(0.5, -0.01 * std::log(1 - gen.uniform()));
+    p[i] = i % 2 ? tail : 1 - tail;
+  }
+  const bound_spec b = codec::parse_bound("range:1e-4");
+  const codec::value_code code = codec::code_for(b, 0, 1, false);
+  const quantised q = quantise(p.data(), p.size(), code, dtype::f64);
+  const sequence_walk around_median{sequence_walk::by::constant, median_code(q.k, q.has), nullptr, p.size()};
+  const std::size_t residuals = round_trip(p, code, false, around_median, b, 0, 1);
+  nlohmann::json desc;
+  const std::size_t values = encode_histogram(p.data(), q.k, q.has, code, 8, desc).bytes.size();
+  MESSAGE("around the median " << residuals << " bytes, histogram " << values);
+  CHECK(values < 0.9 * residuals);
+  // A constant column has no width and codes in no bits.
+  const std::vector<double> flat(100, 0.25);
+  const quantised qf = quantise(flat.data(), flat.size(), code, dtype::f64);
+  const block_result r = encode_histogram(flat.data(), qf.k, qf.has, code, 8, desc);
+  CHECK(desc["depth"] == 0);
+  codec::rans::reader in{byte_view(r.bytes)};
+  CHECK(decode_histogram(in, flat.size(), code, desc) == r.recon);
+  // Descriptions no encoder writes, and a stream cut short.
+  const block_result full = encode_histogram(p.data(), q.k, q.has, code, 8, desc);
+  for (const auto& [key, value] : {std::pair{"depth", 13}, std::pair{"depth", 0}, std::pair{"width", 65}}) {
+    nlohmann::json bad = desc;
+    bad[key] = value;
+    codec::rans::reader r2{byte_view(full.bytes)};
+    CHECK_THROWS_WITH_AS(decode_histogram(r2, p.size(), code, bad), doctest::Contains("a histogram block with"), error);
+  }
+  std::vector<std::byte> cut(full.bytes.begin(), full.bytes.end() - std::ptrdiff_t(full.bytes.size() / 2));
+  codec::rans::reader r3{byte_view(cut)};
+  CHECK_THROWS_AS(decode_histogram(r3, p.size(), code, desc), error);
 }
 
 TEST_CASE("formula search finds exact relations and ignores unrelated columns") {

@@ -16,7 +16,7 @@
 // cubic, learned); for table columns the column's median, the row before, a formula or a relation
 // network over the columns decoded before it (formula.hpp, relation_predictor.hpp) and the model's
 // reconstruction; a table column's contexts may also use the quantile of a partner column decoded
-// before it. Predictions computed in floating point (formula, relation, latent) could round
+// before it, or its codes go as values through an adaptive histogram (histogram_block.hpp). Predictions computed in floating point (formula, relation, latent) could round
 // differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
 // gets other values refuses the file instead of returning values outside the bound. Integer
 // predictors need no such check.
@@ -26,7 +26,8 @@
 //
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
-// lengths per sign, few row contexts, sequence_walk.hpp), or "zstd" (fallback_block). A reader
+// lengths per sign, few row contexts, sequence_walk.hpp), "tree" (a table column's codes as
+// values, histogram_block.hpp) or "zstd" (fallback_block). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
 // (their predictor descriptions have no "coder") are read by the order-0 decoder of
@@ -42,6 +43,7 @@
 
 #include "baler/bounded/field_walks.hpp"
 #include "baler/bounded/formula.hpp"
+#include "baler/bounded/histogram_block.hpp"
 #include "baler/bounded/latent_estimate.hpp"
 #include "baler/bounded/sequence_walk.hpp"
 #include "baler/codec/bounded_coding.hpp"
@@ -421,6 +423,20 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
+  // The column's codes as values through an adaptive histogram, as deep as the rows can teach
+  // (eight a leaf), its size measured by coding: a table column codes in milliseconds.
+  if (code.kind != codec::bound_kind::rel)
+    for (unsigned depth : {6u, 8u, 10u})
+      if ((std::size_t(8) << depth) <= n) {
+        nlohmann::json desc;
+        const double bytes = double(encode_histogram(x.data(), q.k, q.has, code, depth, desc).bytes.size());
+        cs.push_back({desc, [bytes] { return bytes; },
+                      [&x, &q, &code, depth] {
+                        nlohmann::json unused;
+                        return encode_histogram(x.data(), q.k, q.has, code, depth, unused);
+                      },
+                      {}, false});
+      }
   auto [j, values] = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
   return j;
@@ -592,6 +608,7 @@ inline void read(const format::container& c, table& t) {
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
+    if (desc.at("coder") == tree_coder) return decode_histogram(in, n, code, desc);
     const nlohmann::json& coder = desc.at("coder");
     require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
             "unknown residual coder " + coder.dump());
