@@ -1,7 +1,8 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
-// predictor with every kind of bound on hard values, the formula search, the choice of
-// predictors on real data, files of the previous coder, and refusals (a field with per-column
-// bounds, predictions that came out differently on the decoding machine).
+// predictor with every kind of bound on hard values, what each context or predictor is for (the
+// phase, lengths per sign, two frames deep), the histogram coder, the formula search, the choice
+// of predictors on real data, files of earlier coders, and refusals (a field with per-column
+// bounds, predictions that came out differently on the decoding machine, crafted descriptions).
 #include <doctest/doctest.h>
 
 #include <algorithm>
