@@ -156,12 +156,9 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   block_result r;
   const std::size_t n = q.k.size();
   if (code.kind == codec::bound_kind::rel || n == 0) return r;
-  std::int64_t lo = 0, hi = 0;
-  bool any = false;
-  for (std::size_t i = 0; i < n; ++i)
-    if (q.has[i]) lo = any ? std::min(lo, q.k[i]) : q.k[i], hi = any ? std::max(hi, q.k[i]) : q.k[i], any = true;
-  const std::uint64_t span = std::uint64_t(hi) - std::uint64_t(lo);
-  const std::size_t width = span < 256 ? 1 : span < 65536 ? 2 : span < (1ull << 32) ? 4 : 8;
+  const code_span s = span_of(q.k, q.has);
+  const std::int64_t lo = s.min;
+  const std::size_t width = s.width <= 8 ? 1 : s.width <= 16 ? 2 : s.width <= 32 ? 4 : 8;
   std::vector<std::byte> planes(n * width);
   r.recon.resize(n);
   exception_list exceptions;
