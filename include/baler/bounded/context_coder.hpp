@@ -46,12 +46,19 @@ struct bit_model {
   std::uint16_t fast = 1u << 15, slow = 1u << 15;
   std::uint8_t seen = 0;
   std::uint32_t p() const { return std::max<std::uint32_t>(1, (std::uint32_t(fast) + slow) >> 5); }  // 12 bits
+  // Branch-free (the bit is a coin toss to the branch predictor); the same arithmetic as
+  // "b ? p -= p >> shift : p += (65535 - p) >> shift".
   void update(unsigned b) {
     const int warm = 32 - __builtin_clz(std::uint32_t(seen) + 2);  // 2, 2, 3, 3, 3, 3, 4, ...
     const int f = std::min(warm, 4), l = std::min(warm, 9);
-    if (seen < 255) ++seen;
-    if (b) fast -= fast >> f, slow -= slow >> l;
-    else fast += (65535 - fast) >> f, slow += (65535 - slow) >> l;
+    seen = std::uint8_t(seen + (seen < 255));
+    fast = step(fast, b, f), slow = step(slow, b, l);
+  }
+
+private:
+  static std::uint16_t step(std::uint32_t p, unsigned b, int shift) {
+    const std::uint32_t towards_one = p - (p >> shift), towards_zero = p + ((65535 - p) >> shift);
+    return std::uint16_t(b ? towards_one : towards_zero);
   }
 };
 
@@ -59,12 +66,8 @@ class encoder {
 public:
   void bit(bit_model& m, unsigned b) {
     const std::uint32_t bound = (range_ >> prob_bits) * m.p();
-    if (!b) {
-      range_ = bound;
-    } else {
-      low_ += bound;
-      range_ -= bound;
-    }
+    low_ += b ? bound : 0;  // selects, as in the decoder
+    range_ = b ? range_ - bound : bound;
     m.update(b);
     normalise();
   }
@@ -120,15 +123,10 @@ public:
   }
   unsigned bit(bit_model& m) {
     const std::uint32_t bound = (range_ >> prob_bits) * m.p();
-    unsigned b;
-    if (code_ < bound) {
-      range_ = bound;
-      b = 0;
-    } else {
-      code_ -= bound;
-      range_ -= bound;
-      b = 1;
-    }
+    const unsigned b = code_ >= bound;
+    const std::uint32_t taken = b ? bound : 0;  // selects, not branches: the bit is unpredictable
+    code_ -= taken;
+    range_ = b ? range_ - bound : bound;
     m.update(b);
     normalise();
     return b;

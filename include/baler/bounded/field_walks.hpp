@@ -407,6 +407,10 @@ inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::
   w.for_each_point([&](std::size_t, std::size_t l, std::size_t ax, std::size_t, std::size_t, std::size_t) {
     if (l > 0) ++total[level_class(l) * 3 + ax];
   });
+  for (std::size_t slot = 0; slot < slots; ++slot) {  // at most every total/samples-th point
+    const std::size_t kept = total[slot] / std::max<std::size_t>(1, total[slot] / samples) + 1;
+    features[slot].reserve(kept), target[slot].reserve(kept);
+  }
   w.for_each_point([&](std::size_t i, std::size_t l, std::size_t ax, std::size_t c, std::size_t step, std::size_t back) {
     if (l == 0) return;
     const std::size_t h = std::size_t(1) << (l - 1), slot = level_class(l) * 3 + ax;
