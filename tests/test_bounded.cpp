@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <string>
 #include <tuple>
 
 #include "baler/backend/cpu.hpp"
@@ -345,30 +347,52 @@ TEST_CASE("a block never costs more than its codes through zstd: repeated data t
     CHECK(r.holds());
 }
 
-// turbulence64_causal.baler: the context coder before predictions had a phase (a causal
-// predictor, coder "context"), written by baler 0.1.0 at range:1e-2. cms_context.baler: table
-// columns of coder "context", before "context_signed" (constant, previous and formula
-// predictors, with and without a partner), at range:1e-3.
-TEST_CASE("files of format version 1 with the order-0 coder, or earlier context coders, still decompress") {
-  const std::string dir = std::string(BALER_TEST_DIR) + "/data/format_v1/";
-  const dataset cms = load_dataset(dir + "cms500.npz"), cfd = load_dataset(dir + "cfd6.npz");
-  const dataset turbulence = load_dataset(dir + "turbulence64.npz");
-  struct file_case {
-    const char* file;
-    const dataset& original;
-    const char* bound;
-  };
-  for (const file_case& f : {file_case{"cms_range.baler", cms, "range:1e-3"}, file_case{"cms_rel.baler", cms, "rel:1e-3,Run=abs:1"},
-                             file_case{"cfd_range.baler", cfd, "range:1e-3"},
-                             file_case{"cms_context.baler", cms, "range:1e-3"},
-                             file_case{"turbulence64_causal.baler", turbulence, "range:1e-2"}}) {
-    INFO(f.file);
-    const dataset back = codec::decompress_file(read_file(dir + f.file));
-    CHECK(back.data.shape == f.original.data.shape);
-    for (const auto& r : metrics::check_bounds(f.original, back, codec::parse_bound_config(f.bound))) CHECK(r.holds());
+// Fixtures: files written by earlier builds, each decoded here within the bound it was written
+// with. format_v1/: the fixed-width container. turbulence64_causal.baler: the context coder
+// before predictions had a phase (a causal predictor, coder "context"), written by baler 0.1.0
+// at range:1e-2. cms_context.baler: table columns of coder "context", before "context_signed"
+// (constant, previous and formula predictors, with and without a partner), at range:1e-3.
+// format_v3/: the varint container with its one CRC and the second header dictionary, and
+// today's predictors (lorenzo, causal_deep, histogram, formula, constant and previous), each
+// written by `baler compress ORIGINAL --error-bound BOUND`; peaks2000.npz is 2000 rows of a
+// two-peaked, an exponential and a uniform column (numpy, seed 7).
+namespace {
+struct fixture_case {
+  const char* file;
+  const char* original;  // under tests/data/
+  const char* bound;
+};
+void check_fixtures(const std::string& version_dir, std::initializer_list<fixture_case> cases) {
+  const std::string data = std::string(BALER_TEST_DIR) + "/data/";
+  for (const fixture_case& f : cases) {
+    INFO(version_dir << f.file);
+    const dataset original = load_dataset(data + f.original);
+    const dataset back = codec::decompress_file(read_file(data + version_dir + f.file));
+    CHECK(back.data.shape == original.data.shape);
+    for (const auto& r : metrics::check_bounds(original, back, codec::parse_bound_config(f.bound))) CHECK(r.holds());
   }
-  const dataset plain = codec::decompress_file(read_file(dir + "cms_plain.baler"));
+}
+}  // namespace
+
+TEST_CASE("files of format version 1 with the order-0 coder, or earlier context coders, still decompress") {
+  check_fixtures("format_v1/", {{"cms_range.baler", "format_v1/cms500.npz", "range:1e-3"},
+                                {"cms_rel.baler", "format_v1/cms500.npz", "rel:1e-3,Run=abs:1"},
+                                {"cfd_range.baler", "format_v1/cfd6.npz", "range:1e-3"},
+                                {"cms_context.baler", "format_v1/cms500.npz", "range:1e-3"},
+                                {"turbulence64_causal.baler", "format_v1/turbulence64.npz", "range:1e-2"}});
+  const dataset cms = load_dataset(std::string(BALER_TEST_DIR) + "/data/format_v1/cms500.npz");
+  const dataset plain = codec::decompress_file(read_file(std::string(BALER_TEST_DIR) + "/data/format_v1/cms_plain.baler"));
   CHECK(plain.data.shape == cms.data.shape);
+}
+
+TEST_CASE("files of format version 3 still decompress") {
+  check_fixtures("format_v3/", {{"cms_range.baler", "format_v1/cms500.npz", "range:1e-3"},
+                                {"cms_rel.baler", "format_v1/cms500.npz", "rel:1e-3"},
+                                {"cfd_range.baler", "format_v1/cfd6.npz", "range:1e-2"},
+                                {"turbulence64_range.baler", "format_v1/turbulence64.npz", "range:1e-2"},
+                                {"peaks_range.baler", "format_v3/peaks2000.npz", "range:1e-3"}});
+  const std::string file = std::string(BALER_TEST_DIR) + "/data/format_v3/turbulence64_range.baler";
+  CHECK(format::inspect(read_file(file)).format_version == 3);
 }
 
 TEST_CASE("refusals: per-column bounds on a field, predictions that differ where the file is decoded") {

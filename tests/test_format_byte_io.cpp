@@ -1,6 +1,7 @@
 // Little-endian fields, bounds-checked reads, and the CRC-32 that guards them in files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -111,4 +112,38 @@ TEST_CASE("byte_reader: every truncation of a record throws") {
     baler::byte_reader r(baler::byte_view(full.data(), n));
     CHECK_THROWS_AS((r.read_u32(), r.read_string(), r.read_f64()), baler::error);
   }
+}
+
+TEST_CASE("varints: LEB128 bytes, every width, and malformed or cut encodings refused") {
+  baler::byte_writer w;
+  w.write_varint(0);
+  w.write_varint(127);
+  w.write_varint(128);
+  w.write_varint(300);
+  const std::vector<std::byte> small = w.take();
+  const std::vector<std::byte> expected = {std::byte(0x00), std::byte(0x7F), std::byte(0x80), std::byte(0x01),
+                                           std::byte(0xAC), std::byte(0x02)};
+  CHECK(small == expected);
+
+  for (int bits = 0; bits <= 64; ++bits) {
+    const std::uint64_t v = bits == 0 ? 0 : ~std::uint64_t(0) >> (64 - bits);
+    w.write_varint(v);
+    const std::vector<std::byte> one = w.take();
+    CHECK(one.size() == std::size_t(std::max(1, (bits + 6) / 7)));
+    baler::byte_reader r{baler::byte_view(one)};
+    CHECK(r.read_varint() == v);
+    CHECK(r.at_end());
+    for (std::size_t n = 0; n < one.size(); ++n) {
+      baler::byte_reader cut(baler::byte_view(one.data(), n));
+      CHECK_THROWS_AS(cut.read_varint(), baler::error);
+    }
+  }
+  // Eleven bytes, or a tenth byte with more than bit 63: not a 64-bit varint.
+  std::vector<std::byte> endless(10, std::byte(0x80));
+  endless.push_back(std::byte(0));
+  CHECK_THROWS_WITH_AS(baler::byte_reader(baler::byte_view(endless)).read_varint("count"),
+                       "byte_reader::read(): malformed varint for count before offset 10 (more than 64 bits)", baler::error);
+  std::vector<std::byte> wide(9, std::byte(0xFF));
+  wide.push_back(std::byte(0x02));
+  CHECK_THROWS_AS(baler::byte_reader(baler::byte_view(wide)).read_varint(), baler::error);
 }

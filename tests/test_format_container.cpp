@@ -59,30 +59,53 @@ struct table_entry {
   std::uint64_t raw_size;
 };
 
-// `header_flags` and `stored_header`: a header stored otherwise than as plain JSON.
+// `header_flags` and `stored_header`: a header stored otherwise than as plain JSON. Version 3
+// is written with varints, zstd frames without their magic, raw sizes of compressed sections
+// only and one CRC at the end; every other version as version 1: fixed widths, whole frames and
+// CRCs of the header, the table and each payload.
 std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, const std::vector<table_entry>& table,
                                 std::uint32_t header_flags = 0, std::vector<std::byte> stored_header = {}) {
   if (header_flags == 0) stored_header = bytes_of(json);
+  const bool compact = version == 3;
   baler::byte_writer w;
+  const auto field = [&](std::uint64_t v, int fixed_bytes) {
+    if (compact) w.write_varint(v);
+    else if (fixed_bytes == 4) w.write_u32(std::uint32_t(v));
+    else w.write_u64(v);
+  };
+  const auto crc_from = [&](std::size_t begin) { w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(begin))); };
+  const auto frame = [&](const std::vector<std::byte>& stored, bool zstd) {
+    return compact && zstd ? baler::byte_view(stored).subview(4) : baler::byte_view(stored);
+  };
   w.write_bytes(bytes_of(std::string("\x89" "BLR\r\n\x1A\n", 8)));
   w.write_u32(version);
-  w.write_u32(header_flags);
-  w.write_u64(json.size());
-  w.write_u64(stored_header.size());
-  w.write_bytes(stored_header);
-  w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(8)));
+  field(header_flags, 4);
+  const baler::byte_view header = frame(stored_header, header_flags & 1);
+  field(json.size(), 8);
+  field(header.size, 8);
+  w.write_bytes(header);
+  if (!compact) crc_from(8);
   const std::size_t table_begin = w.size();
-  w.write_u32(std::uint32_t(table.size()));
+  field(table.size(), 4);
   for (const table_entry& e : table) {
     w.write_bytes(bytes_of(e.kind));
-    w.write_u32(e.flags);
-    w.write_u64(e.stored.size());
-    w.write_u64(e.raw_size);
-    w.write_u32(baler::crc32_of(e.stored));
+    field(e.flags, 4);
+    field(frame(e.stored, e.flags & 1).size, 8);
+    if (!compact || (e.flags & 1)) field(e.raw_size, 8);
+    if (!compact) w.write_u32(baler::crc32_of(e.stored));
   }
-  w.write_u32(baler::crc32_of(baler::byte_view(w.bytes()).subview(table_begin)));
-  for (const table_entry& e : table) w.write_bytes(e.stored);
+  if (!compact) crc_from(table_begin);
+  for (const table_entry& e : table) w.write_bytes(frame(e.stored, e.flags & 1));
+  if (compact) crc_from(8);
   return w.take();
+}
+
+// A version-3 file after its bytes were edited: its CRC made right again, to reach the checks
+// behind it.
+std::vector<std::byte> reseal(std::vector<std::byte> file) {
+  const std::uint32_t crc = baler::crc32_of(baler::byte_view(file.data() + 8, file.size() - 12));
+  for (int i = 0; i < 4; ++i) file[file.size() - 4 + std::size_t(i)] = std::byte(std::uint8_t(crc >> (8 * i)));
+  return file;
 }
 
 table_entry plain(const std::string& kind, const std::string& payload) {
@@ -110,15 +133,23 @@ TEST_CASE("container: round trip, compressed and not") {
     CHECK(info.header_size == c.header.dump().size());
     CHECK(info.header == c.header);
     REQUIRE(info.sections.size() == 4);
-    std::uint64_t stored = 0;
+    const auto varint_size = [](std::uint64_t v) {
+      std::size_t n = 1;
+      for (; v >= 0x80; v >>= 7) ++n;
+      return n;
+    };
+    std::uint64_t stored = 0, table = 0;
     for (std::size_t i = 0; i < 4; ++i) {
       CHECK(info.sections[i].kind == c.sections[i].kind);
       CHECK(info.sections[i].raw_size == c.sections[i].payload.size());
       stored += info.sections[i].stored_size;
+      table += 4 + 1 + varint_size(info.sections[i].stored_size) +
+               (info.sections[i].compressed ? varint_size(info.sections[i].raw_size) : 0);
     }
-    // Framing: magic, version, header flags, both header lengths and CRC, count, 28 bytes per
-    // entry, table CRC.
-    CHECK(file.size() == 8 + 4 + 4 + 8 + 8 + info.header_stored_size + 4 + 4 + 28 * 4 + 4 + stored);
+    // Framing: magic, version, header flags (one byte), both header lengths, count, the entries
+    // (kind, flags, stored size and a compressed section's raw size), the file's CRC.
+    CHECK(file.size() == 8 + 4 + 1 + varint_size(info.header_size) + varint_size(info.header_stored_size) +
+                             info.header_stored_size + 1 + table + stored + 4);
     // Compression is used only where it pays: the repetitive section, not the noise or the tiny.
     CHECK(info.sections[0].compressed == policy.enabled);
     CHECK(!info.sections[1].compressed);
@@ -134,9 +165,27 @@ TEST_CASE("container: serialize writes exactly the documented layout") {
   c.header = {{"a", 1}};
   c.sections = {{"ABCD", bytes_of("hello")}, {"WXYZ", compressible(1000)}};
   const auto packed = baler::zstd_compress(c.sections[1].payload);
-  CHECK(fmt::serialize(c) == assemble(1, R"({"a":1})", {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}}));
-  CHECK(fmt::serialize(fmt::container{}) == assemble(1, "{}", {}));
-  CHECK(fmt::parse(assemble(1, "{}", {})).sections.empty());
+  CHECK(fmt::serialize(c) == assemble(3, R"({"a":1})", {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}}));
+  CHECK(fmt::serialize(fmt::container{}) == assemble(3, "{}", {}));
+  CHECK(fmt::serialize(fmt::container{}).size() == 8 + 4 + 3 + 2 + 1 + 4);
+  CHECK(fmt::parse(assemble(3, "{}", {})).sections.empty());
+}
+
+TEST_CASE("container: files of format version 1 (fixed-width fields) still read") {
+  const auto packed = baler::zstd_compress(compressible(1000));
+  const std::vector<table_entry> table = {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}};
+  const std::vector<std::byte> v1 = assemble(1, R"({"a":1})", table), v3 = assemble(3, R"({"a":1})", table);
+  // What version 1 spends more: fixed widths of the header fields and its CRC, of the count, the
+  // table's CRC, per entry fixed widths and a CRC, the raw size of the uncompressed "hello" and
+  // the zstd magic of the other; version 3's CRC of the file.
+  CHECK(v1.size() == v3.size() + (3 + 7 + 7 + 4) + 3 + 4 + (3 + 7 + 8 + 4) + (3 + 7 + 6 + 4 + 4) - 4);
+  const fmt::container a = fmt::parse(v1), b = fmt::parse(v3);
+  CHECK(a.header == b.header);
+  REQUIRE(a.sections.size() == 2);
+  CHECK(a.sections[1].payload == compressible(1000));
+  CHECK(a.sections[0].payload == b.sections[0].payload);
+  CHECK(fmt::inspect(v1).format_version == 1);
+  CHECK(fmt::inspect(v3).format_version == 3);
 }
 
 TEST_CASE("container: get and find") {
@@ -185,7 +234,13 @@ TEST_CASE("container: every truncation and any trailing byte is detected") {
   }
   auto longer = file;
   longer.push_back(std::byte(0));
-  CHECK(parse_error(longer) == "container::parse(): 1 unexpected bytes after the last section");
+  CHECK(parse_error(longer) == "container::parse(): checksum mismatch: the file is corrupt or truncated");
+  auto longer_sealed = file;
+  longer_sealed.insert(longer_sealed.end() - 4, std::byte(0));
+  CHECK(parse_error(reseal(longer_sealed)) == "container::parse(): 1 unexpected bytes after the last section");
+  auto longer_v1 = assemble(1, "{}", {});
+  longer_v1.push_back(std::byte(0));
+  CHECK(parse_error(longer_v1) == "container::parse(): 1 unexpected bytes after the last section");
   CHECK(contains(parse_error({}), "truncated: wanted 8 bytes for magic at offset 0 of 0"));
 }
 
@@ -204,15 +259,15 @@ TEST_CASE("container: wrong magic, and magic mangled in transfer") {
 }
 
 TEST_CASE("container: a newer format version is refused, naming both versions") {
-  const std::string m = parse_error(assemble(3, "{}", {}));
-  CHECK(m == "container::parse(): the file has format version 3, newer than this build of baler reads "
-             "(format version 2); update baler to read it");
+  const std::string m = parse_error(assemble(4, "{}", {}));
+  CHECK(m == "container::parse(): the file has format version 4, newer than this build of baler reads "
+             "(format version 3); update baler to read it");
   CHECK(parse_error(assemble(2, "{}", {})) ==
         "container::parse(): this is a chunked file (format version 2): read it with format::chunked_reader");
   CHECK(contains(fmt::inspect(assemble(1, "{}", {})).header.dump(), "{}"));
   CHECK_THROWS_WITH_AS(fmt::inspect(assemble(7, "{}", {})),
                        "container::inspect(): the file has format version 7, newer than this build of baler reads "
-                       "(format version 2); update baler to read it",
+                       "(format version 3); update baler to read it",
                        baler::error);
   CHECK(parse_error(assemble(0, "{}", {})) == "container::parse(): invalid format version 0");
 }
@@ -236,6 +291,15 @@ TEST_CASE("container: crafted files with valid checksums but invalid contents") 
   auto many = assemble(1, "{}", {});
   many[8 + 4 + 4 + 8 + 8 + 2 + 4 + 3] = std::byte(0x7F);  // high byte of the count
   CHECK(contains(parse_error(many), "truncated: wanted 59659780096 bytes for section table at offset 42 of 46"));
+  // Version 3: a varint count beyond the bytes left, and a varint longer than 64 bits.
+  auto compact = assemble(3, "{}", {});
+  compact.insert(compact.begin() + 8 + 4 + 3 + 2, std::byte(0xFF));  // the count, 0, becomes 0x3FFF
+  compact[8 + 4 + 3 + 2 + 1] = std::byte(0x7F);
+  CHECK(contains(parse_error(reseal(compact)), "a table of 16383 sections does not fit in the 0 bytes left"));
+  std::vector<std::byte> endless = assemble(3, "{}", {});
+  endless.insert(endless.begin() + 12, 11, std::byte(0x80));
+  CHECK(contains(parse_error(reseal(endless)), "malformed varint for header flags"));
+  CHECK(contains(parse_error(endless), "checksum mismatch"));
 }
 
 TEST_CASE("container: random damage and random input only ever raise baler::error") {
@@ -288,7 +352,7 @@ TEST_CASE("a large header is stored zstd-compressed, and reads back the same") {
 TEST_CASE("a small header is compressed against the header dictionary; headers stored otherwise still read") {
   const std::string json =
       R"({"columns":[],"error_bound":{"bound":"range:0.01","code":{"bound":0.000649756,"kind":"abs","step":0.00129824},)"
-      R"("exceptions":0,"layout":"field","predictor":{"coder":"context","exceptions":0,"kind":"lorenzo","offset":0}},)"
+      R"("exceptions":0,"layout":"field","predictor":{"coder":"context","exceptions":0,"kind":"lorenzo","neighbourhood":"wide","offset":0}},)"
       R"("input":{"dtype":"float64","names":[],"nbytes":20000,"shape":[1,50,50]},"kind":"baler.compressed","library_version":"0.1.0"})";
   fmt::container c;
   c.header = nlohmann::json::parse(json);
@@ -297,14 +361,24 @@ TEST_CASE("a small header is compressed against the header dictionary; headers s
   const auto plain_zstd = baler::zstd_compress(baler::byte_view(json), 19);
   CHECK(info.header_stored_size < plain_zstd.size() / 2);  // the dictionary halves it at least
   CHECK(fmt::parse(file).header == c.header);
-  CHECK(file == assemble(1, json, {}, 3, baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary())));
+  const auto against = [&](std::uint32_t flags) {
+    return baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary(flags));
+  };
+  CHECK(file == assemble(3, json, {}, 5, against(4)));
+  // The second dictionary knows the keys of today's predictors (this header's "neighbourhood").
+  CHECK(against(4).size() + 5 < against(2).size());
 
-  // Files whose header is zstd-compressed without the dictionary (flag 1) read as before.
+  // Headers against the first dictionary (flags 3) or none (flag 1) read as before.
+  CHECK(fmt::parse(assemble(1, json, {}, 3, against(2))).header == c.header);
+  CHECK(fmt::parse(assemble(3, json, {}, 3, against(2))).header == c.header);
   CHECK(fmt::parse(assemble(1, json, {}, 1, plain_zstd)).header == c.header);
   // Read with the wrong dictionary setting, a header does not decode (zstd checks the frame).
-  CHECK(!parse_error(assemble(1, json, {}, 1, baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary()))).empty());
+  CHECK(!parse_error(assemble(1, json, {}, 1, against(2))).empty());
+  CHECK(!parse_error(assemble(3, json, {}, 3, against(4))).empty());
   CHECK(contains(parse_error(assemble(1, json, {}, 2, bytes_of(json))), "a header dictionary flag without compression"));
-  CHECK(contains(parse_error(assemble(1, json, {}, 4, bytes_of(json))), "the header has unknown flags 4"));
+  CHECK(contains(parse_error(assemble(3, json, {}, 4, bytes_of(json))), "a header dictionary flag without compression"));
+  CHECK(contains(parse_error(assemble(3, json, {}, 7, against(4))), "the header names two dictionaries"));
+  CHECK(contains(parse_error(assemble(1, json, {}, 8, bytes_of(json))), "the header has unknown flags 8"));
 }
 
 TEST_CASE("header integers are whole numbers in range, never cast from a float") {

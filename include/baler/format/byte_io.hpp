@@ -6,7 +6,8 @@
 // shifted bytes.
 //
 // Strings are a u64 byte count followed by the bytes (no terminator, no encoding check: the
-// caller decides what the bytes mean).
+// caller decides what the bytes mean). Varints are LEB128: 7 bits per byte, low first, the high
+// bit set on every byte but the last; at most 10 bytes for 64 bits.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,11 @@ public:
   void write_u16(std::uint16_t v) { append_le(out_, v, 2); }
   void write_u32(std::uint32_t v) { append_le(out_, v, 4); }
   void write_u64(std::uint64_t v) { append_le(out_, v, 8); }
+
+  void write_varint(std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) out_.push_back(std::byte(std::uint8_t(v) | 0x80));
+    out_.push_back(std::byte(std::uint8_t(v)));
+  }
 
   void write_f32(float v) {
     std::uint32_t u;
@@ -68,6 +74,20 @@ public:
   std::uint16_t read_u16(const char* what = "u16") { return static_cast<std::uint16_t>(read_le(2, what)); }
   std::uint32_t read_u32(const char* what = "u32") { return static_cast<std::uint32_t>(read_le(4, what)); }
   std::uint64_t read_u64(const char* what = "u64") { return read_le(8, what); }
+
+  // A varint of at most 64 bits; longer or wider encodings are corrupt.
+  std::uint64_t read_varint(const char* what = "varint") {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const std::uint64_t b = read_le(1, what);
+      const std::uint64_t bits = b & 0x7F;
+      if (shift == 63 && bits > 1) break;  // the tenth byte holds bit 63 only
+      v |= bits << shift;
+      if (!(b & 0x80)) return v;
+    }
+    throw error("byte_reader::read(): malformed varint for " + std::string(what) + " before offset " +
+                std::to_string(pos_) + " (more than 64 bits)");
+  }
 
   float read_f32(const char* what = "f32") {
     const std::uint32_t u = read_u32(what);

@@ -1,7 +1,7 @@
 #pragma once
 // The chunked .baler file, format version 2: data cut into chunks along the leading axis (rows
-// of a table, frames of a field), each chunk an ordinary version-1 container that decodes on its
-// own, one shared part (the model, when the chunks share one) stored once, and an index at the
+// of a table, frames of a field), each chunk an ordinary single-blob container (container.hpp:
+// version 3, or 1 from older writers) that decodes on its own, one shared part (the model, when the chunks share one) stored once, and an index at the
 // end so a reader fetches any row range without touching the other chunks.
 //
 // Byte layout (all integers little-endian):
@@ -11,10 +11,10 @@
 //   8        4      u32 format version (2)
 //   12       4      u32 flags, 0
 //   16       8      u64 S, size of the shared part
-//   24       S      shared part: a version-1 container; its JSON header says what the chunks hold
+//   24       S      shared part: a single-blob container; its JSON header says what the chunks hold
 //                   (kind "baler.chunked", input shape, dtype, names, chunk rows, mode, bound),
 //                   its optional MODL section the model file the chunks were compressed with
-//   24+S     ...    chunk payloads, back to back in row order, each a version-1 container
+//   24+S     ...    chunk payloads, back to back in row order, each a single-blob container
 //   I        36*N   index, one entry per chunk: u64 offset, u64 size, u64 first row, u64 rows,
 //                   u32 CRC-32 of the payload
 //   I+36N    8      u64 I, offset of the index

@@ -3,29 +3,35 @@
 // checksummed and optionally zstd-compressed. What the sections mean is the codec's business;
 // this layer only guarantees that what was written is what is read, or an error.
 //
-// Byte layout, format version 1 (all integers little-endian):
+// Byte layout, format version 3 (integers little-endian; "varint" is LEB128, byte_io.hpp):
 //
-//   offset   size   field
-//   0        8      magic 89 42 4C 52 0D 0A 1A 0A ("\x89BLR\r\n\x1A\n", PNG's scheme): the high
-//                   byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
-//                   conversion either way, 1A stops a DOS `type`.
-//   8        4      u32 format version. Versions the layout below, not the library.
-//   12       4      u32 header flags: bit 0 = the JSON is zstd-compressed; bit 1 = against
-//                   header_dictionary_v1 (header_dictionary.hpp), with bit 0 only; other bits 0
-//   16       8      u64 J, length of the JSON text
-//   24       8      u64 H, length of the header as stored (J when not compressed)
-//   32       H      JSON header (UTF-8, one object), zstd-compressed when that is smaller: a
-//                   field of thousands of columns has kilobytes of per-column numbers
-//   32+H     4      u32 CRC-32 of bytes [8, 32+H): version, flags, lengths and header
-//   36+H     4      u32 N, number of sections
-//   40+H     28*N   section table, one entry per section:
-//                     4  kind tag, 4 printable ASCII characters ("LATN", "DECW", ...)
-//                     4  u32 flags: bit 0 = zstd-compressed; other bits must be 0
-//                     8  u64 stored size (bytes in the file)
-//                     8  u64 raw size (bytes after decompression; equals stored if not compressed)
-//                     4  u32 CRC-32 of the stored bytes
-//   40+H+28N 4      u32 CRC-32 of the table, from N through the last entry
-//   ...             the stored payloads, back to back in table order; the file ends there.
+//   size   field
+//   8      magic 89 42 4C 52 0D 0A 1A 0A ("\x89BLR\r\n\x1A\n", PNG's scheme): the high
+//          byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
+//          conversion either way, 1A stops a DOS `type`.
+//   4      u32 format version. Versions the layout below, not the library.
+//   var    varint header flags: bit 0 = the JSON is zstd-compressed; bit 1 = against
+//          header_dictionary_v1, bit 2 = against v2 (header_dictionary.hpp), with bit 0 only;
+//          other bits 0
+//   var    varint J, length of the JSON text
+//   var    varint H, length of the header as stored (J when not compressed)
+//   H      JSON header (UTF-8, one object), zstd-compressed when that is smaller: a field of
+//          thousands of columns has kilobytes of per-column numbers
+//   var    varint N, number of sections
+//   ...    section table, one entry per section:
+//            4    kind tag, 4 printable ASCII characters ("LATN", "DECW", ...)
+//            var  varint flags: bit 0 = zstd-compressed; other bits must be 0
+//            var  varint stored size (bytes in the file)
+//            var  varint raw size (bytes after decompression), compressed sections only
+//   ...    the stored payloads, back to back in table order
+//   4      u32 CRC-32 of everything from the version to here; the file ends there.
+// A zstd-compressed header or payload is a zstd frame without its 4-byte magic (FD2FB528), which
+// the flag already says.
+//
+// Format version 1, still read, has the same fields at fixed widths (u32 flags, u64 J, u64 H,
+// u32 N, and per entry u32 flags, u64 stored and u64 raw size), whole zstd frames and a CRC-32
+// each for the version and header, the table from N, and every payload. That is 44 + 28 N bytes
+// of framing where version 3 takes about 22 + 7 N: a tenth of a small field's file.
 //
 // Every byte is covered: the magic and version are compared, the rest by the CRCs, and lengths
 // are checked against the bytes that remain before anything is allocated or read. A reader
@@ -33,7 +39,9 @@
 // which is how newer files with extra sections stay readable. A newer format version is refused.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -52,12 +60,14 @@
 namespace baler::format {
 
 constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
-// The single-blob layout below is format version 1; a chunked file (chunked.hpp) is version 2
-// and holds version-1 containers as its shared part and its chunks.
-constexpr std::uint32_t format_version = 1;
+// The single-blob layout above is format version 3 (written) or 1 (read); a chunked file
+// (chunked.hpp) is version 2 and holds single-blob containers as its shared part and its chunks.
+constexpr std::uint32_t format_version = 3;
+constexpr std::uint32_t fixed_width_format_version = 1;
 constexpr std::uint32_t chunked_format_version = 2;
 constexpr std::uint32_t flag_zstd = 1;
-constexpr std::uint32_t flag_header_dictionary = 2;  // header flags only
+constexpr std::uint32_t flag_header_dictionary = 2;     // header flags only: version 1 of the text
+constexpr std::uint32_t flag_header_dictionary_v2 = 4;  // header flags only: version 2
 
 struct section {
   std::string kind;  // exactly 4 printable ASCII characters, unique within a container
@@ -162,13 +172,42 @@ inline void check_magic(byte_reader& r, const char* where) {
   throw error(std::string(where) + "(): not a .baler file (wrong magic)");
 }
 
-inline byte_view dictionary() {
-  return byte_view(reinterpret_cast<const std::byte*>(header_dictionary_v1.data()), header_dictionary_v1.size());
+// The header dictionary a header's flags name (none when they name none).
+inline byte_view dictionary(std::uint64_t header_flags) {
+  const auto view = [](std::string_view s) { return byte_view(reinterpret_cast<const std::byte*>(s.data()), s.size()); };
+  static const std::string v2 = std::string(header_dictionary_v1) + std::string(header_dictionary_v2_tail);
+  if (header_flags & flag_header_dictionary) return view(header_dictionary_v1);
+  if (header_flags & flag_header_dictionary_v2) return view(v2);
+  return byte_view();
+}
+
+// An integer field of the container: a varint in version 3, `fixed_bytes` wide in version 1.
+inline std::uint64_t read_field(byte_reader& r, bool varint, std::size_t fixed_bytes, const char* what) {
+  return varint ? r.read_varint(what) : fixed_bytes == 4 ? r.read_u32(what) : r.read_u64(what);
+}
+// The least bytes a version-3 table entry takes: kind and two one-byte varints.
+constexpr std::size_t compact_entry_min_size = 6;
+
+// Version 3 stores zstd frames without their magic number: bare() drops it, inflate() puts it
+// back (`bare`) before decompressing.
+constexpr std::size_t zstd_magic_size = 4;
+constexpr unsigned char zstd_magic[zstd_magic_size] = {0x28, 0xB5, 0x2F, 0xFD};
+inline std::vector<std::byte> bare(std::vector<std::byte> frame) {
+  frame.erase(frame.begin(), frame.begin() + zstd_magic_size);
+  return frame;
+}
+inline std::vector<std::byte> inflate(byte_view stored, bool bare, std::uint64_t raw_size, std::uint64_t max_size,
+                                      byte_view dictionary = {}) {
+  if (!bare) return zstd_decompress(stored, raw_size, max_size, dictionary);
+  std::vector<std::byte> frame(zstd_magic_size + stored.size);
+  std::memcpy(frame.data(), zstd_magic, zstd_magic_size);
+  if (stored.size) std::memcpy(frame.data() + zstd_magic_size, stored.data, stored.size);
+  return zstd_decompress(frame, raw_size, max_size, dictionary);
 }
 
 struct entry {
   section_info info;
-  std::uint32_t crc = 0;
+  std::optional<std::uint32_t> crc;  // version 1's per-section CRC; version 3 has one for the file
   byte_view stored;
 };
 
@@ -177,39 +216,53 @@ struct layout {
   std::vector<entry> entries;
 };
 
-// Reads and checks everything but the payload checksums and contents.
+// Reads and checks the layout: in version 3 every byte (one CRC), in version 1 everything but
+// the payloads' checksums, which parse() checks.
 inline layout read_layout(byte_view in, const char* where) {
   layout out;
   out.info.file_size = in.size;
   byte_reader r(in);
   check_magic(r, where);
 
-  const std::size_t header_begin = r.offset();  // the header CRC starts at the version
+  const std::size_t header_begin = r.offset();  // the CRCs start at the version
   const std::uint32_t version = r.read_u32("format version");
   require(version != 0, where, "invalid format version 0");
   require(version != chunked_format_version, where,
           "this is a chunked file (format version 2): read it with format::chunked_reader");
   require(version <= format_version, where,
           "the file has format version " + std::to_string(version) +
-              ", newer than this build of baler reads (format version " +
-              std::to_string(chunked_format_version) + "); update baler to read it");
+              ", newer than this build of baler reads (format version " + std::to_string(format_version) +
+              "); update baler to read it");
   out.info.format_version = version;
-  const std::uint32_t header_flags = r.read_u32("header flags");
-  const std::uint64_t json_size = r.read_u64("header length");
-  const byte_view stored_header = r.read_bytes(r.read_u64("stored header length"), "JSON header");
-  const std::uint32_t header_crc = crc32_of(r.since(header_begin));
-  require(checksum_matches(r.read_u32("header CRC-32"), header_crc), where, "header checksum mismatch: the file is corrupt");
-  require((header_flags & ~(flag_zstd | flag_header_dictionary)) == 0, where,
+  const bool varints = version == format_version;
+  if (varints) {  // the CRC first: nothing below reads a damaged byte
+    require(r.remaining() >= 4, where, "truncated: no room for the file's CRC-32");
+    const byte_view body(in.data + header_begin, in.size - header_begin - 4);
+    require(checksum_matches(std::uint32_t(load_le(in.data + in.size - 4, 4)), crc32_of(body)), where,
+            "checksum mismatch: the file is corrupt or truncated");
+    r = byte_reader(byte_view(in.data, in.size - 4));
+    r.skip(header_begin + 4);
+  }
+  const std::uint64_t header_flags = read_field(r, varints, 4, "header flags");
+  const std::uint64_t json_size = read_field(r, varints, 8, "header length");
+  const byte_view stored_header = r.read_bytes(read_field(r, varints, 8, "stored header length"), "JSON header");
+  if (!varints) {
+    const std::uint32_t header_crc = crc32_of(r.since(header_begin));
+    require(checksum_matches(r.read_u32("header CRC-32"), header_crc), where, "header checksum mismatch: the file is corrupt");
+  }
+  constexpr std::uint64_t known_header_flags = flag_zstd | flag_header_dictionary | flag_header_dictionary_v2;
+  require((header_flags & ~known_header_flags) == 0, where,
           "the header has unknown flags " + std::to_string(header_flags) + " (written by a newer baler?)");
   const bool compressed_header = (header_flags & flag_zstd) != 0;
-  const bool with_dictionary = (header_flags & flag_header_dictionary) != 0;
+  const bool with_dictionary = (header_flags & (flag_header_dictionary | flag_header_dictionary_v2)) != 0;
   require(compressed_header || !with_dictionary, where, "a header dictionary flag without compression");
+  require((header_flags & flag_header_dictionary) == 0 || (header_flags & flag_header_dictionary_v2) == 0, where,
+          "the header names two dictionaries");
   require(compressed_header || json_size == stored_header.size, where,
           "uncompressed header with different stored and raw sizes");
   std::vector<std::byte> inflated;
   if (compressed_header)
-    inflated = zstd_decompress(stored_header, json_size, zstd_default_max_size,
-                               with_dictionary ? dictionary() : byte_view());
+    inflated = inflate(stored_header, varints, json_size, zstd_default_max_size, dictionary(header_flags));
   const byte_view json_text = compressed_header ? byte_view(inflated) : stored_header;
   out.info.header_size = json_text.size;
   out.info.header_stored_size = stored_header.size;
@@ -218,25 +271,33 @@ inline layout read_layout(byte_view in, const char* where) {
   require(!out.info.header.is_discarded() && out.info.header.is_object(), where,
           "the header is not a JSON object");
 
+  // Version 1's table is read whole and its CRC checked before its entries are; its size, as
+  // version 3's count, is checked against the bytes left before anything is allocated.
   const std::size_t table_begin = r.offset();
-  const std::uint32_t count = r.read_u32("section count");
-  byte_reader table(r.read_bytes(std::uint64_t(count) * table_entry_size, "section table"));
-  const std::uint32_t table_crc = crc32_of(r.since(table_begin));
-  require(checksum_matches(r.read_u32("section table CRC-32"), table_crc), where,
-          "section table checksum mismatch: the file is corrupt");
+  const std::uint64_t count = read_field(r, varints, 4, "section count");
+  byte_reader fixed_table(varints ? byte_view() : r.read_bytes(count * table_entry_size, "section table"));
+  if (!varints) {
+    const std::uint32_t table_crc = crc32_of(r.since(table_begin));
+    require(checksum_matches(r.read_u32("section table CRC-32"), table_crc), where,
+            "section table checksum mismatch: the file is corrupt");
+  }
+  byte_reader& table = varints ? r : fixed_table;
+  require(count <= table.remaining() / (varints ? compact_entry_min_size : table_entry_size), where,
+          "a table of " + std::to_string(count) + " sections does not fit in the " + std::to_string(table.remaining()) +
+              " bytes left: the file is corrupt");
 
   std::set<std::string> kinds;
   out.entries.resize(count);
   for (entry& e : out.entries) {
     const byte_view tag = table.read_bytes(4, "section kind");
     e.info.kind.assign(reinterpret_cast<const char*>(tag.data), tag.size);
-    const std::uint32_t flags = table.read_u32("section flags");
-    e.info.stored_size = table.read_u64("section stored size");
-    e.info.raw_size = table.read_u64("section raw size");
-    e.crc = table.read_u32("section CRC-32");
+    const std::uint64_t flags = read_field(table, varints, 4, "section flags");
+    e.info.stored_size = read_field(table, varints, 8, "section stored size");
+    e.info.raw_size = varints && !(flags & flag_zstd) ? e.info.stored_size : read_field(table, varints, 8, "section raw size");
+    if (!varints) e.crc = table.read_u32("section CRC-32");
     require(valid_kind(e.info.kind), where, "invalid section kind tag");
     require(kinds.insert(e.info.kind).second, where, "duplicate section '" + e.info.kind + "'");
-    require((flags & ~flag_zstd) == 0, where,
+    require((flags & ~std::uint64_t(flag_zstd)) == 0, where,
             "section '" + e.info.kind + "' has unknown flags " + std::to_string(flags));
     e.info.compressed = (flags & flag_zstd) != 0;
     require(e.info.compressed || e.info.raw_size == e.info.stored_size, where,
@@ -274,39 +335,37 @@ inline std::vector<std::byte> serialize(const container& c, compression_policy p
     require(kinds.insert(s.kind).second, where, "duplicate section '" + s.kind + "'");
     stored[i] = byte_view(s.payload);
     if (!policy.enabled || s.payload.empty()) continue;
-    compressed[i] = zstd_compress(s.payload, policy.level);
+    compressed[i] = detail::bare(zstd_compress(s.payload, policy.level));
     if (compressed[i].size() < s.payload.size()) stored[i] = byte_view(compressed[i]);
     else compressed[i] = {};
   }
 
+  constexpr std::uint32_t packed_flags = flag_zstd | flag_header_dictionary_v2;
   std::vector<std::byte> packed_header;
-  if (policy.enabled) packed_header = zstd_compress(byte_view(json_text), 19, detail::dictionary());
+  if (policy.enabled)
+    packed_header = detail::bare(zstd_compress(byte_view(json_text), 19, detail::dictionary(packed_flags)));
   const bool pack = !packed_header.empty() && packed_header.size() < json_text.size();
   const byte_view header = pack ? byte_view(packed_header) : byte_view(json_text);
 
-  std::size_t total = sizeof magic + 32 + header.size + 8 + detail::table_entry_size * c.sections.size();
+  std::size_t total = sizeof magic + 4 + 4 * 10 + header.size + 4 + 34 * c.sections.size();  // varints at most 10
   for (const byte_view& s : stored) total += s.size;
   byte_writer w;
   w.reserve(total);
   w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(magic), sizeof magic));
   w.write_u32(format_version);
-  w.write_u32(pack ? flag_zstd | flag_header_dictionary : 0);
-  w.write_u64(json_text.size());
-  w.write_u64(header.size);
+  w.write_varint(pack ? packed_flags : 0);
+  w.write_varint(json_text.size());
+  w.write_varint(header.size);
   w.write_bytes(header);
-  w.write_u32(crc32_of(byte_view(w.bytes()).subview(sizeof magic)));
-
-  const std::size_t table_begin = w.size();
-  w.write_u32(static_cast<std::uint32_t>(c.sections.size()));
+  w.write_varint(c.sections.size());
   for (std::size_t i = 0; i < c.sections.size(); ++i) {
     w.write_bytes(byte_view(c.sections[i].kind));
-    w.write_u32(compressed[i].empty() ? 0 : flag_zstd);
-    w.write_u64(stored[i].size);
-    w.write_u64(c.sections[i].payload.size());
-    w.write_u32(crc32_of(stored[i]));
+    w.write_varint(compressed[i].empty() ? 0 : flag_zstd);
+    w.write_varint(stored[i].size);
+    if (!compressed[i].empty()) w.write_varint(c.sections[i].payload.size());
   }
-  w.write_u32(crc32_of(byte_view(w.bytes()).subview(table_begin)));
   for (const byte_view& s : stored) w.write_bytes(s);
+  w.write_u32(crc32_of(byte_view(w.bytes()).subview(sizeof magic)));
   return w.take();
 }
 
@@ -322,9 +381,10 @@ inline container parse(byte_view bytes, std::uint64_t max_section_size = zstd_de
   c.header = std::move(l.info.header);
   c.sections.reserve(l.entries.size());
   for (const detail::entry& e : l.entries) {
-    require(checksum_matches(e.crc, crc32_of(e.stored)), where, "section '" + e.info.kind + "' checksum mismatch: the file is corrupt");
+    require(!e.crc || checksum_matches(*e.crc, crc32_of(e.stored)), where, "section '" + e.info.kind + "' checksum mismatch: the file is corrupt");
     section s{e.info.kind, {}};
-    if (e.info.compressed) s.payload = zstd_decompress(e.stored, e.info.raw_size, max_section_size);
+    const bool bare = l.info.format_version == format_version;
+    if (e.info.compressed) s.payload = detail::inflate(e.stored, bare, e.info.raw_size, max_section_size);
     else s.payload.assign(e.stored.data, e.stored.data + e.stored.size);
     c.sections.push_back(std::move(s));
   }
