@@ -63,7 +63,6 @@ constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
 // The single-blob layout above is format version 3 (written) or 1 (read); a chunked file
 // (chunked.hpp) is version 2 and holds single-blob containers as its shared part and its chunks.
 constexpr std::uint32_t format_version = 3;
-constexpr std::uint32_t fixed_width_format_version = 1;
 constexpr std::uint32_t chunked_format_version = 2;
 constexpr std::uint32_t flag_zstd = 1;
 constexpr std::uint32_t flag_header_dictionary = 2;     // header flags only: version 1 of the text
