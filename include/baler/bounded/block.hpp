@@ -60,10 +60,10 @@ struct block_result {
 using exception_list = std::vector<std::pair<std::size_t, double>>;
 
 inline void write_exceptions(const exception_list& exceptions, std::vector<std::byte>& out) {
-  codec::rans::put_varint(out, exceptions.size());
+  append_varint(out, exceptions.size());
   std::size_t last = 0;
   for (const auto& [i, v] : exceptions) {
-    codec::rans::put_varint(out, i - last);
+    append_varint(out, i - last);
     last = i;
     const auto* b = reinterpret_cast<const std::byte*>(&v);
     out.insert(out.end(), b, b + 8);
@@ -135,7 +135,7 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
   const std::vector<std::byte> coded = coder.finish();
-  codec::rans::put_varint(r.bytes, coded.size());
+  append_varint(r.bytes, coded.size());
   r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
   return r;
 }

@@ -173,7 +173,7 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
-  codec::rans::put_varint(r.bytes, packed.size());
+  append_varint(r.bytes, packed.size());
   r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
   desc = {{"kind", "codes"}, {"min", lo}, {"width", width}};
   return r;

@@ -81,7 +81,7 @@ inline block_result encode_histogram(const double* x, const std::vector<std::int
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
   const std::vector<std::byte> coded = coder.finish();
-  codec::rans::put_varint(r.bytes, coded.size());
+  append_varint(r.bytes, coded.size());
   r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
   desc = {{"kind", "histogram"}, {"coder", tree_coder}, {"min", s.min}, {"width", s.width}, {"depth", depth}};
   return r;

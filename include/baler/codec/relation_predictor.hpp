@@ -123,9 +123,9 @@ struct relation_net {
   // of inputs and target, f32 weights.
   std::vector<std::byte> bytes() const {
     std::vector<std::byte> out;
-    rans::put_varint(out, d());
-    rans::put_varint(out, hidden);
-    for (std::size_t c : inputs) rans::put_varint(out, c);
+    append_varint(out, d());
+    append_varint(out, hidden);
+    for (std::size_t c : inputs) append_varint(out, c);
     auto put = [&](const void* p, std::size_t n) {
       out.insert(out.end(), static_cast<const std::byte*>(p), static_cast<const std::byte*>(p) + n);
     };

@@ -27,14 +27,6 @@ constexpr std::uint32_t tokens = 704;
 constexpr std::uint32_t scale_bits = 15, total = 1u << scale_bits;
 constexpr std::uint32_t low = 1u << 23;  // renormalisation bound of the state
 
-inline void put_varint(std::vector<std::byte>& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(std::byte(std::uint8_t(v) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(std::byte(std::uint8_t(v)));
-}
-
 struct reader {
   byte_view in;
   std::size_t pos = 0;
@@ -148,17 +140,17 @@ inline void encode_symbols(const std::vector<std::int64_t>& symbols, std::vector
 
   std::uint32_t distinct = 0;
   for (std::uint32_t f : freq) distinct += f > 0;
-  put_varint(out, distinct);
+  append_varint(out, distinct);
   std::uint32_t prev = 0;
   for (std::uint32_t t = 0; t < tokens; ++t)
     if (freq[t]) {
-      put_varint(out, t - prev);
-      put_varint(out, freq[t]);
+      append_varint(out, t - prev);
+      append_varint(out, freq[t]);
       prev = t;
     }
-  put_varint(out, coded.size());
+  append_varint(out, coded.size());
   out.insert(out.end(), coded.begin(), coded.end());
-  put_varint(out, raw.size());
+  append_varint(out, raw.size());
   out.insert(out.end(), raw.begin(), raw.end());
 }
 

@@ -6,8 +6,8 @@
 // shifted bytes.
 //
 // Strings are a u64 byte count followed by the bytes (no terminator, no encoding check: the
-// caller decides what the bytes mean). Varints are LEB128: 7 bits per byte, low first, the high
-// bit set on every byte but the last; at most 10 bytes for 64 bits.
+// caller decides what the bytes mean). Varints are LEB128 (append_varint, io/bytes.hpp): at most
+// 10 bytes for 64 bits.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -30,10 +30,7 @@ public:
   void write_u32(std::uint32_t v) { append_le(out_, v, 4); }
   void write_u64(std::uint64_t v) { append_le(out_, v, 8); }
 
-  void write_varint(std::uint64_t v) {
-    for (; v >= 0x80; v >>= 7) out_.push_back(std::byte(std::uint8_t(v) | 0x80));
-    out_.push_back(std::byte(std::uint8_t(v)));
-  }
+  void write_varint(std::uint64_t v) { append_varint(out_, v); }
 
   void write_f32(float v) {
     std::uint32_t u;

@@ -36,6 +36,12 @@ inline void append_le(std::vector<std::byte>& out, std::uint64_t v, std::size_t 
   for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFF));
 }
 
+// LEB128 varint: 7 bits per byte, low first, the high bit set on every byte but the last.
+inline void append_varint(std::vector<std::byte>& out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out.push_back(std::byte(std::uint8_t(v) | 0x80));
+  out.push_back(std::byte(std::uint8_t(v)));
+}
+
 // Reverses the bytes of each item of item_size bytes: big-endian <-> little-endian.
 inline void swap_byte_order(std::byte* data, std::size_t nbytes, std::size_t item_size) {
   if (item_size < 2) return;
