@@ -30,19 +30,4 @@ if(NOT TARGET baler_openblas)
     INTERFACE_LINK_LIBRARIES "${OpenBLAS_LIBRARIES}")
 endif()
 
-# Debian's libzip config also demands the zipcmp/zipmerge/ziptool programs; find the library alone.
-if(NOT TARGET baler_libzip)
-  find_path(BALER_LIBZIP_INCLUDE_DIR zip.h ${_baler_required})
-  find_library(BALER_LIBZIP_LIBRARY zip ${_baler_required})
-  if(NOT BALER_LIBZIP_INCLUDE_DIR OR NOT BALER_LIBZIP_LIBRARY)
-    set(baler_NOT_FOUND_MESSAGE "baler could not be found because libzip (zip.h, libzip) could not be found.")
-    set(baler_FOUND FALSE)
-    return()
-  endif()
-  add_library(baler_libzip INTERFACE IMPORTED)
-  set_target_properties(baler_libzip PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${BALER_LIBZIP_INCLUDE_DIR}"
-    INTERFACE_LINK_LIBRARIES "${BALER_LIBZIP_LIBRARY}")
-endif()
-
 unset(_baler_required)
