@@ -1,5 +1,5 @@
-// .npz: numpy's stored, deflated and zip64 archives; our writer, checked by numpy itself when
-// it is installed; corrupted and truncated archives.
+// .npz: numpy's stored, deflated and zip64 archives and zipfile's streamed one; our writer,
+// checked by numpy itself when it is installed; corrupted, crafted and truncated archives.
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -24,11 +24,17 @@ void check_table(const npz::archive& a) {
   CHECK_FALSE(a.at("data").is_text());
 }
 
-// Offset of the first occurrence of `text` in bytes.
-std::size_t find(const std::vector<std::byte>& bytes, const std::string& text) {
-  for (std::size_t i = 0; i + text.size() <= bytes.size(); ++i)
+// Offset of the first occurrence of `text` in bytes at or after `from`.
+std::size_t find(const std::vector<std::byte>& bytes, const std::string& text,
+                 std::size_t from = 0) {
+  for (std::size_t i = from; i + text.size() <= bytes.size(); ++i)
     if (std::memcmp(bytes.data() + i, text.data(), text.size()) == 0) return i;
   return std::string::npos;
+}
+
+// Overwrites the little-endian field of n bytes at offset `at`.
+void put_le(std::vector<std::byte>& bytes, std::size_t at, std::uint64_t v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) bytes[at + i] = static_cast<std::byte>((v >> (8 * i)) & 0xFF);
 }
 
 }  // namespace
@@ -37,6 +43,10 @@ TEST_CASE("numpy fixtures: stored, deflated and zip64 archives") {
   check_table(npz::read_file(fixture("table_stored.npz")));
   check_table(npz::read_file(fixture("table_deflated.npz")));
   check_table(npz::read_file(fixture("table_zip64.npz")));
+}
+
+TEST_CASE("zipfile's streamed archive: data descriptors, a folder, a comment") {
+  check_table(npz::read_file(fixture("table_streamed.npz")));  // the folder "extra/" is skipped
 }
 
 TEST_CASE("numpy fixtures: other member names and empty float names") {
@@ -168,9 +178,109 @@ TEST_CASE("corrupted archives are errors, never wrong data") {
   CHECK_ERROR_CONTAINS(npz::read_file(fixture("missing.npz")), "read_file(): cannot open");
 }
 
+TEST_CASE("crafted members: each check names the member and what is wrong") {
+  // Our layout: local header (30 bytes, "data.npy", zip64 extra of 20) and data; central
+  // header (46 bytes: flags @8, method @10, CRC @16, then "data.npy" and the zip64 extra:
+  // id, length, size @58, compressed size @66, local offset @74); ...; zip64 EOCD, locator, EOCD.
+  const ndarray data = io_test::pattern_array(dtype::f64, {50, 3});
+  const std::vector<std::byte> deflated = npz::write(data, table_names, npz::compression::deflated);
+  const std::vector<std::byte> stored = npz::write(data, table_names, npz::compression::stored);
+  const std::uint64_t size = npy::write(data).size();
+  const auto patched = [](std::vector<std::byte> bytes, std::size_t field, std::uint64_t v,
+                          std::size_t n) {
+    put_le(bytes, find(bytes, "PK\x01\x02") + field, v, n);
+    return bytes;
+  };
+  const std::string member = "npz::read(): cannot read member 'data.npy': ";
+  CHECK(npz::read(deflated).at("data").array() == data);
+
+  std::vector<std::byte> bad = deflated;
+  bad[find(bad, "PK\x01\x02") + 16] ^= std::byte{0x01};
+  CHECK_ERROR_CONTAINS(npz::read(bad), member + "CRC-32 mismatch");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 10, 12, 2)),
+                       member + "unsupported compression method 12");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 8, 0x0801, 2)), member + "it is encrypted");
+  CHECK_ERROR_CONTAINS(
+      npz::read(patched(deflated, 58, size - 1, 8)),
+      member + "it inflates to more than the declared " + std::to_string(size - 1));
+  CHECK_ERROR_CONTAINS(
+      npz::read(patched(deflated, 58, size + 1, 8)),
+      member + "it inflates to " + std::to_string(size) + " bytes, not the declared");
+  // A size no deflate stream of these bytes reaches is refused before any allocation.
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 58, std::uint64_t(1) << 60, 8)),
+                       "deflated bytes can hold");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 66, 10, 8)),
+                       member + "its deflate stream is truncated");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 66, deflated.size(), 8)), "lie outside the");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 74, 3, 8)),
+                       member + "no local header at offset 3");
+  CHECK_ERROR_CONTAINS(
+      npz::read(patched(deflated, 54, 0x9999, 2)),
+      member + "a 32-bit size or offset is 0xFFFFFFFF but it has no zip64 extra field");
+  CHECK_ERROR_CONTAINS(npz::read(patched(deflated, 56, 8, 2)),
+                       member + "its zip64 extra field is too short");
+  CHECK_ERROR_CONTAINS(npz::read(patched(stored, 58, size - 1, 8)),
+                       member + "stored, yet its size");
+  bad = deflated;
+  bad[30 + 8 + 20] = std::byte{0x07};  // the first block: final, type 3 (reserved)
+  CHECK_ERROR_CONTAINS(npz::read(bad),
+                       member + "its deflate stream is corrupt (invalid block type)");
+
+  // Archive-level records.
+  const std::string archive = "npz::read(): not a valid .npz (zip) archive: ";
+  bad = deflated;
+  put_le(bad, find(bad, "PK\x06\x07"), 0, 4);
+  CHECK_ERROR_CONTAINS(
+      npz::read(bad),
+      archive + "a 32-bit directory field is 0xFFFF... but there is no zip64 locator");
+  bad = deflated;
+  put_le(bad, find(bad, "PK\x06\x07") + 8, 5, 8);
+  CHECK_ERROR_CONTAINS(npz::read(bad), archive + "the zip64 locator points to no zip64 end");
+  bad = deflated;
+  put_le(bad, find(bad, "PK\x06\x06") + 48, 5, 8);  // the directory's offset
+  CHECK_ERROR_CONTAINS(npz::read(bad),
+                       archive + "central directory header 0 at offset 5 is missing");
+  bad = deflated;
+  put_le(bad, find(bad, "PK\x06\x06") + 40, 1 << 20, 8);  // the directory's size
+  CHECK_ERROR_CONTAINS(npz::read(bad), "lies outside the " + std::to_string(bad.size()) + " bytes");
+  bad = deflated;
+  put_le(bad, find(bad, "PK\x06\x06") + 32, 3, 8);  // three entries, two headers
+  CHECK_ERROR_CONTAINS(npz::read(bad), archive + "central directory header 2 at offset");
+
+  // Two central headers naming the same member (the local header keeps its own name).
+  bad = npz::write({{"a", npy::write(data)}, {"b", npy::write(data)}}, npz::compression::stored);
+  bad[find(bad, "PK\x01\x02", find(bad, "PK\x01\x02") + 4) + 46] = std::byte{'a'};
+  CHECK_ERROR_CONTAINS(npz::read(bad), "npz::read(): member 'a' occurs twice");
+}
+
+TEST_CASE("our writer's layout: zip64 records, UTF-8 names, DOS date 1980-01-01") {
+  const std::vector<std::byte> file = npz::write(
+      {{"x", npy::write(io_test::pattern_array(dtype::u8, {3}))}}, npz::compression::stored);
+  REQUIRE(find(file, "PK\x03\x04") == 0);
+  CHECK(load_le(file.data() + 6, 2) == 0x0800);       // flags: UTF-8 name
+  CHECK(load_le(file.data() + 10, 2) == 0);           // time 00:00
+  CHECK(load_le(file.data() + 12, 2) == 0x0021);      // date 1980-01-01
+  CHECK(load_le(file.data() + 18, 4) == 0xFFFFFFFF);  // sizes in the zip64 extra
+  CHECK(find(file, "PK\x06\x06") != std::string::npos);
+  CHECK(find(file, "PK\x06\x07") != std::string::npos);
+  CHECK(find(file, "PK\x05\x06") == file.size() - 22);
+  // Empty members and empty archives.
+  const npz::archive empty = npz::read(npz::write({{"e", {}}}, npz::compression::deflated));
+  CHECK(empty.at("e").bytes.empty());
+  CHECK(npz::read(npz::write({}, npz::compression::stored)).empty());
+}
+
 TEST_CASE("truncated archives fail cleanly at every cut point") {
-  for (const std::string name : {"table_stored.npz", "table_deflated.npz", "table_zip64.npz"}) {
-    const std::vector<std::byte> full = read_file(fixture(name));
+  const ndarray data = io_test::pattern_array(dtype::i16, {20, 3});
+  std::vector<std::pair<std::string, std::vector<std::byte>>> archives = {
+      {"ours, stored", npz::write(data, table_names, npz::compression::stored)},
+      {"ours, deflated", npz::write(data, table_names, npz::compression::deflated)}};
+  for (const std::string name :
+       {"table_stored.npz", "table_deflated.npz", "table_zip64.npz", "table_streamed.npz"})
+    archives.emplace_back(name, read_file(fixture(name)));
+  for (const auto& archive : archives) {
+    const std::string& name = archive.first;
+    const std::vector<std::byte>& full = archive.second;
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
       CAPTURE(name);
       CAPTURE(cut);
@@ -195,7 +305,8 @@ TEST_CASE("a member that is not a readable .npy is an error naming it") {
 
 TEST_CASE("random corruption gives a result or a baler::error, never a crash") {
   std::mt19937 rng(54321);
-  for (const std::string name : {"table_stored.npz", "table_deflated.npz", "table_zip64.npz"}) {
+  for (const std::string name :
+       {"table_stored.npz", "table_deflated.npz", "table_zip64.npz", "table_streamed.npz"}) {
     const std::vector<std::byte> good = read_file(fixture(name));
     for (int trial = 0; trial < 500; ++trial) {
       const std::vector<std::byte> bad = io_test::damaged(good, rng, 1 + trial % 4);

@@ -43,6 +43,38 @@ def save(name, array, version=None):
         np.lib.format.write_array(f, array, version=version)
 
 
+class Pipe:
+    """A write-only stream: zipfile cannot seek back, so it writes data descriptors."""
+    def __init__(self):
+        self.buffer = io.BytesIO()
+
+    def write(self, b):
+        return self.buffer.write(b)
+
+    def flush(self):
+        pass
+
+
+def streamed_table():
+    """The table as zipfile streams it: data descriptors (flag bit 3) after each member, one
+    member deflated and one stored, a folder entry and an archive comment."""
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w") as z:
+        z.writestr(zipfile.ZipInfo("extra/"), b"")
+        for name, array, method in [("data.npy", value("<f8", (4, 3)), zipfile.ZIP_DEFLATED),
+                                    ("names.npy", np.array(["pt", "eta", "phi"]), zipfile.ZIP_STORED)]:
+            member = io.BytesIO()
+            np.save(member, array)
+            z.writestr(name, member.getvalue(), compress_type=method)
+        z.comment = b"written to a pipe"
+    data = pipe.buffer.getvalue()
+    assert b"PK\x07\x08" in data, "no data descriptor"
+    with open(path("table_streamed.npz"), "wb") as f:
+        f.write(data)
+    loaded = np.load(path("table_streamed.npz"))
+    assert (loaded["data"] == value("<f8", (4, 3))).all() and list(loaded["names"]) == ["pt", "eta", "phi"]
+
+
 def main():
     # One archive per byte order holding every dtype as a 2 x 3 array (members "<short name>").
     np.savez_compressed(path("dtypes_little.npz"),
@@ -98,6 +130,8 @@ def main():
     with open(path("table_zip64.npz"), "wb") as f:
         f.write(buffer.getvalue())
     assert b"PK\x06\x06" in buffer.getvalue(), "no zip64 end of central directory record"
+
+    streamed_table()
 
     # Every fixture must load back in numpy as written.
     loaded = np.load(path("table_zip64.npz"))
