@@ -20,17 +20,24 @@ std::string content(const std::filesystem::path& p) {
 
 }  // namespace
 
-TEST_CASE("write, refuse to overwrite, overwrite when asked") {
-  io_test::scratch_dir dir;
-  const auto path = dir / "out.bin";
-  write_file_atomically(path, std::string("first"), false);
-  CHECK(content(path) == "first");
-  CHECK_ERROR_CONTAINS(write_file_atomically(path, std::string("second"), false),
-                       "write_file_atomically(): refusing to overwrite existing");
-  CHECK(content(path) == "first");
-  write_file_atomically(path, std::string("second"), true);
-  CHECK(content(path) == "second");
-  CHECK(dir.files() == std::vector<std::string>{"out.bin"});  // no temporary files
+TEST_CASE("write, refuse to overwrite, overwrite when asked; flushed to disk or not (--sync)") {
+  struct restore {
+    ~restore() { sync_outputs() = false; }
+  } restore_default;
+  for (const bool sync : {false, true}) {
+    CAPTURE(sync);
+    sync_outputs() = sync;
+    io_test::scratch_dir dir;
+    const auto path = dir / "out.bin";
+    write_file_atomically(path, std::string("first"), false);
+    CHECK(content(path) == "first");
+    CHECK_ERROR_CONTAINS(write_file_atomically(path, std::string("second"), false),
+                         "write_file_atomically(): refusing to overwrite existing");
+    CHECK(content(path) == "first");
+    write_file_atomically(path, std::string("second"), true);
+    CHECK(content(path) == "second");
+    CHECK(dir.files() == std::vector<std::string>{"out.bin"});  // no temporary files
+  }
 }
 
 TEST_CASE("empty and large contents") {

@@ -216,6 +216,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     return status == 0 ? 0 : 2;  // help and version are not errors; every usage error is 2
   }
 
+  sync_outputs() = g.sync;
   try {
     require(g.device == "cpu" || *train || *compress || *decompress || *diagnose_cmd, "baler",
             "--device applies to train, compress, decompress and diagnose only");

@@ -1,8 +1,9 @@
 #pragma once
 // Whole-file reads and crash-safe writes. A compressor that dies (or is killed, or fills the
 // disk) halfway through an output must not leave a truncated file that looks like a result, nor
-// destroy the previous one: outputs are written to a temporary file in the same folder, flushed
-// to disk, then renamed over the target, which POSIX makes atomic. POSIX only (open/fsync/link).
+// destroy the previous one: outputs are written to a temporary file in the same folder, then
+// renamed over the target, which POSIX makes atomic; with sync_outputs() they are also flushed
+// to disk first. POSIX only (open/fsync/link).
 // On Linux the file is written unnamed (O_TMPFILE) and only given its temporary name once
 // complete, so a process killed while writing leaves nothing; killed in the instant between
 // naming and renaming, it leaves a dot-prefixed ".NAME.tmp-PID-..." beside the output.
@@ -23,6 +24,17 @@
 #include "baler/io/bytes.hpp"
 
 namespace baler {
+
+// Whether a committed output is also flushed to disk (fsync of the file before its rename and
+// of the folder after), so that a power cut or kernel crash right after a write finds the old
+// file or the new one, never an empty one. Off by default, as in gzip, zstd and xz: the rename
+// alone already keeps outputs whole against killed processes and full disks, and a flush
+// costs a few milliseconds per file (about what decompressing a megabyte takes). The command
+// line's --sync turns it on.
+inline std::atomic<bool>& sync_outputs() {
+  static std::atomic<bool> on{false};
+  return on;
+}
 
 namespace detail {
 
@@ -146,8 +158,8 @@ auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
 
 // A file written piece by piece (streaming outputs larger than memory) so that afterwards either
 // the complete new file is at `path` or nothing changed: the pieces go to a temporary file in
-// the same folder (unnamed until complete where Linux offers O_TMPFILE), which commit() flushes
-// and renames over the target (POSIX makes that atomic).
+// the same folder (unnamed until complete where Linux offers O_TMPFILE), which commit() renames
+// over the target (POSIX makes that atomic), flushing it first with sync_outputs().
 // Destroyed without commit(), the temporary file is removed. An existing file is an error
 // unless `overwrite`; even then the old content stays intact until the new one is on disk.
 class atomic_file_writer {
@@ -186,7 +198,8 @@ public:
   std::uint64_t size() const { return written_; }
 
   void commit() {
-    if (::fsync(fd_) != 0) fail("cannot flush " + name() + " to disk");
+    const bool sync = sync_outputs();
+    if (sync && ::fsync(fd_) != 0) fail("cannot flush " + name() + " to disk");
     if (unnamed_ && !detail::link_unnamed(fd_, path_, temp_))
       fail("cannot name the temporary file in '" + folder_.string() + "'");
     const int rc = ::close(fd_);  // on NFS a failed write may only show up at close
@@ -207,6 +220,7 @@ public:
       fail("cannot create " + name());
     }
     committed_ = true;
+    if (!sync) return;
     // Make the new directory entry itself durable; some file systems cannot fsync a folder,
     // which is not worth failing a completed write for.
     detail::unique_fd dir(::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
