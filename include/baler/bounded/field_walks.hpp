@@ -113,10 +113,15 @@ struct lorenzo_walk {
 // Round(sum w[j] v[j] / 2^16) for 16.16 weights, in 64-bit arithmetic modulo 2^64: exact for
 // the codes of any real bound, and where a crafted file makes it overflow it still wraps the
 // same way on every machine (a prediction only has to be the same on both sides).
-// `quarter` receives the phase of the rounding (see above).
-inline std::int64_t fixed_point_dot(const std::int32_t* w, const std::int64_t* v, std::size_t n, unsigned& quarter) {
+// `quarter` receives the phase of the rounding (see above). Tap j is the code at[-back[j]],
+// read straight from the codes: copied into an array first, the compiler loads that array in
+// vectors right after storing it element by element, a stall at every point that cost a
+// quarter of a causal walk's decoding time.
+template <std::size_t n>
+std::int64_t fixed_point_dot(const std::array<std::int32_t, n>& w, const std::int64_t* at,
+                             const std::array<std::ptrdiff_t, n>& back, unsigned& quarter) {
   std::uint64_t acc = std::uint64_t(1) << 15;
-  for (std::size_t j = 0; j < n; ++j) acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(v[j]);
+  for (std::size_t j = 0; j < n; ++j) acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(at[-back[j]]);
   quarter = unsigned(acc >> 14) & 3;  // the top two of the 16 bits rounded away, with 1/2 added
   return floor_shift(std::int64_t(acc), 16);
 }
@@ -213,41 +218,53 @@ struct causal_walk_of {
   unsigned phase_bits() const { return phased ? quarter_bits : 0; }
   bool signed_lengths() const { return false; }
 
-  // The taps of the point (t, y, x) at index i, when all exist.
-  bool gather(const std::vector<std::int64_t>& k, std::size_t i, std::size_t t, std::size_t y, std::size_t x,
-              std::int64_t (&v)[taps]) const {
-    const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
+  // Where the taps of the point (t, y, x) lie: tap j is the code at i - back[j]. False when
+  // one is off the grid.
+  using tap_offsets = std::array<std::ptrdiff_t, taps>;
+  bool taps_at(std::size_t t, std::size_t y, std::size_t x, tap_offsets& back) const {
+    const std::size_t nx = dims[2];
+    const std::ptrdiff_t sy = std::ptrdiff_t(nx), st = sy * std::ptrdiff_t(dims[1]);
     if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1)) return false;
     if constexpr (taps == 17) {
       if (dims[0] > 1) {
         if (t < 2 || y + 1 >= dims[1]) return false;
-        v[11] = k[i - st + 1], v[12] = k[i - st + sy], v[13] = k[i - st + sy - 1], v[14] = k[i - st + sy + 1];
-        v[15] = k[i - st - sy + 1], v[16] = k[i - 2 * st];
+        back[11] = st - 1, back[12] = st - sy, back[13] = st - sy + 1, back[14] = st - sy - 1;
+        back[15] = st + sy - 1, back[16] = 2 * st;
       } else {
         if (x < 3 || y < 3 || x + 3 >= nx) return false;
-        v[11] = k[i - 2 * sy - 2], v[12] = k[i - 2 * sy + 2], v[13] = k[i - 3 * sy], v[14] = k[i - sy + 3];
-        v[15] = k[i - sy - 3], v[16] = k[i - 3 * sy - 1];
+        back[11] = 2 * sy + 2, back[12] = 2 * sy - 2, back[13] = 3 * sy, back[14] = sy - 3;
+        back[15] = sy + 3, back[16] = 3 * sy + 1;
       }
     }
-    v[0] = k[i - 1], v[1] = k[i - sy], v[2] = k[i - sy - 1], v[3] = k[i - sy + 1], v[4] = k[i - 2], v[5] = k[i - 2 * sy];
-    if (dims[0] > 1) v[6] = k[i - st], v[7] = k[i - st - 1], v[8] = k[i - st - sy], v[10] = k[i - st - sy - 1];
-    else if (hood == neighbourhood::narrow) v[6] = v[7] = v[8] = v[10] = v[0];
-    else v[6] = x + 2 < nx ? k[i - sy + 2] : v[3], v[7] = k[i - 2 * sy - 1], v[8] = k[i - 2 * sy + 1], v[10] = x > 2 ? k[i - 3] : v[4];
-    v[9] = k[i - sy - 2];
+    back[0] = 1, back[1] = sy, back[2] = sy + 1, back[3] = sy - 1, back[4] = 2, back[5] = 2 * sy;
+    if (dims[0] > 1) back[6] = st, back[7] = st + 1, back[8] = st + sy, back[10] = st + sy + 1;
+    else if (hood == neighbourhood::narrow) back[6] = back[7] = back[8] = back[10] = back[0];
+    else back[6] = x + 2 < nx ? sy - 2 : back[3], back[7] = 2 * sy + 1, back[8] = 2 * sy - 1, back[10] = x > 2 ? 3 : back[4];
+    back[9] = sy + 2;
     return true;
+  }
+
+  // Points at least three from the west, east and north edges and two frames in (3 axes)
+  // have every tap, at offsets that do not depend on the point.
+  bool deep_inside(std::size_t t, std::size_t y, std::size_t x) const {
+    return x >= 3 && x + 3 < dims[2] && y >= 3 && y + 1 < dims[1] && (dims[0] == 1 || t >= 2);
   }
 
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
     const lorenzo_walk fallback{dims, false};
+    tap_offsets inside{}, edge{};
+    const std::size_t t0 = dims[0] > 1 ? 2 : 0;
+    if (deep_inside(t0, 3, 3)) taps_at(t0, 3, 3, inside);
     std::size_t i = 0;
     for (std::size_t t = 0; t < dims[0]; ++t)
       for (std::size_t y = 0; y < dims[1]; ++y)
         for (std::size_t x = 0; x < dims[2]; ++x, ++i) {
-          std::int64_t v[taps];
           unsigned quarter = exact_quarter;
-          const std::int64_t p = gather(s.k, i, t, y, x, v) ? fixed_point_dot(w.data(), v, taps, quarter)
-                                                             : fallback.predict(s.k, i, t, y, x);
+          std::int64_t p;
+          if (deep_inside(t, y, x)) p = fixed_point_dot(w, s.k.data() + i, inside, quarter);
+          else if (taps_at(t, y, x, edge)) p = fixed_point_dot(w, s.k.data() + i, edge, quarter);
+          else p = fallback.predict(s.k, i, t, y, x);
           const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
           visit(i, p, phased_context(context, quarter, phased));
         }
@@ -262,10 +279,10 @@ struct causal_walk_of {
     features.reserve(n / every + 1), target.reserve(n / every + 1);
     for (std::size_t i = 0; i < n; i += every) {
       const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
-      std::int64_t v[taps];
-      if (!c.gather(k, i, t, y, x, v)) continue;
+      tap_offsets back;
+      if (!c.taps_at(t, y, x, back)) continue;
       std::array<double, taps> f;
-      for (std::size_t j = 0; j < taps; ++j) f[j] = double(v[j]);
+      for (std::size_t j = 0; j < taps; ++j) f[j] = double(k[i - back[j]]);
       features.push_back(f);
       target.push_back(double(k[i]));
     }
@@ -371,9 +388,8 @@ struct interpolation_walk {
       std::uint64_t near = m[i - step] + (right ? m[i + step] : 0) + (back ? m[i - back] : 0);
       if (kind == interpolation::learned && right && back && left3 && right3) {
         const weights& w = learned[level_class(l) * 3 + a];
-        const std::int64_t t[taps] = {k[i - step], k[i - 3 * step], k[i + step], k[i + 3 * step],
-                                      k[i - back], k[i - back - step], k[i - back + step]};
-        p = fixed_point_dot(w.data(), t, taps, quarter);
+        const auto d = std::ptrdiff_t(step), b = std::ptrdiff_t(back);
+        p = fixed_point_dot(w, k.data() + i, {d, 3 * d, -d, -3 * d, b, b + d, b - d}, quarter);
       } else if (kind != interpolation::linear && right && left3 && right3) {
         const std::int64_t u = -k[i - 3 * step] + 9 * k[i - step] + 9 * k[i + step] - k[i + 3 * step] + 8;
         p = floor_shift(u, 4);
