@@ -33,7 +33,7 @@ template <class Walk>
 std::size_t round_trip(const std::vector<double>& x, const codec::value_code& code, bool f32, const Walk& walk,
                        const bound_spec& b, double lo, double hi) {
   const dtype out = f32 ? dtype::f32 : dtype::f64;
-  const block_result r = encode_block(x.data(), x.size(), code, out, walk);
+  const block_result r = encode_block(x.data(), quantise(x.data(), x.size(), code, out), code, walk);
   codec::rans::reader in{byte_view(r.bytes)};
   const std::vector<double> y = decode_block(in, x.size(), code, walk);
   CHECK(in.pos == r.bytes.size());

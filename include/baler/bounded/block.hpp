@@ -101,8 +101,29 @@ residual_model model_for(const Walk& walk) {
   return residual_model(walk.contexts(), walk.phase_bits(), walk.signed_lengths());
 }
 
+// Codes of every value before any prediction (they do not depend on it); `has` is false where
+// a value gets none within its bound (it will be stored exactly). Every candidate predictor of
+// a block is estimated and coded from the same codes.
+struct quantised {
+  std::vector<std::int64_t> k;
+  std::vector<bool> has;
+};
+
+// `out`: the dtype decompress writes, whose rounding the bound check includes.
+inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out) {
+  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false)};
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t k = 0;
+    const int sign = x[i] < 0 ? -1 : 1;
+    if (code.encode(x[i], k) && code.within(x[i], code.decode(k, sign), out)) q.k[i] = k, q.has[i] = true;
+  }
+  return q;
+}
+
+// The values x with their codes q = quantise(x, ...).
 template <class Walk>
-block_result encode_block(const double* x, std::size_t n, const value_code& code, dtype out, const Walk& walk) {
+block_result encode_block(const double* x, const quantised& q, const value_code& code, const Walk& walk) {
+  const std::size_t n = q.k.size();
   block_result r;
   r.recon.resize(n);
   walk_state s(n);
@@ -119,12 +140,11 @@ block_result encode_block(const double* x, std::size_t n, const value_code& code
       if (cls == 2) return s.set(i, p, 0), void(r.recon[i] = 0.0);
       sign = cls == 1 ? -1 : 1;
     }
-    std::int64_t ki = 0;
-    double xhat = 0;
-    if (code.encode(v, ki) && code.within(v, xhat = code.decode(ki, sign), out)) {
-      r.recon[i] = xhat;
+    std::int64_t ki = p;
+    if (q.has[i]) {
+      ki = q.k[i], r.recon[i] = code.decode(ki, sign);
     } else {
-      ki = p, r.recon[i] = v;
+      r.recon[i] = v;
       exceptions.emplace_back(i, v);
     }
     const std::int64_t residual = ki - p;

@@ -87,23 +87,6 @@ inline std::string format_report(const report& r) {
   return out;
 }
 
-// Codes of every value before any prediction (they do not depend on it); `has` is false where
-// a value gets none within its bound (it will be stored exactly).
-struct quantised {
-  std::vector<std::int64_t> k;
-  std::vector<bool> has;
-};
-
-inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out) {
-  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false)};
-  for (std::size_t i = 0; i < n; ++i) {
-    std::int64_t k = 0;
-    const int sign = x[i] < 0 ? -1 : 1;
-    if (code.encode(x[i], k) && code.within(x[i], code.decode(k, sign), out)) q.k[i] = k, q.has[i] = true;
-  }
-  return q;
-}
-
 // Estimated bytes of a walk's residuals: the entropy of their bit lengths and signs within
 // each coding context, the bits below each leading one, and a price for every (context,
 // length) pair used, the cost of learning it.
@@ -312,7 +295,7 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   const double scale = double(n) / double(box.q.k.size());
   auto add = [&](nlohmann::json desc, auto walk, auto sample) {
     cs.push_back({std::move(desc), [sample, &box, scale] { return estimate_bytes(sample, box.q) * scale; },
-                  [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, false});
+                  [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, false});
   };
   for (bool frames : {false, true})
     if (!frames || g[0] > 1)
@@ -343,7 +326,7 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
     latent_codes = codes_of(*latent, code);
     const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n, nullptr, true};
     cs.push_back({{{"kind", "latent"}}, [walk, &q] { return estimate_bytes(walk, q); },
-                  [walk, x, n, &code, &t] { return encode_block(x, n, code, t.type, walk); }, {}, true});
+                  [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, true});
   }
   return detail::code_best(cs, "field", x, q, code, resq, rep).first;
 }
@@ -364,7 +347,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
     desc["coder"] = signed_coder;
     cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
-                  [walk, &x, n, &code, &t] { return encode_block(x.data(), n, code, t.type, walk); }, {}, false});
+                  [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false});
   };
   const std::int64_t median = median_code(q.k, q.has);
   // The partner: the decoded column whose quantiles best condition this one's codes.
