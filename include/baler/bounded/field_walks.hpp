@@ -118,11 +118,13 @@ struct lorenzo_walk {
 // 64-bit products emulated (AVX2 has none), twice the time of 17 plain multiplies; the empty
 // asm, which holds `acc` in a register, keeps the compiler from vectorising the loop. (Copying
 // the taps into an array first was slower still: reloaded in vectors right after scalar stores.)
+// Summed from the last tap to the first: tap 0 is the point just before (a raster walk's
+// west), still being decoded while the rest of the sum runs.
 template <std::size_t n>
 std::int64_t fixed_point_dot(const std::array<std::int32_t, n>& w, const std::int64_t* at,
                              const std::array<std::ptrdiff_t, n>& back, unsigned& quarter) {
   std::uint64_t acc = std::uint64_t(1) << 15;
-  for (std::size_t j = 0; j < n; ++j) {
+  for (std::size_t j = n; j-- > 0;) {
     acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(at[-back[j]]);
     asm("" : "+r"(acc));
   }
