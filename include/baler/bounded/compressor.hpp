@@ -143,17 +143,19 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   const std::int64_t lo = s.min;
   const std::size_t width = s.width <= 8 ? 1 : s.width <= 16 ? 2 : s.width <= 32 ? 4 : 8;
   std::vector<std::byte> planes(n * width);
-  r.recon.resize(n);
-  exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t u = q.has[i] ? std::uint64_t(q.k[i]) - std::uint64_t(lo) : 0;
     for (std::size_t b = 0; b < width; ++b) planes[b * n + i] = std::byte(std::uint8_t(u >> (8 * b)));
-    if (q.has[i]) r.recon[i] = code.decode(q.k[i], 1);
-    else r.recon[i] = x[i], exceptions.emplace_back(i, x[i]);
   }
   // A quick pass first: zstd -19 is slow, and only worth running when it may win.
   if (double(zstd_compress(byte_view(planes), 1).size()) > 1.25 * double(beat)) return {};
   const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
+  r.recon.resize(n);
+  exception_list exceptions;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (q.has[i]) r.recon[i] = code.decode(q.k[i], 1);
+    else r.recon[i] = x[i], exceptions.emplace_back(i, x[i]);
+  }
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
   append_varint(r.bytes, packed.size());
