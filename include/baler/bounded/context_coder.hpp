@@ -49,13 +49,25 @@ struct bit_model {
   // Branch-free (the bit is a coin toss to the branch predictor); the same arithmetic as
   // "b ? p -= p >> shift : p += (65535 - p) >> shift".
   void update(unsigned b) {
-    const int warm = 32 - __builtin_clz(std::uint32_t(seen) + 2);  // 2, 2, 3, 3, 3, 3, 4, ...
-    const int f = std::min(warm, 4), l = std::min(warm, 9);
+    const unsigned shifts = shift_table[seen];
     seen = std::uint8_t(seen + (seen < 255));
-    fast = step(fast, b, f), slow = step(slow, b, l);
+    fast = step(fast, b, int(shifts & 15)), slow = step(slow, b, int(shifts >> 4));
   }
 
 private:
+  // The step sizes after `seen` updates: with warm = the bit length of seen + 2 (2, 2, 3, 3,
+  // 3, 3, 4, ...), min(warm, 4) for the fast estimate (low 4 bits) and min(warm, 9) for the
+  // slow one (high 4 bits). A table: this runs for every bit coded.
+  static constexpr std::array<std::uint8_t, 256> shift_table = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned n = 0; n < 256; ++n) {
+      unsigned warm = 0;
+      while ((n + 2) >> warm) ++warm;
+      t[n] = std::uint8_t(std::min(warm, 4u) | std::min(warm, 9u) << 4);
+    }
+    return t;
+  }();
+
   static std::uint16_t step(std::uint32_t p, unsigned b, int shift) {
     const std::uint32_t towards_one = p - (p >> shift), towards_zero = p + ((65535 - p) >> shift);
     return std::uint16_t(b ? towards_one : towards_zero);
@@ -74,7 +86,7 @@ public:
   void direct(std::uint64_t v, int bits) {  // equiprobable bits, high first
     for (int i = bits - 1; i >= 0; --i) {
       range_ >>= 1;
-      if ((v >> i) & 1) low_ += range_;
+      low_ += range_ & (0u - unsigned((v >> i) & 1));
       normalise();
     }
   }
@@ -136,7 +148,7 @@ public:
     for (int i = 0; i < bits; ++i) {
       range_ >>= 1;
       const unsigned b = code_ >= range_;
-      if (b) code_ -= range_;
+      code_ -= range_ & (0u - b);  // no branch: the bits are coin tosses
       v = (v << 1) | b;
       normalise();
     }
