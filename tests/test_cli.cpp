@@ -62,6 +62,8 @@ TEST_CASE("outputs: never an input, existing ones only with --force, no partial 
   CHECK(r.err.find("it is an input of this command") != std::string::npos);
   CHECK(fs::file_size("l.baler") == size);
   CHECK(baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "1", "-q", "--force"}).status == 0);
+  CHECK(baler_cli({"--sync", "decompress", "l.baler", "-o", "l.npz"}).status == 0);  // flushed to disk
+  CHECK(fs::exists("l.npz"));
 
   // A corrupt input fails cleanly and leaves no output behind.
   std::vector<char> bytes(size);
