@@ -12,15 +12,17 @@
 
 namespace baler {
 
+// The most bytes one zlib call takes (its lengths are 32-bit uInt): longer spans go in pieces.
+constexpr std::size_t zlib_piece = std::size_t(1) << 30;
+
 // Incremental CRC-32: update() with consecutive pieces gives the CRC of their concatenation.
 class crc32_hasher {
 public:
   crc32_hasher& update(byte_view bytes) {
-    constexpr std::size_t piece = std::size_t(1) << 30;  // fits zlib's uInt
     const std::byte* p = bytes.data;
     std::size_t left = bytes.size;
     while (left > 0) {
-      const std::size_t n = std::min(left, piece);
+      const std::size_t n = std::min(left, zlib_piece);
       value_ = ::crc32(value_, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n));
       p += n;
       left -= n;

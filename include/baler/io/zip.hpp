@@ -57,9 +57,6 @@ constexpr std::uint16_t version = 45;  // 4.5: zip64; also "made by" MS-DOS, so 
 constexpr std::uint16_t dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, time 00:00
 // Deflate emits at least 2 bits per 258-byte match: no stream expands more than 1032:1.
 constexpr std::uint64_t max_inflate_ratio = 1032;
-// zlib counts bytes in 32-bit uInt: longer buffers go through in pieces.
-constexpr std::size_t zlib_piece = std::size_t(1) << 30;
-
 inline uInt take_piece(std::size_t& left) {
   const std::size_t n = std::min(left, zlib_piece);
   left -= n;
