@@ -10,8 +10,8 @@
 //           k[i] = prediction. residual = k[i] - prediction, coded under the walk's context.
 //   decode: the same walk; k[i] = prediction + residual, x^ = decode(k[i]), exceptions back.
 //
-// The reconstruction never depends on the prediction (x^ = decode(k)); predictions only make
-// residuals small. Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of
+// The reconstruction never depends on the prediction (x^ = decode(k), see reconstruct());
+// predictions only make residuals small. Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of
 // range coder. A walk is an object with
 //   unsigned contexts() const;
 //   unsigned phase_bits() const;                   // low bits of a context that are a phase
@@ -51,8 +51,7 @@ inline std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
 
 struct block_result {
   std::vector<std::byte> bytes;
-  std::vector<double> recon;  // x^ as decompress computes it (before the output cast)
-  std::size_t exceptions = 0;
+  std::size_t exceptions = 0;  // values stored exactly
 };
 
 // Values stored exactly, (index, value) in increasing index: varint count, then per value the
@@ -120,12 +119,25 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
   return q;
 }
 
+// x^ as decompress computes it (before the output cast) from the values x and their codes q,
+// whatever predicted them: decode(k) where a value has a code, the value itself where it is
+// stored exactly, and under a rel bound zeros as zeros.
+inline std::vector<double> reconstruct(const double* x, const quantised& q, const value_code& code) {
+  const bool rel = code.kind == codec::bound_kind::rel;
+  std::vector<double> v(q.k.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (rel && x[i] == 0) v[i] = 0.0;
+    else if (q.has[i]) v[i] = code.decode(q.k[i], rel && x[i] < 0 ? -1 : 1);
+    else v[i] = x[i];
+  }
+  return v;
+}
+
 // The values x with their codes q = quantise(x, ...).
 template <class Walk>
 block_result encode_block(const double* x, const quantised& q, const value_code& code, const Walk& walk) {
   const std::size_t n = q.k.size();
   block_result r;
-  r.recon.resize(n);
   walk_state s(n);
   residual_model model = model_for(walk);
   rc::encoder coder;
@@ -133,20 +145,14 @@ block_result encode_block(const double* x, const quantised& q, const value_code&
   exception_list exceptions;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const double v = x[i];
-    int sign = 1;
     if (rel) {
       const unsigned cls = v == 0 ? 2 : v < 0 ? 1 : 0;
       model.encode_sign(coder, cls);
-      if (cls == 2) return s.set(i, p, 0), void(r.recon[i] = 0.0);
-      sign = cls == 1 ? -1 : 1;
+      if (cls == 2) return s.set(i, p, 0);
     }
     std::int64_t ki = p;
-    if (q.has[i]) {
-      ki = q.k[i], r.recon[i] = code.decode(ki, sign);
-    } else {
-      r.recon[i] = v;
-      exceptions.emplace_back(i, v);
-    }
+    if (q.has[i]) ki = q.k[i];
+    else exceptions.emplace_back(i, v);
     const std::int64_t residual = ki - p;
     model.encode(coder, residual, context);
     s.set(i, ki, residual);

@@ -150,12 +150,9 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   // A quick pass first: zstd -19 is slow, and only worth running when it may win.
   if (double(zstd_compress(byte_view(planes), 1).size()) > 1.25 * double(beat)) return {};
   const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
-  r.recon.resize(n);
   exception_list exceptions;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (q.has[i]) r.recon[i] = code.decode(q.k[i], 1);
-    else r.recon[i] = x[i], exceptions.emplace_back(i, x[i]);
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (!q.has[i]) exceptions.emplace_back(i, x[i]);
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
   append_varint(r.bytes, packed.size());
@@ -205,10 +202,9 @@ inline double description_bytes(const nlohmann::json& desc) {
 }
 
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
-// returns its description and the block's values as decompress will restore them.
-inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<candidate>& cs, const std::string& name,
-                                                                const double* x, const quantised& q, const value_code& code,
-                                                                std::vector<std::byte>& resq, report* rep) {
+// returns its description.
+inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& name, const double* x,
+                                const quantised& q, const value_code& code, std::vector<std::byte>& resq, report* rep) {
   block_report br;
   br.block = name;
   std::size_t best = 0;
@@ -235,18 +231,18 @@ inline std::pair<nlohmann::json, std::vector<double>> code_best(std::vector<cand
     br.bytes = f.bytes.size();
     br.exceptions = f.exceptions;
     if (rep) rep->push_back(std::move(br));
-    return {std::move(plain), std::move(f.recon)};
+    return plain;
   }
   j["offset"] = resq.size();
   j["exceptions"] = r.exceptions;
-  if (c.checked) j["check"] = crc_of(r.recon);
+  if (c.checked) j["check"] = crc_of(reconstruct(x, q, code));
   resq.insert(resq.end(), c.prefix.begin(), c.prefix.end());
   resq.insert(resq.end(), r.bytes.begin(), r.bytes.end());
   br.chosen = br.estimates[best].first;
   br.bytes = c.prefix.size() + r.bytes.size();
   br.exceptions = r.exceptions;
   if (rep) rep->push_back(std::move(br));
-  return {std::move(j), std::move(r.recon)};
+  return j;
 }
 
 inline void verify(const nlohmann::json& desc, const std::vector<double>& x) {
@@ -330,7 +326,7 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
     cs.push_back({{{"kind", "latent"}}, [walk, &q] { return estimate_bytes(walk, q); },
                   [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, true});
   }
-  return detail::code_best(cs, "field", x, q, code, resq, rep).first;
+  return detail::code_best(cs, "field", x, q, code, resq, rep);
 }
 
 // Column `col` of t under `code`. `decoded`: the bounded float columns coded before it, whose
@@ -419,7 +415,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                       },
                       {}, false});
       }
-  auto [j, values] = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
+  nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
+  const std::vector<double> values = reconstruct(x.data(), q, code);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
   return j;
 }

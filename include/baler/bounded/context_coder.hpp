@@ -175,10 +175,11 @@ private:
 // Contexts from neighbouring magnitudes: their sum on a half-octave scale (its bit length and
 // the bit below the leading one), 0..23.
 constexpr unsigned magnitude_buckets = 24;
+// Without branches (0 and 1 are common and unpredictable): for sum < 2, n = 0 and the "bit
+// below" is the sum itself.
 inline unsigned magnitude_bucket(std::uint64_t sum_of_magnitudes) {
-  if (sum_of_magnitudes < 2) return unsigned(sum_of_magnitudes);
-  const unsigned n = unsigned(63 - __builtin_clzll(sum_of_magnitudes));  // >= 1
-  const unsigned b = 2 * n + unsigned((sum_of_magnitudes >> (n - 1)) & 1);
+  const unsigned n = unsigned(63 - __builtin_clzll(sum_of_magnitudes | 1));
+  const unsigned b = 2 * n + unsigned((sum_of_magnitudes >> (n - (n > 0))) & 1);
   return b < magnitude_buckets ? b : magnitude_buckets - 1;
 }
 

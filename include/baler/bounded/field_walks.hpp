@@ -22,6 +22,7 @@
 // rounding interval [p - 1/2, p + 1/2) where the unrounded prediction lay (0: below p - 1/4
 // ... 3: at or above p + 1/4). At loose bounds most residuals are 0 or +-1, and which of them
 // is likely depends on which way the prediction was rounded.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -61,16 +62,19 @@ inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
 enum class neighbourhood { narrow = 1, wide = 2 };
 
 // The coding context of raster point (t, y, x), index i: the residual sizes m already coded
-// around it; `across_t`: the frame before counts too.
-inline unsigned raster_context(const std::vector<std::uint16_t>& m, std::size_t i, std::size_t t, std::size_t y,
-                               std::size_t x, const grid3& dims, bool across_t, neighbourhood h) {
+// around it; `across_t`: the frame before counts too. `inside`: the caller knows the point is
+// at least two from the west and north edges and one from the east.
+template <bool inside = false>
+[[gnu::always_inline]] inline unsigned raster_context(const std::vector<std::uint16_t>& m, std::size_t i, std::size_t t,
+                                                      std::size_t y, std::size_t x, const grid3& dims, bool across_t,
+                                                      neighbourhood h) {
   const std::size_t nx = dims[2], sy = nx, st = nx * dims[1];
   const std::uint64_t near = h == neighbourhood::wide ? 2 : 1;
   std::uint64_t sum = 0;
-  if (x > 0) sum += near * m[i - 1] + (y > 0 ? m[i - sy - 1] : 0);
-  if (y > 0) sum += near * m[i - sy] + (x + 1 < nx ? m[i - sy + 1] : 0);
+  if (inside || x > 0) sum += near * m[i - 1] + (inside || y > 0 ? m[i - sy - 1] : 0);
+  if (inside || y > 0) sum += near * m[i - sy] + (inside || x + 1 < nx ? m[i - sy + 1] : 0);
   if (across_t && t > 0) sum += near * m[i - st];
-  if (h == neighbourhood::wide) sum += (x > 1 ? m[i - 2] : 0) + (y > 1 ? m[i - 2 * sy] : 0);
+  if (h == neighbourhood::wide) sum += (inside || x > 1 ? m[i - 2] : 0) + (inside || y > 1 ? m[i - 2 * sy] : 0);
   return magnitude_bucket(sum);
 }
 
@@ -120,16 +124,21 @@ struct lorenzo_walk {
 // the taps into an array first was slower still: reloaded in vectors right after scalar stores.)
 // Summed from the last tap to the first: tap 0 is the point just before (a raster walk's
 // west), still being decoded while the rest of the sum runs.
+// The sum starts at 1/2 (fixed_point_half) and any order gives the same: arithmetic modulo 2^64.
+constexpr std::uint64_t fixed_point_half = std::uint64_t(1) << 15;
+inline std::int64_t fixed_point_round(std::uint64_t acc, unsigned& quarter) {
+  quarter = unsigned(acc >> 14) & 3;  // the top two of the 16 bits rounded away, with 1/2 added
+  return floor_shift(std::int64_t(acc), 16);
+}
 template <std::size_t n>
 std::int64_t fixed_point_dot(const std::array<std::int32_t, n>& w, const std::int64_t* at,
                              const std::array<std::ptrdiff_t, n>& back, unsigned& quarter) {
-  std::uint64_t acc = std::uint64_t(1) << 15;
+  std::uint64_t acc = fixed_point_half;
   for (std::size_t j = n; j-- > 0;) {
     acc += std::uint64_t(std::int64_t(w[j])) * std::uint64_t(at[-back[j]]);
     asm("" : "+r"(acc));
   }
-  quarter = unsigned(acc >> 14) & 3;  // the top two of the 16 bits rounded away, with 1/2 added
-  return floor_shift(std::int64_t(acc), 16);
+  return fixed_point_round(acc, quarter);
 }
 // A prediction that is an exact integer: the middle of its rounding interval.
 constexpr unsigned exact_quarter = 2;
@@ -139,45 +148,56 @@ inline unsigned phased_context(unsigned context, unsigned quarter, bool phased) 
   return phased ? context << quarter_bits | quarter : context;
 }
 
-// Least-squares weights for `taps` features per sample, centred on feature 0 so that the
-// weights sum to 1 (a constant field is predicted exactly); 16.16 fixed point. `fallback` when
-// there are too few samples or the system is singular.
-// `weight`: per sample, or empty for all 1.
+// Weighted least squares over samples of `taps` features, centred on feature 0 so that the
+// weights sum to 1 (a constant field is predicted exactly), solved to 16.16 fixed point. The
+// normal equations are accumulated as samples arrive: nothing per sample is kept, so a fit
+// touches no memory beyond this object (fresh pages cost more than the arithmetic).
 template <std::size_t taps>
-std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<double, taps>>& features,
-                                                const std::vector<double>& target,
-                                                const std::array<double, taps>& fallback,
-                                                const std::vector<double>& weight = {}) {
-  std::array<double, taps> sol = fallback;
-  constexpr std::size_t f = taps - 1;
-  if (features.size() >= 16 * taps) {
-    double m[f][f + 1] = {};
-    for (std::size_t s = 0; s < features.size(); ++s) {
-      double t[f + 1];  // the centred features, then the centred target
-      for (std::size_t j = 0; j < f; ++j) t[j] = features[s][j + 1] - features[s][0];
-      t[f] = target[s] - features[s][0];
-      const double ws = weight.empty() ? 1.0 : weight[s];
-      // Whole rows, though only the upper triangle is kept: a fixed length vectorises, and
-      // that is twice as fast as the triangle's varying one.
-      for (std::size_t r = 0; r < f; ++r) {
-        const double wt = ws * t[r];
-        for (std::size_t q = 0; q <= f; ++q) m[r][q] += wt * t[q];
-      }
+class fixed_point_fit {
+public:
+  using features = std::array<double, taps>;
+
+  void add(const features& x, double target, double weight = 1.0) {
+    double t[f + 1];  // the centred features, then the centred target
+    for (std::size_t j = 0; j < f; ++j) t[j] = x[j + 1] - x[0];
+    t[f] = target - x[0];
+    // Whole rows, though only the upper triangle is used: a fixed length vectorises, and
+    // that is twice as fast as the triangle's varying one.
+    for (std::size_t r = 0; r < f; ++r) {
+      const double wt = weight * t[r];
+      for (std::size_t q = 0; q <= f; ++q) m_[r][q] += wt * t[q];
     }
+    ++samples_;
+  }
+
+  // The weights; `fallback` when there are too few samples or the system is singular.
+  std::array<std::int32_t, taps> solve(const features& fallback) const {
+    features sol = fallback;
+    if (samples_ >= 16 * taps) eliminate(sol);
+    std::array<std::int32_t, taps> q{};
+    for (std::size_t j = 0; j < taps; ++j) {
+      const double v = std::ldexp(sol[j], 16);
+      q[j] = std::int32_t(std::isfinite(v) ? std::max(-1e9, std::min(1e9, std::nearbyint(v))) : 0);
+    }
+    return q;
+  }
+
+private:
+  static constexpr std::size_t f = taps - 1;
+
+  // Gauss-Jordan with partial pivoting and a small ridge; false (sol untouched) when singular.
+  bool eliminate(features& sol) const {
+    double m[f][f + 1];
     for (std::size_t r = 0; r < f; ++r)
-      for (std::size_t q = 0; q < r; ++q) m[r][q] = m[q][r];
+      for (std::size_t q = 0; q <= f; ++q) m[r][q] = q < r ? m_[q][r] : m_[r][q];
     double trace = 0;
     for (std::size_t r = 0; r < f; ++r) trace += m[r][r];
-    for (std::size_t r = 0; r < f; ++r) m[r][r] += 1e-6 * trace / f + 1e-9;  // a small ridge
-    bool ok = true;
-    for (std::size_t col = 0; col < f && ok; ++col) {
+    for (std::size_t r = 0; r < f; ++r) m[r][r] += 1e-6 * trace / f + 1e-9;
+    for (std::size_t col = 0; col < f; ++col) {
       std::size_t piv = col;
       for (std::size_t r = col + 1; r < f; ++r)
         if (std::abs(m[r][col]) > std::abs(m[piv][col])) piv = r;
-      if (!(std::abs(m[piv][col]) > 0)) {
-        ok = false;
-        break;
-      }
+      if (!(std::abs(m[piv][col]) > 0)) return false;
       for (std::size_t q = 0; q <= f; ++q) std::swap(m[col][q], m[piv][q]);
       for (std::size_t r = 0; r < f; ++r) {
         if (r == col) continue;
@@ -185,19 +205,15 @@ std::array<std::int32_t, taps> fit_fixed_point(const std::vector<std::array<doub
         for (std::size_t q = col; q <= f; ++q) m[r][q] -= g * m[col][q];
       }
     }
-    if (ok) {
-      double sum = 0;
-      for (std::size_t r = 0; r < f; ++r) sol[r + 1] = m[r][f] / m[r][r], sum += sol[r + 1];
-      sol[0] = 1 - sum;
-    }
+    double sum = 0;
+    for (std::size_t r = 0; r < f; ++r) sol[r + 1] = m[r][f] / m[r][r], sum += sol[r + 1];
+    sol[0] = 1 - sum;
+    return true;
   }
-  std::array<std::int32_t, taps> q{};
-  for (std::size_t j = 0; j < taps; ++j) {
-    const double v = std::ldexp(sol[j], 16);
-    q[j] = std::int32_t(std::isfinite(v) ? std::max(-1e9, std::min(1e9, std::nearbyint(v))) : 0);
-  }
-  return q;
-}
+
+  double m_[f][f + 1] = {};
+  std::size_t samples_ = 0;
+};
 
 // Raster order like Lorenzo, with a learned linear predictor over the causal neighbourhood:
 // west, north, north-west, north-east, two west, two north, north-west-west, and in the frame
@@ -258,56 +274,93 @@ struct causal_walk_of {
     return x >= 3 && x + 3 < dims[2] && y >= 3 && y + 1 < dims[1] && (dims[0] == 1 || t >= 2);
   }
 
+  // Deep inside, the taps in rows already coded (all but the two or three to the west) are
+  // summed for the whole row before it is coded, one pass a tap with its weight and offset
+  // held (and vectorised), and only the western taps as each point is coded.
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
     const lorenzo_walk fallback{dims, false};
+    const std::size_t nx = dims[2];
+    const std::ptrdiff_t sy = std::ptrdiff_t(nx);
     tap_offsets inside{}, edge{};
     const std::size_t t0 = dims[0] > 1 ? 2 : 0;
-    if (deep_inside(t0, 3, 3)) taps_at(t0, 3, 3, inside);
+    const bool has_inside = deep_inside(t0, 3, 3);
+    if (has_inside) taps_at(t0, 3, 3, inside);
+    // A tap at least sy - 3 back is in a coded row for every x < nx - 3; the others are at most
+    // three to the west, their weights summed per offset (1, 2, 3; unused ones weigh 0).
+    std::array<std::size_t, taps> north{};
+    std::size_t norths = 0;
+    std::array<std::uint64_t, 4> west{};
+    for (std::size_t j = 0; j < taps && has_inside; ++j) {
+      if (inside[j] >= sy - 3) north[norths++] = j;
+      else if (inside[j] >= 1 && inside[j] <= 3) west[std::size_t(inside[j])] += std::uint64_t(std::int64_t(w[j]));
+      else throw error("causal_walk: a tap " + std::to_string(inside[j]) + " back is neither west nor north");
+    }
+    std::vector<std::uint64_t> row_sum(has_inside ? nx : 0);
     std::size_t i = 0;
+    auto at_edge = [&](std::size_t t, std::size_t y, std::size_t x) {
+      unsigned quarter = exact_quarter;
+      std::int64_t p;
+      if (taps_at(t, y, x, edge)) p = fixed_point_dot(w, s.k.data() + i, edge, quarter);
+      else p = fallback.predict(s.k, i, t, y, x);
+      const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
+      visit(i, p, phased_context(context, quarter, phased));
+      ++i;
+    };
     for (std::size_t t = 0; t < dims[0]; ++t)
-      for (std::size_t y = 0; y < dims[1]; ++y)
-        for (std::size_t x = 0; x < dims[2]; ++x, ++i) {
-          unsigned quarter = exact_quarter;
-          std::int64_t p;
-          if (deep_inside(t, y, x)) p = fixed_point_dot(w, s.k.data() + i, inside, quarter);
-          else if (taps_at(t, y, x, edge)) p = fixed_point_dot(w, s.k.data() + i, edge, quarter);
-          else p = fallback.predict(s.k, i, t, y, x);
-          const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
+      for (std::size_t y = 0; y < dims[1]; ++y) {
+        if (!has_inside || !deep_inside(t, y, 3)) {
+          for (std::size_t x = 0; x < nx; ++x) at_edge(t, y, x);
+          continue;
+        }
+        // row_sum[x] for x in [3, nx - 3): 1/2 plus the northern taps.
+        std::fill(row_sum.begin() + 3, row_sum.end() - 3, fixed_point_half);
+        for (std::size_t m = 0; m < norths; ++m) {
+          const std::uint64_t wj = std::uint64_t(std::int64_t(w[north[m]]));
+          const std::int64_t* from = s.k.data() + i - inside[north[m]];
+          for (std::size_t x = 3; x + 3 < nx; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
+        }
+        for (std::size_t x = 0; x < 3; ++x) at_edge(t, y, x);
+        for (std::size_t x = 3; x + 3 < nx; ++x, ++i) {
+          const std::uint64_t acc = row_sum[x] + west[1] * std::uint64_t(s.k[i - 1]) +
+                                    west[2] * std::uint64_t(s.k[i - 2]) + west[3] * std::uint64_t(s.k[i - 3]);
+          unsigned quarter;
+          const std::int64_t p = fixed_point_round(acc, quarter);
+          const unsigned context = raster_context<true>(s.magnitude, i, t, y, x, dims, true, hood);
           visit(i, p, phased_context(context, quarter, phased));
         }
+        for (std::size_t x = nx - 3; x < nx; ++x) at_edge(t, y, x);
+      }
   }
 
   // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
   static causal_walk_of fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
     causal_walk_of c{dims, {}, neighbourhood::wide, true};
-    std::vector<std::array<double, taps>> features;
-    std::vector<double> target;
     const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
-    features.reserve(n / every + 1), target.reserve(n / every + 1);
-    for (std::size_t i = 0; i < n; i += every) {
-      const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
-      tap_offsets back;
-      if (!c.taps_at(t, y, x, back)) continue;
-      std::array<double, taps> f;
-      for (std::size_t j = 0; j < taps; ++j) f[j] = double(k[i - back[j]]);
-      features.push_back(f);
-      target.push_back(double(k[i]));
-    }
     // Lorenzo's weights in these taps until the data says better.
     const std::array<double, taps> lorenzo = dims[0] > 1 ? std::array<double, taps>{1, 1, -1, 0, 0, 0, 1, -1, -1, 0, 1}
                                                          : std::array<double, taps>{1, 1, -1};
-    std::vector<double> weight;
+    // Each pass after the first weighs a sample by 1 / |its residual| under the weights before.
     for (int pass = 0; pass < 3; ++pass) {
-      c.w = fit_fixed_point<taps>(features, target, lorenzo, weight);
-      weight.resize(features.size());
       std::array<double, taps> w;
       for (std::size_t j = 0; j < taps; ++j) w[j] = std::ldexp(double(c.w[j]), -16);
-      for (std::size_t s = 0; s < features.size(); ++s) {
-        double p = 0;
-        for (std::size_t j = 0; j < taps; ++j) p += w[j] * features[s][j];
-        weight[s] = 1 / std::max(std::abs(target[s] - p), 0.5);
+      fixed_point_fit<taps> fit;
+      for (std::size_t i = 0; i < n; i += every) {
+        const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
+        tap_offsets back;
+        if (!c.taps_at(t, y, x, back)) continue;
+        std::array<double, taps> f;
+        for (std::size_t j = 0; j < taps; ++j) f[j] = double(k[i - back[j]]);
+        const double target = double(k[i]);
+        double weight = 1;
+        if (pass > 0) {
+          double p = 0;
+          for (std::size_t j = 0; j < taps; ++j) p += w[j] * f[j];
+          weight = 1 / std::max(std::abs(target - p), 0.5);
+        }
+        fit.add(f, target, weight);
       }
+      c.w = fit.solve(lorenzo);
     }
     return c;
   }
@@ -425,28 +478,21 @@ inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::
                                                   std::size_t samples) {
   interpolation_walk w{dims, interpolation::learned, {}, true};
   constexpr std::size_t slots = level_classes * 3;
-  std::vector<std::vector<std::array<double, taps>>> features(slots);
-  std::vector<std::vector<double>> target(slots);
+  std::vector<fixed_point_fit<taps>> fits(slots);
   std::vector<std::size_t> total(slots, 0), seen(slots, 0);
   w.for_each_point([&](std::size_t, std::size_t l, std::size_t ax, std::size_t, std::size_t, std::size_t) {
     if (l > 0) ++total[level_class(l) * 3 + ax];
   });
-  for (std::size_t slot = 0; slot < slots; ++slot) {  // at most every total/samples-th point
-    const std::size_t kept = total[slot] / std::max<std::size_t>(1, total[slot] / samples) + 1;
-    features[slot].reserve(kept), target[slot].reserve(kept);
-  }
   w.for_each_point([&](std::size_t i, std::size_t l, std::size_t ax, std::size_t c, std::size_t step, std::size_t back) {
     if (l == 0) return;
     const std::size_t h = std::size_t(1) << (l - 1), slot = level_class(l) * 3 + ax;
     if (!(c + 3 * h < dims[ax] && c >= 3 * h && back)) return;
-    if (seen[slot]++ % std::max<std::size_t>(1, total[slot] / samples)) return;
-    features[slot].push_back({double(k[i - step]), double(k[i - 3 * step]), double(k[i + step]), double(k[i + 3 * step]),
-                              double(k[i - back]), double(k[i - back - step]), double(k[i - back + step])});
-    target[slot].push_back(double(k[i]));
+    if (seen[slot]++ % std::max<std::size_t>(1, total[slot] / samples)) return;  // every total/samples-th
+    fits[slot].add({double(k[i - step]), double(k[i - 3 * step]), double(k[i + step]), double(k[i + 3 * step]),
+                    double(k[i - back]), double(k[i - back - step]), double(k[i - back + step])},
+                   double(k[i]));
   });
-  for (std::size_t slot = 0; slot < slots; ++slot)
-    w.learned.push_back(fit_fixed_point<taps>(features[slot], target[slot],
-                                              {9.0 / 16, -1.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0}));
+  for (const auto& fit : fits) w.learned.push_back(fit.solve({9.0 / 16, -1.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0}));
   return w;
 }
 

@@ -63,17 +63,15 @@ inline block_result encode_histogram(const double* x, const std::vector<std::int
   const code_span s = span_of(k, has);
   depth = std::min({depth, s.width, max_tree_depth});
   block_result r;
-  r.recon.resize(n);
   exception_list exceptions;
   std::vector<rc::bit_model> tree(std::size_t(1) << depth);
   rc::encoder coder;
   const unsigned low = s.width - depth;
   for (std::size_t i = 0; i < n; ++i) {
     if (!has[i]) {
-      r.recon[i] = x[i], exceptions.emplace_back(i, x[i]);
+      exceptions.emplace_back(i, x[i]);
       continue;
     }
-    r.recon[i] = code.decode(k[i], 1);
     const std::uint64_t u = std::uint64_t(k[i]) - std::uint64_t(s.min);
     tree_bits(tree, depth, u, s.width, [&](rc::bit_model& m, unsigned b) { return coder.bit(m, b), b; });
     if (low) coder.direct(u, int(low));  // direct() takes the low `low` bits of u
