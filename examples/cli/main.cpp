@@ -5,7 +5,10 @@
 // decompressing a megabyte. Runs that need them are handed to baler-cuda or baler-hdf5, the same
 // command line built with them, beside this program.
 #include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstdint>
 
 #include <csignal>
 #include <cstring>
@@ -25,6 +28,23 @@ void hand_over(char** argv, const char* program) {
   execv(other.c_str(), argv);
 }
 
+// A 4 KiB page fault costs ~3 us on a virtual machine, a 2 MiB one ~0.2 us per 4 KiB: where
+// transparent huge pages are given on request (`madvise`, the usual setting), ask for them on
+// the first 64 MiB of heap, where the arrays of a file of a few megabytes live. Untouched pages
+// stay virtual; past 64 MiB the heap grows as usual.
+void prefer_huge_pages() {
+  constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
+  constexpr std::size_t reach = std::size_t(64) << 20;
+  mallopt(M_TOP_PAD, int(reach));  // the next growth of the heap takes it all at once
+  const auto start = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  void* volatile grow = malloc(huge);  // volatile: a malloc and free of nothing would be left out
+  free(grow);
+  mallopt(M_TOP_PAD, 0);
+  const auto end = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  const std::uintptr_t lo = (start + huge - 1) & ~(huge - 1), hi = end & ~(huge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // a hint: errors change nothing
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -36,6 +56,7 @@ int main(int argc, char** argv) {
   // the time of decompressing a megabyte, before this).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  prefer_huge_pages();
   baler::park_blas_threads();
 #if !defined(BALER_HAS_CUDA)
   for (int i = 1; i < argc; ++i)
