@@ -18,7 +18,7 @@
 // simple_baselines.py does (so they may not be exact there). Timings: MB/s of input over wall
 // time; for programs that includes starting them and the file I/O, alike for baler and peers
 // (fields: baler reads and writes .npy, the peers raw files of the same values); and MB/s of
-// CPU time (user + system) of the programs. Programs on fields run --repeat times (default 3)
+// CPU time (user + system) of the programs, and their peak resident memory (MB). Programs on fields run --repeat times (default 3)
 // and the fastest run counts, for baler and peers alike.
 // Peers: --peers DIR holding sz3, sperr2d, sperr3d; without it, ../shared/peers/build.sh builds
 // them into build/peers when that script exists (about 3 minutes), else they are skipped.
@@ -57,9 +57,10 @@ struct layout {
 };
 
 // Seconds of one step: wall time, and CPU time (user + system), which other work on a shared
-// machine disturbs far less. In-process methods count their wall time as both.
+// machine disturbs far less. In-process methods count their wall time as both. A program's
+// peak resident memory in MB (0: not measured, in process).
 struct timing {
-  double wall = 0, cpu = 0;
+  double wall = 0, cpu = 0, peak_mb = 0;
 };
 
 struct outcome {
@@ -74,10 +75,32 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// `rate_distortion --measured FILE PROGRAM ARGS...`: runs the program and writes its wall
+// seconds, CPU seconds and peak resident MB to FILE. The benchmark starts programs through this
+// small process of its own: Linux carries the peak memory of the process that calls exec over
+// to the program, so a program started straight from the benchmark, which holds the data,
+// would report the benchmark's.
+int measured(char** argv) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execvp(argv[1], argv + 1);
+    _exit(127);
+  }
+  int status = -1;
+  rusage use{};
+  if (pid < 0 || wait4(pid, &status, 0, &use) < 0) return 127;
+  const auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+  std::ofstream(argv[0]) << seconds_since(t0) << " " << seconds(use.ru_utime) + seconds(use.ru_stime) << " "
+                         << double(use.ru_maxrss) / 1024 << "\n";  // ru_maxrss: KB
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 127;
+}
+
 // Runs a program (no shell in between, so none is timed), its output to `log`, `repeats` times;
 // the shortest wall and CPU times, the ones least disturbed by whatever else the machine runs.
 timing run(const std::string& cmd, const fs::path& log = "/dev/null", int repeats = 1) {
-  std::vector<std::string> words;
+  const fs::path report = fs::temp_directory_path() / ("rate_distortion_run_" + std::to_string(getpid()));
+  std::vector<std::string> words{"/proc/self/exe", "--measured", report.string()};
   for (std::size_t at = 0; at < cmd.size();) {
     const std::size_t end = std::min(cmd.find(' ', at), cmd.size());
     if (end > at) words.push_back(cmd.substr(at, end - at));
@@ -90,23 +113,24 @@ timing run(const std::string& cmd, const fs::path& log = "/dev/null", int repeat
   posix_spawn_file_actions_init(&io);
   posix_spawn_file_actions_addopen(&io, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&io, 1, 2);
-  timing best{INFINITY, INFINITY};
+  timing best{INFINITY, INFINITY, 0};
   for (int r = 0; r < repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
     pid_t pid;
     int status = -1;
-    rusage use{};
-    const bool started = posix_spawnp(&pid, argv[0], &io, nullptr, argv.data(), environ) == 0;
-    if (started) wait4(pid, &status, 0, &use);
-    const auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
-    best.wall = std::min(best.wall, seconds_since(t0));
-    best.cpu = std::min(best.cpu, seconds(use.ru_utime) + seconds(use.ru_stime));
+    const bool started = posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ) == 0;
+    if (started) waitpid(pid, &status, 0);
+    timing t;
+    std::ifstream(report) >> t.wall >> t.cpu >> t.peak_mb;
+    best.wall = std::min(best.wall, t.wall);
+    best.cpu = std::min(best.cpu, t.cpu);
+    best.peak_mb = std::max(best.peak_mb, t.peak_mb);
     if (!started || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       posix_spawn_file_actions_destroy(&io);
       throw error("rate_distortion: failed: " + cmd);
     }
   }
   posix_spawn_file_actions_destroy(&io);
+  fs::remove(report);
   return best;
 }
 
@@ -320,6 +344,7 @@ outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 3 && std::strcmp(argv[1], "--measured") == 0) return measured(argv + 2);
   std::string csv_path, only;
   fs::path data_dir = BALER_SHARED_DATA, peers, baler = BALER_CLI;
   int repeats = 3;
@@ -357,10 +382,10 @@ int main(int argc, char** argv) {
   if (!csv_path.empty()) {
     csv.open(csv_path);
     csv << "dataset,bound,method,bytes,ratio,max_err_over_bound,compress_mb_s,decompress_mb_s,compress_cpu_mb_s,"
-           "decompress_cpu_mb_s,note\n";
+           "decompress_cpu_mb_s,compress_peak_mb,decompress_peak_mb,note\n";
   }
-  std::printf("%-36s %-11s %-11s %9s %8s %10s %9s %9s %9s %9s  %s\n", "dataset", "bound", "method", "bytes", "ratio",
-              "maxerr/bnd", "comp MB/s", "dec MB/s", "comp cpu", "dec cpu", "note");
+  std::printf("%-36s %-11s %-11s %9s %8s %10s %9s %9s %9s %9s %9s  %s\n", "dataset", "bound", "method", "bytes", "ratio",
+              "maxerr/bnd", "comp MB/s", "dec MB/s", "comp cpu", "dec cpu", "peak MB", "note");
   for (const auto& file : files) {
     const dataset d = load_dataset(file);
     const table t = as_table(d, "rate_distortion");
@@ -406,11 +431,14 @@ int main(int argc, char** argv) {
         const auto mb_s = [&](double seconds) { return seconds > 0 ? input / 1e6 / seconds : 0.0; };
         const double cmb = mb_s(r.compress.wall), dmb = mb_s(r.decompress.wall);
         const double ccpu = mb_s(r.compress.cpu), dcpu = mb_s(r.decompress.cpu);
-        std::printf("%-36s %-11s %-11s %9zu %8.2f %10.4g %9.1f %9.1f %9.1f %9.1f  %s\n", name.c_str(), spec, method, r.bytes,
-                    input / double(r.bytes), worst, cmb, dmb, ccpu, dcpu, r.note.c_str());
+        const double peak = std::max(r.compress.peak_mb, r.decompress.peak_mb);
+        std::printf("%-36s %-11s %-11s %9zu %8.2f %10.4g %9.1f %9.1f %9.1f %9.1f %9s  %s\n", name.c_str(), spec, method,
+                    r.bytes, input / double(r.bytes), worst, cmb, dmb, ccpu, dcpu,
+                    peak > 0 ? std::to_string(int(std::lround(peak))).c_str() : "-", r.note.c_str());
         if (csv.is_open())
           csv << name << "," << spec << "," << method << "," << r.bytes << "," << input / double(r.bytes) << "," << worst
-              << "," << cmb << "," << dmb << "," << ccpu << "," << dcpu << "," << r.note << "\n";
+              << "," << cmb << "," << dmb << "," << ccpu << "," << dcpu << "," << r.compress.peak_mb << ","
+              << r.decompress.peak_mb << "," << r.note << "\n";
       }
       std::fflush(stdout);
     }

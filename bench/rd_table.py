@@ -25,8 +25,8 @@ for (data, bound), m in by.items():
           + f" | {float(b['ratio']) / best:.2f} |")
 
 print()
-print("| field | bound | baler compress / decompress MB/s, wall (CPU) | SZ3 | SPERR | baler / SZ3 by CPU time (compress, decompress) |")
-print("|---|---|---|---|---|---|")
+print("| field | bound | baler compress / decompress MB/s, wall (CPU) | SZ3 | SPERR | baler / SZ3 by CPU time (compress, decompress) | peak RSS MB, compress / decompress: baler, SZ3 |")
+print("|---|---|---|---|---|---|---|")
 for (data, bound), m in by.items():
     if "sz3" not in m or bound.startswith("rel"):
         continue
@@ -35,6 +35,7 @@ for (data, bound), m in by.items():
     v = lambda r, k: float(r[k])
     f = lambda r: (f"{v(r, 'compress_mb_s'):.0f} / {v(r, 'decompress_mb_s'):.0f} "
                    f"({v(r, 'compress_cpu_mb_s'):.0f} / {v(r, 'decompress_cpu_mb_s'):.0f})")
+    peak = lambda r: f"{v(r, 'compress_peak_mb'):.0f} / {v(r, 'decompress_peak_mb'):.0f}"
     print(f"| {data} | {bound} | {f(b)} | {f(s)} | {f(p) if p else '–'} | "
           f"{v(b, 'compress_cpu_mb_s') / v(s, 'compress_cpu_mb_s'):.2f}, "
-          f"{v(b, 'decompress_cpu_mb_s') / v(s, 'decompress_cpu_mb_s'):.2f} |")
+          f"{v(b, 'decompress_cpu_mb_s') / v(s, 'decompress_cpu_mb_s'):.2f} | {peak(b)}; {peak(s)} |")

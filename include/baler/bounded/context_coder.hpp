@@ -76,7 +76,7 @@ private:
 
 class encoder {
 public:
-  void bit(bit_model& m, unsigned b) {
+  [[gnu::always_inline]] void bit(bit_model& m, unsigned b) {
     const std::uint32_t bound = (range_ >> prob_bits) * m.p();
     low_ += b ? bound : 0;  // selects, as in the decoder
     range_ = b ? range_ - bound : bound;

@@ -116,20 +116,21 @@ struct lorenzo_walk {
 
 // Round(sum w[j] v[j] / 2^16) for 16.16 weights, in 64-bit arithmetic modulo 2^64: exact for
 // the codes of any real bound, and where a crafted file makes it overflow it still wraps the
-// same way on every machine (a prediction only has to be the same on both sides).
-// `quarter` receives the phase of the rounding (see above). Tap j is the code at[-back[j]].
-// Scalar on purpose: vectorised, the taps are scattered loads inserted lane by lane and the
-// 64-bit products emulated (AVX2 has none), twice the time of 17 plain multiplies; the empty
-// asm, which holds `acc` in a register, keeps the compiler from vectorising the loop. (Copying
-// the taps into an array first was slower still: reloaded in vectors right after scalar stores.)
-// Summed from the last tap to the first: tap 0 is the point just before (a raster walk's
-// west), still being decoded while the rest of the sum runs.
-// The sum starts at 1/2 (fixed_point_half) and any order gives the same: arithmetic modulo 2^64.
+// same way on every machine (a prediction only has to be the same on both sides). The sum
+// starts at 1/2 and may be taken in any order (modulo 2^64 it is the same); fixed_point_round
+// ends it, `quarter` receiving the phase of the rounding (see above).
 constexpr std::uint64_t fixed_point_half = std::uint64_t(1) << 15;
 inline std::int64_t fixed_point_round(std::uint64_t acc, unsigned& quarter) {
   quarter = unsigned(acc >> 14) & 3;  // the top two of the 16 bits rounded away, with 1/2 added
   return floor_shift(std::int64_t(acc), 16);
 }
+// The whole sum at one point, tap j the code at[-back[j]]. Scalar on purpose: vectorised, the
+// taps are scattered loads inserted lane by lane and the 64-bit products emulated (AVX2 has
+// none), twice the time of 17 plain multiplies; the empty asm, which holds `acc` in a register,
+// keeps the compiler from vectorising the loop. (Copying the taps into an array first was
+// slower still: reloaded in vectors right after scalar stores.)
+// Summed from the last tap to the first: tap 0 is the point just before (a raster walk's
+// west), still being decoded while the rest of the sum runs.
 template <std::size_t n>
 std::int64_t fixed_point_dot(const std::array<std::int32_t, n>& w, const std::int64_t* at,
                              const std::array<std::ptrdiff_t, n>& back, unsigned& quarter) {
