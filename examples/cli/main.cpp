@@ -8,9 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdint>
-
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 

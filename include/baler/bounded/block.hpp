@@ -11,8 +11,8 @@
 //   decode: the same walk; k[i] = prediction + residual, x^ = decode(k[i]), exceptions back.
 //
 // The reconstruction never depends on the prediction (x^ = decode(k), see reconstruct());
-// predictions only make residuals small. Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of
-// range coder. A walk is an object with
+// predictions only make residuals small. Bytes: varint E, E x (varint index delta, f64 value),
+// varint R, R bytes of range coder. A walk is an object with
 //   unsigned contexts() const;
 //   unsigned phase_bits() const;                   // low bits of a context that are a phase
 //   bool signed_lengths() const;                   // residual lengths modelled per sign
