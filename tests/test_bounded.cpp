@@ -231,7 +231,7 @@ TEST_CASE("the histogram coder: every depth round trips, a two-peaked column cod
         const codec::value_code code = codec::code_for(b, st.min, st.max, false);
         const quantised q = quantise(x.data(), x.size(), code, f32 ? dtype::f32 : dtype::f64);
         nlohmann::json desc;
-        const block_result r = encode_histogram(x.data(), q.k, q.has, code, depth, desc);
+        const block_result r = encode_histogram(x.data(), q.k, q.has, depth, desc);
         CHECK(r.exceptions == std::size_t(std::count(q.has.begin(), q.has.end(), false)));
         codec::rans::reader in{byte_view(r.bytes)};
         const std::vector<double> y = decode_histogram(in, x.size(), code, desc);
@@ -252,18 +252,18 @@ TEST_CASE("the histogram coder: every depth round trips, a two-peaked column cod
   const sequence_walk around_median{sequence_walk::by::constant, median_code(q.k, q.has), nullptr, p.size()};
   const std::size_t residuals = round_trip(p, code, false, around_median, b, 0, 1);
   nlohmann::json desc;
-  const std::size_t values = encode_histogram(p.data(), q.k, q.has, code, 8, desc).bytes.size();
+  const std::size_t values = encode_histogram(p.data(), q.k, q.has, 8, desc).bytes.size();
   MESSAGE("around the median " << residuals << " bytes, histogram " << values);
   CHECK(values < 0.9 * residuals);
   // A constant column has no width and codes in no bits.
   const std::vector<double> flat(100, 0.25);
   const quantised qf = quantise(flat.data(), flat.size(), code, dtype::f64);
-  const block_result r = encode_histogram(flat.data(), qf.k, qf.has, code, 8, desc);
+  const block_result r = encode_histogram(flat.data(), qf.k, qf.has, 8, desc);
   CHECK(desc["depth"] == 0);
   codec::rans::reader in{byte_view(r.bytes)};
   CHECK(decode_histogram(in, flat.size(), code, desc) == reconstruct(flat.data(), qf, code));
   // Descriptions no encoder writes, and a stream cut short.
-  const block_result full = encode_histogram(p.data(), q.k, q.has, code, 8, desc);
+  const block_result full = encode_histogram(p.data(), q.k, q.has, 8, desc);
   for (const auto& [key, value] : {std::pair{"depth", 13}, std::pair{"depth", 0}, std::pair{"width", 65}}) {
     nlohmann::json bad = desc;
     bad[key] = value;

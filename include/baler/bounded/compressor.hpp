@@ -407,11 +407,11 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     for (unsigned depth : {6u, 8u, 10u})
       if ((std::size_t(8) << depth) <= n) {
         nlohmann::json desc;
-        const double bytes = double(encode_histogram(x.data(), q.k, q.has, code, depth, desc).bytes.size());
+        const double bytes = double(encode_histogram(x.data(), q.k, q.has, depth, desc).bytes.size());
         cs.push_back({desc, [bytes] { return bytes; },
-                      [&x, &q, &code, depth] {
+                      [&x, &q, depth] {
                         nlohmann::json unused;
-                        return encode_histogram(x.data(), q.k, q.has, code, depth, unused);
+                        return encode_histogram(x.data(), q.k, q.has, depth, unused);
                       },
                       {}, false});
       }

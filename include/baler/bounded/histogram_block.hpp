@@ -58,7 +58,7 @@ std::uint64_t tree_bits(std::vector<rc::bit_model>& tree, unsigned depth, std::u
 // Codes column x (codes k, has: whether a value has one) with a tree of `depth` levels (capped
 // at the span's width); fills desc.
 inline block_result encode_histogram(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
-                                     const value_code& code, unsigned depth, nlohmann::json& desc) {
+                                     unsigned depth, nlohmann::json& desc) {
   const std::size_t n = k.size();
   const code_span s = span_of(k, has);
   depth = std::min({depth, s.width, max_tree_depth});
