@@ -17,9 +17,9 @@
 // Integer columns: baler keeps them exact; the simple methods quantise them like any column, as
 // simple_baselines.py does (so they may not be exact there). Timings: MB/s of input over wall
 // time; for programs that includes starting them and the file I/O, alike for baler and peers
-// (fields: baler reads and writes .npy, the peers raw files of the same values); and MB/s of
-// CPU time (user + system) of the programs, and their peak resident memory (MB). Programs on fields run --repeat times (default 3)
-// and the fastest run counts, for baler and peers alike.
+// (fields: baler reads and writes .npy, the peers raw files of the same values); MB/s of CPU
+// time (user + system) of the programs; and their peak resident memory (MB). Programs on
+// fields run --repeat times (default 3) and the fastest run counts, for baler and peers alike.
 // Peers: --peers DIR holding sz3, sperr2d, sperr3d; without it, ../shared/peers/build.sh builds
 // them into build/peers when that script exists (about 3 minutes), else they are skipped.
 #include <fcntl.h>
