@@ -1,6 +1,7 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
 // predictor with every kind of bound on hard values, what each context or predictor is for (the
-// phase, lengths per sign, two frames deep), the histogram coder, the formula search, the choice
+// phase, lengths per sign, two frames deep), the histogram coder (alone and per partner bucket,
+// counting a stationary column), exact integer columns, the formula search, the choice
 // of predictors on real data, files of earlier coders, and refusals (a field with per-column
 // bounds, predictions that came out differently on the decoding machine, crafted descriptions).
 #include <doctest/doctest.h>
@@ -273,6 +274,103 @@ TEST_CASE("the histogram coder: every depth round trips, a two-peaked column cod
   std::vector<std::byte> cut(full.bytes.begin(), full.bytes.end() - std::ptrdiff_t(full.bytes.size() / 2));
   codec::rans::reader r3{byte_view(cut)};
   CHECK_THROWS_AS(decode_histogram(r3, p.size(), code, desc), error);
+}
+
+TEST_CASE("a histogram per partner bucket: a column that follows another codes in a fraction, and round trips") {
+  // y is two-peaked, its peak chosen by the partner x's half: alone a coin toss a row, given x's
+  // bucket almost nothing.
+  rng gen(11);
+  const std::size_t n = 20000;
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = gen.uniform();
+    y[i] = (x[i] < 0.5 ? 0.2 : 0.8) + 0.01 * gen.normal();
+  }
+  const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
+  const bound_spec b = codec::parse_bound("range:1e-3");
+  const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+  const codec::value_code code = codec::code_for(b, *lo, *hi, false);
+  const quantised q = quantise(y.data(), n, code, dtype::f64);
+  nlohmann::json alone_desc, desc;
+  const std::size_t alone = encode_histogram(y.data(), q.k, q.has, 10, alone_desc).bytes.size();
+  CHECK_FALSE(alone_desc.contains("partner_levels"));
+  for (unsigned levels : {1u, 2u, 12u}) {  // 12: the whole tree (the codes' 9 bits)
+    INFO("levels " << levels);
+    const block_result r = encode_histogram(y.data(), q.k, q.has, 12, desc, &partner, levels);
+    CHECK(desc["partner_levels"] == std::min(levels, 9u));
+    MESSAGE("alone " << alone << " bytes, per partner bucket " << r.bytes.size());
+    CHECK(double(r.bytes.size()) < double(alone) - 0.9 * double(n) / 8);  // the peak's bit a row, saved
+    codec::rans::reader in{byte_view(r.bytes)};
+    const std::vector<double> back = decode_histogram(in, n, code, desc, &partner);
+    CHECK(back == reconstruct(y.data(), q, code));
+    check_within(y, back, b, *lo, *hi, false);
+  }
+  // A partnered description without the partner's buckets, or with more levels than the tree.
+  const block_result r = encode_histogram(y.data(), q.k, q.has, 10, desc, &partner, 4);
+  codec::rans::reader r1{byte_view(r.bytes)};
+  CHECK_THROWS_WITH_AS(decode_histogram(r1, n, code, desc), doctest::Contains("a partnered histogram block"), error);
+  nlohmann::json deep = desc;
+  deep["partner_levels"] = 11;
+  codec::rans::reader r2{byte_view(r.bytes)};
+  CHECK_THROWS_WITH_AS(decode_histogram(r2, n, code, deep, &partner), doctest::Contains("a partnered histogram block"),
+                       error);
+}
+
+TEST_CASE("counted probabilities learn a stationary histogram to within a percent of its entropy") {
+  // 200000 draws of a geometric distribution over 256 values: the rows of a table in no order.
+  rng gen(12);
+  const std::size_t n = 200000;
+  std::vector<double> x(n);
+  std::vector<double> count(256, 0);
+  for (double& v : x) {
+    v = std::min(255.0, std::floor(-20 * std::log(1 - gen.uniform())));
+    ++count[std::size_t(v)];
+  }
+  double entropy_bits = 0;
+  for (double c : count)
+    if (c > 0) entropy_bits -= c * std::log2(c / double(n));
+  const codec::value_code code = codec::value_code::exact();
+  const quantised q = quantise(x.data(), n, code, dtype::f64);
+  nlohmann::json desc;
+  const block_result r = encode_histogram(x.data(), q.k, q.has, 8, desc);
+  CHECK(desc["coder"] == "counted_tree");
+  MESSAGE("empirical entropy " << entropy_bits / 8 << " bytes, coded " << r.bytes.size());
+  CHECK(double(r.bytes.size()) < 1.01 * entropy_bits / 8);
+  codec::rans::reader in{byte_view(r.bytes)};
+  CHECK(decode_histogram(in, n, code, desc) == x);
+}
+
+TEST_CASE("integer columns with few values are coded exactly, and one that another decides costs nothing") {
+  // A kaon's charge, its partner's (the opposite), a rare flag and a momentum.
+  rng gen(13);
+  const std::size_t n = 5000;
+  std::vector<double> with(n * 4), without(n * 3);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double q1 = gen.uniform() < 0.5 ? -1 : 1, flag = gen.uniform() < 0.03 ? 1 : 0, p = 1e3 * gen.uniform();
+    const double row[4] = {p, q1, flag, -q1};
+    std::copy(row, row + 4, with.begin() + std::ptrdiff_t(i * 4));
+    std::copy(row, row + 3, without.begin() + std::ptrdiff_t(i * 3));
+  }
+  auto table = [](const std::vector<double>& v, std::size_t cols) {
+    dataset d;
+    d.data = ndarray::from_doubles(v, {v.size() / cols, cols}, dtype::f64);
+    d.names = {"p", "q1", "flag", "q2"};
+    d.names.resize(cols);
+    return d;
+  };
+  const bound_config b = codec::parse_bound_config("range:1e-3");
+  const dataset d = table(with, 4);
+  const auto file = codec::compress_error_bounded(d, b);
+  const auto small = codec::compress_error_bounded(table(without, 3), b);
+  MESSAGE("with the second charge " << file.size() << " bytes, without " << small.size());
+  CHECK(file.size() < small.size() + 60);  // its description, and a few bytes
+  const auto h = format::inspect(file).header;
+  for (std::size_t col : {1, 2, 3}) CHECK(h["columns"][col]["treatment"] == "bounded");
+  const dataset back = codec::decompress_file(file);
+  const std::vector<double> y = back.data.to_doubles();
+  for (std::size_t i = 0; i < n * 4; ++i)
+    if (i % 4) REQUIRE(y[i] == with[i]);  // exact
+  for (const auto& r : metrics::check_bounds(d, back, b)) CHECK(r.holds());
 }
 
 TEST_CASE("formula search finds exact relations and ignores unrelated columns") {

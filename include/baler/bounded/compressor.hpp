@@ -9,14 +9,18 @@
 //                     one for the field).
 //   read(c, t)        the inverse, into t (which holds the model's reconstruction on entry).
 //
-// Each block gets the predictor whose residuals are estimated to code smallest (an order-0 entropy
-// estimate within its coding contexts, without coding; for fields on a box from the middle): for
-// fields Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
+// Each block gets the predictor whose residuals code smallest: for fields estimated (an order-0
+// entropy estimate within its coding contexts, without coding, on a box from the middle) among
+// Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
 // reaching two frames or three rows back: "causal_deep") and multilevel interpolation (linear,
-// cubic, learned); for table columns the column's median, the row before, a formula or a relation
-// network over the columns decoded before it (formula.hpp, relation_predictor.hpp) and the model's
-// reconstruction; a table column's contexts may also use the quantile of a partner column decoded
-// before it, or its codes go as values through an adaptive histogram (histogram_block.hpp). Predictions computed in floating point (formula, relation, latent) could round
+// cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
+// median, the row before, a formula or a relation network over the columns decoded before it
+// (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
+// optionally with the quantile of a partner column decoded before it, or its codes as values
+// through a histogram, optionally per quantile of a partner (histogram_block.hpp). Integer
+// columns with few values (flags, charges), which a model leaves exact, are bounded columns
+// here with an exact code: they partner and are partnered like the others.
+// Predictions computed in floating point (formula, relation, latent) could round
 // differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
 // gets other values refuses the file instead of returning values outside the bound. Integer
 // predictors need no such check.
@@ -26,8 +30,8 @@
 //
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
-// lengths per sign, few row contexts, sequence_walk.hpp), "tree" (a table column's codes as
-// values, histogram_block.hpp) or "zstd" (fallback_block). A reader
+// lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" (a table column's codes
+// as values, histogram_block.hpp; "tree" before it) or "zstd" (fallback_block). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
 // (their predictor descriptions have no "coder") are read by the order-0 decoder of
@@ -74,8 +78,8 @@ using report = std::vector<block_report>;
 
 inline std::string format_report(const report& r) {
   std::string out =
-      "error-bounded blocks (predictor chosen by estimated size, its description included; "
-      "estimated bytes, from a sample box for fields):\n";
+      "error-bounded blocks (predictor chosen by size, its description included; bytes of each "
+      "candidate, estimated from a sample box for fields, coded for table columns):\n";
   for (const auto& b : r) {
     out += "  " + b.block + ": " + b.chosen + ", " + std::to_string(b.bytes) + " bytes";
     if (b.exceptions) out += ", " + std::to_string(b.exceptions) + " stored exactly";
@@ -329,12 +333,18 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   return detail::code_best(cs, "field", x, q, code, resq, rep);
 }
 
-// Column `col` of t under `code`. `decoded`: the bounded float columns coded before it, whose
-// reconstructions `rec` holds (a relation network reads them); rec receives this column's.
-inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code, bool integer,
-                                    const std::vector<double>* latent, const std::vector<std::size_t>& decoded,
-                                    table& rec, std::vector<std::byte>& resq, report* rep) {
+// Column `col` of t under `code`. `integer`: per column of t, whether it holds integers.
+// `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (partners
+// for its contexts; a formula or relation network reads the float ones); rec receives this
+// column's.
+inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
+                                    const std::vector<bool>& integer, const std::vector<double>* latent,
+                                    const std::vector<std::size_t>& decoded, table& rec, std::vector<std::byte>& resq,
+                                    report* rep) {
   const std::size_t n = t.rows;
+  std::vector<std::size_t> floats;
+  for (std::size_t c : decoded)
+    if (!integer[c]) floats.push_back(c);
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
   const quantised q = quantise(x.data(), n, code, t.type);
@@ -342,32 +352,41 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // Value predictions live in this list so the walks' pointers stay valid.
   std::vector<std::vector<std::int64_t>> predicted;
   predicted.reserve(3);
+  // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
+  // the estimate misses what the coder learns of a skewed column (the bits below a length).
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
     desc["coder"] = signed_coder;
-    cs.push_back({std::move(desc), [walk, &q] { return estimate_bytes(walk, q); },
+    cs.push_back({std::move(desc), [walk, &x, &q, &code] { return double(encode_block(x.data(), q, code, walk).bytes.size()); },
                   [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false});
   };
   const std::int64_t median = median_code(q.k, q.has);
-  // The partner: the decoded column whose quantiles best condition this one's codes.
-  std::vector<std::uint8_t> partner;
-  nlohmann::json partner_desc;
-  {
-    const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n};
-    double best = estimate_bytes(alone, q) * 0.98;  // a partner must save 2 %
-    for (std::size_t c : decoded) {
-      std::vector<double> v(n);
-      for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
-      const std::vector<double> edges = quantile_edges(v);
-      std::vector<std::uint8_t> b = buckets_of(v, edges);
-      sequence_walk w = alone;
-      w.partner = &b;
-      if (const double e = estimate_bytes(w, q); e < best)
-        best = e, partner = std::move(b), partner_desc = {{"column", c}, {"edges", edges}};
-    }
+  // The quantile buckets of each decoded column, a possible partner.
+  struct bucketed {
+    std::vector<std::uint8_t> buckets;
+    nlohmann::json desc;
+  };
+  std::vector<bucketed> partners;
+  for (std::size_t c : decoded) {
+    std::vector<double> v(n);
+    for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+    const std::vector<double> edges = quantile_edges(v);
+    partners.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}});
   }
-  const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
+  // Ranked by how well their buckets condition this column's codes (estimated): the residual
+  // walks take the first if it saves 2 %, the histograms try the first two.
+  std::vector<std::pair<double, const bucketed*>> ranked;
+  const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n};
+  for (const bucketed& p : partners) {
+    sequence_walk w = alone;
+    w.partner = &p.buckets;
+    ranked.emplace_back(estimate_bytes(w, q), &p);
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const bucketed* partner =
+      !ranked.empty() && ranked[0].first < 0.98 * estimate_bytes(alone, q) ? ranked[0].second : nullptr;
+  const std::vector<std::uint8_t>* side = partner ? &partner->buckets : nullptr;
   auto with_partner = [&](nlohmann::json desc) {
-    if (side) desc["partner"] = partner_desc;
+    if (partner) desc["partner"] = partner->desc;
     return desc;
   };
   add(with_partner({{"kind", "constant"}, {"value", median}}), {sequence_walk::by::constant, median, nullptr, n, side});
@@ -380,22 +399,22 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     cs.back().checked = true;
   }
   bool explained = false;  // by a formula: a relation network would not do better
-  if (!integer)
-    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, decoded, x)) {
+  if (!integer[col])
+    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, floats, x)) {
       predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
       add(with_partner(f->to_json()), {sequence_walk::by::values, 0, &predicted.back(), n, side});
       cs.back().checked = true;
       explained = true;
     }
-  if (!integer && !explained && !decoded.empty()) {
+  if (!integer[col] && !explained && !floats.empty()) {
     std::vector<double> lo, hi;
-    for (std::size_t c : decoded) {
+    for (std::size_t c : floats) {
       const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
       lo.push_back(s.min), hi.push_back(s.max);
     }
     const codec::column_stats own = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
     lo.push_back(own.min), hi.push_back(own.max);
-    const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, decoded, x, lo, hi);
+    const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, floats, x, lo, hi);
     predicted.push_back(codes_of(net.predict(rec.values, n, t.cols), code));
     add(with_partner({{"kind", "relation"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
     cs.back().prefix = net.bytes();
@@ -403,18 +422,35 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   }
   // The column's codes as values through an adaptive histogram, as deep as the rows can teach
   // (eight a leaf), its size measured by coding: a table column codes in milliseconds.
-  if (code.kind != codec::bound_kind::rel)
+  // Then, at the best depth alone, with the top levels learnt per bucket of each of the two
+  // best-ranked partners: fewer levels where the rows are few. Depths and levels past the
+  // codes' width would repeat a candidate.
+  if (code.kind != codec::bound_kind::rel) {
+    auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
+      const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
+      nlohmann::json desc;
+      const double bytes = double(encode_histogram(x.data(), q.k, q.has, depth, desc, buckets, levels).bytes.size());
+      if (desc.contains("partner_levels")) desc["partner"] = p->desc;
+      cs.push_back({desc, [bytes] { return bytes; },
+                    [&x, &q, depth, buckets, levels] {
+                      nlohmann::json unused;
+                      return encode_histogram(x.data(), q.k, q.has, depth, unused, buckets, levels);
+                    },
+                    {}, false});
+      return bytes;
+    };
+    const unsigned deepest = std::min(span_of(q.k, q.has).width, max_tree_depth);
+    unsigned best_depth = 0;
+    double best = INFINITY;
     for (unsigned depth : {6u, 8u, 10u})
-      if ((std::size_t(8) << depth) <= n) {
-        nlohmann::json desc;
-        const double bytes = double(encode_histogram(x.data(), q.k, q.has, depth, desc).bytes.size());
-        cs.push_back({desc, [bytes] { return bytes; },
-                      [&x, &q, depth] {
-                        nlohmann::json unused;
-                        return encode_histogram(x.data(), q.k, q.has, depth, unused);
-                      },
-                      {}, false});
-      }
+      if ((std::size_t(8) << depth) <= n && (depth == 6 || depth <= deepest))
+        if (const double bytes = add_histogram(depth, nullptr, 0); bytes < best) best = bytes, best_depth = depth;
+    const unsigned depth = std::min(best_depth, deepest);
+    for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
+      for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
+        if ((levels <= depth || levels - 2 < depth) && (std::size_t(16) << levels) <= n)
+          add_histogram(depth, ranked[i].second, std::min(levels, depth));
+  }
   nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   const std::vector<double> values = reconstruct(x.data(), q, code);
   for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
@@ -424,15 +460,15 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
 // The order in which the bounded columns of a table are coded: columns that a formula over
 // the others explains almost completely (derived quantities: pt, eta, E from momenta) go last,
 // so that what they are derived from is decoded before them; the rest keep their order.
-inline std::vector<std::size_t> coding_order(const table& t, const codec::model_schema& s,
-                                             const std::vector<nlohmann::json>& columns) {
+inline std::vector<std::size_t> coding_order(const table& t, const std::vector<bool>& bounded,
+                                             const std::vector<bool>& integer) {
   std::vector<std::size_t> floats, order, derived;
   for (std::size_t col = 0; col < t.cols; ++col)
-    if (columns[col]["treatment"] == "model" && !s.integer[col]) floats.push_back(col);
+    if (bounded[col] && !integer[col]) floats.push_back(col);
   for (std::size_t col = 0; col < t.cols; ++col) {
-    if (columns[col]["treatment"] != "model") continue;
+    if (!bounded[col]) continue;
     bool is_derived = false;
-    if (!s.integer[col]) {
+    if (!integer[col]) {
       std::vector<std::size_t> others;
       for (std::size_t c : floats)
         if (c != col) others.push_back(c);
@@ -468,21 +504,33 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     for (const auto& named : b.named)
       require(std::find(t.names.begin(), t.names.end(), named.first) != t.names.end(), where,
               "an error bound names the column '" + named.first + "', which the data does not have");
-    table rec = t;                      // reconstructions of the bounded columns coded so far
-    std::vector<std::size_t> decoded;  // bounded float columns, in decode order
+    // The modelled columns are bounded, and so are the integer columns the schema keeps
+    // exactly (flags, charges, counts: few values): coded exactly beside the others, they
+    // condition them and are conditioned (a second charge given the first), where EXCT's
+    // zstd sees each alone.
     std::vector<nlohmann::json> columns;
-    for (std::size_t col = 0; col < t.cols; ++col) columns.push_back(codec::column_entry(t, col, s, exact));
-    const std::vector<std::size_t> order = coding_order(t, s, columns);
+    std::vector<bool> bounded(t.cols), integer(t.cols), exact_integer(t.cols);
+    for (std::size_t col = 0; col < t.cols; ++col) {
+      std::vector<std::byte> bytes;
+      columns.push_back(codec::column_entry(t, col, s, bytes));
+      const nlohmann::json& j = columns.back();
+      exact_integer[col] = j["treatment"] == "lossless" && j["encoding"] != "f64";
+      bounded[col] = j["treatment"] == "model" || exact_integer[col];
+      integer[col] = s.integer[col] || exact_integer[col];
+      if (!bounded[col]) exact.insert(exact.end(), bytes.begin(), bytes.end());
+    }
+    table rec = t;                      // reconstructions of the bounded columns coded so far
+    std::vector<std::size_t> decoded;  // bounded columns, in decode order
+    const std::vector<std::size_t> order = coding_order(t, bounded, integer);
     for (std::size_t col : order) {
       nlohmann::json& j = columns[col];
       const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
-      const bool integer = s.integer[col];
-      const value_code code = codec::code_for(b.of(t.names[col]), st.min, st.max, integer);
-      j["treatment"] = "bounded";
-      j.erase("min"), j.erase("max");  // the code alone restores the column
-      j["code"] = code.to_json();
-      j["predictor"] = encode_column(t, col, code, integer, latent, decoded, rec, resq, rep);
-      if (!integer) decoded.push_back(col);
+      // An exact integer column's code is exact whatever the bound; the model never saw it.
+      const value_code code = exact_integer[col] ? value_code::exact()
+                                                 : codec::code_for(b.of(t.names[col]), st.min, st.max, integer[col]);
+      j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
+      j["predictor"] = encode_column(t, col, code, integer, exact_integer[col] ? nullptr : latent, decoded, rec, resq, rep);
+      decoded.push_back(col);
     }
     c.header["columns"] = std::move(columns);
     c.header["error_bound"] = {{"layout", "table"}, {"order", order}};
@@ -587,10 +635,6 @@ inline void read(const format::container& c, table& t) {
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
-    if (desc.at("coder") == tree_coder) return decode_histogram(in, n, code, desc);
-    const nlohmann::json& coder = desc.at("coder");
-    require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
-            "unknown residual coder " + coder.dump());
     auto partner_of = [&](const nlohmann::json& p) {
       const std::size_t c = format::header_size(p.at("column"), "a predictor's column");
       const auto edges = p.at("edges").get<std::vector<double>>();
@@ -599,6 +643,15 @@ inline void read(const format::container& c, table& t) {
               where, "a bad partner column in a residual block");
       return buckets_of(column_of(t.values, c), edges);
     };
+    if (desc.at("coder") == tree_coder || desc.at("coder") == counted_tree_coder) {
+      require(col < t.cols, where, "a histogram block on a field");
+      const std::vector<std::uint8_t> partner =
+          desc.contains("partner") ? partner_of(desc["partner"]) : std::vector<std::uint8_t>{};
+      return decode_histogram(in, n, code, desc, desc.contains("partner") ? &partner : nullptr);
+    }
+    const nlohmann::json& coder = desc.at("coder");
+    require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
+            "unknown residual coder " + coder.dump());
     std::vector<double> x = detail::decode_block_of(in, n, code, g, desc, values, partner_of);
     detail::verify(desc, x);
     return x;

@@ -24,6 +24,7 @@
 // Integer arithmetic only, so every machine codes and decodes the same bits. Against the
 // order-0 rANS coder (symbol_coder.hpp) it gains where residual sizes vary across the data:
 // turbulence, the levels of an interpolation, the rows of a sorted table.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -74,9 +75,35 @@ private:
   }
 };
 
+// A probability for data whose statistics do not drift (the rows of a table in no order): the
+// running mean of the bits seen, P(0) = (zeros + 1) / (seen + 2), until a window of `window`
+// bits, and a moving average over that window from then on. Where the adaptive bit_model
+// keeps chasing the last dozen bits, this one settles: a histogram of a hundred thousand rows
+// learns its shape to within a fraction of a percent instead of a few.
+struct counted_bit {
+  static constexpr unsigned window = 1024;
+  std::uint16_t p0 = 1u << 15;  // in 1/65536
+  std::uint16_t seen = 0;
+  std::uint32_t p() const { return std::clamp<std::uint32_t>(p0 >> 4, 1, prob_one - 1); }  // 12 bits
+  void update(unsigned b) {
+    const std::int32_t target = b ? 0 : 65535;
+    p0 = std::uint16_t(std::int32_t(p0) + (target - std::int32_t(p0)) * std::int32_t(step[seen]) / 65536);
+    seen = std::uint16_t(seen + (seen < window));
+  }
+
+private:
+  // step[n] = 65536 / (n + 2): the weight of the (n + 1)-th bit in the mean.
+  static constexpr std::array<std::uint16_t, window + 1> step = [] {
+    std::array<std::uint16_t, window + 1> t{};
+    for (unsigned n = 0; n <= window; ++n) t[n] = std::uint16_t(65536 / (n + 2));
+    return t;
+  }();
+};
+
 class encoder {
 public:
-  [[gnu::always_inline]] void bit(bit_model& m, unsigned b) {
+  template <class Model>
+  [[gnu::always_inline]] void bit(Model& m, unsigned b) {
     const std::uint32_t bound = (range_ >> prob_bits) * m.p();
     low_ += b ? bound : 0;  // selects, as in the decoder
     range_ = b ? range_ - bound : bound;
@@ -133,7 +160,8 @@ public:
     // The encoder's first byte is the empty cache (always 0); the next four prime the code.
     for (int i = 0; i < 5; ++i) code_ = (code_ << 8) | next();
   }
-  unsigned bit(bit_model& m) {
+  template <class Model>
+  unsigned bit(Model& m) {
     const std::uint32_t bound = (range_ >> prob_bits) * m.p();
     const unsigned b = code_ >= bound;
     const std::uint32_t taken = b ? bound : 0;  // selects, not branches: the bit is unpredictable
