@@ -440,12 +440,13 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
       return bytes;
     };
     const unsigned deepest = std::min(span_of(q.k, q.has).width, max_tree_depth);
-    unsigned best_depth = 0;
+    unsigned depth = 0, tried = ~0u;
     double best = INFINITY;
-    for (unsigned depth : {6u, 8u, 10u})
-      if ((std::size_t(8) << depth) <= n && (depth == 6 || depth <= deepest))
-        if (const double bytes = add_histogram(depth, nullptr, 0); bytes < best) best = bytes, best_depth = depth;
-    const unsigned depth = std::min(best_depth, deepest);
+    for (unsigned d : {6u, 8u, 10u})
+      if ((std::size_t(8) << d) <= n && std::min(d, deepest) != tried) {
+        tried = std::min(d, deepest);
+        if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
+      }
     for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
       for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
         if ((levels <= depth || levels - 2 < depth) && (std::size_t(16) << levels) <= n)
