@@ -420,8 +420,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     cs.back().prefix = net.bytes();
     cs.back().checked = true;
   }
-  // The column's codes as values through an adaptive histogram, as deep as the rows can teach
-  // (eight a leaf), its size measured by coding: a table column codes in milliseconds.
+  // The column's codes as values through a histogram, as deep as the rows can teach (eight a
+  // leaf).
   // Then, at the best depth alone, with the top levels learnt per bucket of each of the two
   // best-ranked partners: fewer levels where the rows are few. Depths and levels past the
   // codes' width would repeat a candidate.

@@ -76,8 +76,8 @@ private:
 };
 
 // A probability for data whose statistics do not drift (the rows of a table in no order): the
-// running mean of the bits seen, P(0) = (zeros + 1) / (seen + 2), until a window of `window`
-// bits, and a moving average over that window from then on. Where the adaptive bit_model
+// mean of the bits seen, P(0) = (zeros + 1/2) / (seen + 1) (the Krichevsky-Trofimov estimate),
+// for the first `window` bits, then a moving average that weighs each new bit 1/(window + 2). Where the adaptive bit_model
 // keeps chasing the last dozen bits, this one settles: a histogram of a hundred thousand rows
 // learns its shape to within a fraction of a percent instead of a few.
 struct counted_bit {
