@@ -314,6 +314,62 @@ TEST_CASE("a histogram per partner bucket: a column that follows another codes i
   codec::rans::reader r2{byte_view(r.bytes)};
   CHECK_THROWS_WITH_AS(decode_histogram(r2, n, code, deep, &partner), doctest::Contains("a partnered histogram block"),
                        error);
+  // A bucket past the count the decoder is told.
+  codec::rans::reader r3{byte_view(r.bytes)};
+  CHECK_THROWS_WITH_AS(decode_histogram(r3, n, code, desc, &partner, 4), doctest::Contains("buckets past 4"), error);
+}
+
+TEST_CASE("a histogram per partner bucket: finer buckets for a column that follows its partner closely") {
+  // z = x + 0.3 or x - 0.3, plus noise: no function of x predicts it (a relation would leave a
+  // two-peaked residual); each of 64 buckets of x narrows z's two peaks eight times more than 8 do.
+  rng gen(14);
+  const std::size_t n = 50000;
+  std::vector<double> x(n), z(n);
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = gen.uniform(), z[i] = x[i] + (gen.uniform() < 0.5 ? 0.3 : -0.3) + 0.002 * gen.normal();
+  const bound_spec b = codec::parse_bound("range:1e-3");
+  const auto [lo, hi] = std::minmax_element(z.begin(), z.end());
+  const codec::value_code code = codec::code_for(b, *lo, *hi, false);
+  const quantised q = quantise(z.data(), n, code, dtype::f64);
+  std::size_t coarse = 0;
+  for (unsigned count : {8u, 64u}) {
+    INFO(count << " buckets");
+    const std::vector<double> edges = quantile_edges(x, count);
+    REQUIRE(edges.size() + 1 == count);
+    const std::vector<std::uint8_t> partner = buckets_of(x, edges);
+    nlohmann::json desc;
+    const block_result r = encode_histogram(z.data(), q.k, q.has, 10, desc, &partner, 8, count);
+    codec::rans::reader in{byte_view(r.bytes)};
+    const std::vector<double> back = decode_histogram(in, n, code, desc, &partner, count);
+    CHECK(back == reconstruct(z.data(), q, code));
+    check_within(z, back, b, *lo, *hi, false);
+    if (count == 8) coarse = r.bytes.size();
+    MESSAGE(count << " buckets: " << r.bytes.size() << " bytes");
+    // Of the log2(8) bits a row finer buckets could save, at least two (8 of the tree's 10
+    // levels learn per bucket, and 64 buckets learn slower).
+    if (count == 64) CHECK(double(r.bytes.size()) < double(coarse) - 2.0 * double(n) / 8);
+  }
+  // Through the file: the column partners x in more than 8 buckets, and the bound holds; a
+  // header naming more buckets than a histogram may have is refused.
+  std::vector<double> rows(n * 2);
+  for (std::size_t i = 0; i < n; ++i) rows[2 * i] = x[i], rows[2 * i + 1] = z[i];
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, 2}, dtype::f64);
+  d.names = {"x", "z"};
+  const bound_config bc = codec::parse_bound_config("range:1e-3");
+  const auto file = codec::compress_error_bounded(d, bc);
+  format::container c = format::parse(file);
+  nlohmann::json& x_desc = c.header["columns"][0]["predictor"];  // one of the two partners the other
+  nlohmann::json& z_desc = x_desc.contains("partner") ? x_desc : c.header["columns"][1]["predictor"];
+  INFO(c.header["columns"].dump());
+  REQUIRE(z_desc.contains("partner"));
+  CHECK(z_desc["partner"]["edges"].size() + 1 > sequence_walk::partner_buckets);
+  for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(r.holds());
+  std::vector<double> edges(max_partner_buckets);
+  for (std::size_t e = 0; e < edges.size(); ++e) edges[e] = double(e) / double(edges.size());
+  z_desc["partner"]["edges"] = edges;
+  CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(c, format::compression_policy::none())),
+                       doctest::Contains("a bad partner column"), error);
 }
 
 TEST_CASE("counted probabilities learn a stationary histogram to within a percent of its entropy") {

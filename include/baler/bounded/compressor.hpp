@@ -38,6 +38,7 @@
 // bounded_coding.hpp.
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -366,6 +367,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     nlohmann::json desc;
   };
   std::vector<bucketed> partners;
+  std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
   for (std::size_t c : decoded) {
     std::vector<double> v(n);
     for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
@@ -423,18 +425,21 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // The column's codes as values through a histogram, as deep as the rows can teach (eight a
   // leaf).
   // Then, at the best depth alone, with the top levels learnt per bucket of each of the two
-  // best-ranked partners: fewer levels where the rows are few. Depths and levels past the
-  // codes' width would repeat a candidate.
+  // best-ranked partners: fewer levels where the rows are few (two rows a model). The first
+  // also in finer buckets, for a column that follows its partner closely (a jet's momentum its
+  // mass). Depths and levels past the codes' width would repeat a candidate.
   if (code.kind != codec::bound_kind::rel) {
     auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
       const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
+      const unsigned count = p ? unsigned(p->desc.at("edges").size() + 1) : 0;
       nlohmann::json desc;
-      const double bytes = double(encode_histogram(x.data(), q.k, q.has, depth, desc, buckets, levels).bytes.size());
+      const double bytes =
+          double(encode_histogram(x.data(), q.k, q.has, depth, desc, buckets, levels, count).bytes.size());
       if (desc.contains("partner_levels")) desc["partner"] = p->desc;
       cs.push_back({desc, [bytes] { return bytes; },
-                    [&x, &q, depth, buckets, levels] {
+                    [&x, &q, depth, buckets, levels, count] {
                       nlohmann::json unused;
-                      return encode_histogram(x.data(), q.k, q.has, depth, unused, buckets, levels);
+                      return encode_histogram(x.data(), q.k, q.has, depth, unused, buckets, levels, count);
                     },
                     {}, false});
       return bytes;
@@ -447,10 +452,25 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
         tried = std::min(d, deepest);
         if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
       }
+    std::vector<const bucketed*> tried_partners;
     for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
+      tried_partners.push_back(ranked[i].second);
+    if (!tried_partners.empty()) {
+      const std::size_t c = tried_partners[0]->desc.at("column").get<std::size_t>();
+      std::vector<double> v(n);
+      for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+      for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
+        const std::vector<double> edges = quantile_edges(v, count);
+        finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}});
+        tried_partners.push_back(&finer.back());
+      }
+    }
+    for (const bucketed* p : tried_partners) {
+      const std::size_t count = p->desc.at("edges").size() + 1;
       for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
-        if ((levels <= depth || levels - 2 < depth) && (std::size_t(16) << levels) <= n)
-          add_histogram(depth, ranked[i].second, std::min(levels, depth));
+        if ((levels <= depth || levels - 2 < depth) && ((2 * count) << levels) <= n)
+          add_histogram(depth, p, std::min(levels, depth));
+    }
   }
   nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   const std::vector<double> values = reconstruct(x.data(), q, code);
@@ -636,19 +656,24 @@ inline void read(const format::container& c, table& t) {
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
     if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
-    auto partner_of = [&](const nlohmann::json& p) {
+    // The buckets of a partner column: partner_buckets of them for a residual walk, 2 to
+    // max_partner_buckets for a histogram.
+    auto partner_of = [&](const nlohmann::json& p, bool histogram = false) {
       const std::size_t c = format::header_size(p.at("column"), "a predictor's column");
       const auto edges = p.at("edges").get<std::vector<double>>();
-      require(c < t.cols && c != col && edges.size() + 1 == sequence_walk::partner_buckets &&
+      const std::size_t buckets = edges.size() + 1;
+      require(c < t.cols && c != col &&
+                  (histogram ? buckets >= 2 && buckets <= max_partner_buckets
+                             : buckets == sequence_walk::partner_buckets) &&
                   std::is_sorted(edges.begin(), edges.end()),
               where, "a bad partner column in a residual block");
       return buckets_of(column_of(t.values, c), edges);
     };
     if (desc.at("coder") == tree_coder || desc.at("coder") == counted_tree_coder) {
       require(col < t.cols, where, "a histogram block on a field");
-      const std::vector<std::uint8_t> partner =
-          desc.contains("partner") ? partner_of(desc["partner"]) : std::vector<std::uint8_t>{};
-      return decode_histogram(in, n, code, desc, desc.contains("partner") ? &partner : nullptr);
+      if (!desc.contains("partner")) return decode_histogram(in, n, code, desc);
+      const std::vector<std::uint8_t> partner = partner_of(desc["partner"], true);
+      return decode_histogram(in, n, code, desc, &partner, unsigned(desc["partner"]["edges"].size() + 1));
     }
     const nlohmann::json& coder = desc.at("coder");
     require(coder == "context" || coder == phased_coder || coder == signed_coder, where,

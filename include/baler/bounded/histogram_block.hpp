@@ -9,9 +9,9 @@
 //   description  {"kind": "histogram", "coder": "counted_tree", "min": M, "width": W, "depth": D}:
 //                W the bit length of (largest code - M), 0 < D <= min(W, max_tree_depth), or
 //                W = D = 0 when every code is M. Optionally "partner" (a column decoded before
-//                and the edges of its quantile buckets, as in sequence_walk.hpp) and
-//                "partner_levels": 0 < L <= D: the top L levels of the tree are learnt per
-//                bucket of the partner, the rest shared. A jet's mass goes with its momentum,
+//                and the edges of its B quantile buckets, as in sequence_walk.hpp, 2 <= B <=
+//                max_partner_buckets) and "partner_levels": 0 < L <= D: the top L levels of the
+//                tree are learnt per bucket of the partner, the rest shared. A jet's mass goes with its momentum,
 //                a second charge with the first: the histogram of the one differs with the
 //                bucket of the other, in its coarse shape more than in its fine detail.
 //                Coder "tree" (files written before): no partner, and adaptive probabilities
@@ -22,6 +22,7 @@
 //
 // abs and range bounds only: a rel bound's codes need their signs, which the residual coder
 // carries.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -34,17 +35,18 @@
 namespace baler::bounded {
 
 constexpr const char* tree_coder = "tree", *counted_tree_coder = "counted_tree";
-constexpr unsigned max_tree_depth = 12;
+constexpr unsigned max_tree_depth = 12, max_partner_buckets = 64;
 
 // The probabilities of a histogram block: the tree's nodes (1 to 2^depth - 1), and with a
-// partner, the top `levels` of the tree once more per partner bucket: 2^depth + 8 * 2^levels
-// models (node 0 of each unused). Model: rc::bit_model or rc::counted_bit.
+// partner of `buckets` buckets (0: none), the top `levels` of the tree once more per bucket:
+// 2^depth + buckets * 2^levels models (node 0 of each unused). Model: rc::bit_model or
+// rc::counted_bit.
 template <class Model>
 class histogram_tree {
 public:
-  histogram_tree(unsigned depth, unsigned levels, bool partner)
-      : depth_(depth), levels_(partner ? levels : 0),
-        models_((std::size_t(1) << depth) + (partner ? sequence_walk::partner_buckets << levels_ : 0)) {}
+  histogram_tree(unsigned depth, unsigned levels, unsigned buckets)
+      : depth_(depth), levels_(buckets ? levels : 0),
+        models_((std::size_t(1) << depth) + (std::size_t(buckets) << levels_)) {}
 
   // The walk over the top bits of u (of `width` bits), shared by encoder and decoder:
   // bit(model, b) codes or decodes one bit and returns it. Returns the top bits.
@@ -81,10 +83,11 @@ inline code_span span_of(const std::vector<std::int64_t>& k, const std::vector<b
 
 // Codes column x (codes k, has: whether a value has one) with a tree of `depth` levels (capped
 // at the span's width); fills desc but for "partner", which the caller adds when it passes
-// `partner` (a bucket per row) and `levels` > 0 (capped at the depth).
+// `partner` (a bucket per row, each < `buckets`) and `levels` > 0 (capped at the depth).
 inline block_result encode_histogram(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
                                      unsigned depth, nlohmann::json& desc,
-                                     const std::vector<std::uint8_t>* partner = nullptr, unsigned levels = 0) {
+                                     const std::vector<std::uint8_t>* partner = nullptr, unsigned levels = 0,
+                                     unsigned buckets = sequence_walk::partner_buckets) {
   const std::size_t n = k.size();
   const code_span s = span_of(k, has);
   depth = std::min({depth, s.width, max_tree_depth});
@@ -92,7 +95,7 @@ inline block_result encode_histogram(const double* x, const std::vector<std::int
   if (!levels) partner = nullptr;
   block_result r;
   exception_list exceptions;
-  histogram_tree<rc::counted_bit> tree(depth, levels, partner);
+  histogram_tree<rc::counted_bit> tree(depth, levels, partner ? buckets : 0);
   rc::encoder coder;
   const unsigned low = s.width - depth;
   for (std::size_t i = 0; i < n; ++i) {
@@ -117,7 +120,8 @@ inline block_result encode_histogram(const double* x, const std::vector<std::int
 namespace detail {
 template <class Model>
 std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
-                                     const nlohmann::json& desc, const std::vector<std::uint8_t>* partner) {
+                                     const nlohmann::json& desc, const std::vector<std::uint8_t>* partner,
+                                     unsigned buckets) {
   const char* where = "bounded::decode_histogram";
   const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a histogram block's minimum");
   const std::size_t width = format::header_size(desc.at("width"), "a histogram block's width");
@@ -126,11 +130,13 @@ std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, con
           "a histogram block with width " + std::to_string(width) + " and depth " + std::to_string(depth));
   const bool partnered = desc.contains("partner_levels");
   const std::size_t levels = partnered ? format::header_size(desc.at("partner_levels"), "a histogram's partner levels") : 0;
-  require(!partnered || (partner && partner->size() == n && levels > 0 && levels <= depth), where,
-          "a partnered histogram block with " + std::to_string(levels) + " levels and depth " + std::to_string(depth));
+  require(!partnered || (partner && partner->size() == n && levels > 0 && levels <= depth && buckets > 0 &&
+                          std::all_of(partner->begin(), partner->end(), [&](std::uint8_t b) { return b < buckets; })),
+          where, "a partnered histogram block with " + std::to_string(levels) + " levels and depth " +
+                     std::to_string(depth) + ", or buckets past " + std::to_string(buckets));
   const exception_list exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
-  histogram_tree<Model> tree(unsigned(depth), unsigned(levels), partnered);
+  histogram_tree<Model> tree(unsigned(depth), unsigned(levels), partnered ? buckets : 0);
   const unsigned low = unsigned(width - depth);
   std::vector<double> x(n);
   std::size_t next = 0;  // the next exception
@@ -150,12 +156,13 @@ std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, con
 }
 }  // namespace detail
 
-// `partner`: the buckets of the column desc["partner"] names, when it names one.
+// `partner`: the buckets (each < `buckets`) of the column desc["partner"] names, when it names one.
 inline std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
                                             const nlohmann::json& desc,
-                                            const std::vector<std::uint8_t>* partner = nullptr) {
-  return desc.at("coder") == tree_coder ? detail::decode_histogram<rc::bit_model>(in, n, code, desc, nullptr)
-                                        : detail::decode_histogram<rc::counted_bit>(in, n, code, desc, partner);
+                                            const std::vector<std::uint8_t>* partner = nullptr,
+                                            unsigned buckets = sequence_walk::partner_buckets) {
+  return desc.at("coder") == tree_coder ? detail::decode_histogram<rc::bit_model>(in, n, code, desc, nullptr, 0)
+                                        : detail::decode_histogram<rc::counted_bit>(in, n, code, desc, partner, buckets);
 }
 
 }  // namespace baler::bounded

@@ -54,13 +54,14 @@ struct sequence_walk {
   }
 };
 
-// Buckets of a column by its quantiles: `edges` (ascending, partner_buckets - 1 of them) from
-// the encoder's reconstruction, applied by encoder and decoder to the same reconstructed values.
-inline std::vector<double> quantile_edges(std::vector<double> v) {
+// Buckets of a column by its quantiles: `edges` (ascending, buckets - 1 of them) from the
+// encoder's reconstruction, applied by encoder and decoder to the same reconstructed values.
+// A residual walk's partner has partner_buckets; a histogram's may have more (histogram_block.hpp).
+inline std::vector<double> quantile_edges(std::vector<double> v, unsigned buckets = sequence_walk::partner_buckets) {
   std::sort(v.begin(), v.end());
   std::vector<double> edges;
-  for (unsigned b = 1; b < sequence_walk::partner_buckets; ++b)  // three digits: short in the header
-    edges.push_back(short_decimal(v[v.size() * b / sequence_walk::partner_buckets], 3));
+  for (unsigned b = 1; b < buckets; ++b)  // three digits: short in the header
+    edges.push_back(short_decimal(v[v.size() * b / buckets], 3));
   return edges;
 }
 inline std::vector<std::uint8_t> buckets_of(const std::vector<double>& v, const std::vector<double>& edges) {
