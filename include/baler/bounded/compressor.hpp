@@ -365,6 +365,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   struct bucketed {
     std::vector<std::uint8_t> buckets;
     nlohmann::json desc;
+    unsigned count = sequence_walk::partner_buckets;  // of buckets
   };
   std::vector<bucketed> partners;
   std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
@@ -431,7 +432,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   if (code.kind != codec::bound_kind::rel) {
     auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
       const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
-      const unsigned count = p ? unsigned(p->desc.at("edges").size() + 1) : 0;
+      const unsigned count = p ? p->count : 0;
       nlohmann::json desc;
       const double bytes =
           double(encode_histogram(x.data(), q.k, q.has, depth, desc, buckets, levels, count).bytes.size());
@@ -461,14 +462,13 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
       for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
       for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
         const std::vector<double> edges = quantile_edges(v, count);
-        finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}});
+        finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count});
         tried_partners.push_back(&finer.back());
       }
     }
     for (const bucketed* p : tried_partners) {
-      const std::size_t count = p->desc.at("edges").size() + 1;
       for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
-        if ((levels <= depth || levels - 2 < depth) && ((2 * count) << levels) <= n)
+        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= n)
           add_histogram(depth, p, std::min(levels, depth));
     }
   }
