@@ -453,23 +453,26 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
         tried = std::min(d, deepest);
         if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
       }
-    std::vector<const bucketed*> tried_partners;
+    auto add_levels = [&](const bucketed* p) {  // returns the smallest
+      double least = INFINITY;
+      for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
+        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= n)
+          least = std::min(least, add_histogram(depth, p, std::min(levels, depth)));
+      return least;
+    };
+    double first = INFINITY;
     for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
-      tried_partners.push_back(ranked[i].second);
-    if (!tried_partners.empty()) {
-      const std::size_t c = tried_partners[0]->desc.at("column").get<std::size_t>();
+      if (const double least = add_levels(ranked[i].second); i == 0) first = least;
+    // Finer buckets only where the first partner's eight pay 1 % or more.
+    if (first < 0.99 * best) {
+      const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
       std::vector<double> v(n);
       for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
       for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
         const std::vector<double> edges = quantile_edges(v, count);
         finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count});
-        tried_partners.push_back(&finer.back());
+        add_levels(&finer.back());
       }
-    }
-    for (const bucketed* p : tried_partners) {
-      for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
-        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= n)
-          add_histogram(depth, p, std::min(levels, depth));
     }
   }
   nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
