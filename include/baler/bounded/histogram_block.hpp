@@ -11,9 +11,10 @@
 //                W = D = 0 when every code is M. Optionally "partner" (a column decoded before
 //                and the edges of its B quantile buckets, as in sequence_walk.hpp, 2 <= B <=
 //                max_partner_buckets) and "partner_levels": 0 < L <= D: the top L levels of the
-//                tree are learnt per bucket of the partner, the rest shared. A jet's mass goes with its momentum,
-//                a second charge with the first: the histogram of the one differs with the
-//                bucket of the other, in its coarse shape more than in its fine detail.
+//                tree are learnt per bucket of the partner, the rest shared. A jet's mass goes
+//                with its momentum, a second charge with the first: the histogram of the one
+//                differs with the bucket of the other, in its coarse shape more than in its
+//                fine detail.
 //                Coder "tree" (files written before): no partner, and adaptive probabilities
 //                (rc::bit_model) where "counted_tree" counts (rc::counted_bit): a table's rows
 //                in no order are stationary, and counting learns their histogram closer.
