@@ -369,9 +369,13 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   };
   std::vector<bucketed> partners;
   std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
-  for (std::size_t c : decoded) {
+  auto reconstructed = [&](std::size_t c) {  // column c of rec
     std::vector<double> v(n);
     for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+    return v;
+  };
+  for (std::size_t c : decoded) {
+    const std::vector<double> v = reconstructed(c);
     const std::vector<double> edges = quantile_edges(v);
     partners.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}});
   }
@@ -466,8 +470,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     // Finer buckets only where the first partner's eight pay 1 % or more.
     if (first < 0.99 * best) {
       const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
-      std::vector<double> v(n);
-      for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
+      const std::vector<double> v = reconstructed(c);
       for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
         const std::vector<double> edges = quantile_edges(v, count);
         finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count});
