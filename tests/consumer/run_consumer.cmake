@@ -2,7 +2,8 @@
 #   cmake -DMODE=find_package|add_subdirectory -DBALER_SOURCE_DIR=... -DWORK_DIR=...
 #         -DCONSUMER_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...] [-DBUILD_TYPE=...]
 #         [-DPREFIX_PATH=a|b] -P run_consumer.cmake
-# find_package: configures and builds baler alone (tests, benchmarks and tools off), installs it into
+# find_package: configures and builds baler's library alone (tests, benchmarks, tools, HDF5 plugin
+# and Python module off: they have tests of their own), installs it into
 # WORK_DIR/prefix, then builds the consumer with CMAKE_PREFIX_PATH pointing there.
 # add_subdirectory: builds the consumer, which adds BALER_SOURCE_DIR itself.
 # PREFIX_PATH is CMAKE_PREFIX_PATH with '|' for ';' (a ctest command line splits on ';').
@@ -46,7 +47,7 @@ if(MODE STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
   run(${CMAKE_COMMAND} -S "${BALER_SOURCE_DIR}" -B "${WORK_DIR}/baler-build" ${common}
       "-DCMAKE_PREFIX_PATH=${prefix_path}" -DBALER_BUILD_TESTS=OFF -DBALER_BUILD_BENCHMARKS=OFF
-      -DBALER_BUILD_TOOLS=OFF -DBALER_INSTALL=ON)
+      -DBALER_BUILD_TOOLS=OFF -DBALER_HDF5_FILTER=OFF -DBALER_PYTHON=OFF -DBALER_INSTALL=ON)
   run(${CMAKE_COMMAND} --build "${WORK_DIR}/baler-build" ${config})  # baler::cuda, if enabled
   run(${CMAKE_COMMAND} --install "${WORK_DIR}/baler-build" --prefix "${prefix}" ${config})
   list(PREPEND prefix_path "${prefix}")
