@@ -52,6 +52,8 @@ inline std::vector<std::byte> encode_chunk(std::size_t n_cd, const unsigned* cd,
   if (cd[3] == table_layout && d.data.ndim() <= 2) {
     if (d.data.ndim() == 1) d.data.shape.push_back(1);
     for (std::size_t c = 0; c < d.data.shape[1]; ++c) d.names.push_back("c" + std::to_string(c));
+  } else if (d.data.ndim() == 2) {
+    d.data.shape.insert(d.data.shape.begin(), 1);  // one frame: a field, tall or not (codec::is_field)
   }
   // NaN and Inf (fill values, masked cells) are stored exactly rather than failing a write
   // deep inside HDF5, where the user could not have asked otherwise.

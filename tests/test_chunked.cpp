@@ -73,6 +73,30 @@ TEST_CASE("chunked table: range bound over the whole column, random access equal
   CHECK(eb.at("applied").at(d.names[0]).get<std::string>().rfind("abs:", 0) == 0);
 }
 
+TEST_CASE("chunked unnamed tables, 2-D and 1-D: every column within its own range, a short last chunk too") {
+  scratch_dir dir;
+  dataset d = lhcb();
+  d.names.clear();  // 4322 x 26 without names: a table (codec::is_field), its chunks of 322 rows too
+  REQUIRE_FALSE(codec::is_field(d));
+  REQUIRE(codec::is_field(codec::row_slice(d.data, 0, 322).shape, false));  // by its shape alone a field
+  codec::compress_chunked(codec::source_of(d), dir / "t.baler", false, with_bound("range:1e-3"), chunks_of(1000));
+  const dataset full = codec::chunked_decoder(dir / "t.baler").rows(0, 4322);
+  for (std::size_t c = 0; c < 26; ++c) {
+    const auto [err, range] = max_error(d, full, c);
+    CHECK_MESSAGE(err <= 1e-3 * range, "column ", c);
+  }
+
+  const std::vector<double> x = d.data.to_doubles();
+  std::vector<double> column(4322);
+  for (std::size_t r = 0; r < 4322; ++r) column[r] = x[r * 26 + 5];
+  const dataset one{ndarray::from_doubles(column, {4322}, dtype::f64), {}};
+  codec::compress_chunked(codec::source_of(one), dir / "c.baler", false, with_bound("range:1e-3"), chunks_of(1000));
+  const dataset back = codec::chunked_decoder(dir / "c.baler").rows(0, 4322);
+  const auto [err, range] = max_error(one, back, std::string::npos);
+  CHECK(range > 0);
+  CHECK(err <= 1e-3 * range);
+}
+
 TEST_CASE("chunked field: frames in chunks of 7, random frame ranges, same bytes for 1 and 2 threads") {
   scratch_dir dir;
   const dataset d = cfd();  // 60 frames of 50 x 50

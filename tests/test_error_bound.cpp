@@ -186,6 +186,36 @@ TEST_CASE("real field: CFD animation within range:1e-3 by a grid predictor, floa
   check_within(f.data.to_doubles(), back32.data.to_doubles(), parse_bound("rel:1e-3"), 0, 0, true);
 }
 
+TEST_CASE("a float field of whole numbers is coded exactly under a bound below 1/2, within a looser one") {
+  cpu be(1);
+  std::mt19937 rng(5);
+  std::vector<double> counts(64 * 64);  // counts on a smooth background, stored as f64
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const double mean = 20 + 15 * std::sin(double(i % 64) / 9) * std::cos(double(i / 64) / 7);
+    counts[i] = double(std::poisson_distribution<int>(mean)(rng));
+  }
+  const dataset d{ndarray::from_doubles(counts, {64, 64}, dtype::f64), {}};
+  REQUIRE(is_field(d));
+  std::size_t exact_size = 0;
+  for (const std::string bound : {"abs:0.4", "range:1e-4", "abs:3"}) {
+    CAPTURE(bound);
+    CpuCodec c(be, quick(bound));
+    c.train(d);
+    const auto file = c.compress(d);
+    const auto code = format::inspect(file).header["error_bound"]["code"];
+    const std::vector<double> back = c.decompress(file).data.to_doubles();
+    if (bound == "abs:3") {
+      CHECK(code["bound"] == 3);
+      CHECK(file.size() < exact_size);
+      check_within(counts, back, parse_bound(bound), 0, 0, false);
+    } else {
+      CHECK(code["bound"] == 0);  // value_code::exact(): steps of 1
+      CHECK(back == counts);
+      exact_size = std::max(exact_size, file.size());
+    }
+  }
+}
+
 TEST_CASE("short decimals: few digits, rounded down when asked, the same double read back from JSON") {
   CHECK(baler::short_decimal(0.0006497562862932682, 6) == 0.000649756);
   CHECK(baler::short_decimal(0.0006497569, 6) == 0.000649757);

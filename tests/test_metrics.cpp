@@ -93,13 +93,22 @@ TEST_CASE("compare: a constant column reconstructed with errors has infinite rms
   CHECK(e[0].psnr_db == -std::numeric_limits<double>::infinity());
 }
 
-TEST_CASE("compare: a 2-d array without names is a field, 1-d arrays, integer dtypes") {
+TEST_CASE("compare: a 2-d array without names is a field unless tall and narrow, 1-d arrays, integer dtypes") {
   // codec::is_field: the codec bounds an unnamed 2-d array as one field, and so reports it.
   std::vector<column_error> e = metrics::compare(make({1, 2, 3, 4, 5, 6}, {2, 3}), make({1, 2, 3, 4, 5, 6}, {2, 3}));
   REQUIRE(e.size() == 1);
   CHECK(e[0].name == "field");
   CHECK(e[0].min == 1);
   CHECK(e[0].max == 6);
+
+  // ... unless it is 16 or more times taller than wide, as a table of samples is: a row per column.
+  std::vector<double> tall(64);
+  for (std::size_t i = 0; i < tall.size(); ++i) tall[i] = i % 2 ? 1000.0 * double(i) : 0.001 * double(i);
+  e = metrics::compare(make(tall, {32, 2}), make(tall, {32, 2}));
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].name == "col0");
+  CHECK(e[1].name == "col1");
+  CHECK(e[0].max < 1);
 
   e = metrics::compare(make({1, 2, 3}, {3}, {}, dtype::i32), make({1, 2, 4}, {3}, {}, dtype::i32));
   REQUIRE(e.size() == 1);

@@ -58,6 +58,18 @@ def test_h5py_partial_chunks_and_1d(tmp_path):
         assert np.abs(f["x"][...] - a).max() <= 1e-4
 
 
+def test_h5py_field_layout_holds_for_tall_chunks(tmp_path):
+    # 4000 x 8 would be a table by its shape alone (codec::is_field); layout "field" asks for one.
+    a = np.outer(np.linspace(0, 1, 4000), np.arange(1, 9) ** 3)
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        f.create_dataset("x", data=a, chunks=a.shape, **baler.hdf5_filter("range:1e-3", layout="field"))
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        back = f["x"][...]
+        stored = f["x"].id.read_direct_chunk((0, 0))[1]
+    assert baler.info(stored)["header"]["error_bound"]["layout"] == "field"
+    assert back.shape == a.shape and np.abs(back - a).max() <= 1e-3 * (a.max() - a.min())
+
+
 def test_h5py_refuses_missing_parameters(tmp_path):
     with h5py.File(tmp_path / "x.h5", "w") as f:
         with pytest.raises((ValueError, RuntimeError)):

@@ -4,7 +4,7 @@ import pytest
 import baler
 from conftest import max_error_over_range
 
-NAMES = ["px", "py", "pt", "q"]  # without names a 2-D array is a field: one range for all
+NAMES = ["px", "py", "pt", "q"]  # a 2-D array without names is a field unless 16x taller than wide
 
 
 def test_compress_decompress_table_within_bound(table):

@@ -522,7 +522,11 @@ inline void write(format::container& c, const table& t, bool field, const codec:
             "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
     const auto [lo, hi] = codec::finite_range(t.values.data(), t.values.size());
     const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
-    const value_code code = codec::code_for(b.all, lo, hi, integer);
+    value_code code = codec::code_for(b.all, lo, hi, integer);
+    // Whole numbers stored as floats (counts, labels, masks) under a bound below 1/2 are coded
+    // exactly: steps of 1 lose nothing and cost fewer bits than steps of 2 x bound.
+    if (code.kind == codec::bound_kind::abs && code.step < 1 && codec::integral_values(t.values.data(), t.values.size()))
+      code = value_code::exact();
     nlohmann::json predictor = encode_field(t, code, latent, resq, rep);
     c.header["columns"] = nlohmann::json::array();
     c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},

@@ -58,15 +58,26 @@ inline ndarray row_slice(const ndarray& a, std::size_t first, std::size_t count)
   return {a.type, shape, std::vector<std::byte>(begin, begin + std::ptrdiff_t(count * row_bytes))};
 }
 
+// The names a source gives its chunks: a table's, made up where it has none (col0, ...), so that
+// every chunk, however few its rows, is the table the whole is (is_field) and its bounds find
+// their columns; a field's (none).
+inline std::vector<std::string> chunk_names(const std::vector<std::size_t>& shape, const std::vector<std::string>& names) {
+  if (is_field(shape, !names.empty())) return names;
+  std::size_t cols = 1;
+  for (std::size_t k = 1; k < shape.size(); ++k) cols *= shape[k];
+  return column_names(shape, cols, names);
+}
+
 inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
-  return {d.data.shape, d.data.type, d.names, [&d](std::size_t first, std::size_t count) {
+  return {d.data.shape, d.data.type, chunk_names(d.data.shape, d.names), [&d](std::size_t first, std::size_t count) {
             return row_slice(d.data, first, count);
           }};
 }
 inline row_source source_of(const npy::slice_reader& r) {
   require(r.rows() > 0, "source_of", "the data has no rows");
-  return {r.shape(), r.type(), {}, [&r](std::size_t first, std::size_t count) { return r.rows(first, count); }};
+  return {r.shape(), r.type(), chunk_names(r.shape(), {}),
+          [&r](std::size_t first, std::size_t count) { return r.rows(first, count); }};
 }
 
 namespace detail {

@@ -79,6 +79,13 @@ inline std::pair<double, double> finite_range(const double* v, std::size_t n) {
   return lo <= hi ? std::pair{lo, hi} : std::pair{0.0, 0.0};
 }
 
+// Whether every finite value of v[0..n) is a whole number (column_stats::integral for a field).
+inline bool integral_values(const double* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isfinite(v[i]) && v[i] != std::nearbyint(v[i])) return false;
+  return true;
+}
+
 // Column c of a row-major table. distinct_cap bounds the work of counting distinct values.
 inline column_stats analyse(const double* table, std::size_t rows, std::size_t cols,
                             std::size_t c, std::size_t distinct_cap) {

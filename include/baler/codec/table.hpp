@@ -18,12 +18,27 @@ struct table {
 };
 
 // What is a field and what is a table, for the codec, the error bounds, metrics and plots:
-// arrays of 3 or more axes, and 2-D arrays without column names (an image), are fields, coded
-// (and bounded) as one array; everything else is a table of columns with their own ranges.
+// arrays of 3 or more axes are fields, coded (and bounded) as one array, and so is a 2-D array
+// without column names (an image) unless it is at least `table_aspect` times taller than wide,
+// as a table of events or samples is (200,000 x 9). Everything else is a table of columns with
+// their own ranges. Taking a field for a table only tightens its bounds; taking a table for a
+// field would bound its small columns by the range of its largest.
+constexpr std::size_t table_aspect = 16;
 inline bool is_field(const std::vector<std::size_t>& shape, bool has_names) {
-  return shape.size() >= 3 || (shape.size() == 2 && !has_names);
+  return shape.size() >= 3 || (shape.size() == 2 && !has_names && shape[0] / table_aspect < shape[1]);
 }
 inline bool is_field(const dataset& d) { return is_field(d.data.shape, !d.names.empty()); }
+
+// The names of the `cols` columns of an array of `shape`: `names` when there is one for each,
+// else made up (col0, col1, ...; f0, f1, ... for the flattened cells of a 3+-D array).
+inline std::vector<std::string> column_names(const std::vector<std::size_t>& shape, std::size_t cols,
+                                             const std::vector<std::string>& names) {
+  if (names.size() == cols) return names;
+  const char* prefix = shape.size() > 2 ? "f" : "col";
+  std::vector<std::string> made;
+  for (std::size_t c = 0; c < cols; ++c) made.push_back(prefix + std::to_string(c));
+  return made;
+}
 
 inline table as_table(const dataset& d, const char* where) {
   require(!d.data.shape.empty(), where, "a 0-dimensional array is not a table or a field");
@@ -36,12 +51,7 @@ inline table as_table(const dataset& d, const char* where) {
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.values = d.data.to_doubles();
-  if (d.names.size() == t.cols) {
-    t.names = d.names;
-  } else {
-    const char* prefix = d.data.shape.size() > 2 ? "f" : "col";
-    for (std::size_t c = 0; c < t.cols; ++c) t.names.push_back(prefix + std::to_string(c));
-  }
+  t.names = column_names(d.data.shape, t.cols, d.names);
   return t;
 }
 
