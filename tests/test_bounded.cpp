@@ -458,6 +458,57 @@ TEST_CASE("formula search finds exact relations and ignores unrelated columns") 
   CHECK_THROWS_AS(formula::from_json(pt->to_json(), 1), error);  // input 1 out of range
 }
 
+TEST_CASE("formula search among many columns: triples from the ones related to the target") {
+  rng gen(12);
+  const std::size_t rows = 2000, cols = 46;  // px, py, pz, 42 unrelated, eta
+  std::vector<double> t(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* row = t.data() + r * cols;
+    for (std::size_t c = 0; c < cols - 1; ++c) row[c] = gen.normal() * (c == 2 ? 50 : 20);
+    row[cols - 1] = std::asinh(row[2] / std::hypot(row[0], row[1]));
+  }
+  std::vector<std::size_t> inputs(cols - 1);
+  for (std::size_t c = 0; c < inputs.size(); ++c) inputs[c] = (c * 7) % inputs.size();  // px, py, pz scattered
+  std::vector<double> eta(rows);
+  for (std::size_t r = 0; r < rows; ++r) eta[r] = t[r * cols + cols - 1];
+  const auto f = formula::search(t, rows, cols, inputs, eta);
+  REQUIRE(f);
+  CHECK(f->f == formula::fn::eta);
+  CHECK(f->in[2] == 2);
+}
+
+TEST_CASE("linear formula: fractions that sum to one; not unrelated columns") {
+  rng gen(4);
+  const std::size_t rows = 5000, cols = 6;
+  std::vector<double> t(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double a = std::exp(gen.normal()), b = std::exp(gen.normal()), c = std::exp(gen.normal());
+    const double sum = a + b + c;
+    const double row[cols] = {a / sum, b / sum, c / sum, 1000 * a, gen.normal(), gen.normal()};
+    std::copy(row, row + cols, t.begin() + r * cols);
+  }
+  auto column = [&](std::size_t c) {
+    std::vector<double> y(rows);
+    for (std::size_t r = 0; r < rows; ++r) y[r] = t[r * cols + c];
+    return y;
+  };
+  const auto third = formula::search_linear(t, rows, cols, {0, 1, 4}, column(2));  // 1 - first - second
+  REQUIRE(third);
+  CHECK(third->f == formula::fn::linear);
+  const std::vector<double> y = column(2), p = third->predict(t, rows, cols);
+  double worst = 0;
+  for (std::size_t r = 0; r < rows; ++r) worst = std::max(worst, std::abs(p[r] - y[r]));
+  CHECK(worst < 1e-9);
+  CHECK_FALSE(formula::search_linear(t, rows, cols, {4, 5}, column(3)));  // a is not among the inputs
+  CHECK_FALSE(formula::search_linear(t, rows, cols, {0, 1, 2}, column(4)));
+  // It survives the trip through the header, and a crafted one is refused.
+  const formula back = formula::from_json(third->to_json(), cols);
+  CHECK(back.predict(t, rows, cols) == p);
+  nlohmann::json bad = third->to_json();
+  bad["weights"].push_back(1.0);
+  CHECK_THROWS_WITH_AS(formula::from_json(bad, cols), doctest::Contains("a weight each"), error);
+}
+
 TEST_CASE("real data: predictors are chosen per block, derived columns cost little, bounds hold") {
   const dataset cms = shared("hep/cms_zmumu_2011a.npz");
   cpu be(1);

@@ -334,14 +334,32 @@ inline nlohmann::json encode_field(const table& t, const value_code& code, const
   return detail::code_best(cs, "field", x, q, code, resq, rep);
 }
 
+namespace detail {
+// A decoded column as a partner: the quantile bucket of each row, and the description a block
+// that uses it stores.
+struct bucketed {
+  std::vector<std::uint8_t> buckets;
+  nlohmann::json desc;
+  unsigned count = sequence_walk::partner_buckets;  // of buckets
+};
+inline bucketed bucketed_column(const table& rec, std::size_t c, unsigned count = sequence_walk::partner_buckets) {
+  std::vector<double> v(rec.rows);
+  for (std::size_t r = 0; r < rec.rows; ++r) v[r] = rec.values[r * rec.cols + c];
+  const std::vector<double> edges = quantile_edges(v, count);
+  return {buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count};
+}
+}  // namespace detail
+
 // Column `col` of t under `code`. `integer`: per column of t, whether it holds integers.
-// `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (partners
-// for its contexts; a formula or relation network reads the float ones); rec receives this
-// column's.
+// `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (a formula
+// or relation network reads the float ones), and `partners` the same columns bucketed (partners
+// for its contexts, made once for all the columns after them); rec receives this column's.
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
                                     const std::vector<bool>& integer, const std::vector<double>* latent,
-                                    const std::vector<std::size_t>& decoded, table& rec, std::vector<std::byte>& resq,
-                                    report* rep) {
+                                    const std::vector<std::size_t>& decoded,
+                                    const std::vector<detail::bucketed>& partners, table& rec,
+                                    std::vector<std::byte>& resq, report* rep) {
+  using detail::bucketed;
   const std::size_t n = t.rows;
   std::vector<std::size_t> floats;
   for (std::size_t c : decoded)
@@ -352,7 +370,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::vector<detail::candidate> cs;
   // Value predictions live in this list so the walks' pointers stay valid.
   std::vector<std::vector<std::int64_t>> predicted;
-  predicted.reserve(3);
+  predicted.reserve(4);
   // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
   // the estimate misses what the coder learns of a skewed column (the bits below a length).
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
@@ -361,24 +379,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                   [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false});
   };
   const std::int64_t median = median_code(q.k, q.has);
-  // The quantile buckets of each decoded column, a possible partner.
-  struct bucketed {
-    std::vector<std::uint8_t> buckets;
-    nlohmann::json desc;
-    unsigned count = sequence_walk::partner_buckets;  // of buckets
-  };
-  std::vector<bucketed> partners;
   std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
-  auto reconstructed = [&](std::size_t c) {  // column c of rec
-    std::vector<double> v(n);
-    for (std::size_t r = 0; r < n; ++r) v[r] = rec.values[r * t.cols + c];
-    return v;
-  };
-  for (std::size_t c : decoded) {
-    const std::vector<double> v = reconstructed(c);
-    const std::vector<double> edges = quantile_edges(v);
-    partners.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}});
-  }
   // Ranked by how well their buckets condition this column's codes (estimated): the residual
   // walks take the first if it saves 2 %, the histograms try the first two.
   std::vector<std::pair<double, const bucketed*>> ranked;
@@ -398,21 +399,26 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   };
   add(with_partner({{"kind", "constant"}, {"value", median}}), {sequence_walk::by::constant, median, nullptr, n, side});
   add(with_partner({{"kind", "previous"}, {"value", median}}), {sequence_walk::by::previous, median, nullptr, n, side});
+  // A prediction computed in floating point, so its block stores a CRC (see the top of the file).
+  auto add_values = [&](const nlohmann::json& desc, const std::vector<double>& values) {
+    predicted.push_back(codes_of(values, code));
+    add(with_partner(desc), {sequence_walk::by::values, 0, &predicted.back(), n, side});
+    cs.back().checked = true;
+  };
   if (latent) {
     std::vector<double> p(n);
     for (std::size_t r = 0; r < n; ++r) p[r] = (*latent)[r * t.cols + col];
-    predicted.push_back(codes_of(p, code));
-    add(with_partner({{"kind", "latent"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
-    cs.back().checked = true;
+    add_values({{"kind", "latent"}}, p);
   }
   bool explained = false;  // by a formula: a relation network would not do better
   if (!integer[col])
     if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, floats, x)) {
-      predicted.push_back(codes_of(f->predict(rec.values, n, t.cols), code));
-      add(with_partner(f->to_json()), {sequence_walk::by::values, 0, &predicted.back(), n, side});
-      cs.back().checked = true;
+      add_values(f->to_json(), f->predict(rec.values, n, t.cols));
       explained = true;
     }
+  if (!integer[col])
+    if (const std::optional<formula> f = formula::search_linear(rec.values, n, t.cols, floats, x))
+      add_values(f->to_json(), f->predict(rec.values, n, t.cols));
   if (!integer[col] && !explained && !floats.empty()) {
     std::vector<double> lo, hi;
     for (std::size_t c : floats) {
@@ -422,10 +428,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     const codec::column_stats own = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
     lo.push_back(own.min), hi.push_back(own.max);
     const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, floats, x, lo, hi);
-    predicted.push_back(codes_of(net.predict(rec.values, n, t.cols), code));
-    add(with_partner({{"kind", "relation"}}), {sequence_walk::by::values, 0, &predicted.back(), n, side});
+    add_values({{"kind", "relation"}}, net.predict(rec.values, n, t.cols));
     cs.back().prefix = net.bytes();
-    cs.back().checked = true;
   }
   // The column's codes as values through a histogram, as deep as the rows can teach (eight a
   // leaf).
@@ -470,10 +474,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     // Finer buckets only where the first partner's eight pay 1 % or more.
     if (first < 0.99 * best) {
       const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
-      const std::vector<double> v = reconstructed(c);
       for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
-        const std::vector<double> edges = quantile_edges(v, count);
-        finer.push_back({buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count});
+        finer.push_back(detail::bucketed_column(rec, c, count));
         add_levels(&finer.back());
       }
     }
@@ -552,6 +554,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     }
     table rec = t;                      // reconstructions of the bounded columns coded so far
     std::vector<std::size_t> decoded;  // bounded columns, in decode order
+    std::vector<detail::bucketed> partners;  // the same, bucketed
     const std::vector<std::size_t> order = coding_order(t, bounded, integer);
     for (std::size_t col : order) {
       nlohmann::json& j = columns[col];
@@ -560,8 +563,10 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       const value_code code = exact_integer[col] ? value_code::exact()
                                                  : codec::code_for(b.of(t.names[col]), st.min, st.max, integer[col]);
       j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
-      j["predictor"] = encode_column(t, col, code, integer, exact_integer[col] ? nullptr : latent, decoded, rec, resq, rep);
+      j["predictor"] = encode_column(t, col, code, integer, exact_integer[col] ? nullptr : latent, decoded, partners,
+                                     rec, resq, rep);
       decoded.push_back(col);
+      partners.push_back(detail::bucketed_column(rec, col));
     }
     c.header["columns"] = std::move(columns);
     c.header["error_bound"] = {{"layout", "table"}, {"order", order}};

@@ -5,6 +5,9 @@
 //   atan2(b, a)             azimuth from px, py
 //   norm(a, b, c)           momentum (and, nearly, energy) from px, py, pz
 //   asinh(c / hypot(a, b))  pseudorapidity from px, py, pz
+//   w1 a + w2 b + ...       sums and differences: fractions that add up to one (a jet's energy
+//                           fractions, a classifier's probabilities), totals of parts, a column
+//                           in other units; up to 16 inputs, weights by least squares
 // each scaled by a least-squares fit, y ~ alpha f + beta, so units and signs need not match.
 // Every formula over every pair or triple of decoded columns is scored on a few rows (the
 // spread of y left after the fit), the most promising on more; the best is refitted on many
@@ -15,7 +18,6 @@
 // is an explicit fma, so no compiler flag can fuse or split one differently; atan2 and asinh
 // come from the C library, so the block's values are still checked by CRC (compressor.hpp).
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -29,11 +31,13 @@
 namespace baler::bounded {
 
 struct formula {
-  enum class fn { hypot, atan2, norm, eta };
+  enum class fn { hypot, atan2, norm, eta, linear };
   fn f = fn::hypot;
-  std::array<std::size_t, 3> in{0, 0, 0};
+  std::vector<std::size_t> in{0, 0, 0};  // input columns: 2 or 3, linear 1 to max_linear_inputs
+  std::vector<double> w;                 // linear: a weight per input
   double alpha = 1, beta = 0;
 
+  static constexpr std::size_t max_linear_inputs = 16;
   static std::size_t arity(fn f) { return f == fn::hypot || f == fn::atan2 ? 2 : 3; }
   static const char* name(fn f) {
     switch (f) {
@@ -41,11 +45,17 @@ struct formula {
       case fn::atan2: return "atan2";
       case fn::norm: return "norm";
       case fn::eta: return "eta";
+      case fn::linear: return "linear";
     }
     return "?";
   }
 
   double feature(const double* row) const {
+    if (f == fn::linear) {  // in the stored order, one fma at a time: the same sum everywhere
+      double sum = 0;
+      for (std::size_t i = 0; i < in.size(); ++i) sum = std::fma(w[i], row[in[i]], sum);
+      return sum;
+    }
     const double a = row[in[0]], b = row[in[1]];
     switch (f) {
       case fn::hypot: return std::sqrt(std::fma(a, a, b * b));
@@ -58,6 +68,7 @@ struct formula {
         const double t = std::sqrt(std::fma(a, a, b * b));
         return t > 0 ? std::asinh(row[in[2]] / t) : 0.0;
       }
+      case fn::linear: break;
     }
     return 0;
   }
@@ -69,22 +80,27 @@ struct formula {
   }
 
   nlohmann::json to_json() const {
-    std::vector<std::size_t> inputs(in.begin(), in.begin() + arity(f));
-    return {{"kind", "formula"}, {"f", name(f)}, {"inputs", inputs}, {"alpha", alpha}, {"beta", beta}};
+    nlohmann::json j = {{"kind", "formula"}, {"f", name(f)}, {"alpha", alpha}, {"beta", beta}};
+    if (f == fn::linear) j["inputs"] = in, j["weights"] = w;
+    else j["inputs"] = std::vector<std::size_t>(in.begin(), in.begin() + std::ptrdiff_t(arity(f)));
+    return j;
   }
   static formula from_json(const nlohmann::json& j, std::size_t cols) {
     formula x;
     const std::string n = j.at("f").get<std::string>();
     bool known = false;
-    for (fn f : {fn::hypot, fn::atan2, fn::norm, fn::eta})
+    for (fn f : {fn::hypot, fn::atan2, fn::norm, fn::eta, fn::linear})
       if (n == name(f)) x.f = f, known = true;
     require(known, "formula", "unknown formula '" + n + "'");
-    const auto inputs = format::header_sizes(j.at("inputs"), "a formula's inputs");
-    require(inputs.size() == arity(x.f), "formula", "wrong number of inputs for '" + n + "'");
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      require(inputs[i] < cols, "formula", "input column out of range");
-      x.in[i] = inputs[i];
+    x.in = format::header_sizes(j.at("inputs"), "a formula's inputs");
+    if (x.f == fn::linear) {
+      x.w = j.at("weights").get<std::vector<double>>();
+      require(!x.in.empty() && x.in.size() <= max_linear_inputs && x.w.size() == x.in.size(), "formula",
+              "a linear formula needs 1 to " + std::to_string(max_linear_inputs) + " inputs, a weight each");
+    } else {
+      require(x.in.size() == arity(x.f), "formula", "wrong number of inputs for '" + n + "'");
     }
+    for (std::size_t c : x.in) require(c < cols, "formula", "input column out of range");
     x.alpha = j.at("alpha").get<double>();
     x.beta = j.at("beta").get<double>();
     return x;
@@ -96,20 +112,7 @@ struct formula {
                                        const std::vector<std::size_t>& decoded, const std::vector<double>& y,
                                        double unexplained = 0.05) {
     if (decoded.size() < 2 || rows < 16) return std::nullopt;
-    auto fit = [&](formula& x, std::size_t samples) {  // least squares on evenly spaced rows
-      const std::size_t m = std::min(rows, samples);
-      double sf = 0, sy = 0, sff = 0, sfy = 0, syy = 0;
-      for (std::size_t s = 0; s < m; ++s) {
-        const std::size_t r = s * rows / m;
-        const double f = x.feature(rec.data() + r * cols), t = y[r];
-        sf += f, sy += t, sff += f * f, sfy += f * t, syy += t * t;
-      }
-      const double n = double(m), vf = sff - sf * sf / n, cov = sfy - sf * sy / n, vy = syy - sy * sy / n;
-      x.alpha = vf > 0 ? cov / vf : 0.0;
-      x.beta = (sy - x.alpha * sf) / n;
-      const double left = vy - x.alpha * cov;  // residual sum of squares
-      return std::isfinite(left) && vy > 0 ? std::max(0.0, left) / vy : 1.0;  // fraction unexplained
-    };
+    auto fit = [&](formula& x, std::size_t samples) { return x.fit_scale(rec, rows, cols, y, samples); };
     // Every formula scored on 32 rows; the 8 best again on 256; the best of those refitted on
     // up to 65536 rows.
     std::vector<std::pair<double, formula>> shortlist;
@@ -124,14 +127,15 @@ struct formula {
       }
     };
     const std::size_t d = decoded.size();
+    const std::vector<bool> in_triples = related(rec, rows, cols, decoded, y, max_triple_inputs);
     for (std::size_t i = 0; i < d; ++i)
       for (std::size_t j = 0; j < d; ++j) {
         if (i == j) continue;
         const std::size_t a = decoded[i], b = decoded[j];
         consider(fn::atan2, a, b, 0);
         if (i < j) consider(fn::hypot, a, b, 0);
-        for (std::size_t k = 0; k < d; ++k) {
-          if (k == i || k == j || i > j) continue;
+        for (std::size_t k = 0; k < d && in_triples[i] && in_triples[j]; ++k) {
+          if (k == i || k == j || i > j || !in_triples[k]) continue;
           consider(fn::eta, a, b, decoded[k]);
           if (j < k) consider(fn::norm, a, b, decoded[k]);
         }
@@ -144,6 +148,134 @@ struct formula {
     }
     if (best) fit(*best, 1u << 16);
     return best;
+  }
+
+  // The least-squares linear combination of the `decoded` columns for y (of at most
+  // max_linear_inputs, those most correlated with y), if it leaves less than `unexplained` of
+  // y's variance.
+  static std::optional<formula> search_linear(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
+                                              const std::vector<std::size_t>& decoded, const std::vector<double>& y,
+                                              double unexplained = 0.01) {
+    if (decoded.empty() || rows < 16) return std::nullopt;
+    const std::size_t m = std::min<std::size_t>(rows, 1u << 14), d = decoded.size();
+    auto at = [&](std::size_t s, std::size_t i) { return rec[(s * rows / m) * cols + decoded[i]]; };  // sample s
+    std::vector<double> mean(d, 0.0);
+    double mean_y = 0;
+    for (std::size_t s = 0; s < m; ++s) {
+      for (std::size_t i = 0; i < d; ++i) mean[i] += at(s, i) / double(m);
+      mean_y += y[s * rows / m] / double(m);
+    }
+    std::vector<double> var(d, 0.0), cov(d, 0.0);
+    for (std::size_t s = 0; s < m; ++s)
+      for (std::size_t i = 0; i < d; ++i) {
+        const double a = at(s, i) - mean[i];
+        var[i] += a * a, cov[i] += a * (y[s * rows / m] - mean_y);
+      }
+    std::vector<std::size_t> pick;  // indices into decoded, by |correlation with y|
+    for (std::size_t i = 0; i < d; ++i)
+      if (var[i] > 0 && std::isfinite(var[i]) && std::isfinite(cov[i])) pick.push_back(i);
+    std::sort(pick.begin(), pick.end(),
+              [&](std::size_t i, std::size_t j) { return cov[i] * cov[i] / var[i] > cov[j] * cov[j] / var[j]; });
+    if (pick.size() > max_linear_inputs) pick.resize(max_linear_inputs);
+    const std::size_t k = pick.size();
+    if (k == 0) return std::nullopt;
+    // Normal equations A w = b of the centred inputs, by Cholesky (A = L L^T) with a ridge of
+    // 1e-12 of the largest variance against inputs that repeat one another.
+    std::vector<double> A(k * k, 0.0), b(k, 0.0);
+    for (std::size_t s = 0; s < m; ++s)
+      for (std::size_t i = 0; i < k; ++i) {
+        const double a = at(s, pick[i]) - mean[pick[i]];
+        b[i] += a * (y[s * rows / m] - mean_y);
+        for (std::size_t j = 0; j <= i; ++j) A[i * k + j] += a * (at(s, pick[j]) - mean[pick[j]]);
+      }
+    double ridge = 0;
+    for (std::size_t i = 0; i < k; ++i) ridge = std::max(ridge, A[i * k + i] * 1e-12);
+    for (std::size_t i = 0; i < k; ++i) {
+      A[i * k + i] += ridge;
+      for (std::size_t j = 0; j <= i; ++j) {
+        double v = A[i * k + j];
+        for (std::size_t l = 0; l < j; ++l) v -= A[i * k + l] * A[j * k + l];
+        if (i == j) {
+          if (!(v > 0)) return std::nullopt;
+          A[i * k + i] = std::sqrt(v);
+        } else {
+          A[i * k + j] = v / A[j * k + j];
+        }
+      }
+    }
+    std::vector<double> w(k);
+    for (std::size_t i = 0; i < k; ++i) {  // L z = b
+      double v = b[i];
+      for (std::size_t l = 0; l < i; ++l) v -= A[i * k + l] * w[l];
+      w[i] = v / A[i * k + i];
+    }
+    for (std::size_t i = k; i-- > 0;) {  // L^T w = z
+      double v = w[i];
+      for (std::size_t l = i + 1; l < k; ++l) v -= A[l * k + i] * w[l];
+      w[i] = v / A[i * k + i];
+    }
+    formula x;
+    x.f = fn::linear;
+    x.in.clear();
+    for (std::size_t i : pick) x.in.push_back(decoded[i]);
+    x.w = w;
+    if (!std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); })) return std::nullopt;
+    return x.fit_scale(rec, rows, cols, y, 1u << 16) < unexplained ? std::optional<formula>(x) : std::nullopt;
+  }
+
+private:
+  // Triples of columns are tried among at most this many (their count grows as its cube: a
+  // table of 200 columns would otherwise spend minutes a column).
+  static constexpr std::size_t max_triple_inputs = 32;
+
+  // Which of the `decoded` columns to try in triples: all of them, or the `most` whose values
+  // or magnitudes follow y's most closely (|correlation| on 256 rows).
+  static std::vector<bool> related(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
+                                   const std::vector<std::size_t>& decoded, const std::vector<double>& y,
+                                   std::size_t most) {
+    const std::size_t d = decoded.size();
+    if (d <= most) return std::vector<bool>(d, true);
+    const std::size_t m = std::min<std::size_t>(rows, 256);
+    auto correlation = [&](auto&& a, auto&& b) {  // |corr(a(s), b(s))| over the samples s
+      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (std::size_t s = 0; s < m; ++s) {
+        const double u = a(s), v = b(s);
+        sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
+      }
+      const double n = double(m), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
+      const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
+      return std::isfinite(r) ? r : 0.0;
+    };
+    std::vector<std::pair<double, std::size_t>> score;
+    for (std::size_t i = 0; i < d; ++i) {
+      auto x = [&](std::size_t s) { return rec[(s * rows / m) * cols + decoded[i]]; };
+      auto t = [&](std::size_t s) { return y[s * rows / m]; };
+      auto abs_x = [&](std::size_t s) { return std::abs(x(s)); };
+      auto abs_t = [&](std::size_t s) { return std::abs(t(s)); };
+      score.emplace_back(std::max(correlation(x, t), correlation(abs_x, abs_t)), i);
+    }
+    std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
+    std::vector<bool> chosen(d, false);
+    for (std::size_t r = 0; r < most; ++r) chosen[score[r].second] = true;
+    return chosen;
+  }
+
+  // alpha and beta by least squares on up to `samples` evenly spaced rows; returns the fraction
+  // of y's variance left unexplained.
+  double fit_scale(const std::vector<double>& rec, std::size_t rows, std::size_t cols, const std::vector<double>& y,
+                   std::size_t samples) {
+    const std::size_t m = std::min(rows, samples);
+    double sf = 0, sy = 0, sff = 0, sfy = 0, syy = 0;
+    for (std::size_t s = 0; s < m; ++s) {
+      const std::size_t r = s * rows / m;
+      const double f = feature(rec.data() + r * cols), t = y[r];
+      sf += f, sy += t, sff += f * f, sfy += f * t, syy += t * t;
+    }
+    const double n = double(m), vf = sff - sf * sf / n, cov = sfy - sf * sy / n, vy = syy - sy * sy / n;
+    alpha = vf > 0 ? cov / vf : 0.0;
+    beta = (sy - alpha * sf) / n;
+    const double left = vy - alpha * cov;  // residual sum of squares
+    return std::isfinite(left) && vy > 0 ? std::max(0.0, left) / vy : 1.0;  // fraction unexplained
   }
 };
 
