@@ -216,6 +216,44 @@ TEST_CASE("a float field of whole numbers is coded exactly under a bound below 1
   }
 }
 
+TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, and stays exact below") {
+  cpu be(1);
+  std::mt19937 rng(8);
+  std::normal_distribution<double> noise(0, 30);
+  std::vector<double> image(96 * 96);  // a uint16 detector image: a smooth signal and noise
+  for (std::size_t i = 0; i < image.size(); ++i)
+    image[i] = std::round(30000 + 20000 * std::sin(double(i % 96) / 15) * std::cos(double(i / 96) / 21) + noise(rng));
+  const dataset d{ndarray::from_doubles(image, {96, 96}, dtype::u16), {}};
+  std::size_t exact_size = 0;
+  for (const std::string bound : {"abs:0.9", "abs:7.5", "range:1e-3"}) {
+    CAPTURE(bound);
+    CpuCodec c(be, quick(bound));
+    c.train(d);
+    const auto file = c.compress(d);
+    const auto code = format::inspect(file).header["error_bound"]["code"];
+    const dataset back = c.decompress(file);
+    REQUIRE(back.data.type == dtype::u16);
+    const std::vector<double> y = back.data.to_doubles();
+    if (bound == "abs:0.9") {
+      CHECK(code["bound"] == 0);
+      CHECK(y == image);
+      exact_size = file.size();
+      continue;
+    }
+    const double whole = code["bound"].get<double>();
+    CHECK(code["step"] == 2 * whole + 1);
+    const auto [lo, hi] = std::minmax_element(image.begin(), image.end());
+    const double limit = bound == "abs:7.5" ? 7.5 : 1e-3 * (*hi - *lo);
+    CHECK(whole <= limit);
+    CHECK(whole > limit - 1);
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(y[i] - image[i]));
+    CHECK(worst <= whole);
+    CHECK(worst >= whole - 1);  // the steps are used, not wasted
+    CHECK(file.size() < exact_size / 2);
+  }
+}
+
 TEST_CASE("short decimals: few digits, rounded down when asked, the same double read back from JSON") {
   CHECK(baler::short_decimal(0.0006497562862932682, 6) == 0.000649756);
   CHECK(baler::short_decimal(0.0006497569, 6) == 0.000649757);

@@ -523,8 +523,11 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     require(b.named.empty(), where,
             "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
     const auto [lo, hi] = codec::finite_range(t.values.data(), t.values.size());
-    const bool integer = t.type != dtype::f32 && t.type != dtype::f64;
-    value_code code = codec::code_for(b.all, lo, hi, integer);
+    // An integer field (an image, ADC counts) takes integer steps under an abs or range bound
+    // (value_code::integral), exact below 1; table columns of integers stay exact.
+    value_code code = codec::code_for(b.all, lo, hi, is_integral(t.type) && b.all.kind == codec::bound_kind::rel);
+    if (is_integral(t.type) && code.kind == codec::bound_kind::abs && code.bound > 0)
+      code = value_code::integral(code.bound);
     // Whole numbers stored as floats (counts, labels, masks) under a bound below 1/2 are coded
     // exactly: steps of 1 lose nothing and cost fewer bits than steps of 2 x bound.
     if (code.kind == codec::bound_kind::abs && code.step < 1 && codec::integral_values(t.values.data(), t.values.size()))

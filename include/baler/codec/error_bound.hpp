@@ -129,6 +129,17 @@ struct value_code {
     return c;
   }
   static value_code exact() { return {}; }
+  // Integers under an abs bound: steps of 2 floor(bound) + 1, odd, so that every k * step is an
+  // integer within floor(bound) of the value it codes; exact below a bound of 1. (Steps of
+  // 2 x bound would reconstruct between integers, and rounding to one could leave the bound.)
+  static value_code integral(double abs_bound) {
+    const double whole = std::min(std::floor(abs_bound), 2251799813685248.0);  // 2^51: step exact
+    if (!(whole >= 1)) return exact();
+    value_code c;
+    c.bound = whole;
+    c.step = 2 * whole + 1;
+    return c;
+  }
 
   // False when x gets no code (an exception).
   bool encode(double x, std::int64_t& k) const {
@@ -159,6 +170,7 @@ struct value_code {
   // The bound check on the value decompress returns (`out` is the input dtype).
   bool within(double x, double xhat, dtype out) const {
     if (out == dtype::f32) xhat = double(float(xhat));
+    else if (is_integral(out)) xhat = std::round(xhat);  // as ndarray::from_doubles stores it (clamping only helps)
     const double err = std::abs(xhat - x);
     return kind == bound_kind::rel ? err <= bound * std::abs(x) : err <= bound;
   }
