@@ -254,6 +254,31 @@ TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, 
   }
 }
 
+TEST_CASE("a 1-D array of floats: a smooth signal coded as a 1-D field, values in no order as a column") {
+  cpu be(1);
+  std::mt19937 rng(2);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> wave(50000), noise(50000);
+  for (std::size_t i = 0; i < wave.size(); ++i) {
+    wave[i] = std::sin(double(i) / 300) + 0.3 * std::sin(double(i) / 23) + 1e-3 * normal(rng);
+    noise[i] = normal(rng);
+  }
+  for (const auto& [values, layout] : {std::pair{wave, "field"}, std::pair{noise, "table"}}) {
+    CAPTURE(layout);
+    const dataset d{ndarray::from_doubles(values, {values.size()}, dtype::f32), {}};
+    CpuCodec c(be, quick("range:1e-3"));
+    c.train(d);
+    const auto file = c.compress(d);
+    CHECK(format::inspect(file).header["error_bound"]["layout"] == layout);
+    const dataset back = c.decompress(file);
+    CHECK(back.data.shape == d.data.shape);
+    CHECK(back.data.type == dtype::f32);
+    const std::vector<double> x = d.data.to_doubles();
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    check_within(x, back.data.to_doubles(), parse_bound("range:1e-3"), *lo, *hi, false);
+  }
+}
+
 TEST_CASE("short decimals: few digits, rounded down when asked, the same double read back from JSON") {
   CHECK(baler::short_decimal(0.0006497562862932682, 6) == 0.000649756);
   CHECK(baler::short_decimal(0.0006497569, 6) == 0.000649757);

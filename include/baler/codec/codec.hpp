@@ -261,15 +261,20 @@ private:
   // model was trained or loaded, with its reconstruction as one more predictor; the smaller
   // one returned. Predictions come from the stored latent and decoder, exactly as decompress
   // computes them. A patch or conv model predicts the tiles of a field, and its prediction goes
-  // back to the field's order.
+  // back to the field's order. A 1-D array of floats is also tried as a 1-D field: a column's
+  // coders (a histogram, the row before) suit values in no order, a field's predictors
+  // (multilevel interpolation) a smooth signal; its one range bounds it either way.
   std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
     const bool field = is_field(t.shape, !names.empty()), tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
             "a patch or conv model predicts fields only (arrays without column names)");
     if (!tiled) check_schema(t, model_->schema);
+    const bool signal = t.shape.size() == 1 && is_float(t.type);
     std::vector<std::byte> best;
-    for (bool latent : {false, true}) {
+    for (int variant : {0, 1, 2}) {  // 0: as it is, 1: with the latent, 2: a 1-D signal as a field
+      const bool latent = variant == 1;
       if (latent && (!fitted_ || model_->schema.modelled.empty())) continue;
+      if (variant == 2 && !signal) continue;
       format::container c;
       c.header = input_header(t, names);
       table pred;
@@ -285,7 +290,9 @@ private:
         if (tiled) pred.values = tiling(t.shape, model_->tile).to_field(pred.values);
       }
       bounded::report r;
-      bounded::write(c, t, field, model_->schema, o_.error_bound, latent ? &pred.values : nullptr, &r);
+      // The signal's one column: its bound, named (a chunk's) or not, is the field's.
+      const bound_config bounds = variant == 2 ? bound_config{o_.error_bound.of(t.names.at(0)), {}} : o_.error_bound;
+      bounded::write(c, t, field || variant == 2, model_->schema, bounds, latent ? &pred.values : nullptr, &r);
       std::vector<std::byte> file = serialize(c);
       if (best.empty() || file.size() < best.size()) best = std::move(file), report_ = std::move(r);
     }
