@@ -56,6 +56,22 @@ codec_options quick(const std::string& bound) {
   return o;
 }
 
+// d compressed and decompressed by a fresh codec under `bound`, and the file's header.
+struct bounded_trip {
+  std::vector<std::byte> file;
+  nlohmann::json header;
+  dataset back;
+};
+bounded_trip trip(const dataset& d, const std::string& bound) {
+  cpu be(1);
+  CpuCodec c(be, quick(bound));
+  c.train(d);
+  bounded_trip t{c.compress(d), {}, {}};
+  t.header = format::inspect(t.file).header;
+  t.back = c.decompress(t.file);
+  return t;
+}
+
 std::vector<bool> integral_columns(const dataset& d) {
   const auto x = d.data.to_doubles();
   const std::size_t rows = d.data.shape[0], cols = x.size() / rows;
@@ -187,7 +203,6 @@ TEST_CASE("real field: CFD animation within range:1e-3 by a grid predictor, floa
 }
 
 TEST_CASE("a float field of whole numbers is coded exactly under a bound below 1/2, within a looser one") {
-  cpu be(1);
   std::mt19937 rng(5);
   std::vector<double> counts(64 * 64);  // counts on a smooth background, stored as f64
   for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -199,25 +214,22 @@ TEST_CASE("a float field of whole numbers is coded exactly under a bound below 1
   std::size_t exact_size = 0;
   for (const std::string bound : {"abs:0.4", "range:1e-4", "abs:3"}) {
     CAPTURE(bound);
-    CpuCodec c(be, quick(bound));
-    c.train(d);
-    const auto file = c.compress(d);
-    const auto code = format::inspect(file).header["error_bound"]["code"];
-    const std::vector<double> back = c.decompress(file).data.to_doubles();
+    const bounded_trip t = trip(d, bound);
+    const auto& code = t.header["error_bound"]["code"];
+    const std::vector<double> back = t.back.data.to_doubles();
     if (bound == "abs:3") {
       CHECK(code["bound"] == 3);
-      CHECK(file.size() < exact_size);
+      CHECK(t.file.size() < exact_size);
       check_within(counts, back, parse_bound(bound), 0, 0, false);
     } else {
       CHECK(code["bound"] == 0);  // value_code::exact(): steps of 1
       CHECK(back == counts);
-      exact_size = std::max(exact_size, file.size());
+      exact_size = std::max(exact_size, t.file.size());
     }
   }
 }
 
 TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, and stays exact below") {
-  cpu be(1);
   std::mt19937 rng(8);
   std::normal_distribution<double> noise(0, 30);
   std::vector<double> image(96 * 96);  // a uint16 detector image: a smooth signal and noise
@@ -227,17 +239,14 @@ TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, 
   std::size_t exact_size = 0;
   for (const std::string bound : {"abs:0.9", "abs:7.5", "range:1e-3"}) {
     CAPTURE(bound);
-    CpuCodec c(be, quick(bound));
-    c.train(d);
-    const auto file = c.compress(d);
-    const auto code = format::inspect(file).header["error_bound"]["code"];
-    const dataset back = c.decompress(file);
-    REQUIRE(back.data.type == dtype::u16);
-    const std::vector<double> y = back.data.to_doubles();
+    const bounded_trip t = trip(d, bound);
+    const auto& code = t.header["error_bound"]["code"];
+    REQUIRE(t.back.data.type == dtype::u16);
+    const std::vector<double> y = t.back.data.to_doubles();
     if (bound == "abs:0.9") {
       CHECK(code["bound"] == 0);
       CHECK(y == image);
-      exact_size = file.size();
+      exact_size = t.file.size();
       continue;
     }
     const double whole = code["bound"].get<double>();
@@ -250,12 +259,11 @@ TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, 
     for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(y[i] - image[i]));
     CHECK(worst <= whole);
     CHECK(worst >= whole - 1);  // the steps are used, not wasted
-    CHECK(file.size() < exact_size / 2);
+    CHECK(t.file.size() < exact_size / 2);
   }
 }
 
 TEST_CASE("a 1-D array of floats: a smooth signal coded as a 1-D field, values in no order as a column") {
-  cpu be(1);
   std::mt19937 rng(2);
   std::normal_distribution<double> normal(0, 1);
   std::vector<double> wave(50000), noise(50000);
@@ -266,16 +274,13 @@ TEST_CASE("a 1-D array of floats: a smooth signal coded as a 1-D field, values i
   for (const auto& [values, layout] : {std::pair{wave, "field"}, std::pair{noise, "table"}}) {
     CAPTURE(layout);
     const dataset d{ndarray::from_doubles(values, {values.size()}, dtype::f32), {}};
-    CpuCodec c(be, quick("range:1e-3"));
-    c.train(d);
-    const auto file = c.compress(d);
-    CHECK(format::inspect(file).header["error_bound"]["layout"] == layout);
-    const dataset back = c.decompress(file);
-    CHECK(back.data.shape == d.data.shape);
-    CHECK(back.data.type == dtype::f32);
+    const bounded_trip t = trip(d, "range:1e-3");
+    CHECK(t.header["error_bound"]["layout"] == layout);
+    CHECK(t.back.data.shape == d.data.shape);
+    CHECK(t.back.data.type == dtype::f32);
     const std::vector<double> x = d.data.to_doubles();
     const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-    check_within(x, back.data.to_doubles(), parse_bound("range:1e-3"), *lo, *hi, false);
+    check_within(x, t.back.data.to_doubles(), parse_bound("range:1e-3"), *lo, *hi, false);
   }
 }
 
