@@ -369,8 +369,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   const quantised q = quantise(x.data(), n, code, t.type);
   std::vector<detail::candidate> cs;
   // Value predictions live in this list so the walks' pointers stay valid.
-  std::vector<std::vector<std::int64_t>> predicted;
-  predicted.reserve(4);
+  std::deque<std::vector<std::int64_t>> predicted;
   // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
   // the estimate misses what the coder learns of a skewed column (the bits below a length).
   auto add = [&](nlohmann::json desc, sequence_walk walk) {

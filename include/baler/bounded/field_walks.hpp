@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "baler/bounded/block.hpp"
+#include "baler/core/gauss_jordan.hpp"
 
 namespace baler::bounded {
 
@@ -186,7 +187,7 @@ public:
 private:
   static constexpr std::size_t f = taps - 1;
 
-  // Gauss-Jordan with partial pivoting and a small ridge; false (sol untouched) when singular.
+  // Gauss-Jordan with a small ridge; false (sol untouched) when singular.
   bool eliminate(features& sol) const {
     double m[f][f + 1];
     for (std::size_t r = 0; r < f; ++r)
@@ -194,18 +195,7 @@ private:
     double trace = 0;
     for (std::size_t r = 0; r < f; ++r) trace += m[r][r];
     for (std::size_t r = 0; r < f; ++r) m[r][r] += 1e-6 * trace / f + 1e-9;
-    for (std::size_t col = 0; col < f; ++col) {
-      std::size_t piv = col;
-      for (std::size_t r = col + 1; r < f; ++r)
-        if (std::abs(m[r][col]) > std::abs(m[piv][col])) piv = r;
-      if (!(std::abs(m[piv][col]) > 0)) return false;
-      for (std::size_t q = 0; q <= f; ++q) std::swap(m[col][q], m[piv][q]);
-      for (std::size_t r = 0; r < f; ++r) {
-        if (r == col) continue;
-        const double g = m[r][col] / m[col][col];
-        for (std::size_t q = col; q <= f; ++q) m[r][q] -= g * m[col][q];
-      }
-    }
+    if (!gauss_jordan(&m[0][0], f)) return false;
     double sum = 0;
     for (std::size_t r = 0; r < f; ++r) sol[r + 1] = m[r][f] / m[r][r], sum += sol[r + 1];
     sol[0] = 1 - sum;

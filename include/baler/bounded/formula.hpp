@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baler/core/error.hpp"
+#include "baler/core/gauss_jordan.hpp"
 #include "baler/format/container.hpp"
 
 namespace baler::bounded {
@@ -159,61 +160,40 @@ struct formula {
     if (decoded.empty() || rows < 16) return std::nullopt;
     const std::size_t m = std::min<std::size_t>(rows, 1u << 14), d = decoded.size();
     auto at = [&](std::size_t s, std::size_t i) { return rec[(s * rows / m) * cols + decoded[i]]; };  // sample s
+    auto target = [&](std::size_t s) { return y[s * rows / m]; };
+    std::vector<std::pair<double, std::size_t>> score;  // |correlation with y|, index into decoded
+    for (std::size_t i = 0; i < d; ++i)
+      if (const double r = abs_correlation([&](std::size_t s) { return at(s, i); }, target, m); r > 0)
+        score.emplace_back(r, i);
+    std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
+    const std::size_t k = std::min(score.size(), max_linear_inputs);
+    if (k == 0) return std::nullopt;
+    std::vector<std::size_t> pick(k);
+    for (std::size_t i = 0; i < k; ++i) pick[i] = score[i].second;
     std::vector<double> mean(d, 0.0);
     double mean_y = 0;
     for (std::size_t s = 0; s < m; ++s) {
-      for (std::size_t i = 0; i < d; ++i) mean[i] += at(s, i) / double(m);
-      mean_y += y[s * rows / m] / double(m);
+      for (std::size_t i : pick) mean[i] += at(s, i) / double(m);
+      mean_y += target(s) / double(m);
     }
-    std::vector<double> var(d, 0.0), cov(d, 0.0);
-    for (std::size_t s = 0; s < m; ++s)
-      for (std::size_t i = 0; i < d; ++i) {
-        const double a = at(s, i) - mean[i];
-        var[i] += a * a, cov[i] += a * (y[s * rows / m] - mean_y);
-      }
-    std::vector<std::size_t> pick;  // indices into decoded, by |correlation with y|
-    for (std::size_t i = 0; i < d; ++i)
-      if (var[i] > 0 && std::isfinite(var[i]) && std::isfinite(cov[i])) pick.push_back(i);
-    std::sort(pick.begin(), pick.end(),
-              [&](std::size_t i, std::size_t j) { return cov[i] * cov[i] / var[i] > cov[j] * cov[j] / var[j]; });
-    if (pick.size() > max_linear_inputs) pick.resize(max_linear_inputs);
-    const std::size_t k = pick.size();
-    if (k == 0) return std::nullopt;
-    // Normal equations A w = b of the centred inputs, by Cholesky (A = L L^T) with a ridge of
-    // 1e-12 of the largest variance against inputs that repeat one another.
-    std::vector<double> A(k * k, 0.0), b(k, 0.0);
+    // Normal equations [A | b] of the centred inputs, with a ridge of 1e-12 of the largest
+    // variance against inputs that repeat one another.
+    std::vector<double> A(k * (k + 1), 0.0);
     for (std::size_t s = 0; s < m; ++s)
       for (std::size_t i = 0; i < k; ++i) {
         const double a = at(s, pick[i]) - mean[pick[i]];
-        b[i] += a * (y[s * rows / m] - mean_y);
-        for (std::size_t j = 0; j <= i; ++j) A[i * k + j] += a * (at(s, pick[j]) - mean[pick[j]]);
+        A[i * (k + 1) + k] += a * (target(s) - mean_y);
+        for (std::size_t j = 0; j <= i; ++j) A[i * (k + 1) + j] += a * (at(s, pick[j]) - mean[pick[j]]);
       }
     double ridge = 0;
-    for (std::size_t i = 0; i < k; ++i) ridge = std::max(ridge, A[i * k + i] * 1e-12);
     for (std::size_t i = 0; i < k; ++i) {
-      A[i * k + i] += ridge;
-      for (std::size_t j = 0; j <= i; ++j) {
-        double v = A[i * k + j];
-        for (std::size_t l = 0; l < j; ++l) v -= A[i * k + l] * A[j * k + l];
-        if (i == j) {
-          if (!(v > 0)) return std::nullopt;
-          A[i * k + i] = std::sqrt(v);
-        } else {
-          A[i * k + j] = v / A[j * k + j];
-        }
-      }
+      for (std::size_t j = 0; j < i; ++j) A[j * (k + 1) + i] = A[i * (k + 1) + j];
+      ridge = std::max(ridge, A[i * (k + 1) + i] * 1e-12);
     }
+    for (std::size_t i = 0; i < k; ++i) A[i * (k + 1) + i] += ridge;
+    if (!gauss_jordan(A.data(), k)) return std::nullopt;
     std::vector<double> w(k);
-    for (std::size_t i = 0; i < k; ++i) {  // L z = b
-      double v = b[i];
-      for (std::size_t l = 0; l < i; ++l) v -= A[i * k + l] * w[l];
-      w[i] = v / A[i * k + i];
-    }
-    for (std::size_t i = k; i-- > 0;) {  // L^T w = z
-      double v = w[i];
-      for (std::size_t l = i + 1; l < k; ++l) v -= A[l * k + i] * w[l];
-      w[i] = v / A[i * k + i];
-    }
+    for (std::size_t i = 0; i < k; ++i) w[i] = A[i * (k + 1) + k] / A[i * (k + 1) + i];
     formula x;
     x.f = fn::linear;
     x.in.clear();
@@ -236,28 +216,31 @@ private:
     const std::size_t d = decoded.size();
     if (d <= most) return std::vector<bool>(d, true);
     const std::size_t m = std::min<std::size_t>(rows, 256);
-    auto correlation = [&](auto&& a, auto&& b) {  // |corr(a(s), b(s))| over the samples s
-      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-      for (std::size_t s = 0; s < m; ++s) {
-        const double u = a(s), v = b(s);
-        sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
-      }
-      const double n = double(m), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
-      const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
-      return std::isfinite(r) ? r : 0.0;
-    };
     std::vector<std::pair<double, std::size_t>> score;
     for (std::size_t i = 0; i < d; ++i) {
       auto x = [&](std::size_t s) { return rec[(s * rows / m) * cols + decoded[i]]; };
       auto t = [&](std::size_t s) { return y[s * rows / m]; };
       auto abs_x = [&](std::size_t s) { return std::abs(x(s)); };
       auto abs_t = [&](std::size_t s) { return std::abs(t(s)); };
-      score.emplace_back(std::max(correlation(x, t), correlation(abs_x, abs_t)), i);
+      score.emplace_back(std::max(abs_correlation(x, t, m), abs_correlation(abs_x, abs_t, m)), i);
     }
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
     std::vector<bool> chosen(d, false);
     for (std::size_t r = 0; r < most; ++r) chosen[score[r].second] = true;
     return chosen;
+  }
+
+  // |correlation| of a(s) and b(s) over the samples s < m; 0 where either is constant.
+  template <class A, class B>
+  static double abs_correlation(A&& a, B&& b, std::size_t m) {
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (std::size_t s = 0; s < m; ++s) {
+      const double u = a(s), v = b(s);
+      sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
+    }
+    const double n = double(m), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
+    const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
+    return std::isfinite(r) ? r : 0.0;
   }
 
   // alpha and beta by least squares on up to `samples` evenly spaced rows; returns the fraction
