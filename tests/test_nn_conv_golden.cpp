@@ -67,3 +67,23 @@ TEST_CASE("golden: 3-D conv and transposed conv match PyTorch") {
   REQUIRE(model.out_features() == 144);
   check_against_golden(model, "conv3d");
 }
+
+TEST_CASE("golden: max pooling (overlapping, padded 2-D windows; 3-D) matches PyTorch") {
+  using leaky = Activation<B, double, act::leaky_relu>;
+  SUBCASE("2-D: Conv2d, MaxPool2d(3, stride 2, padding 1), Linear") {
+    const auto conv = conv_geometry::grid_2d(1, 8, 8, 3, 1, 1);  // -> 3 x 8 x 8
+    const auto pool = conv_geometry::grid_2d(3, 8, 8, 3, 2, 1);  // -> 3 x 4 x 4
+    Sequential<Conv2d<B, double>, leaky, MaxPool<B, double>, Dense<B, double>> model(
+        64, {conv, 3}, {}, MaxPool<B, double>(pool), {48, 64});
+    REQUIRE(model.out_features() == 64);
+    check_against_golden(model, "maxpool2d");
+  }
+  SUBCASE("3-D: Conv3d, MaxPool3d(2), Linear") {
+    const auto conv = conv_geometry::grid_3d(1, 4, 4, 4, 3, 1, 1);  // -> 2 x 4 x 4 x 4
+    const auto pool = conv_geometry::grid_3d(2, 4, 4, 4, 2, 2);     // -> 2 x 2 x 2 x 2
+    Sequential<Conv3d<B, double>, leaky, MaxPool<B, double>, Dense<B, double>> model(
+        64, {conv, 2}, {}, MaxPool<B, double>(pool), {16, 64});
+    REQUIRE(model.out_features() == 64);
+    check_against_golden(model, "maxpool3d");
+  }
+}

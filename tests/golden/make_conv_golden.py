@@ -9,6 +9,12 @@ Two small float64 autoencoders, one forward and one backward on mean MSE each:
       ConvTranspose2d(4->4, k2, s2), LeakyReLU, ConvTranspose2d(4->1, k3, s2, p1, output_padding 1)
     conv3d (input 1 x 4 x 6 x 6):
       Conv3d(1->2, k3, s2, p1), LeakyReLU, ConvTranspose3d(2->1, k3, s2, p1, output_padding 1)
+    maxpool2d (input 1 x 8 x 8; overlapping, padded windows, so that an input can win in two):
+      Conv2d(1->3, k3, s1, p1), LeakyReLU, MaxPool2d(k3, s2, p1), Flatten, Linear(48->64),
+      Unflatten(1 x 8 x 8)
+    maxpool3d (input 1 x 4 x 4 x 4):
+      Conv3d(1->2, k3, s1, p1), LeakyReLU, MaxPool3d(2), Flatten, Linear(16->64),
+      Unflatten(1 x 4 x 4 x 4)
 
 LeakyReLU has PyTorch's default slope (0.01); parameters PyTorch's default initialisation
 after torch.manual_seed(1234). Parameter-shaped arrays are flattened in the C++ library's
@@ -49,6 +55,20 @@ def conv3d_model():
         nn.ConvTranspose3d(2, 1, 3, stride=2, padding=1, output_padding=1, dtype=d))
 
 
+def maxpool2d_model():
+    d = torch.float64
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, dtype=d), nn.LeakyReLU(), nn.MaxPool2d(3, stride=2, padding=1),
+        nn.Flatten(), nn.Linear(48, 64, dtype=d), nn.Unflatten(1, (1, 8, 8)))
+
+
+def maxpool3d_model():
+    d = torch.float64
+    return nn.Sequential(
+        nn.Conv3d(1, 2, 3, padding=1, dtype=d), nn.LeakyReLU(), nn.MaxPool3d(2), nn.Flatten(),
+        nn.Linear(16, 64, dtype=d), nn.Unflatten(1, (1, 4, 4, 4)))
+
+
 def flat(tensors):
     return torch.cat([t.detach().reshape(-1) for t in tensors]).numpy().copy()
 
@@ -80,7 +100,9 @@ def main():
     rng = np.random.default_rng(DATA_SEED)
     arrays = {}
     for name, model, shape in (("conv2d", conv2d_model(), (1, 8, 8)),
-                               ("conv3d", conv3d_model(), (1, 4, 6, 6))):
+                               ("conv3d", conv3d_model(), (1, 4, 6, 6)),
+                               ("maxpool2d", maxpool2d_model(), (1, 8, 8)),
+                               ("maxpool3d", maxpool3d_model(), (1, 4, 4, 4))):
         for key, value in run(model, shape, rng).items():
             arrays[f"{name}_{key}"] = value
     np.savez(args.output, **arrays)
