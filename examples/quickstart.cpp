@@ -9,7 +9,7 @@
 int main() {
   using namespace baler;
   cpu backend;                                    // xtensor + OpenBLAS
-  codec::codec_options options;                   // defaults: latent = half the columns, f16
+  codec::codec_options options;                   // defaults: latent = half the columns, quantised
   options.epochs = 300;
   codec::Codec<cpu, models::AE<cpu, float>> codec(backend, options);
 

@@ -637,10 +637,14 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
 TEST_CASE("the latent predictor: never, always, and files that use it decode within the bound") {
   const dataset lhcb = load_dataset(std::string(BALER_SHARED_DATA) + "/hep/lhcb_b2kkk.npz");
   cpu be(1);
-  for (codec::latent_use use : {codec::latent_use::never, codec::latent_use::always}) {
+  for (auto [use, type] : {std::pair{codec::latent_use::never, latent_dtype::f16},
+                           std::pair{codec::latent_use::always, latent_dtype::f16},
+                           std::pair{codec::latent_use::always, latent_dtype::q}}) {
+    INFO(baler::name(type));
     codec::codec_options o;
     o.error_bound = codec::parse_bound_config("range:1e-2");
     o.latent_predictor = use;
+    o.latent_type = type;
     o.epochs = 20;
     codec::Codec<cpu, models::AE<cpu, float>> c(be, o);
     const auto& h = c.train(lhcb);

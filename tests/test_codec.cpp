@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 
 #include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
@@ -163,6 +164,64 @@ TEST_CASE("latent and weight precisions: f32 twice f16 and bf16 in size, all dec
   }
   CHECK(sizes[0] == 2 * sizes[1]);
   CHECK(sizes[1] == sizes[2]);
+}
+
+TEST_CASE("a quantised latent (q): within 1 % of f32's squared error, in fewer bytes than f16") {
+  cpu be(1);
+  // The float columns of the synthetic table (integers are rounded on the way back, which the
+  // allowance does not cover).
+  const dataset full = synthetic(2000);
+  const auto v = full.data.to_doubles();
+  std::vector<double> floats;
+  for (std::size_t r = 0; r < 2000; ++r) floats.insert(floats.end(), v.begin() + r * 7, v.begin() + r * 7 + 4);
+  const dataset d{ndarray::from_doubles(floats, {2000, 4}, dtype::f64), {"a", "b", "ea", "ab"}};
+  // Squared error in min-max units over all columns: what the model is trained on and what the
+  // quantisation may raise by latent_mse_allowance.
+  auto error_of = [&](const dataset& back) {
+    const auto a = d.data.to_doubles(), b = back.data.to_doubles();
+    double se = 0;
+    for (std::size_t c = 0; c < 4; ++c) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (std::size_t r = 0; r < 2000; ++r) lo = std::min(lo, a[r * 4 + c]), hi = std::max(hi, a[r * 4 + c]);
+      for (std::size_t r = 0; r < 2000; ++r) se += std::pow((a[r * 4 + c] - b[r * 4 + c]) / (hi - lo), 2);
+    }
+    return se;
+  };
+  std::map<latent_dtype, double> squared;
+  std::map<latent_dtype, std::size_t> latent_bytes;
+  for (auto t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::q}) {
+    auto o = quick(40);
+    o.latent = 2;
+    o.latent_type = t;
+    o.zstd = false;
+    Codec c(be, o);  // the same seed: the same model for every dtype
+    c.train(d);
+    const auto file = c.compress(d);
+    CHECK(format::inspect(file).header["latent"]["dtype"] == baler::name(t));
+    latent_bytes[t] = format::inspect(file).sections[0].raw_size;  // LATN
+    const dataset back = Codec(be, codec::codec_options{}).decompress(file);
+    REQUIRE(back.data.shape == d.data.shape);
+    squared[t] = error_of(back);
+  }
+  MESSAGE("latent bytes f16 " << latent_bytes[latent_dtype::f16] << ", q " << latent_bytes[latent_dtype::q]
+                              << "; squared error f32 " << squared[latent_dtype::f32] << ", q " << squared[latent_dtype::q]);
+  CHECK(latent_bytes[latent_dtype::q] < latent_bytes[latent_dtype::f16] / 2);
+  CHECK(squared[latent_dtype::q] <= (1 + codec::latent_mse_allowance) * squared[latent_dtype::f32]);
+  CHECK(squared[latent_dtype::q] > squared[latent_dtype::f32]);  // it was quantised, not kept
+
+  // Weights have a fixed width; a crafted LATN that is not a quantised latent is refused.
+  codec::codec_options bad;
+  CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json{{"weights_dtype", "q"}}), doctest::Contains("not q"), error);
+  auto o = quick(5);
+  o.latent = 2;
+  o.latent_type = latent_dtype::q;
+  Codec c(be, o);
+  c.train(d);
+  format::container f = format::parse(byte_view(c.compress(d)));
+  f.header["latent"]["dtype"] = "q";
+  for (auto& s : f.sections)
+    if (s.kind == "LATN") s.payload.resize(s.payload.size() / 2);
+  CHECK_THROWS_AS(c.decompress(format::serialize(f)), error);
 }
 
 TEST_CASE("a separate model file: smaller compressed file, decodes only with its model") {

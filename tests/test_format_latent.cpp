@@ -31,14 +31,19 @@ std::string message_of(const std::vector<float>& x, latent_dtype t) {
 }  // namespace
 
 TEST_CASE("latent_dtype: names, parsing, sizes") {
-  for (latent_dtype t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::bf16})
+  for (latent_dtype t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::bf16, latent_dtype::q})
     CHECK(baler::parse_latent_dtype(baler::name(t)) == t);
   CHECK(std::string(baler::name(latent_dtype::bf16)) == "bf16");
   CHECK(baler::bytes_per_value(latent_dtype::f32) == 4);
   CHECK(baler::bytes_per_value(latent_dtype::f16) == 2);
   CHECK(baler::bytes_per_value(latent_dtype::bf16) == 2);
+  // A quantised latent is coded to a length of its own; decoder weights are never quantised.
+  CHECK_THROWS_WITH_AS(baler::bytes_per_value(latent_dtype::q), doctest::Contains("no fixed width"), baler::error);
+  CHECK(baler::parse_weights_dtype("bf16") == latent_dtype::bf16);
+  CHECK_THROWS_WITH_AS(baler::parse_weights_dtype("q"), doctest::Contains("not q"), baler::error);
   CHECK_THROWS_WITH_AS(baler::parse_latent_dtype("float16"),
-                       "latent_dtype::parse(): unknown latent dtype 'float16'; expected f32, f16 or bf16", baler::error);
+                       "latent_dtype::parse(): unknown latent dtype 'float16'; expected f32, f16, bf16 or q",
+                       baler::error);
   CHECK_THROWS_AS(baler::parse_latent_dtype(""), baler::error);
   CHECK_THROWS_AS(baler::parse_latent_dtype("F16"), baler::error);
 }

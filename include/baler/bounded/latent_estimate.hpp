@@ -3,7 +3,8 @@
 // its latent and decoder cost bytes in every file. This answers from cheap numbers, before any
 // training:
 //
-//   cost  = latent bytes (rows x latent x 2, f16) + decoder bytes (its parameters x 2)
+//   cost  = latent bytes (rows x latent x 2, as f16: a quantised latent, the default, often
+//           takes half that, which errs towards not training) + decoder bytes (its parameters x 2)
 //   gain  = what the best linear latent of that width (PCA on a sample of rows, in the
 //           normalised units the model sees) removes from the values' spread, in bits:
 //           rows x columns x 1/2 log2(spread before / spread after), where a spread below the

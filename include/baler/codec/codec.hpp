@@ -25,6 +25,7 @@
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/model_file.hpp"
 #include "baler/codec/options.hpp"
+#include "baler/codec/quantised_latent.hpp"
 #include "baler/codec/table.hpp"
 #include "baler/codec/tiling.hpp"
 #include "baler/format/container.hpp"
@@ -301,15 +302,16 @@ private:
 
   // The LATN payload of t: the network inputs of the modelled columns (rows x modelled) are
   // encoded chunk by chunk; a 16-bit latent is rounded where the model runs, so only the codes
-  // travel back (the backends round identically).
+  // travel back (the backends round identically). An f32 or quantised latent comes back whole.
   std::vector<std::byte> encode(const table& t) {
     const model_schema& s = model_->schema;
     const std::vector<T> x = network_inputs<T>(t, s);
     require_finite_inputs(x, t, s);
     const std::size_t m = s.modelled.size(), l = model_->arch.latent;
     const latent_dtype type = o_.latent_type;
-    std::vector<float> latent(type == latent_dtype::f32 ? t.rows * l : 0);
-    std::vector<std::uint16_t> codes(type == latent_dtype::f32 ? 0 : t.rows * l);
+    const bool floats = type == latent_dtype::f32 || type == latent_dtype::q;
+    std::vector<float> latent(floats ? t.rows * l : 0);
+    std::vector<std::uint16_t> codes(floats ? 0 : t.rows * l);
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
       const std::size_t n = std::min(chunk_rows, t.rows - first);
       auto buf = be_.template make<T>(n, m);
@@ -320,7 +322,7 @@ private:
         be_.download(z, host.data());
         return std::vector<float>(host.begin(), host.end());
       };
-      if (type == latent_dtype::f32) {
+      if (floats) {
         const std::vector<float> chunk = as_floats();
         std::copy(chunk.begin(), chunk.end(), latent.begin() + first * l);
         continue;
@@ -332,8 +334,37 @@ private:
       if (std::any_of(out, out + n * l, [&](std::uint16_t b) { return non_finite_code(b, type); }))
         check_half_overflow(as_floats().data(), out, n * l, first * l, type, half_values::latent);
     }
+    if (type == latent_dtype::q)
+      return encode_quantised_latent(latent, t.rows, l, latent_quantisation(x, latent, t.rows));
     return type == latent_dtype::f32 ? encode_latent(latent.data(), latent.size(), type)
                                      : half_bytes(codes.data(), codes.size());
+  }
+
+  // The bound E of a quantised latent: the coarsest range:2^-e whose reconstruction of (up to
+  // chunk_rows evenly spread) rows x, from latent z, has a mean squared error at most
+  // latent_mse_allowance above that of z itself. Bounds per column come from all rows, as the
+  // stored latent's do.
+  double latent_quantisation(const std::vector<T>& x, const std::vector<float>& z, std::size_t rows) {
+    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent, n = std::min(rows, chunk_rows);
+    std::vector<T> xs(n * m);
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.begin() + (i * rows / n) * m, m, xs.begin() + i * m);
+    auto mse = [&](const std::vector<float>& latent) {
+      std::vector<T> zs(n * l);
+      for (std::size_t i = 0; i < n; ++i)
+        std::copy_n(latent.begin() + (i * rows / n) * l, l, zs.begin() + i * l);
+      auto buf = be_.template make<T>(n, l);
+      be_.upload(zs.data(), B::view(buf));
+      const auto y = model_->visit([&](auto& net) { return net.decode(be_, B::view(buf)); });
+      std::vector<T> host(n * m);
+      be_.download(y, host.data());
+      double sum = 0;
+      for (std::size_t i = 0; i < n * m; ++i) sum += (double(host[i]) - double(xs[i])) * (double(host[i]) - double(xs[i]));
+      return sum / double(n * m);
+    };
+    const double allowed = (1 + latent_mse_allowance) * mse(z);
+    for (int e = coarsest_latent_exponent; e < finest_latent_exponent; ++e)
+      if (const double bound = std::ldexp(1.0, -e); mse(quantised_latent(z, rows, l, bound)) <= allowed) return bound;
+    return std::ldexp(1.0, -finest_latent_exponent);
   }
 
   // Runs the decoder of the file (embedded, or the loaded model) over the latent and writes the
@@ -371,14 +402,16 @@ private:
             "Codec::decompress", "the latent's shape does not match the model");
     const auto dt = parse_latent_dtype(lj.at("dtype").get<std::string>());
     const byte_view payload(c.get("LATN").payload);
-    require_latent_size(payload, t.rows * l, dt);
+    const bool floats = dt == latent_dtype::f32 || dt == latent_dtype::q;
+    if (dt != latent_dtype::q) require_latent_size(payload, t.rows * l, dt);
     // A 16-bit latent travels as its codes and is widened where the model runs.
-    const std::vector<float> latent = dt == latent_dtype::f32 ? decode_latent(payload, t.rows * l, dt)
-                                                              : std::vector<float>{};
+    const std::vector<float> latent = dt == latent_dtype::q     ? decode_quantised_latent(payload, t.rows, l)
+                                      : dt == latent_dtype::f32 ? decode_latent(payload, t.rows * l, dt)
+                                                                : std::vector<float>{};
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
       const std::size_t n = std::min(chunk_rows, t.rows - first);
       auto buf = be_.template make<T>(n, l);
-      if (dt == latent_dtype::f32) {
+      if (floats) {
         const std::vector<T> z(latent.begin() + first * l, latent.begin() + (first + n) * l);
         be_.upload(z.data(), B::view(buf));
       } else {

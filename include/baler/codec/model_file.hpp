@@ -176,7 +176,7 @@ struct trained_model {
   // Rebuilds a model whose decoder comes from a compressed file (the encoder stays untrained).
   static trained_model from_description(B& be, const nlohmann::json& j, byte_view decw) {
     check_type(j, "Codec::decompress");
-    const auto dt = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
+    const auto dt = parse_weights_dtype(j.at("weights_dtype").get<std::string>());
     const models::ae_shape a = models::ae_shape_from_json(j.at("arch"));
     require(decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
             "the decoder weights section is smaller than the stored architecture needs");

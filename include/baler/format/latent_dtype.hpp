@@ -1,7 +1,8 @@
 #pragma once
 // The number formats a latent space can be stored in, and the conversion of float latents to and
 // from their little-endian bytes. f16 keeps 11 significant bits over +-65504, bf16 keeps 8 over
-// the whole float range, f32 is lossless.
+// the whole float range, f32 is lossless. q (latents only, not decoder weights) is quantised
+// per column and entropy coded (codec/quantised_latent.hpp): no fixed width.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -19,7 +20,7 @@
 
 namespace baler {
 
-enum class latent_dtype : std::uint8_t { f32, f16, bf16 };
+enum class latent_dtype : std::uint8_t { f32, f16, bf16, q };
 
 // The spelling used on the command line and in file headers.
 inline const char* name(latent_dtype t) {
@@ -27,17 +28,27 @@ inline const char* name(latent_dtype t) {
     case latent_dtype::f32: return "f32";
     case latent_dtype::f16: return "f16";
     case latent_dtype::bf16: return "bf16";
+    case latent_dtype::q: return "q";
   }
   throw error("latent_dtype::name(): invalid value " + std::to_string(static_cast<int>(t)));
 }
 
 inline latent_dtype parse_latent_dtype(std::string_view s) {
-  for (latent_dtype t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::bf16})
+  for (latent_dtype t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::bf16, latent_dtype::q})
     if (s == name(t)) return t;
-  throw error("latent_dtype::parse(): unknown latent dtype '" + std::string(s) + "'; expected f32, f16 or bf16");
+  throw error("latent_dtype::parse(): unknown latent dtype '" + std::string(s) + "'; expected f32, f16, bf16 or q");
+}
+// Decoder weights are stored at a fixed width.
+inline latent_dtype parse_weights_dtype(std::string_view s) {
+  const latent_dtype t = parse_latent_dtype(s);
+  require(t != latent_dtype::q, "latent_dtype::parse", "decoder weights are stored as f32, f16 or bf16, not q");
+  return t;
 }
 
-inline std::size_t bytes_per_value(latent_dtype t) { return t == latent_dtype::f32 ? 4 : 2; }
+inline std::size_t bytes_per_value(latent_dtype t) {
+  require(t != latent_dtype::q, "bytes_per_value", "a quantised latent (q) has no fixed width");
+  return t == latent_dtype::f32 ? 4 : 2;
+}
 
 namespace detail {
 
