@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate golden reference values for baler's convolutional layers.
 
-Two small float64 autoencoders, one forward and one backward on mean MSE each:
+Small float64 models, one forward and one backward on mean MSE each:
 
     conv2d (input 1 x 8 x 8):
       Conv2d(1->4, k3, s2, p1), LeakyReLU, AvgPool2d(2), Flatten,
