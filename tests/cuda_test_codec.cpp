@@ -23,6 +23,7 @@ codec::codec_options quick(std::size_t epochs) {
   o.batch_size = 64;
   o.learning_rate = 2e-3;
   o.seed = 3;
+  o.latent_type = o.weights_type = latent_dtype::f16;  // the backends round alike; the conv case quantises
   return o;
 }
 
@@ -246,6 +247,7 @@ TEST_CASE("Codec on CUDA: the conv architecture trains, and its files decode ali
   auto o = quick(5);
   o.architecture = "conv";
   o.batch_size = 8;
+  o.latent_type = o.weights_type = latent_dtype::q;  // the defaults: one file, decoded on each backend
   CpuCodec writer(host, o);
   writer.train(d);
   const auto cpu_file = writer.compress(d);

@@ -644,7 +644,7 @@ TEST_CASE("the latent predictor: never, always, and files that use it decode wit
     codec::codec_options o;
     o.error_bound = codec::parse_bound_config("range:1e-2");
     o.latent_predictor = use;
-    o.latent_type = type;
+    o.latent_type = o.weights_type = type;
     o.epochs = 20;
     codec::Codec<cpu, models::AE<cpu, float>> c(be, o);
     const auto& h = c.train(lhcb);

@@ -166,7 +166,7 @@ TEST_CASE("latent and weight precisions: f32 twice f16 and bf16 in size, all dec
   CHECK(sizes[1] == sizes[2]);
 }
 
-TEST_CASE("a quantised latent (q): within 1 % of f32's squared error, in fewer bytes than f16") {
+TEST_CASE("quantised latent and weights (q): within 1 % of f32's squared error each, in fewer bytes than f16") {
   cpu be(1);
   // The float columns of the synthetic table (integers are rounded on the way back, which the
   // allowance does not cover).
@@ -175,8 +175,8 @@ TEST_CASE("a quantised latent (q): within 1 % of f32's squared error, in fewer b
   std::vector<double> floats;
   for (std::size_t r = 0; r < 2000; ++r) floats.insert(floats.end(), v.begin() + r * 7, v.begin() + r * 7 + 4);
   const dataset d{ndarray::from_doubles(floats, {2000, 4}, dtype::f64), {"a", "b", "ea", "ab"}};
-  // Squared error in min-max units over all columns: what the model is trained on and what the
-  // quantisation may raise by latent_mse_allowance.
+  // Squared error in min-max units over all columns: what the model is trained on and what each
+  // quantisation may raise by quantisation_mse_allowance (all 2000 rows are its sample).
   auto error_of = [&](const dataset& back) {
     const auto a = d.data.to_doubles(), b = back.data.to_doubles();
     double se = 0;
@@ -187,40 +187,59 @@ TEST_CASE("a quantised latent (q): within 1 % of f32's squared error, in fewer b
     }
     return se;
   };
-  std::map<latent_dtype, double> squared;
-  std::map<latent_dtype, std::size_t> latent_bytes;
-  for (auto t : {latent_dtype::f32, latent_dtype::f16, latent_dtype::q}) {
+  using pair = std::pair<latent_dtype, latent_dtype>;  // latent, weights
+  const latent_dtype f32 = latent_dtype::f32, f16 = latent_dtype::f16, q = latent_dtype::q;
+  std::map<pair, double> squared;
+  std::map<pair, std::size_t> latent_bytes, weight_bytes;
+  for (const pair types : {pair{f32, f32}, pair{f16, f16}, pair{q, f32}, pair{f32, q}, pair{q, q}}) {
     auto o = quick(40);
     o.latent = 2;
-    o.latent_type = t;
+    o.latent_type = types.first;
+    o.weights_type = types.second;
     o.zstd = false;
-    Codec c(be, o);  // the same seed: the same model for every dtype
+    Codec c(be, o);  // the same seed: the same model for every storage
     c.train(d);
     const auto file = c.compress(d);
-    CHECK(format::inspect(file).header["latent"]["dtype"] == baler::name(t));
-    latent_bytes[t] = format::inspect(file).sections[0].raw_size;  // LATN
+    const auto info = format::inspect(file);
+    CHECK(info.header["latent"]["dtype"] == baler::name(types.first));
+    CHECK(info.header["model"]["weights_dtype"] == baler::name(types.second));
+    latent_bytes[types] = info.sections[0].raw_size;  // LATN
+    weight_bytes[types] = info.sections[1].raw_size;  // DECW
     const dataset back = Codec(be, codec::codec_options{}).decompress(file);
     REQUIRE(back.data.shape == d.data.shape);
-    squared[t] = error_of(back);
+    squared[types] = error_of(back);
   }
-  MESSAGE("latent bytes f16 " << latent_bytes[latent_dtype::f16] << ", q " << latent_bytes[latent_dtype::q]
-                              << "; squared error f32 " << squared[latent_dtype::f32] << ", q " << squared[latent_dtype::q]);
-  CHECK(latent_bytes[latent_dtype::q] < latent_bytes[latent_dtype::f16] / 2);
-  CHECK(squared[latent_dtype::q] <= (1 + codec::latent_mse_allowance) * squared[latent_dtype::f32]);
-  CHECK(squared[latent_dtype::q] > squared[latent_dtype::f32]);  // it was quantised, not kept
+  const double reference = squared[{f32, f32}], allowed = 1 + codec::quantisation_mse_allowance;
+  MESSAGE("latent bytes f16 " << latent_bytes[{f16, f16}] << ", q " << latent_bytes[{q, f32}] << "; weight bytes f16 "
+                              << weight_bytes[{f16, f16}] << ", q " << weight_bytes[{f32, q}] << "; squared error f32 "
+                              << reference << ", q latent " << squared[{q, f32}] << ", q weights "
+                              << squared[{f32, q}] << ", both " << squared[{q, q}]);
+  CHECK(latent_bytes[{q, f32}] < latent_bytes[{f16, f16}] / 2);
+  CHECK(weight_bytes[{f32, q}] < weight_bytes[{f16, f16}]);
+  for (const pair one : {pair{q, f32}, pair{f32, q}}) {
+    CHECK(squared[one] <= allowed * reference);
+    CHECK(squared[one] > reference);  // quantised, not kept
+  }
+  // Each allowance is taken with the other values unquantised; together they stay near both.
+  CHECK(squared[{q, q}] <= 1.03 * reference);
 
-  // Weights have a fixed width; a crafted LATN that is not a quantised latent is refused.
-  codec::codec_options bad;
-  CHECK_THROWS_WITH_AS(codec::apply_json(bad, nlohmann::json{{"weights_dtype", "q"}}), doctest::Contains("not q"), error);
+  // A section that does not hold what the header says is refused.
   auto o = quick(5);
   o.latent = 2;
-  o.latent_type = latent_dtype::q;
+  o.latent_type = q;
+  o.weights_type = q;
   Codec c(be, o);
   c.train(d);
-  format::container f = format::parse(byte_view(c.compress(d)));
-  f.header["latent"]["dtype"] = "q";
-  for (auto& s : f.sections)
-    if (s.kind == "LATN") s.payload.resize(s.payload.size() / 2);
+  const format::container good = format::parse(byte_view(c.compress(d)));
+  for (const std::string kind : {"LATN", "DECW"}) {
+    INFO(kind);
+    format::container f = good;
+    for (auto& s : f.sections)
+      if (s.kind == kind) s.payload.resize(s.payload.size() / 2);
+    CHECK_THROWS_AS(c.decompress(format::serialize(f)), error);
+  }
+  format::container f = good;
+  f.header["latent"]["rows"] = 1999;
   CHECK_THROWS_AS(c.decompress(format::serialize(f)), error);
 }
 

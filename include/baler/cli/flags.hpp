@@ -90,9 +90,12 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
                        "step that raises the reconstruction's mean squared error by at most 1 %, then entropy coded)")
            ->check(CLI::IsMember({"f32", "f16", "bf16", "q"})),
        [&f](O& o) { o.latent_type = parse_latent_dtype(f.latent_dtype); });
-  flag(cmd->add_option("--weights-dtype", f.weights_dtype, "embedded decoder weights: f32, f16 or bf16 (default f16)")
-           ->check(CLI::IsMember({"f32", "f16", "bf16"})),
-       [&f](O& o) { o.weights_type = parse_weights_dtype(f.weights_dtype); });
+  flag(cmd->add_option("--weights-dtype", f.weights_dtype,
+                       "embedded decoder weights: f32, f16, bf16 or q (default: quantised like the latent, to the "
+                       "coarsest step that raises the mean squared error by at most 1 %, then entropy coded; f16 "
+                       "where that is smaller)")
+           ->check(CLI::IsMember({"f32", "f16", "bf16", "q"})),
+       [&f](O& o) { o.weights_type = parse_latent_dtype(f.weights_dtype); });
   flag(cmd->add_flag("--separate-model", f.separate_model, "keep the decoder out of the file (needs the model file to decompress)"),
        [&f](O& o) { o.embed_decoder = !f.separate_model; });
   flag(cmd->add_flag("--no-zstd", f.no_zstd, "no lossless pass over the sections"),

@@ -25,7 +25,7 @@
 #include "baler/codec/exact_columns.hpp"
 #include "baler/codec/model_file.hpp"
 #include "baler/codec/options.hpp"
-#include "baler/codec/quantised_latent.hpp"
+#include "baler/codec/quantised.hpp"
 #include "baler/codec/table.hpp"
 #include "baler/codec/tiling.hpp"
 #include "baler/format/container.hpp"
@@ -251,11 +251,23 @@ private:
 
   // LATN and DECW of `t` with their header entries.
   void add_latent(format::container& c, const table& t) {
-    c.sections.push_back({"LATN", encode(t)});
+    const model_schema& s = model_->schema;
+    const std::vector<T> x = network_inputs<T>(t, s);
+    require_finite_inputs(x, t, s);
+    c.sections.push_back({"LATN", encode(x, t.rows)});
     c.header["latent"] = {{"rows", t.rows}, {"cols", model_->arch.latent},
                           {"dtype", baler::name(o_.latent_type)}};
-    c.header["model"] = model_->describe(o_.weights_type, o_.embed_decoder);
-    if (o_.embed_decoder) c.sections.push_back({"DECW", model_->decoder_weights(o_.weights_type)});
+    // Quantised weights carry a container of their own (~300 bytes): a decoder of a few hundred
+    // weights keeps them in f16 when that is smaller.
+    latent_dtype weights = o_.weights_type;
+    if (o_.embed_decoder) {
+      std::vector<std::byte> decw = model_->decoder_weights(weights, weights == latent_dtype::q ? weights_quantisation(x, t.rows) : 0);
+      if (weights == latent_dtype::q)
+        if (std::vector<std::byte> f16 = model_->decoder_weights(latent_dtype::f16); f16.size() < decw.size())
+          decw = std::move(f16), weights = latent_dtype::f16;
+      c.sections.push_back({"DECW", std::move(decw)});
+    }
+    c.header["model"] = model_->describe(weights, o_.embed_decoder);
   }
 
   // Error-bounded mode (bounded/compressor.hpp): the file without the latent and, when a
@@ -300,20 +312,17 @@ private:
     return best;
   }
 
-  // The LATN payload of t: the network inputs of the modelled columns (rows x modelled) are
-  // encoded chunk by chunk; a 16-bit latent is rounded where the model runs, so only the codes
-  // travel back (the backends round identically). An f32 or quantised latent comes back whole.
-  std::vector<std::byte> encode(const table& t) {
-    const model_schema& s = model_->schema;
-    const std::vector<T> x = network_inputs<T>(t, s);
-    require_finite_inputs(x, t, s);
-    const std::size_t m = s.modelled.size(), l = model_->arch.latent;
+  // The LATN payload of the network inputs x (rows x modelled), encoded chunk by chunk; a
+  // 16-bit latent is rounded where the model runs, so only the codes travel back (the backends
+  // round identically). An f32 or quantised latent comes back whole.
+  std::vector<std::byte> encode(const std::vector<T>& x, std::size_t rows) {
+    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent;
     const latent_dtype type = o_.latent_type;
     const bool floats = type == latent_dtype::f32 || type == latent_dtype::q;
-    std::vector<float> latent(floats ? t.rows * l : 0);
-    std::vector<std::uint16_t> codes(floats ? 0 : t.rows * l);
-    for (std::size_t first = 0; first < t.rows; first += chunk_rows) {
-      const std::size_t n = std::min(chunk_rows, t.rows - first);
+    std::vector<float> latent(floats ? rows * l : 0);
+    std::vector<std::uint16_t> codes(floats ? 0 : rows * l);
+    for (std::size_t first = 0; first < rows; first += chunk_rows) {
+      const std::size_t n = std::min(chunk_rows, rows - first);
       auto buf = be_.template make<T>(n, m);
       be_.upload(x.data() + first * m, B::view(buf));
       const auto z = model_->visit([&](auto& net) { return net.encode(be_, B::view(buf)); });
@@ -334,37 +343,67 @@ private:
       if (std::any_of(out, out + n * l, [&](std::uint16_t b) { return non_finite_code(b, type); }))
         check_half_overflow(as_floats().data(), out, n * l, first * l, type, half_values::latent);
     }
-    if (type == latent_dtype::q)
-      return encode_quantised_latent(latent, t.rows, l, latent_quantisation(x, latent, t.rows));
+    if (type == latent_dtype::q) return encode_quantised(latent, rows, l, latent_quantisation(x, latent, rows));
     return type == latent_dtype::f32 ? encode_latent(latent.data(), latent.size(), type)
                                      : half_bytes(codes.data(), codes.size());
   }
 
-  // The bound E of a quantised latent: the coarsest range:2^-e whose reconstruction of (up to
-  // chunk_rows evenly spread) rows x, from latent z, has a mean squared error at most
-  // latent_mse_allowance above that of z itself. Bounds per column come from all rows, as the
-  // stored latent's do.
+  // The quantisation bounds (quantised.hpp) are chosen on up to chunk_rows rows, evenly spread:
+  // the rows of v (rows x width) kept.
+  template <class V>
+  static std::vector<T> spread_rows(const std::vector<V>& v, std::size_t rows, std::size_t width) {
+    const std::size_t n = std::min(rows, chunk_rows);
+    std::vector<T> kept(n * width);
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(v.begin() + (i * rows / n) * width, width, kept.begin() + i * width);
+    return kept;
+  }
+  // The mean squared error of the decoder's reconstruction of xs from zs (the same rows).
+  double reconstruction_mse(const std::vector<T>& xs, const std::vector<T>& zs) {
+    const std::size_t l = model_->arch.latent, n = zs.size() / l;
+    auto buf = be_.template make<T>(n, l);
+    be_.upload(zs.data(), B::view(buf));
+    const auto y = model_->visit([&](auto& net) { return net.decode(be_, B::view(buf)); });
+    std::vector<T> host(xs.size());
+    be_.download(y, host.data());
+    double sum = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) sum += (double(host[i]) - double(xs[i])) * (double(host[i]) - double(xs[i]));
+    return sum / double(xs.size());
+  }
+  // The coarsest range:2^-e whose mse(E) is at most quantisation_mse_allowance above `reference`.
+  template <class Mse>
+  static double coarsest_quantisation(double reference, Mse&& mse) {
+    const double allowed = (1 + quantisation_mse_allowance) * reference;
+    for (int e = coarsest_quantisation_exponent; e < finest_quantisation_exponent; ++e)
+      if (const double bound = std::ldexp(1.0, -e); mse(bound) <= allowed) return bound;
+    return std::ldexp(1.0, -finest_quantisation_exponent);
+  }
+
+  // The bound of a quantised latent z of network inputs x (rows of each): its columns' ranges
+  // come from all rows, as the stored latent's do.
   double latent_quantisation(const std::vector<T>& x, const std::vector<float>& z, std::size_t rows) {
-    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent, n = std::min(rows, chunk_rows);
-    std::vector<T> xs(n * m);
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.begin() + (i * rows / n) * m, m, xs.begin() + i * m);
-    auto mse = [&](const std::vector<float>& latent) {
-      std::vector<T> zs(n * l);
-      for (std::size_t i = 0; i < n; ++i)
-        std::copy_n(latent.begin() + (i * rows / n) * l, l, zs.begin() + i * l);
-      auto buf = be_.template make<T>(n, l);
-      be_.upload(zs.data(), B::view(buf));
-      const auto y = model_->visit([&](auto& net) { return net.decode(be_, B::view(buf)); });
-      std::vector<T> host(n * m);
-      be_.download(y, host.data());
-      double sum = 0;
-      for (std::size_t i = 0; i < n * m; ++i) sum += (double(host[i]) - double(xs[i])) * (double(host[i]) - double(xs[i]));
-      return sum / double(n * m);
-    };
-    const double allowed = (1 + latent_mse_allowance) * mse(z);
-    for (int e = coarsest_latent_exponent; e < finest_latent_exponent; ++e)
-      if (const double bound = std::ldexp(1.0, -e); mse(quantised_latent(z, rows, l, bound)) <= allowed) return bound;
-    return std::ldexp(1.0, -finest_latent_exponent);
+    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent;
+    const std::vector<T> xs = spread_rows(x, rows, m);
+    return coarsest_quantisation(reconstruction_mse(xs, spread_rows(z, rows, l)), [&](double bound) {
+      return reconstruction_mse(xs, spread_rows(quantised_values(z, rows, l, bound), rows, l));
+    });
+  }
+  // The bound of the quantised decoder weights, on the latent of (the sampled rows of) x;
+  // the model keeps its own weights.
+  double weights_quantisation(const std::vector<T>& x, std::size_t rows) {
+    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent;
+    const std::vector<T> xs = spread_rows(x, rows, m);
+    auto buf = be_.template make<T>(xs.size() / m, m);
+    be_.upload(xs.data(), B::view(buf));
+    const auto z = model_->visit([&](auto& net) { return net.encode(be_, B::view(buf)); });
+    std::vector<T> zs(xs.size() / m * l);
+    be_.download(z, zs.data());
+    const std::vector<float> w = model_->decoder_values();
+    const double bound = coarsest_quantisation(reconstruction_mse(xs, zs), [&](double e) {
+      model_->set_decoder_values(quantised_values(w, w.size(), 1, e));
+      return reconstruction_mse(xs, zs);
+    });
+    model_->set_decoder_values(w);
+    return bound;
   }
 
   // Runs the decoder of the file (embedded, or the loaded model) over the latent and writes the
@@ -405,7 +444,7 @@ private:
     const bool floats = dt == latent_dtype::f32 || dt == latent_dtype::q;
     if (dt != latent_dtype::q) require_latent_size(payload, t.rows * l, dt);
     // A 16-bit latent travels as its codes and is widened where the model runs.
-    const std::vector<float> latent = dt == latent_dtype::q     ? decode_quantised_latent(payload, t.rows, l)
+    const std::vector<float> latent = dt == latent_dtype::q     ? decode_quantised(payload, t.rows, l)
                                       : dt == latent_dtype::f32 ? decode_latent(payload, t.rows * l, dt)
                                                                 : std::vector<float>{};
     for (std::size_t first = 0; first < t.rows; first += chunk_rows) {

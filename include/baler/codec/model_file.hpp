@@ -11,6 +11,7 @@
 
 #include "baler/codec/schema.hpp"
 #include "baler/codec/options.hpp"
+#include "baler/codec/quantised.hpp"
 #include "baler/codec/table.hpp"
 #include "baler/codec/tiling.hpp"
 #include "baler/format/checksum.hpp"
@@ -62,7 +63,9 @@ inline double decoder_params(const models::ae_shape& a) {
 inline models::ae_shape default_shape(std::size_t m, std::size_t input_bytes, const codec_options& o) {
   models::ae_shape a{m, o.latent ? o.latent : std::min<std::size_t>((m + 1) / 2, 64), o.hidden, o.slope};
   if (o.hidden[0] != 0) return a;
-  const double budget = 0.25 * double(input_bytes) / double(bytes_per_value(o.weights_type));
+  // Quantised weights are sized as f16: how few bytes they take depends on the trained model.
+  const std::size_t weight_bytes = o.weights_type == latent_dtype::q ? 2 : bytes_per_value(o.weights_type);
+  const double budget = 0.25 * double(input_bytes) / double(weight_bytes);
   for (double scale = 1.0;; scale *= 0.9) {
     a.hidden = {std::max<std::size_t>(8, std::size_t(200 * scale)),
                 std::max<std::size_t>(4, std::size_t(100 * scale)),
@@ -164,33 +167,49 @@ struct trained_model {
     return j;
   }
 
-  // Decoder parameters then decoder state, as `weights` values.
-  std::vector<std::byte> decoder_weights(latent_dtype weights) const {
+  // The decoder's parameters then its state: what DECW stores.
+  std::vector<float> decoder_values() const {
     const auto p = host(params->values()), st = host(params->state());
     const auto [param_offset, state_offset] = decoder_offsets();
     std::vector<float> w(p.begin() + param_offset, p.end());
     w.insert(w.end(), st.begin() + state_offset, st.end());
+    return w;
+  }
+  // Replaces the decoder's parameters and state by w (decoder_values' layout).
+  void set_decoder_values(const std::vector<float>& w) {
+    const auto [param_offset, state_offset] = decoder_offsets();
+    std::vector<T> p = host(params->values()), st = host(params->state());
+    const std::size_t np = p.size() - param_offset;
+    require(w.size() == np + st.size() - state_offset, "trained_model", "decoder values of the wrong count");
+    std::copy(w.begin(), w.begin() + std::ptrdiff_t(np), p.begin() + std::ptrdiff_t(param_offset));
+    std::copy(w.begin() + std::ptrdiff_t(np), w.end(), st.begin() + std::ptrdiff_t(state_offset));
+    be->upload(p.data(), params->values());
+    be->upload(st.data(), params->state());
+  }
+
+  // The DECW section: the decoder's values as `weights` values; quantised (q) within `bound`
+  // times their range, as one column (quantised.hpp).
+  std::vector<std::byte> decoder_weights(latent_dtype weights, double bound = 0) const {
+    const std::vector<float> w = decoder_values();
+    if (weights == latent_dtype::q) return encode_quantised(w, w.size(), 1, bound);
     return encode_latent(w.data(), w.size(), weights, half_values::decoder_weights);
   }
 
   // Rebuilds a model whose decoder comes from a compressed file (the encoder stays untrained).
   static trained_model from_description(B& be, const nlohmann::json& j, byte_view decw) {
     check_type(j, "Codec::decompress");
-    const auto dt = parse_weights_dtype(j.at("weights_dtype").get<std::string>());
+    const auto dt = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
     const models::ae_shape a = models::ae_shape_from_json(j.at("arch"));
-    require(decoder_params(a) * double(bytes_per_value(dt)) <= double(decw.size), "Codec::decompress",
+    // Checked before the model is built, so that a crafted architecture allocates nothing. A
+    // quantised weight codes to a few bits; 64 in a byte is far beyond any trained decoder.
+    const double values_per_byte = dt == latent_dtype::q ? 64.0 : 1.0 / double(bytes_per_value(dt));
+    require(decoder_params(a) <= values_per_byte * double(decw.size), "Codec::decompress",
             "the decoder weights section is smaller than the stored architecture needs");
     trained_model t(be, model_schema::from_json(j.at("schema")), a);
     t.tile = j.value("tile", std::vector<std::size_t>{});
     const auto [param_offset, state_offset] = t.decoder_offsets();
-    const std::size_t np = t.params->size() - param_offset;
-    const std::size_t ns = t.params->state_size() - state_offset;
-    const auto w = decode_latent(decw, np + ns, dt);
-    std::vector<T> p = t.host(t.params->values()), st = t.host(t.params->state());
-    std::copy(w.begin(), w.begin() + np, p.begin() + param_offset);
-    std::copy(w.begin() + np, w.end(), st.begin() + state_offset);
-    be.upload(p.data(), t.params->values());
-    be.upload(st.data(), t.params->state());
+    const std::size_t n = t.params->size() - param_offset + t.params->state_size() - state_offset;
+    t.set_decoder_values(dt == latent_dtype::q ? decode_quantised(decw, n, 1) : decode_latent(decw, n, dt));
     return t;
   }
 

@@ -43,7 +43,7 @@ struct codec_options {
 
   // Storage.
   latent_dtype latent_type = latent_dtype::q;
-  latent_dtype weights_type = latent_dtype::f16;  // of the embedded decoder
+  latent_dtype weights_type = latent_dtype::q;  // of the embedded decoder
   bool embed_decoder = true;  // false: the file needs the model file to decompress
   bool zstd = true;           // lossless pass over sections, kept only where it helps
 
@@ -137,7 +137,7 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
     if (j.contains("latent_dtype"))
       o.latent_type = parse_latent_dtype(j.at("latent_dtype").get<std::string>());
     if (j.contains("weights_dtype"))
-      o.weights_type = parse_weights_dtype(j.at("weights_dtype").get<std::string>());
+      o.weights_type = parse_latent_dtype(j.at("weights_dtype").get<std::string>());
     detail::set_if(j, "embed_decoder", o.embed_decoder);
     detail::set_if(j, "zstd", o.zstd);
     if (j.contains("normalisation"))

@@ -1,8 +1,8 @@
 #pragma once
 // The number formats a latent space can be stored in, and the conversion of float latents to and
 // from their little-endian bytes. f16 keeps 11 significant bits over +-65504, bf16 keeps 8 over
-// the whole float range, f32 is lossless. q (latents only, not decoder weights) is quantised
-// per column and entropy coded (codec/quantised_latent.hpp): no fixed width.
+// the whole float range, f32 is lossless. q is quantised per column and entropy coded
+// (codec/quantised.hpp): no fixed width. The same names serve the decoder's weights.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -38,15 +38,9 @@ inline latent_dtype parse_latent_dtype(std::string_view s) {
     if (s == name(t)) return t;
   throw error("latent_dtype::parse(): unknown latent dtype '" + std::string(s) + "'; expected f32, f16, bf16 or q");
 }
-// Decoder weights are stored at a fixed width.
-inline latent_dtype parse_weights_dtype(std::string_view s) {
-  const latent_dtype t = parse_latent_dtype(s);
-  require(t != latent_dtype::q, "latent_dtype::parse", "decoder weights are stored as f32, f16 or bf16, not q");
-  return t;
-}
 
 inline std::size_t bytes_per_value(latent_dtype t) {
-  require(t != latent_dtype::q, "bytes_per_value", "a quantised latent (q) has no fixed width");
+  require(t != latent_dtype::q, "bytes_per_value", "quantised values (q) have no fixed width");
   return t == latent_dtype::f32 ? 4 : 2;
 }
 
