@@ -45,9 +45,13 @@ def test_train_and_reuse_model(table):
     assert len(thin) < len(blob)
     with pytest.raises(baler.BalerError, match="model"):
         baler.decompress(thin)
-    # (the model file's weights are float32, the embedded decoder's float16: close, not equal)
-    np.testing.assert_allclose(baler.decompress(thin, model=model), baler.decompress(blob),
-                               atol=1e-2 * np.ptp(table))
+    # The model file's weights are float32, the embedded decoder's quantised to cost at most
+    # 1 % more squared error (on the unquantised latent; a few % with the quantised one).
+    full, embedded = baler.decompress(thin, model=model), baler.decompress(blob)
+    scale = np.ptp(table, axis=0) + (np.ptp(table, axis=0) == 0)
+    def squared_error(y): return np.mean(((y - table) / scale) ** 2)
+    assert not np.array_equal(full, embedded)
+    assert squared_error(embedded) <= 1.05 * squared_error(full)
     # A model also serves the error-bounded mode.
     bounded = baler.compress(table, error_bound="range:1e-3", names=NAMES, model=model)
     assert max_error_over_range(table, baler.decompress(bounded)) <= 1e-3
