@@ -221,15 +221,18 @@ private:
     return tile_table(t, model_->tile);
   }
 
+  // At most `n` rows of v (rows x width, row-major), evenly spread.
+  template <class V>
+  static std::vector<V> spread_rows(const std::vector<V>& v, std::size_t rows, std::size_t width, std::size_t n) {
+    if (rows <= n) return v;
+    std::vector<V> kept(n * width);
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(v.begin() + (i * rows / n) * width, width, kept.begin() + i * width);
+    return kept;
+  }
   // At most `n` rows of t, evenly spread.
   static table sampled_rows(table t, std::size_t n) {
     if (t.rows <= n) return t;
-    std::vector<double> kept(n * t.cols);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t r = i * t.rows / n;
-      std::copy_n(t.values.begin() + r * t.cols, t.cols, kept.begin() + i * t.cols);
-    }
-    t.values = std::move(kept);
+    t.values = spread_rows(t.values, t.rows, t.cols, n);
     t.rows = n;
     t.shape[0] = n;
     return t;
@@ -348,15 +351,6 @@ private:
                                      : half_bytes(codes.data(), codes.size());
   }
 
-  // The quantisation bounds (quantised.hpp) are chosen on up to chunk_rows rows, evenly spread:
-  // the rows of v (rows x width) kept.
-  template <class V>
-  static std::vector<T> spread_rows(const std::vector<V>& v, std::size_t rows, std::size_t width) {
-    const std::size_t n = std::min(rows, chunk_rows);
-    std::vector<T> kept(n * width);
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(v.begin() + (i * rows / n) * width, width, kept.begin() + i * width);
-    return kept;
-  }
   // The mean squared error of the decoder's reconstruction of xs from zs (the same rows).
   double reconstruction_mse(const std::vector<T>& xs, const std::vector<T>& zs) {
     const std::size_t l = model_->arch.latent, n = zs.size() / l;
@@ -378,28 +372,33 @@ private:
     return std::ldexp(1.0, -finest_quantisation_exponent);
   }
 
+  // The quantisation bounds (quantised.hpp) are chosen on up to chunk_rows rows, evenly spread.
   // The bound of a quantised latent z of network inputs x (rows of each): its columns' ranges
   // come from all rows, as the stored latent's do.
   double latent_quantisation(const std::vector<T>& x, const std::vector<float>& z, std::size_t rows) {
-    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent;
-    const std::vector<T> xs = spread_rows(x, rows, m);
-    return coarsest_quantisation(reconstruction_mse(xs, spread_rows(z, rows, l)), [&](double bound) {
-      return reconstruction_mse(xs, spread_rows(quantised_values(z, rows, l, bound), rows, l));
-    });
+    const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent, n = std::min(rows, chunk_rows);
+    const std::vector<T> xs = spread_rows(x, rows, m, n);
+    const std::vector<float> zs = spread_rows(z, rows, l, n);
+    const auto ranges = value_ranges(z, rows, l);
+    auto mse = [&](const std::vector<float>& latent) {
+      return reconstruction_mse(xs, std::vector<T>(latent.begin(), latent.end()));
+    };
+    return coarsest_quantisation(mse(zs), [&](double bound) { return mse(quantised_values(zs, n, l, bound, ranges)); });
   }
   // The bound of the quantised decoder weights, on the latent of (the sampled rows of) x;
   // the model keeps its own weights.
   double weights_quantisation(const std::vector<T>& x, std::size_t rows) {
     const std::size_t m = model_->schema.modelled.size(), l = model_->arch.latent;
-    const std::vector<T> xs = spread_rows(x, rows, m);
+    const std::vector<T> xs = spread_rows(x, rows, m, std::min(rows, chunk_rows));
     auto buf = be_.template make<T>(xs.size() / m, m);
     be_.upload(xs.data(), B::view(buf));
     const auto z = model_->visit([&](auto& net) { return net.encode(be_, B::view(buf)); });
     std::vector<T> zs(xs.size() / m * l);
     be_.download(z, zs.data());
     const std::vector<float> w = model_->decoder_values();
+    const auto ranges = value_ranges(w, w.size(), 1);
     const double bound = coarsest_quantisation(reconstruction_mse(xs, zs), [&](double e) {
-      model_->set_decoder_values(quantised_values(w, w.size(), 1, e));
+      model_->set_decoder_values(quantised_values(w, w.size(), 1, e, ranges));
       return reconstruction_mse(xs, zs);
     });
     model_->set_decoder_values(w);

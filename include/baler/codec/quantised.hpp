@@ -19,6 +19,7 @@
 // container.
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "baler/bounded/compressor.hpp"
@@ -44,15 +45,28 @@ inline table quantised_table(std::size_t rows, std::size_t cols) {
 
 }  // namespace detail
 
-// v (rows x cols, row-major) as encode_quantised(v, rows, cols, E) stores it, without coding:
-// what the decoder will get. For choosing E.
+// The finite range of each column of v (rows x cols, row-major): what encode_quantised scales
+// each column's bound by.
+inline std::vector<std::pair<double, double>> value_ranges(const std::vector<float>& v, std::size_t rows,
+                                                            std::size_t cols) {
+  std::vector<std::pair<double, double>> ranges;
+  std::vector<double> x(rows);
+  for (std::size_t c = 0; c < cols; ++c) {
+    for (std::size_t r = 0; r < rows; ++r) x[r] = v[r * cols + c];
+    ranges.push_back(finite_range(x.data(), rows));
+  }
+  return ranges;
+}
+
+// Rows of v (rows x cols, row-major) as encode_quantised(all rows, ..., E) stores them, without
+// coding: what the decoder will get. `ranges`: value_ranges of all the rows. For choosing E.
 inline std::vector<float> quantised_values(const std::vector<float>& v, std::size_t rows, std::size_t cols,
-                                           double bound) {
+                                           double bound, const std::vector<std::pair<double, double>>& ranges) {
   std::vector<float> out(v.size());
   std::vector<double> x(rows);
   for (std::size_t c = 0; c < cols; ++c) {
     for (std::size_t r = 0; r < rows; ++r) x[r] = v[r * cols + c];
-    const auto [lo, hi] = finite_range(x.data(), rows);
+    const auto [lo, hi] = ranges[c];
     const value_code code = code_for({bound_kind::range, bound}, lo, hi, false);
     const std::vector<double> y =
         lo < hi ? bounded::reconstruct(x.data(), bounded::quantise(x.data(), rows, code, dtype::f32), code) : x;
