@@ -10,7 +10,9 @@
 // A "range" bound is relative to the chunk's range (of each column, for a table), since a
 // filter sees one chunk at a time. HDF5 pads a partial edge chunk with the fill value (0 by
 // default), which then widens that chunk's range: where the chunk shape does not divide the
-// dataset's, an "abs" bound is the one that holds against the dataset's own range.
+// dataset's, an "abs" bound is the one that holds against the dataset's own range. A "psnr"
+// target is met by every chunk on its own range, so the whole dataset meets it too where the
+// chunks divide it (its mean squared error is the chunks' mean, its range at least any chunk's).
 #include <H5PLextern.h>
 
 #include <cstdlib>
@@ -27,6 +29,9 @@ namespace {
 using namespace baler;
 
 static_assert(h5z::user_params == H5Z_BALER_USER_NPARAMS && h5z::table_layout == H5Z_BALER_TABLE);
+static_assert(int(codec::bound_kind::abs) == H5Z_BALER_ABS && int(codec::bound_kind::range) == H5Z_BALER_RANGE &&
+                  int(codec::bound_kind::rel) == H5Z_BALER_REL && int(codec::bound_kind::psnr) == H5Z_BALER_PSNR,
+              "H5Zbaler.h numbers the bound kinds as codec::bound_kind does");
 constexpr int max_rank = 32;  // H5S_MAX_RANK
 
 void push_error(const char* func, const std::string& what) {

@@ -17,7 +17,7 @@ constexpr unsigned table_layout = 0;                   // H5Z_BALER_TABLE
 
 // The bound of parameters [0..3], with the command line's checks (by going through its parser).
 inline codec::bound_config bound_of(const unsigned* cd) {
-  require(cd[0] <= 2, "H5Zbaler", "bound kind " + std::to_string(cd[0]) + " (0 abs, 1 range, 2 rel)");
+  require(cd[0] <= 3, "H5Zbaler", "bound kind " + std::to_string(cd[0]) + " (0 abs, 1 range, 2 rel, 3 psnr)");
   require(cd[3] <= 1, "H5Zbaler", "layout " + std::to_string(cd[3]) + " (0 table, 1 field)");
   const std::uint32_t words[2] = {cd[1], cd[2]};
   codec::bound_spec b;

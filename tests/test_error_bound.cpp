@@ -11,6 +11,7 @@
 #include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/metrics/bound_check.hpp"
 #include "test_bounded_support.hpp"
 
 using namespace baler;
@@ -52,7 +53,7 @@ codec_options quick(const std::string& bound) {
   o.epochs = 5;
   o.hidden = {16, 8, 8};
   o.seed = 3;
-  o.error_bound.all = parse_bound(bound);
+  o.error_bound = parse_bound_config(bound);  // "range:1e-3" or "range:1e-3,pt=rel:1e-3"
   return o;
 }
 
@@ -82,11 +83,14 @@ std::vector<bool> integral_columns(const dataset& d) {
 
 }  // namespace
 
-TEST_CASE("bound specs: the three kinds, per-column map from JSON, bad input refused") {
+TEST_CASE("bound specs: the four kinds, per-column map from JSON, bad input refused") {
   CHECK(parse_bound("abs:1e-3").kind == bound_kind::abs);
   CHECK(parse_bound("range:0.01").value == 0.01);
   CHECK(parse_bound("rel:1e-3").kind == bound_kind::rel);
-  for (const char* bad : {"", "1e-3", "abs:", "abs:-1", "abs:0", "abs:nan", "abs:1e-3x", "pct:1", "rel:2"})
+  CHECK(parse_bound("psnr:50").kind == bound_kind::psnr);
+  CHECK(to_string(parse_bound("psnr:42.5")) == "psnr:42.5");
+  for (const char* bad : {"", "1e-3", "abs:", "abs:-1", "abs:0", "abs:nan", "abs:1e-3x", "pct:1", "rel:2", "psnr:0",
+                          "psnr:-3", "psnr:301", "psnr:inf"})
     CHECK_THROWS_AS(parse_bound(bad), error);
   codec_options o;
   apply_json(o, nlohmann::json::parse(R"({"error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-4"}})"));
@@ -314,4 +318,96 @@ TEST_CASE("a range bound's code: bound and step short, the bound never loosened"
   CHECK(code.bound > 0.99999 * 1e-3 * (5.678901234 + 1.234567891));
   CHECK(code.step < 2 * code.bound);
   CHECK(code.to_json().dump() == R"({"bound":0.00691346,"kind":"abs","step":0.0138134})");
+}
+
+namespace {
+
+// PSNR of y against x over the finite values of x, on the range of those values.
+double psnr_of(const std::vector<double>& x, const std::vector<double>& y) {
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) continue;
+    lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+    sum += (y[i] - x[i]) * (y[i] - x[i]), ++n;
+  }
+  return 20 * std::log10((hi - lo) / std::sqrt(sum / double(n)));
+}
+
+}  // namespace
+
+TEST_CASE("a PSNR target is met, and closely, on a real field, a float32 field, an integer image and NaNs") {
+  const dataset cfd = shared("cfd/CFD_animation.npz");
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> image(80 * 80), gappy(40 * 40 * 4);
+  for (std::size_t i = 0; i < image.size(); ++i)
+    image[i] = std::round(2000 + 1500 * std::sin(double(i % 80) / 11) * std::cos(double(i / 80) / 13) + 20 * noise(rng));
+  for (std::size_t i = 0; i < gappy.size(); ++i) gappy[i] = std::sin(double(i % 40) / 5) + 0.01 * noise(rng);
+  gappy[17] = NAN, gappy[900] = INFINITY;
+  std::vector<std::pair<std::string, dataset>> cases = {
+      {"cfd f64", cfd},
+      {"cfd f32", {ndarray::from_doubles(cfd.data.to_doubles(), cfd.data.shape, dtype::f32), {}}},
+      {"u16 image", {ndarray::from_doubles(image, {80, 80}, dtype::u16), {}}},
+      {"non-finite", {ndarray::from_doubles(gappy, {4, 40, 40}, dtype::f64), {}}}};
+  for (const auto& [name, d] : cases) {
+    std::size_t previous = 0;
+    // Integer steps (2 w + 1) come in jumps of up to ~1.5 dB here.
+    const double slack = d.data.type == dtype::u16 ? 1.5 : 0.5;
+    for (const double target : {30.0, 45.0, 60.0}) {
+      const std::string bound = "psnr:" + std::to_string(target);
+      CAPTURE(name);
+      CAPTURE(bound);
+      const bounded_trip t = trip(d, bound);
+      const std::vector<double> x = d.data.to_doubles(), y = t.back.data.to_doubles();
+      const double got = psnr_of(x, y);
+      CHECK(got >= target);
+      CHECK(got <= target + slack);  // the widest bound that meets it, not a safe guess (+4.8 dB)
+      CHECK(t.file.size() > previous);  // a higher target, a larger file
+      previous = t.file.size();
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (!std::isfinite(x[i])) CHECK((std::isnan(x[i]) ? std::isnan(y[i]) : y[i] == x[i]));
+      // The stored code is an abs bound that holds on every value, or twice it when refined.
+      const bool refined = t.header["error_bound"].contains("refine");
+      const double bound_abs = t.header["error_bound"]["code"]["bound"].get<double>() * (refined ? 2 : 1);
+      MESSAGE(name << " " << bound << ": " << t.file.size() << " bytes, " << got << " dB" << std::string(refined ? ", refined" : ""));
+      if (name == "cfd f64" && target < 50) CHECK(refined);  // worth its ~100 bytes on a smooth field
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (std::isfinite(x[i])) CHECK(std::abs(y[i] - x[i]) <= bound_abs);
+      // evaluate --error-bound psnr:X agrees, and catches a target the file does not meet.
+      for (const auto& r : metrics::check_bounds(d, t.back, parse_bound_config(bound))) CHECK(r.holds());
+      for (const auto& r : metrics::check_bounds(d, t.back, parse_bound_config("psnr:" + std::to_string(got + 1))))
+        CHECK_FALSE(r.holds());
+    }
+  }
+}
+
+TEST_CASE("PSNR targets on a table: per column, beside other bounds, integer and constant columns exact") {
+  const std::size_t rows = 3000;
+  std::mt19937 rng(9);
+  std::normal_distribution<double> g(0, 1);
+  std::vector<double> v(rows * 4);
+  for (std::size_t r = 0; r < rows; ++r) {
+    v[r * 4 + 0] = 40 + 10 * std::abs(g(rng));  // pt
+    v[r * 4 + 1] = g(rng);                      // eta
+    v[r * 4 + 2] = double(r % 3);               // an integer flag
+    v[r * 4 + 3] = 5.0;                         // constant
+  }
+  const dataset d{ndarray::from_doubles(v, {rows, 4}, dtype::f64), {"pt", "eta", "flag", "c"}};
+  const std::string spec = "psnr:40,eta=psnr:55,flag=psnr:20,c=range:1e-3";
+  const bounded_trip t = trip(d, spec);
+  const std::vector<double> y = t.back.data.to_doubles();
+  auto column = [&](const std::vector<double>& a, std::size_t c) {
+    std::vector<double> out(rows);
+    for (std::size_t r = 0; r < rows; ++r) out[r] = a[r * 4 + c];
+    return out;
+  };
+  const double pt = psnr_of(column(v, 0), column(y, 0)), eta = psnr_of(column(v, 1), column(y, 1));
+  CHECK(pt >= 40);
+  CHECK(pt <= 40.5);
+  CHECK(eta >= 55);
+  CHECK(eta <= 55.5);
+  CHECK(column(y, 2) == column(v, 2));
+  CHECK(column(y, 3) == column(v, 3));
+  for (const auto& r : metrics::check_bounds(d, t.back, parse_bound_config(spec))) CHECK(r.holds());
 }

@@ -70,6 +70,16 @@ def test_h5py_field_layout_holds_for_tall_chunks(tmp_path):
     assert back.shape == a.shape and np.abs(back - a).max() <= 1e-3 * (a.max() - a.min())
 
 
+def test_h5py_psnr_target_holds_over_chunks(tmp_path, field):
+    # Every chunk meets it on its own range, so the dataset does.
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        f.create_dataset("x", data=field, chunks=(3,) + field.shape[1:], **baler.hdf5_filter("psnr:45"))
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        back = f["x"][...].astype(np.float64)
+    a = field.astype(np.float64)
+    assert 20 * np.log10((a.max() - a.min()) / np.sqrt(np.mean((back - a) ** 2))) >= 45
+
+
 def test_h5py_refuses_missing_parameters(tmp_path):
     with h5py.File(tmp_path / "x.h5", "w") as f:
         with pytest.raises((ValueError, RuntimeError)):

@@ -22,6 +22,16 @@ def test_field_keeps_dtype_shape_and_abs_bound(field):
     assert np.abs(back.astype(np.float64) - field).max() <= 1e-3
 
 
+def psnr(a, b):
+    a = a.astype(np.float64)
+    return 20 * np.log10((a.max() - a.min()) / np.sqrt(np.mean((b.astype(np.float64) - a) ** 2)))
+
+
+def test_field_meets_a_psnr_target_closely(field):
+    for target in (35, 50):
+        assert target <= psnr(field, baler.decompress(baler.compress(field, "psnr:%d" % target))) <= target + 0.5
+
+
 def test_integer_array_comes_back_exact():
     a = np.arange(500, dtype=np.int32).reshape(100, 5) % 7
     back = baler.decompress(baler.compress(a, "abs:0.5"))

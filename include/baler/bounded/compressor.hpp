@@ -50,6 +50,7 @@
 #include "baler/bounded/formula.hpp"
 #include "baler/bounded/histogram_block.hpp"
 #include "baler/bounded/latent_estimate.hpp"
+#include "baler/bounded/psnr_target.hpp"
 #include "baler/bounded/sequence_walk.hpp"
 #include "baler/codec/bounded_coding.hpp"
 #include "baler/codec/relation_predictor.hpp"
@@ -267,21 +268,10 @@ struct sample_box {
   quantised q;
 };
 inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t points = 1u << 16) {
-  grid3 box = g;
-  while (box[0] * box[1] * box[2] > points) {
-    const std::size_t a = std::size_t(std::max_element(box.begin(), box.end()) - box.begin());
-    box[a] = (box[a] + 1) / 2;
-  }
-  sample_box s{box, {}};
-  const std::size_t n = box[0] * box[1] * box[2];
+  sample_box s{middle_box_dims(g, points), {}};
+  const std::size_t n = s.dims[0] * s.dims[1] * s.dims[2];
   s.q.k.resize(n), s.q.has.resize(n);
-  std::size_t i = 0;
-  for (std::size_t a = 0; a < box[0]; ++a)
-    for (std::size_t b = 0; b < box[1]; ++b)
-      for (std::size_t c = 0; c < box[2]; ++c, ++i) {
-        const std::size_t at = ((a + (g[0] - box[0]) / 2) * g[1] + b + (g[1] - box[1]) / 2) * g[2] + c + (g[2] - box[2]) / 2;
-        s.q.k[i] = q.k[at], s.q.has[i] = q.has[at];
-      }
+  for_each_box_cell(g, s.dims, [&](std::size_t i, std::size_t at) { s.q.k[i] = q.k[at], s.q.has[i] = q.has[at]; });
   return s;
 }
 
@@ -524,17 +514,41 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     const auto [lo, hi] = codec::finite_range(t.values.data(), t.values.size());
     // An integer field (an image, ADC counts) takes integer steps under an abs or range bound
     // (value_code::integral), exact below 1; table columns of integers stay exact.
-    value_code code = codec::code_for(b.all, lo, hi, is_integral(t.type) && b.all.kind == codec::bound_kind::rel);
-    if (is_integral(t.type) && code.kind == codec::bound_kind::abs && code.bound > 0)
-      code = value_code::integral(code.bound);
-    // Whole numbers stored as floats (counts, labels, masks) under a bound below 1/2 are coded
-    // exactly: steps of 1 lose nothing and cost fewer bits than steps of 2 x bound.
-    if (code.kind == codec::bound_kind::abs && code.step < 1 && codec::integral_values(t.values.data(), t.values.size()))
-      code = value_code::exact();
-    nlohmann::json predictor = encode_field(t, code, latent, resq, rep);
+    const bool whole_numbers = codec::integral_values(t.values.data(), t.values.size());
+    auto code_of = [&](const codec::bound_spec& spec) {
+      value_code code = codec::code_for(spec, lo, hi, is_integral(t.type) && spec.kind == codec::bound_kind::rel);
+      if (is_integral(t.type) && code.kind == codec::bound_kind::abs && code.bound > 0)
+        code = value_code::integral(code.bound);
+      // Whole numbers stored as floats (counts, labels, masks) under a bound below 1/2 are coded
+      // exactly: steps of 1 lose nothing and cost fewer bits than steps of 2 x bound.
+      if (code.kind == codec::bound_kind::abs && code.step < 1 && whole_numbers) code = value_code::exact();
+      return code;
+    };
+    value_code code = resolve_target(b.all, t.values.data(), t.values.size(), 1, lo, hi, t.type, code_of);
+    report field_report;
+    nlohmann::json predictor = encode_field(t, code, latent, resq, &field_report);
+    // A PSNR target on floats: the refined reconstruction (refine.hpp) meets it at a wider bound;
+    // kept when its file, filter included, is smaller.
+    std::optional<refinement> refined;
+    if (b.all.kind == codec::bound_kind::psnr && !is_integral(t.type) && code.bound > 0) {
+      const refined_code r =
+          resolve_refined(b.all.value, psnr_range(b.all, lo, hi), t.values.data(), fold_shape(t.shape), t.type, code_of);
+      if (!r.filter.weights.empty() && r.code.bound > code.bound) {
+        std::vector<std::byte> wider;
+        report wider_report;
+        nlohmann::json p = encode_field(t, r.code, latent, wider, &wider_report);
+        if (double(wider.size()) + detail::description_bytes(to_json(r.filter)) < double(resq.size())) {
+          resq = std::move(wider), field_report = std::move(wider_report), predictor = std::move(p);
+          code = r.code, refined = r.filter;
+          field_report.back().chosen += " + refinement";
+        }
+      }
+    }
+    if (rep) rep->insert(rep->end(), field_report.begin(), field_report.end());
     c.header["columns"] = nlohmann::json::array();
     c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},
                                {"exceptions", predictor["exceptions"]}, {"predictor", std::move(predictor)}};
+    if (refined) c.header["error_bound"]["refine"] = to_json(*refined);
   } else {
     for (const auto& named : b.named)
       require(std::find(t.names.begin(), t.names.end(), named.first) != t.names.end(), where,
@@ -562,8 +576,10 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       nlohmann::json& j = columns[col];
       const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
       // An exact integer column's code is exact whatever the bound; the model never saw it.
+      auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
       const value_code code = exact_integer[col] ? value_code::exact()
-                                                 : codec::code_for(b.of(t.names[col]), st.min, st.max, integer[col]);
+                                                 : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows,
+                                                                  t.cols, st.min, st.max, t.type, code_of);
       j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
       j["predictor"] = encode_column(t, col, code, integer, exact_integer[col] ? nullptr : latent, decoded, partners,
                                      rec, resq, rep);
@@ -701,7 +717,14 @@ inline void read(const format::container& c, table& t) {
   };
   if (eb.at("layout") == "field") {
     const grid3 g = fold_shape(t.shape);
-    t.values = decode(t.cols, t.rows * t.cols, value_code::from_json(eb.at("code")), &g, eb.at("predictor"), 0);
+    const value_code code = value_code::from_json(eb.at("code"));
+    t.values = decode(t.cols, t.rows * t.cols, code, &g, eb.at("predictor"), 0);
+    if (eb.contains("refine")) {
+      require(code.kind == codec::bound_kind::abs && code.bound > 0, where, "a refinement of values coded exactly");
+      std::vector<double> y(t.values.size());
+      apply_refinement(refinement_from_json(eb["refine"], g), g, t.values.data(), code.step, y.data());
+      t.values = std::move(y);
+    }
     return;
   }
   const nlohmann::json& columns = c.header.at("columns");

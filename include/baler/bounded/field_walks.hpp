@@ -52,6 +52,27 @@ inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
   return g;
 }
 
+// The dims of a box of at most `points` cells from the middle of g: its longest axis halved
+// until it fits.
+inline grid3 middle_box_dims(const grid3& g, std::size_t points) {
+  grid3 box = g;
+  while (box[0] * box[1] * box[2] > points) {
+    const std::size_t a = std::size_t(std::max_element(box.begin(), box.end()) - box.begin());
+    box[a] = (box[a] + 1) / 2;
+  }
+  return box;
+}
+
+// f(i, at) for every cell of the middle box `box` of g: its i-th cell (row-major) is g's `at`.
+template <class F>
+void for_each_box_cell(const grid3& g, const grid3& box, F&& f) {
+  std::size_t i = 0;
+  for (std::size_t a = 0; a < box[0]; ++a)
+    for (std::size_t b = 0; b < box[1]; ++b)
+      for (std::size_t c = 0; c < box[2]; ++c, ++i)
+        f(i, ((a + (g[0] - box[0]) / 2) * g[1] + b + (g[1] - box[1]) / 2) * g[2] + c + (g[2] - box[2]) / 2);
+}
+
 // What a raster walk (lorenzo, causal) reads around a point. Files written before `wide`
 // existed name no neighbourhood and are read with `narrow`.
 //   narrow  contexts sum the residual sizes west, north-west, north, north-east and (3 axes)

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <vector>
 
+#include "baler/bounded/psnr_target.hpp"
 #include "baler/codec/error_bound.hpp"
 #include "baler/codec/schema.hpp"
 
@@ -71,7 +72,9 @@ inline latent_estimate estimate_latent(const codec::table& t, const codec::model
     const std::size_t col = s.modelled[k];
     const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
     const double span = st.max > st.min ? st.max - st.min : 1.0;
-    const codec::value_code code = codec::code_for(b.of(t.names[col]), st.min, st.max, s.integer[col]);
+    codec::bound_spec spec = b.of(t.names[col]);
+    if (spec.kind == codec::bound_kind::psnr) spec = {codec::bound_kind::range, typical_range_bound(spec.value)};
+    const codec::value_code code = codec::code_for(spec, st.min, st.max, s.integer[col]);
     // rel bounds: the step at a typical magnitude.
     const double abs_step = code.kind == codec::bound_kind::rel ? 2 * code.bound * std::abs(st.mean) : code.step;
     step[k] = std::max(abs_step / span, 1e-12);

@@ -177,7 +177,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   evaluate->add_option("--plots", eval_plots, "also draw the comparison plots into this folder");
   std::vector<std::string> eval_bounds;
   evaluate->add_option("--error-bound", eval_bounds,
-                       "also check these bounds per column: abs:X, range:X, rel:X, NAME=BOUND")
+                       "also check these bounds per column: abs:X, range:X, rel:X, psnr:X, NAME=BOUND")
       ->delimiter(',');
 
   // plot ----------------------------------------------------------------------------------

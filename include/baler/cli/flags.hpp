@@ -116,7 +116,8 @@ inline void add_codec_flags(CLI::App* cmd, codec_flags& f) {
        [&f](O& o) { o.allow_non_finite = f.non_finite; });
   flag(cmd->add_option("--error-bound", f.error_bound,
                        "guarantee |error| per column: abs:X, range:X (of the column's range) or rel:X "
-                       "(pointwise); NAME=BOUND for one column, e.g. range:1e-3,pt=rel:1e-3")
+                       "(pointwise), or a PSNR of at least X dB with psnr:X; NAME=BOUND for one column, "
+                       "e.g. range:1e-3,pt=rel:1e-3")
            ->delimiter(','),
        [&f](O& o) { o.error_bound = codec::parse_bound_config(f.error_bound); });
   flag(cmd->add_option("--latent-predictor", f.latent_predictor,

@@ -145,12 +145,15 @@ struct chunk_share {
 
 namespace detail {
 
-// The bound with every range bound turned into the abs bound it means over the whole data.
+// The bound with every range bound turned into the abs bound it means over the whole data, and
+// every PSNR target taken on the whole data's range: each chunk's mean squared error then
+// stays within what the whole allows, and so does their mean.
 inline bound_config global_bounds(const row_source& s, const bound_config& b, std::size_t chunk_rows,
                                   unsigned threads, const chunk_share& share) {
   const bool field = is_field(s.shape, !s.names.empty());
-  bool any_range = b.all.set() && b.all.kind == bound_kind::range;
-  for (const auto& [name, spec] : b.named) any_range = any_range || spec.kind == bound_kind::range;
+  auto global = [](const bound_spec& spec) { return spec.kind == bound_kind::range || spec.kind == bound_kind::psnr; };
+  bool any_range = b.all.set() && global(b.all);
+  for (const auto& [name, spec] : b.named) any_range = any_range || global(spec);
   if (!any_range) return b;
   const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
   column_ranges ranges = ranges_of(s, std::min(share.first, chunks), std::min(share.last, chunks), chunk_rows,
@@ -158,7 +161,9 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   share.combine_ranges(ranges);
   auto absolute = [](bound_spec spec, std::pair<double, double> r) {
     // A constant (or all non-finite) column stays a range bound: every chunk stores it exactly.
-    if (spec.kind != bound_kind::range || !(r.second > r.first)) return spec;
+    if (!(r.second > r.first)) return spec;
+    if (spec.kind == bound_kind::psnr) spec.range = r.second - r.first;
+    if (spec.kind != bound_kind::range) return spec;
     return bound_spec{bound_kind::abs, spec.value * (r.second - r.first)};
   };
   bound_config out;

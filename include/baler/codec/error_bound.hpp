@@ -3,6 +3,9 @@
 //
 // A bound is written "abs:X" (|x^ - x| <= X), "range:X" (|x^ - x| <= X * (max - min) of the
 // column, or of the whole field) or "rel:X" (|x^ - x| <= X * |x|, so zeros come back as 0).
+// "psnr:X" is a quality target instead: the column (or field) comes back with a PSNR,
+// 20 log10(range / rms error), of at least X dB; the compressor resolves it, on the values, to
+// the widest abs bound that meets it (bounded/psnr_target.hpp), and the file stores that bound.
 //
 // Every bounded value is stored as an integer code k. The reconstruction from k uses only
 // correctly rounded IEEE operations (one multiply; or a divide, an add and an exact ldexp), so
@@ -29,19 +32,26 @@
 
 namespace baler::codec {
 
-enum class bound_kind { abs, range, rel };
+enum class bound_kind { abs, range, rel, psnr };  // numbered as the HDF5 filter's parameter
 
 struct bound_spec {
   bound_kind kind = bound_kind::range;
   double value = 0;  // 0: no bound set (the plain lossy codec)
+  double range = 0;  // psnr: the range the PSNR is taken on (a chunk's is the whole data's); 0: the block's own
 
   bool set() const { return value > 0; }
 };
 
 inline std::string to_string(const bound_spec& b) {
-  const char* k = b.kind == bound_kind::abs ? "abs" : b.kind == bound_kind::range ? "range" : "rel";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s:%.17g", k, b.value);
+  const char* k = b.kind == bound_kind::abs     ? "abs"
+                  : b.kind == bound_kind::range ? "range"
+                  : b.kind == bound_kind::rel   ? "rel"
+                                                : "psnr";
+  char buf[96];
+  if (b.kind == bound_kind::psnr && b.range > 0)  // for reading only: parse_bound takes no range
+    std::snprintf(buf, sizeof buf, "%s:%.17g over a range of %.17g", k, b.value, b.range);
+  else
+    std::snprintf(buf, sizeof buf, "%s:%.17g", k, b.value);
   return buf;
 }
 
@@ -49,13 +59,14 @@ inline bound_spec parse_bound(const std::string& s) {
   const char* where = "parse_bound";
   const auto colon = s.find(':');
   require(colon != std::string::npos, where,
-          "'" + s + "' is not a bound; expected abs:X, range:X or rel:X (e.g. range:1e-3)");
+          "'" + s + "' is not a bound; expected abs:X, range:X, rel:X or psnr:X (e.g. range:1e-3, psnr:50)");
   const std::string k = s.substr(0, colon), v = s.substr(colon + 1);
   bound_spec b;
   if (k == "abs") b.kind = bound_kind::abs;
   else if (k == "range") b.kind = bound_kind::range;
   else if (k == "rel") b.kind = bound_kind::rel;
-  else throw error(std::string(where) + "(): unknown bound kind '" + k + "' (abs, range or rel)");
+  else if (k == "psnr") b.kind = bound_kind::psnr;
+  else throw error(std::string(where) + "(): unknown bound kind '" + k + "' (abs, range, rel or psnr)");
   std::size_t used = 0;
   try {
     b.value = std::stod(v, &used);
@@ -65,6 +76,8 @@ inline bound_spec parse_bound(const std::string& s) {
   require(used == v.size() && used > 0 && std::isfinite(b.value) && b.value > 0, where,
           "the bound in '" + s + "' must be a positive finite number");
   require(b.kind != bound_kind::rel || b.value < 1, where, "a relative bound must be below 1");
+  // Beyond ~320 dB the allowed error is below a double's resolution of the range.
+  require(b.kind != bound_kind::psnr || b.value <= 300, where, "a PSNR target must be at most 300 dB");
   return b;
 }
 
@@ -114,6 +127,7 @@ struct value_code {
 
   // `lo`, `hi`: the finite range of the block (for range bounds).
   static value_code make(const bound_spec& b, double lo, double hi) {
+    require(b.kind != bound_kind::psnr, "value_code", "a PSNR target is resolved on the values (psnr_target.hpp)");
     value_code c;
     c.kind = b.kind == bound_kind::rel ? bound_kind::rel : bound_kind::abs;
     if (c.kind == bound_kind::rel) {
@@ -167,11 +181,16 @@ struct value_code {
     return sign * std::ldexp(1 + double(q) / double(per_octave), int(e));
   }
 
+  // x^ as decompress returns it in the input dtype `out`.
+  static double stored_as(double xhat, dtype out) {
+    if (out == dtype::f32) return double(float(xhat));
+    if (is_integral(out)) return std::round(xhat);  // as ndarray::from_doubles stores it (clamping only helps)
+    return xhat;
+  }
+
   // The bound check on the value decompress returns (`out` is the input dtype).
   bool within(double x, double xhat, dtype out) const {
-    if (out == dtype::f32) xhat = double(float(xhat));
-    else if (is_integral(out)) xhat = std::round(xhat);  // as ndarray::from_doubles stores it (clamping only helps)
-    const double err = std::abs(xhat - x);
+    const double err = std::abs(stored_as(xhat, out) - x);
     return kind == bound_kind::rel ? err <= bound * std::abs(x) : err <= bound;
   }
 

@@ -1,0 +1,141 @@
+#pragma once
+// A quality target instead of a bound: "psnr:X" asks that a block (a table column, or the whole
+// field) come back with 20 log10(range / rms error) >= X dB, the range and the rms taken over
+// its finite values as decompress returns them (metrics/column_errors.hpp's PSNR). It is
+// resolved here to the widest abs code that meets it on the block's own values; the file
+// stores that code, so decoding is the error-bounded mode's and every value is also within
+// the code's bound. A field of floats may instead meet it with the refinement of refine.hpp
+// at a wider bound (the compressor codes both and keeps the smaller file); its values are then
+// within one step, twice the stored bound.
+//
+// Codes do not depend on the predictor (block.hpp), so the error of a bound is known before any
+// coding: each try is one pass of quantise-and-measure (and, refined, a fit and a filter pass),
+// and a handful of tries find the bound. Values stored exactly add no error.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "baler/bounded/block.hpp"
+#include "baler/bounded/refine.hpp"
+#include "baler/codec/error_bound.hpp"
+
+namespace baler::bounded {
+
+// The range bound whose uniform quantisation error, bound / sqrt(3) in rms, gives `db`: the
+// search's first try, and what an estimate made before the values are coded assumes.
+inline double typical_range_bound(double db) { return std::sqrt(3.0) * std::pow(10.0, -db / 20); }
+
+namespace detail {
+
+// The widest abs bound, to within 1 %, for which meets(bound) holds, starting from the
+// typical bound of `db`; `safe`, range x 10^(-db/20), always meets it (no error exceeds the
+// bound, so neither does the rms), and only tries that meet it are kept.
+template <class Meets>
+double widest_bound(double db, double range, Meets&& meets) {
+  double good = range * std::pow(10.0, -db / 20), bad = std::numeric_limits<double>::infinity();
+  double bound = typical_range_bound(db) * range;
+  for (int tries = 0; tries < 12 && bad > good * 1.01; ++tries) {
+    (meets(bound) ? good : bad) = bound;
+    bound = std::isinf(bad) ? 2 * good : std::sqrt(good * bad);  // bisect (in log) once bracketed
+  }
+  // The error is not monotone in the bound (values that sit on a lattice of their own, as
+  // rounded data do, swing it by ~0.5 dB): a few wider bounds may meet it too.
+  const double found = good;
+  for (int k = 1; k <= 6; ++k)
+    if (meets(found * (1 + 0.02 * k))) good = found * (1 + 0.02 * k);
+  return good;
+}
+
+// Whether the squared errors of y (as decompress stores them in `out`) against the finite
+// values of x average at most allowed_rms^2.
+template <class ValueAt>
+bool rms_within(const double* x, std::size_t n, std::size_t stride, dtype out, double allowed_rms, ValueAt&& y_at) {
+  double sum = 0;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = x[i * stride];
+    if (!std::isfinite(v)) continue;
+    const double d = codec::value_code::stored_as(y_at(i), out) - v;
+    sum += d * d, ++count;
+  }
+  return count == 0 || sum <= allowed_rms * allowed_rms * double(count);
+}
+
+}  // namespace detail
+
+// The range a PSNR target is taken on: the spec's (a chunk's target, on the whole data's
+// range), else the block's own, [lo, hi].
+inline double psnr_range(const codec::bound_spec& spec, double lo, double hi) {
+  return spec.range > 0 ? spec.range : hi - lo;
+}
+
+// A non-psnr `spec` goes to code_of(spec) unchanged. For psnr, the widest abs bound whose
+// code_of({abs, E}) meets the target on x[0], x[stride], ... (n values, finite ones in
+// [lo, hi]). `code_of` adds what the block's type asks (integer steps, exact whole numbers).
+template <class CodeOf>
+codec::value_code resolve_target(const codec::bound_spec& spec, const double* x, std::size_t n, std::size_t stride,
+                                 double lo, double hi, dtype out, CodeOf&& code_of) {
+  using codec::bound_kind;
+  if (spec.kind != bound_kind::psnr) return code_of(spec);
+  const double range = psnr_range(spec, lo, hi);
+  if (!(range > 0)) return code_of(codec::bound_spec{bound_kind::abs, 0});  // constant: exact
+  const double allowed_rms = range * std::pow(10.0, -spec.value / 20);
+  const double bound = detail::widest_bound(spec.value, range, [&](double e) {
+    const codec::value_code code = code_of(codec::bound_spec{bound_kind::abs, e});
+    return detail::rms_within(x, n, stride, out, allowed_rms, [&](std::size_t i) {
+      const double v = x[i * stride];
+      std::int64_t k = 0;
+      // A value without a code, or whose code fails the bound, is stored exactly.
+      if (!code.encode(v, k) || !code.within(v, code.decode(k, 1), out)) return v;
+      return code.decode(k, 1);
+    });
+  });
+  return code_of(codec::bound_spec{bound_kind::abs, bound});
+}
+
+// A field's PSNR target met with the refinement of refine.hpp: the widest bound whose refined
+// reconstruction meets it, and the filter fitted at that bound; an empty filter when none
+// found meets it. The search runs on a middle box of at most 2^20 cells, then the whole field
+// is checked, the bound narrowed by 2 % steps until it meets the target.
+struct refined_code {
+  codec::value_code code;
+  refinement filter;
+};
+template <class CodeOf>
+refined_code resolve_refined(double db, double range, const double* x, const grid3& g, dtype out, CodeOf&& code_of) {
+  const double allowed_rms = range * std::pow(10.0, -db / 20);
+  // The refined reconstruction of the n values v on grid dims at abs bound e, into y.
+  auto refined = [&](const double* v, const grid3& dims, double e, std::vector<double>& y) {
+    const std::size_t n = dims[0] * dims[1] * dims[2];
+    refined_code r{code_of(codec::bound_spec{codec::bound_kind::abs, e}), {}};
+    y.resize(n);
+    if (!(r.code.bound > 0)) {  // exact: nothing to refine
+      std::copy(v, v + n, y.begin());
+      return r;
+    }
+    const std::vector<double> c = reconstruct(v, quantise(v, n, r.code, out), r.code);
+    r.filter = fit_refinement(dims, v, c.data(), r.code.step);
+    apply_refinement(r.filter, dims, c.data(), r.code.step, y.data());
+    return r;
+  };
+  auto meets = [&](const double* v, const grid3& dims, double e) {
+    std::vector<double> y;
+    refined(v, dims, e, y);
+    return detail::rms_within(v, y.size(), 1, out, allowed_rms, [&](std::size_t i) { return y[i]; });
+  };
+  const grid3 box = middle_box_dims(g, std::size_t(1) << 20);
+  std::vector<double> sample(box[0] * box[1] * box[2]);
+  for_each_box_cell(g, box, [&](std::size_t i, std::size_t at) { sample[i] = x[at]; });
+  double bound = detail::widest_bound(db, range, [&](double e) { return meets(sample.data(), box, e); });
+  const double safe = range * std::pow(10.0, -db / 20);
+  if (box != g)
+    while (bound > safe && !meets(x, g, bound)) bound *= 0.98;
+  std::vector<double> y;
+  refined_code r = refined(x, g, std::max(bound, safe), y);
+  if (bound <= safe) r.filter = {};  // the plain code's search does at least as well
+  return r;
+}
+
+}  // namespace baler::bounded
