@@ -1,7 +1,8 @@
-// Rate-distortion of baler's plain mode on fields, against SZ3 at the same PSNR:
+// Rate-distortion of baler's plain mode and of its PSNR target on fields, against SZ3 and SPERR
+// at the same PSNR:
 //
-//   field_rd [--sz3 PATH] [--csv FILE] [--plot FILE.png] [--epochs N] [--batch N] [--lr X]
-//            [--only FIELD] [--method patch|conv] [--data DIR]
+//   field_rd [--peers DIR] [--csv FILE] [--plot FILE.png] [--epochs N] [--batch N] [--lr X]
+//            [--only FIELD] [--method patch|conv|psnr] [--data DIR]
 //
 // For each field (cfd/CFD_animation, fields/sperr_vorticity_512x512) it runs
 //   baler-dense   the plain codec on whole frames (the leading axis as rows), default shape
@@ -9,10 +10,14 @@
 //                 shared by every tile, several tile, latent and width choices
 //   baler-conv    the conv architecture (models/conv_ae.hpp): a convolutional AE over whole
 //                 frames (CFD) or square blocks (the vorticity), several latent and channel choices
-//   sz3           SZ3 in PSNR mode (-M PSNR 40 and 50), when --sz3 names its binary
+//   baler-psnr    the error-bounded mode with a PSNR target (--error-bound psnr:X, 25 to 70 dB)
+//   sz3, sperr    SZ3 (-M PSNR X) and SPERR (--psnr X) at 30, 40, 50 and 60 dB, when --peers
+//                 names the folder of ../shared/peers/build.sh (sz3, sperr2d, sperr3d)
 // and prints, per run, the whole file's bytes, the ratio against the input as stored and the
 // PSNR (20 log10(value range) - 10 log10(MSE), SZ3's definition). Every size is the codec's
-// complete .baler file: latent, decoder, normalisation, header.
+// complete .baler file: latent, decoder, normalisation, header. Then, for each peer's run,
+// baler-psnr's ratio at the PSNR the peer reached (interpolated between its two nearest
+// targets, log-linear in the ratio): the comparison at equal PSNR.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +27,7 @@
 
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/codec/error_bounded.hpp"
 #include "baler/metrics/column_errors.hpp"
 #include "baler/plot/gnuplot.hpp"
 
@@ -121,42 +127,68 @@ run baler_dense(const std::string& name, const dataset& d, const training& tr) {
           s};
 }
 
-// SZ3's command line on the raw array (dims fastest first), in PSNR mode.
-run sz3(const std::string& name, const dataset& d, const fs::path& exe, double target) {
+// The error-bounded mode with a PSNR target.
+run baler_psnr(const std::string& name, const dataset& d, double target) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::byte> file = compress_error_bounded(d, parse_bound_config("psnr:" + std::to_string(target)));
+  const std::vector<double> y = decompress_file(byte_view(file)).data.to_doubles();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {name, "baler-psnr", "psnr:" + std::to_string(int(target)), file.size(),
+          double(d.data.nbytes()) / double(file.size()), psnr(d.data.to_doubles(), y), s};
+}
+
+// SZ3 (-M PSNR) or SPERR (--psnr) as programs on the raw array (dims fastest first).
+run peer(const std::string& tool, const std::string& name, const dataset& d, const fs::path& peers, double target) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = fs::temp_directory_path() / ("field_rd_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const fs::path raw = dir / "in.raw", z = dir / "out.sz", out = dir / "out.raw";
+  const fs::path raw = dir / "in.raw", z = dir / "out.bin", out = dir / "out.raw";
   const bool f32 = d.data.type == dtype::f32;
   {
     std::ofstream f(raw, std::ios::binary);
     f.write(reinterpret_cast<const char*>(d.data.bytes.data()), std::streamsize(d.data.nbytes()));
   }
-  std::string dims = " -" + std::to_string(d.data.shape.size());
+  std::string dims;
   for (std::size_t a = d.data.shape.size(); a-- > 0;) dims += " " + std::to_string(d.data.shape[a]);
-  const std::string cmd = exe.string() + (f32 ? " -f" : " -d") + " -i " + raw.string() + " -z " +
-                          z.string() + " -o " + out.string() + dims + " -M PSNR " +
-                          std::to_string(target) + " > /dev/null 2>&1";
-  require(std::system(cmd.c_str()) == 0, "field_rd", "sz3 failed: " + cmd);
+  const std::string t = std::to_string(target), nd = std::to_string(d.data.shape.size());
+  const std::string cmd =
+      tool == "sz3"
+          ? (peers / "sz3").string() + (f32 ? " -f" : " -d") + " -i " + raw.string() + " -z " + z.string() + " -o " +
+                out.string() + " -" + nd + dims + " -M PSNR " + t
+          : (peers / ("sperr" + nd + "d")).string() + " -c --ftype " + (f32 ? "32" : "64") + " --dims" + dims +
+                " --psnr " + t + " --bitstream " + z.string() + " " + raw.string() + " && " +
+                (peers / ("sperr" + nd + "d")).string() + " -d --decomp_d " + out.string() + " " + z.string();
+  require(std::system((cmd + " > /dev/null 2>&1").c_str()) == 0, "field_rd", tool + " failed: " + cmd);
   std::vector<double> y(d.data.size());
   std::ifstream f(out, std::ios::binary);
-  if (f32) {
+  if (f32 && tool == "sz3") {  // SPERR writes doubles (--decomp_d)
     std::vector<float> v(y.size());
     f.read(reinterpret_cast<char*>(v.data()), std::streamsize(v.size() * 4));
     std::copy(v.begin(), v.end(), y.begin());
   } else {
     f.read(reinterpret_cast<char*>(y.data()), std::streamsize(y.size() * 8));
   }
+  require(bool(f), "field_rd", tool + " wrote too few values");
   const std::size_t bytes = fs::file_size(z);
   fs::remove_all(dir);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {name,
-          "sz3",
-          "-M PSNR " + std::to_string(int(target)),
-          bytes,
-          double(d.data.nbytes()) / double(bytes),
-          psnr(d.data.to_doubles(), y),
-          s};
+  return {name, tool, (tool == "sz3" ? "-M PSNR " : "--psnr ") + std::to_string(int(target)), bytes,
+          double(d.data.nbytes()) / double(bytes), psnr(d.data.to_doubles(), y), s};
+}
+
+// baler-psnr's ratio at `db` (log-linear between its two nearest runs), 0 outside them.
+double baler_ratio_at(const std::vector<run>& runs, const std::string& field, double db) {
+  const run* below = nullptr;
+  const run* above = nullptr;
+  for (const auto& r : runs) {
+    if (r.field != field || r.method != "baler-psnr") continue;
+    if (r.psnr <= db && (!below || r.psnr > below->psnr)) below = &r;
+    if (r.psnr >= db && (!above || r.psnr < above->psnr)) above = &r;
+  }
+  if (!below || !above) return 0;
+  if (above->psnr == below->psnr) return below->ratio;
+  const double w = (db - below->psnr) / (above->psnr - below->psnr);
+  return std::exp((1 - w) * std::log(below->ratio) + w * std::log(above->ratio));
 }
 
 // Ratio (log scale) against PSNR, one panel per field, one series per method.
@@ -167,7 +199,7 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
   int blocks = 0;
   for (const std::string field : {"CFD_animation", "sperr_vorticity_512x512"}) {
     std::string plots;
-    for (const std::string method : {"baler-dense", "baler-patch", "baler-conv", "sz3"}) {
+    for (const std::string method : {"baler-dense", "baler-patch", "baler-conv", "baler-psnr", "sz3", "sperr"}) {
       const std::string block = "$d" + std::to_string(blocks++);
       std::string data;
       for (const auto& r : runs)
@@ -175,10 +207,14 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
           data += std::to_string(r.psnr) + " " + std::to_string(r.ratio) + "\n";
       if (data.empty()) continue;
       script += block + " << EOD\n" + data + "EOD\n";
-      plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with points pt 7 lc rgb " +
+      const bool curve = method == "baler-psnr" || method == "sz3" || method == "sperr";
+      plots += (plots.empty() ? "plot " : ", ") + block + " using 1:2 with " + (curve ? "linespoints" : "points") +
+               " pt 7 lc rgb " +
                plot::quote(method == "sz3"           ? "black"
+                           : method == "sperr"       ? "gray50"
                            : method == "baler-dense" ? "red"
                            : method == "baler-conv"  ? "dark-green"
+                           : method == "baler-psnr"  ? "orange"
                                                      : "blue") +
                " title " + plot::quote(method);
     }
@@ -193,13 +229,13 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  fs::path data = BALER_SHARED_DATA, sz3_exe, csv, png;
+  fs::path data = BALER_SHARED_DATA, peers, csv, png;
   training tr;
-  std::string only, method;  // method: "patch" or "conv" runs only that architecture and SZ3
+  std::string only, method;  // method: "patch", "conv" or "psnr" runs only that (and the peers)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--sz3")
-      sz3_exe = argv[i + 1];
+    if (a == "--peers")
+      peers = argv[i + 1];
     else if (a == "--csv")
       csv = argv[i + 1];
     else if (a == "--plot")
@@ -258,8 +294,18 @@ int main(int argc, char** argv) try {
     if (d.data.shape.size() > 2 && method.empty()) report(baler_dense(f.name, d, tr));
     for (const auto& c : f.configs)
       if (method.empty() || c.architecture == method) report(baler_tiled(f.name, d, c, tr));
-    if (!sz3_exe.empty())
-      for (double target : {40.0, 50.0}) report(sz3(f.name, d, sz3_exe, target));
+    if (method.empty() || method == "psnr")
+      for (double target = 25; target <= 70; target += 5) report(baler_psnr(f.name, d, target));
+    if (!peers.empty())
+      for (const std::string tool : {"sz3", "sperr"})
+        for (double target : {30.0, 40.0, 50.0, 60.0}) report(peer(tool, f.name, d, peers, target));
+  }
+  std::cout << "\nat equal PSNR: field, peer run, its PSNR dB, its ratio, baler-psnr's ratio there, baler / peer\n";
+  for (const auto& r : runs) {
+    if (r.method != "sz3" && r.method != "sperr") continue;
+    const double ours = baler_ratio_at(runs, r.field, r.psnr);
+    std::printf("%s, %s %s, %.1f, %.1f, %s\n", r.field.c_str(), r.method.c_str(), r.config.c_str(), r.psnr, r.ratio,
+                ours > 0 ? (std::to_string(ours) + ", " + std::to_string(ours / r.ratio)).c_str() : "outside baler's runs");
   }
   if (!csv.empty()) {
     std::ofstream out(csv);
