@@ -48,10 +48,10 @@ double widest_bound(double db, double range, Meets&& meets) {
   return good;
 }
 
-// Whether the squared errors of y (as decompress stores them in `out`) against the finite
-// values of x average at most allowed_rms^2.
+// The mean squared error of y (as decompress stores it in `out`) over the finite values of x;
+// 0 when there are none.
 template <class ValueAt>
-bool rms_within(const double* x, std::size_t n, std::size_t stride, dtype out, double allowed_rms, ValueAt&& y_at) {
+double mean_squared_error(const double* x, std::size_t n, std::size_t stride, dtype out, ValueAt&& y_at) {
   double sum = 0;
   std::size_t count = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -60,7 +60,7 @@ bool rms_within(const double* x, std::size_t n, std::size_t stride, dtype out, d
     const double d = codec::value_code::stored_as(y_at(i), out) - v;
     sum += d * d, ++count;
   }
-  return count == 0 || sum <= allowed_rms * allowed_rms * double(count);
+  return count ? sum / double(count) : 0.0;
 }
 
 }  // namespace detail
@@ -84,13 +84,13 @@ codec::value_code resolve_target(const codec::bound_spec& spec, const double* x,
   const double allowed_rms = range * std::pow(10.0, -spec.value / 20);
   const double bound = detail::widest_bound(spec.value, range, [&](double e) {
     const codec::value_code code = code_of(codec::bound_spec{bound_kind::abs, e});
-    return detail::rms_within(x, n, stride, out, allowed_rms, [&](std::size_t i) {
+    return detail::mean_squared_error(x, n, stride, out, [&](std::size_t i) {
       const double v = x[i * stride];
       std::int64_t k = 0;
       // A value without a code, or whose code fails the bound, is stored exactly.
       if (!code.encode(v, k) || !code.within(v, code.decode(k, 1), out)) return v;
       return code.decode(k, 1);
-    });
+    }) <= allowed_rms * allowed_rms;
   });
   return code_of(codec::bound_spec{bound_kind::abs, bound});
 }
@@ -98,7 +98,7 @@ codec::value_code resolve_target(const codec::bound_spec& spec, const double* x,
 // A field's PSNR target met with the refinement of refine.hpp: the widest bound whose refined
 // reconstruction meets it, and the filter fitted at that bound; an empty filter when none
 // found meets it. The search runs on a middle box of at most 2^20 cells, then the whole field
-// is checked, the bound narrowed by 2 % steps until it meets the target.
+// is checked and, where it falls short, the bound narrowed by the shortfall (a few tries).
 struct refined_code {
   codec::value_code code;
   refinement filter;
@@ -120,21 +120,30 @@ refined_code resolve_refined(double db, double range, const double* x, const gri
     apply_refinement(r.filter, dims, c.data(), r.code.step, y.data());
     return r;
   };
-  auto meets = [&](const double* v, const grid3& dims, double e) {
-    std::vector<double> y;
-    refined(v, dims, e, y);
-    return detail::rms_within(v, y.size(), 1, out, allowed_rms, [&](std::size_t i) { return y[i]; });
+  auto rms_of = [&](const double* v, const std::vector<double>& y) {
+    return std::sqrt(detail::mean_squared_error(v, y.size(), 1, out, [&](std::size_t i) { return y[i]; }));
   };
   const grid3 box = middle_box_dims(g, std::size_t(1) << 20);
-  std::vector<double> sample(box[0] * box[1] * box[2]);
+  std::vector<double> sample(box[0] * box[1] * box[2]), y;
   for_each_box_cell(g, box, [&](std::size_t i, std::size_t at) { sample[i] = x[at]; });
-  double bound = detail::widest_bound(db, range, [&](double e) { return meets(sample.data(), box, e); });
+  double bound = detail::widest_bound(db, range, [&](double e) {
+    refined(sample.data(), box, e, y);
+    return rms_of(sample.data(), y) <= allowed_rms;
+  });
+  // The whole field, where the box may have been kinder: the bound narrowed along the rms's
+  // slope against it (in log; 1 for plain codes, less with the refinement), a few tries.
+  refined_code r = refined(x, g, bound, y);
+  double rms = rms_of(x, y), slope = 1;
+  for (int tries = 0; tries < 6 && rms > allowed_rms; ++tries) {
+    const double before = bound, rms_before = rms;
+    bound *= 0.995 * std::pow(allowed_rms / rms, 1 / slope);
+    r = refined(x, g, bound, y);
+    rms = rms_of(x, y);
+    slope = std::clamp(std::log(rms_before / rms) / std::log(before / bound), 0.2, 1.0);
+    if (!std::isfinite(slope)) slope = 1;
+  }
   const double safe = range * std::pow(10.0, -db / 20);
-  if (box != g)
-    while (bound > safe && !meets(x, g, bound)) bound *= 0.98;
-  std::vector<double> y;
-  refined_code r = refined(x, g, std::max(bound, safe), y);
-  if (bound <= safe) r.filter = {};  // the plain code's search does at least as well
+  if (bound <= safe || rms > allowed_rms) return {code_of(codec::bound_spec{codec::bound_kind::abs, safe}), {}};
   return r;
 }
 
