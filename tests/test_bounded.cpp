@@ -632,6 +632,20 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
     CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
                          doctest::Contains(message), error);
   }
+
+  // A PSNR target's refinement: one integer weight per neighbour, only on values with codes.
+  const format::container refined = format::parse(codec::compress_error_bounded(
+      load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"), codec::parse_bound_config("psnr:40")));
+  REQUIRE(refined.header["error_bound"].contains("refine"));
+  nlohmann::json huge = std::vector<int>(26, 0);
+  huge[3] = std::uint64_t(1) << 63;
+  for (const auto& [weights, message] : {std::pair{nlohmann::json(std::vector<int>(8, 0)), "one weight per neighbour (26)"},
+                                         std::pair{huge, "at most 2^20"}}) {
+    format::container f = refined;
+    f.header["error_bound"]["refine"] = weights;
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains(message), error);
+  }
 }
 
 TEST_CASE("the latent predictor: never, always, and files that use it decode within the bound") {

@@ -132,7 +132,7 @@ inline refinement refinement_from_json(const nlohmann::json& j, const grid3& g) 
           "a field's refinement needs one weight per neighbour (" + std::to_string(neighbours(g).size()) + ")");
   refinement r;
   for (const auto& w : j) {
-    require(w.is_number_integer() && std::abs(w.get<std::int64_t>()) <= 1048576, where,
+    require(w.is_number_integer() && std::abs(w.get<double>()) <= 1048576, where,
             "a refinement weight must be an integer of at most 2^20");
     r.weights.push_back(std::int32_t(w.get<std::int64_t>()));
   }
