@@ -25,16 +25,16 @@ namespace baler::bounded {
 
 // The range bound whose uniform quantisation error, bound / sqrt(3) in rms, gives `db`: the
 // search's first try, and what an estimate made before the values are coded assumes.
-inline double typical_range_bound(double db) { return std::sqrt(3.0) * std::pow(10.0, -db / 20); }
+inline double typical_range_bound(double db) { return std::sqrt(3.0) * codec::psnr_allowed_rms(db, 1); }
 
 namespace detail {
 
 // The widest abs bound, to within 1 %, for which meets(bound) holds, starting from the
-// typical bound of `db`; `safe`, range x 10^(-db/20), always meets it (no error exceeds the
-// bound, so neither does the rms), and only tries that meet it are kept.
+// typical bound of `db`; the allowed rms as a bound always meets it (psnr_allowed_rms), and
+// only tries that meet it are kept.
 template <class Meets>
 double widest_bound(double db, double range, Meets&& meets) {
-  double good = range * std::pow(10.0, -db / 20), bad = std::numeric_limits<double>::infinity();
+  double good = codec::psnr_allowed_rms(db, range), bad = std::numeric_limits<double>::infinity();
   double bound = typical_range_bound(db) * range;
   for (int tries = 0; tries < 12 && bad > good * 1.01; ++tries) {
     (meets(bound) ? good : bad) = bound;
@@ -81,7 +81,7 @@ codec::value_code resolve_target(const codec::bound_spec& spec, const double* x,
   if (spec.kind != bound_kind::psnr) return code_of(spec);
   const double range = psnr_range(spec, lo, hi);
   if (!(range > 0)) return code_of(codec::bound_spec{bound_kind::abs, 0});  // constant: exact
-  const double allowed_rms = range * std::pow(10.0, -spec.value / 20);
+  const double allowed_rms = codec::psnr_allowed_rms(spec.value, range);
   const double bound = detail::widest_bound(spec.value, range, [&](double e) {
     const codec::value_code code = code_of(codec::bound_spec{bound_kind::abs, e});
     return detail::mean_squared_error(x, n, stride, out, [&](std::size_t i) {
@@ -105,7 +105,7 @@ struct refined_code {
 };
 template <class CodeOf>
 refined_code resolve_refined(double db, double range, const double* x, const grid3& g, dtype out, CodeOf&& code_of) {
-  const double allowed_rms = range * std::pow(10.0, -db / 20);
+  const double allowed_rms = codec::psnr_allowed_rms(db, range);
   // The refined reconstruction of the n values v on grid dims at abs bound e, into y.
   auto refined = [&](const double* v, const grid3& dims, double e, std::vector<double>& y) {
     const std::size_t n = dims[0] * dims[1] * dims[2];
@@ -142,8 +142,9 @@ refined_code resolve_refined(double db, double range, const double* x, const gri
     slope = std::clamp(std::log(rms_before / rms) / std::log(before / bound), 0.2, 1.0);
     if (!std::isfinite(slope)) slope = 1;
   }
-  const double safe = range * std::pow(10.0, -db / 20);
-  if (bound <= safe || rms > allowed_rms) return {code_of(codec::bound_spec{codec::bound_kind::abs, safe}), {}};
+  // Not met, or no wider than the bound that surely meets it unrefined: the plain code does as well.
+  if (bound <= allowed_rms || rms > allowed_rms)
+    return {code_of(codec::bound_spec{codec::bound_kind::abs, allowed_rms}), {}};
   return r;
 }
 

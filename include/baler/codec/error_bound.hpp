@@ -81,6 +81,10 @@ inline bound_spec parse_bound(const std::string& s) {
   return b;
 }
 
+// The rms error a PSNR target of `db` allows on values spanning `range`: 20 log10(range / rms)
+// >= db. Also the widest max error that surely meets it (no error above it, so no rms either).
+inline double psnr_allowed_rms(double db, double range) { return range * std::pow(10.0, -db / 20); }
+
 // The bound of every column: a default plus named exceptions.
 struct bound_config {
   bound_spec all;                           // unset: no error-bounded mode

@@ -52,7 +52,7 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
         if (std::isfinite(x)) sum += err * err, ++count;
         else r.violations += !(x == b.values[at(i)] || (std::isnan(x) && std::isnan(b.values[at(i)])));
       }
-      const double rms = count ? std::sqrt(sum / double(count)) : 0.0, allowed = (hi - lo) * std::pow(10.0, -spec.value / 20);
+      const double rms = count ? std::sqrt(sum / double(count)) : 0.0, allowed = codec::psnr_allowed_rms(spec.value, hi - lo);
       r.worst = rms == 0 ? 0.0 : (allowed > 0 ? rms / allowed : INFINITY);
       r.violations += r.worst > 1.0 || std::isnan(sum);
       out.push_back(r);
