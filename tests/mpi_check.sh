@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # MPI checks on loopback (ctest runs this when MPI is found):
 #   mpi_check.sh MPIEXEC BALER_MPI BALER DATA_DIR
-# 1. one file, chunks split over 2 ranks: the file equals the one a single process writes, and
-#    decompresses in one process within the bound; decoded over 2 ranks, the same .npy;
+# 1. one file, chunks split over 2 ranks (and over 3 ranks for 2 chunks, one rank with none):
+#    the file equals the one a single process writes, and decompresses in one process within
+#    the bound; decoded over 2 ranks, the same .npy; an existing output is refused and kept,
+#    with no partial or part files left behind;
 # 2. a folder of files split over 2 ranks: each output decompresses within the bound;
 # 3. data-parallel training on 2 ranks follows the loss curve of 1 rank on the same global
 #    batches: every epoch's training and validation loss within 1e-3 relative.
@@ -12,7 +14,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_TH
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-run2() { "$mpiexec" -np 2 --oversubscribe --mca btl self,vader "$@"; }
+run_on() { local n="$1"; shift; "$mpiexec" -np "$n" --oversubscribe --mca btl self,vader "$@"; }
+run2() { run_on 2 "$@"; }
 
 echo "== one file over 2 ranks"
 run2 "$baler_mpi" compress "$data/CFD_animation.npz" -o two.baler --chunk-rows 7 --error-bound range:1e-3 -q
@@ -22,6 +25,16 @@ cmp one.baler two.baler
 "$baler" evaluate "$data/CFD_animation.npz" two.npy --error-bound range:1e-3 | tail -3
 run2 "$baler_mpi" decompress two.baler -o ranks.npy
 cmp two.npy ranks.npy
+if run2 "$baler_mpi" compress "$data/CFD_animation.npz" -o two.baler --chunk-rows 5 -q 2>refused.txt; then
+  echo "an existing output was overwritten without --force"; exit 1
+fi
+grep -q "refusing to overwrite" refused.txt
+cmp one.baler two.baler
+if compgen -G "two.baler.*" >/dev/null; then echo "left behind: $(ls two.baler.*)"; exit 1; fi
+run_on 3 "$baler_mpi" compress "$data/CFD_animation.npz" -o three.baler --chunk-rows 30 --error-bound range:1e-3 -q
+"$baler" compress "$data/CFD_animation.npz" -o one30.baler --chunk-rows 30 --error-bound range:1e-3 --threads 1 -q >/dev/null
+cmp one30.baler three.baler
+echo "3 ranks, 2 chunks: the same file"
 
 echo "== a folder over 2 ranks"
 mkdir in

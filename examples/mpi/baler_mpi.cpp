@@ -126,6 +126,9 @@ int main(int argc, char** argv) {
   int status = 0;
   try {
     status = run(argc, argv, MPI_COMM_WORLD);
+  } catch (const mpi::collective_error& e) {  // every rank is here: each cleaned up, none waits
+    if (e.own) std::cerr << "baler-mpi: error (rank " << mpi::rank_of(MPI_COMM_WORLD) << "): " << e.what() << "\n";
+    status = 1;
   } catch (const std::exception& e) {
     // One rank's error cannot be left to hang the others in a collective.
     std::cerr << "baler-mpi: error (rank " << mpi::rank_of(MPI_COMM_WORLD) << "): " << e.what() << "\n";

@@ -65,19 +65,39 @@ inline std::uint32_t version_of(const std::filesystem::path& path) {
   return f.size() < 12 ? 0 : version_of(byte_view(f.read(0, 12)));
 }
 
+// The bytes before the first chunk: magic, version, flags, the shared part's size, the shared part.
+inline std::vector<std::byte> chunked_head(const container& shared) {
+  const std::vector<std::byte> s = serialize(shared);
+  byte_writer w;
+  w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(magic), sizeof magic));
+  w.write_u32(chunked_format_version);
+  w.write_u32(0);
+  w.write_u64(s.size());
+  w.write_bytes(s);
+  return w.bytes();
+}
+
+// The bytes after the last chunk, which ends at index_offset: the index, its offset, the chunk
+// count, their CRC and the end tag.
+inline std::vector<std::byte> chunked_tail(const std::vector<chunk_entry>& index, std::uint64_t index_offset) {
+  byte_writer w;
+  for (const chunk_entry& e : index) {
+    w.write_u64(e.offset), w.write_u64(e.size), w.write_u64(e.first_row), w.write_u64(e.rows);
+    w.write_u32(e.crc);
+  }
+  w.write_u64(index_offset);
+  w.write_u64(index.size());
+  w.write_u32(crc32_of(w.bytes()));
+  w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(detail::end_tag), 4));
+  return w.bytes();
+}
+
 // Writes chunks in row order, then the index; the file appears atomically at finish().
 class chunked_writer {
 public:
   chunked_writer(const std::filesystem::path& path, bool overwrite, const container& shared)
       : out_(path, overwrite) {
-    const std::vector<std::byte> s = serialize(shared);
-    byte_writer w;
-    w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(magic), sizeof magic));
-    w.write_u32(chunked_format_version);
-    w.write_u32(0);
-    w.write_u64(s.size());
-    w.write_bytes(s);
-    out_.write(w.bytes());
+    out_.write(chunked_head(shared));
   }
 
   void add(byte_view chunk, std::uint64_t rows) {
@@ -89,17 +109,7 @@ public:
   std::uint64_t rows() const { return next_row_; }
 
   void finish() {
-    byte_writer w;
-    const std::uint64_t index_offset = out_.size();
-    for (const chunk_entry& e : index_) {
-      w.write_u64(e.offset), w.write_u64(e.size), w.write_u64(e.first_row), w.write_u64(e.rows);
-      w.write_u32(e.crc);
-    }
-    w.write_u64(index_offset);
-    w.write_u64(index_.size());
-    w.write_u32(crc32_of(w.bytes()));
-    w.write_bytes(byte_view(reinterpret_cast<const std::byte*>(detail::end_tag), 4));
-    out_.write(w.bytes());
+    out_.write(chunked_tail(index_, out_.size()));
     out_.commit();
   }
 

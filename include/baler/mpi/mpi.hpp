@@ -9,6 +9,9 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -50,15 +53,98 @@ inline std::vector<std::filesystem::path> files_of_rank(std::vector<std::filesys
   return mine;
 }
 
+// A failure every rank of the communicator learnt of at the same step (each throws one), so
+// each can clean up and leave normally instead of aborting the job; `own` on the ranks where
+// it happened.
+struct collective_error : error {
+  collective_error(const std::string& message, bool own) : error(message), own(own) {}
+  bool own;
+};
+
+namespace detail {
+
+// Every rank learns whether any rank failed (a message, or none), so none waits in a later
+// collective for one that gave up: then every rank throws a collective_error.
+inline void agree(const std::string& failure, const char* where, MPI_Comm comm) {
+  int bad = failure.empty() ? 0 : 1, any = 0;
+  check(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+  if (any) throw collective_error(std::string(where) + "(): " + (bad ? failure : "another rank failed"), bad);
+}
+
+// Writes n bytes at offset `at` of the open file `fd` (named `name` in errors).
+inline void write_at(int fd, const std::byte* data, std::size_t n, std::uint64_t at, const std::filesystem::path& name) {
+  for (std::size_t done = 0; done < n;) {
+    const ssize_t k = ::pwrite(fd, data + done, n - done, off_t(at + done));
+    if (k < 0 && errno == EINTR) continue;
+    require(k > 0, "baler::mpi", "cannot write '" + name.string() + "': " + baler::detail::errno_message(errno));
+    done += std::size_t(k);
+  }
+}
+
+// Rank 0 creates `partial` at `size` bytes holding `head` at its start and `tail` at its end
+// (refusing an existing `out` unless overwrite); every rank then runs write(fd) on it and
+// flushes, and rank 0 renames it to `out` once all succeeded. Collective over `comm`.
+template <class Write>
+void assemble(const std::filesystem::path& out, bool overwrite, std::uint64_t size, const std::vector<std::byte>& head,
+              const std::vector<std::byte>& tail, const char* where, MPI_Comm comm, Write&& write) {
+  const std::filesystem::path partial = out.string() + ".mpi-partial";
+  std::string failure;
+  const auto agree_or_remove = [&] {
+    try {
+      agree(failure, where, comm);
+    } catch (...) {
+      if (rank_of(comm) == 0) ::unlink(partial.c_str());
+      throw;
+    }
+  };
+  if (rank_of(comm) == 0) {
+    try {
+      require(overwrite || !std::filesystem::exists(out), where, "refusing to overwrite existing '" + out.string() + "'");
+      atomic_file_writer w(partial, true);
+      w.write(head);
+      w.commit();
+      std::filesystem::resize_file(partial, size);
+      if (!tail.empty()) {
+        baler::detail::unique_fd fd(::open(partial.c_str(), O_WRONLY | O_CLOEXEC));
+        require(fd.get() >= 0, where, "cannot open '" + partial.string() + "': " + baler::detail::errno_message(errno));
+        write_at(fd.get(), tail.data(), tail.size(), size - tail.size(), partial);
+        require(fd.close() == 0, where, "cannot write '" + partial.string() + "'");
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  agree_or_remove();
+  try {
+    baler::detail::unique_fd fd(::open(partial.c_str(), O_WRONLY | O_CLOEXEC));
+    require(fd.get() >= 0, where, "cannot open '" + partial.string() + "': " + baler::detail::errno_message(errno));
+    write(fd.get(), partial);
+    require(::fsync(fd.get()) == 0 && fd.close() == 0, where, "cannot flush '" + partial.string() + "' to disk");
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  agree_or_remove();
+  if (rank_of(comm) == 0 && ::rename(partial.c_str(), out.c_str()) != 0)
+    failure = "cannot rename to '" + out.string() + "': " + baler::detail::errno_message(errno);
+  agree_or_remove();  // (and no rank returns before the output is in place)
+}
+
+}  // namespace detail
+
 // Compresses `s` (which every rank can read) into one chunked file `path`: rank r compresses
-// a contiguous range of chunks on `c.threads` workers into a part file beside the output; rank
-// 0 then appends the parts, chunk by chunk, behind the shared part and writes the index. The
-// file is the one a single process writes (range bounds over all ranks' ranges; the model, in
-// plain mode, trained data-parallel over the ranks). Collective over `comm`.
+// a contiguous range of chunks on `c.threads` workers into a part file beside the output; once
+// every part's size is known, each rank copies its part into the output at its offset (an
+// exclusive scan of the part sizes) while rank 0 writes the head and the index, so no rank
+// moves another's bytes. The file is the one a single process writes (range bounds over all
+// ranks' ranges; the model, in plain mode, trained data-parallel over the ranks). Collective
+// over `comm`.
 inline codec::chunked_result compress_sharded(const codec::row_source& s, const std::filesystem::path& path,
                                               bool overwrite, codec::codec_options o, const codec::chunked_options& c,
                                               MPI_Comm comm) {
+  const char* where = "compress_sharded";
   const std::size_t rank = std::size_t(rank_of(comm)), ranks = std::size_t(size_of(comm));
+  detail::agree(rank == 0 && !overwrite && std::filesystem::exists(path) ? "refusing to overwrite existing '" + path.string() + "'" : "",
+                where, comm);  // before any work
   // The shares need the chunk count, which the plan fixes; plan_chunks calls combine_ranges
   // on every rank (collective) before anything else is collective.
   const std::size_t chunks = codec::detail::chunk_count(s.row_count(), codec::detail::rows_per_chunk(s, c));
@@ -76,51 +162,73 @@ inline codec::chunked_result compress_sharded(const codec::row_source& s, const 
   if (!o.error_bound.enabled()) o.parallel = data_parallel_over(comm);
   const codec::chunk_plan p = codec::plan_chunks(s, o, c, {}, share);
 
-  // This rank's chunks into its part file, and their sizes.
+  // This rank's chunks into its part file; each chunk's size and CRC as two u64s.
   const std::filesystem::path part = path.string() + ".part" + std::to_string(rank);
-  std::vector<unsigned long long> sizes;
-  {
+  std::vector<unsigned long long> sizes_crcs;
+  unsigned long long part_bytes = 0;
+  const auto remove_part = [&] {
+    std::error_code ec;
+    std::filesystem::remove(part, ec);
+  };
+  std::string failure;
+  try {
     atomic_file_writer w(part, true);
     codec::compress_chunks(p, s, share.first, share.last, c.threads, [&](std::size_t, std::vector<std::byte> b) {
       w.write(b);
-      sizes.push_back(b.size());
+      sizes_crcs.push_back(b.size());
+      sizes_crcs.push_back(crc32_of(b));
+      part_bytes += b.size();
     });
     w.commit();
+  } catch (const std::exception& e) {
+    failure = e.what();
+    remove_part();
   }
-  // Rank 0 learns every rank's sizes (in rank order, so in chunk order) and assembles.
-  const int mine = int(sizes.size());
-  std::vector<int> counts(ranks), displs(ranks);
-  check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
-  for (std::size_t r = 1; r < ranks; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-  std::vector<unsigned long long> all(rank == 0 ? p.chunks : 0);
-  check(MPI_Gatherv(sizes.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts.data(), displs.data(),
-                    MPI_UNSIGNED_LONG_LONG, 0, comm),
-        "MPI_Gatherv");
-  int failed = 0;
-  std::string message;
-  if (rank == 0) {
-    try {
-      format::chunked_writer out(path, overwrite, p.shared);
-      std::size_t chunk = 0;
-      for (std::size_t r = 0; r < ranks; ++r) {
-        const std::filesystem::path part_r = path.string() + ".part" + std::to_string(r);
-        const random_access_file in(part_r);
-        std::uint64_t at = 0;
-        for (int k = 0; k < counts[r]; ++k, ++chunk) {
-          out.add(in.read(at, all[chunk]), codec::chunk_rows_of(p, s, chunk));
-          at += all[chunk];
-        }
+  detail::agree(failure, where, comm);
+  try {
+    // Rank 0 learns every chunk's size and CRC (in rank order, so in chunk order) for the index;
+    // every rank its part's offset among the chunks and the total.
+    const int mine = int(sizes_crcs.size());
+    std::vector<int> counts(ranks), displs(ranks);
+    check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
+    for (std::size_t r = 1; r < ranks; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+    std::vector<unsigned long long> all(rank == 0 ? 2 * p.chunks : 0);
+    check(MPI_Gatherv(sizes_crcs.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts.data(), displs.data(),
+                      MPI_UNSIGNED_LONG_LONG, 0, comm),
+          "MPI_Gatherv");
+    unsigned long long before = 0, total = 0;
+    check(MPI_Exscan(&part_bytes, &before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Exscan");
+    if (rank == 0) before = 0;  // MPI_Exscan leaves rank 0's result undefined
+    check(MPI_Allreduce(&part_bytes, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Allreduce");
+
+    const std::vector<std::byte> head = format::chunked_head(p.shared);  // the same on every rank
+    std::vector<std::byte> tail;
+    if (rank == 0) {
+      std::vector<format::chunk_entry> index;
+      std::uint64_t at = head.size(), row = 0;
+      for (std::size_t i = 0; i < p.chunks; ++i) {
+        const std::uint64_t rows = codec::chunk_rows_of(p, s, i);
+        index.push_back({at, all[2 * i], row, rows, std::uint32_t(all[2 * i + 1])});
+        at += all[2 * i], row += rows;
       }
-      out.finish();
-    } catch (const std::exception& e) {
-      failed = 1;
-      message = e.what();
+      tail = format::chunked_tail(index, at);
     }
+    std::uint64_t tail_size = tail.size();
+    check(MPI_Bcast(&tail_size, 1, MPI_UINT64_T, 0, comm), "MPI_Bcast");
+    detail::assemble(path, overwrite, head.size() + total + tail_size, head, tail, where, comm,
+                     [&](int fd, const std::filesystem::path& name) {
+                       const random_access_file in(part);
+                       constexpr std::uint64_t block = 8u << 20;
+                       for (std::uint64_t at = 0; at < part_bytes; at += block) {
+                         const std::vector<std::byte> b = in.read(at, std::min<std::uint64_t>(block, part_bytes - at));
+                         detail::write_at(fd, b.data(), b.size(), head.size() + before + at, name);
+                       }
+                     });
+  } catch (...) {
+    remove_part();
+    throw;
   }
-  check(MPI_Bcast(&failed, 1, MPI_INT, 0, comm), "MPI_Bcast");  // every rank's parts are read now
-  std::error_code ec;
-  std::filesystem::remove(part, ec);
-  require(!failed, "compress_sharded", rank == 0 ? message : "rank 0 could not assemble the file");
+  remove_part();
   return {p.chunks, p.chunk_rows, p.sample_rows, p.model};
 }
 
@@ -130,63 +238,22 @@ inline codec::chunked_result compress_sharded(const codec::row_source& s, const 
 // Collective over `comm`.
 inline void decompress_sharded(const std::filesystem::path& in, const std::filesystem::path& out, bool overwrite,
                                unsigned threads, MPI_Comm comm) {
-  const char* where = "decompress_sharded";
   const std::size_t rank = std::size_t(rank_of(comm)), ranks = std::size_t(size_of(comm));
   const codec::chunked_decoder dec(in);
   const std::vector<std::byte> head = npy::format_header(npy_descr(dec.type()), dec.shape());
   std::uint64_t row_bytes = dtype_size(dec.type());
   for (std::size_t k = 1; k < dec.shape().size(); ++k) row_bytes *= dec.shape()[k];
-  const std::filesystem::path temp = out.string() + ".mpi-partial";
-  // Every failure is agreed on before the next step, so no rank waits for one that gave up.
-  auto agree = [&](std::string failure) {
-    int bad = failure.empty() ? 0 : 1, any = 0;
-    check(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
-    if (any) {
-      if (rank == 0) ::unlink(temp.c_str());
-      throw error(std::string(where) + "(): " + (bad ? failure : "another rank failed"));
-    }
-  };
-  std::string failure;
-  if (rank == 0) {
-    try {
-      require(overwrite || !std::filesystem::exists(out), where, "refusing to overwrite existing '" + out.string() + "'");
-      atomic_file_writer w(temp, true);
-      w.write(head);
-      w.commit();
-      std::filesystem::resize_file(temp, head.size() + dec.reader().rows() * row_bytes);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-  }
-  agree(failure);
-  try {
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CLOEXEC);
-    require(fd >= 0, where, "cannot open '" + temp.string() + "': " + baler::detail::errno_message(errno));
-    const std::size_t chunks = dec.reader().index().size();
-    std::vector<std::size_t> mine;
-    for (std::size_t i = chunks * rank / ranks; i < chunks * (rank + 1) / ranks; ++i) mine.push_back(i);
-    try {
-      parallel::parallel_for(mine.size(), threads, [&](std::size_t k) {
-        const ndarray a = dec.chunk(mine[k], parallel::thread_count(threads) > 1);
-        const std::uint64_t at = head.size() + dec.reader().index()[mine[k]].first_row * row_bytes;
-        for (std::size_t done = 0; done < a.bytes.size();) {
-          const ssize_t n = ::pwrite(fd, a.bytes.data() + done, a.bytes.size() - done, off_t(at + done));
-          if (n < 0 && errno == EINTR) continue;
-          require(n > 0, where, "cannot write '" + temp.string() + "': " + baler::detail::errno_message(errno));
-          done += std::size_t(n);
-        }
-      });
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    require(::fsync(fd) == 0 && ::close(fd) == 0, where, "cannot flush '" + temp.string() + "' to disk");
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  agree(failure);
-  if (rank == 0) require(::rename(temp.c_str(), out.c_str()) == 0, where, "cannot rename to '" + out.string() + "'");
-  check(MPI_Barrier(comm), "MPI_Barrier");
+  detail::assemble(out, overwrite, head.size() + dec.reader().rows() * row_bytes, head, {}, "decompress_sharded", comm,
+                   [&](int fd, const std::filesystem::path& name) {
+                     const std::size_t chunks = dec.reader().index().size();
+                     std::vector<std::size_t> mine;
+                     for (std::size_t i = chunks * rank / ranks; i < chunks * (rank + 1) / ranks; ++i) mine.push_back(i);
+                     parallel::parallel_for(mine.size(), threads, [&](std::size_t k) {
+                       const ndarray a = dec.chunk(mine[k], parallel::thread_count(threads) > 1);
+                       const std::uint64_t at = head.size() + dec.reader().index()[mine[k]].first_row * row_bytes;
+                       detail::write_at(fd, a.bytes.data(), a.bytes.size(), at, name);
+                     });
+                   });
 }
 
 }  // namespace baler::mpi
