@@ -140,7 +140,19 @@ TEST_CASE("--error-bound: every column of the restored table within its bound") 
     INFO(e.name);
     CHECK(e.max_abs_error <= (e.name == "H1_PX" ? 0.5 : 1e-3 * e.range));
   }
+  // info says what each column's bound resolved to and which predictor coded it.
+  r = baler_cli({"info", "b.baler"});
+  CHECK(r.out.find("error bound, per column (code; predictor):") != std::string::npos);
+  CHECK(r.out.find("  H1_PX: abs 0.5 (step ") != std::string::npos);
+  CHECK(r.out.find("  H1_Charge: exact; ") != std::string::npos);
   CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--error-bound", "range:-1"}).status != 0);
+
+  // A field under a PSNR target: the bound it resolved to, the predictor, the refinement.
+  REQUIRE(baler_cli({"compress", cfd, "-o", "f.baler", "-q", "--error-bound", "psnr:45"}).status == 0);
+  r = baler_cli({"info", "f.baler"});
+  CHECK(r.out.find("error bound: psnr:45, resolved to abs ") != std::string::npos);
+  CHECK(r.out.find("; refined by a 26-neighbour filter") != std::string::npos);
+  CHECK(r.out.find("columns:") == std::string::npos);
 }
 
 TEST_CASE("evaluate --error-bound: a violated bound is reported and exits 1") {

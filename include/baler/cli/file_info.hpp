@@ -10,6 +10,41 @@
 
 namespace baler::cli {
 
+namespace detail {
+
+// "abs 0.0123 (step 0.0245)", "rel 0.001 (16 codes per octave)" or "exact": a value code as stored.
+inline std::string describe_code(const nlohmann::json& code) {
+  if (code.at("kind") == "rel")
+    return "rel " + code.at("bound").dump() + " (" + code.at("per_octave").dump() + " codes per octave)";
+  if (code.at("bound") == 0) return "exact";
+  return "abs " + code.at("bound").dump() + " (step " + code.at("step").dump() + ")";
+}
+
+inline std::string describe_predictor(const nlohmann::json& p) {
+  return p.at("kind").get<std::string>() + (p.contains("method") ? "/" + p.at("method").get<std::string>() : "");
+}
+
+}  // namespace detail
+
+// The error-bounded mode's choices: the bound asked for and what it resolved to (a range or
+// PSNR target becomes an absolute bound), the predictor and any refinement; per column for a
+// table.
+inline std::string describe_error_bound(const nlohmann::json& h) {
+  const auto& eb = h.at("error_bound");
+  if (eb.at("layout") == "field") {
+    std::string s = "error bound: " + eb.at("bound").get<std::string>() + ", resolved to " +
+                    detail::describe_code(eb.at("code")) + "; predictor " + detail::describe_predictor(eb.at("predictor"));
+    if (eb.contains("refine")) s += "; refined by a " + std::to_string(eb.at("refine").size()) + "-neighbour filter";
+    return s + "\n";
+  }
+  std::string s = "error bound, per column (code; predictor):\n";
+  for (const auto& c : h.at("columns"))
+    if (c.value("treatment", "") == "bounded")
+      s += "  " + c.at("name").get<std::string>() + ": " + detail::describe_code(c.at("code")) + "; " +
+           detail::describe_predictor(c.at("predictor")) + "\n";
+  return s;
+}
+
 inline std::string describe_file(const format::container_info& info) {
   const auto& h = info.header;
   std::string s;
@@ -28,9 +63,12 @@ inline std::string describe_file(const format::container_info& info) {
   for (const auto& c : h.at("columns"))
     ++treatments[c.value("field", false) ? "model (every column: one range for the field)"
                                          : c.at("treatment").get<std::string>()];
-  s += "columns:";
-  for (const auto& [t, n] : treatments) s += " " + std::to_string(n) + " " + t;
-  s += "\n";
+  if (!treatments.empty()) {  // (a field in the error-bounded mode is one array, no columns)
+    s += "columns:";
+    for (const auto& [t, n] : treatments) s += " " + std::to_string(n) + " " + t;
+    s += "\n";
+  }
+  if (h.contains("error_bound")) s += describe_error_bound(h);
   if (h.contains("model")) {
     const auto& m = h.at("model");
     const auto& a = m.at("arch");
