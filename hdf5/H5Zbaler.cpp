@@ -23,6 +23,7 @@
 
 #include "H5Zbaler.h"
 #include "H5Zbaler_chunk.hpp"
+#include "baler/io/hdf5.hpp"
 
 namespace {
 
@@ -47,7 +48,8 @@ dtype dtype_of_hdf5(hid_t type) {
           "only integer and floating-point datasets can be compressed");
   require(H5Tget_order(type) == H5T_ORDER_LE, "H5Zbaler", "only little-endian data is supported");
   if (cls == H5T_FLOAT) {
-    require(size == 4 || size == 8, "H5Zbaler", "floats must be 32 or 64 bits");
+    if (hdf5::detail::is_ieee_half(type)) return dtype::f16;
+    require(size == 4 || size == 8, "H5Zbaler", "floats must be IEEE 16, 32 or 64 bits");
     return size == 4 ? dtype::f32 : dtype::f64;
   }
   const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;

@@ -3,6 +3,7 @@
 // H5Zbaler.h), without HDF5: the filter callback only moves buffers in and out. Kept apart so
 // that fuzz/ and the tests reach the decoder of stored chunks without linking HDF5.
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ inline codec::bound_config bound_of(const unsigned* cd) {
 inline ndarray chunk_array(std::size_t n_cd, const unsigned* cd) {
   require(n_cd >= fixed_params && cd[5] >= 1 && n_cd == fixed_params + cd[5], "H5Zbaler",
           "corrupt filter parameters (" + std::to_string(n_cd) + " values)");
-  require(cd[4] <= static_cast<unsigned>(dtype::f64), "H5Zbaler", "corrupt dtype parameter");
+  require(cd[4] < std::size(all_dtypes), "H5Zbaler", "corrupt dtype parameter");
   return ndarray{static_cast<dtype>(cd[4]), {cd + fixed_params, cd + n_cd}, {}};
 }
 inline std::size_t chunk_bytes(const ndarray& chunk) {

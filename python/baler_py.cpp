@@ -30,8 +30,8 @@ dtype dtype_of_numpy(const py::dtype& t) {
     const char k = d == dtype::bool_ ? 'b' : is_float(d) ? 'f' : is_signed(d) ? 'i' : 'u';
     if (k == kind && dtype_size(d) == size) return d;
   }
-  throw error("baler(): unsupported dtype '" + py::str(py::handle(t)).cast<std::string>() +
-              "' (expected bool, int8..int64, uint8..uint64, float32 or float64)");
+  throw error("baler(): unsupported dtype '" + py::str(py::handle(t)).cast<std::string>() + "' (expected " +
+              supported_dtypes + ")");
 }
 
 // ndarray owns its bytes (a std::vector), so the one copy here cannot be avoided; a

@@ -51,6 +51,19 @@ TEST_CASE("compress from and decompress into HDF5, names kept, bound held") {
   CHECK(files.find("out.h5:") == std::string::npos);                   // no folder "out.h5:"
 }
 
+TEST_CASE("a float16 field through HDF5: stored as an IEEE half, coded and restored as float16") {
+  scratch s;
+  const dataset cfd = load_dataset(cli_test::cfd);
+  const dataset half{ndarray::from_doubles(cfd.data.to_doubles(), cfd.data.shape, dtype::f16), {}};
+  save_dataset("half.h5:/field", half, false);
+  CHECK(load_dataset("half.h5:/field").data == half.data);
+  REQUIRE(baler_cli({"compress", "half.h5:/field", "-o", "h.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "h.baler", "-o", "back.h5:/field"}).status == 0);
+  const dataset back = load_dataset("back.h5:/field");
+  CHECK(back.data.type == dtype::f16);
+  CHECK(baler_cli({"evaluate", "half.h5:/field", "back.h5:/field", "--error-bound", "range:1e-3"}).status == 0);
+}
+
 TEST_CASE("HDF5 errors name the file and the dataset") {
   scratch s;
   save_dataset("f.h5:/x", dataset{ndarray::zeros(dtype::f32, {4, 3}), {}}, false);

@@ -125,13 +125,13 @@ TEST_CASE("synthetic table: every bound kind, per-column bounds, integer and con
                           gen.uniform() < 0.5 ? -1.0 : 1.0, 7.0, r % 10 == 0 ? 0.0 : gen.normal() * 1e-5};
     v.insert(v.end(), std::begin(row), std::end(row));
   }
-  for (bool f32 : {false, true}) {
+  for (dtype type : {dtype::f64, dtype::f32, dtype::f16}) {  // (float16 clamps "event" to 65504)
     dataset d;
-    d.data = ndarray::from_doubles(v, {2000, 7}, f32 ? dtype::f32 : dtype::f64);
+    d.data = ndarray::from_doubles(v, {2000, 7}, type);
     d.names = {"a", "b", "ea", "event", "charge", "seven", "tiny"};
     const std::vector<bool> exact = integral_columns(d);
     for (const char* spec : {"abs:1e-2", "range:1e-4", "rel:1e-3"}) {
-      INFO(spec << (f32 ? " f32" : " f64"));
+      INFO(spec << " " << dtype_name(type));
       CpuCodec c(be, quick(spec));
       c.train(d);
       const auto file = c.compress(d);
@@ -348,6 +348,7 @@ TEST_CASE("a PSNR target is met, and closely, on a real field, a float32 field, 
   std::vector<std::pair<std::string, dataset>> cases = {
       {"cfd f64", cfd},
       {"cfd f32", {ndarray::from_doubles(cfd.data.to_doubles(), cfd.data.shape, dtype::f32), {}}},
+      {"cfd f16", {ndarray::from_doubles(cfd.data.to_doubles(), cfd.data.shape, dtype::f16), {}}},
       {"u16 image", {ndarray::from_doubles(image, {80, 80}, dtype::u16), {}}},
       {"non-finite", {ndarray::from_doubles(gappy, {4, 40, 40}, dtype::f64), {}}}};
   for (const auto& [name, d] : cases) {

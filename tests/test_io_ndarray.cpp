@@ -19,7 +19,10 @@ TEST_CASE("dtype helpers agree with numpy's names and descrs") {
   CHECK(npy_descr(dtype::u8) == "|u1");
   CHECK(npy_descr(dtype::i64) == "<i8");
   CHECK(npy_descr(dtype::u32) == "<u4");
-  const std::size_t sizes[] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
+  CHECK(dtype_name(dtype::f16) == "float16");
+  CHECK(npy_descr(dtype::f16) == "<f2");
+  CHECK(is_signed(dtype::f16));
+  const std::size_t sizes[] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8, 2};
   for (dtype t : all_dtypes) {
     CAPTURE(dtype_name(t));
     CHECK(dtype_size(t) == sizes[static_cast<int>(t)]);
@@ -108,6 +111,19 @@ TEST_CASE("from_doubles rounds to nearest and clamps integer types") {
   // Floats keep what they can represent, special values included.
   CHECK(std::isnan(one(std::nan(""), dtype::f32)));
   CHECK(one(0.1, dtype::f32) == static_cast<double>(0.1f));
+
+  // float16: to nearest (ties to even), subnormals kept, finite values past the largest half
+  // clamped to it, infinities and NaN kept.
+  CHECK(one(0.1, dtype::f16) == 0.0999755859375);  // 1638 / 2^14
+  CHECK(one(1 + 1.0 / 2048, dtype::f16) == 1.0);   // a tie: to the even mantissa
+  CHECK(one(1 + 3.0 / 2048, dtype::f16) == 1 + 2.0 / 1024);
+  CHECK(one(std::ldexp(1.0, -24), dtype::f16) == std::ldexp(1.0, -24));  // smallest subnormal
+  CHECK(one(65504, dtype::f16) == 65504);
+  CHECK(one(70000, dtype::f16) == 65504);
+  CHECK(one(-1e300, dtype::f16) == -65504);
+  CHECK(one(std::numeric_limits<double>::infinity(), dtype::f16) == std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(one(std::nan(""), dtype::f16)));
+  CHECK(ndarray::from_doubles({-2.0}, {1}, dtype::f16).data_as<float16>()[0].bits == 0xC000);
 }
 
 TEST_CASE("from_doubles rejects NaN for integers and a wrong value count") {

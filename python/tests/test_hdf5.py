@@ -50,6 +50,18 @@ def test_h5py_table_and_field_round_trip(tmp_path, table, field):
     assert min(ratios) > 1
 
 
+def test_h5py_float16_through_the_filter(tmp_path, field):
+    # h5py stores numpy's float16 as an IEEE half, which the filter codes as float16.
+    half = field.astype(np.float16)
+    path = tmp_path / "half.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("field", data=half, chunks=(3,) + half.shape[1:], **baler.hdf5_filter("abs:1e-2"))
+    with h5py.File(path, "r") as f:
+        back = f["field"][...]
+    assert back.dtype == np.float16
+    assert np.abs(back.astype(np.float64) - half.astype(np.float64)).max() <= 1e-2
+
+
 def test_h5py_partial_chunks_and_1d(tmp_path):
     a = np.linspace(0, 1, 1001)  # 1001 = 4 chunks of 250 + 1: the last chunk is padded
     with h5py.File(tmp_path / "x.h5", "w") as f:

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Every dtype baler reads, by the short name the tests use.
 DTYPES = {
     "bool": "?", "i8": "i1", "i16": "i2", "i32": "i4", "i64": "i8",
-    "u8": "u1", "u16": "u2", "u32": "u4", "u64": "u8", "f32": "f4", "f64": "f8",
+    "u8": "u1", "u16": "u2", "u32": "u4", "u64": "u8", "f32": "f4", "f64": "f8", "f16": "f2",
 }
 
 
@@ -104,7 +104,7 @@ def main():
 
     # Types baler refuses, as numpy writes them.
     save("complex128.npy", np.array([1 + 2j, 3 - 4j]))
-    save("float16.npy", np.array([1.0, 2.0], dtype=np.float16))
+    save("float128.npy", np.array([1.0, 2.0], dtype=np.longdouble))
     save("datetime64.npy", np.array(["2024-01-01"], dtype="datetime64[D]"))
     save("structured.npy", np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]))
     save("object.npy", np.array([{"a": 1}, None], dtype=object))

@@ -188,6 +188,7 @@ struct value_code {
   // x^ as decompress returns it in the input dtype `out`.
   static double stored_as(double xhat, dtype out) {
     if (out == dtype::f32) return double(float(xhat));
+    if (out == dtype::f16) return double(float16::from(xhat));
     if (is_integral(out)) return std::round(xhat);  // as ndarray::from_doubles stores it (clamping only helps)
     return xhat;
   }

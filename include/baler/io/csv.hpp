@@ -179,7 +179,8 @@ inline std::string write(const ndarray& data, const std::vector<std::string>& na
   out += '\n';
   visit_dtype(data.type, [&](auto tag) {
     using T = decltype(tag);
-    using printed = std::conditional_t<std::is_same_v<T, bool>, int, T>;  // to_chars has no bool
+    // to_chars has no bool nor float16 (whose shortest float form reads back the same half)
+    using printed = std::conditional_t<std::is_same_v<T, bool>, int, std::conditional_t<std::is_same_v<T, float16>, float, T>>;
     const T* v = data.data_as<T>();
     char buf[64];
     for (std::size_t r = 0; r < rows; ++r) {

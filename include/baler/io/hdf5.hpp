@@ -61,6 +61,25 @@ class quiet {
   void* data_ = nullptr;
 };
 
+// IEEE 754 binary16 as HDF5 describes a float (h5py's numpy float16): sign bit 15, exponent
+// bits 10-14 biased by 15, mantissa bits 0-9. HDF5 1.10 predefines no such type.
+inline bool is_ieee_half(hid_t type) {
+  std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+  return H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2 &&
+         H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 && spos == 15 && epos == 10 && esize == 5 &&
+         mpos == 0 && msize == 10 && H5Tget_ebias(type) == 15;
+}
+inline hid_t half_type() {
+  static const hid_t t = [] {
+    const hid_t h = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(h, 15, 10, 5, 0, 10);
+    H5Tset_size(h, 2);
+    H5Tset_ebias(h, 15);
+    return h;
+  }();
+  return t;
+}
+
 inline hid_t memory_type(dtype t) {
   switch (t) {
     case dtype::bool_: return H5T_NATIVE_HBOOL;
@@ -74,6 +93,7 @@ inline hid_t memory_type(dtype t) {
     case dtype::u64: return H5T_NATIVE_UINT64;
     case dtype::f32: return H5T_NATIVE_FLOAT;
     case dtype::f64: return H5T_NATIVE_DOUBLE;
+    case dtype::f16: return half_type();
   }
   throw error("hdf5::memory_type(): invalid dtype");
 }
@@ -84,6 +104,7 @@ inline dtype dtype_of(hid_t type, const std::string& where) {
   const std::size_t size = H5Tget_size(type);
   if (cls == H5T_ENUM && size == 1) return dtype::bool_;
   if (cls == H5T_FLOAT && (size == 4 || size == 8)) return size == 4 ? dtype::f32 : dtype::f64;
+  if (is_ieee_half(type)) return dtype::f16;
   if (cls == H5T_INTEGER) {
     const bool s = H5Tget_sign(type) == H5T_SGN_2;
     switch (size) {
@@ -93,7 +114,7 @@ inline dtype dtype_of(hid_t type, const std::string& where) {
       case 8: return s ? dtype::i64 : dtype::u64;
     }
   }
-  throw error(where + ": only integer, bool and 32/64-bit float datasets can be read");
+  throw error(where + ": only integer, bool and 16/32/64-bit IEEE float datasets can be read");
 }
 
 // The "names" attribute as strings, variable- or fixed-length; none when it is absent.

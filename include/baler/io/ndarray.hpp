@@ -2,6 +2,7 @@
 // A typed n-dimensional array as it sits in a file: element type, shape and raw bytes in C
 // order. The I/O layer keeps the stored type (an int32 column stays int32) so that a compressor
 // can decide what is exact and what is lossy; conversion to double happens only on request.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "baler/core/error.hpp"
+#include "baler/format/half.hpp"
 
 namespace baler {
 
@@ -19,7 +21,26 @@ namespace baler {
 // writers declare '<'. A big-endian host would need a swap in both places, which nobody runs.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "baler::io assumes a little-endian host");
 
-enum class dtype { bool_, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64 };
+// Appended types go at the end: the HDF5 filter stores a dtype's number in files.
+enum class dtype { bool_, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, f16 };
+
+// What the readers accept, for error messages.
+inline constexpr const char* supported_dtypes = "bool, int8..int64, uint8..uint64, float16, float32 or float64";
+
+// numpy's float16 (IEEE 754 binary16) as stored. Read exactly; written by rounding to nearest
+// (through float, as half.hpp does for latents), a finite value beyond the largest half
+// clamped to +-65504 rather than turned into infinity (a reconstruction of 65504 plus its
+// error must not become inf).
+struct float16 {
+  std::uint16_t bits = 0;
+  static float16 from(double v) {
+    if (std::isfinite(v)) v = std::clamp(v, -double(f16_max), double(f16_max));
+    return {float_to_f16(static_cast<float>(v))};
+  }
+  explicit operator float() const { return f16_to_float(bits); }
+  explicit operator double() const { return f16_to_float(bits); }
+};
+static_assert(sizeof(float16) == 2, "float16 is stored as its 16 bits");
 
 // Calls f(T{}) with the C++ element type of t, so per-type loops are written once.
 template <class F>
@@ -37,12 +58,13 @@ decltype(auto) visit_dtype(dtype t, F&& f) {
     case dtype::u64: return f(std::uint64_t{});
     case dtype::f32: return f(float{});
     case dtype::f64: return f(double{});
+    case dtype::f16: return f(float16{});
   }
   // clang-format on
   throw error("visit_dtype(): invalid dtype value " + std::to_string(static_cast<int>(t)));
 }
 
-// dtype_of<T>: the dtype whose elements are T; only the eleven types above have one.
+// dtype_of<T>: the dtype whose elements are T; only the twelve types above have one.
 // clang-format off
 template <class T> struct dtype_of;
 template <> struct dtype_of<bool> { static constexpr dtype value = dtype::bool_; };
@@ -56,30 +78,31 @@ template <> struct dtype_of<std::uint32_t> { static constexpr dtype value = dtyp
 template <> struct dtype_of<std::uint64_t> { static constexpr dtype value = dtype::u64; };
 template <> struct dtype_of<float> { static constexpr dtype value = dtype::f32; };
 template <> struct dtype_of<double> { static constexpr dtype value = dtype::f64; };
+template <> struct dtype_of<float16> { static constexpr dtype value = dtype::f16; };
 // clang-format on
 
 inline constexpr dtype all_dtypes[] = {dtype::bool_, dtype::i8,  dtype::i16, dtype::i32,
                                        dtype::i64,   dtype::u8,  dtype::u16, dtype::u32,
-                                       dtype::u64,   dtype::f32, dtype::f64};
+                                       dtype::u64,   dtype::f32, dtype::f64, dtype::f16};
 
 inline std::size_t dtype_size(dtype t) {
   return visit_dtype(t, [](auto v) { return sizeof(v); });
 }
 inline bool is_float(dtype t) {
-  return t == dtype::f32 || t == dtype::f64;
+  return t == dtype::f16 || t == dtype::f32 || t == dtype::f64;
 }
 // bool counts as integral: it holds exact small integers (0/1), like numpy's kind 'b'.
 inline bool is_integral(dtype t) {
   return !is_float(t);
 }
 inline bool is_signed(dtype t) {
-  return visit_dtype(t, [](auto v) { return std::is_signed_v<decltype(v)>; });
+  return is_float(t) || visit_dtype(t, [](auto v) { return std::is_signed_v<decltype(v)>; });
 }
 
-// numpy's names: "bool", "int8", ..., "float64".
+// numpy's names: "bool", "int8", ..., "float64", "float16".
 inline std::string dtype_name(dtype t) {
-  static const char* const names[] = {"bool",   "int8",   "int16",  "int32",   "int64",  "uint8",
-                                      "uint16", "uint32", "uint64", "float32", "float64"};
+  static const char* const names[] = {"bool",   "int8",   "int16",  "int32",   "int64",   "uint8",
+                                      "uint16", "uint32", "uint64", "float32", "float64", "float16"};
   const auto i = static_cast<std::size_t>(t);
   require(i < std::size(names), "dtype_name", "invalid dtype value " + std::to_string(i));
   return names[i];
@@ -88,11 +111,10 @@ inline std::string dtype_name(dtype t) {
 // Accepts numpy's names ("float32") and the short ones of the enum ("f32", "bool_").
 inline dtype parse_dtype(const std::string& name) {
   static const char* const short_names[] = {"bool_", "i8",  "i16", "i32", "i64", "u8",
-                                            "u16",   "u32", "u64", "f32", "f64"};
+                                            "u16",   "u32", "u64", "f32", "f64", "f16"};
   for (dtype t : all_dtypes)
     if (name == dtype_name(t) || name == short_names[static_cast<std::size_t>(t)]) return t;
-  throw error("parse_dtype(): unknown dtype '" + name +
-              "' (expected bool, int8..int64, uint8..uint64, float32 or float64)");
+  throw error("parse_dtype(): unknown dtype '" + name + "' (expected " + supported_dtypes + ")");
 }
 
 // The numpy descr a writer declares: '<' for multi-byte types, '|' (no byte order) for 1 byte.
@@ -205,6 +227,8 @@ struct ndarray {
   static T convert(double v, std::size_t index) {
     if constexpr (std::is_floating_point_v<T>) {
       return static_cast<T>(v);
+    } else if constexpr (std::is_same_v<T, float16>) {
+      return float16::from(v);
     } else {
       require(!std::isnan(v), "ndarray::from_doubles",
               "NaN at index " + std::to_string(index) + " cannot be stored as " +
