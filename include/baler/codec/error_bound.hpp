@@ -18,6 +18,7 @@
 //                x^ = sign * ldexp(1 + (k mod M) / M, floor(k / M)): uniform steps in a
 //                piecewise-linear log2|x|, so the relative error is at most 1 / (2M) <= X;
 //                the sign (and zero) travels in a separate stream.
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -47,12 +48,15 @@ inline std::string to_string(const bound_spec& b) {
                   : b.kind == bound_kind::range ? "range"
                   : b.kind == bound_kind::rel   ? "rel"
                                                 : "psnr";
-  char buf[96];
+  // The shortest decimal that reads back as the same double: 44.41, not 44.409999999999997.
+  const auto shortest = [](double v) {
+    char buf[32];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+  };
+  std::string s = std::string(k) + ":" + shortest(b.value);
   if (b.kind == bound_kind::psnr && b.range > 0)  // for reading only: parse_bound takes no range
-    std::snprintf(buf, sizeof buf, "%s:%.17g over a range of %.17g", k, b.value, b.range);
-  else
-    std::snprintf(buf, sizeof buf, "%s:%.17g", k, b.value);
-  return buf;
+    s += " over a range of " + shortest(b.range);
+  return s;
 }
 
 inline bound_spec parse_bound(const std::string& s) {
