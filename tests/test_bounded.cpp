@@ -1,9 +1,10 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
-// predictor with every kind of bound on hard values, what each context or predictor is for (the
-// phase, lengths per sign, two frames deep), the histogram coder (alone and per partner bucket,
-// counting a stationary column), exact integer columns, the formula search, the choice
-// of predictors on real data, files of earlier coders, and refusals (a field with per-column
-// bounds, predictions that came out differently on the decoding machine, crafted descriptions).
+// predictor with every kind of bound on hard values (residuals requantised too), what each
+// context or predictor is for (the phase, lengths per sign, two frames deep), the histogram
+// coder (alone and per partner bucket, counting a stationary column), exact integer columns, the
+// formula search, the choice of predictors on real data, files of earlier coders, and refusals
+// (a field with per-column bounds, predictions that came out differently on the decoding
+// machine, crafted descriptions).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -30,16 +31,18 @@ dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_S
 
 // Encodes x with the walk, decodes it again, checks the decoder saw what the encoder promised
 // and the bound on every value; returns the block's size.
+// `coarse` > 1: residuals requantised (block.hpp), under the same bound on a finer step.
 template <class Walk>
-std::size_t round_trip(const std::vector<double>& x, const codec::value_code& code, bool f32, const Walk& walk,
-                       const bound_spec& b, double lo, double hi) {
+std::size_t round_trip(const std::vector<double>& x, const codec::value_code& bound_code, bool f32, const Walk& walk,
+                       const bound_spec& b, double lo, double hi, std::int64_t coarse = 1) {
   const dtype out = f32 ? dtype::f32 : dtype::f64;
-  const quantised q = quantise(x.data(), x.size(), code, out);
+  const codec::value_code code = coarse > 1 ? requantised_code(bound_code, coarse) : bound_code;
+  const quantised q = quantise(x.data(), x.size(), code, out, coarse);
   const block_result r = encode_block(x.data(), q, code, walk);
   codec::rans::reader in{byte_view(r.bytes)};
-  const std::vector<double> y = decode_block(in, x.size(), code, walk);
+  const std::vector<double> y = decode_block(in, x.size(), code, walk, coarse);
   CHECK(in.pos == r.bytes.size());
-  CHECK(y == reconstruct(x.data(), q, code));
+  if (coarse == 1) CHECK(y == reconstruct(x.data(), q, code));
   check_within(x, y, b, lo, hi, f32);
   return r.bytes.size();
 }
@@ -127,6 +130,60 @@ TEST_CASE("every walk: abs, range and rel hold on hard values in float32 and flo
       const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
       round_trip(x, code, f32, sequence_walk{sequence_walk::by::previous, 0, nullptr, x.size(), &partner}, b, st.min, st.max);
     }
+}
+
+TEST_CASE("requantised residuals: every field walk holds abs and range bounds, the factor is needed to decode") {
+  const grid3 g{30, 10, 10};
+  CHECK(rounded_quotient(7, 2) == 4);  // halves up
+  CHECK(rounded_quotient(-7, 2) == -3);
+  CHECK(rounded_quotient(-9, 2) == -4);
+  CHECK(rounded_quotient(-100, 64) == -2);
+  CHECK(rounded_quotient(31, 64) == 0);
+  CHECK(rounded_quotient(32, 64) == 1);
+  for (bool f32 : {false, true})
+    for (const char* spec : {"abs:1e-3", "abs:1e-300", "range:1e-2", "range:1e-6"})
+      for (std::int64_t coarse : {std::int64_t(2), std::int64_t(3), requantise_factor}) {
+        INFO(spec << (f32 ? " f32" : " f64") << " x" << coarse);
+        // Hard values, and a smooth field where most residuals requantise to 0.
+        std::vector<double> smooth = smooth_field(30, 10, 10);
+        if (f32)
+          for (double& v : smooth) v = double(float(v));
+        for (const std::vector<double>& x : {hard_values(7, 3000, f32), smooth}) {
+          const bound_spec b = codec::parse_bound(spec);
+          const codec::column_stats st = codec::analyse(x.data(), x.size(), 1, 0, 0);
+          const codec::value_code code = codec::code_for(b, st.min, st.max, false);
+          const quantised q = quantise(x.data(), x.size(), requantised_code(code, coarse), dtype::f64, coarse);
+          round_trip(x, code, f32, lorenzo_walk{g, false}, b, st.min, st.max, coarse);
+          round_trip(x, code, f32, interpolation_walk{g, interpolation::cubic, {}, true}, b, st.min, st.max, coarse);
+          round_trip(x, code, f32, interpolation_walk::fit(g, q.k), b, st.min, st.max, coarse);
+          round_trip(x, code, f32, causal_deep_walk::fit(g, q.k), b, st.min, st.max, coarse);
+        }
+      }
+  // The error follows the prediction: on a smooth field at a loose bound its rms is well below
+  // that of plain codes (uniform over a step, bound / sqrt(3)). Read without the factor, the
+  // values are others, or the stream does not fit.
+  const grid3 big{8, 64, 64};
+  const std::vector<double> x = smooth_field(big[0], big[1], big[2]);
+  const interpolation_walk walk{big, interpolation::cubic, {}, true};
+  const codec::value_code plain = codec::code_for(codec::parse_bound("abs:0.01"), -2, 2, false);
+  auto rms_of = [&](const std::vector<double>& y) {
+    double squares = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) squares += (y[i] - x[i]) * (y[i] - x[i]);
+    return std::sqrt(squares / double(x.size()));
+  };
+  const codec::value_code code = requantised_code(plain, 64);
+  const block_result r = encode_block(x.data(), quantise(x.data(), x.size(), code, dtype::f64, 64), code, walk);
+  codec::rans::reader in{byte_view(r.bytes)}, again{byte_view(r.bytes)};
+  const std::vector<double> y = decode_block(in, x.size(), code, walk, 64);
+  const double uniform = rms_of(reconstruct(x.data(), quantise(x.data(), x.size(), plain, dtype::f64), plain));
+  CHECK(uniform > 0.95 * 0.01 / std::sqrt(3.0));
+  CHECK(rms_of(y) < 0.85 * uniform);
+  bool differs = true;
+  try {
+    differs = decode_block(again, x.size(), code, walk) != y;
+  } catch (const error&) {
+  }
+  CHECK(differs);
 }
 
 TEST_CASE("interpolation visits every point once, on any grid, and beats Lorenzo on a smooth field") {
@@ -531,7 +588,10 @@ TEST_CASE("real data: predictors are chosen per block, derived columns cost litt
   const dataset field = shared("fields/sperr_vorticity_512x512.npz");
   const auto ffile = codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-3"));
   const auto h = format::inspect(ffile).header;
-  CHECK(h["error_bound"]["predictor"]["coder"] == "context_phased");  // causal, with phases
+  CHECK(h["error_bound"]["predictor"]["kind"] == "causal_deep");
+  // with phases, and residuals requantised or not
+  const std::string coder = h["error_bound"]["predictor"]["coder"];
+  CHECK((coder == "context_phased" || coder == "coarse_context_phased"));
   const dataset fback = codec::decompress_file(ffile);
   const auto x = field.data.to_doubles(), y = fback.data.to_doubles();
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -629,6 +689,22 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
     predictor["kind"] = kind;
     predictor["coder"] = coder;
     predictor["weights"] = std::vector<int>(11, 0);
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains(message), error);
+  }
+
+  // Requantised residuals: on a field walk only, by a factor of 2 to 2^20.
+  const dataset turbulence = shared("fields/sperr_vorticity_512x512.npz");
+  const format::container coarse =
+      format::parse(codec::compress_error_bounded(turbulence, codec::parse_bound_config("range:1e-2")));
+  REQUIRE(coarse.header["error_bound"]["predictor"].contains("coarse"));
+  for (const auto& [key, value, message] :
+       {std::tuple{"coarse", nlohmann::json(1), "a bad requantised block"},
+        std::tuple{"coarse", nlohmann::json(std::int64_t(1) << 40), "a bad requantised block"},
+        std::tuple{"coarse", nlohmann::json("64"), "requantising factor"},
+        std::tuple{"coder", nlohmann::json("coarse_context_v9"), "unknown residual coder"}}) {
+    format::container f = coarse;
+    f.header["error_bound"]["predictor"][key] = value;
     CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
                          doctest::Contains(message), error);
   }

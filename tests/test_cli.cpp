@@ -153,6 +153,11 @@ TEST_CASE("--error-bound: every column of the restored table within its bound") 
   CHECK(r.out.find("error bound: psnr:45, resolved to abs ") != std::string::npos);
   CHECK(r.out.find("; refined by a 26-neighbour filter") != std::string::npos);
   CHECK(r.out.find("columns:") == std::string::npos);
+  // At a loose target requantised residuals code it smaller, and info names them.
+  REQUIRE(baler_cli({"compress", cfd, "-o", "g.baler", "-q", "--error-bound", "psnr:30"}).status == 0);
+  r = baler_cli({"info", "g.baler"});
+  CHECK(r.out.find(" requantised x64") != std::string::npos);
+  CHECK(r.out.find("refined by") == std::string::npos);
 }
 
 TEST_CASE("evaluate --error-bound: a violated bound is reported and exits 1") {

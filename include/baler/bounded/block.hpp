@@ -11,7 +11,12 @@
 //   decode: the same walk; k[i] = prediction + residual, x^ = decode(k[i]), exceptions back.
 //
 // The reconstruction never depends on the prediction (x^ = decode(k), see reconstruct());
-// predictions only make residuals small. Bytes: varint E, E x (varint index delta, f64 value),
+// predictions only make residuals small. Except when requantised (`coarse` K > 1, a field
+// under an abs bound): k is then on a step K + 1 times finer than 2 x bound, the walk codes
+// r = round((k - p) / K) and the value gets the code p + K r, within K / 2 fine steps of k
+// and so within (K + 1) / 2 of x: the bound. The error then follows the prediction (where
+// r = 0 it is x - p, mostly below the bound: on the turbulence field its rms is 0.84 of
+// the plain codes' at the same bound) as in SZ, in integers on every machine. Bytes: varint E, E x (varint index delta, f64 value),
 // varint R, R bytes of range coder. A walk is an object with
 //   unsigned contexts() const;
 //   unsigned phase_bits() const;                   // low bits of a context that are a phase
@@ -44,9 +49,18 @@ struct walk_state {
   }
 };
 
-// Wrapping sum: a crafted file must not reach signed overflow.
+// Wrapping sum and product: a crafted file must not reach signed overflow.
 inline std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
   return std::int64_t(std::uint64_t(a) + std::uint64_t(b));
+}
+inline std::int64_t wrapping_mul(std::int64_t a, std::int64_t b) {
+  return std::int64_t(std::uint64_t(a) * std::uint64_t(b));
+}
+
+// round(d / k) for k > 0, halves up; |d| < 2^62.
+inline std::int64_t rounded_quotient(std::int64_t d, std::int64_t k) {
+  const std::int64_t a = 2 * d + k, b = 2 * k;  // floor(a / b)
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 struct block_result {
@@ -102,15 +116,40 @@ residual_model model_for(const Walk& walk) {
 
 // Codes of every value before any prediction (they do not depend on it); `has` is false where
 // a value gets none within its bound (it will be stored exactly). Every candidate predictor of
-// a block is estimated and coded from the same codes.
+// a block is estimated and coded from the same codes. `coarse` > 1: the walk requantises
+// them (see the top), and checks each value again as decompress outputs it in `out`.
 struct quantised {
   std::vector<std::int64_t> k;
   std::vector<bool> has;
+  std::int64_t coarse = 1;
+  dtype out = dtype::f64;
 };
 
+// The requantised code k of fine code `fine` predicted as p, and its residual r (see the top);
+// false where they are too far apart for the arithmetic (a value then stored exactly).
+inline bool requantise(std::int64_t fine, std::int64_t p, std::int64_t coarse, std::int64_t& k, std::int64_t& r) {
+  const std::int64_t d = wrapping_add(fine, wrapping_mul(-1, p)), limit = std::int64_t(1) << 61;
+  if (d <= -limit || d >= limit) return false;
+  r = rounded_quotient(d, coarse);
+  k = wrapping_add(p, wrapping_mul(coarse, r));
+  return true;
+}
+
+// The factor a field's residuals are requantised by, when they are. The larger, the closer the
+// error follows the prediction (and the finer the codes): on the turbulence field at 1e-2 of
+// its range, 8 codes 9 % larger than 64, and 256 or 1024 within 0.6 % of it.
+constexpr std::int64_t requantise_factor = 64;
+
+// The code of a field under `code` whose residuals are requantised by `coarse`: the same bound
+// on a step coarse + 1 times finer (rounded down, so the bound still holds).
+inline value_code requantised_code(value_code code, std::int64_t coarse) {
+  code.step = short_decimal(code.step / double(coarse + 1), 6, rounding::down);
+  return code;
+}
+
 // `out`: the dtype decompress writes, whose rounding the bound check includes.
-inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out) {
-  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false)};
+inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out, std::int64_t coarse = 1) {
+  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false), coarse, out};
   for (std::size_t i = 0; i < n; ++i) {
     std::int64_t k = 0;
     const int sign = x[i] < 0 ? -1 : 1;
@@ -123,6 +162,7 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
 // whatever predicted them: decode(k) where a value has a code, the value itself where it is
 // stored exactly, and under a rel bound zeros as zeros.
 inline std::vector<double> reconstruct(const double* x, const quantised& q, const value_code& code) {
+  require(q.coarse == 1, "bounded::reconstruct", "requantised codes depend on the prediction");
   const bool rel = code.kind == codec::bound_kind::rel;
   std::vector<double> v(q.k.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -150,10 +190,11 @@ block_result encode_block(const double* x, const quantised& q, const value_code&
       model.encode_sign(coder, cls);
       if (cls == 2) return s.set(i, p, 0);
     }
-    std::int64_t ki = p;
-    if (q.has[i]) ki = q.k[i];
+    std::int64_t ki = p, residual = 0, k, r;
+    if (q.has[i] && q.coarse == 1) ki = q.k[i], residual = ki - p;
+    else if (q.has[i] && requantise(q.k[i], p, q.coarse, k, r) && code.within(v, code.decode(k, 1), q.out))
+      ki = k, residual = r;
     else exceptions.emplace_back(i, v);
-    const std::int64_t residual = ki - p;
     model.encode(coder, residual, context);
     s.set(i, ki, residual);
   });
@@ -166,9 +207,10 @@ block_result encode_block(const double* x, const quantised& q, const value_code&
   return r;
 }
 
-// Reads one block of n values from `in` (advancing it) and returns x^.
+// Reads one block of n values from `in` (advancing it) and returns x^; `coarse` as encoded.
 template <class Walk>
-std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk) {
+std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const value_code& code, const Walk& walk,
+                                 std::int64_t coarse = 1) {
   const auto exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
   residual_model model = model_for(walk);
@@ -183,7 +225,7 @@ std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const v
       sign = cls == 1 ? -1 : 1;
     }
     const std::int64_t residual = model.decode(coder, context);
-    const std::int64_t ki = wrapping_add(p, residual);
+    const std::int64_t ki = wrapping_add(p, wrapping_mul(coarse, residual));
     s.set(i, ki, residual);
     x[i] = code.decode(ki, sign);
   });

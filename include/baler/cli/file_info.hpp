@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "baler/bounded/compressor.hpp"
 #include "baler/cli/size_report.hpp"
 #include "baler/format/container.hpp"
 
@@ -20,10 +21,6 @@ inline std::string describe_code(const nlohmann::json& code) {
   return "abs " + code.at("bound").dump() + " (step " + code.at("step").dump() + ")";
 }
 
-inline std::string describe_predictor(const nlohmann::json& p) {
-  return p.at("kind").get<std::string>() + (p.contains("method") ? "/" + p.at("method").get<std::string>() : "");
-}
-
 }  // namespace detail
 
 // The error-bounded mode's choices: the bound asked for and what it resolved to (a range or
@@ -33,7 +30,7 @@ inline std::string describe_error_bound(const nlohmann::json& h) {
   const auto& eb = h.at("error_bound");
   if (eb.at("layout") == "field") {
     std::string s = "error bound: " + eb.at("bound").get<std::string>() + ", resolved to " +
-                    detail::describe_code(eb.at("code")) + "; predictor " + detail::describe_predictor(eb.at("predictor"));
+                    detail::describe_code(eb.at("code")) + "; predictor " + bounded::predictor_label(eb.at("predictor"));
     if (eb.contains("refine")) s += "; refined by a " + std::to_string(eb.at("refine").size()) + "-neighbour filter";
     return s + "\n";
   }
@@ -41,7 +38,7 @@ inline std::string describe_error_bound(const nlohmann::json& h) {
   for (const auto& c : h.at("columns"))
     if (c.value("treatment", "") == "bounded")
       s += "  " + c.at("name").get<std::string>() + ": " + detail::describe_code(c.at("code")) + "; " +
-           detail::describe_predictor(c.at("predictor")) + "\n";
+           bounded::predictor_label(c.at("predictor")) + "\n";
   return s;
 }
 
