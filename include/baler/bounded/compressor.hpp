@@ -17,7 +17,8 @@
 // median, the row before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
 // optionally with the quantile of a partner column decoded before it, or its codes as values
-// through a histogram, optionally per quantile of a partner (histogram_block.hpp). Integer
+// through a histogram, optionally per quantile of a partner (histogram_block.hpp). A field of
+// floats is also offered with requantised residuals (block.hpp), each of its predictors again. Integer
 // columns with few values (flags, charges), which a model leaves exact, are bounded columns
 // here with an exact code: they partner and are partnered like the others.
 // Predictions computed in floating point (formula, relation, latent) could round
@@ -31,7 +32,8 @@
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
 // lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" (a table column's codes
-// as values, histogram_block.hpp; "tree" before it) or "zstd" (fallback_block). A reader
+// as values, histogram_block.hpp; "tree" before it) or "zstd" (fallback_block), and "coarse_"
+// before a field walk's coder when its residuals are requantised (with "coarse": K). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
 // (their predictor descriptions have no "coder") are read by the order-0 decoder of
@@ -219,9 +221,8 @@ inline double description_bytes(const nlohmann::json& desc) {
 }
 
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
-// returns its description.
-// `q` and `code`: those of the zstd fallback and of checked candidates; `option` receives the
-// chosen candidate's (0 for the fallback).
+// returns its description. `q` and `code` are those of the zstd fallback and of checked
+// candidates; `option` receives the chosen candidate's (0 for the fallback).
 inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& name, const double* x,
                                 const quantised& q, const value_code& code, std::vector<std::byte>& resq, report* rep,
                                 std::size_t* option = nullptr) {

@@ -6,10 +6,11 @@
 // stores that code, so decoding is the error-bounded mode's and every value is also within
 // the code's bound. A field of floats may instead meet it with the refinement of refine.hpp
 // at a wider bound (the compressor codes both and keeps the smaller file); its values are then
-// within one step, twice the stored bound.
+// within one step, twice the stored bound. Or with requantised residuals, whose error depends
+// on the prediction, so that their bound is searched by coding (compressor.hpp).
 //
-// Codes do not depend on the predictor (block.hpp), so the error of a bound is known before any
-// coding: each try is one pass of quantise-and-measure (and, refined, a fit and a filter pass),
+// Plain codes do not depend on the predictor (block.hpp), so the error of a bound is known
+// before any coding: each try is one pass of quantise-and-measure (and, refined, a fit and a filter pass),
 // and a handful of tries find the bound. Values stored exactly add no error.
 #include <algorithm>
 #include <cmath>
