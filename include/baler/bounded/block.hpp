@@ -16,8 +16,9 @@
 // r = round((k - p) / K) and the value gets the code p + K r, within K / 2 fine steps of k
 // and so within (K + 1) / 2 of x: the bound. The error then follows the prediction (where
 // r = 0 it is x - p, mostly below the bound: on the turbulence field its rms is 0.84 of
-// the plain codes' at the same bound) as in SZ, in integers on every machine. Bytes: varint E, E x (varint index delta, f64 value),
-// varint R, R bytes of range coder. A walk is an object with
+// the plain codes' at the same bound) as in SZ, in integers on every machine.
+// Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of range coder.
+// A walk is an object with
 //   unsigned contexts() const;
 //   unsigned phase_bits() const;                   // low bits of a context that are a phase
 //   bool signed_lengths() const;                   // residual lengths modelled per sign

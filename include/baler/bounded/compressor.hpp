@@ -852,7 +852,8 @@ inline void read(const format::container& c, table& t) {
     const std::string prefixed = desc.at("coder").is_string() ? desc["coder"].get<std::string>() : "";
     if (prefixed.rfind(coarse_prefix, 0) == 0) {
       coarse = format::header_int<std::int64_t>(desc.at("coarse"), "a block's requantising factor");
-      require(g && coarse >= 2 && coarse <= (std::int64_t(1) << 20), where, "a bad requantised block");
+      require(g && code.kind == codec::bound_kind::abs && coarse >= 2 && coarse <= (std::int64_t(1) << 20), where,
+              "a bad requantised block");
       walk_desc["coder"] = prefixed.substr(std::strlen(coarse_prefix));
     }
     const nlohmann::json& coder = walk_desc.at("coder");
