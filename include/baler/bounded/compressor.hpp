@@ -363,7 +363,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       latent_codes = codes_of(*latent, code);
       const sequence_walk walk{sequence_walk::by::values, 0, &latent_codes, n, nullptr, true};
       cs.push_back({{{"kind", "latent"}}, [walk, &q] { return estimate_bytes(walk, q); },
-                    [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, true, o});
+                    [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, true, o, {}});
     }
   }
   std::size_t option = 0;
@@ -485,7 +485,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
     desc["coder"] = signed_coder;
     cs.push_back({std::move(desc), [walk, &x, &q, &code] { return double(encode_block(x.data(), q, code, walk).bytes.size()); },
-                  [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false});
+                  [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false, 0, {}});
   };
   const std::int64_t median = median_code(q.k, q.has);
   std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
@@ -559,7 +559,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                       nlohmann::json unused;
                       return encode_histogram(x.data(), q.k, q.has, depth, unused, buckets, levels, count);
                     },
-                    {}, false});
+                    {}, false, 0, {}});
       return bytes;
     };
     const unsigned deepest = std::min(span_of(q.k, q.has).width, max_tree_depth);
