@@ -1,7 +1,7 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
 // predictor with every kind of bound on hard values (residuals requantised too), what each
 // context or predictor is for (the phase, lengths per sign, two frames deep), the histogram
-// coder (alone and per partner bucket, counting a stationary column), exact integer columns, the
+// coder (alone, per partner bucket and mixed from several, counting a stationary column), exact integer columns, the
 // formula search, the choice of predictors on real data, files of earlier coders, and refusals
 // (a field with per-column bounds, predictions that came out differently on the decoding
 // machine, crafted descriptions).
@@ -416,17 +416,115 @@ TEST_CASE("a histogram per partner bucket: finer buckets for a column that follo
   const bound_config bc = codec::parse_bound_config("range:1e-3");
   const auto file = codec::compress_error_bounded(d, bc);
   format::container c = format::parse(file);
-  nlohmann::json& x_desc = c.header["columns"][0]["predictor"];  // one of the two partners the other
-  nlohmann::json& z_desc = x_desc.contains("partner") ? x_desc : c.header["columns"][1]["predictor"];
+  // One of the two partners the other, through a histogram per bucket or a mixed one.
+  auto partner_in = [](nlohmann::json& desc) -> nlohmann::json* {
+    if (desc.contains("partner")) return &desc["partner"];
+    return desc.contains("partners") && !desc["partners"].empty() ? &desc["partners"][0] : nullptr;
+  };
+  nlohmann::json* partner = partner_in(c.header["columns"][0]["predictor"]);
+  if (!partner) partner = partner_in(c.header["columns"][1]["predictor"]);
   INFO(c.header["columns"].dump());
-  REQUIRE(z_desc.contains("partner"));
-  CHECK(z_desc["partner"]["edges"].size() + 1 > sequence_walk::partner_buckets);
+  REQUIRE(partner);
+  CHECK((*partner)["edges"].size() + 1 > sequence_walk::partner_buckets);
   for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(r.holds());
   std::vector<double> edges(max_partner_buckets);
   for (std::size_t e = 0; e < edges.size(); ++e) edges[e] = double(e) / double(edges.size());
-  z_desc["partner"]["edges"] = edges;
+  (*partner)["edges"] = edges;
   CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(c, format::compression_policy::none())),
                        doctest::Contains("a bad partner column"), error);
+}
+
+TEST_CASE("logistic mixing in integers: squash and stretch invert each other, the mixer trusts the input that knows") {
+  CHECK(mixing::squash(0) == 2048);
+  CHECK(mixing::squash(-5000) == 1);
+  CHECK(mixing::squash(5000) == 4095);
+  for (std::int32_t x = -2047; x < 2047; ++x) REQUIRE(mixing::squash(x) <= mixing::squash(x + 1));
+  for (std::uint32_t p = 1; p < 4096; ++p) {  // stretch(p): the smallest x that squashes to p or more
+    const std::int32_t x = mixing::stretch(p);
+    REQUIRE(mixing::squash(x) >= std::int32_t(p));
+    if (x > -2047) REQUIRE(mixing::squash(x - 1) < std::int32_t(p));
+  }
+  CHECK(mixing::stretch(2048) == 0);
+  // Bits with P(0) = 0.9; the first input says 1/2 (its prior, and the one each weight set
+  // starts with), the second 0.9: the mix moves to the second.
+  rng gen(21);
+  mixing::mixer m(2, 1, 10);
+  const std::uint32_t says[2] = {2048, 3686};
+  std::uint32_t p = 0;
+  for (int i = 0; i < 20000; ++i) {
+    p = m.mix(says, 0);
+    m.update(gen.uniform() < 0.9 ? 0 : 1);
+  }
+  MESSAGE("mixed P(0) after 20000 bits: " << p << " / 4096");
+  CHECK(std::abs(double(p) - 3686) < 120);
+}
+
+TEST_CASE("a mixed histogram: a column two partners decide together codes in less than with either, round trips") {
+  // y has four peaks: x1's half picks one bit of the peak, x2's half the other. A histogram per
+  // bucket of one partner still pays a bit a row; mixed with both, almost nothing.
+  rng gen(22);
+  const std::size_t n = 20000;
+  std::vector<double> x1(n), x2(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x1[i] = gen.uniform(), x2[i] = gen.uniform();
+    y[i] = 0.2 * (x1[i] < 0.5) + 0.4 * (x2[i] < 0.5) + 0.005 * gen.normal();
+  }
+  const std::vector<std::uint8_t> b1 = buckets_of(x1, quantile_edges(x1)), b2 = buckets_of(x2, quantile_edges(x2));
+  const bound_spec b = codec::parse_bound("range:1e-3");
+  const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+  const codec::value_code code = codec::code_for(b, *lo, *hi, false);
+  const quantised q = quantise(y.data(), n, code, dtype::f64);
+  nlohmann::json desc;
+  std::size_t single = SIZE_MAX;
+  for (const auto* partner : {&b1, &b2})
+    for (unsigned levels : {2u, 4u, 10u})
+      single = std::min(single, encode_histogram(y.data(), q.k, q.has, 10, desc, partner, levels).bytes.size());
+  const std::vector<mix_partner> both = {{&b1, 8}, {&b2, 8}};
+  for (unsigned rate : mixed_rates) {
+    INFO("rate " << rate);
+    const block_result r = encode_mixed_histogram(y.data(), q.k, q.has, 10, both, rate, desc);
+    CHECK(desc["coder"] == "mixed_tree");
+    MESSAGE("one partner " << single << " bytes, mixed with both " << r.bytes.size());
+    CHECK(double(r.bytes.size()) < double(single) - 0.8 * double(n) / 8);  // the other partner's bit a row
+    codec::rans::reader in{byte_view(r.bytes)};
+    const std::vector<double> back = decode_mixed_histogram(in, n, code, desc, both);
+    CHECK(back == reconstruct(y.data(), q, code));
+    check_within(y, back, b, *lo, *hi, false);
+  }
+  // Refused: a rate out of range, more partners than a block may mix, a bucket past its count,
+  // a truncated block.
+  const block_result r = encode_mixed_histogram(y.data(), q.k, q.has, 10, both, mixed_rates[0], desc);
+  auto refuses = [&](const nlohmann::json& d, const std::vector<mix_partner>& ps, std::size_t bytes) {
+    const std::vector<std::byte> cut(r.bytes.begin(), r.bytes.begin() + std::ptrdiff_t(bytes));
+    codec::rans::reader in{byte_view(cut)};
+    CHECK_THROWS_AS(decode_mixed_histogram(in, n, code, d, ps), error);
+  };
+  for (int rate : {int(min_mix_rate) - 1, int(max_mix_rate) + 1}) {
+    nlohmann::json bad = desc;
+    bad["rate"] = rate;
+    refuses(bad, both, r.bytes.size());
+  }
+  refuses(desc, {{&b1, 8}, {&b2, 8}, {&b1, 8}, {&b2, 8}}, r.bytes.size());
+  refuses(desc, {{&b1, 8}, {&b2, 4}}, r.bytes.size());
+  refuses(desc, both, r.bytes.size() / 2);
+
+  // Through the file: y mixes x1 and x2, the bound holds; a header with four partners is refused.
+  std::vector<double> rows(n * 3);
+  for (std::size_t i = 0; i < n; ++i) rows[3 * i] = x1[i], rows[3 * i + 1] = x2[i], rows[3 * i + 2] = y[i];
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, 3}, dtype::f64);
+  d.names = {"x1", "x2", "y"};
+  const bound_config bc = codec::parse_bound_config("range:1e-3");
+  const auto file = codec::compress_error_bounded(d, bc);
+  for (const auto& c : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(c.holds());
+  format::container c = format::parse(file);
+  nlohmann::json& y_desc = c.header["columns"][2]["predictor"];
+  INFO(y_desc.dump());
+  REQUIRE(y_desc["coder"] == "mixed_tree");
+  REQUIRE(y_desc["partners"].size() == 2);
+  for (int i = 0; i < 2; ++i) y_desc["partners"].push_back(y_desc["partners"][0]);
+  CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(c, format::compression_policy::none())),
+                       doctest::Contains("partners"), error);
 }
 
 TEST_CASE("counted probabilities learn a stationary histogram to within a percent of its entropy") {

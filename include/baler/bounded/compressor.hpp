@@ -17,7 +17,8 @@
 // median, the row before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
 // optionally with the quantile of a partner column decoded before it, or its codes as values
-// through a histogram, optionally per quantile of a partner (histogram_block.hpp). A field of
+// through a histogram, optionally per quantile of a partner or mixed from the histograms per
+// quantile of up to three (histogram_block.hpp, mixing.hpp). A field of
 // floats is also offered with requantised residuals (block.hpp), each of its predictors again. Integer
 // columns with few values (flags, charges), which a model leaves exact, are bounded columns
 // here with an exact code: they partner and are partnered like the others.
@@ -31,8 +32,8 @@
 //
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
-// lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" (a table column's codes
-// as values, histogram_block.hpp; "tree" before it) or "zstd" (fallback_block), and "coarse_"
+// lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" or "mixed_tree" (a table
+// column's codes as values, histogram_block.hpp; "tree" before them) or "zstd" (fallback_block), and "coarse_"
 // before a field walk's coder when its residuals are requantised (with "coarse": K). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
@@ -192,10 +193,11 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 }
 
 // A block's predictor as reports name it: "lorenzo", "interpolation/learned", "causal_deep
-// requantised x64".
+// requantised x64", "histogram mixed".
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
-         (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "");
+         (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
+         (desc.value("coder", "") == mixed_tree_coder ? " mixed" : "");
 }
 
 namespace detail {
@@ -588,6 +590,40 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
         add_levels(&finer.back());
       }
     }
+    // Mixed: every level of the tree from the column's own model and the models per bucket of
+    // the best-ranked partners (up to three), their weights learnt as the rows go. Tried
+    // greedily (each candidate codes the column once): the learning rate at the full depth,
+    // then the partners in fewer buckets (a shorter header), then the depth found above.
+    std::vector<const bucketed*> eight, fine;
+    for (std::size_t i = 0; i < std::min<std::size_t>(max_mix_partners, ranked.size()); ++i) {
+      eight.push_back(ranked[i].second);
+      finer.push_back(detail::bucketed_column(rec, ranked[i].second->desc.at("column").get<std::size_t>(),
+                                              4 * sequence_walk::partner_buckets));
+      fine.push_back(&finer.back());
+    }
+    auto add_mixed = [&](unsigned depth, const std::vector<const bucketed*>& ps, unsigned rate) {
+      std::vector<mix_partner> mp;
+      nlohmann::json names = nlohmann::json::array();
+      for (const bucketed* p : ps) mp.push_back({&p->buckets, p->count}), names.push_back(p->desc);
+      nlohmann::json desc;
+      const double bytes = double(encode_mixed_histogram(x.data(), q.k, q.has, depth, mp, rate, desc).bytes.size());
+      desc["partners"] = names;
+      cs.push_back({desc, [bytes] { return bytes; },
+                    [&x, &q, depth, mp, rate] {
+                      nlohmann::json unused;
+                      return encode_mixed_histogram(x.data(), q.k, q.has, depth, mp, rate, unused);
+                    },
+                    {}, false, 0, {}});
+      return bytes + detail::description_bytes(desc);
+    };
+    if (deepest) {
+      unsigned rate = mixed_rates[0];
+      double least = add_mixed(deepest, fine, rate);
+      for (std::size_t r = 1; r < mixed_rates.size(); ++r)
+        if (const double bytes = add_mixed(deepest, fine, mixed_rates[r]); bytes < least) least = bytes, rate = mixed_rates[r];
+      const bool few = !eight.empty() && add_mixed(deepest, eight, rate) < least;
+      if (depth && depth < deepest) add_mixed(depth, few ? eight : fine, rate);
+    }
   }
   nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   const std::vector<double> values = reconstruct(x.data(), q, code);
@@ -845,6 +881,18 @@ inline void read(const format::container& c, table& t) {
       if (!desc.contains("partner")) return decode_histogram(in, n, code, desc);
       const std::vector<std::uint8_t> partner = partner_of(desc["partner"], true);
       return decode_histogram(in, n, code, desc, &partner, unsigned(desc["partner"]["edges"].size() + 1));
+    }
+    if (desc.at("coder") == mixed_tree_coder) {
+      const nlohmann::json& named = desc.at("partners");
+      require(col < t.cols && named.is_array() && named.size() <= max_mix_partners, where,
+              "a mixed histogram block on a field, or with other than 0 to " + std::to_string(max_mix_partners) +
+                  " partners");
+      std::vector<std::vector<std::uint8_t>> buckets;
+      for (const nlohmann::json& p : named) buckets.push_back(partner_of(p, true));
+      std::vector<mix_partner> partners;
+      for (std::size_t j = 0; j < buckets.size(); ++j)
+        partners.push_back({&buckets[j], unsigned(named[j].at("edges").size() + 1)});
+      return decode_mixed_histogram(in, n, code, desc, partners);
     }
     // Requantised residuals: the walk's own coder after the prefix.
     nlohmann::json walk_desc = desc;

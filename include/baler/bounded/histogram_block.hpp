@@ -18,18 +18,26 @@
 //                Coder "tree" (files written before): no partner, and adaptive probabilities
 //                (rc::bit_model) where "counted_tree" counts (rc::counted_bit): a table's rows
 //                in no order are stationary, and counting learns their histogram closer.
+//                Coder "mixed_tree": "partners" (0 to max_mix_partners columns decoded before,
+//                each {"column", "edges"}, 2 to max_partner_buckets buckets) and "rate"
+//                (min_mix_rate to max_mix_rate): every level of the tree mixes (mixing.hpp) the
+//                column's own model at the node with, per partner, the node's model in the
+//                row's bucket and in its quarter of the buckets. Where two partners each decide
+//                part of a column, both count; a histogram per bucket sees one.
 //   bytes        exceptions (block.hpp; values without a code, stored exactly and not coded
 //                here), varint R, R bytes of range coder.
 //
 // abs and range bounds only: a rel bound's codes need their signs, which the residual coder
 // carries.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "baler/bounded/block.hpp"
+#include "baler/bounded/mixing.hpp"
 #include "baler/bounded/sequence_walk.hpp"
 #include "baler/format/container.hpp"
 
@@ -82,30 +90,24 @@ inline code_span span_of(const std::vector<std::int64_t>& k, const std::vector<b
   return {lo, span ? unsigned(64 - __builtin_clzll(span)) : 0u};
 }
 
-// Codes column x (codes k, has: whether a value has one) with a tree of `depth` levels (capped
-// at the span's width); fills desc but for "partner", which the caller adds when it passes
-// `partner` (a bucket per row, each < `buckets`) and `levels` > 0 (capped at the depth).
-inline block_result encode_histogram(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
-                                     unsigned depth, nlohmann::json& desc,
-                                     const std::vector<std::uint8_t>* partner = nullptr, unsigned levels = 0,
-                                     unsigned buckets = sequence_walk::partner_buckets) {
-  const std::size_t n = k.size();
-  const code_span s = span_of(k, has);
-  depth = std::min({depth, s.width, max_tree_depth});
-  levels = std::min(levels, depth);
-  if (!levels) partner = nullptr;
+namespace detail {
+// The frame every histogram coder shares: exceptions first, then per row with a code, u = k -
+// min through `top(i, u, bit)` (which codes the top `depth` bits of u with bit(model, b)) and
+// the bits below at 1/2.
+template <class Top>
+block_result encode_values(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
+                           const code_span& s, unsigned depth, Top&& top) {
   block_result r;
   exception_list exceptions;
-  histogram_tree<rc::counted_bit> tree(depth, levels, partner ? buckets : 0);
   rc::encoder coder;
   const unsigned low = s.width - depth;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < k.size(); ++i) {
     if (!has[i]) {
       exceptions.emplace_back(i, x[i]);
       continue;
     }
     const std::uint64_t u = std::uint64_t(k[i]) - std::uint64_t(s.min);
-    tree.walk(partner ? (*partner)[i] : 0, u, s.width, [&](auto& m, unsigned b) { return coder.bit(m, b), b; });
+    top(i, u, [&](auto& m, unsigned b) { return coder.bit(m, b), b; });
     if (low) coder.direct(u, int(low));  // direct() takes the low `low` bits of u
   }
   r.exceptions = exceptions.size();
@@ -113,6 +115,63 @@ inline block_result encode_histogram(const double* x, const std::vector<std::int
   const std::vector<std::byte> coded = coder.finish();
   append_varint(r.bytes, coded.size());
   r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
+  return r;
+}
+
+// The decoder of encode_values: `top(i, bit)` returns the top bits of row i, bit(model) decoding one.
+template <class Top>
+std::vector<double> decode_values(codec::rans::reader& in, std::size_t n, const value_code& code, std::int64_t lo,
+                                  unsigned width, unsigned depth, Top&& top) {
+  const exception_list exceptions = read_exceptions(in, n);
+  rc::decoder coder(in.bytes(in.varint()));
+  const unsigned low = width - depth;
+  std::vector<double> x(n);
+  std::size_t next = 0;  // the next exception
+  for (std::size_t i = 0; i < n; ++i) {
+    if (next < exceptions.size() && exceptions[next].first == i) {
+      x[i] = exceptions[next].second;
+      while (next < exceptions.size() && exceptions[next].first == i) ++next;  // a crafted repeat
+      continue;
+    }
+    std::uint64_t u = top(i, [&](auto& m) { return coder.bit(m); });
+    if (low) u = u << low | coder.direct(int(low));  // low < 64: depth > 0 whenever width > 0
+    x[i] = code.decode(wrapping_add(lo, std::int64_t(u)), 1);
+  }
+  require(!coder.overran(), "bounded::decode_histogram", "the histogram block is truncated");
+  return x;
+}
+
+// The span and depth a histogram block's description gives, checked.
+struct tree_shape {
+  std::int64_t min;
+  unsigned width, depth;
+};
+inline tree_shape tree_shape_of(const nlohmann::json& desc) {
+  const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a histogram block's minimum");
+  const std::size_t width = format::header_size(desc.at("width"), "a histogram block's width");
+  const std::size_t depth = format::header_size(desc.at("depth"), "a histogram block's depth");
+  require(width <= 64 && depth <= width && depth <= max_tree_depth && (depth > 0 || width == 0),
+          "bounded::decode_histogram",
+          "a histogram block with width " + std::to_string(width) + " and depth " + std::to_string(depth));
+  return {lo, unsigned(width), unsigned(depth)};
+}
+}  // namespace detail
+
+// Codes column x (codes k, has: whether a value has one) with a tree of `depth` levels (capped
+// at the span's width); fills desc but for "partner", which the caller adds when it passes
+// `partner` (a bucket per row, each < `buckets`) and `levels` > 0 (capped at the depth).
+inline block_result encode_histogram(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
+                                     unsigned depth, nlohmann::json& desc,
+                                     const std::vector<std::uint8_t>* partner = nullptr, unsigned levels = 0,
+                                     unsigned buckets = sequence_walk::partner_buckets) {
+  const code_span s = span_of(k, has);
+  depth = std::min({depth, s.width, max_tree_depth});
+  levels = std::min(levels, depth);
+  if (!levels) partner = nullptr;
+  histogram_tree<rc::counted_bit> tree(depth, levels, partner ? buckets : 0);
+  block_result r = detail::encode_values(x, k, has, s, depth, [&](std::size_t i, std::uint64_t u, auto&& bit) {
+    tree.walk(partner ? (*partner)[i] : 0, u, s.width, bit);
+  });
   desc = {{"kind", "histogram"}, {"coder", counted_tree_coder}, {"min", s.min}, {"width", s.width}, {"depth", depth}};
   if (partner) desc["partner_levels"] = levels;
   return r;
@@ -123,37 +182,18 @@ template <class Model>
 std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
                                      const nlohmann::json& desc, const std::vector<std::uint8_t>* partner,
                                      unsigned buckets) {
-  const char* where = "bounded::decode_histogram";
-  const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a histogram block's minimum");
-  const std::size_t width = format::header_size(desc.at("width"), "a histogram block's width");
-  const std::size_t depth = format::header_size(desc.at("depth"), "a histogram block's depth");
-  require(width <= 64 && depth <= width && depth <= max_tree_depth && (depth > 0 || width == 0), where,
-          "a histogram block with width " + std::to_string(width) + " and depth " + std::to_string(depth));
+  const tree_shape t = tree_shape_of(desc);
   const bool partnered = desc.contains("partner_levels");
   const std::size_t levels = partnered ? format::header_size(desc.at("partner_levels"), "a histogram's partner levels") : 0;
-  require(!partnered || (partner && partner->size() == n && levels > 0 && levels <= depth && buckets > 0 &&
+  require(!partnered || (partner && partner->size() == n && levels > 0 && levels <= t.depth && buckets > 0 &&
                           std::all_of(partner->begin(), partner->end(), [&](std::uint8_t b) { return b < buckets; })),
-          where, "a partnered histogram block with " + std::to_string(levels) + " levels and depth " +
-                     std::to_string(depth) + ", or buckets past " + std::to_string(buckets));
-  const exception_list exceptions = read_exceptions(in, n);
-  rc::decoder coder(in.bytes(in.varint()));
-  histogram_tree<Model> tree(unsigned(depth), unsigned(levels), partnered ? buckets : 0);
-  const unsigned low = unsigned(width - depth);
-  std::vector<double> x(n);
-  std::size_t next = 0;  // the next exception
-  for (std::size_t i = 0; i < n; ++i) {
-    if (next < exceptions.size() && exceptions[next].first == i) {
-      x[i] = exceptions[next].second;
-      while (next < exceptions.size() && exceptions[next].first == i) ++next;  // a crafted repeat
-      continue;
-    }
-    std::uint64_t u = tree.walk(partnered ? (*partner)[i] : 0, 0, unsigned(width),
-                                [&](auto& m, unsigned) { return coder.bit(m); });
-    if (low) u = u << low | coder.direct(int(low));  // low < 64: depth > 0 whenever width > 0
-    x[i] = code.decode(wrapping_add(lo, std::int64_t(u)), 1);
-  }
-  require(!coder.overran(), where, "the histogram block is truncated");
-  return x;
+          "bounded::decode_histogram",
+          "a partnered histogram block with " + std::to_string(levels) + " levels and depth " +
+              std::to_string(t.depth) + ", or buckets past " + std::to_string(buckets));
+  histogram_tree<Model> tree(t.depth, unsigned(levels), partnered ? buckets : 0);
+  return decode_values(in, n, code, t.min, t.width, t.depth, [&](std::size_t i, auto&& bit) {
+    return tree.walk(partnered ? (*partner)[i] : 0, 0, t.width, [&](auto& m, unsigned) { return bit(m); });
+  });
 }
 }  // namespace detail
 
@@ -164,6 +204,114 @@ inline std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t
                                             unsigned buckets = sequence_walk::partner_buckets) {
   return desc.at("coder") == tree_coder ? detail::decode_histogram<rc::bit_model>(in, n, code, desc, nullptr, 0)
                                         : detail::decode_histogram<rc::counted_bit>(in, n, code, desc, partner, buckets);
+}
+
+// A partner column of a mixed histogram: a bucket per row, each < count.
+struct mix_partner {
+  const std::vector<std::uint8_t>* buckets;
+  unsigned count;
+};
+
+// The probabilities of a mixed histogram block: every bit of the tree mixes (mixing.hpp) the
+// column's own model at that node with, per partner, the node's model in the row's bucket and
+// in its quarter of the buckets (coarser, so learnt sooner). One weight set per level.
+//   models: 2^depth shared, then per partner (count + ceil(count / 4)) * 2^depth.
+class mixed_tree {
+public:
+  mixed_tree(unsigned depth, const std::vector<mix_partner>& partners, unsigned rate)
+      : depth_(depth), partners_(partners), mix_(1 + 2 * unsigned(partners.size()), std::max(depth, 1u), rate) {
+    std::size_t size = std::size_t(1) << depth;
+    for (const mix_partner& p : partners) {
+      fine_.push_back(size), size += std::size_t(p.count) << depth;
+      coarse_.push_back(size), size += std::size_t((p.count + 3) / 4) << depth;
+    }
+    models_.resize(size);
+  }
+
+  template <class Bit>
+  std::uint64_t walk(std::size_t row, std::uint64_t u, unsigned width, Bit&& bit) {
+    std::array<std::size_t, mixing::mixer::max_inputs> base{};  // of each input's models for this row
+    unsigned inputs = 1;
+    for (std::size_t j = 0; j < partners_.size(); ++j) {
+      const unsigned b = (*partners_[j].buckets)[row];
+      base[inputs++] = fine_[j] + (std::size_t(b) << depth_);
+      base[inputs++] = coarse_[j] + (std::size_t(b / 4) << depth_);
+    }
+    std::size_t node = 1;
+    for (unsigned level = 0; level < depth_; ++level) {
+      mixed_bit m{*this, base.data(), inputs, node, level};
+      node = node * 2 + bit(m, unsigned((u >> (width - 1 - level)) & 1));
+    }
+    return node - (std::size_t(1) << depth_);
+  }
+
+private:
+  // What rc::encoder and rc::decoder take as a model: the mixed probability of one node's bit.
+  struct mixed_bit {
+    mixed_tree& t;
+    const std::size_t* base;
+    unsigned inputs;
+    std::size_t node;
+    unsigned level;
+    std::uint32_t p() const {
+      std::array<std::uint32_t, mixing::mixer::max_inputs> ps{};
+      for (unsigned i = 0; i < inputs; ++i) ps[i] = t.models_[base[i] + node].p();
+      return t.mix_.mix(ps.data(), level);
+    }
+    void update(unsigned b) {
+      for (unsigned i = 0; i < inputs; ++i) t.models_[base[i] + node].update(b);
+      t.mix_.update(b);
+    }
+  };
+
+  unsigned depth_;
+  std::vector<mix_partner> partners_;
+  std::vector<std::size_t> fine_, coarse_;  // where each partner's models start
+  std::vector<rc::counted_bit> models_;
+  mixing::mixer mix_;
+};
+
+constexpr const char* mixed_tree_coder = "mixed_tree";
+constexpr unsigned max_mix_partners = 3, min_mix_rate = 8, max_mix_rate = 16;
+// The rates an encoder tries: faster for a few thousand rows, slower for a hundred thousand.
+constexpr std::array<unsigned, 2> mixed_rates = {10, 12};
+
+// Codes column x as encode_histogram does, each bit mixed from the column's own tree and the
+// trees per bucket of `partners` (1 to max_mix_partners); `rate`: the mixer's learning rate
+// (weights step by 2^-rate of stretch x error). Fills desc but for "partners", which the caller
+// adds (one {"column", "edges"} per partner, in order).
+inline block_result encode_mixed_histogram(const double* x, const std::vector<std::int64_t>& k,
+                                           const std::vector<bool>& has, unsigned depth,
+                                           const std::vector<mix_partner>& partners, unsigned rate,
+                                           nlohmann::json& desc) {
+  const code_span s = span_of(k, has);
+  depth = std::min({depth, s.width, max_tree_depth});
+  mixed_tree tree(depth, partners, rate);
+  block_result r = detail::encode_values(x, k, has, s, depth, [&](std::size_t i, std::uint64_t u, auto&& bit) {
+    tree.walk(i, u, s.width, bit);
+  });
+  desc = {{"kind", "histogram"}, {"coder", mixed_tree_coder}, {"min", s.min},
+          {"width", s.width},    {"depth", depth},            {"rate", rate}};
+  return r;
+}
+
+// `partners`: the buckets of the columns desc["partners"] names, in order.
+inline std::vector<double> decode_mixed_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
+                                                  const nlohmann::json& desc,
+                                                  const std::vector<mix_partner>& partners) {
+  const detail::tree_shape t = detail::tree_shape_of(desc);
+  const std::size_t rate = format::header_size(desc.at("rate"), "a mixed histogram's rate");
+  bool fit = partners.size() <= max_mix_partners && rate >= min_mix_rate && rate <= max_mix_rate;
+  for (const mix_partner& p : partners)
+    fit = fit && p.buckets->size() == n && p.count >= 2 && p.count <= max_partner_buckets &&
+          std::all_of(p.buckets->begin(), p.buckets->end(), [&](std::uint8_t b) { return b < p.count; });
+  require(fit, "bounded::decode_histogram",
+          "a mixed histogram block with " + std::to_string(partners.size()) + " partners and rate " +
+              std::to_string(rate) + ", or buckets past their count");
+  mixed_tree tree(t.depth, partners, unsigned(rate));
+  return detail::decode_values(in, n, code, t.min, t.width, t.depth, [&](std::size_t i, auto&& bit) {
+    return tree.walk(i, 0, t.width, [&](auto& m, unsigned) { return bit(m); });
+  });
 }
 
 }  // namespace baler::bounded
