@@ -527,6 +527,27 @@ TEST_CASE("a mixed histogram: a column two partners decide together codes in les
                        doctest::Contains("partners"), error);
 }
 
+TEST_CASE("a column longer than the sample: candidates compared on its first rows, the winner coded whole") {
+  // The rows past the sample reach four times further than those in it: what the sample's
+  // candidates describe must still fit the whole column.
+  rng gen(23);
+  const std::size_t n = table_sample_rows + 30000;
+  std::vector<double> rows(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double reach = i < table_sample_rows ? 1 : 4;
+    rows[2 * i] = reach * gen.uniform();
+    rows[2 * i + 1] = rows[2 * i] + 0.1 * gen.normal();
+  }
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, 2}, dtype::f64);
+  d.names = {"a", "b"};
+  const bound_config bc = codec::parse_bound_config("range:1e-3");
+  const auto file = codec::compress_error_bounded(d, bc);
+  for (const auto& c : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(c.holds());
+  MESSAGE(n << " rows in " << file.size() << " bytes");
+  CHECK(file.size() < n * 2 * 8 / 4);
+}
+
 TEST_CASE("counted probabilities learn a stationary histogram to within a percent of its entropy") {
   // 200000 draws of a geometric distribution over 256 values: the rows of a table in no order.
   rng gen(12);

@@ -462,6 +462,9 @@ inline bucketed bucketed_column(const table& rec, std::size_t c, unsigned count 
 }
 }  // namespace detail
 
+// The rows of a table column its candidates are compared on (all of a shorter column).
+constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
+
 // Column `col` of t under `code`. `integer`: per column of t, whether it holds integers.
 // `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (a formula
 // or relation network reads the float ones), and `partners` the same columns bucketed (partners
@@ -479,30 +482,42 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
   const quantised q = quantise(x.data(), n, code, t.type);
+  // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
+  // the estimate misses what the coder learns of a skewed column (the bits below a length).
+  // Of a long column, its first table_sample_rows rows are coded (the sizes scaled to the
+  // column), and only the winner in full: choosing costs the same for ten million rows as for
+  // a hundred thousand, and the rows keep their order.
+  const std::size_t m = std::min(n, table_sample_rows);
+  const double scale = double(n) / double(m);
+  quantised prefix;
+  if (m < n) prefix = {{q.k.begin(), q.k.begin() + std::ptrdiff_t(m)}, {q.has.begin(), q.has.begin() + std::ptrdiff_t(m)},
+                       q.coarse, q.out};
+  const quantised& qs = m < n ? prefix : q;
   std::vector<detail::candidate> cs;
   // Value predictions live in this list so the walks' pointers stay valid.
   std::deque<std::vector<std::int64_t>> predicted;
-  // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
-  // the estimate misses what the coder learns of a skewed column (the bits below a length).
   auto add = [&](nlohmann::json desc, sequence_walk walk) {
     desc["coder"] = signed_coder;
-    cs.push_back({std::move(desc), [walk, &x, &q, &code] { return double(encode_block(x.data(), q, code, walk).bytes.size()); },
+    sequence_walk sample = walk;
+    sample.rows = m;
+    cs.push_back({std::move(desc),
+                  [sample, &x, &qs, &code, scale] { return scale * double(encode_block(x.data(), qs, code, sample).bytes.size()); },
                   [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false, 0, {}});
   };
   const std::int64_t median = median_code(q.k, q.has);
   std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
   // Ranked by how well their buckets condition this column's codes (estimated): the residual
-  // walks take the first if it saves 2 %, the histograms try the first two.
+  // walks take the first if it saves 2 %, the histograms try the first two, the mixed the first three.
   std::vector<std::pair<double, const bucketed*>> ranked;
-  const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n};
+  const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n}, alone_sample{alone.kind, median, nullptr, m};
   for (const bucketed& p : partners) {
-    sequence_walk w = alone;
+    sequence_walk w = alone_sample;
     w.partner = &p.buckets;
-    ranked.emplace_back(estimate_bytes(w, q), &p);
+    ranked.emplace_back(estimate_bytes(w, qs), &p);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const bucketed* partner =
-      !ranked.empty() && ranked[0].first < 0.98 * estimate_bytes(alone, q) ? ranked[0].second : nullptr;
+      !ranked.empty() && ranked[0].first < 0.98 * estimate_bytes(alone_sample, qs) ? ranked[0].second : nullptr;
   const std::vector<std::uint8_t>* side = partner ? &partner->buckets : nullptr;
   auto with_partner = [&](nlohmann::json desc) {
     if (partner) desc["partner"] = partner->desc;
@@ -549,12 +564,13 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // also in finer buckets, for a column that follows its partner closely (a jet's momentum its
   // mass). Depths and levels past the codes' width would repeat a candidate.
   if (code.kind != codec::bound_kind::rel) {
+    const code_span span = span_of(q.k, q.has);  // of the whole column: the sample codes under its description
     auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
       const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
       const unsigned count = p ? p->count : 0;
       nlohmann::json desc;
       const double bytes =
-          double(encode_histogram(x.data(), q.k, q.has, depth, desc, buckets, levels, count).bytes.size());
+          scale * double(encode_histogram(x.data(), qs.k, qs.has, depth, desc, buckets, levels, count, span).bytes.size());
       if (desc.contains("partner_levels")) desc["partner"] = p->desc;
       cs.push_back({desc, [bytes] { return bytes; },
                     [&x, &q, depth, buckets, levels, count] {
@@ -564,18 +580,18 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                     {}, false, 0, {}});
       return bytes;
     };
-    const unsigned deepest = std::min(span_of(q.k, q.has).width, max_tree_depth);
+    const unsigned deepest = std::min(span.width, max_tree_depth);
     unsigned depth = 0, tried = ~0u;
     double best = INFINITY;
     for (unsigned d : {6u, 8u, 10u})
-      if ((std::size_t(8) << d) <= n && std::min(d, deepest) != tried) {
+      if ((std::size_t(8) << d) <= m && std::min(d, deepest) != tried) {
         tried = std::min(d, deepest);
         if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
       }
     auto add_levels = [&](const bucketed* p) {  // returns the smallest
       double least = INFINITY;
       for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
-        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= n)
+        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= m)
           least = std::min(least, add_histogram(depth, p, std::min(levels, depth)));
       return least;
     };
@@ -606,7 +622,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
       nlohmann::json names = nlohmann::json::array();
       for (const bucketed* p : ps) mp.push_back({&p->buckets, p->count}), names.push_back(p->desc);
       nlohmann::json desc;
-      const double bytes = double(encode_mixed_histogram(x.data(), q.k, q.has, depth, mp, rate, desc).bytes.size());
+      const double bytes =
+          scale * double(encode_mixed_histogram(x.data(), qs.k, qs.has, depth, mp, rate, desc, span).bytes.size());
       desc["partners"] = names;
       cs.push_back({desc, [bytes] { return bytes; },
                     [&x, &q, depth, mp, rate] {

@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -160,11 +161,14 @@ inline tree_shape tree_shape_of(const nlohmann::json& desc) {
 // Codes column x (codes k, has: whether a value has one) with a tree of `depth` levels (capped
 // at the span's width); fills desc but for "partner", which the caller adds when it passes
 // `partner` (a bucket per row, each < `buckets`) and `levels` > 0 (capped at the depth).
+// `span`: the codes' span when k is the first rows of a column (default: k's own), so that
+// the first rows code as they would in the whole column, under its description.
 inline block_result encode_histogram(const double* x, const std::vector<std::int64_t>& k, const std::vector<bool>& has,
                                      unsigned depth, nlohmann::json& desc,
                                      const std::vector<std::uint8_t>* partner = nullptr, unsigned levels = 0,
-                                     unsigned buckets = sequence_walk::partner_buckets) {
-  const code_span s = span_of(k, has);
+                                     unsigned buckets = sequence_walk::partner_buckets,
+                                     std::optional<code_span> span = std::nullopt) {
+  const code_span s = span ? *span : span_of(k, has);
   depth = std::min({depth, s.width, max_tree_depth});
   levels = std::min(levels, depth);
   if (!levels) partner = nullptr;
@@ -279,12 +283,12 @@ constexpr std::array<unsigned, 2> mixed_rates = {10, 12};
 // Codes column x as encode_histogram does, each bit mixed from the column's own tree and the
 // trees per bucket of `partners` (1 to max_mix_partners); `rate`: the mixer's learning rate
 // (weights step by 2^-rate of stretch x error). Fills desc but for "partners", which the caller
-// adds (one {"column", "edges"} per partner, in order).
+// adds (one {"column", "edges"} per partner, in order). `span` as for encode_histogram.
 inline block_result encode_mixed_histogram(const double* x, const std::vector<std::int64_t>& k,
                                            const std::vector<bool>& has, unsigned depth,
                                            const std::vector<mix_partner>& partners, unsigned rate,
-                                           nlohmann::json& desc) {
-  const code_span s = span_of(k, has);
+                                           nlohmann::json& desc, std::optional<code_span> span = std::nullopt) {
+  const code_span s = span ? *span : span_of(k, has);
   depth = std::min({depth, s.width, max_tree_depth});
   mixed_tree tree(depth, partners, rate);
   block_result r = detail::encode_values(x, k, has, s, depth, [&](std::size_t i, std::uint64_t u, auto&& bit) {
