@@ -505,19 +505,19 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                   [walk, &x, &q, &code] { return encode_block(x.data(), q, code, walk); }, {}, false, 0, {}});
   };
   const std::int64_t median = median_code(q.k, q.has);
-  std::deque<bucketed> finer;  // the first partner in more buckets, for histograms (pointers stay valid)
+  std::deque<bucketed> finer;  // partners in more buckets, for histograms (pointers stay valid)
   // Ranked by how well their buckets condition this column's codes (estimated): the residual
   // walks take the first if it saves 2 %, the histograms try the first two, the mixed the first three.
   std::vector<std::pair<double, const bucketed*>> ranked;
-  const sequence_walk alone{sequence_walk::by::constant, median, nullptr, n}, alone_sample{alone.kind, median, nullptr, m};
+  const sequence_walk alone{sequence_walk::by::constant, median, nullptr, m};  // on the sample
   for (const bucketed& p : partners) {
-    sequence_walk w = alone_sample;
+    sequence_walk w = alone;
     w.partner = &p.buckets;
     ranked.emplace_back(estimate_bytes(w, qs), &p);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const bucketed* partner =
-      !ranked.empty() && ranked[0].first < 0.98 * estimate_bytes(alone_sample, qs) ? ranked[0].second : nullptr;
+      !ranked.empty() && ranked[0].first < 0.98 * estimate_bytes(alone, qs) ? ranked[0].second : nullptr;
   const std::vector<std::uint8_t>* side = partner ? &partner->buckets : nullptr;
   auto with_partner = [&](nlohmann::json desc) {
     if (partner) desc["partner"] = partner->desc;
