@@ -1,6 +1,7 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
 // predictor with every kind of bound on hard values (residuals requantised too), what each
-// context or predictor is for (the phase, lengths per sign, two frames deep), the histogram
+// context or predictor is for (the phase, lengths per sign, two frames deep, the line through
+// two rows), the histogram
 // coder (alone, per partner bucket and mixed from several, counting a stationary column), exact integer columns, the
 // formula search, the choice of predictors on real data, files of earlier coders, and refusals
 // (a field with per-column bounds, predictions that came out differently on the decoding
@@ -276,6 +277,44 @@ TEST_CASE("lengths per sign pay on a skewed column, and few row contexts on rows
   }
   MESSAGE("context " << bytes[1] << " bytes, context_signed " << bytes[0]);
   CHECK(bytes[0] < 0.97 * bytes[1]);
+}
+
+TEST_CASE("the line through the two rows before: a smooth column in order codes smaller than from the row before") {
+  // An oscillation sampled finely (a time series): from row to row it moves by up to ~70
+  // steps of the code, but its step changes by about two.
+  const std::size_t n = 20000;
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(0.03 * double(i)) + 0.2 * std::sin(0.007 * double(i));
+  const bound_spec b = codec::parse_bound("range:1e-4");
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  const codec::value_code code = codec::code_for(b, *lo, *hi, false);
+  const std::size_t previous = round_trip(x, code, false, sequence_walk{sequence_walk::by::previous, 0, nullptr, n}, b, *lo, *hi);
+  const std::size_t linear = round_trip(x, code, false, sequence_walk{sequence_walk::by::linear, 0, nullptr, n}, b, *lo, *hi);
+  MESSAGE("from the row before " << previous << " bytes, the line through two " << linear);
+  CHECK(double(linear) < 0.5 * double(previous));
+
+  // Values without a code after two far-apart codes: the line runs past the int64 range over the
+  // exceptions (wrapping, as the decoder does), and the codes after them still round trip.
+  std::vector<double> hard(3000, 0.5);
+  hard[100] = -4e15, hard[101] = 4e15;
+  for (std::size_t i = 102; i < 2500; ++i) hard[i] = 1e300;
+  const bound_spec a = codec::parse_bound("abs:1");
+  round_trip(hard, codec::code_for(a, -1e300, 1e300, false), false,
+             sequence_walk{sequence_walk::by::linear, 0, nullptr, hard.size()}, a, 0, 0);
+
+  // Through the file: the ordered column takes the line, a column in no order beside it does not.
+  rng gen(24);
+  std::vector<double> rows(2 * n);
+  for (std::size_t i = 0; i < n; ++i) rows[2 * i] = x[i], rows[2 * i + 1] = gen.normal();
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, 2}, dtype::f64);
+  d.names = {"t", "noise"};
+  const bound_config bc = codec::parse_bound_config("range:1e-4");
+  const auto file = codec::compress_error_bounded(d, bc);
+  const format::container c = format::parse(file);
+  CHECK(c.header["columns"][0]["predictor"]["kind"] == "linear");
+  CHECK(c.header["columns"][1]["predictor"]["kind"] != "linear");
+  for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(r.holds());
 }
 
 TEST_CASE("the histogram coder: every depth round trips, a two-peaked column codes smaller, bad descriptions are refused") {

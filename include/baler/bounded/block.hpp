@@ -192,7 +192,7 @@ block_result encode_block(const double* x, const quantised& q, const value_code&
       if (cls == 2) return s.set(i, p, 0);
     }
     std::int64_t ki = p, residual = 0, k, r;
-    if (q.has[i] && q.coarse == 1) ki = q.k[i], residual = ki - p;
+    if (q.has[i] && q.coarse == 1) ki = q.k[i], residual = wrapping_add(ki, wrapping_mul(-1, p));  // p may be far off
     else if (q.has[i] && requantise(q.k[i], p, q.coarse, k, r) && code.within(v, code.decode(k, 1), q.out))
       ki = k, residual = r;
     else exceptions.emplace_back(i, v);

@@ -14,7 +14,7 @@
 // Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
 // reaching two frames or three rows back: "causal_deep") and multilevel interpolation (linear,
 // cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
-// median, the row before, a formula or a relation network over the columns decoded before it
+// median, the row before, the line through the two rows before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
 // optionally with the quantile of a partner column decoded before it, or its codes as values
 // through a histogram, optionally per quantile of a partner or mixed from the histograms per
@@ -109,7 +109,7 @@ double estimate_bytes(const Walk& walk, const quantised& q) {
   std::uint64_t raw_bits = 0;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     std::int64_t k = p, r = 0;
-    if (q.has[i] && q.coarse == 1) k = q.k[i], r = k - p;
+    if (q.has[i] && q.coarse == 1) k = q.k[i], r = wrapping_add(k, wrapping_mul(-1, p));
     else if (q.has[i] && !requantise(q.k[i], p, q.coarse, k, r)) k = p, r = 0;
     s.set(i, k, r);
     const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
@@ -525,6 +525,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   };
   add(with_partner({{"kind", "constant"}, {"value", median}}), {sequence_walk::by::constant, median, nullptr, n, side});
   add(with_partner({{"kind", "previous"}, {"value", median}}), {sequence_walk::by::previous, median, nullptr, n, side});
+  add(with_partner({{"kind", "linear"}, {"value", median}}), {sequence_walk::by::linear, median, nullptr, n, side});
   // A prediction computed in floating point, so its block stores a CRC (see the top of the file).
   auto add_values = [&](const nlohmann::json& desc, const std::vector<double>& values) {
     predicted.push_back(codes_of(values, code));
@@ -833,9 +834,11 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);
   const std::vector<std::uint8_t>* side = partner.empty() ? nullptr : &partner;
-  if (kind == "constant" || kind == "previous")
+  if (kind == "constant" || kind == "previous" || kind == "linear")
     return decode_block(in, n, code,
-                        sequence_walk{kind == "constant" ? sequence_walk::by::constant : sequence_walk::by::previous,
+                        sequence_walk{kind == "constant"   ? sequence_walk::by::constant
+                                      : kind == "previous" ? sequence_walk::by::previous
+                                                           : sequence_walk::by::linear,
                                       format::header_int<std::int64_t>(desc.at("value"), "a constant block's value"),
                                       nullptr, n, side, !table_coder});
   const std::vector<double> values = values_for(desc, in);

@@ -3,6 +3,9 @@
 //   constant   one code for the whole column (its median): plain quantisation;
 //   previous   the code of the row before: rows ordered by time, run or event number, or a
 //              grid, where neighbouring rows are alike;
+//   linear     the line through the two rows before (2 k[i-1] - k[i-2]): a smooth column in
+//              order (a time series, a profile along a grid), where the step from row to row
+//              changes slowly;
 //   values     a code per row computed before the walk from other columns or a model
 //              (relation.hpp, the autoencoder's reconstruction).
 // The context is the size of the residuals of the two rows before in four levels, so runs of
@@ -22,7 +25,7 @@
 namespace baler::bounded {
 
 struct sequence_walk {
-  enum class by { constant, previous, values };
+  enum class by { constant, previous, values, linear };
   by kind = by::constant;
   std::int64_t value = 0;                            // constant
   const std::vector<std::int64_t>* codes = nullptr;  // values, one per row
@@ -45,6 +48,7 @@ struct sequence_walk {
     for (std::size_t i = 0; i < rows; ++i) {
       const std::int64_t p = kind == by::constant ? value
                              : kind == by::values ? (*codes)[i]
+                             : kind == by::linear && i > 1 ? wrapping_add(wrapping_mul(2, s.k[i - 1]), wrapping_mul(-1, s.k[i - 2]))
                              : i > 0 ? s.k[i - 1] : value;
       const std::uint64_t near = (i > 0 ? s.magnitude[i - 1] : 0) + (i > 1 ? s.magnitude[i - 2] : 0);
       const unsigned m = magnitude_bucket(near);
