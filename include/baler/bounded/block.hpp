@@ -57,6 +57,9 @@ inline std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
 inline std::int64_t wrapping_mul(std::int64_t a, std::int64_t b) {
   return std::int64_t(std::uint64_t(a) * std::uint64_t(b));
 }
+inline std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) {
+  return std::int64_t(std::uint64_t(a) - std::uint64_t(b));
+}
 
 // round(d / k) for k > 0, halves up; |d| < 2^62.
 inline std::int64_t rounded_quotient(std::int64_t d, std::int64_t k) {
@@ -129,11 +132,19 @@ struct quantised {
 // The requantised code k of fine code `fine` predicted as p, and its residual r (see the top);
 // false where they are too far apart for the arithmetic (a value then stored exactly).
 inline bool requantise(std::int64_t fine, std::int64_t p, std::int64_t coarse, std::int64_t& k, std::int64_t& r) {
-  const std::int64_t d = wrapping_add(fine, wrapping_mul(-1, p)), limit = std::int64_t(1) << 61;
+  const std::int64_t d = wrapping_sub(fine, p), limit = std::int64_t(1) << 61;
   if (d <= -limit || d >= limit) return false;
   r = rounded_quotient(d, coarse);
   k = wrapping_add(p, wrapping_mul(coarse, r));
   return true;
+}
+
+// The code value i of q gets when predicted as p, and its residual: its own code (the residual
+// wrapping, since p may be far off), or requantised (see the top). False where it has none.
+inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t p, std::int64_t& k, std::int64_t& r) {
+  if (!q.has[i]) return false;
+  if (q.coarse == 1) return k = q.k[i], r = wrapping_sub(k, p), true;
+  return requantise(q.k[i], p, q.coarse, k, r);
 }
 
 // The factor a field's residuals are requantised by, when they are. The larger, the closer the
@@ -192,8 +203,8 @@ block_result encode_block(const double* x, const quantised& q, const value_code&
       if (cls == 2) return s.set(i, p, 0);
     }
     std::int64_t ki = p, residual = 0, k, r;
-    if (q.has[i] && q.coarse == 1) ki = q.k[i], residual = wrapping_add(ki, wrapping_mul(-1, p));  // p may be far off
-    else if (q.has[i] && requantise(q.k[i], p, q.coarse, k, r) && code.within(v, code.decode(k, 1), q.out))
+    // A requantised code is checked again: p + K r is within the bound of x only up to rounding.
+    if (predicted_code(q, i, p, k, r) && (q.coarse == 1 || code.within(v, code.decode(k, 1), q.out)))
       ki = k, residual = r;
     else exceptions.emplace_back(i, v);
     model.encode(coder, residual, context);

@@ -108,9 +108,8 @@ double estimate_bytes(const Walk& walk, const quantised& q) {
   std::vector<std::uint32_t> hist(std::size_t(walk.contexts()) * lengths, 0);
   std::uint64_t raw_bits = 0;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
-    std::int64_t k = p, r = 0;
-    if (q.has[i] && q.coarse == 1) k = q.k[i], r = wrapping_add(k, wrapping_mul(-1, p));
-    else if (q.has[i] && !requantise(q.k[i], p, q.coarse, k, r)) k = p, r = 0;
+    std::int64_t k, r;
+    if (!predicted_code(q, i, p, k, r)) k = p, r = 0;
     s.set(i, k, r);
     const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
     const int len = m ? 64 - __builtin_clzll(m) : 0;

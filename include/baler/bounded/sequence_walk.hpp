@@ -48,7 +48,7 @@ struct sequence_walk {
     for (std::size_t i = 0; i < rows; ++i) {
       const std::int64_t p = kind == by::constant ? value
                              : kind == by::values ? (*codes)[i]
-                             : kind == by::linear && i > 1 ? wrapping_add(wrapping_mul(2, s.k[i - 1]), wrapping_mul(-1, s.k[i - 2]))
+                             : kind == by::linear && i > 1 ? wrapping_sub(wrapping_mul(2, s.k[i - 1]), s.k[i - 2])
                              : i > 0 ? s.k[i - 1] : value;
       const std::uint64_t near = (i > 0 ? s.magnitude[i - 1] : 0) + (i > 1 ? s.magnitude[i - 2] : 0);
       const unsigned m = magnitude_bucket(near);
