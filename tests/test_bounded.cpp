@@ -566,6 +566,92 @@ TEST_CASE("a mixed histogram: a column two partners decide together codes in les
                        doctest::Contains("partners"), error);
 }
 
+TEST_CASE("under a rel bound, codes as values carry their signs: histograms and the fallback round trip and pay") {
+  // Every value kind (zeros of both signs, denormals, extremes, both signs side by side), alone
+  // and mixed with a partner, at every depth.
+  for (bool f32 : {false, true})
+    for (unsigned depth : {1u, 6u, 12u}) {
+      INFO((f32 ? "f32" : "f64") << " depth " << depth);
+      const std::vector<double> x = hard_values(8, 3000, f32);
+      const bound_spec b = codec::parse_bound("rel:1e-3");
+      const codec::value_code code = codec::code_for(b, 0, 0, false);
+      const quantised q = quantise(x.data(), x.size(), code, f32 ? dtype::f32 : dtype::f64);
+      const signed_codes v = with_signs(x.data(), q, code);
+      const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
+      const std::vector<mix_partner> mixed = {{&partner, 8}};
+      for (bool mix : {false, true}) {
+        nlohmann::json desc;
+        const block_result r = mix ? encode_mixed_histogram(x.data(), v.q.k, v.q.has, depth, mixed, 10, desc)
+                                   : encode_histogram(x.data(), v.q.k, v.q.has, depth, desc);
+        mark_signed(desc, v.base);
+        CHECK(r.exceptions == std::size_t(std::count(v.q.has.begin(), v.q.has.end(), false)));
+        codec::rans::reader in{byte_view(r.bytes)};
+        const std::vector<double> y =
+            mix ? decode_mixed_histogram(in, x.size(), code, desc, mixed) : decode_histogram(in, x.size(), code, desc);
+        CHECK(in.pos == r.bytes.size());
+        CHECK(y == reconstruct(x.data(), q, code));
+        check_within(x, y, b, 0, 0, f32);
+        // Without its base, or with a base under another bound, a block is refused.
+        nlohmann::json bad = desc;
+        bad.erase("base");
+        codec::rans::reader r1{byte_view(r.bytes)};
+        CHECK_THROWS_WITH_AS(decode_histogram(r1, x.size(), code, bad), doctest::Contains("without its base"), error);
+        codec::rans::reader r2{byte_view(r.bytes)};
+        CHECK_THROWS_WITH_AS(decode_histogram(r2, x.size(), codec::value_code::exact(), desc),
+                             doctest::Contains("with a base"), error);
+      }
+    }
+
+  // Through the file: a particle-identification probability (most near 0, spread over many
+  // octaves, or near 1, within one), whose codes as values pay against the residual coder
+  // around the median, which the rel bound had alone before; and a signed column with zeros.
+  rng gen(31);
+  const std::size_t n = 30000;
+  std::vector<double> rows(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double tail = std::min(0.5, -0.01 * std::log(1 - gen.uniform()));
+    rows[2 * i] = i % 2 ? tail : 1 - tail;                                       // pid
+    rows[2 * i + 1] = (gen.uniform() < 0.5 ? -1.8 : 1.8) + 0.2 * gen.normal();  // eta
+  }
+  rows[2 * 7 + 1] = 0;  // a zero comes back as 0
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, 2}, dtype::f64);
+  d.names = {"pid", "eta"};
+  const bound_config bc = codec::parse_bound_config("rel:1e-3");
+  codec::codec_options o;
+  o.error_bound = bc;
+  cpu be(1);
+  codec::Codec<cpu, models::AE<cpu, float>> coder(be, o);
+  coder.train(d);
+  const auto file = coder.compress(d);
+  const dataset back = codec::decompress_file(file);
+  for (const auto& c : metrics::check_bounds(d, back, bc)) CHECK(c.holds());
+  CHECK(back.data.to_doubles()[2 * 7 + 1] == 0.0);
+  const format::container c = format::parse(file);
+  const nlohmann::json& pid = c.header["columns"][0]["predictor"];
+  INFO(pid.dump());
+  CHECK(pid["coder"].get<std::string>().rfind(signed_prefix, 0) == 0);
+  const block_report& r = coder.bounded_report().at(0);
+  REQUIRE(r.block == "pid");
+  const auto median = std::find_if(r.estimates.begin(), r.estimates.end(), [](const auto& e) { return e.first == "constant"; });
+  REQUIRE(median != r.estimates.end());
+  MESSAGE("pid: " << r.bytes << " bytes, around the median " << median->second);
+  CHECK(double(r.bytes) < 0.95 * median->second);  // 7 % here
+
+  // The fallback too: a column that repeats itself takes zstd over its signed codes.
+  std::vector<double> period(2000), repeats;
+  for (double& x : period) x = gen.normal();
+  period[3] = 0;
+  for (int i = 0; i < 20; ++i) repeats.insert(repeats.end(), period.begin(), period.end());
+  dataset rep_data;
+  rep_data.data = ndarray::from_doubles(repeats, {repeats.size(), 1}, dtype::f64);
+  rep_data.names = {"repeats"};
+  const auto fallback = codec::compress_error_bounded(rep_data, bc);
+  CHECK(format::inspect(fallback).header["columns"][0]["predictor"]["coder"] == "signed_zstd");
+  CHECK(fallback.size() < repeats.size());
+  for (const auto& c2 : metrics::check_bounds(rep_data, codec::decompress_file(fallback), bc)) CHECK(c2.holds());
+}
+
 TEST_CASE("a column longer than the sample: candidates compared on its first rows, the winner coded whole") {
   // The rows past the sample reach four times further than those in it: what the sample's
   // candidates describe must still fit the whole column.

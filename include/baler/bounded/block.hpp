@@ -170,6 +170,37 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
   return q;
 }
 
+// The codes of a block as values with their signs, for the coders that take a column's codes
+// as values (histogram_block.hpp, the zstd fallback): under abs and range bounds the codes
+// themselves; under a rel bound, whose codes are of |x| with the sign apart, 0 for a zero and
+// +-(k - base + 1) for +-|x| of code k, base the smallest code of a value that is not zero
+// (so a column of one sign stays on one side of 0, and magnitudes keep their order).
+struct signed_codes {
+  quantised q;
+  std::int64_t base = 0;  // rel only
+};
+inline signed_codes with_signs(const double* x, const quantised& q, const value_code& code) {
+  if (code.kind != codec::bound_kind::rel) return {q, 0};
+  signed_codes s{q, 0};
+  bool any = false;
+  for (std::size_t i = 0; i < q.k.size(); ++i)
+    if (q.has[i] && x[i] != 0) s.base = any ? std::min(s.base, q.k[i]) : q.k[i], any = true;
+  for (std::size_t i = 0; i < q.k.size(); ++i) {
+    if (x[i] == 0) s.q.k[i] = 0, s.q.has[i] = true;  // (rel codes have no zero: see encode())
+    else if (q.has[i]) s.q.k[i] = (x[i] < 0 ? -1 : 1) * (q.k[i] - s.base + 1);
+  }
+  return s;
+}
+
+// The inverse of with_signs for one value: what signed code v stands for (before the output
+// cast). `base`: with_signs's, for a rel code.
+inline double value_of_signed(const value_code& code, std::int64_t v, std::int64_t base) {
+  if (code.kind != codec::bound_kind::rel) return code.decode(v, 1);
+  if (v == 0) return 0.0;
+  const std::int64_t magnitude = v < 0 ? wrapping_sub(0, v) : v;  // a crafted file's v too
+  return code.decode(wrapping_add(magnitude, wrapping_sub(base, 1)), v < 0 ? -1 : 1);
+}
+
 // x^ as decompress computes it (before the output cast) from the values x and their codes q,
 // whatever predicted them: decode(k) where a value has a code, the value itself where it is
 // stored exactly, and under a rel bound zeros as zeros.

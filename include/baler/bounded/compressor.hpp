@@ -33,8 +33,10 @@
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
 // lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" or "mixed_tree" (a table
-// column's codes as values, histogram_block.hpp; "tree" before them) or "zstd" (fallback_block), and "coarse_"
-// before a field walk's coder when its residuals are requantised (with "coarse": K). A reader
+// column's codes as values, histogram_block.hpp; "tree" before them) or "zstd" (fallback_block);
+// "signed_" before the last three when a rel bound's codes carry their signs (with "base",
+// block.hpp's with_signs), and "coarse_" before a field walk's coder when its residuals are
+// requantised (with "coarse": K). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
 // (their predictor descriptions have no "coder") are read by the order-0 decoder of
@@ -140,15 +142,17 @@ inline std::uint32_t crc_of(const std::vector<double>& v) {
   return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(double)));
 }
 
-// The general-purpose fallback for an abs/range block: the codes minus their minimum in the
-// narrowest unsigned width, byte-shuffled, zstd -19 (the strongest simple baseline's coding), so
-// that no block ever costs more than that. Bytes: varint E, E x (varint index delta, f64 value),
-// varint Z, Z bytes of zstd. Empty when the block has a relative bound (its signs need a stream).
-inline block_result fallback_block(const double* x, const quantised& q, const value_code& code, std::size_t beat,
+// The general-purpose fallback for a block: the codes (with their signs under a rel bound,
+// with_signs) minus their minimum in the narrowest unsigned width, byte-shuffled, zstd -19 (the
+// strongest simple baseline's coding), so that no block ever costs more than that. Bytes: varint
+// E, E x (varint index delta, f64 value), varint Z, Z bytes of zstd.
+inline block_result fallback_block(const double* x, const quantised& codes, const value_code& code, std::size_t beat,
                                    nlohmann::json& desc) {
   block_result r;
-  const std::size_t n = q.k.size();
-  if (code.kind == codec::bound_kind::rel || n == 0) return r;
+  const std::size_t n = codes.k.size();
+  if (n == 0) return r;
+  const signed_codes view = with_signs(x, codes, code);
+  const quantised& q = view.q;
   const code_span s = span_of(q.k, q.has);
   const std::int64_t lo = s.min;
   const std::size_t width = s.width <= 8 ? 1 : s.width <= 16 ? 2 : s.width <= 32 ? 4 : 8;
@@ -167,7 +171,8 @@ inline block_result fallback_block(const double* x, const quantised& q, const va
   write_exceptions(exceptions, r.bytes);
   append_varint(r.bytes, packed.size());
   r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
-  desc = {{"kind", "codes"}, {"min", lo}, {"width", width}};
+  desc = {{"kind", "codes"}, {"coder", "zstd"}, {"min", lo}, {"width", width}};
+  if (code.kind == codec::bound_kind::rel) mark_signed(desc, view.base);
   return r;
 }
 
@@ -176,6 +181,9 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
   const char* where = "bounded::read";
   const std::size_t width = format::header_size(desc.at("width"), "a block's width");
   const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a block's minimum");
+  const bool rel = code.kind == codec::bound_kind::rel;
+  require(rel == desc.contains("base"), where, rel ? "a block under a rel bound without its base" : "a block with a base");
+  const std::int64_t base = rel ? format::header_int<std::int64_t>(desc["base"], "a block's base") : 0;
   require(width == 1 || width == 2 || width == 4 || width == 8, where, "a bad code width");
   const exception_list exceptions = read_exceptions(in, n);
   require(n <= std::numeric_limits<std::size_t>::max() / width, where, "a block too large");
@@ -185,7 +193,7 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t u = 0;
     for (std::size_t b = 0; b < width; ++b) u |= std::uint64_t(std::uint8_t(planes[b * n + i])) << (8 * b);
-    x[i] = code.decode(wrapping_add(lo, std::int64_t(u)), 1);
+    x[i] = value_of_signed(code, wrapping_add(lo, std::int64_t(u)), base);
   }
   for (const auto& e : exceptions) x[e.first] = e.second;
   return x;
@@ -196,7 +204,7 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
-         (desc.value("coder", "") == mixed_tree_coder ? " mixed" : "");
+         (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "");  // signed_ too
 }
 
 namespace detail {
@@ -243,7 +251,6 @@ inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& n
   nlohmann::json plain;
   if (block_result f = fallback_block(x, q, code, c.prefix.size() + r.bytes.size(), plain);
       !f.bytes.empty() && f.bytes.size() < c.prefix.size() + r.bytes.size()) {
-    plain["coder"] = "zstd";
     plain["offset"] = resq.size();
     plain["exceptions"] = f.exceptions;
     resq.insert(resq.end(), f.bytes.begin(), f.bytes.end());
@@ -488,9 +495,11 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // a hundred thousand, and the rows keep their order.
   const std::size_t m = std::min(n, table_sample_rows);
   const double scale = double(n) / double(m);
-  quantised prefix;
-  if (m < n) prefix = {{q.k.begin(), q.k.begin() + std::ptrdiff_t(m)}, {q.has.begin(), q.has.begin() + std::ptrdiff_t(m)},
-                       q.coarse, q.out};
+  auto first_rows = [m](const quantised& all) {
+    return quantised{{all.k.begin(), all.k.begin() + std::ptrdiff_t(m)},
+                     {all.has.begin(), all.has.begin() + std::ptrdiff_t(m)}, all.coarse, all.out};
+  };
+  const quantised prefix = m < n ? first_rows(q) : quantised{};
   const quantised& qs = m < n ? prefix : q;
   std::vector<detail::candidate> cs;
   // Value predictions live in this list so the walks' pointers stay valid.
@@ -563,84 +572,92 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // best-ranked partners: fewer levels where the rows are few (two rows a model). The first
   // also in finer buckets, for a column that follows its partner closely (a jet's momentum its
   // mass). Depths and levels past the codes' width would repeat a candidate.
-  if (code.kind != codec::bound_kind::rel) {
-    const code_span span = span_of(q.k, q.has);  // of the whole column: the sample codes under its description
-    auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
-      const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
-      const unsigned count = p ? p->count : 0;
-      nlohmann::json desc;
-      const double bytes =
-          scale * double(encode_histogram(x.data(), qs.k, qs.has, depth, desc, buckets, levels, count, span).bytes.size());
-      if (desc.contains("partner_levels")) desc["partner"] = p->desc;
-      cs.push_back({desc, [bytes] { return bytes; },
-                    [&x, &q, depth, buckets, levels, count] {
-                      nlohmann::json unused;
-                      return encode_histogram(x.data(), q.k, q.has, depth, unused, buckets, levels, count);
-                    },
-                    {}, false, 0, {}});
-      return bytes;
-    };
-    const unsigned deepest = std::min(span.width, max_tree_depth);
-    unsigned depth = 0, tried = ~0u;
-    double best = INFINITY;
-    for (unsigned d : {6u, 8u, 10u})
-      if ((std::size_t(8) << d) <= m && std::min(d, deepest) != tried) {
-        tried = std::min(d, deepest);
-        if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
-      }
-    auto add_levels = [&](const bucketed* p) {  // returns the smallest
-      double least = INFINITY;
-      for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
-        if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= m)
-          least = std::min(least, add_histogram(depth, p, std::min(levels, depth)));
-      return least;
-    };
-    double first = INFINITY;
-    for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
-      if (const double least = add_levels(ranked[i].second); i == 0) first = least;
-    // Finer buckets only where the first partner's eight pay 1 % or more.
-    if (first < 0.99 * best) {
-      const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
-      for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
-        finer.push_back(detail::bucketed_column(rec, c, count));
-        add_levels(&finer.back());
-      }
+  // Under a rel bound the codes carry their signs (with_signs).
+  const signed_codes all = with_signs(x.data(), q, code);
+  const quantised& hq = all.q;
+  const quantised hq_sample = m < n ? first_rows(hq) : quantised{};
+  const quantised& hqs = m < n ? hq_sample : hq;
+  auto signs = [&](nlohmann::json& desc) {
+    if (code.kind == codec::bound_kind::rel) mark_signed(desc, all.base);
+  };
+  const code_span span = span_of(hq.k, hq.has);  // of the whole column: the sample codes under its description
+  auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
+    const std::vector<std::uint8_t>* buckets = p ? &p->buckets : nullptr;
+    const unsigned count = p ? p->count : 0;
+    nlohmann::json desc;
+    const double bytes =
+        scale * double(encode_histogram(x.data(), hqs.k, hqs.has, depth, desc, buckets, levels, count, span).bytes.size());
+    if (desc.contains("partner_levels")) desc["partner"] = p->desc;
+    signs(desc);
+    cs.push_back({desc, [bytes] { return bytes; },
+                  [&x, &hq, depth, buckets, levels, count] {
+                    nlohmann::json unused;
+                    return encode_histogram(x.data(), hq.k, hq.has, depth, unused, buckets, levels, count);
+                  },
+                  {}, false, 0, {}});
+    return bytes;
+  };
+  const unsigned deepest = std::min(span.width, max_tree_depth);
+  unsigned depth = 0, tried = ~0u;
+  double best = INFINITY;
+  for (unsigned d : {6u, 8u, 10u})
+    if ((std::size_t(8) << d) <= m && std::min(d, deepest) != tried) {
+      tried = std::min(d, deepest);
+      if (const double bytes = add_histogram(tried, nullptr, 0); bytes < best) best = bytes, depth = tried;
     }
-    // Mixed: every level of the tree from the column's own model and the models per bucket of
-    // the best-ranked partners (up to three), their weights learnt as the rows go. Tried
-    // greedily (each candidate codes the column once): the learning rate at the full depth,
-    // then the partners in fewer buckets (a shorter header), then the depth found above.
-    std::vector<const bucketed*> eight, fine;
-    for (std::size_t i = 0; i < std::min<std::size_t>(max_mix_partners, ranked.size()); ++i) {
-      eight.push_back(ranked[i].second);
-      finer.push_back(detail::bucketed_column(rec, ranked[i].second->desc.at("column").get<std::size_t>(),
-                                              4 * sequence_walk::partner_buckets));
-      fine.push_back(&finer.back());
+  auto add_levels = [&](const bucketed* p) {  // returns the smallest
+    double least = INFINITY;
+    for (unsigned levels : {2u, 4u, 6u, 8u, 10u})
+      if ((levels <= depth || levels - 2 < depth) && ((2 * p->count) << levels) <= m)
+        least = std::min(least, add_histogram(depth, p, std::min(levels, depth)));
+    return least;
+  };
+  double first = INFINITY;
+  for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
+    if (const double least = add_levels(ranked[i].second); i == 0) first = least;
+  // Finer buckets only where the first partner's eight pay 1 % or more.
+  if (first < 0.99 * best) {
+    const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
+    for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
+      finer.push_back(detail::bucketed_column(rec, c, count));
+      add_levels(&finer.back());
     }
-    auto add_mixed = [&](unsigned depth, const std::vector<const bucketed*>& ps, unsigned rate) {
-      std::vector<mix_partner> mp;
-      nlohmann::json names = nlohmann::json::array();
-      for (const bucketed* p : ps) mp.push_back({&p->buckets, p->count}), names.push_back(p->desc);
-      nlohmann::json desc;
-      const double bytes =
-          scale * double(encode_mixed_histogram(x.data(), qs.k, qs.has, depth, mp, rate, desc, span).bytes.size());
-      desc["partners"] = names;
-      cs.push_back({desc, [bytes] { return bytes; },
-                    [&x, &q, depth, mp, rate] {
-                      nlohmann::json unused;
-                      return encode_mixed_histogram(x.data(), q.k, q.has, depth, mp, rate, unused);
-                    },
-                    {}, false, 0, {}});
-      return bytes + detail::description_bytes(desc);
-    };
-    if (deepest) {
-      unsigned rate = mixed_rates[0];
-      double least = add_mixed(deepest, fine, rate);
-      for (std::size_t r = 1; r < mixed_rates.size(); ++r)
-        if (const double bytes = add_mixed(deepest, fine, mixed_rates[r]); bytes < least) least = bytes, rate = mixed_rates[r];
-      const bool few = !eight.empty() && add_mixed(deepest, eight, rate) < least;
-      if (depth && depth < deepest) add_mixed(depth, few ? eight : fine, rate);
-    }
+  }
+  // Mixed: every level of the tree from the column's own model and the models per bucket of
+  // the best-ranked partners (up to three), their weights learnt as the rows go. Tried
+  // greedily (each candidate codes the column once): the learning rate at the full depth,
+  // then the partners in fewer buckets (a shorter header), then the depth found above.
+  std::vector<const bucketed*> eight, fine;
+  for (std::size_t i = 0; i < std::min<std::size_t>(max_mix_partners, ranked.size()); ++i) {
+    eight.push_back(ranked[i].second);
+    finer.push_back(detail::bucketed_column(rec, ranked[i].second->desc.at("column").get<std::size_t>(),
+                                            4 * sequence_walk::partner_buckets));
+    fine.push_back(&finer.back());
+  }
+  auto add_mixed = [&](unsigned depth, const std::vector<const bucketed*>& ps, unsigned rate) {
+    std::vector<mix_partner> mp;
+    nlohmann::json names = nlohmann::json::array();
+    for (const bucketed* p : ps) mp.push_back({&p->buckets, p->count}), names.push_back(p->desc);
+    nlohmann::json desc;
+    const double bytes =
+        scale * double(encode_mixed_histogram(x.data(), hqs.k, hqs.has, depth, mp, rate, desc, span).bytes.size());
+    desc["partners"] = names;
+    signs(desc);
+    cs.push_back({desc, [bytes] { return bytes; },
+                  [&x, &hq, depth, mp, rate] {
+                    nlohmann::json unused;
+                    return encode_mixed_histogram(x.data(), hq.k, hq.has, depth, mp, rate, unused);
+                  },
+                  {}, false, 0, {}});
+    return bytes + detail::description_bytes(desc);
+  };
+  if (deepest) {
+    unsigned rate = mixed_rates[0];
+    double least = add_mixed(deepest, fine, rate);
+    for (std::size_t r = 1; r < mixed_rates.size(); ++r)
+      if (const double bytes = add_mixed(deepest, fine, mixed_rates[r]); bytes < least) least = bytes, rate = mixed_rates[r];
+    const bool few = !eight.empty() && add_mixed(deepest, eight, rate) < least;
+    if (depth && depth < deepest) add_mixed(depth, few ? eight : fine, rate);
   }
   nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
   const std::vector<double> values = reconstruct(x.data(), q, code);
@@ -881,7 +898,15 @@ inline void read(const format::container& c, table& t) {
     const std::size_t offset = format::header_size(desc.at("offset"), "a block's offset");
     require(offset <= resq.size, where, "a residual block starts past the RESQ section");
     codec::rans::reader in{resq, offset};
-    if (desc.at("coder") == "zstd") return decode_fallback(in, n, code, desc);
+    // Codes as values under a rel bound: the coder's name after signed_prefix (the decoders
+    // check that a rel bound's block has its base, and that no other has one).
+    std::string coder = desc.at("coder").is_string() ? desc["coder"].get<std::string>() : "";
+    if (coder.rfind(signed_prefix, 0) == 0) {
+      coder.erase(0, std::strlen(signed_prefix));
+      require(coder == "zstd" || coder == counted_tree_coder || coder == mixed_tree_coder, where,
+              "unknown coder " + desc["coder"].dump());
+    }
+    if (coder == "zstd") return decode_fallback(in, n, code, desc);
     // The buckets of a partner column: partner_buckets of them for a residual walk, 2 to
     // max_partner_buckets for a histogram.
     auto partner_of = [&](const nlohmann::json& p, bool histogram = false) {
@@ -895,13 +920,13 @@ inline void read(const format::container& c, table& t) {
               where, "a bad partner column in a residual block");
       return buckets_of(column_of(t.values, c), edges);
     };
-    if (desc.at("coder") == tree_coder || desc.at("coder") == counted_tree_coder) {
+    if (coder == tree_coder || coder == counted_tree_coder) {
       require(col < t.cols, where, "a histogram block on a field");
       if (!desc.contains("partner")) return decode_histogram(in, n, code, desc);
       const std::vector<std::uint8_t> partner = partner_of(desc["partner"], true);
       return decode_histogram(in, n, code, desc, &partner, unsigned(desc["partner"]["edges"].size() + 1));
     }
-    if (desc.at("coder") == mixed_tree_coder) {
+    if (coder == mixed_tree_coder) {
       const nlohmann::json& named = desc.at("partners");
       require(col < t.cols && named.is_array() && named.size() <= max_mix_partners, where,
               "a mixed histogram block on a field, or with other than 0 to " + std::to_string(max_mix_partners) +
@@ -916,14 +941,13 @@ inline void read(const format::container& c, table& t) {
     // Requantised residuals: the walk's own coder after the prefix.
     nlohmann::json walk_desc = desc;
     std::int64_t coarse = 1;
-    const std::string prefixed = desc.at("coder").is_string() ? desc["coder"].get<std::string>() : "";
-    if (prefixed.rfind(coarse_prefix, 0) == 0) {
+    if (coder.rfind(coarse_prefix, 0) == 0) {
       coarse = format::header_int<std::int64_t>(desc.at("coarse"), "a block's requantising factor");
       require(g && code.kind == codec::bound_kind::abs && coarse >= 2 && coarse <= (std::int64_t(1) << 20), where,
               "a bad requantised block");
-      walk_desc["coder"] = prefixed.substr(std::strlen(coarse_prefix));
+      coder.erase(0, std::strlen(coarse_prefix));
+      walk_desc["coder"] = coder;
     }
-    const nlohmann::json& coder = walk_desc.at("coder");
     require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
             "unknown residual coder " + desc.at("coder").dump());
     std::vector<double> x = detail::decode_block_of(in, n, code, g, walk_desc, values, partner_of, coarse);

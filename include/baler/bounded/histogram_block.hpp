@@ -27,12 +27,14 @@
 //   bytes        exceptions (block.hpp; values without a code, stored exactly and not coded
 //                here), varint R, R bytes of range coder.
 //
-// abs and range bounds only: a rel bound's codes need their signs, which the residual coder
-// carries.
+// Under a rel bound the codes are those of with_signs (block.hpp), sign and magnitude in one
+// integer: the coder is named with signed_prefix ("signed_counted_tree", "signed_mixed_tree")
+// and the description adds "base" (mark_signed).
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +48,14 @@ namespace baler::bounded {
 
 constexpr const char* tree_coder = "tree", *counted_tree_coder = "counted_tree";
 constexpr unsigned max_tree_depth = 12, max_partner_buckets = 64;
+
+// Blocks that code a rel bound's codes as values (with_signs) prefix their coder's name with
+// this, so that a reader from before them refuses them, and store with_signs's "base".
+constexpr const char* signed_prefix = "signed_";
+inline void mark_signed(nlohmann::json& desc, std::int64_t base) {
+  desc["coder"] = signed_prefix + desc.at("coder").get<std::string>();
+  desc["base"] = base;
+}
 
 // The probabilities of a histogram block: the tree's nodes (1 to 2^depth - 1), and with a
 // partner of `buckets` buckets (0: none), the top `levels` of the tree once more per bucket:
@@ -120,9 +130,10 @@ block_result encode_values(const double* x, const std::vector<std::int64_t>& k, 
 }
 
 // The decoder of encode_values: `top(i, bit)` returns the top bits of row i, bit(model) decoding one.
+// `base`: with_signs's, under a rel bound.
 template <class Top>
 std::vector<double> decode_values(codec::rans::reader& in, std::size_t n, const value_code& code, std::int64_t lo,
-                                  unsigned width, unsigned depth, Top&& top) {
+                                  std::int64_t base, unsigned width, unsigned depth, Top&& top) {
   const exception_list exceptions = read_exceptions(in, n);
   rc::decoder coder(in.bytes(in.varint()));
   const unsigned low = width - depth;
@@ -136,25 +147,31 @@ std::vector<double> decode_values(codec::rans::reader& in, std::size_t n, const 
     }
     std::uint64_t u = top(i, [&](auto& m) { return coder.bit(m); });
     if (low) u = u << low | coder.direct(int(low));  // low < 64: depth > 0 whenever width > 0
-    x[i] = code.decode(wrapping_add(lo, std::int64_t(u)), 1);
+    x[i] = value_of_signed(code, wrapping_add(lo, std::int64_t(u)), base);
   }
   require(!coder.overran(), "bounded::decode_histogram", "the histogram block is truncated");
   return x;
 }
 
-// The span and depth a histogram block's description gives, checked.
+// The span and depth a histogram block's description gives, checked, and under a rel bound
+// with_signs's base (which only such blocks have).
 struct tree_shape {
   std::int64_t min;
   unsigned width, depth;
+  std::int64_t base;
 };
-inline tree_shape tree_shape_of(const nlohmann::json& desc) {
+inline tree_shape tree_shape_of(const nlohmann::json& desc, const value_code& code) {
+  const bool rel = code.kind == codec::bound_kind::rel;
+  require(rel == desc.contains("base"), "bounded::decode_histogram",
+          rel ? "a histogram block under a rel bound without its base" : "a histogram block with a base");
+  const std::int64_t base = rel ? format::header_int<std::int64_t>(desc["base"], "a histogram block's base") : 0;
   const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a histogram block's minimum");
   const std::size_t width = format::header_size(desc.at("width"), "a histogram block's width");
   const std::size_t depth = format::header_size(desc.at("depth"), "a histogram block's depth");
   require(width <= 64 && depth <= width && depth <= max_tree_depth && (depth > 0 || width == 0),
           "bounded::decode_histogram",
           "a histogram block with width " + std::to_string(width) + " and depth " + std::to_string(depth));
-  return {lo, unsigned(width), unsigned(depth)};
+  return {lo, unsigned(width), unsigned(depth), base};
 }
 }  // namespace detail
 
@@ -186,7 +203,7 @@ template <class Model>
 std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
                                      const nlohmann::json& desc, const std::vector<std::uint8_t>* partner,
                                      unsigned buckets) {
-  const tree_shape t = tree_shape_of(desc);
+  const tree_shape t = tree_shape_of(desc, code);
   const bool partnered = desc.contains("partner_levels");
   const std::size_t levels = partnered ? format::header_size(desc.at("partner_levels"), "a histogram's partner levels") : 0;
   require(!partnered || (partner && partner->size() == n && levels > 0 && levels <= t.depth && buckets > 0 &&
@@ -195,7 +212,7 @@ std::vector<double> decode_histogram(codec::rans::reader& in, std::size_t n, con
           "a partnered histogram block with " + std::to_string(levels) + " levels and depth " +
               std::to_string(t.depth) + ", or buckets past " + std::to_string(buckets));
   histogram_tree<Model> tree(t.depth, unsigned(levels), partnered ? buckets : 0);
-  return decode_values(in, n, code, t.min, t.width, t.depth, [&](std::size_t i, auto&& bit) {
+  return decode_values(in, n, code, t.min, t.base, t.width, t.depth, [&](std::size_t i, auto&& bit) {
     return tree.walk(partnered ? (*partner)[i] : 0, 0, t.width, [&](auto& m, unsigned) { return bit(m); });
   });
 }
@@ -303,7 +320,7 @@ inline block_result encode_mixed_histogram(const double* x, const std::vector<st
 inline std::vector<double> decode_mixed_histogram(codec::rans::reader& in, std::size_t n, const value_code& code,
                                                   const nlohmann::json& desc,
                                                   const std::vector<mix_partner>& partners) {
-  const detail::tree_shape t = detail::tree_shape_of(desc);
+  const detail::tree_shape t = detail::tree_shape_of(desc, code);
   const std::size_t rate = format::header_size(desc.at("rate"), "a mixed histogram's rate");
   bool fit = partners.size() <= max_mix_partners && rate >= min_mix_rate && rate <= max_mix_rate;
   for (const mix_partner& p : partners)
@@ -313,7 +330,7 @@ inline std::vector<double> decode_mixed_histogram(codec::rans::reader& in, std::
           "a mixed histogram block with " + std::to_string(partners.size()) + " partners and rate " +
               std::to_string(rate) + ", or buckets past their count");
   mixed_tree tree(t.depth, partners, unsigned(rate));
-  return detail::decode_values(in, n, code, t.min, t.width, t.depth, [&](std::size_t i, auto&& bit) {
+  return detail::decode_values(in, n, code, t.min, t.base, t.width, t.depth, [&](std::size_t i, auto&& bit) {
     return tree.walk(i, 0, t.width, [&](auto& m, unsigned) { return bit(m); });
   });
 }
