@@ -108,7 +108,7 @@ TEST_CASE("save and load through every format") {
   CHECK(load_dataset(dir / "t.npz").data == cube.data);
 }
 
-TEST_CASE("npz member choice: data, the only member, or an error listing the members") {
+TEST_CASE("npz member choice: data, the only member, one 1-D member per column, or an error listing the members") {
   CHECK(load_dataset(io_test::fixture("single_member.npz")).data ==
         io_test::pattern_array(dtype::i32, {5}));
   const dataset empty_names = load_dataset(io_test::fixture("empty_names.npz"));
@@ -119,12 +119,41 @@ TEST_CASE("npz member choice: data, the only member, or an error listing the mem
   CHECK_ERROR_CONTAINS(dataset_from_npz(two), "no member 'data' among 'f16', 'f32', 'f64'");
   CHECK_ERROR_CONTAINS(dataset_from_npz({}), "none (the archive is empty)");
   io_test::scratch_dir dir;
-  write_file_atomically(dir / "x.npz",
-                        npz::write({{"a", npy::write(ndarray::zeros(dtype::f32, {1}))},
-                                    {"b", npy::write(ndarray::zeros(dtype::f32, {1}))}},
-                                   npz::compression::stored),
-                        false);
-  CHECK_ERROR_CONTAINS(load_dataset(dir / "x.npz"), "no member 'data' among 'a', 'b' [file ");
+  auto archive = [&](const std::string& name, std::vector<std::pair<std::string, ndarray>> members) {
+    std::vector<std::pair<std::string, std::vector<std::byte>>> files;
+    for (const auto& [member, array] : members) files.push_back({member, npy::write(array)});
+    write_file_atomically(dir / name, npz::write(files, npz::compression::stored), false);
+    return dir / name;
+  };
+  // One 1-D member per column (np.savez(f, pt=..., eta=...)): a table in the members' order,
+  // not their names' (zeta before alpha), exact in their one dtype.
+  const ndarray a = io_test::pattern_array(dtype::i64, {5}), b = io_test::pattern_array(dtype::i64, {5});
+  const dataset t = load_dataset(archive("t.npz", {{"zeta", a}, {"alpha", b}}));
+  CHECK(t.names == std::vector<std::string>{"zeta", "alpha"});
+  REQUIRE(t.data.shape == std::vector<std::size_t>{5, 2});
+  CHECK(t.data.type == dtype::i64);
+  for (std::size_t r = 0; r < 5; ++r) {
+    CHECK(t.data.data_as<std::int64_t>()[2 * r] == a.data_as<std::int64_t>()[r]);
+    CHECK(t.data.data_as<std::int64_t>()[2 * r + 1] == b.data_as<std::int64_t>()[r]);
+  }
+  // Mixed dtypes: float64, which holds them all.
+  const ndarray f = io_test::pattern_array(dtype::f32, {5});
+  const dataset mixed = load_dataset(archive("m.npz", {{"n", io_test::pattern_array(dtype::i16, {5})}, {"x", f}}));
+  CHECK(mixed.data.type == dtype::f64);
+  const std::vector<double> fx = f.to_doubles(), mx = mixed.data.to_doubles();
+  for (std::size_t r = 0; r < 5; ++r) CHECK(mx[2 * r + 1] == fx[r]);
+  // Refused: lengths that differ; 64-bit integers a float64 cannot hold beside another dtype.
+  CHECK_ERROR_CONTAINS(load_dataset(archive("l.npz", {{"a", ndarray::zeros(dtype::f32, {4})},
+                                                      {"b", ndarray::zeros(dtype::f32, {5})}})),
+                       "member 'b' has 5 values and 'a' 4");
+  ndarray big = ndarray::zeros(dtype::i64, {2});
+  big.data_as<std::int64_t>()[1] = (std::int64_t(1) << 53) + 1;
+  CHECK_ERROR_CONTAINS(load_dataset(archive("b.npz", {{"id", big}, {"x", ndarray::zeros(dtype::f32, {2})}})),
+                       "beyond 2^53");
+  // Not a table: a 2-D member beside a 1-D one.
+  CHECK_ERROR_CONTAINS(load_dataset(archive("x.npz", {{"a", ndarray::zeros(dtype::f32, {2, 2})},
+                                                      {"b", ndarray::zeros(dtype::f32, {2})}})),
+                       "no member 'data' among 'a', 'b', and not one 1-D array per column [file ");
 }
 
 TEST_CASE("names must label the columns of a 2-d table") {

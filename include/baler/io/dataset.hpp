@@ -4,6 +4,8 @@
 // chosen by the file extension, in both directions, and every save is atomic.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -86,17 +88,74 @@ inline void check_names(const dataset& d, const char* where) {
               shape_string(d.data.shape) + " (names need a 2-d table with one name per column)");
 }
 
+namespace detail {
+// A table from an archive of 1-D arrays of one length, a column each, in the order they were
+// written; none when the archive is not one. Columns of one dtype keep it; mixed ones become
+// float64, which holds every value of the others but 64-bit integers from 2^53 on (refused).
+inline std::optional<dataset> table_of_members(const npz::archive& a) {
+  constexpr const char* where = "dataset_from_npz";
+  std::vector<const npz::entry*> members;
+  for (const auto& [name, e] : a) {
+    try {
+      if (e.is_text() || e.header().shape.size() != 1) return std::nullopt;
+    } catch (const error&) {  // a member numpy wrote but baler cannot read: the caller says what it found
+      return std::nullopt;
+    }
+    members.push_back(&e);
+  }
+  if (members.size() < 2) return std::nullopt;
+  std::sort(members.begin(), members.end(), [](const auto* x, const auto* y) { return x->position < y->position; });
+  std::vector<ndarray> columns;
+  for (const npz::entry* e : members) columns.push_back(e->array());
+  const std::size_t rows = columns[0].shape[0], cols = columns.size();
+  bool one_type = true;
+  for (std::size_t c = 0; c < cols; ++c) {
+    require(columns[c].shape[0] == rows, where,
+            "member '" + members[c]->name + "' has " + std::to_string(columns[c].shape[0]) + " values and '" +
+                members[0]->name + "' " + std::to_string(rows) +
+                ": a table of one array per column needs one length (or store it as member 'data')");
+    one_type = one_type && columns[c].type == columns[0].type;
+  }
+  dataset d;
+  for (const npz::entry* e : members) d.names.push_back(e->name);
+  if (one_type) {  // interleaved byte for byte: exact for every type
+    const std::size_t size = dtype_size(columns[0].type);
+    d.data = ndarray::zeros(columns[0].type, {rows, cols});
+    for (std::size_t c = 0; c < cols; ++c)
+      for (std::size_t r = 0; r < rows; ++r)
+        std::memcpy(d.data.bytes.data() + (r * cols + c) * size, columns[c].bytes.data() + r * size, size);
+    return d;
+  }
+  std::vector<double> values(rows * cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    const std::vector<double> v = columns[c].to_doubles();
+    const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
+    for (std::size_t r = 0; r < rows; ++r) {
+      require(!wide || std::abs(v[r]) < 9007199254740992.0, where,
+              "member '" + members[c]->name +
+                  "' holds 64-bit integers beyond 2^53 beside columns of other types; a float64 table cannot hold "
+                  "them exactly (give every member one dtype)");
+      values[r * cols + c] = v[r];
+    }
+  }
+  d.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
+  return d;
+}
+}  // namespace detail
+
 // Baler's reading of an .npz: the array is member "data" (or the only member), names are
-// member "names" when present.
+// member "names" when present; or a table of one 1-D member per column (detail::table_of_members).
 inline dataset dataset_from_npz(const npz::archive& a) {
   constexpr const char* where = "dataset_from_npz";
   auto data = a.find("data");
   if (data == a.end() && a.size() == 1) data = a.begin();
   if (data == a.end()) {
+    if (std::optional<dataset> t = detail::table_of_members(a)) return *std::move(t);
     std::string keys;
     for (const auto& [name, e] : a) keys += (keys.empty() ? "'" : ", '") + name + "'";
     throw error(std::string(where) + "(): no member 'data' among " +
-                (keys.empty() ? std::string("none (the archive is empty)") : keys));
+                (keys.empty() ? std::string("none (the archive is empty)") : keys) +
+                ", and not one 1-D array per column");
   }
   dataset d;
   d.data = data->second.array();

@@ -2,7 +2,8 @@
 // numpy's .npz archives: a zip file of .npy members, stored (np.savez) or deflated
 // (np.savez_compressed), with zip64 extensions (numpy always writes them). The zip layer
 // (zip.hpp) checks CRCs, so a corrupted member is an error rather than wrong numbers.
-// Baler's convention: member "data" holds the array, "names" the column names of a table.
+// Baler's convention: member "data" holds the array, "names" the column names of a table; an
+// archive of 1-D arrays of one length (np.savez(f, pt=pt, eta=eta)) is also read as a table.
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -26,6 +27,7 @@ enum class compression { stored, deflated };
 struct entry {
   std::string name;              // without the ".npy" suffix
   std::vector<std::byte> bytes;  // the member's .npy file
+  std::size_t position = 0;      // among the archive's members, as written (np.savez keeps the call's order)
 
   // Errors name the member: "npy::read(): truncated: ... [npz member 'data']".
   npy::header header() const {
@@ -69,7 +71,7 @@ inline archive read(byte_view in) {
     if (detail::has_suffix(name, ".npy")) name.resize(name.size() - 4);
     if (out.count(name) != 0)
       throw error(std::string(where) + "(): member '" + name + "' occurs twice");
-    out[name] = entry{name, z.read(e)};
+    out[name] = entry{name, z.read(e), out.size()};
   }
   return out;
 }
