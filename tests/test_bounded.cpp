@@ -652,6 +652,61 @@ TEST_CASE("under a rel bound, codes as values carry their signs: histograms and 
   for (const auto& c2 : metrics::check_bounds(rep_data, codec::decompress_file(fallback), bc)) CHECK(c2.holds());
 }
 
+TEST_CASE("NaN and Inf in table columns under a bound: those values exact, the rest within it, no flag needed") {
+  // px and py finite and pt = hypot(px, py); m with a few NaN (missing), e with half its
+  // values NaN and an Inf of each sign.
+  rng gen(41);
+  const std::size_t n = 20000, cols = 5;
+  std::vector<double> rows(n * cols);
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = rows.data() + i * cols;
+    row[0] = 30 * gen.normal(), row[1] = 30 * gen.normal(), row[2] = std::hypot(row[0], row[1]);
+    row[3] = i % 101 == 5 ? std::nan("") : 10 + gen.uniform();
+    row[4] = gen.uniform() < 0.5 ? std::nan("") : gen.normal();
+  }
+  rows[cols * 10 + 4] = INFINITY, rows[cols * 11 + 4] = -INFINITY;
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, cols}, dtype::f64);
+  d.names = {"px", "py", "pt", "m", "e"};
+  for (const std::string spec : {"range:1e-3", "rel:1e-3"}) {
+    INFO(spec);
+    const bound_config bc = codec::parse_bound_config(spec);
+    const auto file = codec::compress_error_bounded(d, bc);
+    const dataset back = codec::decompress_file(file);
+    for (const auto& c : metrics::check_bounds(d, back, bc)) CHECK(c.holds());  // NaN as NaN, Inf as Inf
+    const std::vector<double> y = back.data.to_doubles();
+    CHECK(std::isnan(y[cols * 5 + 3]));
+    CHECK(y[cols * 10 + 4] == INFINITY);
+    CHECK(y[cols * 11 + 4] == -INFINITY);
+    const format::container c = format::parse(file);
+    const nlohmann::json& columns = c.header["columns"];
+    INFO(columns.dump());
+    for (std::size_t col = 0; col < cols; ++col) CHECK(columns[col]["treatment"] == "bounded");
+    CHECK(columns[3]["predictor"]["exceptions"] == (n + 95) / 101);  // the NaN rows
+    // pt still follows from px and py; m and e, of NaN, are nobody's partner or input.
+    CHECK(columns[2]["predictor"]["kind"] == "formula");
+    for (std::size_t col = 0; col < 3; ++col) {
+      const std::string p = columns[col]["predictor"].dump();
+      CHECK(p.find("\"column\":3") == std::string::npos);
+      CHECK(p.find("\"column\":4") == std::string::npos);
+    }
+    // The exceptions cost little: the file is far below the two columns with NaN stored exactly.
+    MESSAGE(spec << ": " << file.size() << " bytes for " << n * cols * 8);
+    CHECK(file.size() < n * 2 * 8 / 2);
+  }
+  // A check that finds a NaN changed, or a value where a NaN was, reports it.
+  dataset changed = d;
+  changed.data.data_as<double>()[cols * 5 + 3] = 10.5;
+  changed.data.data_as<double>()[cols * 10 + 4] = std::nan("");
+  const std::vector<metrics::bound_result> r = metrics::check_bounds(d, changed, codec::parse_bound_config("range:1e-3"));
+  CHECK(r[3].violations == 1);
+  CHECK(r[4].violations == 1);
+  // The plain mode (a model learns the columns) still asks what to do with them.
+  cpu be(1);
+  codec::Codec<cpu, models::AE<cpu, float>> model(be, codec::codec_options{});
+  CHECK_THROWS_WITH_AS(model.train(d), doctest::Contains("or give an error bound"), error);
+}
+
 TEST_CASE("a column longer than the sample: candidates compared on its first rows, the winner coded whole") {
   // The rows past the sample reach four times further than those in it: what the sample's
   // candidates describe must still fit the whole column.

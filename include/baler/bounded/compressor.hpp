@@ -471,12 +471,14 @@ inline bucketed bucketed_column(const table& rec, std::size_t c, unsigned count 
 // The rows of a table column its candidates are compared on (all of a shorter column).
 constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
 
-// Column `col` of t under `code`. `integer`: per column of t, whether it holds integers.
+// Column `col` of t under `code`. `real`: per column of t, whether it holds finite floats
+// (formulas and relation networks read and predict only those; not integers, not columns with
+// NaN or Inf).
 // `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (a formula
 // or relation network reads the float ones), and `partners` the same columns bucketed (partners
 // for its contexts, made once for all the columns after them); rec receives this column's.
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
-                                    const std::vector<bool>& integer, const std::vector<double>* latent,
+                                    const std::vector<bool>& real, const std::vector<double>* latent,
                                     const std::vector<std::size_t>& decoded,
                                     const std::vector<detail::bucketed>& partners, table& rec,
                                     std::vector<std::byte>& resq, report* rep) {
@@ -484,7 +486,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   const std::size_t n = t.rows;
   std::vector<std::size_t> floats;
   for (std::size_t c : decoded)
-    if (!integer[c]) floats.push_back(c);
+    if (real[c]) floats.push_back(c);
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
   const quantised q = quantise(x.data(), n, code, t.type);
@@ -546,15 +548,15 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     add_values({{"kind", "latent"}}, p);
   }
   bool explained = false;  // by a formula: a relation network would not do better
-  if (!integer[col])
+  if (real[col])
     if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, floats, x)) {
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
       explained = true;
     }
-  if (!integer[col])
+  if (real[col])
     if (const std::optional<formula> f = formula::search_linear(rec.values, n, t.cols, floats, x))
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
-  if (!integer[col] && !explained && !floats.empty()) {
+  if (real[col] && !explained && !floats.empty()) {
     std::vector<double> lo, hi;
     for (std::size_t c : floats) {
       const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
@@ -668,15 +670,16 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
 // The order in which the bounded columns of a table are coded: columns that a formula over
 // the others explains almost completely (derived quantities: pt, eta, E from momenta) go last,
 // so that what they are derived from is decoded before them; the rest keep their order.
+// `real` as for encode_column.
 inline std::vector<std::size_t> coding_order(const table& t, const std::vector<bool>& bounded,
-                                             const std::vector<bool>& integer) {
+                                             const std::vector<bool>& real) {
   std::vector<std::size_t> floats, order, derived;
   for (std::size_t col = 0; col < t.cols; ++col)
-    if (bounded[col] && !integer[col]) floats.push_back(col);
+    if (bounded[col] && real[col]) floats.push_back(col);
   for (std::size_t col = 0; col < t.cols; ++col) {
     if (!bounded[col]) continue;
     bool is_derived = false;
-    if (!integer[col]) {
+    if (real[col]) {
       std::vector<std::size_t> others;
       for (std::size_t c : floats)
         if (c != col) others.push_back(c);
@@ -692,7 +695,7 @@ inline std::vector<std::size_t> coding_order(const table& t, const std::vector<b
 
 // Writes the error-bounded parts of a compressed file into c: the header's "columns" (tables)
 // and "error_bound", sections EXCT (exact columns) and RESQ. `s` says which columns are bounded
-// (its modelled ones) and which are integers; `latent`: the model's reconstruction of t
+// (its modelled ones and those of NaN or Inf) and which are integers; `latent`: the model's reconstruction of t
 // (row-major like t.values), or null.
 inline void write(format::container& c, const table& t, bool field, const codec::model_schema& s,
                   const bound_config& b, const std::vector<double>* latent, report* rep) {
@@ -762,22 +765,25 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // The modelled columns are bounded, and so are the integer columns the schema keeps
     // exactly (flags, charges, counts: few values): coded exactly beside the others, they
     // condition them and are conditioned (a second charge given the first), where EXCT's
-    // zstd sees each alone.
+    // zstd sees each alone. Columns with NaN or Inf are bounded too, those values exceptions
+    // (stored exactly), and neither partner nor feed a formula.
     std::vector<nlohmann::json> columns;
-    std::vector<bool> bounded(t.cols), integer(t.cols), exact_integer(t.cols);
+    std::vector<bool> bounded(t.cols), integer(t.cols), exact_integer(t.cols), non_finite(t.cols), real(t.cols);
     for (std::size_t col = 0; col < t.cols; ++col) {
       std::vector<std::byte> bytes;
       columns.push_back(codec::column_entry(t, col, s, bytes));
       const nlohmann::json& j = columns.back();
       exact_integer[col] = j["treatment"] == "lossless" && j["encoding"] != "f64";
-      bounded[col] = j["treatment"] == "model" || exact_integer[col];
+      non_finite[col] = col < s.non_finite.size() && s.non_finite[col];
+      bounded[col] = j["treatment"] == "model" || exact_integer[col] || non_finite[col];
       integer[col] = s.integer[col] || exact_integer[col];
+      real[col] = !integer[col] && !non_finite[col];
       if (!bounded[col]) exact.insert(exact.end(), bytes.begin(), bytes.end());
     }
     table rec = t;                      // reconstructions of the bounded columns coded so far
-    std::vector<std::size_t> decoded;  // bounded columns, in decode order
+    std::vector<std::size_t> decoded;  // bounded columns of finite values, in decode order
     std::vector<detail::bucketed> partners;  // the same, bucketed
-    const std::vector<std::size_t> order = coding_order(t, bounded, integer);
+    const std::vector<std::size_t> order = coding_order(t, bounded, real);
     for (std::size_t col : order) {
       nlohmann::json& j = columns[col];
       const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
@@ -787,8 +793,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
                                                  : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows,
                                                                   t.cols, st.min, st.max, t.type, code_of);
       j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
-      j["predictor"] = encode_column(t, col, code, integer, exact_integer[col] ? nullptr : latent, decoded, partners,
-                                     rec, resq, rep);
+      j["predictor"] = encode_column(t, col, code, real, exact_integer[col] || non_finite[col] ? nullptr : latent,
+                                     decoded, partners, rec, resq, rep);
+      if (non_finite[col]) continue;
       decoded.push_back(col);
       partners.push_back(detail::bucketed_column(rec, col));
     }

@@ -22,6 +22,10 @@ struct model_schema {
   std::vector<std::size_t> modelled;   // the model's columns, as indices into names
   std::vector<normaliser> normalisers;  // one per modelled column
   std::vector<bool> integer;           // per column: rounded on the way back
+  // Per column (or empty): the error-bounded mode bounds it though the model does not learn it,
+  // for it holds NaN or Inf (those values are stored exactly). Decided for the data at hand by
+  // plan_training, not stored.
+  std::vector<bool> non_finite;
   // The convolutional architecture's tiles (plan_field): every column modelled with one
   // normaliser, stored once (a frame has thousands of columns).
   bool field = false;
@@ -75,8 +79,8 @@ inline std::string first_non_finite(const table& t, std::size_t col, const char*
     if (!std::isfinite(v))
       return std::string(where) + "(): column '" + t.names[col] + "' holds " +
              (std::isnan(v) ? "NaN" : "Inf") + " at row " + std::to_string(r) +
-             "; clean the data, or allow_non_finite (--allow-non-finite) to store such columns "
-             "exactly";
+             "; clean the data, allow_non_finite (--allow-non-finite) to store such columns "
+             "exactly, or give an error bound (such values are then stored exactly, the others within it)";
   }
   return {};
 }
@@ -105,9 +109,14 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
   model_schema s;
   s.names = t.names;
   s.integer.assign(t.cols, false);
+  s.non_finite.assign(t.cols, false);
   for (std::size_t c = 0; c < t.cols; ++c) {
     const column_stats st = analyse(t.values.data(), t.rows, t.cols, c, o.lossless_max_distinct);
     if (!st.finite && !lossless[c]) {
+      if (o.error_bound.enabled()) {
+        s.non_finite[c] = true;  // bounded, not learnt
+        continue;
+      }
       require(o.allow_non_finite, where, first_non_finite(t, c, where).substr(std::strlen(where) + 4));
       continue;  // stored exactly
     }

@@ -3,7 +3,8 @@
 // fraction of what the bound allows (<= 1: the bound holds). abs:E allows E, range:E allows E
 // times the column's range, rel:E allows E * |x| (so a zero must come back as exactly zero).
 // A PSNR target psnr:X is checked on the rms error over the finite values, which may be
-// range x 10^(-X/20); its one violation is the column's missing the target.
+// range x 10^(-X/20); its one violation is the column's missing the target. A NaN or Inf must
+// come back as itself under every bound (the codec stores such values exactly).
 #include <cmath>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
     require(spec.set(), where, "no bound given for column '" + r.name + "'");
     r.bound = codec::to_string(spec);
     auto at = [&](std::size_t i) { return field ? i : i * a.cols + g; };
+    // A non-finite value's violation: anything but itself (NaN as any NaN).
+    auto changed = [](double x, double y) { return !(x == y || (std::isnan(x) && std::isnan(y))); };
     const std::size_t n = field ? a.values.size() : a.rows;
     double lo = INFINITY, hi = -INFINITY;
     for (std::size_t i = 0; i < n; ++i) {  // the finite range, as the codec takes it
@@ -50,7 +53,7 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
       for (std::size_t i = 0; i < n; ++i) {
         const double x = a.values[at(i)], err = b.values[at(i)] - x;
         if (std::isfinite(x)) sum += err * err, ++count;
-        else r.violations += !(x == b.values[at(i)] || (std::isnan(x) && std::isnan(b.values[at(i)])));
+        else r.violations += changed(x, b.values[at(i)]);
       }
       const double rms = count ? std::sqrt(sum / double(count)) : 0.0, allowed = codec::psnr_allowed_rms(spec.value, hi - lo);
       r.worst = rms == 0 ? 0.0 : (allowed > 0 ? rms / allowed : INFINITY);
@@ -61,6 +64,10 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
     const codec::value_code code = codec::value_code::make(spec, lo, hi);  // the codec's reading
     for (std::size_t i = 0; i < n; ++i) {
       const double x = a.values[at(i)], err = std::abs(b.values[at(i)] - x);
+      if (!std::isfinite(x)) {
+        r.violations += changed(x, b.values[at(i)]);
+        continue;
+      }
       const double allowed = code.kind == codec::bound_kind::rel ? code.bound * std::abs(x) : code.bound;
       const double ratio = err == 0 ? 0.0 : (allowed > 0 ? err / allowed : INFINITY);
       r.worst = std::max(r.worst, ratio);
