@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "baler/io/part_buffer.hpp"
 #include "test_io_support.hpp"
 
 using namespace baler;
@@ -121,4 +122,43 @@ TEST_CASE("with_context names the source of an error") {
   CHECK_ERROR_CONTAINS(with_context("file x.npy", [] { return npy::read(byte_view()); }),
                        "bad magic; expected \\x93NUMPY) [file x.npy]");
   CHECK(with_context("unused", [] { return 3; }) == 3);
+}
+
+TEST_CASE("a part buffer: held in memory and written once, or spilled past its limit; no part file left") {
+  io_test::scratch_dir dir;
+  const std::filesystem::path part = dir / "out.part0", out = dir / "out";
+  std::vector<std::vector<std::byte>> chunks;
+  std::vector<std::byte> all;
+  for (int c = 0; c < 5; ++c) {
+    chunks.emplace_back(std::size_t(100 + 37 * c));
+    for (std::size_t i = 0; i < chunks.back().size(); ++i) chunks.back()[i] = std::byte(std::uint8_t(c * 31 + i));
+    all.insert(all.end(), chunks.back().begin(), chunks.back().end());
+  }
+  for (const std::uint64_t memory : {std::uint64_t(1) << 20, std::uint64_t(300), std::uint64_t(0)}) {
+    CAPTURE(memory);
+    {
+      part_buffer b(part, memory);
+      for (const auto& c : chunks) b.add(c);
+      b.finish();
+      CHECK(b.size() == all.size());
+      CHECK(b.spilled() == (memory < all.size()));
+      CHECK(std::filesystem::exists(part) == b.spilled());
+      // Into a file at offset 3, after three bytes already there.
+      write_file_atomically(out, std::vector<std::byte>(3, std::byte{7}), true);
+      const int fd = ::open(out.c_str(), O_WRONLY);
+      REQUIRE(fd >= 0);
+      b.write_into(fd, 3, out);
+      ::close(fd);
+    }
+    CHECK_FALSE(std::filesystem::exists(part));
+    const std::vector<std::byte> back = read_file(out);
+    REQUIRE(back.size() == 3 + all.size());
+    CHECK(std::equal(all.begin(), all.end(), back.begin() + 3));
+  }
+  // A part that fails before it is finished leaves nothing behind.
+  {
+    part_buffer b(part, 10);
+    b.add(chunks[0]);
+  }
+  CHECK_FALSE(std::filesystem::exists(part));
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "baler/codec/chunked.hpp"
+#include "baler/io/part_buffer.hpp"
 
 namespace baler::mpi {
 
@@ -71,16 +72,6 @@ inline void agree(const std::string& failure, const char* where, MPI_Comm comm) 
   if (any) throw collective_error(std::string(where) + "(): " + (bad ? failure : "another rank failed"), bad);
 }
 
-// Writes n bytes at offset `at` of the open file `fd` (named `name` in errors).
-inline void write_at(int fd, const std::byte* data, std::size_t n, std::uint64_t at, const std::filesystem::path& name) {
-  for (std::size_t done = 0; done < n;) {
-    const ssize_t k = ::pwrite(fd, data + done, n - done, off_t(at + done));
-    if (k < 0 && errno == EINTR) continue;
-    require(k > 0, "baler::mpi", "cannot write '" + name.string() + "': " + baler::detail::errno_message(errno));
-    done += std::size_t(k);
-  }
-}
-
 // Rank 0 creates `partial` at `size` bytes holding `head` at its start and `tail` at its end
 // (refusing an existing `out` unless overwrite); every rank then runs write(fd) on it and
 // flushes, and rank 0 renames it to `out` once all succeeded. Collective over `comm`.
@@ -132,10 +123,10 @@ void assemble(const std::filesystem::path& out, bool overwrite, std::uint64_t si
 }  // namespace detail
 
 // Compresses `s` (which every rank can read) into one chunked file `path`: rank r compresses
-// a contiguous range of chunks on `c.threads` workers into a part file beside the output; once
-// every part's size is known, each rank copies its part into the output at its offset (an
-// exclusive scan of the part sizes) while rank 0 writes the head and the index, so no rank
-// moves another's bytes. The file is the one a single process writes (range bounds over all
+// a contiguous range of chunks on `c.threads` workers, held in memory (or past
+// part_buffer's limit in a part file beside the output); once every part's size is known, each
+// rank writes its part into the output at its offset (an exclusive scan of the part sizes)
+// while rank 0 writes the head and the index, so no rank moves another's bytes. The file is the one a single process writes (range bounds over all
 // ranks' ranges; the model, in plain mode, trained data-parallel over the ranks). Collective
 // over `comm`.
 inline codec::chunked_result compress_sharded(const codec::row_source& s, const std::filesystem::path& path,
@@ -162,73 +153,53 @@ inline codec::chunked_result compress_sharded(const codec::row_source& s, const 
   if (!o.error_bound.enabled()) o.parallel = data_parallel_over(comm);
   const codec::chunk_plan p = codec::plan_chunks(s, o, c, {}, share);
 
-  // This rank's chunks into its part file; each chunk's size and CRC as two u64s.
-  const std::filesystem::path part = path.string() + ".part" + std::to_string(rank);
+  // This rank's chunks; each chunk's size and CRC as two u64s.
+  part_buffer part(path.string() + ".part" + std::to_string(rank));
   std::vector<unsigned long long> sizes_crcs;
-  unsigned long long part_bytes = 0;
-  const auto remove_part = [&] {
-    std::error_code ec;
-    std::filesystem::remove(part, ec);
-  };
   std::string failure;
   try {
-    atomic_file_writer w(part, true);
     codec::compress_chunks(p, s, share.first, share.last, c.threads, [&](std::size_t, std::vector<std::byte> b) {
-      w.write(b);
       sizes_crcs.push_back(b.size());
       sizes_crcs.push_back(crc32_of(b));
-      part_bytes += b.size();
+      part.add(std::move(b));
     });
-    w.commit();
+    part.finish();
   } catch (const std::exception& e) {
     failure = e.what();
-    remove_part();
   }
   detail::agree(failure, where, comm);
-  try {
-    // Rank 0 learns every chunk's size and CRC (in rank order, so in chunk order) for the index;
-    // every rank its part's offset among the chunks and the total.
-    const int mine = int(sizes_crcs.size());
-    std::vector<int> counts(ranks), displs(ranks);
-    check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
-    for (std::size_t r = 1; r < ranks; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-    std::vector<unsigned long long> all(rank == 0 ? 2 * p.chunks : 0);
-    check(MPI_Gatherv(sizes_crcs.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts.data(), displs.data(),
-                      MPI_UNSIGNED_LONG_LONG, 0, comm),
-          "MPI_Gatherv");
-    unsigned long long before = 0, total = 0;
-    check(MPI_Exscan(&part_bytes, &before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Exscan");
-    if (rank == 0) before = 0;  // MPI_Exscan leaves rank 0's result undefined
-    check(MPI_Allreduce(&part_bytes, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Allreduce");
+  const unsigned long long part_bytes = part.size();
+  // Rank 0 learns every chunk's size and CRC (in rank order, so in chunk order) for the index;
+  // every rank its part's offset among the chunks and the total.
+  const int mine = int(sizes_crcs.size());
+  std::vector<int> counts(ranks), displs(ranks);
+  check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm), "MPI_Gather");
+  for (std::size_t r = 1; r < ranks; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<unsigned long long> all(rank == 0 ? 2 * p.chunks : 0);
+  check(MPI_Gatherv(sizes_crcs.data(), mine, MPI_UNSIGNED_LONG_LONG, all.data(), counts.data(), displs.data(),
+                    MPI_UNSIGNED_LONG_LONG, 0, comm),
+        "MPI_Gatherv");
+  unsigned long long before = 0, total = 0;
+  check(MPI_Exscan(&part_bytes, &before, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Exscan");
+  if (rank == 0) before = 0;  // MPI_Exscan leaves rank 0's result undefined
+  check(MPI_Allreduce(&part_bytes, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Allreduce");
 
-    const std::vector<std::byte> head = format::chunked_head(p.shared);  // the same on every rank
-    std::vector<std::byte> tail;
-    if (rank == 0) {
-      std::vector<format::chunk_entry> index;
-      std::uint64_t at = head.size(), row = 0;
-      for (std::size_t i = 0; i < p.chunks; ++i) {
-        const std::uint64_t rows = codec::chunk_rows_of(p, s, i);
-        index.push_back({at, all[2 * i], row, rows, std::uint32_t(all[2 * i + 1])});
-        at += all[2 * i], row += rows;
-      }
-      tail = format::chunked_tail(index, at);
+  const std::vector<std::byte> head = format::chunked_head(p.shared);  // the same on every rank
+  std::vector<std::byte> tail;
+  if (rank == 0) {
+    std::vector<format::chunk_entry> index;
+    std::uint64_t at = head.size(), row = 0;
+    for (std::size_t i = 0; i < p.chunks; ++i) {
+      const std::uint64_t rows = codec::chunk_rows_of(p, s, i);
+      index.push_back({at, all[2 * i], row, rows, std::uint32_t(all[2 * i + 1])});
+      at += all[2 * i], row += rows;
     }
-    std::uint64_t tail_size = tail.size();
-    check(MPI_Bcast(&tail_size, 1, MPI_UINT64_T, 0, comm), "MPI_Bcast");
-    detail::assemble(path, overwrite, head.size() + total + tail_size, head, tail, where, comm,
-                     [&](int fd, const std::filesystem::path& name) {
-                       const random_access_file in(part);
-                       constexpr std::uint64_t block = 8u << 20;
-                       for (std::uint64_t at = 0; at < part_bytes; at += block) {
-                         const std::vector<std::byte> b = in.read(at, std::min<std::uint64_t>(block, part_bytes - at));
-                         detail::write_at(fd, b.data(), b.size(), head.size() + before + at, name);
-                       }
-                     });
-  } catch (...) {
-    remove_part();
-    throw;
+    tail = format::chunked_tail(index, at);
   }
-  remove_part();
+  std::uint64_t tail_size = tail.size();
+  check(MPI_Bcast(&tail_size, 1, MPI_UINT64_T, 0, comm), "MPI_Bcast");
+  detail::assemble(path, overwrite, head.size() + total + tail_size, head, tail, where, comm,
+                   [&](int fd, const std::filesystem::path& name) { part.write_into(fd, head.size() + before, name); });
   return {p.chunks, p.chunk_rows, p.sample_rows, p.model};
 }
 
@@ -251,7 +222,7 @@ inline void decompress_sharded(const std::filesystem::path& in, const std::files
                      parallel::parallel_for(mine.size(), threads, [&](std::size_t k) {
                        const ndarray a = dec.chunk(mine[k], parallel::thread_count(threads) > 1);
                        const std::uint64_t at = head.size() + dec.reader().index()[mine[k]].first_row * row_bytes;
-                       detail::write_at(fd, a.bytes.data(), a.bytes.size(), at, name);
+                       write_at(fd, a.bytes.data(), a.bytes.size(), at, name);
                      });
                    });
 }
