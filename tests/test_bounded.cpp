@@ -484,6 +484,12 @@ TEST_CASE("logistic mixing in integers: squash and stretch invert each other, th
     if (x > -2047) REQUIRE(mixing::squash(x - 1) < std::int32_t(p));
   }
   CHECK(mixing::stretch(2048) == 0);
+  // The weights' step: the division's quotient (truncated toward zero) for every product of a
+  // stretch and an error, at every rate, so files written with a division decode the same.
+  for (unsigned rate = min_mix_rate; rate <= max_mix_rate; ++rate)
+    for (std::int32_t v = -2047 * 4096; v <= 2047 * 4096; v += 997)
+      for (std::int32_t d : {v, v + 1, v - 1, -v})
+        REQUIRE(mixing::truncated_shift(d, rate) == d / (std::int32_t(1) << rate));
   // Bits with P(0) = 0.9; the first input says 1/2 (its prior, and the one each weight set
   // starts with), the second 0.9: the mix moves to the second.
   rng gen(21);

@@ -12,8 +12,9 @@
 //                  points; stretch is tabulated as squash's inverse.
 //   weights        1/65536 units; the step of weight i after a bit is st_i * error / 2^rate.
 //
-// Integer arithmetic only (division, not shifts, of signed values): every machine mixes the
-// same probabilities, so encoder and decoder agree bit for bit.
+// Integer arithmetic only, signed quotients truncated toward zero as C++ defines them (never
+// an arithmetic shift of a negative value): every machine mixes the same probabilities, so
+// encoder and decoder agree bit for bit.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -48,6 +49,9 @@ inline const std::array<std::int16_t, 4096>& stretch_table() {
 }
 inline std::int32_t stretch(std::uint32_t p) { return stretch_table()[p]; }
 
+// v / 2^r truncated toward zero, as the division does, without a division: |v| >> r, signed back.
+constexpr std::int32_t truncated_shift(std::int32_t v, unsigned r) { return v >= 0 ? v >> r : -((-v) >> r); }
+
 // Mixes up to max_inputs probabilities with one of `sets` weight vectors (the caller picks the
 // set per bit: a tree's level, say). Each set starts by trusting its first input alone.
 class mixer {
@@ -70,8 +74,8 @@ public:
   }
   void update(unsigned bit) {
     const std::int32_t error = (bit ? 0 : 4096) - std::int32_t(p_);
-    const std::int32_t step = std::int32_t(1) << rate_;
-    for (unsigned i = 0; i < inputs_; ++i) w_[i] = std::clamp(w_[i] + st_[i] * error / step, -max_weight, max_weight);
+    for (unsigned i = 0; i < inputs_; ++i)
+      w_[i] = std::clamp(w_[i] + truncated_shift(st_[i] * error, rate_), -max_weight, max_weight);
   }
 
 private:
