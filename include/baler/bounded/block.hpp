@@ -172,7 +172,7 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
 
 // The codes of a block as values with their signs, for the coders that take a column's codes
 // as values (histogram_block.hpp, the zstd fallback): under abs and range bounds the codes
-// themselves; under a rel bound, whose codes are of |x| with the sign apart, 0 for a zero and
+// themselves (callers use q as it is); under a rel bound, whose codes are of |x| with the sign apart, 0 for a zero and
 // +-(k - base + 1) for +-|x| of code k, base the smallest code of a value that is not zero
 // (so a column of one sign stays on one side of 0, and magnitudes keep their order).
 struct signed_codes {

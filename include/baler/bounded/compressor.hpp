@@ -151,8 +151,9 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
   block_result r;
   const std::size_t n = codes.k.size();
   if (n == 0) return r;
-  const signed_codes view = with_signs(x, codes, code);
-  const quantised& q = view.q;
+  const bool rel = code.kind == codec::bound_kind::rel;
+  const signed_codes view = rel ? with_signs(x, codes, code) : signed_codes{};
+  const quantised& q = rel ? view.q : codes;
   const code_span s = span_of(q.k, q.has);
   const std::int64_t lo = s.min;
   const std::size_t width = s.width <= 8 ? 1 : s.width <= 16 ? 2 : s.width <= 32 ? 4 : 8;
@@ -172,7 +173,7 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
   append_varint(r.bytes, packed.size());
   r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
   desc = {{"kind", "codes"}, {"coder", "zstd"}, {"min", lo}, {"width", width}};
-  if (code.kind == codec::bound_kind::rel) mark_signed(desc, view.base);
+  if (rel) mark_signed(desc, view.base);
   return r;
 }
 
@@ -575,12 +576,13 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // also in finer buckets, for a column that follows its partner closely (a jet's momentum its
   // mass). Depths and levels past the codes' width would repeat a candidate.
   // Under a rel bound the codes carry their signs (with_signs).
-  const signed_codes all = with_signs(x.data(), q, code);
-  const quantised& hq = all.q;
-  const quantised hq_sample = m < n ? first_rows(hq) : quantised{};
-  const quantised& hqs = m < n ? hq_sample : hq;
+  const bool rel = code.kind == codec::bound_kind::rel;
+  const signed_codes all = rel ? with_signs(x.data(), q, code) : signed_codes{};
+  const quantised& hq = rel ? all.q : q;
+  const quantised hq_sample = rel && m < n ? first_rows(hq) : quantised{};
+  const quantised& hqs = !rel ? qs : m < n ? hq_sample : hq;
   auto signs = [&](nlohmann::json& desc) {
-    if (code.kind == codec::bound_kind::rel) mark_signed(desc, all.base);
+    if (rel) mark_signed(desc, all.base);
   };
   const code_span span = span_of(hq.k, hq.has);  // of the whole column: the sample codes under its description
   auto add_histogram = [&](unsigned depth, const bucketed* p, unsigned levels) {
