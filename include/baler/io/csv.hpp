@@ -2,11 +2,13 @@
 // Comma-separated tables with one header line of column names, the format HEP and CFD users
 // export from ROOT, pandas or spreadsheets. Reading follows RFC 4180 (quoted fields with ""
 // escapes, CRLF or LF) and tolerates what those tools add: a UTF-8 byte order mark, blank
-// lines, and numpy.savetxt's "# " before the header. Every cell must be a number; the first
-// one that is not is reported with its line and column, never read as 0.
+// lines, and numpy.savetxt's "# " before the header. Every cell must be a number, or empty: a
+// missing value, read as NaN (as pandas writes NaN, and numpy.genfromtxt reads it); the first
+// cell that is neither is reported with its line and column, never read as 0.
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -113,6 +115,10 @@ class record_reader {
 // A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted; quoted cells may have spaces.
 inline bool parse_number(const std::string& cell, double& value) {
   const std::string t = trim(cell);
+  if (t.empty()) {  // missing
+    value = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
   const char* first = t.data() + (!t.empty() && t[0] == '+' ? 1 : 0);
   const char* last = t.data() + t.size();
   const auto [end, ec] = std::from_chars(first, last, value);
