@@ -582,7 +582,7 @@ TEST_CASE("under a rel bound, codes as values carry their signs: histograms and 
       const bound_spec b = codec::parse_bound("rel:1e-3");
       const codec::value_code code = codec::code_for(b, 0, 0, false);
       const quantised q = quantise(x.data(), x.size(), code, f32 ? dtype::f32 : dtype::f64);
-      const signed_codes v = with_signs(x.data(), q, code);
+      const signed_codes v = with_signs(x.data(), q);
       const std::vector<std::uint8_t> partner = buckets_of(x, quantile_edges(x));
       const std::vector<mix_partner> mixed = {{&partner, 8}};
       for (bool mix : {false, true}) {

@@ -170,17 +170,16 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
   return q;
 }
 
-// The codes of a block as values with their signs, for the coders that take a column's codes
-// as values (histogram_block.hpp, the zstd fallback): under abs and range bounds the codes
-// themselves (callers use q as it is); under a rel bound, whose codes are of |x| with the sign apart, 0 for a zero and
-// +-(k - base + 1) for +-|x| of code k, base the smallest code of a value that is not zero
-// (so a column of one sign stays on one side of 0, and magnitudes keep their order).
+// A rel bound's codes as values with their signs, for the coders that take a column's codes as
+// values (histogram_block.hpp, the zstd fallback; under abs and range bounds they take the
+// codes as they are). A rel code is of |x|, the sign apart: here 0 for a zero and
+// +-(k - base + 1) for +-|x| of code k, base the smallest code of a value that is not zero (so
+// a column of one sign stays on one side of 0, and magnitudes keep their order).
 struct signed_codes {
   quantised q;
-  std::int64_t base = 0;  // rel only
+  std::int64_t base = 0;
 };
-inline signed_codes with_signs(const double* x, const quantised& q, const value_code& code) {
-  if (code.kind != codec::bound_kind::rel) return {q, 0};
+inline signed_codes with_signs(const double* x, const quantised& q) {
   signed_codes s{q, 0};
   bool any = false;
   for (std::size_t i = 0; i < q.k.size(); ++i)
@@ -192,8 +191,8 @@ inline signed_codes with_signs(const double* x, const quantised& q, const value_
   return s;
 }
 
-// The inverse of with_signs for one value: what signed code v stands for (before the output
-// cast). `base`: with_signs's, for a rel code.
+// What code v of a coder that takes codes as values stands for (before the output cast): under
+// a rel bound the inverse of with_signs (`base` its base), else code.decode(v).
 inline double value_of_signed(const value_code& code, std::int64_t v, std::int64_t base) {
   if (code.kind != codec::bound_kind::rel) return code.decode(v, 1);
   if (v == 0) return 0.0;

@@ -152,7 +152,7 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
   const std::size_t n = codes.k.size();
   if (n == 0) return r;
   const bool rel = code.kind == codec::bound_kind::rel;
-  const signed_codes view = rel ? with_signs(x, codes, code) : signed_codes{};
+  const signed_codes view = rel ? with_signs(x, codes) : signed_codes{};
   const quantised& q = rel ? view.q : codes;
   const code_span s = span_of(q.k, q.has);
   const std::int64_t lo = s.min;
@@ -577,7 +577,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // mass). Depths and levels past the codes' width would repeat a candidate.
   // Under a rel bound the codes carry their signs (with_signs).
   const bool rel = code.kind == codec::bound_kind::rel;
-  const signed_codes all = rel ? with_signs(x.data(), q, code) : signed_codes{};
+  const signed_codes all = rel ? with_signs(x.data(), q) : signed_codes{};
   const quantised& hq = rel ? all.q : q;
   const quantised hq_sample = rel && m < n ? first_rows(hq) : quantised{};
   const quantised& hqs = !rel ? qs : m < n ? hq_sample : hq;

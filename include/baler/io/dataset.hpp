@@ -131,10 +131,10 @@ inline std::optional<dataset> table_of_members(const npz::archive& a) {
     const std::vector<double> v = columns[c].to_doubles();
     const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
     for (std::size_t r = 0; r < rows; ++r) {
-      require(!wide || std::abs(v[r]) < 9007199254740992.0, where,
-              "member '" + members[c]->name +
-                  "' holds 64-bit integers beyond 2^53 beside columns of other types; a float64 table cannot hold "
-                  "them exactly (give every member one dtype)");
+      if (wide && !(std::abs(v[r]) < 9007199254740992.0))
+        throw error(std::string(where) + "(): member '" + members[c]->name +
+                    "' holds 64-bit integers of 2^53 or more beside columns of other types; a float64 table cannot "
+                    "hold them exactly (give every member one dtype)");
       values[r * cols + c] = v[r];
     }
   }

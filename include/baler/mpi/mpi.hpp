@@ -123,12 +123,12 @@ void assemble(const std::filesystem::path& out, bool overwrite, std::uint64_t si
 }  // namespace detail
 
 // Compresses `s` (which every rank can read) into one chunked file `path`: rank r compresses
-// a contiguous range of chunks on `c.threads` workers, held in memory (or past
-// part_buffer's limit in a part file beside the output); once every part's size is known, each
-// rank writes its part into the output at its offset (an exclusive scan of the part sizes)
-// while rank 0 writes the head and the index, so no rank moves another's bytes. The file is the one a single process writes (range bounds over all
-// ranks' ranges; the model, in plain mode, trained data-parallel over the ranks). Collective
-// over `comm`.
+// a contiguous range of chunks on `c.threads` workers, held in memory (or past part_buffer's
+// limit in a part file beside the output); once every part's size is known, each rank writes
+// its part into the output at its offset (an exclusive scan of the part sizes) while rank 0
+// writes the head and the index, so no rank moves another's bytes. The file is the one a
+// single process writes (range bounds over all ranks' ranges; the model, in plain mode, trained
+// data-parallel over the ranks). Collective over `comm`.
 inline codec::chunked_result compress_sharded(const codec::row_source& s, const std::filesystem::path& path,
                                               bool overwrite, codec::codec_options o, const codec::chunked_options& c,
                                               MPI_Comm comm) {
