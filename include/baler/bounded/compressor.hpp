@@ -182,9 +182,7 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
   const char* where = "bounded::read";
   const std::size_t width = format::header_size(desc.at("width"), "a block's width");
   const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a block's minimum");
-  const bool rel = code.kind == codec::bound_kind::rel;
-  require(rel == desc.contains("base"), where, rel ? "a block under a rel bound without its base" : "a block with a base");
-  const std::int64_t base = rel ? format::header_int<std::int64_t>(desc["base"], "a block's base") : 0;
+  const std::int64_t base = signed_base(desc, code, where);
   require(width == 1 || width == 2 || width == 4 || width == 8, where, "a bad code width");
   const exception_list exceptions = read_exceptions(in, n);
   require(n <= std::numeric_limits<std::size_t>::max() / width, where, "a block too large");

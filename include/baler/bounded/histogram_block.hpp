@@ -56,6 +56,14 @@ inline void mark_signed(nlohmann::json& desc, std::int64_t base) {
   desc["coder"] = signed_prefix + desc.at("coder").get<std::string>();
   desc["base"] = base;
 }
+// The base a block of codes as values stores: under a rel bound its own (required), else 0
+// (and a base there is refused).
+inline std::int64_t signed_base(const nlohmann::json& desc, const value_code& code, const char* where) {
+  const bool rel = code.kind == codec::bound_kind::rel;
+  require(rel == desc.contains("base"), where,
+          rel ? "a block under a rel bound without its base" : "a block with a base outside a rel bound");
+  return rel ? format::header_int<std::int64_t>(desc["base"], "a block's base") : 0;
+}
 
 // The probabilities of a histogram block: the tree's nodes (1 to 2^depth - 1), and with a
 // partner of `buckets` buckets (0: none), the top `levels` of the tree once more per bucket:
@@ -161,10 +169,7 @@ struct tree_shape {
   std::int64_t base;
 };
 inline tree_shape tree_shape_of(const nlohmann::json& desc, const value_code& code) {
-  const bool rel = code.kind == codec::bound_kind::rel;
-  require(rel == desc.contains("base"), "bounded::decode_histogram",
-          rel ? "a histogram block under a rel bound without its base" : "a histogram block with a base");
-  const std::int64_t base = rel ? format::header_int<std::int64_t>(desc["base"], "a histogram block's base") : 0;
+  const std::int64_t base = signed_base(desc, code, "bounded::decode_histogram");
   const std::int64_t lo = format::header_int<std::int64_t>(desc.at("min"), "a histogram block's minimum");
   const std::size_t width = format::header_size(desc.at("width"), "a histogram block's width");
   const std::size_t depth = format::header_size(desc.at("depth"), "a histogram block's depth");
