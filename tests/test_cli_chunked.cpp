@@ -55,3 +55,26 @@ TEST_CASE("chunked command line: a table in plain mode with one shared model; --
   REQUIRE(baler_cli({"decompress", "one.baler", "-o", "some.npy", "--rows", "5:9"}).status == 0);
   CHECK(npy::read_file("some.npy") == codec::row_slice(npy::read_file("all.npy"), 5, 4));
 }
+
+TEST_CASE("an .npz of one array per column comes back one array per column, whole or chunked") {
+  scratch s;
+  // LHCb's table as np.savez(f, H1_PX=..., H1_PY=..., ...) writes it: one member per column.
+  const dataset lhcb_table = load_dataset(lhcb);
+  dataset columns = lhcb_table;
+  columns.member_per_column = true;
+  save_dataset("cols.npz", columns, false);
+  REQUIRE(npz::read_file("cols.npz").count("H1_PX") == 1);
+  for (const std::vector<std::string> chunks : {std::vector<std::string>{}, {"--chunk-rows", "1500"}}) {
+    std::vector<std::string> args = {"compress", "cols.npz", "-o", "c.baler", "--force", "--error-bound", "range:1e-3"};
+    args.insert(args.end(), chunks.begin(), chunks.end());
+    REQUIRE(baler_cli(args).status == 0);
+    REQUIRE(baler_cli({"decompress", "c.baler", "-o", "back.npz", "--force"}).status == 0);
+    const npz::archive back = npz::read_file("back.npz");
+    CHECK(back.count("data") == 0);
+    REQUIRE(back.size() == lhcb_table.names.size());
+    for (std::size_t c = 0; c < lhcb_table.names.size(); ++c) CHECK(back.at(lhcb_table.names[c]).position == c);
+    const dataset restored = load_dataset("back.npz");
+    CHECK(restored.names == lhcb_table.names);
+    for (const auto& e : metrics::compare(lhcb_table, restored)) CHECK(e.max_abs_error <= 1e-3 * e.range);
+  }
+}

@@ -136,6 +136,19 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
     CHECK(t.data.data_as<std::int64_t>()[2 * r] == a.data_as<std::int64_t>()[r]);
     CHECK(t.data.data_as<std::int64_t>()[2 * r + 1] == b.data_as<std::int64_t>()[r]);
   }
+  // Written back as it was read: the same members, in order, byte for byte.
+  CHECK(t.member_per_column);
+  save_dataset(dir / "back.npz", t, false);
+  const npz::archive back = npz::read_file(dir / "back.npz");
+  REQUIRE(back.size() == 2);
+  CHECK(back.at("zeta").array() == a);
+  CHECK(back.at("alpha").array() == b);
+  CHECK(back.at("zeta").position == 0);
+  dataset named_twice = t;
+  named_twice.names = {"x", "x"};
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "twice.npz", named_twice, false), "two columns are named 'x'");
+  CHECK_FALSE(fs::exists(dir / "twice.npz"));
+  CHECK_FALSE(load_dataset(io_test::fixture("single_member.npz")).member_per_column);
   // Mixed dtypes: float64, which holds them all.
   const ndarray f = io_test::pattern_array(dtype::f32, {5});
   const dataset mixed = load_dataset(archive("m.npz", {{"n", io_test::pattern_array(dtype::i16, {5})}, {"x", f}}));

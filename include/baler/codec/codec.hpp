@@ -36,6 +36,15 @@ namespace baler::codec {
 inline constexpr const char* library_version = "0.1.0";
 inline constexpr std::size_t chunk_rows = 65536;  // rows per encode/decode pass: bounded memory
 
+// A header's "input" marks a table read from an .npz of one array per column, so that it is
+// written back so (dataset::member_per_column); a reader from before the mark ignores it and
+// writes member "data".
+inline constexpr const char* member_per_column_key = "member_per_column";
+inline void mark_layout(nlohmann::json& input, const dataset& d) {
+  if (d.member_per_column) input[member_per_column_key] = true;
+}
+inline bool member_per_column(const nlohmann::json& input) { return input.value(member_per_column_key, false); }
+
 template <class B, class Model>
 class Codec {
 public:
@@ -112,8 +121,8 @@ public:
   std::vector<std::byte> compress(const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
     table t = as_table(d, "Codec::compress");
-    if (o_.error_bound.enabled()) return compress_bounded(t, d.names);
-    nlohmann::json header = input_header(t, d.names);  // the data as given, tiled or not
+    if (o_.error_bound.enabled()) return compress_bounded(t, d);
+    nlohmann::json header = input_header(t, d);  // the data as given, tiled or not
     if (!model_->tile.empty()) {
       header["tiling"] = {{"tile", model_->tile}};
       t = model_tiles(t);
@@ -207,6 +216,7 @@ public:
       }
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
+      out.member_per_column = member_per_column(h.at("input"));
       out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
@@ -238,12 +248,13 @@ private:
     return t;
   }
 
-  static nlohmann::json input_header(const table& t, const std::vector<std::string>& names) {
+  static nlohmann::json input_header(const table& t, const dataset& d) {
     nlohmann::json h;
     h["kind"] = "baler.compressed";
     h["library_version"] = library_version;
     h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
-                  {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", names}};
+                  {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
+    mark_layout(h["input"], d);
     return h;
   }
 
@@ -280,8 +291,8 @@ private:
   // back to the field's order. A 1-D array of floats is also tried as a 1-D field: a column's
   // coders (a histogram, the row before) suit values in no order, a field's predictors
   // (multilevel interpolation) a smooth signal; its one range bounds it either way.
-  std::vector<std::byte> compress_bounded(const table& t, const std::vector<std::string>& names) {
-    const bool field = is_field(t.shape, !names.empty()), tiled = !model_->tile.empty();
+  std::vector<std::byte> compress_bounded(const table& t, const dataset& d) {
+    const bool field = is_field(t.shape, !d.names.empty()), tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
             "a patch or conv model predicts fields only (arrays without column names)");
     if (!tiled) check_schema(t, model_->schema);
@@ -292,7 +303,7 @@ private:
       if (latent && (!fitted_ || model_->schema.modelled.empty())) continue;
       if (variant == 2 && !signal) continue;
       format::container c;
-      c.header = input_header(t, names);
+      c.header = input_header(t, d);
       table pred;
       if (latent) {
         pred = tiled ? model_tiles(t) : t;

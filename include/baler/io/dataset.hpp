@@ -26,6 +26,9 @@ namespace baler {
 struct dataset {
   ndarray data;
   std::vector<std::string> names;  // one per column of a 2-d table, or none
+  // A table read from an .npz of one 1-D array per column, and written back so (as .npz); else
+  // an .npz holds it as member "data" beside "names".
+  bool member_per_column = false;
 };
 
 enum class file_format { npy, npz, csv, hdf5 };
@@ -118,6 +121,7 @@ inline std::optional<dataset> table_of_members(const npz::archive& a) {
   }
   dataset d;
   for (const npz::entry* e : members) d.names.push_back(e->name);
+  d.member_per_column = true;
   if (one_type) {  // interleaved byte for byte: exact for every type
     const std::size_t size = dtype_size(columns[0].type);
     d.data = ndarray::zeros(columns[0].type, {rows, cols});
@@ -192,14 +196,18 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 }
 
 // Writes the dataset in the format its extension names. A .npy holds no names: they are left
-// out, since the user chose a format that cannot hold them. `method` applies to .npz only;
+// out, since the user chose a format that cannot hold them. An .npz holds a table as it was
+// read: one member per column (member_per_column), else "data" and "names". `method` applies to .npz only;
 // stored is np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
   switch (format_of(path)) {
     case file_format::npz:
-      write_file_atomically(path, npz::write(d.data, d.names, method), overwrite);
+      write_file_atomically(path,
+                            d.member_per_column ? npz::write_columns(d.data, d.names, method)
+                                                : npz::write(d.data, d.names, method),
+                            overwrite);
       return;
     case file_format::npy:
       write_file_atomically(path, npy::write(d.data), overwrite);

@@ -5,6 +5,7 @@
 // Baler's convention: member "data" holds the array, "names" the column names of a table; an
 // archive of 1-D arrays of one length (np.savez(f, pt=pt, eta=eta)) is also read as a table.
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -105,6 +106,26 @@ inline std::vector<std::byte> write(const ndarray& data, const std::vector<std::
   std::vector<std::pair<std::string, std::vector<std::byte>>> members;
   members.emplace_back("data", npy::write(data));
   if (!names.empty()) members.emplace_back("names", npy::write_strings(names));
+  return write(members, method);
+}
+
+// A table (rows x cols) as one 1-D member per column, named by `names`, in their order: the
+// layout np.savez(f, pt=pt, eta=eta) writes.
+inline std::vector<std::byte> write_columns(const ndarray& table, const std::vector<std::string>& names,
+                                            compression method) {
+  constexpr const char* where = "npz::write_columns";
+  require(table.ndim() == 2 && names.size() == table.shape[1], where,
+          "one member per column needs a 2-d table and a name for each column");
+  const std::size_t rows = table.shape[0], cols = table.shape[1], size = dtype_size(table.type);
+  std::vector<std::pair<std::string, std::vector<std::byte>>> members;
+  for (std::size_t c = 0; c < cols; ++c) {
+    for (std::size_t k = 0; k < c; ++k)
+      if (names[k] == names[c]) throw error(std::string(where) + "(): two columns are named '" + names[c] + "'");
+    ndarray column{table.type, {rows}, std::vector<std::byte>(rows * size)};
+    for (std::size_t r = 0; r < rows; ++r)
+      std::memcpy(column.bytes.data() + r * size, table.bytes.data() + (r * cols + c) * size, size);
+    members.emplace_back(names[c], npy::write(column));
+  }
   return write(members, method);
 }
 
