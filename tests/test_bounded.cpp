@@ -791,6 +791,39 @@ TEST_CASE("integer columns with few values are coded exactly, and one that anoth
   for (const auto& r : metrics::check_bounds(d, back, b)) CHECK(r.holds());
 }
 
+TEST_CASE("a relation network predicts columns no formula explains, within the bound on every value") {
+  // y = a b and z = e^a sin 2b: smooth, but in no formula's family. Their blocks beside a and b
+  // must cost well under the same columns coded alone.
+  rng gen(3);
+  const std::size_t n = 5000;
+  std::vector<double> inputs, outputs, all;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = gen.uniform(-1, 1), b = gen.uniform(-1, 1), y = a * b, z = std::exp(a) * std::sin(2 * b);
+    inputs.insert(inputs.end(), {a, b}), outputs.insert(outputs.end(), {y, z}), all.insert(all.end(), {a, b, y, z});
+  }
+  auto table_of = [n](const std::vector<double>& v, std::vector<std::string> names) {
+    dataset d;
+    d.data = ndarray::from_doubles(v, {n, names.size()}, dtype::f64);
+    d.names = std::move(names);
+    return d;
+  };
+  const dataset ab = table_of(inputs, {"a", "b"}), yz = table_of(outputs, {"y", "z"}),
+                abyz = table_of(all, {"a", "b", "y", "z"});
+  for (const std::string spec : {"range:1e-2", "range:1e-3"}) {
+    INFO(spec);
+    const bound_config bc = codec::parse_bound_config(spec);
+    const auto file = codec::compress_error_bounded(abyz, bc);
+    for (const auto& c : metrics::check_bounds(abyz, codec::decompress_file(file), bc)) CHECK(c.holds());
+    const nlohmann::json columns = format::parse(file).header["columns"];
+    CHECK(columns[2]["predictor"]["kind"] == "relation");
+    CHECK(columns[3]["predictor"]["kind"] == "relation");
+    const double with_inputs = double(file.size() - codec::compress_error_bounded(ab, bc).size());
+    const double alone = double(codec::compress_error_bounded(yz, bc).size());
+    MESSAGE(spec << ": y and z cost " << with_inputs << " bytes beside a and b, " << alone << " alone");
+    CHECK(with_inputs < 0.8 * alone);
+  }
+}
+
 TEST_CASE("formula search finds exact relations and ignores unrelated columns") {
   rng gen(9);
   const std::size_t rows = 3000, cols = 6;

@@ -12,7 +12,10 @@
 // Weights are rounded to float32 before the predictions are made, and stored so (the bytes in
 // front of the column's residual block), so compress and decompress evaluate the same network
 // in the same double arithmetic. Training: Adam on MSE over a subsample of rows.
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -21,9 +24,25 @@
 
 namespace baler::codec {
 
+// tanh in float for training, without a library call: 1 - 2 / (1 + e^2x), e^2x as 2^k e^r with
+// |r| <= ln2 / 2 and e^r by its Taylor series to r^6 (relative error below 2e-7, float's own).
+// Beyond |x| = 9 tanh is 1 in float.
+inline float training_tanh(float x) {
+  const float z = 2 * std::min(std::max(x, -9.0f), 9.0f);
+  const float kf = z * 1.44269504f;                                // z / ln2
+  const std::int32_t k = std::int32_t(kf + (kf < 0 ? -0.5f : 0.5f));  // nearest integer, |k| <= 26
+  const float r = z - float(k) * 0.693147182f;
+  const float er = 1 + r * (1 + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  const std::int32_t bits = (k + 127) << 23;  // 2^k
+  float two_k;
+  std::memcpy(&two_k, &bits, 4);
+  return 1 - 2 / (1 + er * two_k);
+}
+
 struct relation_net {
   std::vector<std::size_t> inputs;  // column indices
-  std::size_t hidden = 16;
+  static constexpr std::size_t trained_hidden = 16;  // what fit trains (a file may say otherwise)
+  std::size_t hidden = trained_hidden;
   std::vector<double> lo, hi;       // per input, then the target last: normalisation
   std::vector<double> w;            // W1 (hidden x d), b1, w2, b2: float32 values
 
@@ -60,62 +79,82 @@ struct relation_net {
     return out;
   }
 
-  // Trains on target column values `x` (physical units) from the inputs in `rec`.
+  // Trains on target column values `x` (physical units) from the inputs in `rec`. Training runs
+  // in float with training_tanh (the decoder never repeats it: the weights are stored), the
+  // hidden units innermost so that the loops vectorise; its weights end in float32 anyway.
   static relation_net fit(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
                           std::vector<std::size_t> inputs, const std::vector<double>& x,
                           std::vector<double> lo, std::vector<double> hi, std::size_t epochs = 30) {
     relation_net n;
     n.inputs = std::move(inputs);
     n.lo = std::move(lo), n.hi = std::move(hi);
-    const std::size_t d = n.d(), h = n.hidden;
+    const std::size_t d = n.d();
+    constexpr std::size_t h = trained_hidden;  // a constant: the hidden loops vectorise
+    // Parameters while training, hidden index fastest: W1 transposed (d x h), b1, w2 (h each), b2.
+    const std::size_t size = n.size();
+    std::vector<float> p(size);
+    float* wt = p.data();
+    float* b1 = wt + d * h;
+    float* w2 = b1 + h;
     rng gen(17);
-    n.w.assign(n.size(), 0.0);
-    for (std::size_t k = 0; k < h * d; ++k) n.w[k] = gen.normal() * 1.5 / std::sqrt(double(d));
-    for (std::size_t j = 0; j < h; ++j) n.w[h * d + j] = gen.normal() * 0.5, n.w[h * d + h + j] = gen.normal() * 0.1;
-    n.w.back() = 0.5;
+    for (std::size_t j = 0; j < h; ++j)
+      for (std::size_t i = 0; i < d; ++i) wt[i * h + j] = float(gen.normal() * 1.5 / std::sqrt(double(d)));
+    for (std::size_t j = 0; j < h; ++j) b1[j] = float(gen.normal() * 0.5), w2[j] = float(gen.normal() * 0.1);
+    p.back() = 0.5f;
 
     const std::size_t m = std::min<std::size_t>(rows, 1024), batch = 32;
-    std::vector<double> us(m * d), ys(m);
+    std::vector<float> us(m * d), ys(m);
     for (std::size_t s = 0; s < m; ++s) {  // an even subsample of rows
       const std::size_t r = s * rows / m;
-      for (std::size_t i = 0; i < d; ++i) us[s * d + i] = n.normal(rec[r * cols + n.inputs[i]], i);
-      ys[s] = (x[r] - n.lo.back()) / n.span(d);
+      for (std::size_t i = 0; i < d; ++i) us[s * d + i] = float(n.normal(rec[r * cols + n.inputs[i]], i));
+      ys[s] = float((x[r] - n.lo.back()) / n.span(d));
     }
-    std::vector<double> g(n.size()), m1(n.size(), 0), m2(n.size(), 0), a(h), t(h);
+    std::vector<float> g(size), m1(size, 0), m2(size, 0);
+    std::array<float, h> t, da;
+    float* gwt = g.data();
+    float* gb1 = gwt + d * h;
+    float* gw2 = gb1 + h;
     std::size_t step = 0;
     for (std::size_t e = 0; e < epochs; ++e) {
-      const double lr = 3e-3 * (1 - 0.9 * double(e) / double(epochs));
+      const float lr = float(3e-3 * (1 - 0.9 * double(e) / double(epochs)));
       for (std::size_t first = 0; first < m; first += batch) {
-        std::fill(g.begin(), g.end(), 0.0);
+        std::fill(g.begin(), g.end(), 0.0f);
         const std::size_t last = std::min(m, first + batch);
         for (std::size_t s = first; s < last; ++s) {
-          const double* u = &us[s * d];
-          double y = n.w.back();
-          for (std::size_t j = 0; j < h; ++j) {
-            a[j] = n.w[h * d + j];
-            for (std::size_t i = 0; i < d; ++i) a[j] += n.w[j * d + i] * u[i];
-            t[j] = std::tanh(a[j]);
-            y += n.w[h * d + h + j] * t[j];
+          const float* u = &us[s * d];
+          for (std::size_t j = 0; j < h; ++j) t[j] = b1[j];
+          for (std::size_t i = 0; i < d; ++i) {
+            const float ui = u[i];
+            for (std::size_t j = 0; j < h; ++j) t[j] += wt[i * h + j] * ui;
           }
-          const double dy = 2 * (y - ys[s]) / double(last - first);
+          for (std::size_t j = 0; j < h; ++j) t[j] = training_tanh(t[j]);
+          float y = p.back();
+          for (std::size_t j = 0; j < h; ++j) y += w2[j] * t[j];
+          const float dy = 2 * (y - ys[s]) / float(last - first);
           g.back() += dy;
           for (std::size_t j = 0; j < h; ++j) {
-            g[h * d + h + j] += dy * t[j];
-            const double da = dy * n.w[h * d + h + j] * (1 - t[j] * t[j]);
-            g[h * d + j] += da;
-            for (std::size_t i = 0; i < d; ++i) g[j * d + i] += da * u[i];
+            gw2[j] += dy * t[j];
+            da[j] = dy * w2[j] * (1 - t[j] * t[j]);
+            gb1[j] += da[j];
+          }
+          for (std::size_t i = 0; i < d; ++i) {
+            const float ui = u[i];
+            for (std::size_t j = 0; j < h; ++j) gwt[i * h + j] += da[j] * ui;
           }
         }
         ++step;
-        const double c1 = 1 - std::pow(0.9, double(step)), c2 = 1 - std::pow(0.999, double(step));
-        for (std::size_t k = 0; k < n.size(); ++k) {
-          m1[k] = 0.9 * m1[k] + 0.1 * g[k];
-          m2[k] = 0.999 * m2[k] + 0.001 * g[k] * g[k];
-          n.w[k] -= lr * (m1[k] / c1) / (std::sqrt(m2[k] / c2) + 1e-8);
+        const float c1 = float(1 - std::pow(0.9, double(step))), c2 = float(1 - std::pow(0.999, double(step)));
+        for (std::size_t k = 0; k < size; ++k) {
+          m1[k] = 0.9f * m1[k] + 0.1f * g[k];
+          m2[k] = 0.999f * m2[k] + 0.001f * g[k] * g[k];
+          p[k] -= lr * (m1[k] / c1) / (std::sqrt(m2[k] / c2) + 1e-8f);
         }
       }
     }
-    for (double& v : n.w) v = double(float(v));
+    n.w.assign(size, 0.0);  // back to W1 (h x d), b1, w2, b2
+    for (std::size_t j = 0; j < h; ++j)
+      for (std::size_t i = 0; i < d; ++i) n.w[j * d + i] = wt[i * h + j];
+    for (std::size_t k = d * h; k < size; ++k) n.w[k] = p[k];
     return n;
   }
 
