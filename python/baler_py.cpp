@@ -34,9 +34,31 @@ dtype dtype_of_numpy(const py::dtype& t) {
               supported_dtypes + ")");
 }
 
+dataset dataset_of(const py::array& a, const std::optional<std::vector<std::string>>& names);
+
+// A 1-D structured array (records) as the table of its fields, named by them (table_layout::records).
+dataset table_of_fields(const py::array& a) {
+  require(a.ndim() == 1, "baler", "a structured array is a table when it is 1-D (N records); this one has " +
+                                      std::to_string(a.ndim()) + " dimensions");
+  std::vector<std::string> names;
+  std::vector<ndarray> columns;
+  const py::object contiguous = py::module_::import("numpy").attr("ascontiguousarray");
+  for (const py::handle name : a.dtype().attr("names")) {
+    names.push_back(py::str(name));
+    columns.push_back(with_context("field '" + names.back() + "'", [&] {
+      return dataset_of(contiguous(a[name]).cast<py::array>(), std::nullopt).data;
+    }));
+  }
+  return detail::table_of_columns(std::move(names), columns, table_layout::records, "baler");
+}
+
 // ndarray owns its bytes (a std::vector), so the one copy here cannot be avoided; a
 // non-contiguous array is refused rather than silently gathered.
 dataset dataset_of(const py::array& a, const std::optional<std::vector<std::string>>& names) {
+  if (!a.dtype().attr("names").is_none()) {
+    require(!names, "baler", "a structured array names its columns by its fields; pass no names");
+    return table_of_fields(a);
+  }
   require(a.flags() & py::array::c_style, "baler",
           "the array is not C-contiguous; pass numpy.ascontiguousarray(a)");
   dataset d;
@@ -49,11 +71,18 @@ dataset dataset_of(const py::array& a, const std::optional<std::vector<std::stri
   return d;
 }
 
-// Hands the decoded bytes to numpy without a copy: the array keeps the ndarray alive.
-py::array to_numpy(ndarray&& a) {
-  auto owner = std::make_unique<ndarray>(std::move(a));
+// Hands the decoded bytes to numpy without a copy: the array keeps the ndarray alive. A table
+// read from records goes back as records: a field per column, the rows its records (same bytes).
+py::array to_numpy(dataset&& d) {
+  auto owner = std::make_unique<ndarray>(std::move(d.data));
   py::dtype t(dtype_name(owner->type));
   std::vector<py::ssize_t> shape(owner->shape.begin(), owner->shape.end());
+  if (d.layout == table_layout::records && owner->ndim() == 2 && d.names.size() == owner->shape[1]) {
+    py::list fields;
+    for (const std::string& name : d.names) fields.append(py::make_tuple(name, t));
+    t = py::dtype::from_args(fields);
+    shape = {shape[0]};
+  }
   void* data = owner->bytes.data();
   py::capsule base(owner.get(), [](void* p) { delete static_cast<ndarray*>(p); });
   owner.release();
@@ -163,7 +192,7 @@ PYBIND11_MODULE(_baler, m) {
         d = c.decompress(in);
       }
     }
-    return to_numpy(std::move(d.data));
+    return to_numpy(std::move(d));
   });
 
   m.def("info", [](const py::bytes& file) {

@@ -137,7 +137,7 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
     CHECK(t.data.data_as<std::int64_t>()[2 * r + 1] == b.data_as<std::int64_t>()[r]);
   }
   // Written back as it was read: the same members, in order, byte for byte.
-  CHECK(t.member_per_column);
+  CHECK(t.layout == table_layout::members);
   save_dataset(dir / "back.npz", t, false);
   const npz::archive back = npz::read_file(dir / "back.npz");
   REQUIRE(back.size() == 2);
@@ -148,7 +148,7 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
   named_twice.names = {"x", "x"};
   CHECK_ERROR_CONTAINS(save_dataset(dir / "twice.npz", named_twice, false), "two columns are named 'x'");
   CHECK_FALSE(fs::exists(dir / "twice.npz"));
-  CHECK_FALSE(load_dataset(io_test::fixture("single_member.npz")).member_per_column);
+  CHECK(load_dataset(io_test::fixture("single_member.npz")).layout == table_layout::array);
   // Mixed dtypes: float64, which holds them all.
   const ndarray f = io_test::pattern_array(dtype::f32, {5});
   const dataset mixed = load_dataset(archive("m.npz", {{"n", io_test::pattern_array(dtype::i16, {5})}, {"x", f}}));
@@ -167,6 +167,36 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
   CHECK_ERROR_CONTAINS(load_dataset(archive("x.npz", {{"a", ndarray::zeros(dtype::f32, {2, 2})},
                                                       {"b", ndarray::zeros(dtype::f32, {2})}})),
                        "no member 'data' among 'a', 'b', and not one 1-D array per column [file ");
+}
+
+TEST_CASE("a structured array is a table of its fields, written back as one") {
+  io_test::scratch_dir dir;
+  // Mixed field types: float64, which holds them all; names from the fields.
+  const dataset mixed = load_dataset(io_test::fixture("records_mixed.npy"));
+  CHECK(mixed.layout == table_layout::records);
+  CHECK(mixed.names == std::vector<std::string>{"pt", "eta", "n", "ok"});
+  REQUIRE(mixed.data.shape == std::vector<std::size_t>{4, 4});
+  CHECK(mixed.data.type == dtype::f64);
+  const std::vector<double> v = mixed.data.to_doubles(), n = io_test::pattern_array(dtype::i32, {4}).to_doubles();
+  for (std::size_t r = 0; r < 4; ++r) CHECK(v[4 * r + 2] == n[r]);
+  // One field type (as .npz member "data") stays that type.
+  const dataset one = load_dataset(io_test::fixture("records_table.npz"));
+  CHECK(one.layout == table_layout::records);
+  CHECK(one.names == std::vector<std::string>{"x", "y"});
+  CHECK(one.data.type == dtype::f64);
+  // Written back as records, in .npy and in .npz, and read back the same.
+  for (const std::string name : {"back.npy", "back.npz"}) {
+    save_dataset(dir / name, mixed, false);
+    const dataset back = load_dataset(dir / name);
+    CHECK(back.layout == table_layout::records);
+    CHECK(back.names == mixed.names);
+    CHECK(back.data == mixed.data);
+  }
+  CHECK(npy::has_fields(read_file(dir / "back.npy")));
+  CHECK(npz::read_file(dir / "back.npz").count("names") == 0);
+  // Refused with the field named: text, arrays in a field.
+  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("records_text.npy")), "field 'name' holds text");
+  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("records_subarray.npy")), "holds an array");
 }
 
 TEST_CASE("names must label the columns of a 2-d table") {

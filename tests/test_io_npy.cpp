@@ -123,9 +123,45 @@ TEST_CASE("numpy fixtures: unsupported dtypes are named") {
   CHECK_ERROR_CONTAINS(npy::read_file(fixture("float128.npy")), "unsupported dtype float128");
   CHECK_ERROR_CONTAINS(npy::read_file(fixture("datetime64.npy")), "unsupported dtype datetime64");
   CHECK_ERROR_CONTAINS(npy::read_file(fixture("object.npy")), "unsupported dtype object");
-  CHECK_ERROR_CONTAINS(npy::read_file(fixture("structured.npy")), "structured arrays");
+  CHECK_ERROR_CONTAINS(npy::read_file(fixture("structured.npy")), "a structured array (record dtype) is a table");
   // The file name is part of the message.
   CHECK_ERROR_CONTAINS(npy::read_file(fixture("complex128.npy")), "complex128.npy]");
+}
+
+TEST_CASE("numpy fixtures: structured arrays as fields of their own types, padding skipped; written back") {
+  const npy::record_columns mixed = read_file_with(fixture("records_mixed.npy"), npy::read_records);
+  CHECK(mixed.names == std::vector<std::string>{"pt", "eta", "n", "ok"});
+  REQUIRE(mixed.columns.size() == 4);
+  CHECK(mixed.columns[0] == io_test::pattern_array(dtype::f32, {4}));
+  CHECK(mixed.columns[1] == io_test::pattern_array(dtype::f64, {4}));
+  CHECK(mixed.columns[2] == io_test::pattern_array(dtype::i32, {4}));
+  CHECK(mixed.columns[3] == io_test::pattern_array(dtype::bool_, {4}));
+  // Big-endian fields with alignment padding between them: [('a', '>i2'), ('', '|V6'), ('b', '>f8')].
+  const npy::record_columns aligned = read_file_with(fixture("records_aligned_big.npy"), npy::read_records);
+  CHECK(aligned.names == std::vector<std::string>{"a", "b"});
+  CHECK(aligned.columns[0] == io_test::pattern_array(dtype::i16, {4}));
+  CHECK(aligned.columns[1] == io_test::pattern_array(dtype::f64, {4}));
+  CHECK_ERROR_CONTAINS(read_file_with(fixture("records_subarray.npy"), npy::read_records),
+                       "structured field 'a' holds an array");
+  CHECK_ERROR_CONTAINS(read_file_with(fixture("records_text.npy"), npy::read_records), "field 'name' holds text");
+  CHECK_ERROR_CONTAINS(read_file_with(fixture("c_f8.npy"), npy::read_records), "not a structured array");
+
+  // A table written as records: its rows are the records, byte for byte; names are checked.
+  const ndarray table = io_test::pattern_array(dtype::f32, {3, 2});
+  const std::vector<std::byte> bytes = npy::write_records(table, {"px", "py"});
+  CHECK(npy::has_fields(bytes));
+  const npy::record_columns back = npy::read_records(bytes);
+  CHECK(back.names == std::vector<std::string>{"px", "py"});
+  for (std::size_t r = 0; r < 3; ++r)
+    for (std::size_t c = 0; c < 2; ++c)
+      CHECK(back.columns[c].data_as<float>()[r] == table.data_as<float>()[r * 2 + c]);
+  CHECK_ERROR_CONTAINS(npy::write_records(table, {"px", "px"}), "two columns are named 'px'");
+  CHECK_ERROR_CONTAINS(npy::write_records(table, {"p'x", "py"}), "cannot name a field");
+  CHECK_ERROR_CONTAINS(npy::write_records(table, {"px"}), "a name for each column");
+  // A name outside ASCII takes version 3 (UTF-8), which numpy requires for it.
+  const std::vector<std::byte> greek = npy::write_records(table, {"\u0394\u03c6", "py"});
+  CHECK(std::to_integer<int>(greek[6]) == 3);
+  CHECK(npy::read_records(greek).names[0] == "\u0394\u03c6");
 }
 
 TEST_CASE("write then read: every dtype and shape") {

@@ -96,7 +96,7 @@ int run(int argc, char** argv, MPI_Comm comm) {
       const fs::path target = fs::path(io.output) / (f.stem().string() + ".baler");
       std::unique_ptr<npy::slice_reader> npy_in;
       std::unique_ptr<dataset> whole;
-      if (format_of(f) == file_format::npy) npy_in = std::make_unique<npy::slice_reader>(f);
+      if (format_of(f) == file_format::npy && !npy::file_has_fields(f)) npy_in = std::make_unique<npy::slice_reader>(f);
       else whole = std::make_unique<dataset>(load_dataset(f));
       const auto r = codec::compress_chunked(npy_in ? codec::source_of(*npy_in) : codec::source_of(*whole), target,
                                              force, o, c);
@@ -109,8 +109,10 @@ int run(int argc, char** argv, MPI_Comm comm) {
   }
   std::unique_ptr<npy::slice_reader> npy_in;
   std::unique_ptr<dataset> whole;
-  if (format_of(io.input) == file_format::npy) npy_in = std::make_unique<npy::slice_reader>(io.input);
-  else whole = std::make_unique<dataset>(load_dataset(io.input));  // .npz and .csv are loaded whole
+  if (format_of(io.input) == file_format::npy && !npy::file_has_fields(io.input))
+    npy_in = std::make_unique<npy::slice_reader>(io.input);
+  else
+    whole = std::make_unique<dataset>(load_dataset(io.input));  // .npz, .csv and records are loaded whole
   const auto r = mpi::compress_sharded(npy_in ? codec::source_of(*npy_in) : codec::source_of(*whole), io.output,
                                        force, o, c, comm);
   if (root)

@@ -16,6 +16,28 @@ def test_compress_decompress_table_within_bound(table):
     np.testing.assert_array_equal(back[:, 3], table[:, 3])  # few-valued column kept exact
 
 
+def test_structured_array_is_a_table_of_its_fields_and_comes_back_as_one(table):
+    records = np.zeros(len(table), dtype=[("px", "<f8"), ("py", "<f8"), ("pt", "<f8"), ("q", "<i4")])
+    for k, name in enumerate(NAMES):
+        records[name] = table[:, k]
+    blob = baler.compress(records, "range:1e-3")
+    assert baler.info(blob)["sizes"]["input"] == records.nbytes  # as stored, not as float64
+    back = baler.decompress(blob)
+    assert back.dtype.names == tuple(NAMES) and back.shape == records.shape
+    for name in NAMES[:3]:
+        span = records[name].max() - records[name].min()
+        assert np.abs(back[name] - records[name]).max() <= 1e-3 * span
+    np.testing.assert_array_equal(back["q"], records["q"])  # integer values, exact
+    with pytest.raises(ValueError, match="names its columns by its fields"):
+        baler.compress(records, "range:1e-3", names=NAMES)
+    with pytest.raises(ValueError, match="1-D"):
+        baler.compress(records.reshape(2, -1), "range:1e-3")
+    with pytest.raises(ValueError, match="column 'a' holds more than one value per row"):
+        baler.compress(np.zeros(4, dtype=[("a", "<f4", (2,)), ("b", "<f4")]), "range:1e-3")
+    with pytest.raises(ValueError, match="without columns"):
+        baler.compress(np.zeros(4, dtype=[]), "range:1e-3")
+
+
 def test_field_keeps_dtype_shape_and_abs_bound(field):
     back = baler.decompress(baler.compress(field, "abs:1e-3"))
     assert back.dtype == np.float32 and back.shape == field.shape

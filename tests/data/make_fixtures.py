@@ -109,6 +109,19 @@ def main():
     save("structured.npy", np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]))
     save("object.npy", np.array([{"a": 1}, None], dtype=object))
 
+    # Structured arrays (record dtypes), read as tables: fields of mixed types; one dtype, as a
+    # .npz member "data"; big-endian fields aligned with padding; fields baler refuses.
+    def records(dtype, n=4):
+        r = np.zeros(n, dtype=dtype)
+        for name in r.dtype.names:
+            r[name] = value(r.dtype[name].newbyteorder("="), (n,))
+        return r
+    save("records_mixed.npy", records([("pt", "<f4"), ("eta", "<f8"), ("n", "<i4"), ("ok", "?")]))
+    np.savez(path("records_table.npz"), data=records([("x", "<f8"), ("y", "<f8")]))
+    save("records_aligned_big.npy", records(np.dtype([("a", ">i2"), ("b", ">f8")], align=True)))
+    save("records_subarray.npy", np.zeros(2, dtype=[("a", "<f4", (2,))]))
+    save("records_text.npy", np.zeros(2, dtype=[("name", "<U3"), ("x", "<f8")]))
+
     # Tables in Baler's convention, stored and deflated.
     table = value("<f8", (4, 3))
     columns = np.array(["pt", "eta", "phi"])

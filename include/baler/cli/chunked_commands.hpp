@@ -26,11 +26,11 @@ inline void compress_chunked_command(const std::string& input, const std::string
                                      const std::string& model, const std::string& save_model, std::ostream& out) {
   require(save_model.empty() || !o.error_bound.enabled(), "baler compress",
           "--save-model: the error-bounded mode of a chunked file trains no shared model");
-  // A .npy is read in slices; the other formats are loaded whole.
+  // A .npy is read in slices; the other formats, and a structured .npy (a table), are loaded whole.
   std::unique_ptr<npy::slice_reader> npy_in;
   std::unique_ptr<dataset> whole;
   codec::row_source src;
-  if (format_of(input) == file_format::npy) {
+  if (format_of(input) == file_format::npy && !npy::file_has_fields(input)) {
     npy_in = std::make_unique<npy::slice_reader>(input);
     src = codec::source_of(*npy_in);
   } else {
@@ -39,7 +39,8 @@ inline void compress_chunked_command(const std::string& input, const std::string
   }
   c.log = [&out](const std::string& s) { out << s << "\n"; };
   const auto res = codec::compress_chunked(src, output, force, o, c, model.empty() ? std::vector<std::byte>{} : read_file(model));
-  const std::uint64_t in_bytes = std::uint64_t(src.row_count()) * src.row_bytes();
+  const std::uint64_t in_bytes =
+      whole && whole->stored_nbytes ? whole->stored_nbytes : std::uint64_t(src.row_count()) * src.row_bytes();
   const std::uint64_t out_bytes = std::filesystem::file_size(output);
   char buf[160];
   std::snprintf(buf, sizeof buf, "%zu chunks of %zu rows, %llu bytes for %llu input bytes: whole-file ratio %.3f\n",
@@ -53,10 +54,10 @@ inline void decompress_chunked_command(const std::string& input, const std::stri
                                        const std::string& rows, unsigned threads, std::ostream& out) {
   const codec::chunked_decoder dec(input);
   const auto [a, b] = parse_rows(rows, dec.reader().rows());
-  if (format_of(output) == file_format::npy) {
+  if (format_of(output) == file_format::npy && dec.layout() != table_layout::records) {
     dec.write_npy(output, force, a, b, threads);
   } else {
-    save_dataset(output, dec.rows(a, b, threads), force);  // .npz and .csv are written whole
+    save_dataset(output, dec.rows(a, b, threads), force);  // .npz, .csv and records are written whole
   }
   std::vector<std::size_t> shape = dec.shape();
   shape[0] = b - a;

@@ -19,7 +19,8 @@ struct size_report {
   static size_report of(const format::container_info& info) {
     size_report r;
     const auto& in = info.header.at("input");
-    r.input = format::header_int<std::uint64_t>(in.at("nbytes"), "the input size");
+    // A table of mixed dtypes is held as float64; its input as stored is what its file held.
+    r.input = format::header_int<std::uint64_t>(in.value("stored_nbytes", in.at("nbytes")), "the input size");
     std::uint64_t elements = 1;
     for (const auto& d : in.at("shape")) elements *= format::header_int<std::uint64_t>(d, "the input shape");
     r.float32 = 4 * elements;

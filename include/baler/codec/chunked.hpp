@@ -39,7 +39,7 @@ struct row_source {
   dtype type = dtype::f64;
   std::vector<std::string> names;
   std::function<ndarray(std::size_t first, std::size_t count)> rows;  // thread-safe
-  bool member_per_column = false;  // as dataset's: how the decompressed table is written
+  table_layout layout = table_layout::array;  // as dataset's: how the decompressed table is written
 
   std::size_t row_count() const { return shape.at(0); }
   std::size_t row_bytes() const {
@@ -73,7 +73,7 @@ inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
   return {d.data.shape, d.data.type, chunk_names(d.data.shape, d.names), [&d](std::size_t first, std::size_t count) {
             return row_slice(d.data, first, count);
-          }, d.member_per_column};
+          }, d.layout};
 }
 inline row_source source_of(const npy::slice_reader& r) {
   require(r.rows() > 0, "source_of", "the data has no rows");
@@ -217,7 +217,7 @@ inline chunk_plan plan_chunks(const row_source& s, codec_options o, const chunke
                      {"library_version", library_version},
                      {"input", {{"shape", s.shape}, {"dtype", dtype_name(s.type)}, {"names", s.names}}},
                      {"chunk_rows", p.chunk_rows}};
-  if (s.member_per_column) p.shared.header["input"][member_per_column_key] = true;
+  mark_layout(p.shared.header["input"], s.layout);
   if (bounded) {
     const bound_config applied = detail::global_bounds(s, o.error_bound, p.chunk_rows, c.threads, share);
     nlohmann::json eb = {{"default", o.error_bound.all.set() ? to_string(o.error_bound.all) : ""}};
@@ -304,7 +304,7 @@ public:
       shape_ = format::header_sizes(h.at("input").at("shape"), "the input shape");
       type_ = parse_dtype(h.at("input").at("dtype").get<std::string>());
       names_ = h.at("input").at("names").get<std::vector<std::string>>();
-      member_per_column_ = member_per_column(h.at("input"));
+      layout_ = layout_of(h.at("input"));
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string("chunked_decoder(): the header is incomplete: ") + e.what());
     }
@@ -317,6 +317,7 @@ public:
   const std::vector<std::size_t>& shape() const { return shape_; }
   dtype type() const { return type_; }
   const std::vector<std::string>& names() const { return names_; }
+  table_layout layout() const { return layout_; }
 
   // Chunk i, decoded; one OpenBLAS thread when `single_thread` (the caller runs workers).
   ndarray chunk(std::size_t i, bool single_thread = true) const {
@@ -340,7 +341,7 @@ public:
     const std::size_t a = span.first, b = span.second;
     std::vector<ndarray> parts(b - a);
     parallel::parallel_for(parts.size(), threads, [&](std::size_t k) { parts[k] = chunk(a + k, threads != 1); });
-    dataset d{ndarray{type_, shape_, {}}, names_, member_per_column_};
+    dataset d{ndarray{type_, shape_, {}}, names_, layout_};
     d.data.shape[0] = last - first;
     for (std::size_t k = 0; k < parts.size(); ++k) {
       const auto& e = r_.index()[a + k];
@@ -388,7 +389,7 @@ private:
   std::vector<std::size_t> shape_;
   dtype type_ = dtype::f64;
   std::vector<std::string> names_;
-  bool member_per_column_ = false;
+  table_layout layout_ = table_layout::array;
   std::vector<std::byte> model_;
 };
 

@@ -36,14 +36,16 @@ namespace baler::codec {
 inline constexpr const char* library_version = "0.1.0";
 inline constexpr std::size_t chunk_rows = 65536;  // rows per encode/decode pass: bounded memory
 
-// A header's "input" marks a table read from an .npz of one array per column, so that it is
-// written back so (dataset::member_per_column); a reader from before the mark ignores it and
-// writes member "data".
-inline constexpr const char* member_per_column_key = "member_per_column";
-inline void mark_layout(nlohmann::json& input, const dataset& d) {
-  if (d.member_per_column) input[member_per_column_key] = true;
+// A header's "input" names a table's layout other than one array ("layout": "members" or
+// "records", dataset::layout), so that decompress writes it back so; a reader from before the
+// key ignores it and writes one array.
+inline constexpr const char* layout_key = "layout";
+inline void mark_layout(nlohmann::json& input, table_layout layout) {
+  if (layout != table_layout::array) input[layout_key] = layout_name(layout);
 }
-inline bool member_per_column(const nlohmann::json& input) { return input.value(member_per_column_key, false); }
+inline table_layout layout_of(const nlohmann::json& input) {
+  return parse_layout(input.value(layout_key, layout_name(table_layout::array)));
+}
 
 template <class B, class Model>
 class Codec {
@@ -216,7 +218,7 @@ public:
       }
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
-      out.member_per_column = member_per_column(h.at("input"));
+      out.layout = layout_of(h.at("input"));
       out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
@@ -254,7 +256,8 @@ private:
     h["library_version"] = library_version;
     h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
-    mark_layout(h["input"], d);
+    mark_layout(h["input"], d.layout);
+    if (d.stored_nbytes) h["input"]["stored_nbytes"] = d.stored_nbytes;  // what ratios count (size_report)
     return h;
   }
 

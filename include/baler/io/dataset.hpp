@@ -23,12 +23,28 @@
 
 namespace baler {
 
+// How a table was laid out in the file it came from, so that it is written back the same way.
+enum class table_layout {
+  array,    // one array: .npz member "data" beside "names", .npy, .csv, HDF5
+  members,  // an .npz of one 1-D array per column: np.savez(f, pt=pt, eta=eta)
+  records,  // a 1-D structured array, a field per column: np.save(f, records), or .npz "data"
+};
+inline const char* layout_name(table_layout l) {
+  return l == table_layout::members ? "members" : l == table_layout::records ? "records" : "array";
+}
+inline table_layout parse_layout(const std::string& name) {
+  for (table_layout l : {table_layout::array, table_layout::members, table_layout::records})
+    if (name == layout_name(l)) return l;
+  throw error("parse_layout(): unknown table layout '" + name + "' (a newer baler wrote it?)");
+}
+
 struct dataset {
   ndarray data;
   std::vector<std::string> names;  // one per column of a 2-d table, or none
-  // A table read from an .npz of one 1-D array per column, and written back so (as .npz); else
-  // an .npz holds it as member "data" beside "names".
-  bool member_per_column = false;
+  table_layout layout = table_layout::array;
+  // The values' bytes in the file they came from where a table widened them (columns of mixed
+  // dtypes, held as float64), so that ratios count the input as stored; 0: data.nbytes().
+  std::uint64_t stored_nbytes = 0;
 };
 
 enum class file_format { npy, npz, csv, hdf5 };
@@ -92,11 +108,52 @@ inline void check_names(const dataset& d, const char* where) {
 }
 
 namespace detail {
-// A table from an archive of 1-D arrays of one length, a column each, in the order they were
-// written; none when the archive is not one. Columns of one dtype keep it; mixed ones become
+// A table of named 1-D columns of one length. Columns of one dtype keep it; mixed ones become
 // float64, which holds every value of the others but 64-bit integers from 2^53 on (refused).
+inline dataset table_of_columns(std::vector<std::string> names, const std::vector<ndarray>& columns,
+                                table_layout layout, const char* where) {
+  require(!columns.empty(), where, "a table without columns");
+  const std::size_t rows = columns[0].shape.at(0), cols = columns.size();
+  bool one_type = true;
+  for (std::size_t c = 0; c < cols; ++c) {
+    require(columns[c].ndim() == 1, where, "column '" + names[c] + "' holds more than one value per row");
+    require(columns[c].shape[0] == rows, where,
+            "member '" + names[c] + "' has " + std::to_string(columns[c].shape[0]) + " values and '" + names[0] +
+                "' " + std::to_string(rows) +
+                ": a table of one array per column needs one length (or store it as member 'data')");
+    one_type = one_type && columns[c].type == columns[0].type;
+  }
+  dataset d;
+  d.names = std::move(names);
+  d.layout = layout;
+  if (one_type) {  // interleaved byte for byte: exact for every type
+    const std::size_t size = dtype_size(columns[0].type);
+    d.data = ndarray::zeros(columns[0].type, {rows, cols});
+    for (std::size_t c = 0; c < cols; ++c)
+      for (std::size_t r = 0; r < rows; ++r)
+        std::memcpy(d.data.bytes.data() + (r * cols + c) * size, columns[c].bytes.data() + r * size, size);
+    return d;
+  }
+  std::vector<double> values(rows * cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    d.stored_nbytes += columns[c].nbytes();
+    const std::vector<double> v = columns[c].to_doubles();
+    const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (wide && !(std::abs(v[r]) < 9007199254740992.0))
+        throw error(std::string(where) + "(): column '" + d.names[c] +
+                    "' holds 64-bit integers of 2^53 or more beside columns of other types; a float64 table cannot "
+                    "hold them exactly (give every column one dtype)");
+      values[r * cols + c] = v[r];
+    }
+  }
+  d.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
+  return d;
+}
+
+// A table from an archive of 1-D arrays of one length, a column each, in the order they were
+// written; none when the archive is not one.
 inline std::optional<dataset> table_of_members(const npz::archive& a) {
-  constexpr const char* where = "dataset_from_npz";
   std::vector<const npz::entry*> members;
   for (const auto& [name, e] : a) {
     try {
@@ -108,47 +165,22 @@ inline std::optional<dataset> table_of_members(const npz::archive& a) {
   }
   if (members.size() < 2) return std::nullopt;
   std::sort(members.begin(), members.end(), [](const auto* x, const auto* y) { return x->position < y->position; });
+  std::vector<std::string> names;
   std::vector<ndarray> columns;
-  for (const npz::entry* e : members) columns.push_back(e->array());
-  const std::size_t rows = columns[0].shape[0], cols = columns.size();
-  bool one_type = true;
-  for (std::size_t c = 0; c < cols; ++c) {
-    require(columns[c].shape[0] == rows, where,
-            "member '" + members[c]->name + "' has " + std::to_string(columns[c].shape[0]) + " values and '" +
-                members[0]->name + "' " + std::to_string(rows) +
-                ": a table of one array per column needs one length (or store it as member 'data')");
-    one_type = one_type && columns[c].type == columns[0].type;
-  }
-  dataset d;
-  for (const npz::entry* e : members) d.names.push_back(e->name);
-  d.member_per_column = true;
-  if (one_type) {  // interleaved byte for byte: exact for every type
-    const std::size_t size = dtype_size(columns[0].type);
-    d.data = ndarray::zeros(columns[0].type, {rows, cols});
-    for (std::size_t c = 0; c < cols; ++c)
-      for (std::size_t r = 0; r < rows; ++r)
-        std::memcpy(d.data.bytes.data() + (r * cols + c) * size, columns[c].bytes.data() + r * size, size);
-    return d;
-  }
-  std::vector<double> values(rows * cols);
-  for (std::size_t c = 0; c < cols; ++c) {
-    const std::vector<double> v = columns[c].to_doubles();
-    const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
-    for (std::size_t r = 0; r < rows; ++r) {
-      if (wide && !(std::abs(v[r]) < 9007199254740992.0))
-        throw error(std::string(where) + "(): member '" + members[c]->name +
-                    "' holds 64-bit integers of 2^53 or more beside columns of other types; a float64 table cannot "
-                    "hold them exactly (give every member one dtype)");
-      values[r * cols + c] = v[r];
-    }
-  }
-  d.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
-  return d;
+  for (const npz::entry* e : members) names.push_back(e->name), columns.push_back(e->array());
+  return table_of_columns(std::move(names), columns, table_layout::members, "dataset_from_npz");
+}
+
+// A table from the bytes of a 1-D structured .npy, a column per field.
+inline dataset table_of_records(byte_view npy_bytes) {
+  npy::record_columns r = npy::read_records(npy_bytes);
+  return table_of_columns(std::move(r.names), r.columns, table_layout::records, "npy::read_records");
 }
 }  // namespace detail
 
 // Baler's reading of an .npz: the array is member "data" (or the only member), names are
-// member "names" when present; or a table of one 1-D member per column (detail::table_of_members).
+// member "names" when present, or its fields when it is a structured array; or a table of one
+// 1-D member per column (detail::table_of_members).
 inline dataset dataset_from_npz(const npz::archive& a) {
   constexpr const char* where = "dataset_from_npz";
   auto data = a.find("data");
@@ -161,6 +193,8 @@ inline dataset dataset_from_npz(const npz::archive& a) {
                 (keys.empty() ? std::string("none (the archive is empty)") : keys) +
                 ", and not one 1-D array per column");
   }
+  if (with_context("npz member '" + data->first + "'", [&] { return npy::has_fields(data->second.bytes); }))
+    return with_context("npz member '" + data->first + "'", [&] { return detail::table_of_records(data->second.bytes); });
   dataset d;
   d.data = data->second.array();
   if (const auto names = a.find("names"); names != a.end() && names != data)
@@ -176,7 +210,9 @@ inline dataset load_dataset(const std::filesystem::path& path) {
       return with_context("file " + path.string(), [&] { return dataset_from_npz(a); });
     }
     case file_format::npy:
-      return {npy::read_file(path), {}};
+      return read_file_with(path, [](byte_view b) {
+        return npy::has_fields(b) ? detail::table_of_records(b) : dataset{npy::read(b), {}};
+      });
     case file_format::csv: {
       auto [data, names] = csv::read_file(path);
       return {std::move(data), std::move(names)};
@@ -195,22 +231,25 @@ inline dataset load_dataset(const std::filesystem::path& path) {
   throw error("load_dataset(): unreachable format");
 }
 
-// Writes the dataset in the format its extension names. A .npy holds no names: they are left
-// out, since the user chose a format that cannot hold them. An .npz holds a table as it was
-// read: one member per column (member_per_column), else "data" and "names". `method` applies to .npz only;
-// stored is np.savez's default and the fast choice for float data, which deflate barely shrinks.
+// Writes the dataset in the format its extension names, a table in its layout where the format
+// has it: one .npz member per column, or a structured array (.npy, or .npz member "data"). A
+// plain .npy holds no names: they are left out, since the user chose a format that cannot hold
+// them. `method` applies to .npz only; stored is np.savez's default and the fast choice for
+// float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
+  const bool records = d.layout == table_layout::records;
   switch (format_of(path)) {
     case file_format::npz:
       write_file_atomically(path,
-                            d.member_per_column ? npz::write_columns(d.data, d.names, method)
-                                                : npz::write(d.data, d.names, method),
+                            d.layout == table_layout::members ? npz::write_columns(d.data, d.names, method)
+                            : records ? npz::write({{"data", npy::write_records(d.data, d.names)}}, method)
+                                      : npz::write(d.data, d.names, method),
                             overwrite);
       return;
     case file_format::npy:
-      write_file_atomically(path, npy::write(d.data), overwrite);
+      write_file_atomically(path, records ? npy::write_records(d.data, d.names) : npy::write(d.data), overwrite);
       return;
     case file_format::csv:
       write_file_atomically(path, csv::write(d.data, d.names), overwrite);

@@ -81,6 +81,7 @@ inline void to_native(ndarray& a, const element_type& e) {
 inline ndarray read(byte_view in) {
   constexpr const char* where = "npy::read";
   const header h = parse_header(in, where);
+  require(h.fields.empty(), where, "a structured array (record dtype) is a table: read it with npy::read_records");
   const element_type e = parse_descr(h.descr, where);
   require(
       !e.is_text, where,
@@ -115,6 +116,53 @@ inline std::vector<std::string> read_strings(byte_view in) {
   return out;
 }
 
+// A 1-D structured array (np.save(f, records)) as a table: its fields' names and one 1-D array
+// per field, each of its own dtype. Padding fields (no name, "|V..") are skipped.
+struct record_columns {
+  std::vector<std::string> names;
+  std::vector<ndarray> columns;
+};
+inline bool has_fields(byte_view in) { return !parse_header(in, "npy::has_fields").fields.empty(); }
+inline record_columns read_records(byte_view in) {
+  constexpr const char* where = "npy::read_records";
+  const header h = parse_header(in, where);
+  require(!h.fields.empty(), where, "not a structured array (its dtype has no fields)");
+  require(h.shape.size() == 1, where,
+          "a structured array of shape " + shape_string(h.shape) + ": only 1-D ones are tables");
+  std::vector<element_type> types;
+  std::vector<std::size_t> offsets;
+  record_columns out;
+  std::size_t record = 0;  // bytes
+  for (const auto& [name, descr] : h.fields) {
+    if (name.empty() && descr.size() > 2 && descr[1] == 'V') {  // alignment padding
+      std::size_t size = 0;
+      for (std::size_t i = 2; i < descr.size(); ++i) {
+        require(descr[i] >= '0' && descr[i] <= '9' && size < (1u << 24), where, "malformed padding field '" + descr + "'");
+        size = size * 10 + std::size_t(descr[i] - '0');
+      }
+      record += size;
+      continue;
+    }
+    const element_type e = with_context("field '" + name + "'", [&] { return parse_descr(descr, where); });
+    require(!e.is_text, where, "field '" + name + "' holds text ('" + descr + "'), not numbers");
+    require(!name.empty(), where, "a structured field without a name");
+    out.names.push_back(name), types.push_back(e), offsets.push_back(record);
+    record += e.item_size;
+  }
+  require(!types.empty(), where, "a structured array of padding only");
+  const std::vector<std::byte> raw = detail::payload(in, h, record, where);
+  const std::size_t rows = h.shape[0];
+  for (std::size_t f = 0; f < types.size(); ++f) {
+    const std::size_t size = types[f].item_size;
+    ndarray column{types[f].type, {rows}, std::vector<std::byte>(rows * size)};
+    for (std::size_t r = 0; r < rows; ++r)
+      std::memcpy(column.bytes.data() + r * size, raw.data() + r * record + offsets[f], size);
+    detail::to_native(column, types[f]);
+    out.columns.push_back(std::move(column));
+  }
+  return out;
+}
+
 inline ndarray read_file(const std::filesystem::path& path) {
   return read_file_with(path, [](byte_view b) { return read(b); });
 }
@@ -127,6 +175,27 @@ inline std::vector<std::byte> write(const ndarray& a) {
   a.check_consistent("npy::write");
   std::vector<std::byte> out = format_header(npy_descr(a.type), a.shape);
   out.insert(out.end(), a.bytes.begin(), a.bytes.end());
+  return out;
+}
+
+// The .npy bytes of a (rows x cols) table as a 1-D structured array, a field per column named
+// by `names`, each of the table's dtype: its records are the table's rows, byte for byte.
+inline std::vector<std::byte> write_records(const ndarray& table, const std::vector<std::string>& names) {
+  constexpr const char* where = "npy::write_records";
+  table.check_consistent(where);
+  require(table.ndim() == 2 && names.size() == table.shape[1] && !names.empty(), where,
+          "a structured array needs a 2-d table and a name for each column");
+  std::string descr = "[";
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const std::string& name = names[c];
+    require(!name.empty() && name.find_first_of("'\\\n") == std::string::npos, where,
+            "column name '" + name + "' cannot name a field (empty, or with a quote, backslash or newline)");
+    for (std::size_t k = 0; k < c; ++k) require(names[k] != name, where, "two columns are named '" + name + "'");
+    descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(table.type) + "')";
+  }
+  descr += "]";
+  std::vector<std::byte> out = format_header_literal(descr, {table.shape[0]});
+  out.insert(out.end(), table.bytes.begin(), table.bytes.end());
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "baler/core/error.hpp"
@@ -23,7 +24,10 @@ inline constexpr std::size_t magic_size = 6;
 struct header {
   int major = 1;
   int minor = 0;
-  std::string descr;  // as written, e.g. "<f8", ">i4", "<U16"
+  std::string descr;  // as written, e.g. "<f8", ">i4", "<U16"; empty for a structured dtype
+  // A structured (record) dtype: (name, descr) per field, in order, as np.save writes a record
+  // array; padding fields (alignment) have no name and a void descr ("|V4").
+  std::vector<std::pair<std::string, std::string>> fields;
   bool fortran_order = false;
   std::vector<std::size_t> shape;
   std::size_t data_offset = 0;  // where the payload starts
@@ -228,9 +232,18 @@ inline header parse_header(byte_view in, const char* where) {
   bool has_descr = false, has_order = false, has_shape = false;
   for (const auto& [key, value] : detail::literal_parser(text, where).dict()) {
     using kind = detail::py_value::kind;
-    if (key == "descr") {
-      require(value.k != kind::sequence, where,
-              "unsupported dtype: structured arrays (record dtypes) are not supported");
+    if (key == "descr" && value.k == kind::sequence) {
+      require(!value.items.empty(), where, "malformed header: a structured dtype without fields");
+      for (const auto& f : value.items) {
+        require(f.k == kind::sequence && f.items.size() >= 2 && f.items[0].k == kind::string &&
+                    f.items[1].k == kind::string,
+                where, "unsupported dtype: a structured field that is not (name, scalar type)");
+        require(f.items.size() == 2, where,
+                "unsupported dtype: structured field '" + f.items[0].text + "' holds an array (a subarray dtype)");
+        h.fields.emplace_back(f.items[0].text, f.items[1].text);
+      }
+      has_descr = true;
+    } else if (key == "descr") {
       require(value.k == kind::string, where, "malformed header: 'descr' is not a string");
       h.descr = value.text;
       has_descr = true;
@@ -257,13 +270,16 @@ inline header parse_header(byte_view in, const char* where) {
 }
 
 // The preamble for a C-order array: version 1.0 unless the header outgrows its 16-bit length
-// field, then 2.0. Padded with spaces and '\n' so the payload starts at a multiple of 64 bytes,
+// field, then 2.0, or 3.0 where it is not ASCII. Padded with spaces and '\n' so the payload starts at a multiple of 64 bytes,
 // as numpy does, which lets readers map the payload aligned.
-inline std::vector<std::byte> format_header(const std::string& descr,
-                                            const std::vector<std::size_t>& shape) {
+// `descr` as a Python literal: "'<f8'", or "[('pt', '<f8'), ('eta', '<f8')]" for records.
+inline std::vector<std::byte> format_header_literal(const std::string& descr,
+                                                    const std::vector<std::size_t>& shape) {
   std::string dict =
-      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_string(shape) + ", }";
-  const int major = dict.size() + 1 + 10 + 63 <= 0xFFFF ? 1 : 2;
+      "{'descr': " + descr + ", 'fortran_order': False, 'shape': " + shape_string(shape) + ", }";
+  // Version 3 where the text is not ASCII (field names in UTF-8; 1 and 2 are Latin-1).
+  const bool ascii = std::all_of(dict.begin(), dict.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const int major = !ascii ? 3 : dict.size() + 1 + 10 + 63 <= 0xFFFF ? 1 : 2;
   const std::size_t prefix = major == 1 ? 10 : 12;
   const std::size_t total = (prefix + dict.size() + 1 + 63) / 64 * 64;
   dict.append(total - prefix - dict.size() - 1, ' ');
@@ -277,6 +293,9 @@ inline std::vector<std::byte> format_header(const std::string& descr,
   append_le(out, dict.size(), major == 1 ? 2 : 4);
   for (char c : dict) out.push_back(static_cast<std::byte>(c));
   return out;
+}
+inline std::vector<std::byte> format_header(const std::string& descr, const std::vector<std::size_t>& shape) {
+  return format_header_literal("'" + descr + "'", shape);
 }
 
 }  // namespace baler::npy

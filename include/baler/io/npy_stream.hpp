@@ -15,17 +15,28 @@
 
 namespace baler::npy {
 
+// The header of a .npy file, read without its payload.
+inline header file_header(const random_access_file& file, const std::filesystem::path& path, const char* where) {
+  // The preamble: magic, version, length, then the dict; at most 12 + 2^32 bytes.
+  std::vector<std::byte> head = file.read(0, std::min<std::uint64_t>(file.size(), 12));
+  require(head.size() >= 10, where, "'" + path.string() + "' is not a .npy file (too short)");
+  const std::size_t len_size = std::to_integer<int>(head[6]) == 1 ? 2 : 4;
+  const std::uint64_t total = 8 + len_size + load_le(head.data() + 8, len_size);
+  require(total <= file.size(), where, "'" + path.string() + "' is truncated inside its header");
+  return with_context("file " + path.string(), [&] { return parse_header(file.read(0, total), where); });
+}
+// Whether a .npy file holds a structured array (a table of fields, which is read whole).
+inline bool file_has_fields(const std::filesystem::path& path) {
+  return !file_header(random_access_file(path), path, "npy::file_has_fields").fields.empty();
+}
+
 class slice_reader {
 public:
   explicit slice_reader(const std::filesystem::path& path) : file_(path) {
     constexpr const char* where = "npy::slice_reader";
-    // The preamble: magic, version, length, then the dict; at most 12 + 2^32 bytes.
-    std::vector<std::byte> head = file_.read(0, std::min<std::uint64_t>(file_.size(), 12));
-    require(head.size() >= 10, where, "'" + path.string() + "' is not a .npy file (too short)");
-    const std::size_t len_size = std::to_integer<int>(head[6]) == 1 ? 2 : 4;
-    const std::uint64_t total = 8 + len_size + load_le(head.data() + 8, len_size);
-    require(total <= file_.size(), where, "'" + path.string() + "' is truncated inside its header");
-    h_ = with_context("file " + path.string(), [&] { return parse_header(file_.read(0, total), where); });
+    h_ = file_header(file_, path, where);
+    require(h_.fields.empty(), where,
+            "'" + path.string() + "' is a structured array: a table, read whole (load_dataset), not in slices");
     e_ = parse_descr(h_.descr, where);
     require(!e_.is_text, where, "'" + path.string() + "' holds text ('" + h_.descr + "'), not numeric data");
     require(!h_.shape.empty(), where, "'" + path.string() + "' holds a 0-dimensional array: no rows to slice");
