@@ -51,6 +51,35 @@ TEST_CASE("compress from and decompress into HDF5, names kept, bound held") {
   CHECK(files.find("out.h5:") == std::string::npos);                   // no folder "out.h5:"
 }
 
+TEST_CASE("a compound dataset (h5py's structured array) is a table of its members, restored as one") {
+  scratch s;
+  // Written by h5py (tests/data/make_fixtures.py): pt big-endian float32, eta float64, n int32,
+  // ok bool (h5py's enum); mixed, so a float64 table.
+  const std::string fixture = std::string(BALER_TEST_DIR) + "/data/records.h5:/jets";
+  const dataset jets = load_dataset(fixture);
+  CHECK(jets.layout == table_layout::records);
+  CHECK(jets.names == std::vector<std::string>{"pt", "eta", "n", "ok"});
+  REQUIRE(jets.data.shape == std::vector<std::size_t>{4, 4});
+  CHECK(jets.data.to_doubles() == load_dataset(std::string(BALER_TEST_DIR) + "/data/records_mixed.npy").data.to_doubles());
+
+  // LHCb as a compound dataset, through compress and decompress: back as one, within the bound.
+  dataset table = load_dataset(lhcb);
+  table.layout = table_layout::records;
+  save_dataset("in.h5:/lhcb", table, false);
+  CHECK(load_dataset("in.h5:/lhcb").data == table.data);
+  REQUIRE(baler_cli({"compress", "in.h5:/lhcb", "-o", "t.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "out.h5:/lhcb"}).status == 0);
+  const dataset restored = load_dataset("out.h5:/lhcb");
+  CHECK(restored.layout == table_layout::records);
+  CHECK(restored.names == table.names);
+  for (const auto& e : metrics::compare(table, restored)) CHECK(e.max_abs_error <= 1e-3 * e.range);
+  // Two columns of one name cannot be members of one compound.
+  dataset twice = table;
+  twice.names[1] = twice.names[0];
+  CHECK_THROWS_WITH_AS(save_dataset("twice.h5:/x", twice, false), doctest::Contains("cannot make member"), error);
+  CHECK_FALSE(fs::exists("twice.h5"));
+}
+
 TEST_CASE("a float16 field through HDF5: stored as an IEEE half, coded and restored as float16") {
   scratch s;
   const dataset cfd = load_dataset(cli_test::cfd);

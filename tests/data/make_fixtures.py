@@ -121,6 +121,10 @@ def main():
     save("records_aligned_big.npy", records(np.dtype([("a", ">i2"), ("b", ">f8")], align=True)))
     save("records_subarray.npy", np.zeros(2, dtype=[("a", "<f4", (2,))]))
     save("records_text.npy", np.zeros(2, dtype=[("name", "<U3"), ("x", "<f8")]))
+    # The mixed records as h5py stores them: a 1-D compound dataset (bool as h5py's enum).
+    import h5py
+    with h5py.File(path("records.h5"), "w") as f:
+        f.create_dataset("jets", data=records([("pt", ">f4"), ("eta", "<f8"), ("n", "<i4"), ("ok", "?")]))
 
     # Tables in Baler's convention, stored and deflated.
     table = value("<f8", (4, 3))

@@ -221,8 +221,12 @@ inline dataset load_dataset(const std::filesystem::path& path) {
       require_hdf5(path);
 #ifdef BALER_HAS_HDF5
       const auto h = *hdf5_location_of(path);
-      auto [data, names] = hdf5::read(h.file, h.object);
-      dataset d{std::move(data), std::move(names)};
+      hdf5::table_data t = hdf5::read(h.file, h.object);
+      if (!t.columns.empty())
+        return with_context("file " + path.string(), [&] {
+          return detail::table_of_columns(std::move(t.names), t.columns, table_layout::records, "hdf5::read");
+        });
+      dataset d{std::move(t.data), std::move(t.names)};
       check_names(d, ("file " + path.string()).c_str());
       return d;
 #endif
@@ -258,7 +262,7 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
       require_hdf5(path);
 #ifdef BALER_HAS_HDF5
       const auto h = *hdf5_location_of(path);
-      hdf5::write(h.file, h.object, d.data, d.names, overwrite);
+      hdf5::write(h.file, h.object, d.data, d.names, overwrite, records);
 #endif
       return;
     }

@@ -2,7 +2,8 @@
 // Datasets inside HDF5 files, named FILE.h5:/group/dataset (see hdf5_location in dataset.hpp).
 // Only built where HDF5 is found (BALER_HAS_HDF5): the header-only library has no mandatory
 // HDF5 dependency. Column names of a 2-d table travel as the dataset's string attribute
-// "names", as baler writes it and as h5py writes a list of str.
+// "names", as baler writes it and as h5py writes a list of str; a 1-D compound dataset (h5py's
+// numpy structured array) is a table of its members.
 //
 // Writing is atomic: a new file is written under a temporary name and renamed; an existing
 // file is copied to a temporary name, the dataset added (or replaced, with overwrite) in the
@@ -162,10 +163,44 @@ inline void write_names(hid_t dset, const std::vector<std::string>& names, const
 
 }  // namespace detail
 
+// A dataset as read: one array (with the "names" attribute's column names), or, for a 1-D
+// compound dataset (a table of records, as h5py writes a numpy structured array), one 1-D array
+// per member in `columns`, named by the members, `data` empty.
 struct table_data {
   ndarray data;
   std::vector<std::string> names;
+  std::vector<ndarray> columns;
 };
+
+namespace detail {
+// How a value of dtype t is read and written in memory; bool as uint8 (0/1): HDF5 has no native
+// bool type others read the same way, and h5py's bool enum reads as one byte of 0/1 through it.
+inline hid_t memory_type_of(dtype t) { return t == dtype::bool_ ? H5T_NATIVE_UINT8 : memory_type(t); }
+
+inline table_data read_compound(hid_t d, hid_t type, const std::vector<hsize_t>& dims, const std::string& where) {
+  check(dims.size() == 1, where, "a compound dataset is a table when it is 1-D (N records)");
+  const int members = H5Tget_nmembers(type);
+  check(members > 0, where, "a compound type without members");
+  table_data t;
+  for (unsigned i = 0; i < unsigned(members); ++i) {
+    char* name = H5Tget_member_name(type, i);
+    check(name != nullptr, where, "a compound member without a name");
+    t.names.emplace_back(name);
+    H5free_memory(name);
+    id member(H5Tget_member_type(type, i), H5Tclose);
+    const std::string at = where + ", member '" + t.names.back() + "'";
+    check(H5Tget_class(member) != H5T_ARRAY, at, "holds an array: one value per record is a column");
+    ndarray column = ndarray::zeros(dtype_of(member, at), {std::size_t(dims[0])});
+    // A compound of this one member, read by name: HDF5 picks it out of each record.
+    id one(H5Tcreate(H5T_COMPOUND, dtype_size(column.type)), H5Tclose);
+    check(H5Tinsert(one, t.names.back().c_str(), 0, memory_type_of(column.type)) >= 0, at, "cannot read it");
+    check(H5Dread(d, one, H5S_ALL, H5S_ALL, H5P_DEFAULT, column.bytes.data()) >= 0, at,
+          "cannot read it (a filter whose plugin is missing from HDF5_PLUGIN_PATH?)");
+    t.columns.push_back(std::move(column));
+  }
+  return t;
+}
+}  // namespace detail
 
 inline table_data read(const std::filesystem::path& file, const std::string& object) {
   const std::string where = "hdf5::read(): " + file.string() + ":" + object;
@@ -181,18 +216,20 @@ inline table_data read(const std::filesystem::path& file, const std::string& obj
   detail::check(rank >= 0, where, "the dataset has no simple shape");
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  if (H5Tget_class(type) == H5T_COMPOUND) return detail::read_compound(d, type, dims, where);
   table_data t;
   t.data = ndarray::zeros(detail::dtype_of(type, where), {dims.begin(), dims.end()});
-  // h5py's bool enum reads as one byte of 0/1 through the native bool type.
-  const hid_t mem = t.data.type == dtype::bool_ ? H5T_NATIVE_UINT8 : detail::memory_type(t.data.type);
+  const hid_t mem = detail::memory_type_of(t.data.type);
   detail::check(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.bytes.data()) >= 0, where,
           "cannot read the dataset (a filter whose plugin is missing from HDF5_PLUGIN_PATH?)");
   t.names = detail::read_names(d, where);
   return t;
 }
 
+// Writes `a`; a 2-D table with `records` as a 1-D compound dataset, a member per column named
+// by `names` (its records the table's rows), else as it is with `names` as its attribute.
 inline void write(const std::filesystem::path& file, const std::string& object, const ndarray& a,
-                  const std::vector<std::string>& names, bool overwrite) {
+                  const std::vector<std::string>& names, bool overwrite, bool records = false) {
   namespace fs = std::filesystem;
   const std::string where = "hdf5::write(): " + file.string() + ":" + object;
   a.check_consistent("hdf5::write");
@@ -211,17 +248,24 @@ inline void write(const std::filesystem::path& file, const std::string& object, 
         detail::check(overwrite, where, "the dataset exists; use --force to replace it");
         detail::check(H5Ldelete(f, object.c_str(), H5P_DEFAULT) >= 0, where, "cannot replace the dataset");
       }
+      detail::check(!records || (a.ndim() == 2 && names.size() == a.shape[1]), where,
+                    "a compound dataset needs a 2-d table and a name for each column");
       std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+      if (records) dims.resize(1);
       detail::id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
       detail::id links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
       H5Pset_create_intermediate_group(links, 1);
-      // bool is stored as uint8 (0/1): HDF5 has no native bool type others read the same way.
-      const hid_t type = a.type == dtype::bool_ ? H5T_NATIVE_UINT8 : detail::memory_type(a.type);
+      const std::size_t size = dtype_size(a.type);
+      detail::id compound(records ? H5Tcreate(H5T_COMPOUND, names.size() * size) : -1, H5Tclose);
+      for (std::size_t c = 0; records && c < names.size(); ++c)
+        detail::check(H5Tinsert(compound, names[c].c_str(), c * size, detail::memory_type_of(a.type)) >= 0, where,
+                      "cannot make member '" + names[c] + "' (two columns of one name?)");
+      const hid_t type = records ? hid_t(compound) : detail::memory_type_of(a.type);
       detail::id d(H5Dcreate2(f, object.c_str(), type, space, links, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
       detail::check(d.valid(), where, "cannot create the dataset");
       detail::check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.bytes.data()) >= 0, where,
               "cannot write the dataset");
-      if (!names.empty()) detail::write_names(d, names, where);
+      if (!names.empty() && !records) detail::write_names(d, names, where);
       detail::check(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, where, "cannot flush the file");
     }
     fs::rename(temp, file);
