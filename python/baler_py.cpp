@@ -52,6 +52,27 @@ dataset table_of_fields(const py::array& a) {
   return detail::table_of_columns(std::move(names), columns, table_layout::records, "baler");
 }
 
+// A dict of 1-D arrays (column name: values, as uproot's library="np" gives) as the table of
+// them, in the dict's order (table_layout::members).
+dataset table_of_dict(const py::dict& columns) {
+  std::vector<std::string> names;
+  std::vector<ndarray> arrays;
+  for (const auto& [name, values] : columns) {
+    names.push_back(py::str(name));
+    arrays.push_back(with_context("column '" + names.back() + "'", [&, v = values] {
+      return dataset_of(v.cast<py::array>(), std::nullopt).data;
+    }));
+  }
+  return detail::table_of_columns(std::move(names), arrays, table_layout::members, "baler");
+}
+
+// An array, or a dict of columns (table_of_dict).
+dataset dataset_of(const py::object& a, const std::optional<std::vector<std::string>>& names) {
+  if (!py::isinstance<py::dict>(a)) return dataset_of(a.cast<py::array>(), names);
+  require(!names, "baler", "a dict names its columns by its keys; pass no names");
+  return table_of_dict(a.cast<py::dict>());
+}
+
 // ndarray owns its bytes (a std::vector), so the one copy here cannot be avoided; a
 // non-contiguous array is refused rather than silently gathered.
 dataset dataset_of(const py::array& a, const std::optional<std::vector<std::string>>& names) {
@@ -72,8 +93,17 @@ dataset dataset_of(const py::array& a, const std::optional<std::vector<std::stri
 }
 
 // Hands the decoded bytes to numpy without a copy: the array keeps the ndarray alive. A table
-// read from records goes back as records: a field per column, the rows its records (same bytes).
-py::array to_numpy(dataset&& d) {
+// read from records goes back as records: a field per column, the rows its records (same bytes);
+// one from a dict of columns as a dict of them (copies of the table's columns).
+py::object to_numpy(dataset&& d) {
+  if (d.layout == table_layout::members && d.data.ndim() == 2 && d.names.size() == d.data.shape[1]) {
+    const std::vector<std::string> names = d.names;
+    const py::array table = to_numpy(dataset{std::move(d.data), {}});
+    py::dict columns;
+    for (std::size_t c = 0; c < names.size(); ++c)
+      columns[py::str(names[c])] = table[py::make_tuple(py::slice(py::none(), py::none(), py::none()), c)].attr("copy")();
+    return columns;
+  }
   auto owner = std::make_unique<ndarray>(std::move(d.data));
   py::dtype t(dtype_name(owner->type));
   std::vector<py::ssize_t> shape(owner->shape.begin(), owner->shape.end());
@@ -125,7 +155,7 @@ PYBIND11_MODULE(_baler, m) {
     }
   });
 
-  m.def("compress_bounded", [](const py::array& a, const std::string& bound,
+  m.def("compress_bounded", [](const py::object& a, const std::string& bound,
                                const std::optional<std::vector<std::string>>& names,
                                const std::string& options) {
     const dataset d = dataset_of(a, names);
@@ -140,7 +170,7 @@ PYBIND11_MODULE(_baler, m) {
   });
 
   // With a model: its file's bytes are loaded; without one, a model is trained on `a`.
-  m.def("compress_with_model", [](const py::array& a, const std::optional<py::bytes>& model,
+  m.def("compress_with_model", [](const py::object& a, const std::optional<py::bytes>& model,
                                   const std::string& bound,
                                   const std::optional<std::vector<std::string>>& names,
                                   const std::string& options) {
@@ -161,7 +191,7 @@ PYBIND11_MODULE(_baler, m) {
     return to_bytes(out);
   });
 
-  m.def("train", [](const py::array& a, const std::optional<std::vector<std::string>>& names,
+  m.def("train", [](const py::object& a, const std::optional<std::vector<std::string>>& names,
                     const std::string& options) {
     const dataset d = dataset_of(a, names);
     const codec::codec_options o = options_of(options);

@@ -158,7 +158,7 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
   // Refused: lengths that differ; 64-bit integers a float64 cannot hold beside another dtype.
   CHECK_ERROR_CONTAINS(load_dataset(archive("l.npz", {{"a", ndarray::zeros(dtype::f32, {4})},
                                                       {"b", ndarray::zeros(dtype::f32, {5})}})),
-                       "member 'b' has 5 values and 'a' 4");
+                       "column 'b' has 5 values and 'a' 4");
   ndarray big = ndarray::zeros(dtype::i64, {2});
   big.data_as<std::int64_t>()[1] = (std::int64_t(1) << 53) + 1;
   CHECK_ERROR_CONTAINS(load_dataset(archive("b.npz", {{"id", big}, {"x", ndarray::zeros(dtype::f32, {2})}})),

@@ -25,9 +25,12 @@ HDF5_FILTER_ID = 305
 def _array(a):
     """The array as the library takes it: C order. A C-contiguous array goes through as it is
     (the library then copies it once into its own buffer); any other layout (Fortran order, as
-    np.load gives Baler's own .npz files, or a strided view) is gathered first, one copy more."""
+    np.load gives Baler's own .npz files, or a strided view) is gathered first, one copy more.
+    A dict of 1-D arrays (name: column, as uproot's library="np" gives) is a table of them."""
+    if isinstance(a, dict):
+        return {name: _array(column) for name, column in a.items()}
     if not isinstance(a, _np.ndarray):
-        raise BalerError("baler: expected a numpy.ndarray, got %s" % type(a).__name__)
+        raise BalerError("baler: expected a numpy.ndarray or a dict of them, got %s" % type(a).__name__)
     return a if a.flags.c_contiguous else a.copy(order="C")
 
 
@@ -57,8 +60,9 @@ def train(array, names=None, **options):
 
 
 def decompress(data, model=None):
-    """Restores the array (dtype and shape) of bytes from compress(); `model` is needed only for
-    files compressed with the option embed_decoder=False."""
+    """Restores the array (dtype and shape) of bytes from compress(), as it was given: a
+    structured array as one, a dict of columns as a dict; `model` is needed only for files
+    compressed with the option embed_decoder=False."""
     return _baler.decompress(bytes(data), model)
 
 

@@ -38,6 +38,19 @@ def test_structured_array_is_a_table_of_its_fields_and_comes_back_as_one(table):
         baler.compress(np.zeros(4, dtype=[]), "range:1e-3")
 
 
+def test_dict_of_columns_is_a_table_and_comes_back_as_one(table):
+    columns = {name: table[:, k].astype(np.float32) for k, name in enumerate(NAMES)}
+    back = baler.decompress(baler.compress(columns, "range:1e-3"))
+    assert list(back) == NAMES
+    for name, values in columns.items():
+        assert back[name].dtype == np.float32 and back[name].shape == values.shape
+        assert np.abs(back[name] - values).max() <= 1e-3 * (values.max() - values.min())
+    with pytest.raises(ValueError, match="names its columns by its keys"):
+        baler.compress(columns, "range:1e-3", names=NAMES)
+    with pytest.raises(ValueError, match="'q' has 3 values"):
+        baler.compress(dict(columns, q=columns["q"][:3]), "range:1e-3")
+
+
 def test_field_keeps_dtype_shape_and_abs_bound(field):
     back = baler.decompress(baler.compress(field, "abs:1e-3"))
     assert back.dtype == np.float32 and back.shape == field.shape

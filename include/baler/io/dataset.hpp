@@ -118,9 +118,8 @@ inline dataset table_of_columns(std::vector<std::string> names, const std::vecto
   for (std::size_t c = 0; c < cols; ++c) {
     require(columns[c].ndim() == 1, where, "column '" + names[c] + "' holds more than one value per row");
     require(columns[c].shape[0] == rows, where,
-            "member '" + names[c] + "' has " + std::to_string(columns[c].shape[0]) + " values and '" + names[0] +
-                "' " + std::to_string(rows) +
-                ": a table of one array per column needs one length (or store it as member 'data')");
+            "column '" + names[c] + "' has " + std::to_string(columns[c].shape[0]) + " values and '" + names[0] +
+                "' " + std::to_string(rows) + ": a table's columns need one length");
     one_type = one_type && columns[c].type == columns[0].type;
   }
   dataset d;
