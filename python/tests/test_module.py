@@ -32,7 +32,7 @@ def test_structured_array_is_a_table_of_its_fields_and_comes_back_as_one(table):
         baler.compress(records, "range:1e-3", names=NAMES)
     with pytest.raises(ValueError, match="1-D"):
         baler.compress(records.reshape(2, -1), "range:1e-3")
-    with pytest.raises(ValueError, match="column 'a' holds more than one value per row"):
+    with pytest.raises(ValueError, match=r"column 'a' is not one value per row \(shape \(4, 2\)\)"):
         baler.compress(np.zeros(4, dtype=[("a", "<f4", (2,)), ("b", "<f4")]), "range:1e-3")
     with pytest.raises(ValueError, match="without columns"):
         baler.compress(np.zeros(4, dtype=[]), "range:1e-3")
@@ -49,6 +49,8 @@ def test_dict_of_columns_is_a_table_and_comes_back_as_one(table):
         baler.compress(columns, "range:1e-3", names=NAMES)
     with pytest.raises(ValueError, match="'q' has 3 values"):
         baler.compress(dict(columns, q=columns["q"][:3]), "range:1e-3")
+    with pytest.raises(ValueError, match="column 'q' is not one value per row"):
+        baler.compress(dict(columns, q=np.array(1.0)), "range:1e-3")
 
 
 def test_field_keeps_dtype_shape_and_abs_bound(field):

@@ -113,13 +113,17 @@ namespace detail {
 inline dataset table_of_columns(std::vector<std::string> names, const std::vector<ndarray>& columns,
                                 table_layout layout, const char* where) {
   require(!columns.empty(), where, "a table without columns");
-  const std::size_t rows = columns[0].shape.at(0), cols = columns.size();
+  const std::size_t cols = columns.size();
+  for (std::size_t c = 0; c < cols; ++c)
+    if (columns[c].ndim() != 1)
+      throw error(std::string(where) + "(): column '" + names[c] + "' is not one value per row (shape " +
+                  shape_string(columns[c].shape) + ")");
+  const std::size_t rows = columns[0].shape[0];
   bool one_type = true;
   for (std::size_t c = 0; c < cols; ++c) {
-    require(columns[c].ndim() == 1, where, "column '" + names[c] + "' holds more than one value per row");
-    require(columns[c].shape[0] == rows, where,
-            "column '" + names[c] + "' has " + std::to_string(columns[c].shape[0]) + " values and '" + names[0] +
-                "' " + std::to_string(rows) + ": a table's columns need one length");
+    if (columns[c].shape[0] != rows)
+      throw error(std::string(where) + "(): column '" + names[c] + "' has " + std::to_string(columns[c].shape[0]) +
+                  " values and '" + names[0] + "' " + std::to_string(rows) + ": a table's columns need one length");
     one_type = one_type && columns[c].type == columns[0].type;
   }
   dataset d;

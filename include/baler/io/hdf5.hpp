@@ -258,8 +258,8 @@ inline void write(const std::filesystem::path& file, const std::string& object, 
       const std::size_t size = dtype_size(a.type);
       detail::id compound(records ? H5Tcreate(H5T_COMPOUND, names.size() * size) : -1, H5Tclose);
       for (std::size_t c = 0; records && c < names.size(); ++c)
-        detail::check(H5Tinsert(compound, names[c].c_str(), c * size, detail::memory_type_of(a.type)) >= 0, where,
-                      "cannot make member '" + names[c] + "' (two columns of one name?)");
+        if (H5Tinsert(compound, names[c].c_str(), c * size, detail::memory_type_of(a.type)) < 0)
+          throw error(where + ": cannot make member '" + names[c] + "' (two columns of one name?)");
       const hid_t type = records ? hid_t(compound) : detail::memory_type_of(a.type);
       detail::id d(H5Dcreate2(f, object.c_str(), type, space, links, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
       detail::check(d.valid(), where, "cannot create the dataset");

@@ -135,12 +135,9 @@ inline record_columns read_records(byte_view in) {
   std::size_t record = 0;  // bytes
   for (const auto& [name, descr] : h.fields) {
     if (name.empty() && descr.size() > 2 && descr[1] == 'V') {  // alignment padding
-      std::size_t size = 0;
-      for (std::size_t i = 2; i < descr.size(); ++i) {
-        require(descr[i] >= '0' && descr[i] <= '9' && size < (1u << 24), where, "malformed padding field '" + descr + "'");
-        size = size * 10 + std::size_t(descr[i] - '0');
-      }
-      record += size;
+      const bool digits = descr.size() <= 9 && descr.find_first_not_of("0123456789", 2) == std::string::npos;
+      require(digits, where, "malformed padding field '" + descr + "'");
+      record += std::stoul(descr.substr(2));
       continue;
     }
     const element_type e = with_context("field '" + name + "'", [&] { return parse_descr(descr, where); });
@@ -190,7 +187,8 @@ inline std::vector<std::byte> write_records(const ndarray& table, const std::vec
     const std::string& name = names[c];
     require(!name.empty() && name.find_first_of("'\\\n") == std::string::npos, where,
             "column name '" + name + "' cannot name a field (empty, or with a quote, backslash or newline)");
-    for (std::size_t k = 0; k < c; ++k) require(names[k] != name, where, "two columns are named '" + name + "'");
+    for (std::size_t k = 0; k < c; ++k)
+      if (names[k] == name) throw error(std::string(where) + "(): two columns are named '" + name + "'");
     descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(table.type) + "')";
   }
   descr += "]";
