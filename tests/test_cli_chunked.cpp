@@ -69,6 +69,7 @@ TEST_CASE("a table comes back in its layout, whole or chunked: one .npz array pe
     args.insert(args.end(), chunks.begin(), chunks.end());
     REQUIRE(baler_cli(args).status == 0);
     REQUIRE(baler_cli({"decompress", "c.baler", "-o", "back.npz", "--force"}).status == 0);
+    CHECK(baler_cli({"info", "c.baler"}).out.find("26 column names, members layout\n") != std::string::npos);
     const npz::archive back = npz::read_file("back.npz");
     CHECK(back.count("data") == 0);
     REQUIRE(back.size() == lhcb_table.names.size());
@@ -82,6 +83,7 @@ TEST_CASE("a table comes back in its layout, whole or chunked: one .npz array pe
                                 "--error-bound", "range:1e-3"});
   REQUIRE(mixed.status == 0);
   CHECK(mixed.out.find("input as stored                          68 bytes") != std::string::npos);  // 4 x (4 + 8 + 4 + 1)
+  CHECK(baler_cli({"info", "m.baler"}).out.find("4 column names, records layout, 68 bytes as stored\n") != std::string::npos);
   // The same table as a structured .npy (np.save of a record array): back as records, .npy or .npz.
   dataset records = lhcb_table;
   records.layout = table_layout::records;

@@ -55,7 +55,10 @@ inline std::string describe_file(const format::container_info& info) {
   std::string shape;
   for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + d.dump();
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
-       std::to_string(in.at("names").size()) + " column names\n";
+       std::to_string(in.at("names").size()) + " column names";
+  if (in.contains(layout_key)) s += ", " + in[layout_key].get<std::string>() + " layout";
+  if (in.contains(stored_nbytes_key)) s += ", " + in[stored_nbytes_key].dump() + " bytes as stored";
+  s += "\n";
   std::map<std::string, std::size_t> treatments;
   for (const auto& c : h.at("columns"))
     ++treatments[c.value("field", false) ? "model (every column: one range for the field)"

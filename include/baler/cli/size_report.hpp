@@ -7,6 +7,7 @@
 #include <string>
 
 #include "baler/format/container.hpp"
+#include "baler/io/dataset.hpp"
 
 namespace baler::cli {
 
@@ -20,7 +21,7 @@ struct size_report {
     size_report r;
     const auto& in = info.header.at("input");
     // A table of mixed dtypes is held as float64; its input as stored is what its file held.
-    r.input = format::header_int<std::uint64_t>(in.value("stored_nbytes", in.at("nbytes")), "the input size");
+    r.input = format::header_int<std::uint64_t>(in.value(stored_nbytes_key, in.at("nbytes")), "the input size");
     std::uint64_t elements = 1;
     for (const auto& d : in.at("shape")) elements *= format::header_int<std::uint64_t>(d, "the input shape");
     r.float32 = 4 * elements;

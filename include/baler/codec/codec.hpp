@@ -39,7 +39,6 @@ inline constexpr std::size_t chunk_rows = 65536;  // rows per encode/decode pass
 // A header's "input" names a table's layout other than one array ("layout": "members" or
 // "records", dataset::layout), so that decompress writes it back so; a reader from before the
 // key ignores it and writes one array.
-inline constexpr const char* layout_key = "layout";
 inline void mark_layout(nlohmann::json& input, table_layout layout) {
   if (layout != table_layout::array) input[layout_key] = layout_name(layout);
 }
@@ -257,7 +256,7 @@ private:
     h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
     mark_layout(h["input"], d.layout);
-    if (d.stored_nbytes) h["input"]["stored_nbytes"] = d.stored_nbytes;  // what ratios count (size_report)
+    if (d.stored_nbytes) h["input"][stored_nbytes_key] = d.stored_nbytes;  // what ratios count (size_report)
     return h;
   }
 

@@ -37,6 +37,10 @@ inline table_layout parse_layout(const std::string& name) {
     if (name == layout_name(l)) return l;
   throw error("parse_layout(): unknown table layout '" + name + "' (a newer baler wrote it?)");
 }
+// Keys of a compressed file's header "input": the table's layout where it is not one array, and
+// its bytes as stored where the table widened them (dataset::stored_nbytes).
+inline constexpr const char* layout_key = "layout";
+inline constexpr const char* stored_nbytes_key = "stored_nbytes";
 
 struct dataset {
   ndarray data;
