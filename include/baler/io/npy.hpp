@@ -141,7 +141,7 @@ inline record_columns read_records(byte_view in) {
       continue;
     }
     const element_type e = with_context("field '" + name + "'", [&] { return parse_descr(descr, where); });
-    require(!e.is_text, where, "field '" + name + "' holds text ('" + descr + "'), not numbers");
+    if (e.is_text) throw error(std::string(where) + "(): field '" + name + "' holds text ('" + descr + "'), not numbers");
     require(!name.empty(), where, "a structured field without a name");
     out.names.push_back(name), types.push_back(e), offsets.push_back(record);
     record += e.item_size;
@@ -175,6 +175,13 @@ inline std::vector<std::byte> write(const ndarray& a) {
   return out;
 }
 
+// Column names that can each name a member or field of their own: no two alike.
+inline void require_distinct(const std::vector<std::string>& names, const char* where) {
+  for (std::size_t c = 0; c < names.size(); ++c)
+    for (std::size_t k = 0; k < c; ++k)
+      if (names[k] == names[c]) throw error(std::string(where) + "(): two columns are named '" + names[c] + "'");
+}
+
 // The .npy bytes of a (rows x cols) table as a 1-D structured array, a field per column named
 // by `names`, each of the table's dtype: its records are the table's rows, byte for byte.
 inline std::vector<std::byte> write_records(const ndarray& table, const std::vector<std::string>& names) {
@@ -182,13 +189,13 @@ inline std::vector<std::byte> write_records(const ndarray& table, const std::vec
   table.check_consistent(where);
   require(table.ndim() == 2 && names.size() == table.shape[1] && !names.empty(), where,
           "a structured array needs a 2-d table and a name for each column");
+  require_distinct(names, where);
   std::string descr = "[";
   for (std::size_t c = 0; c < names.size(); ++c) {
     const std::string& name = names[c];
-    require(!name.empty() && name.find_first_of("'\\\n") == std::string::npos, where,
-            "column name '" + name + "' cannot name a field (empty, or with a quote, backslash or newline)");
-    for (std::size_t k = 0; k < c; ++k)
-      if (names[k] == name) throw error(std::string(where) + "(): two columns are named '" + name + "'");
+    if (name.empty() || name.find_first_of("'\\\n") != std::string::npos)
+      throw error(std::string(where) + "(): column name '" + name +
+                  "' cannot name a field (empty, or with a quote, backslash or newline)");
     descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(table.type) + "')";
   }
   descr += "]";

@@ -118,9 +118,8 @@ inline std::vector<std::byte> write_columns(const ndarray& table, const std::vec
           "one member per column needs a 2-d table and a name for each column");
   const std::size_t rows = table.shape[0], cols = table.shape[1], size = dtype_size(table.type);
   std::vector<std::pair<std::string, std::vector<std::byte>>> members;
+  npy::require_distinct(names, where);
   for (std::size_t c = 0; c < cols; ++c) {
-    for (std::size_t k = 0; k < c; ++k)
-      if (names[k] == names[c]) throw error(std::string(where) + "(): two columns are named '" + names[c] + "'");
     ndarray column{table.type, {rows}, std::vector<std::byte>(rows * size)};
     for (std::size_t r = 0; r < rows; ++r)
       std::memcpy(column.bytes.data() + r * size, table.bytes.data() + (r * cols + c) * size, size);
