@@ -92,31 +92,41 @@ dataset dataset_of(const py::array& a, const std::optional<std::vector<std::stri
   return d;
 }
 
-// Hands the decoded bytes to numpy without a copy: the array keeps the ndarray alive. A table
-// read from records goes back as records: a field per column, the rows its records (same bytes);
-// one from a dict of columns as a dict of them (copies of the table's columns).
-py::object to_numpy(dataset&& d) {
-  if (d.layout == table_layout::members && d.data.ndim() == 2 && d.names.size() == d.data.shape[1]) {
-    const std::vector<std::string> names = d.names;
-    const py::array table = to_numpy(dataset{std::move(d.data), {}});
-    py::dict columns;
-    for (std::size_t c = 0; c < names.size(); ++c)
-      columns[py::str(names[c])] = table[py::make_tuple(py::slice(py::none(), py::none(), py::none()), c)].attr("copy")();
-    return columns;
-  }
-  auto owner = std::make_unique<ndarray>(std::move(d.data));
-  py::dtype t(dtype_name(owner->type));
-  std::vector<py::ssize_t> shape(owner->shape.begin(), owner->shape.end());
-  if (d.layout == table_layout::records && owner->ndim() == 2 && d.names.size() == owner->shape[1]) {
-    py::list fields;
-    for (const std::string& name : d.names) fields.append(py::make_tuple(name, t));
-    t = py::dtype::from_args(fields);
-    shape = {shape[0]};
-  }
+// Hands an array's bytes to numpy without a copy, as `t` (of the same item size) and `shape`:
+// the numpy array keeps the ndarray alive.
+py::array array_owning(ndarray&& a, const py::dtype& t, const std::vector<py::ssize_t>& shape) {
+  auto owner = std::make_unique<ndarray>(std::move(a));
   void* data = owner->bytes.data();
   py::capsule base(owner.get(), [](void* p) { delete static_cast<ndarray*>(p); });
   owner.release();
   return py::array(t, shape, data, base);
+}
+py::array array_owning(ndarray&& a) {
+  const py::dtype t(dtype_name(a.type));
+  const std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
+  return array_owning(std::move(a), t, shape);
+}
+
+// The decoded data for numpy. A table read from records goes back as records, a field per
+// column in its dtype, the rows its records; one from a dict of columns as a dict of them.
+py::object to_numpy(dataset&& d) {
+  const bool table = d.data.ndim() == 2 && d.names.size() == d.data.shape[1];
+  if (table && d.layout == table_layout::members) {
+    std::vector<ndarray> columns = columns_of(d);
+    py::dict out;
+    for (std::size_t c = 0; c < columns.size(); ++c) out[py::str(d.names[c])] = array_owning(std::move(columns[c]));
+    return out;
+  }
+  if (table && d.layout == table_layout::records) {
+    const std::vector<ndarray> columns = columns_of(d);
+    py::list fields;
+    for (std::size_t c = 0; c < columns.size(); ++c) fields.append(py::make_tuple(d.names[c], dtype_name(columns[c].type)));
+    packed_records records = pack_records(columns);
+    const std::size_t rows = d.data.shape[0];
+    return array_owning(ndarray{dtype::u8, {records.bytes.size()}, std::move(records.bytes)},
+                        py::dtype::from_args(fields), {py::ssize_t(rows)});
+  }
+  return array_owning(std::move(d.data));
 }
 
 byte_view view_of(const py::bytes& b) {

@@ -5,6 +5,7 @@
 #    the file equals the one a single process writes, and decompresses in one process within
 #    the bound; decoded over 2 ranks, the same .npy; an existing output is refused and kept,
 #    with no partial or part files left behind;
+#    a table of records decoded over 2 ranks: the structured .npy one process writes;
 # 2. a folder of files split over 2 ranks: each output decompresses within the bound;
 # 3. data-parallel training on 2 ranks follows the loss curve of 1 rank on the same global
 #    batches: every epoch's training and validation loss within 1e-3 relative.
@@ -35,6 +36,15 @@ run_on 3 "$baler_mpi" compress "$data/CFD_animation.npz" -o three.baler --chunk-
 "$baler" compress "$data/CFD_animation.npz" -o one30.baler --chunk-rows 30 --error-bound range:1e-3 --threads 1 -q >/dev/null
 cmp one30.baler three.baler
 echo "3 ranks, 2 chunks: the same file"
+
+echo "== a table of records over 2 ranks: back as records, each field in its dtype"
+records="$(dirname "$0")/data/records_mixed.npy"
+"$baler" compress "$records" -o rec.baler --chunk-rows 1 --error-bound range:1e-3 -q >/dev/null
+"$baler" decompress rec.baler -o rec_one.npy >/dev/null
+run2 "$baler_mpi" decompress rec.baler -o rec_ranks.npy
+cmp rec_one.npy rec_ranks.npy
+"$baler" evaluate "$records" rec_ranks.npy --error-bound range:1e-3 >/dev/null
+echo "the same structured .npy, within the bound"
 
 echo "== a folder over 2 ranks"
 mkdir in

@@ -61,6 +61,13 @@ TEST_CASE("a compound dataset (h5py's structured array) is a table of its member
   CHECK(jets.names == std::vector<std::string>{"pt", "eta", "n", "ok"});
   REQUIRE(jets.data.shape == std::vector<std::size_t>{4, 4});
   CHECK(jets.data.to_doubles() == load_dataset(std::string(BALER_TEST_DIR) + "/data/records_mixed.npy").data.to_doubles());
+  CHECK(jets.column_types == std::vector<dtype>{dtype::f32, dtype::f64, dtype::i32, dtype::bool_});
+  // Back as a compound of the same member types (little-endian), every value within its bound.
+  REQUIRE(baler_cli({"compress", fixture, "-o", "j.baler", "-q", "--error-bound", "range:1e-2"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "j.baler", "-o", "j.h5:/jets"}).status == 0);
+  const dataset jets_back = load_dataset("j.h5:/jets");
+  CHECK(jets_back.column_types == jets.column_types);
+  for (const auto& e : metrics::compare(jets, jets_back)) CHECK(e.max_abs_error <= 1e-2 * e.range);
 
   // LHCb as a compound dataset, through compress and decompress: back as one, within the bound.
   dataset table = load_dataset(lhcb);
@@ -91,6 +98,13 @@ TEST_CASE("a float16 field through HDF5: stored as an IEEE half, coded and resto
   const dataset back = load_dataset("back.h5:/field");
   CHECK(back.data.type == dtype::f16);
   CHECK(baler_cli({"evaluate", "half.h5:/field", "back.h5:/field", "--error-bound", "range:1e-3"}).status == 0);
+}
+
+TEST_CASE("bool through HDF5: written as h5py's enum, read back as bool") {
+  scratch s;
+  const dataset flags{ndarray::from_doubles({0, 1, 1, 0, 1, 0}, {3, 2}, dtype::bool_), {}};
+  save_dataset("b.h5:/flags", flags, false);
+  CHECK(load_dataset("b.h5:/flags").data == flags.data);
 }
 
 TEST_CASE("HDF5 errors name the file and the dataset") {

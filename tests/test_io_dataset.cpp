@@ -149,12 +149,18 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
   CHECK_ERROR_CONTAINS(save_dataset(dir / "twice.npz", named_twice, false), "two columns are named 'x'");
   CHECK_FALSE(fs::exists(dir / "twice.npz"));
   CHECK(load_dataset(io_test::fixture("single_member.npz")).layout == table_layout::array);
-  // Mixed dtypes: float64, which holds them all.
-  const ndarray f = io_test::pattern_array(dtype::f32, {5});
-  const dataset mixed = load_dataset(archive("m.npz", {{"n", io_test::pattern_array(dtype::i16, {5})}, {"x", f}}));
+  // Mixed dtypes: float64, which holds them all, and written back in theirs.
+  const ndarray f = io_test::pattern_array(dtype::f32, {5}), n = io_test::pattern_array(dtype::i16, {5});
+  const dataset mixed = load_dataset(archive("m.npz", {{"n", n}, {"x", f}}));
   CHECK(mixed.data.type == dtype::f64);
+  CHECK(mixed.column_types == std::vector<dtype>{dtype::i16, dtype::f32});
+  CHECK(stored_nbytes(mixed) == 5 * (2 + 4));
   const std::vector<double> fx = f.to_doubles(), mx = mixed.data.to_doubles();
   for (std::size_t r = 0; r < 5; ++r) CHECK(mx[2 * r + 1] == fx[r]);
+  save_dataset(dir / "mixed_back.npz", mixed, false);
+  const npz::archive mixed_back = npz::read_file(dir / "mixed_back.npz");
+  CHECK(mixed_back.at("n").array() == n);
+  CHECK(mixed_back.at("x").array() == f);
   // Refused: lengths that differ; 64-bit integers a float64 cannot hold beside another dtype.
   CHECK_ERROR_CONTAINS(load_dataset(archive("l.npz", {{"a", ndarray::zeros(dtype::f32, {4})},
                                                       {"b", ndarray::zeros(dtype::f32, {5})}})),
@@ -177,6 +183,7 @@ TEST_CASE("a structured array is a table of its fields, written back as one") {
   CHECK(mixed.names == std::vector<std::string>{"pt", "eta", "n", "ok"});
   REQUIRE(mixed.data.shape == std::vector<std::size_t>{4, 4});
   CHECK(mixed.data.type == dtype::f64);
+  CHECK(mixed.column_types == std::vector<dtype>{dtype::f32, dtype::f64, dtype::i32, dtype::bool_});
   const std::vector<double> v = mixed.data.to_doubles(), n = io_test::pattern_array(dtype::i32, {4}).to_doubles();
   for (std::size_t r = 0; r < 4; ++r) CHECK(v[4 * r + 2] == n[r]);
   // One field type (as .npz member "data") stays that type.
@@ -184,14 +191,17 @@ TEST_CASE("a structured array is a table of its fields, written back as one") {
   CHECK(one.layout == table_layout::records);
   CHECK(one.names == std::vector<std::string>{"x", "y"});
   CHECK(one.data.type == dtype::f64);
-  // Written back as records, in .npy and in .npz, and read back the same.
+  // Written back as records, in .npy and in .npz, each field in its dtype, and read back the same.
   for (const std::string name : {"back.npy", "back.npz"}) {
     save_dataset(dir / name, mixed, false);
     const dataset back = load_dataset(dir / name);
     CHECK(back.layout == table_layout::records);
     CHECK(back.names == mixed.names);
     CHECK(back.data == mixed.data);
+    CHECK(back.column_types == mixed.column_types);
   }
+  CHECK(read_file_with(dir / "back.npy", npy::read_records).columns ==
+        read_file_with(io_test::fixture("records_mixed.npy"), npy::read_records).columns);
   CHECK(npy::has_fields(read_file(dir / "back.npy")));
   CHECK(npz::read_file(dir / "back.npz").count("names") == 0);
   // Refused with the field named: text, arrays in a field.

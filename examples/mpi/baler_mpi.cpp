@@ -5,7 +5,8 @@
 //   mpirun -np N baler-mpi compress FOLDER -o OUTFOLDER [--chunk-rows R] ...
 //       a folder: its .npy/.npz/.csv files split across the ranks, OUTFOLDER/NAME.baler each
 //   mpirun -np N baler-mpi decompress BIG.baler -o BIG.npy
-//       a chunked file's chunks decoded across the ranks into one .npy
+//       a chunked file's chunks decoded across the ranks into one .npy (a structured one, each
+//       field in its dtype, for a table that came as records)
 //   mpirun -np N baler-mpi train DATA -o MODEL.balermodel [--history CSV] ...
 //       one model trained data-parallel: each rank its slice of every global batch
 //

@@ -488,7 +488,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     if (real[c]) floats.push_back(c);
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
-  const quantised q = quantise(x.data(), n, code, t.type);
+  const quantised q = quantise(x.data(), n, code, t.type_of(col));
   // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
   // the estimate misses what the coder learns of a skewed column (the bits below a length).
   // Of a long column, its first table_sample_rows rows are coded (the sizes scaled to the
@@ -791,7 +791,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
       const value_code code = exact_integer[col] ? value_code::exact()
                                                  : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows,
-                                                                  t.cols, st.min, st.max, t.type, code_of);
+                                                                  t.cols, st.min, st.max, t.type_of(col), code_of);
       j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
       j["predictor"] = encode_column(t, col, code, real, exact_integer[col] || non_finite[col] ? nullptr : latent,
                                      decoded, partners, rec, resq, rep);

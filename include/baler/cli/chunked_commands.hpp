@@ -40,7 +40,7 @@ inline void compress_chunked_command(const std::string& input, const std::string
   c.log = [&out](const std::string& s) { out << s << "\n"; };
   const auto res = codec::compress_chunked(src, output, force, o, c, model.empty() ? std::vector<std::byte>{} : read_file(model));
   const std::uint64_t in_bytes =
-      whole && whole->stored_nbytes ? whole->stored_nbytes : std::uint64_t(src.row_count()) * src.row_bytes();
+      whole ? stored_nbytes(*whole) : std::uint64_t(src.row_count()) * src.row_bytes();
   const std::uint64_t out_bytes = std::filesystem::file_size(output);
   char buf[160];
   std::snprintf(buf, sizeof buf, "%zu chunks of %zu rows, %llu bytes for %llu input bytes: whole-file ratio %.3f\n",
@@ -76,7 +76,12 @@ inline std::string describe_chunked(const std::string& path) {
     s = "baler file, format version 2 (chunked), written by baler " + h.value("library_version", "?") + "\n";
     s += "input: " + shape_string(dec.shape()) + ", " + dtype_name(dec.type()) + ", " +
          std::to_string(dec.names().size()) + " column names" +
-         (dec.layout() == table_layout::array ? "" : ", " + std::string(layout_name(dec.layout())) + " layout") + "\n";
+         (dec.layout() == table_layout::array ? "" : ", " + std::string(layout_name(dec.layout())) + " layout");
+    if (!dec.column_types().empty()) {
+      s += ", columns of";
+      for (dtype t : dec.column_types()) s += " " + dtype_name(t);
+    }
+    s += "\n";
     std::uint64_t chunk_bytes = 0;
     for (const auto& e : r.index()) chunk_bytes += e.size;
     s += "chunks: " + std::to_string(r.index().size()) + " of up to " + h.value("chunk_rows", nlohmann::json(0)).dump() +

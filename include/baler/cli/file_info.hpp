@@ -57,6 +57,10 @@ inline std::string describe_file(const format::container_info& info) {
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
        std::to_string(in.at("names").size()) + " column names";
   if (in.contains(layout_key)) s += ", " + in[layout_key].get<std::string>() + " layout";
+  if (in.contains(column_types_key)) {
+    s += ", columns of";
+    for (const auto& t : in[column_types_key]) s += " " + (t.is_string() ? t.get<std::string>() : t.dump());
+  }
   if (in.contains(stored_nbytes_key)) s += ", " + in[stored_nbytes_key].dump() + " bytes as stored";
   s += "\n";
   std::map<std::string, std::size_t> treatments;

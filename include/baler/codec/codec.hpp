@@ -37,13 +37,28 @@ inline constexpr const char* library_version = "0.1.0";
 inline constexpr std::size_t chunk_rows = 65536;  // rows per encode/decode pass: bounded memory
 
 // A header's "input" names a table's layout other than one array ("layout": "members" or
-// "records", dataset::layout), so that decompress writes it back so; a reader from before the
-// key ignores it and writes one array.
-inline void mark_layout(nlohmann::json& input, table_layout layout) {
+// "records", dataset::layout), so that decompress writes it back so, and, for columns of
+// different dtypes, their dtypes (written back in them) and the bytes they held as stored (what
+// ratios count, size_report); a reader from before these keys ignores them and writes one array.
+inline void mark_table(nlohmann::json& input, table_layout layout, const std::vector<dtype>& column_types,
+                       std::size_t rows) {
   if (layout != table_layout::array) input[layout_key] = layout_name(layout);
+  if (column_types.empty()) return;
+  for (dtype t : column_types) input[column_types_key].push_back(dtype_name(t));
+  input[stored_nbytes_key] = row_bytes_of(column_types) * rows;
 }
 inline table_layout layout_of(const nlohmann::json& input) {
   return parse_layout(input.value(layout_key, layout_name(table_layout::array)));
+}
+// The column dtypes an "input" of `cols` columns names (none when its columns have one dtype).
+inline std::vector<dtype> column_types_of(const nlohmann::json& input, std::size_t cols) {
+  if (!input.contains(column_types_key)) return {};
+  std::vector<dtype> types;
+  for (const nlohmann::json& name : input.at(column_types_key)) types.push_back(parse_dtype(name.get<std::string>()));
+  require(types.size() == cols && input.at("dtype") == dtype_name(dtype::f64), "column_types_of",
+          "the header names " + std::to_string(types.size()) + " column dtypes for " + std::to_string(cols) +
+              " columns of " + input.at("dtype").dump());
+  return types;
 }
 
 template <class B, class Model>
@@ -218,6 +233,7 @@ public:
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
       out.layout = layout_of(h.at("input"));
+      out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.cols : 0);
       out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
@@ -255,8 +271,7 @@ private:
     h["library_version"] = library_version;
     h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
-    mark_layout(h["input"], d.layout);
-    if (d.stored_nbytes) h["input"][stored_nbytes_key] = d.stored_nbytes;  // what ratios count (size_report)
+    mark_table(h["input"], d.layout, d.column_types, t.shape[0]);
     return h;
   }
 

@@ -15,6 +15,10 @@ struct table {
   std::vector<std::string> names;
   std::vector<std::size_t> shape;  // of the original array
   dtype type = dtype::f64;         // of the original array
+  std::vector<dtype> column_types;  // of each column, where they differ (dataset::column_types)
+
+  // The dtype column c is returned in, which its bound is checked on.
+  dtype type_of(std::size_t c) const { return column_types.empty() ? type : column_types[c]; }
 };
 
 // What is a field and what is a table, for the codec, the error bounds, metrics and plots:
@@ -52,6 +56,9 @@ inline table as_table(const dataset& d, const char* where) {
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.values = d.data.to_doubles();
   t.names = column_names(d.data.shape, t.cols, d.names);
+  require(d.column_types.empty() || (d.data.ndim() == 2 && d.column_types.size() == t.cols), where,
+          std::to_string(d.column_types.size()) + " column dtypes for data of shape " + shape_string(d.data.shape));
+  t.column_types = d.column_types;
   return t;
 }
 

@@ -17,6 +17,7 @@
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy.hpp"
 #include "baler/io/npz.hpp"
+#include "baler/io/records.hpp"
 #ifdef BALER_HAS_HDF5
 #include "baler/io/hdf5.hpp"
 #endif
@@ -37,19 +38,34 @@ inline table_layout parse_layout(const std::string& name) {
     if (name == layout_name(l)) return l;
   throw error("parse_layout(): unknown table layout '" + name + "' (a newer baler wrote it?)");
 }
-// Keys of a compressed file's header "input": the table's layout where it is not one array, and
-// its bytes as stored where the table widened them (dataset::stored_nbytes).
+// Keys of a compressed file's header "input": the table's layout where it is not one array; its
+// columns' dtypes and its bytes as stored where they were of different dtypes (dataset::column_types).
 inline constexpr const char* layout_key = "layout";
+inline constexpr const char* column_types_key = "column_dtypes";
 inline constexpr const char* stored_nbytes_key = "stored_nbytes";
 
 struct dataset {
   ndarray data;
   std::vector<std::string> names;  // one per column of a 2-d table, or none
   table_layout layout = table_layout::array;
-  // The values' bytes in the file they came from where a table widened them (columns of mixed
-  // dtypes, held as float64), so that ratios count the input as stored; 0: data.nbytes().
-  std::uint64_t stored_nbytes = 0;
+  // Each column's dtype where a table's columns had different ones: the table holds them as
+  // float64 (exact for each of them) and is written back in them. Empty: every column is data.type.
+  std::vector<dtype> column_types{};
 };
+
+// The bytes of a row of columns of these dtypes.
+inline std::uint64_t row_bytes_of(const std::vector<dtype>& column_types) {
+  std::uint64_t n = 0;
+  for (dtype t : column_types) n += dtype_size(t);
+  return n;
+}
+// The bytes of d's values in the file they came from: what ratios count.
+inline std::uint64_t stored_nbytes(const dataset& d) {
+  return d.column_types.empty() ? d.data.nbytes() : row_bytes_of(d.column_types) * d.data.shape.at(0);
+}
+
+// The columns of a 2-d table, each in its own dtype.
+inline std::vector<ndarray> columns_of(const dataset& d) { return split_columns(d.data, d.column_types); }
 
 enum class file_format { npy, npz, csv, hdf5 };
 
@@ -113,7 +129,8 @@ inline void check_names(const dataset& d, const char* where) {
 
 namespace detail {
 // A table of named 1-D columns of one length. Columns of one dtype keep it; mixed ones become
-// float64, which holds every value of the others but 64-bit integers from 2^53 on (refused).
+// float64, which holds every value of the others but 64-bit integers from 2^53 on (refused),
+// and keep their dtypes in column_types.
 inline dataset table_of_columns(std::vector<std::string> names, const std::vector<ndarray>& columns,
                                 table_layout layout, const char* where) {
   require(!columns.empty(), where, "a table without columns");
@@ -143,7 +160,7 @@ inline dataset table_of_columns(std::vector<std::string> names, const std::vecto
   }
   std::vector<double> values(rows * cols);
   for (std::size_t c = 0; c < cols; ++c) {
-    d.stored_nbytes += columns[c].nbytes();
+    d.column_types.push_back(columns[c].type);
     const std::vector<double> v = columns[c].to_doubles();
     const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -243,10 +260,10 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 }
 
 // Writes the dataset in the format its extension names, a table in its layout where the format
-// has it: one .npz member per column, or a structured array (.npy, or .npz member "data"). A
-// plain .npy holds no names: they are left out, since the user chose a format that cannot hold
-// them. `method` applies to .npz only; stored is np.savez's default and the fast choice for
-// float data, which deflate barely shrinks.
+// has it, with its columns in their dtypes: one .npz member per column, or a structured array
+// (.npy, .npz member "data", an HDF5 compound). A plain .npy holds no names: they are left out,
+// since the user chose a format that cannot hold them. `method` applies to .npz only; stored is
+// np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
@@ -254,13 +271,13 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
   switch (format_of(path)) {
     case file_format::npz:
       write_file_atomically(path,
-                            d.layout == table_layout::members ? npz::write_columns(d.data, d.names, method)
-                            : records ? npz::write({{"data", npy::write_records(d.data, d.names)}}, method)
+                            d.layout == table_layout::members ? npz::write_columns(columns_of(d), d.names, method)
+                            : records ? npz::write({{"data", npy::write_records(columns_of(d), d.names)}}, method)
                                       : npz::write(d.data, d.names, method),
                             overwrite);
       return;
     case file_format::npy:
-      write_file_atomically(path, records ? npy::write_records(d.data, d.names) : npy::write(d.data), overwrite);
+      write_file_atomically(path, records ? npy::write_records(columns_of(d), d.names) : npy::write(d.data), overwrite);
       return;
     case file_format::csv:
       write_file_atomically(path, csv::write(d.data, d.names), overwrite);
@@ -269,7 +286,8 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
       require_hdf5(path);
 #ifdef BALER_HAS_HDF5
       const auto h = *hdf5_location_of(path);
-      hdf5::write(h.file, h.object, d.data, d.names, overwrite, records);
+      if (records) hdf5::write_records(h.file, h.object, columns_of(d), d.names, overwrite);
+      else hdf5::write(h.file, h.object, d.data, d.names, overwrite);
 #endif
       return;
     }

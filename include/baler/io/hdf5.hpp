@@ -21,6 +21,7 @@
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/ndarray.hpp"
+#include "baler/io/records.hpp"
 
 namespace baler::hdf5 {
 
@@ -81,9 +82,20 @@ inline hid_t half_type() {
   return t;
 }
 
+// numpy's bool as h5py writes it: an enum of FALSE = 0 and TRUE = 1 over int8.
+inline hid_t bool_type() {
+  static const hid_t t = [] {
+    const hid_t e = H5Tenum_create(H5T_NATIVE_INT8);
+    for (const signed char v : {0, 1}) H5Tenum_insert(e, v ? "TRUE" : "FALSE", &v);
+    return e;
+  }();
+  return t;
+}
+
+// How a value of dtype t is written (in memory and in the file), bool as h5py writes it.
 inline hid_t memory_type(dtype t) {
   switch (t) {
-    case dtype::bool_: return H5T_NATIVE_HBOOL;
+    case dtype::bool_: return bool_type();
     case dtype::i8: return H5T_NATIVE_INT8;
     case dtype::i16: return H5T_NATIVE_INT16;
     case dtype::i32: return H5T_NATIVE_INT32;
@@ -173,9 +185,8 @@ struct table_data {
 };
 
 namespace detail {
-// How a value of dtype t is read and written in memory; bool as uint8 (0/1): HDF5 has no native
-// bool type others read the same way, and h5py's bool enum reads as one byte of 0/1 through it.
-inline hid_t memory_type_of(dtype t) { return t == dtype::bool_ ? H5T_NATIVE_UINT8 : memory_type(t); }
+// How a value of dtype t is read; bool as uint8 (0/1), which h5py's bool enum converts to.
+inline hid_t read_type_of(dtype t) { return t == dtype::bool_ ? H5T_NATIVE_UINT8 : memory_type(t); }
 
 inline table_data read_compound(hid_t d, hid_t type, const std::vector<hsize_t>& dims, const std::string& where) {
   check(dims.size() == 1, where, "a compound dataset is a table when it is 1-D (N records)");
@@ -193,7 +204,7 @@ inline table_data read_compound(hid_t d, hid_t type, const std::vector<hsize_t>&
     ndarray column = ndarray::zeros(dtype_of(member, at), {std::size_t(dims[0])});
     // A compound of this one member, read by name: HDF5 picks it out of each record.
     id one(H5Tcreate(H5T_COMPOUND, dtype_size(column.type)), H5Tclose);
-    check(H5Tinsert(one, t.names.back().c_str(), 0, memory_type_of(column.type)) >= 0, at, "cannot read it");
+    check(H5Tinsert(one, t.names.back().c_str(), 0, read_type_of(column.type)) >= 0, at, "cannot read it");
     check(H5Dread(d, one, H5S_ALL, H5S_ALL, H5P_DEFAULT, column.bytes.data()) >= 0, at,
           "cannot read it (a filter whose plugin is missing from HDF5_PLUGIN_PATH?)");
     t.columns.push_back(std::move(column));
@@ -219,54 +230,40 @@ inline table_data read(const std::filesystem::path& file, const std::string& obj
   if (H5Tget_class(type) == H5T_COMPOUND) return detail::read_compound(d, type, dims, where);
   table_data t;
   t.data = ndarray::zeros(detail::dtype_of(type, where), {dims.begin(), dims.end()});
-  const hid_t mem = detail::memory_type_of(t.data.type);
+  const hid_t mem = detail::read_type_of(t.data.type);
   detail::check(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.bytes.data()) >= 0, where,
           "cannot read the dataset (a filter whose plugin is missing from HDF5_PLUGIN_PATH?)");
   t.names = detail::read_names(d, where);
   return t;
 }
 
-// Writes `a`; a 2-D table with `records` as a 1-D compound dataset, a member per column named
-// by `names` (its records the table's rows), else as it is with `names` as its attribute.
-inline void write(const std::filesystem::path& file, const std::string& object, const ndarray& a,
-                  const std::vector<std::string>& names, bool overwrite, bool records = false) {
+namespace detail {
+// Makes `object` in `file` atomically (see the top of this file): `create(f, links)` creates and
+// writes the dataset in the open temporary copy f, with the link property list that creates
+// intermediate groups.
+template <class Create>
+void write_atomically(const std::filesystem::path& file, const std::string& object, bool overwrite,
+                      const std::string& where, Create&& create) {
   namespace fs = std::filesystem;
-  const std::string where = "hdf5::write(): " + file.string() + ":" + object;
-  a.check_consistent("hdf5::write");
-  detail::quiet q;
+  quiet q;
   const bool existing = fs::exists(file);
-  detail::check(!existing || H5Fis_hdf5(file.c_str()) > 0, where, "the file exists and is not HDF5");
+  check(!existing || H5Fis_hdf5(file.c_str()) > 0, where, "the file exists and is not HDF5");
   const fs::path temp = baler::detail::temp_name_for(file);
   try {
     if (existing) fs::copy_file(file, temp);
     {
-      detail::id f(existing ? H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
-                            : H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
-                   H5Fclose);
-      detail::check(f.valid(), where, "cannot create " + temp.string());
+      id f(existing ? H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
+                    : H5Fcreate(temp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
+           H5Fclose);
+      check(f.valid(), where, "cannot create " + temp.string());
       if (existing && H5Oexists_by_name(f, object.c_str(), H5P_DEFAULT) > 0) {
-        detail::check(overwrite, where, "the dataset exists; use --force to replace it");
-        detail::check(H5Ldelete(f, object.c_str(), H5P_DEFAULT) >= 0, where, "cannot replace the dataset");
+        check(overwrite, where, "the dataset exists; use --force to replace it");
+        check(H5Ldelete(f, object.c_str(), H5P_DEFAULT) >= 0, where, "cannot replace the dataset");
       }
-      detail::check(!records || (a.ndim() == 2 && names.size() == a.shape[1]), where,
-                    "a compound dataset needs a 2-d table and a name for each column");
-      std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
-      if (records) dims.resize(1);
-      detail::id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-      detail::id links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+      id links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
       H5Pset_create_intermediate_group(links, 1);
-      const std::size_t size = dtype_size(a.type);
-      detail::id compound(records ? H5Tcreate(H5T_COMPOUND, names.size() * size) : -1, H5Tclose);
-      for (std::size_t c = 0; records && c < names.size(); ++c)
-        if (H5Tinsert(compound, names[c].c_str(), c * size, detail::memory_type_of(a.type)) < 0)
-          throw error(where + ": cannot make member '" + names[c] + "' (two columns of one name?)");
-      const hid_t type = records ? hid_t(compound) : detail::memory_type_of(a.type);
-      detail::id d(H5Dcreate2(f, object.c_str(), type, space, links, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-      detail::check(d.valid(), where, "cannot create the dataset");
-      detail::check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.bytes.data()) >= 0, where,
-              "cannot write the dataset");
-      if (!names.empty() && !records) detail::write_names(d, names, where);
-      detail::check(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, where, "cannot flush the file");
+      create(hid_t(f), hid_t(links));
+      check(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, where, "cannot flush the file");
     }
     fs::rename(temp, file);
   } catch (...) {
@@ -274,6 +271,46 @@ inline void write(const std::filesystem::path& file, const std::string& object, 
     fs::remove(temp, ec);
     throw;
   }
+}
+
+// Creates `object` of `type` and `dims` in f, writes `bytes` (laid out as `type` in memory) and,
+// when given, `names` as its attribute.
+inline void create_and_write(hid_t f, hid_t links, const std::string& object, hid_t type, const std::vector<hsize_t>& dims,
+                             const std::byte* bytes, const std::vector<std::string>& names, const std::string& where) {
+  id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  id d(H5Dcreate2(f, object.c_str(), type, space, links, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  check(d.valid(), where, "cannot create the dataset");
+  check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) >= 0, where, "cannot write the dataset");
+  if (!names.empty()) write_names(d, names, where);
+}
+}  // namespace detail
+
+// Writes `a`, with `names` (when given) as its attribute.
+inline void write(const std::filesystem::path& file, const std::string& object, const ndarray& a,
+                  const std::vector<std::string>& names, bool overwrite) {
+  const std::string where = "hdf5::write(): " + file.string() + ":" + object;
+  a.check_consistent("hdf5::write");
+  detail::write_atomically(file, object, overwrite, where, [&](hid_t f, hid_t links) {
+    detail::create_and_write(f, links, object, detail::memory_type(a.type), {a.shape.begin(), a.shape.end()},
+                             a.bytes.data(), names, where);
+  });
+}
+
+// Writes a table's columns (1-D arrays of one length, split_columns) as a 1-D compound dataset,
+// a member per column named by `names`, each of its column's dtype: its records the rows.
+inline void write_records(const std::filesystem::path& file, const std::string& object,
+                          const std::vector<ndarray>& columns, const std::vector<std::string>& names, bool overwrite) {
+  const std::string where = "hdf5::write(): " + file.string() + ":" + object;
+  detail::check(names.size() == columns.size() && !names.empty(), where,
+                "a compound dataset needs columns and a name for each");
+  const packed_records records = pack_records(columns);
+  detail::write_atomically(file, object, overwrite, where, [&](hid_t f, hid_t links) {
+    detail::id compound(H5Tcreate(H5T_COMPOUND, records.size), H5Tclose);
+    for (std::size_t c = 0; c < names.size(); ++c)
+      if (H5Tinsert(compound, names[c].c_str(), records.offsets[c], detail::memory_type(columns[c].type)) < 0)
+        throw error(where + ": cannot make member '" + names[c] + "' (two columns of one name?)");
+    detail::create_and_write(f, links, object, compound, {hsize_t(columns[0].shape[0])}, records.bytes.data(), {}, where);
+  });
 }
 
 }  // namespace baler::hdf5

@@ -15,6 +15,7 @@
 #include "baler/io/bytes.hpp"
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy_header.hpp"
+#include "baler/io/records.hpp"
 #include "baler/io/unicode.hpp"
 
 namespace baler::npy {
@@ -182,13 +183,12 @@ inline void require_distinct(const std::vector<std::string>& names, const char* 
       if (names[k] == names[c]) throw error(std::string(where) + "(): two columns are named '" + names[c] + "'");
 }
 
-// The .npy bytes of a (rows x cols) table as a 1-D structured array, a field per column named
-// by `names`, each of the table's dtype: its records are the table's rows, byte for byte.
-inline std::vector<std::byte> write_records(const ndarray& table, const std::vector<std::string>& names) {
-  constexpr const char* where = "npy::write_records";
-  table.check_consistent(where);
-  require(table.ndim() == 2 && names.size() == table.shape[1] && !names.empty(), where,
-          "a structured array needs a 2-d table and a name for each column");
+// The .npy header of `rows` records of fields named `names` of dtypes `types`, packed
+// (pack_records' layout).
+inline std::vector<std::byte> records_header(const std::vector<std::string>& names, const std::vector<dtype>& types,
+                                             std::size_t rows) {
+  constexpr const char* where = "npy::records_header";
+  require(names.size() == types.size() && !names.empty(), where, "a structured array needs columns and a name for each");
   require_distinct(names, where);
   std::string descr = "[";
   for (std::size_t c = 0; c < names.size(); ++c) {
@@ -196,11 +196,19 @@ inline std::vector<std::byte> write_records(const ndarray& table, const std::vec
     if (name.empty() || name.find_first_of("'\\\n") != std::string::npos)
       throw error(std::string(where) + "(): column name '" + name +
                   "' cannot name a field (empty, or with a quote, backslash or newline)");
-    descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(table.type) + "')";
+    descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(types[c]) + "')";
   }
-  descr += "]";
-  std::vector<std::byte> out = format_header_literal(descr, {table.shape[0]});
-  out.insert(out.end(), table.bytes.begin(), table.bytes.end());
+  return format_header_literal(descr + "]", {rows});
+}
+
+// The .npy bytes of a table as a 1-D structured array, a field per column (1-D arrays of one
+// length, split_columns) named by `names`, each of its column's dtype, without padding.
+inline std::vector<std::byte> write_records(const std::vector<ndarray>& columns, const std::vector<std::string>& names) {
+  const packed_records records = pack_records(columns);
+  std::vector<dtype> types;
+  for (const ndarray& c : columns) types.push_back(c.type);
+  std::vector<std::byte> out = records_header(names, types, records.bytes.size() / records.size);
+  out.insert(out.end(), records.bytes.begin(), records.bytes.end());
   return out;
 }
 

@@ -109,22 +109,15 @@ inline std::vector<std::byte> write(const ndarray& data, const std::vector<std::
   return write(members, method);
 }
 
-// A table (rows x cols) as one 1-D member per column, named by `names`, in their order: the
-// layout np.savez(f, pt=pt, eta=eta) writes.
-inline std::vector<std::byte> write_columns(const ndarray& table, const std::vector<std::string>& names,
+// A table's columns (1-D arrays of one length, split_columns) as one member each, named by
+// `names`, in their order: the layout np.savez(f, pt=pt, eta=eta) writes.
+inline std::vector<std::byte> write_columns(const std::vector<ndarray>& columns, const std::vector<std::string>& names,
                                             compression method) {
   constexpr const char* where = "npz::write_columns";
-  require(table.ndim() == 2 && names.size() == table.shape[1], where,
-          "one member per column needs a 2-d table and a name for each column");
-  const std::size_t rows = table.shape[0], cols = table.shape[1], size = dtype_size(table.type);
-  std::vector<std::pair<std::string, std::vector<std::byte>>> members;
+  require(names.size() == columns.size(), where, "one member per column needs a name for each column");
   npy::require_distinct(names, where);
-  for (std::size_t c = 0; c < cols; ++c) {
-    ndarray column{table.type, {rows}, std::vector<std::byte>(rows * size)};
-    for (std::size_t r = 0; r < rows; ++r)
-      std::memcpy(column.bytes.data() + r * size, table.bytes.data() + (r * cols + c) * size, size);
-    members.emplace_back(names[c], npy::write(column));
-  }
+  std::vector<std::pair<std::string, std::vector<std::byte>>> members;
+  for (std::size_t c = 0; c < columns.size(); ++c) members.emplace_back(names[c], npy::write(columns[c]));
   return write(members, method);
 }
 

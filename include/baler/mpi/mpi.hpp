@@ -4,6 +4,7 @@
 //   data_parallel_over(comm)  gradient sums for data-parallel training (MPI_Allreduce)
 //   compress_sharded(...)     one file's chunks split across the ranks, one output file
 //   decompress_sharded(...)   a chunked file's chunks decoded across the ranks into one .npy
+//                             (structured for a table of records)
 //   files_of_rank(...)        a list of files split across the ranks
 #include <fcntl.h>
 #include <mpi.h>
@@ -211,9 +212,15 @@ inline void decompress_sharded(const std::filesystem::path& in, const std::files
                                unsigned threads, MPI_Comm comm) {
   const std::size_t rank = std::size_t(rank_of(comm)), ranks = std::size_t(size_of(comm));
   const codec::chunked_decoder dec(in);
-  const std::vector<std::byte> head = npy::format_header(npy_descr(dec.type()), dec.shape());
+  // A table of records is written as one (a structured .npy, each field in its column's dtype).
+  const bool records = dec.layout() == table_layout::records && dec.shape().size() == 2;
+  std::vector<dtype> types = dec.column_types();
+  if (types.empty()) types.assign(records ? dec.shape()[1] : 0, dec.type());
+  const std::vector<std::byte> head = records ? npy::records_header(dec.names(), types, dec.shape()[0])
+                                              : npy::format_header(npy_descr(dec.type()), dec.shape());
   std::uint64_t row_bytes = dtype_size(dec.type());
   for (std::size_t k = 1; k < dec.shape().size(); ++k) row_bytes *= dec.shape()[k];
+  if (records) row_bytes = row_bytes_of(types);
   detail::assemble(out, overwrite, head.size() + dec.reader().rows() * row_bytes, head, {}, "decompress_sharded", comm,
                    [&](int fd, const std::filesystem::path& name) {
                      const std::size_t chunks = dec.reader().index().size();
@@ -221,8 +228,10 @@ inline void decompress_sharded(const std::filesystem::path& in, const std::files
                      for (std::size_t i = chunks * rank / ranks; i < chunks * (rank + 1) / ranks; ++i) mine.push_back(i);
                      parallel::parallel_for(mine.size(), threads, [&](std::size_t k) {
                        const ndarray a = dec.chunk(mine[k], parallel::thread_count(threads) > 1);
+                       const packed_records r = records ? pack_records(split_columns(a, types)) : packed_records{};
+                       const std::vector<std::byte>& bytes = records ? r.bytes : a.bytes;
                        const std::uint64_t at = head.size() + dec.reader().index()[mine[k]].first_row * row_bytes;
-                       write_at(fd, a.bytes.data(), a.bytes.size(), at, name);
+                       write_at(fd, bytes.data(), bytes.size(), at, name);
                      });
                    });
 }
