@@ -2,6 +2,8 @@
 // outputs, configs, Baler's project layout, and exit statuses.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "test_cli_support.hpp"
 
 using namespace baler;
@@ -169,6 +171,26 @@ TEST_CASE("evaluate --error-bound: a violated bound is reported and exits 1") {
   CHECK(r.status == 1);
   CHECK(r.out.find("VIOLATED") != std::string::npos);
   CHECK(baler_cli({"evaluate", lhcb, lhcb, "--error-bound", "rel:1e-9"}).status == 0);
+}
+
+TEST_CASE("NaN and Inf in a table: restored as themselves, evaluate counts them apart") {
+  scratch s;
+  dataset t = load_dataset(lhcb);
+  const std::size_t cols = t.data.shape[1];
+  std::vector<double> v = t.data.to_doubles();
+  for (std::size_t r = 0; r < 40; ++r) v[(r * 97) * cols + 2] = std::numeric_limits<double>::quiet_NaN();
+  v[5 * cols + 3] = -std::numeric_limits<double>::infinity();
+  t.data = ndarray::from_doubles(v, t.data.shape, dtype::f64);
+  save_dataset("nan.npz", t, false);
+  REQUIRE(baler_cli({"compress", "nan.npz", "-o", "n.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "n.baler", "-o", "back.npz"}).status == 0);
+  const auto r = baler_cli({"evaluate", "nan.npz", "back.npz", "--error-bound", "range:1e-3"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("NaN/Inf") != std::string::npos);
+  const auto errors = metrics::compare(t, load_dataset("back.npz"));
+  CHECK(errors[2].non_finite == 40);
+  CHECK(errors[3].non_finite == 1);
+  CHECK(errors[0].non_finite == 0);
 }
 
 TEST_CASE("outputs are checked before training; no output replaces any input; ignored flags refused") {

@@ -146,6 +146,31 @@ TEST_CASE("compare: mismatches, empty arrays and non-finite values are errors th
   const double nan = std::numeric_limits<double>::quiet_NaN();
   CHECK(message_of(make({1, 2, 3, 4}, {2, 2}, {"a", "b"}), make({1, 2, 3, nan}, {2, 2}, {"a", "b"})).find(
             "column 'b' entry 1 is not finite") != std::string::npos);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(message_of(make({1, 2, 3, nan}, {2, 2}, {"a", "b"}), make({1, 2, 3, inf}, {2, 2}, {"a", "b"})).find(
+            "column 'b' entry 1 is not finite") != std::string::npos);
+}
+
+TEST_CASE("compare: NaN and Inf restored as themselves are counted apart, the statistics over the rest") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const auto e = metrics::compare(make({nan, 1, 2, -inf, 4, nan}, {3, 2}, {"a", "b"}),
+                                  make({nan, 1.5, 2.5, -inf, 4, nan}, {3, 2}, {"a", "b"}));
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].count == 3);
+  CHECK(e[0].non_finite == 1);
+  CHECK(e[0].min == 2);
+  CHECK(e[0].max == 4);
+  CHECK(e[0].max_abs_error == doctest::Approx(0.5));
+  CHECK(e[0].mean_residual == doctest::Approx(0.25));
+  CHECK(e[1].non_finite == 2);
+  CHECK(e[1].min == 1);
+  CHECK(e[1].max_abs_error == doctest::Approx(0.5));
+  CHECK(e[1].rms_residual == doctest::Approx(0.5));
+  const auto all = metrics::compare(make({nan, inf}, {2}), make({nan, inf}, {2}));
+  CHECK(all[0].non_finite == 2);
+  CHECK(all[0].range == 0);
+  CHECK(all[0].rms_residual == 0);
+  CHECK(metrics::to_csv(e).find(",2\n") != std::string::npos);
 }
 
 TEST_CASE("format_table: one aligned line per column plus a header") {
@@ -174,15 +199,16 @@ TEST_CASE("to_csv: header, full precision, quoted names, nan and inf") {
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] ==
         "name,count,min,max,range,mean_residual,rms_residual,rms_over_range,max_abs_error,"
-        "rel_q50,rel_q90,rel_q99,zero_count,psnr_db");
+        "rel_q50,rel_q90,rel_q99,zero_count,psnr_db,non_finite");
   CHECK(lines[1].rfind("\"p,t\",2,", 0) == 0);
   // Every number reads back to the exact double (skip the quoted name, which holds a comma).
   const std::vector<std::string> cells = split(lines[1].substr(lines[1].find("\",") + 2));
-  REQUIRE(cells.size() == 13);
+  REQUIRE(cells.size() == 14);
   CHECK(std::strtod(cells[1].c_str(), nullptr) == e[0].min);
   CHECK(std::strtod(cells[5].c_str(), nullptr) == e[0].rms_residual);
   CHECK(std::strtod(cells[7].c_str(), nullptr) == e[0].max_abs_error);
   CHECK(std::strtod(cells[12].c_str(), nullptr) == e[0].psnr_db);
+  CHECK(cells[13] == "0");
   const std::vector<std::string> zero = split(lines[2]);
   CHECK(zero[9] == "nan");
   CHECK(zero[13] == "inf");

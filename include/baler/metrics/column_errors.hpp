@@ -29,6 +29,8 @@ namespace baler::metrics {
 //                     with x != 0; NaN when every x is 0
 //   zero_count      = entries with x == 0, left out of the relative quantiles because their
 //                     relative error is undefined
+//   non_finite      = entries with x NaN or +-Inf, restored as themselves (the codec stores them
+//                     exactly), left out of every other statistic; count includes them
 //   psnr_db         = 20 log10(range / rms_residual) in dB; +inf for an exact reconstruction.
 //                     Reported for every row; it is the headline number for fields.
 struct column_error {
@@ -39,11 +41,13 @@ struct column_error {
   double rel_q50 = 0, rel_q90 = 0, rel_q99 = 0;
   std::size_t zero_count = 0;
   double psnr_db = 0;
+  std::size_t non_finite = 0;
 };
 
 // The row for one sequence of values, read with a stride so that a column of a row-major table
-// needs no copy: entry i is original[i * stride]. Non-finite values are an error: they would
-// turn every statistic into NaN without saying where the problem is.
+// needs no copy: entry i is original[i * stride]. A NaN or Inf restored as itself is counted
+// apart; any other non-finite value is an error: it would turn every statistic into NaN
+// without saying where the problem is.
 inline column_error summarize(std::string name, const double* original, const double* reconstructed,
                               std::size_t count, std::size_t stride = 1) {
   constexpr const char* where = "metrics::summarize";
@@ -58,6 +62,10 @@ inline column_error summarize(std::string name, const double* original, const do
   relative.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const double x = original[i * stride], y = reconstructed[i * stride];
+    if (!std::isfinite(x) && (x == y || (std::isnan(x) && std::isnan(y)))) {
+      ++e.non_finite;
+      continue;
+    }
     require(std::isfinite(x) && std::isfinite(y), where,
             "column '" + e.name + "' entry " + std::to_string(i) + " is not finite (original " +
                 std::to_string(x) + ", reconstructed " + std::to_string(y) + ")");
@@ -72,10 +80,11 @@ inline column_error summarize(std::string name, const double* original, const do
     else
       relative.push_back(std::abs(r) / std::abs(x));
   }
-  const double n = static_cast<double>(count);
+  const double n = static_cast<double>(count - e.non_finite);
+  if (e.non_finite == count) e.min = e.max = 0;
   e.range = e.max - e.min;
-  e.mean_residual = sum / n;
-  e.rms_residual = std::sqrt(sum_sq / n);
+  e.mean_residual = n > 0 ? sum / n : 0.0;
+  e.rms_residual = n > 0 ? std::sqrt(sum_sq / n) : 0.0;
   const double inf = std::numeric_limits<double>::infinity();
   e.rms_over_range = e.rms_residual == 0 ? 0.0 : e.range == 0 ? inf : e.rms_residual / e.range;
   e.psnr_db = e.rms_residual == 0 ? inf : 20.0 * std::log10(e.range / e.rms_residual);
@@ -142,14 +151,14 @@ inline std::string format_table(const std::vector<column_error>& errors) {
   const std::vector<std::string> header = {"column",       "count",       "min",         "max",
                                            "mean resid",   "rms resid",   "rms/range %", "max |err|",
                                            "rel q50 %",    "rel q90 %",   "rel q99 %",   "zeros",
-                                           "PSNR dB"};
+                                           "PSNR dB",      "NaN/Inf"};
   std::vector<std::vector<std::string>> cells = {header};
   for (const column_error& e : errors) {
     const auto num = [](double v) { return detail::number(v, 4); };
     cells.push_back({e.name, std::to_string(e.count), num(e.min), num(e.max), num(e.mean_residual),
                      num(e.rms_residual), num(100 * e.rms_over_range), num(e.max_abs_error),
                      num(100 * e.rel_q50), num(100 * e.rel_q90), num(100 * e.rel_q99),
-                     std::to_string(e.zero_count), detail::number(e.psnr_db, 4)});
+                     std::to_string(e.zero_count), detail::number(e.psnr_db, 4), std::to_string(e.non_finite)});
   }
   std::vector<std::size_t> width(header.size(), 0);
   for (const auto& row : cells)
@@ -171,14 +180,14 @@ inline std::string format_table(const std::vector<column_error>& errors) {
 inline std::string to_csv(const std::vector<column_error>& errors) {
   std::string out =
       "name,count,min,max,range,mean_residual,rms_residual,rms_over_range,max_abs_error,"
-      "rel_q50,rel_q90,rel_q99,zero_count,psnr_db\n";
+      "rel_q50,rel_q90,rel_q99,zero_count,psnr_db,non_finite\n";
   const auto num = [](double v) { return std::isnan(v) ? std::string("nan") : detail::number(v, 17); };
   for (const column_error& e : errors) {
     out += csv::detail::quote_if_needed(e.name) + ',' + std::to_string(e.count);
     for (double v : {e.min, e.max, e.range, e.mean_residual, e.rms_residual, e.rms_over_range,
                      e.max_abs_error, e.rel_q50, e.rel_q90, e.rel_q99})
       out += ',' + num(v);
-    out += ',' + std::to_string(e.zero_count) + ',' + num(e.psnr_db) + '\n';
+    out += ',' + std::to_string(e.zero_count) + ',' + num(e.psnr_db) + ',' + std::to_string(e.non_finite) + '\n';
   }
   return out;
 }
