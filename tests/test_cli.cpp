@@ -187,6 +187,10 @@ TEST_CASE("NaN and Inf in a table: restored as themselves, evaluate counts them 
   const auto r = baler_cli({"evaluate", "nan.npz", "back.npz", "--error-bound", "range:1e-3"});
   CHECK(r.status == 0);
   CHECK(r.out.find("NaN/Inf") != std::string::npos);
+  // Plots draw the finite values (gnuplot, where installed, draws them; the CSV files come first).
+  baler_cli({"evaluate", "nan.npz", "back.npz", "--plots", "plots"});
+  CHECK(fs::exists("plots/errors.csv"));
+  CHECK(fs::exists("plots/hist_H1_PX.csv"));
   const auto errors = metrics::compare(t, load_dataset("back.npz"));
   CHECK(errors[2].non_finite == 40);
   CHECK(errors[3].non_finite == 1);

@@ -98,7 +98,8 @@ inline std::string describe_chunked(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw error("baler info: '" + path + "': the chunked header is malformed: " + e.what());
   }
-  const std::uint64_t in_bytes = dec.reader().rows() == 0 ? 0 : [&] {
+  const std::uint64_t in_bytes = dec.reader().rows() == 0 ? 0 : [&] {  // as stored (dataset::column_types)
+    if (!dec.column_types().empty()) return row_bytes_of(dec.column_types()) * dec.shape()[0];
     std::uint64_t n = dtype_size(dec.type());
     for (std::size_t d : dec.shape()) n *= d;
     return n;

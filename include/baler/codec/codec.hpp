@@ -91,7 +91,7 @@ public:
     if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
     model_ = std::make_unique<trained_model<B, Model>>(
         be_, !plan ? unplanned(t) : o_.architecture == "conv" ? plan_field(t, o_) : plan_training(t, o_),
-        o_, d.data.nbytes(), tile);
+        o_, stored_nbytes(d), tile);
     fitted_ = false;
     latent_note_ = plan ? "" : "no autoencoder trained for a field unless asked (--latent-predictor always): a decoder "
                                "over whole frames has cost more than the whole file of the spatial predictors";
@@ -233,7 +233,7 @@ public:
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
       out.layout = layout_of(h.at("input"));
-      out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.cols : 0);
+      out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
       out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {

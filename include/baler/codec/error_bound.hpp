@@ -10,8 +10,9 @@
 // Every bounded value is stored as an integer code k. The reconstruction from k uses only
 // correctly rounded IEEE operations (one multiply; or a divide, an add and an exact ldexp), so
 // compress and decompress compute the same x^ bit for bit; the encoder then checks the bound on
-// x^ as decompress will output it (after the cast to float32 for float32 inputs) and stores
-// the values that fail it exactly (see bounded_block.hpp). Predictors work on codes only.
+// x^ as decompress will output it (after the cast to float32 for a float32 input or table
+// column) and stores the values that fail it exactly (see bounded/block.hpp). Predictors work
+// on codes only.
 //
 //   abs / range: k = round(x / step), x^ = k * step, step = 2 * bound (just below)
 //   rel:         |x| = m * 2^e with m in [1, 2), k = e * M + round((m - 1) * M), M = ceil(1/(2X)),
@@ -189,7 +190,7 @@ struct value_code {
     return sign * std::ldexp(1 + double(q) / double(per_octave), int(e));
   }
 
-  // x^ as decompress returns it in the input dtype `out`.
+  // x^ as decompress returns it in the dtype `out` (of the input, or of a table's column).
   static double stored_as(double xhat, dtype out) {
     if (out == dtype::f32) return double(float(xhat));
     if (out == dtype::f16) return double(float16::from(xhat));

@@ -56,8 +56,10 @@ inline table as_table(const dataset& d, const char* where) {
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.values = d.data.to_doubles();
   t.names = column_names(d.data.shape, t.cols, d.names);
-  require(d.column_types.empty() || (d.data.ndim() == 2 && d.column_types.size() == t.cols), where,
-          std::to_string(d.column_types.size()) + " column dtypes for data of shape " + shape_string(d.data.shape));
+  require(d.column_types.empty() ||
+              (d.data.ndim() == 2 && d.data.type == dtype::f64 && d.column_types.size() == t.cols),
+          where, std::to_string(d.column_types.size()) + " column dtypes for " + dtype_name(d.data.type) + " data of shape " +
+                     shape_string(d.data.shape) + " (columns of their own dtypes are held as float64)");
   t.column_types = d.column_types;
   return t;
 }

@@ -49,7 +49,8 @@ struct dataset {
   std::vector<std::string> names;  // one per column of a 2-d table, or none
   table_layout layout = table_layout::array;
   // Each column's dtype where a table's columns had different ones: the table holds them as
-  // float64 (exact for each of them) and is written back in them. Empty: every column is data.type.
+  // float64 (exact for each of them: every value is one of its column's dtype) and is written
+  // back in them. Empty: every column is data.type.
   std::vector<dtype> column_types{};
 };
 
@@ -261,7 +262,8 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 
 // Writes the dataset in the format its extension names, a table in its layout where the format
 // has it, with its columns in their dtypes: one .npz member per column, or a structured array
-// (.npy, .npz member "data", an HDF5 compound). A plain .npy holds no names: they are left out,
+// (.npy, .npz member "data", an HDF5 compound; HDF5 takes a compound for any table of columns
+// of different dtypes). A plain .npy holds no names: they are left out,
 // since the user chose a format that cannot hold them. `method` applies to .npz only; stored is
 // np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
@@ -286,7 +288,7 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
       require_hdf5(path);
 #ifdef BALER_HAS_HDF5
       const auto h = *hdf5_location_of(path);
-      if (records) hdf5::write_records(h.file, h.object, columns_of(d), d.names, overwrite);
+      if (records || !d.column_types.empty()) hdf5::write_records(h.file, h.object, columns_of(d), d.names, overwrite);
       else hdf5::write(h.file, h.object, d.data, d.names, overwrite);
 #endif
       return;

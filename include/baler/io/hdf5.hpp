@@ -86,7 +86,8 @@ inline hid_t half_type() {
 inline hid_t bool_type() {
   static const hid_t t = [] {
     const hid_t e = H5Tenum_create(H5T_NATIVE_INT8);
-    for (const signed char v : {0, 1}) H5Tenum_insert(e, v ? "TRUE" : "FALSE", &v);
+    for (const signed char v : {0, 1})
+      if (e < 0 || H5Tenum_insert(e, v ? "TRUE" : "FALSE", &v) < 0) throw error("hdf5: cannot make the bool type");
     return e;
   }();
   return t;
@@ -300,7 +301,7 @@ inline void write(const std::filesystem::path& file, const std::string& object, 
 // a member per column named by `names`, each of its column's dtype: its records the rows.
 inline void write_records(const std::filesystem::path& file, const std::string& object,
                           const std::vector<ndarray>& columns, const std::vector<std::string>& names, bool overwrite) {
-  const std::string where = "hdf5::write(): " + file.string() + ":" + object;
+  const std::string where = "hdf5::write_records(): " + file.string() + ":" + object;
   detail::check(names.size() == columns.size() && !names.empty(), where,
                 "a compound dataset needs columns and a name for each");
   const packed_records records = pack_records(columns);

@@ -5,7 +5,6 @@
 // Baler's convention: member "data" holds the array, "names" the column names of a table; an
 // archive of 1-D arrays of one length (np.savez(f, pt=pt, eta=eta)) is also read as a table.
 #include <cstddef>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -115,6 +114,8 @@ inline std::vector<std::byte> write_columns(const std::vector<ndarray>& columns,
                                             compression method) {
   constexpr const char* where = "npz::write_columns";
   require(names.size() == columns.size(), where, "one member per column needs a name for each column");
+  for (const ndarray& c : columns)
+    require(c.ndim() == 1 && c.shape[0] == columns.at(0).shape[0], where, "the columns must be 1-D arrays of one length");
   npy::require_distinct(names, where);
   std::vector<std::pair<std::string, std::vector<std::byte>>> members;
   for (std::size_t c = 0; c < columns.size(); ++c) members.emplace_back(names[c], npy::write(columns[c]));

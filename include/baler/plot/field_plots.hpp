@@ -93,6 +93,7 @@ inline figure frame_figure(const std::vector<double>& original, const std::vecto
   double lo = e.min, hi = e.max;
   for (std::size_t i = 0; i < n; ++i) {
     diff[i] = y[i] - x[i];
+    if (!std::isfinite(y[i])) continue;  // a NaN or Inf restored as itself (metrics::summarize)
     lo = std::min(lo, y[i]);
     hi = std::max(hi, y[i]);
   }

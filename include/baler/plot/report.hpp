@@ -127,6 +127,7 @@ inline std::vector<std::filesystem::path> write_report(const std::filesystem::pa
   } else {
     const std::vector<std::string> stems = detail::column_stems(errors);
     for (std::size_t c = 0; c < errors.size(); ++c) {
+      if (errors[c].non_finite == errors[c].count) continue;  // NaN or Inf only: nothing to draw
       const column_histograms h = histogram_column(detail::column(x, errors.size(), c),
                                                    detail::column(y, errors.size(), c), options.bins);
       write_text("hist_" + stems[c] + ".csv", histograms_csv(h));

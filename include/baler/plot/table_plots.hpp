@@ -28,11 +28,18 @@ struct column_histograms {
 // beyond that a value is lost anyway), since relative errors have long tails from values near
 // zero that would squash the core; the residual to ± its 95 % quantile. What falls outside is
 // counted in the under/overflow that the legends print.
-inline column_histograms histogram_column(const std::vector<double>& original,
-                                          const std::vector<double>& reconstructed, std::size_t bins = 100) {
-  require(original.size() == reconstructed.size() && !original.empty(), "plot::histogram_column",
+// Entries whose original is NaN or Inf (restored as themselves, metrics::summarize) are left out.
+inline column_histograms histogram_column(std::vector<double> original, std::vector<double> reconstructed,
+                                          std::size_t bins = 100) {
+  constexpr const char* where = "plot::histogram_column";
+  require(original.size() == reconstructed.size(), where,
           std::to_string(original.size()) + " original against " + std::to_string(reconstructed.size()) +
-              " reconstructed values (need equal, non-zero counts)");
+              " reconstructed values (need equal counts)");
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < original.size(); ++i)
+    if (std::isfinite(original[i])) original[kept] = original[i], reconstructed[kept++] = reconstructed[i];
+  original.resize(kept), reconstructed.resize(kept);
+  require(kept > 0, where, "no finite values to draw");
   column_histograms h;
   const binning b = distribution_binning(original, bins);
   h.original = fill_histogram(original, b.lo, b.hi, b.bins, b.log_x);
