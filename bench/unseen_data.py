@@ -1,0 +1,122 @@
+"""Defaults on data that is not in ../shared: synthetic tables and fields of the kinds users
+bring, each through `baler compress --error-bound B` with no other option, `decompress` and
+`evaluate --error-bound B` (every value checked), beside the strongest simple baseline
+(../shared/peers/simple_baselines.py) on the same data and bound. Prints a markdown table.
+
+    /usr/bin/python3 bench/unseen_data.py build/baler [--bound range:1e-3] [--work DIR]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def make_inputs(work):
+    """The inputs, written into `work`; returns [(label, path, baseline .npz or None)]."""
+    rng = np.random.default_rng(7)
+    out = []
+
+    def save_npy(name, array, label):
+        path = os.path.join(work, name + ".npy")
+        np.save(path, array)
+        base = os.path.join(work, name + "_baseline.npz")
+        np.savez(base, data=array)
+        out.append((label, path, base))
+
+    # A feature table of 120 correlated columns (low rank plus noise), as ML inputs are.
+    z, w = rng.normal(size=(50000, 8)), rng.normal(size=(8, 120))
+    wide = (z @ w + 0.1 * rng.normal(size=(50000, 120))).astype(np.float32)
+    path = os.path.join(work, "wide.npz")
+    np.savez(path, data=wide, names=np.array([f"f{i}" for i in range(120)]))
+    out.append(("50,000 x 120 float32 feature table (rank 8 + noise)", path, path))
+
+    # Jets, four per event: kinematics and the columns derived from them, a b-tag with -999
+    # where missing, an isolation with 5 % NaN.
+    n = 200000
+    pt = rng.exponential(50, n) + 20
+    eta, phi = rng.uniform(-2.5, 2.5, n), rng.uniform(-np.pi, np.pi, n)
+    m = pt * rng.uniform(0.05, 0.2, n)
+    btag = rng.uniform(0, 1, n)
+    btag[rng.random(n) < 0.3] = -999.0
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    energy = np.sqrt(px**2 + py**2 + pz**2 + m**2)
+    iso = rng.exponential(1, n)
+    iso[rng.random(n) < 0.05] = np.nan
+    event = np.repeat(np.arange(n // 4), 4) + 1000000
+    names = ["event", "pt", "eta", "phi", "m", "px", "py", "pz", "E", "btag", "iso"]
+    path = os.path.join(work, "jets.npz")
+    np.savez(path, data=np.stack([event, pt, eta, phi, m, px, py, pz, energy, btag, iso], 1), names=np.array(names))
+    out.append(("200,000 jets x 11 (-999 and 5 % NaN in two columns)", path, None))
+
+    # The same jets as records of their own dtypes, as uproot and numpy users hold them.
+    rec = np.zeros(n, dtype=[("event", "<i8"), ("pt", "<f4"), ("eta", "<f4"), ("phi", "<f4"),
+                             ("charge", "<i1"), ("nhits", "<i2")])
+    rec["event"], rec["pt"], rec["eta"], rec["phi"] = event, pt, eta, phi
+    rec["charge"], rec["nhits"] = rng.choice([-1, 1], n), rng.poisson(12, n)
+    path = os.path.join(work, "records.npy")
+    np.save(path, rec)
+    out.append(("200,000 records (int64, 3 x float32, int8, int16)", path, None))
+
+    x = np.linspace(0, 4 * np.pi, 128)
+    gx, gy, gz = np.meshgrid(x, x, x, indexing="ij")
+    field = np.sin(gx) * np.cos(1.3 * gy) + 0.5 * np.sin(0.7 * gz + gx) + 0.02 * rng.normal(size=gx.shape)
+    save_npy("field3d", field.astype(np.float32), "128^3 float32 smooth field + 2 % noise")
+    t = np.arange(1_000_000) / 1000.0
+    series = np.sin(6 * np.pi * t) + 0.3 * np.sin(34.2 * np.pi * t) + np.cumsum(rng.normal(size=t.size)) / 3000
+    save_npy("series", series, "1,000,000-sample float64 series (drifting)")
+    yy, xx = np.mgrid[0:1024, 0:1024]
+    image = 30000 + 20000 * np.sin(xx / 80.0) * np.cos(yy / 60.0) + rng.poisson(50, (1024, 1024))
+    save_npy("image", image.astype(np.uint16), "1024^2 uint16 image (Poisson noise)")
+    save_npy("half", (np.sin(xx / 50.0) * np.cos(yy / 70.0)).astype(np.float16), "1024^2 float16 field")
+    return out
+
+
+def run(cmd):
+    """Runs cmd under /usr/bin/time; returns (stdout, seconds, peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r") as t:
+        p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
+        seconds, kb = t.read().split()[-2:]
+    return p.stdout, float(seconds), float(kb) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("baler")
+    ap.add_argument("--bound", default="range:1e-3")
+    ap.add_argument("--work", default=None, help="folder for the inputs and outputs (default: a temporary one)")
+    args = ap.parse_args()
+    baseline_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peers",
+                                   "simple_baselines.py")
+    eb = float(args.bound.split(":")[1]) if args.bound.startswith("range:") else None
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or tmp
+        os.makedirs(work, exist_ok=True)
+        print(f"| data ({args.bound}) | baler | best simple baseline | compress s / MB | decompress s / MB | worst err / bound |")
+        print("|---|---|---|---|---|---|")
+        for label, path, base in make_inputs(work):
+            stem, ext = os.path.splitext(path)
+            out, c_s, c_mb = run([args.baler, "compress", path, "-o", stem + ".baler", "--error-bound", args.bound, "--force"])
+            ratio = float(re.search(r"whole file, against the input as stored\s+([0-9.]+)", out).group(1))
+            _, d_s, d_mb = run([args.baler, "decompress", stem + ".baler", "-o", stem + "_back" + ext, "--force"])
+            out, _, _ = run([args.baler, "evaluate", path, stem + "_back" + ext, "--error-bound", args.bound])
+            worst = max(float(line.split()[-2]) for line in out.split("\n\n")[-1].splitlines()[1:] if line.strip())
+            best = "–"
+            if base and eb and os.path.exists(baseline_script):
+                r = json.loads(subprocess.run(["/usr/bin/python3", baseline_script, base, str(eb)], capture_output=True,
+                                              text=True, check=True).stdout)
+                method = max((k for k in r if k != "best"), key=lambda k: r[k])
+                best = f"{r['best']:.2f} ({method})"
+            print(f"| {label} | {ratio:.2f} | {best} | {c_s:.2f} / {c_mb:.0f} | {d_s:.2f} / {d_mb:.0f} | {worst:.4f} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
