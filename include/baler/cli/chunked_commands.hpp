@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 
+#include "baler/cli/file_info.hpp"
 #include "baler/codec/chunked.hpp"
 
 namespace baler::cli {
@@ -75,13 +76,7 @@ inline std::string describe_chunked(const std::string& path) {
   try {
     s = "baler file, format version 2 (chunked), written by baler " + h.value("library_version", "?") + "\n";
     s += "input: " + shape_string(dec.shape()) + ", " + dtype_name(dec.type()) + ", " +
-         std::to_string(dec.names().size()) + " column names" +
-         (dec.layout() == table_layout::array ? "" : ", " + std::string(layout_name(dec.layout())) + " layout");
-    if (!dec.column_types().empty()) {
-      s += ", columns of";
-      for (dtype t : dec.column_types()) s += " " + dtype_name(t);
-    }
-    s += "\n";
+         std::to_string(dec.names().size()) + " column names" + detail::table_note(h.at("input")) + "\n";
     std::uint64_t chunk_bytes = 0;
     for (const auto& e : r.index()) chunk_bytes += e.size;
     s += "chunks: " + std::to_string(r.index().size()) + " of up to " + h.value("chunk_rows", nlohmann::json(0)).dump() +

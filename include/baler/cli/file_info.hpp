@@ -21,6 +21,20 @@ inline std::string describe_code(const nlohmann::json& code) {
   return "abs " + code.at("bound").dump() + " (step " + code.at("step").dump() + ")";
 }
 
+// What codec::mark_table wrote into a header's "input", as `baler info` prints it after the
+// column names: ", records layout, columns of float32 float64 int32 bool, 68 bytes as stored"
+// (values shown as stored). Whole and chunked files alike.
+inline std::string table_note(const nlohmann::json& input) {
+  std::string s;
+  if (input.contains(layout_key)) s += ", " + input[layout_key].get<std::string>() + " layout";
+  if (input.contains(column_types_key)) {
+    s += ", columns of";
+    for (const auto& t : input[column_types_key]) s += " " + (t.is_string() ? t.get<std::string>() : t.dump());
+  }
+  if (input.contains(stored_nbytes_key)) s += ", " + input[stored_nbytes_key].dump() + " bytes as stored";
+  return s;
+}
+
 }  // namespace detail
 
 // The error-bounded mode's choices: the bound asked for and what it resolved to (a range or
@@ -55,14 +69,7 @@ inline std::string describe_file(const format::container_info& info) {
   std::string shape;
   for (const auto& d : in.at("shape")) shape += (shape.empty() ? "" : " x ") + d.dump();
   s += "input: " + shape + ", " + in.at("dtype").get<std::string>() + ", " +
-       std::to_string(in.at("names").size()) + " column names";
-  if (in.contains(layout_key)) s += ", " + in[layout_key].get<std::string>() + " layout";
-  if (in.contains(column_types_key)) {
-    s += ", columns of";
-    for (const auto& t : in[column_types_key]) s += " " + (t.is_string() ? t.get<std::string>() : t.dump());
-  }
-  if (in.contains(stored_nbytes_key)) s += ", " + in[stored_nbytes_key].dump() + " bytes as stored";
-  s += "\n";
+       std::to_string(in.at("names").size()) + " column names" + detail::table_note(in) + "\n";
   std::map<std::string, std::size_t> treatments;
   for (const auto& c : h.at("columns"))
     ++treatments[c.value("field", false) ? "model (every column: one range for the field)"
