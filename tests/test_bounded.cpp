@@ -936,6 +936,46 @@ TEST_CASE("real data: predictors are chosen per block, derived columns cost litt
   check_within(x, y, codec::parse_bound("range:1e-3"), *lo, *hi, true);
 }
 
+TEST_CASE("table columns coded at once: the same file and report for any number of workers") {
+  // LHCb: floats, formulas, relation networks and exact integer columns; NaN in one column and
+  // an Inf in another, so columns that neither partner nor feed a formula are in the order too.
+  dataset lhcb = shared("hep/lhcb_b2kkk.npz");
+  std::vector<double> v = lhcb.data.to_doubles();
+  const std::size_t cols = lhcb.data.shape[1];
+  for (std::size_t r = 0; r < 40; ++r) v[(r * 97) * cols + 3] = std::nan("");
+  v[11 * cols + 7] = -INFINITY;
+  lhcb.data = ndarray::from_doubles(v, lhcb.data.shape, dtype::f64);
+  auto compress = [&](unsigned threads, bounded::report& r) {
+    cpu be(1);
+    codec::codec_options o;
+    o.error_bound = codec::parse_bound_config("range:1e-3");
+    o.allow_non_finite = true;
+    o.threads = threads;
+    codec::Codec<cpu, models::AE<cpu, float>> c(be, o);
+    c.train(lhcb);
+    std::vector<std::byte> file = c.compress(lhcb);
+    r = c.bounded_report();
+    return file;
+  };
+  bounded::report one, two, all;
+  const std::vector<std::byte> sequential = compress(1, one);
+  CHECK(compress(2, two) == sequential);
+  CHECK(compress(0, all) == sequential);
+  REQUIRE(one.size() == two.size());
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK((one[i].block == two[i].block && one[i].bytes == two[i].bytes));
+  const dataset back = codec::decompress_file(sequential);
+  for (const auto& r : metrics::check_bounds(lhcb, back, codec::parse_bound_config("range:1e-3"))) CHECK(r.holds());
+  // Workers: as many as asked, no more than the columns' scratch allows on a long table.
+  auto shape = [](std::size_t cols, std::size_t rows) {
+    table t;
+    t.cols = cols, t.rows = rows;
+    return t;
+  };
+  CHECK(bounded::column_workers(shape(4, 100), 3) == 3);
+  CHECK(bounded::column_workers(shape(4, std::size_t(1) << 24), 8) == 1);
+  CHECK(bounded::column_workers(shape(64, std::size_t(1) << 24), 16) == 8);
+}
+
 TEST_CASE("a block never costs more than its codes through zstd: repeated data takes the fallback") {
   rng gen(4);
   std::vector<double> period(2000), v;

@@ -61,6 +61,7 @@ int run(int argc, char** argv, MPI_Comm comm) {
     return 0;
   }
   codec::codec_options o = cli::make_options(cf, io);
+  o.threads = threads;  // a rank's error-bounded columns coded at once, as many as its chunk workers
 
   if (*train) {
     cli::refuse_ignored_flags(cf, true, false, "baler-mpi train");

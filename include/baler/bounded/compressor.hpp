@@ -64,6 +64,7 @@
 #include "baler/format/checksum.hpp"
 #include "baler/format/container.hpp"
 #include "baler/format/zstd.hpp"
+#include "baler/parallel/parallel_for.hpp"
 
 namespace baler::bounded {
 
@@ -474,12 +475,14 @@ constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
 // (formulas and relation networks read and predict only those; not integers, not columns with
 // NaN or Inf).
 // `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (a formula
-// or relation network reads the float ones), and `partners` the same columns bucketed (partners
-// for its contexts, made once for all the columns after them); rec receives this column's.
+// or relation network reads the float ones; rec's other columns are never read), `partners`
+// the same columns bucketed (partners for its contexts, made once for all the columns after
+// them), and `ranges` each column's finite [min, max] in rec.
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
                                     const std::vector<bool>& real, const std::vector<double>* latent,
                                     const std::vector<std::size_t>& decoded,
-                                    const std::vector<detail::bucketed>& partners, table& rec,
+                                    const std::vector<const detail::bucketed*>& partners, const table& rec,
+                                    const std::vector<std::pair<double, double>>& ranges,
                                     std::vector<std::byte>& resq, report* rep) {
   using detail::bucketed;
   const std::size_t n = t.rows;
@@ -519,10 +522,10 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // walks take the first if it saves 2 %, the histograms try the first two, the mixed the first three.
   std::vector<std::pair<double, const bucketed*>> ranked;
   const sequence_walk alone{sequence_walk::by::constant, median, nullptr, m};  // on the sample
-  for (const bucketed& p : partners) {
+  for (const bucketed* p : partners) {
     sequence_walk w = alone;
-    w.partner = &p.buckets;
-    ranked.emplace_back(estimate_bytes(w, qs), &p);
+    w.partner = &p->buckets;
+    ranked.emplace_back(estimate_bytes(w, qs), p);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const bucketed* partner =
@@ -557,10 +560,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
   if (real[col] && !explained && !floats.empty()) {
     std::vector<double> lo, hi;
-    for (std::size_t c : floats) {
-      const codec::column_stats s = codec::analyse(rec.values.data(), rec.rows, rec.cols, c, 0);
-      lo.push_back(s.min), hi.push_back(s.max);
-    }
+    for (std::size_t c : floats) lo.push_back(ranges[c].first), hi.push_back(ranges[c].second);
     const codec::column_stats own = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
     lo.push_back(own.min), hi.push_back(own.max);
     const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, floats, x, lo, hi);
@@ -661,10 +661,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     const bool few = !eight.empty() && add_mixed(deepest, eight, rate) < least;
     if (depth && depth < deepest) add_mixed(depth, few ? eight : fine, rate);
   }
-  nlohmann::json j = detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
-  const std::vector<double> values = reconstruct(x.data(), q, code);
-  for (std::size_t r = 0; r < n; ++r) rec.values[r * t.cols + col] = values[r];
-  return j;
+  return detail::code_best(cs, t.names[col], x.data(), q, code, resq, rep);
 }
 
 // The order in which the bounded columns of a table are coded: columns that a formula over
@@ -672,25 +669,34 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
 // so that what they are derived from is decoded before them; the rest keep their order.
 // `real` as for encode_column.
 inline std::vector<std::size_t> coding_order(const table& t, const std::vector<bool>& bounded,
-                                             const std::vector<bool>& real) {
+                                             const std::vector<bool>& real, unsigned threads) {
   std::vector<std::size_t> floats, order, derived;
   for (std::size_t col = 0; col < t.cols; ++col)
     if (bounded[col] && real[col]) floats.push_back(col);
-  for (std::size_t col = 0; col < t.cols; ++col) {
-    if (!bounded[col]) continue;
-    bool is_derived = false;
-    if (real[col]) {
-      std::vector<std::size_t> others;
-      for (std::size_t c : floats)
-        if (c != col) others.push_back(c);
-      std::vector<double> y(t.rows);
-      for (std::size_t r = 0; r < t.rows; ++r) y[r] = t.values[r * t.cols + col];
-      is_derived = formula::search(t.values, t.rows, t.cols, others, y, 1e-4).has_value();
-    }
-    (is_derived ? derived : order).push_back(col);
-  }
+  std::vector<char> is_derived(t.cols, 0);
+  parallel::parallel_for(floats.size(), threads, [&](std::size_t i) {
+    const std::size_t col = floats[i];
+    std::vector<std::size_t> others;
+    for (std::size_t c : floats)
+      if (c != col) others.push_back(c);
+    std::vector<double> y(t.rows);
+    for (std::size_t r = 0; r < t.rows; ++r) y[r] = t.values[r * t.cols + col];
+    is_derived[col] = formula::search(t.values, t.rows, t.cols, others, y, 1e-4).has_value();
+  });
+  for (std::size_t col = 0; col < t.cols; ++col)
+    if (bounded[col]) (is_derived[col] ? derived : order).push_back(col);
   order.insert(order.end(), derived.begin(), derived.end());
   return order;
+}
+
+// How many table columns are coded at once: up to `threads` (0: all cores), and no more than
+// keep the workers' scratch (about 64 bytes a row each: the column, its codes, predictions and
+// coded candidates) within the size of the table itself (8 bytes a value) or 256 MB, whichever
+// is larger.
+inline unsigned column_workers(const table& t, unsigned threads) {
+  const std::size_t scratch = 64 * std::max<std::size_t>(t.rows, 1);
+  return unsigned(std::clamp<std::size_t>(std::max(t.cols / 8, (std::size_t(256) << 20) / scratch), 1,
+                                          parallel::thread_count(threads)));
 }
 
 // Writes the error-bounded parts of a compressed file into c: the header's "columns" (tables)
@@ -698,7 +704,7 @@ inline std::vector<std::size_t> coding_order(const table& t, const std::vector<b
 // (its modelled ones and those of NaN or Inf) and which are integers; `latent`: the model's reconstruction of t
 // (row-major like t.values), or null.
 inline void write(format::container& c, const table& t, bool field, const codec::model_schema& s,
-                  const bound_config& b, const std::vector<double>* latent, report* rep) {
+                  const bound_config& b, const std::vector<double>* latent, report* rep, unsigned threads = 1) {
   const char* where = "bounded::write";
   std::vector<std::byte> resq, exact;
   if (field) {
@@ -780,24 +786,55 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       real[col] = !integer[col] && !non_finite[col];
       if (!bounded[col]) exact.insert(exact.end(), bytes.begin(), bytes.end());
     }
-    table rec = t;                      // reconstructions of the bounded columns coded so far
-    std::vector<std::size_t> decoded;  // bounded columns of finite values, in decode order
-    std::vector<detail::bucketed> partners;  // the same, bucketed
-    const std::vector<std::size_t> order = coding_order(t, bounded, real);
-    for (std::size_t col : order) {
-      nlohmann::json& j = columns[col];
+    // A column comes back as its codes say, whichever predictor codes them: every column's
+    // code and reconstruction (what the decoder holds once it is decoded) are known before any
+    // is coded, so the columns are coded in parallel, each reading only those before it in
+    // `order`, and their blocks joined in that order: the file does not depend on `threads`.
+    const std::vector<std::size_t> order = coding_order(t, bounded, real, threads);
+    std::vector<value_code> codes(t.cols);
+    std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's finite values
+    table rec = t;
+    parallel::parallel_for(order.size(), threads, [&](std::size_t i) {
+      const std::size_t col = order[i];
       const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
       // An exact integer column's code is exact whatever the bound; the model never saw it.
       auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
-      const value_code code = exact_integer[col] ? value_code::exact()
-                                                 : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows,
-                                                                  t.cols, st.min, st.max, t.type_of(col), code_of);
-      j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", code.to_json()}};  // the code restores it
-      j["predictor"] = encode_column(t, col, code, real, exact_integer[col] || non_finite[col] ? nullptr : latent,
-                                     decoded, partners, rec, resq, rep);
-      if (non_finite[col]) continue;
-      decoded.push_back(col);
-      partners.push_back(detail::bucketed_column(rec, col));
+      codes[col] = exact_integer[col] ? value_code::exact()
+                                      : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
+                                                       st.min, st.max, t.type_of(col), code_of);
+      std::vector<double> x(t.rows);
+      for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
+      const std::vector<double> values = reconstruct(x.data(), quantise(x.data(), t.rows, codes[col], t.type_of(col)), codes[col]);
+      for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
+      const codec::column_stats back = codec::analyse(rec.values.data(), rec.rows, rec.cols, col, 0);
+      ranges[col] = {back.min, back.max};
+    });
+    // The bounded columns of finite values in decode order (a column reads those before it),
+    // and the same bucketed.
+    std::vector<std::size_t> decoded;
+    for (std::size_t col : order)
+      if (!non_finite[col]) decoded.push_back(col);
+    std::vector<detail::bucketed> partners(decoded.size());
+    parallel::parallel_for(decoded.size(), threads, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, decoded[i]); });
+    std::vector<std::vector<std::byte>> blocks(order.size());
+    std::vector<report> reports(order.size());
+    parallel::parallel_for(order.size(), column_workers(t, threads), [&](std::size_t i) {
+      const std::size_t col = order[i];
+      const std::size_t before = std::size_t(std::count_if(order.begin(), order.begin() + std::ptrdiff_t(i),
+                                                           [&](std::size_t c) { return !non_finite[c]; }));
+      const std::vector<std::size_t> prior(decoded.begin(), decoded.begin() + std::ptrdiff_t(before));
+      std::vector<const detail::bucketed*> prior_partners;
+      for (std::size_t k = 0; k < before; ++k) prior_partners.push_back(&partners[k]);
+      nlohmann::json& j = columns[col];
+      j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
+      j["predictor"] = encode_column(t, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
+                                     prior, prior_partners, rec, ranges, blocks[i], rep ? &reports[i] : nullptr);
+    });
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      nlohmann::json& predictor = columns[order[i]]["predictor"];
+      predictor["offset"] = predictor["offset"].get<std::size_t>() + resq.size();
+      resq.insert(resq.end(), blocks[i].begin(), blocks[i].end());
+      if (rep) rep->insert(rep->end(), reports[i].begin(), reports[i].end());
     }
     c.header["columns"] = std::move(columns);
     c.header["error_bound"] = {{"layout", "table"}, {"order", order}};

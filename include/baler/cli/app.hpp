@@ -256,6 +256,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       for (const std::string& path : {io.output, io.save_model, io.history})
         if (!path.empty()) check_output(path, inputs, g.force);
 
+      o.threads = static_cast<unsigned>(g.threads);
       if (chunk_rows > 0) {
         require(*compress && io.history.empty() && g.device == "cpu", cmd,
                 "--chunk-rows: chunked files are written by compress, on the CPU, without --history");

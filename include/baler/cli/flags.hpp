@@ -49,7 +49,7 @@ inline void add_global_flags(CLI::App& app, global_flags& g) {
   app.add_flag("-q,--quiet", g.quiet, "no progress output");
   app.add_flag("-f,--force", g.force, "replace existing output files (never an input)");
   app.add_flag("--sync", g.sync, "flush every output to disk before it replaces the old file, so that it survives a power cut (a few ms per file)");
-  app.add_option("--threads", g.threads, "CPU threads: OpenBLAS's for one file (default: its choice), workers for chunked files (default: all cores)")
+  app.add_option("--threads", g.threads, "CPU threads: OpenBLAS's for one file (default: its choice) and its error-bounded table columns coded at once (default: all cores), workers for chunked files (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", g.device, "where train, compress, decompress and diagnose run: cpu or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}));

@@ -260,7 +260,11 @@ inline std::size_t chunk_rows_of(const chunk_plan& p, const row_source& s, std::
 inline std::vector<std::byte> compress_chunk(const chunk_plan& p, const row_source& s, std::size_t i,
                                              bool single_thread) {
   const dataset d = s.slice(i * p.chunk_rows, chunk_rows_of(p, s, i));
-  if (p.options.error_bound.enabled()) return compress_error_bounded(d, p.options.error_bound, p.options);
+  if (p.options.error_bound.enabled()) {
+    codec_options o = p.options;
+    if (single_thread) o.threads = 1;  // the chunks are the workers
+    return compress_error_bounded(d, o.error_bound, o);
+  }
   cpu be(single_thread ? 1 : 0);  // OpenBLAS threads would multiply with the workers
   Codec<cpu, models::AE<cpu, float>> codec(be, p.options);
   codec.load_model(p.model);

@@ -75,6 +75,8 @@ struct codec_options {
   double latent_l1 = 0.0;
   std::uint64_t seed = 0;
   std::function<void(const epoch_report&)> on_epoch;  // progress reporting, not a config key
+  unsigned threads = 0;  // error-bounded table columns coded at once (0: all cores); not a config key:
+                         // the file is the same for any count
   data_parallel parallel;  // data-parallel training across processes, not a config key
 };
 
