@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <string>
@@ -821,6 +822,25 @@ TEST_CASE("a relation network predicts columns no formula explains, within the b
     const double alone = double(codec::compress_error_bounded(yz, bc).size());
     MESSAGE(spec << ": y and z cost " << with_inputs << " bytes beside a and b, " << alone << " alone");
     CHECK(with_inputs < 0.8 * alone);
+  }
+}
+
+TEST_CASE("a relation network's predictions, rows side by side, are bit for bit its one-row reference") {
+  rng gen(5);
+  const std::size_t rows = 37, cols = 9;  // a last group of 5 rows
+  std::vector<double> rec(rows * cols);
+  for (double& v : rec) v = gen.uniform(-3, 3);
+  std::vector<double> target(rows);
+  for (std::size_t r = 0; r < rows; ++r) target[r] = std::sin(rec[r * cols + 1]) * rec[r * cols + 6];
+  const std::vector<double> lo{-3, -3, -3, -3, -1}, hi{3, 3, 3, 3, 1};
+  const codec::relation_net net = codec::relation_net::fit(rec, rows, cols, {1, 2, 6, 8}, target, lo, hi, 3);
+  for (const bool fused : {true, false}) {
+    const std::vector<double> all = net.predict(rec, rows, cols, fused);
+    std::vector<double> u(net.d());
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double one = net.predict_row(rec.data() + r * cols, u, fused);
+      CHECK(std::memcmp(&all[r], &one, sizeof(double)) == 0);
+    }
   }
 }
 
