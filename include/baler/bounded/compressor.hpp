@@ -667,14 +667,14 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
 // The order in which the bounded columns of a table are coded: columns that a formula over
 // the others explains almost completely (derived quantities: pt, eta, E from momenta) go last,
 // so that what they are derived from is decoded before them; the rest keep their order.
-// `real` as for encode_column.
+// `real` as for encode_column; `workers` search at once.
 inline std::vector<std::size_t> coding_order(const table& t, const std::vector<bool>& bounded,
-                                             const std::vector<bool>& real, unsigned threads) {
+                                             const std::vector<bool>& real, unsigned workers) {
   std::vector<std::size_t> floats, order, derived;
   for (std::size_t col = 0; col < t.cols; ++col)
     if (bounded[col] && real[col]) floats.push_back(col);
   std::vector<char> is_derived(t.cols, 0);
-  parallel::parallel_for(floats.size(), threads, [&](std::size_t i) {
+  parallel::parallel_for(floats.size(), workers, [&](std::size_t i) {
     const std::size_t col = floats[i];
     std::vector<std::size_t> others;
     for (std::size_t c : floats)
@@ -689,8 +689,8 @@ inline std::vector<std::size_t> coding_order(const table& t, const std::vector<b
   return order;
 }
 
-// How many table columns are coded at once: up to `threads` (0: all cores), and no more than
-// keep the workers' scratch (about 64 bytes a row each: the column, its codes, predictions and
+// How many table columns are worked on at once: up to `threads` (0: all cores), and no more
+// than keep the workers' scratch (about 64 bytes a row each: the column, its codes, predictions and
 // coded candidates) within the size of the table itself (8 bytes a value) or 256 MB, whichever
 // is larger.
 inline unsigned column_workers(const table& t, unsigned threads) {
@@ -702,7 +702,8 @@ inline unsigned column_workers(const table& t, unsigned threads) {
 // Writes the error-bounded parts of a compressed file into c: the header's "columns" (tables)
 // and "error_bound", sections EXCT (exact columns) and RESQ. `s` says which columns are bounded
 // (its modelled ones and those of NaN or Inf) and which are integers; `latent`: the model's reconstruction of t
-// (row-major like t.values), or null.
+// (row-major like t.values), or null; `threads`: a table's columns worked on at once (0: all
+// cores, capped by column_workers), the file the same for any count.
 inline void write(format::container& c, const table& t, bool field, const codec::model_schema& s,
                   const bound_config& b, const std::vector<double>* latent, report* rep, unsigned threads = 1) {
   const char* where = "bounded::write";
@@ -790,11 +791,12 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // code and reconstruction (what the decoder holds once it is decoded) are known before any
     // is coded, so the columns are coded in parallel, each reading only those before it in
     // `order`, and their blocks joined in that order: the file does not depend on `threads`.
-    const std::vector<std::size_t> order = coding_order(t, bounded, real, threads);
+    const unsigned workers = column_workers(t, threads);
+    const std::vector<std::size_t> order = coding_order(t, bounded, real, workers);
     std::vector<value_code> codes(t.cols);
     std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's finite values
     table rec = t;
-    parallel::parallel_for(order.size(), threads, [&](std::size_t i) {
+    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
       const std::size_t col = order[i];
       const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
       // An exact integer column's code is exact whatever the bound; the model never saw it.
@@ -815,10 +817,10 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     for (std::size_t col : order)
       if (!non_finite[col]) decoded.push_back(col);
     std::vector<detail::bucketed> partners(decoded.size());
-    parallel::parallel_for(decoded.size(), threads, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, decoded[i]); });
+    parallel::parallel_for(decoded.size(), workers, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, decoded[i]); });
     std::vector<std::vector<std::byte>> blocks(order.size());
     std::vector<report> reports(order.size());
-    parallel::parallel_for(order.size(), column_workers(t, threads), [&](std::size_t i) {
+    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
       const std::size_t col = order[i];
       const std::size_t before = std::size_t(std::count_if(order.begin(), order.begin() + std::ptrdiff_t(i),
                                                            [&](std::size_t c) { return !non_finite[c]; }));
