@@ -373,6 +373,21 @@ TEST_CASE("the histogram coder: every depth round trips, a two-peaked column cod
   CHECK_THROWS_AS(decode_histogram(r3, p.size(), code, desc), error);
 }
 
+TEST_CASE("quantile edges by selection are those of the sorted column, ties and short columns too") {
+  rng gen(17);
+  for (std::size_t n : {1, 3, 7, 64, 1000, 4099})
+    for (unsigned buckets : {2u, 8u, 32u, 64u})
+      for (bool ties : {false, true}) {
+        INFO(n << " values, " << buckets << " buckets, ties " << ties);
+        std::vector<double> v(n);
+        for (double& x : v) x = ties ? std::floor(gen.uniform(0, 5)) : gen.normal() * 1e3;
+        std::vector<double> sorted = v, want;
+        std::sort(sorted.begin(), sorted.end());
+        for (unsigned b = 1; b < buckets; ++b) want.push_back(short_decimal(sorted[n * b / buckets], 3));
+        CHECK(quantile_edges(v, buckets) == want);
+      }
+}
+
 TEST_CASE("a histogram per partner bucket: a column that follows another codes in a fraction, and round trips") {
   // y is two-peaked, its peak chosen by the partner x's half: alone a coin toss a row, given x's
   // bucket almost nothing.

@@ -61,8 +61,21 @@ struct sequence_walk {
 // Buckets of a column by its quantiles: `edges` (ascending, buckets - 1 of them) from the
 // encoder's reconstruction, applied by encoder and decoder to the same reconstructed values.
 // A residual walk's partner has partner_buckets; a histogram's may have more (histogram_block.hpp).
+// The values read are v's order statistics at n * b / buckets, as a sort would leave them; they
+// are selected (O(n log buckets)) instead: each selection splits the rest in two. v: finite.
 inline std::vector<double> quantile_edges(std::vector<double> v, unsigned buckets = sequence_walk::partner_buckets) {
-  std::sort(v.begin(), v.end());
+  std::vector<std::size_t> at;  // the ranks read, ascending, each once
+  for (unsigned b = 1; b < buckets; ++b)
+    if (const std::size_t r = v.size() * b / buckets; at.empty() || at.back() != r) at.push_back(r);
+  // Places the ranks at[first, last) (all within [lo, hi)) where a sort would.
+  const auto select = [&](auto&& self, std::size_t lo, std::size_t hi, std::size_t first, std::size_t last) -> void {
+    if (first == last) return;
+    const std::size_t mid = first + (last - first) / 2;
+    std::nth_element(v.begin() + std::ptrdiff_t(lo), v.begin() + std::ptrdiff_t(at[mid]), v.begin() + std::ptrdiff_t(hi));
+    self(self, lo, at[mid], first, mid);
+    self(self, at[mid] + 1, hi, mid + 1, last);
+  };
+  select(select, 0, v.size(), 0, at.size());
   std::vector<double> edges;
   for (unsigned b = 1; b < buckets; ++b)  // three digits: short in the header
     edges.push_back(short_decimal(v[v.size() * b / buckets], 3));
