@@ -54,6 +54,24 @@ def make_inputs(work):
     np.savez(path, data=np.stack([event, pt, eta, phi, m, px, py, pz, energy, btag, iso], 1), names=np.array(names))
     out.append(("200,000 jets x 11 (-999 and 5 % NaN in two columns)", path, None))
 
+    # Events of two jets (px, py, pz, E, pt, eta, phi, m each, float32), the second missing in
+    # 30 % of them: as NaN, and as -999. (A generator of their own: the inputs after them stay
+    # as they were before these.)
+    n2, gen = 100000, np.random.default_rng(8)
+    cols, miss = {}, gen.random(n2) < 0.3
+    for j in ("j1", "j2"):
+        jpt, jeta = gen.exponential(40, n2) + 20, gen.normal(0, 1.5, n2)
+        jphi, jm = gen.uniform(-np.pi, np.pi, n2), gen.exponential(8, n2) + 1
+        jpx, jpy, jpz = jpt * np.cos(jphi), jpt * np.sin(jphi), jpt * np.sinh(jeta)
+        jet = dict(px=jpx, py=jpy, pz=jpz, E=np.sqrt(jpx**2 + jpy**2 + jpz**2 + jm**2), pt=jpt, eta=jeta, phi=jphi, m=jm)
+        cols.update({f"{j}_{k}": v for k, v in jet.items()})
+    for marker, name in ((np.nan, "NaN"), (-999.0, "-999")):
+        table = np.stack([np.where(miss & k.startswith("j2"), marker, v) for k, v in cols.items()], 1).astype(np.float32)
+        path = os.path.join(work, f"two_jets_{'nan' if name == 'NaN' else 'sentinel'}.npz")
+        np.savez(path, data=table, names=np.array(list(cols)))
+        out.append((f"100,000 events x 16 float32 (two jets, the second missing in 30 %, as {name})", path,
+                    path if name == "-999" else None))
+
     # The same jets as records of their own dtypes, as uproot and numpy users hold them.
     rec = np.zeros(n, dtype=[("event", "<i8"), ("pt", "<f4"), ("eta", "<f4"), ("phi", "<f4"),
                              ("charge", "<i1"), ("nhits", "<i2")])

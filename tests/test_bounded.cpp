@@ -705,7 +705,7 @@ TEST_CASE("NaN and Inf in table columns under a bound: those values exact, the r
     INFO(columns.dump());
     for (std::size_t col = 0; col < cols; ++col) CHECK(columns[col]["treatment"] == "bounded");
     CHECK(columns[3]["predictor"]["exceptions"] == (n + 95) / 101);  // the NaN rows
-    // pt still follows from px and py; m and e, of NaN, are nobody's partner or input.
+    // pt still follows from px and py; m and e, of NaN, are nobody's partner.
     CHECK(columns[2]["predictor"]["kind"] == "formula");
     for (std::size_t col = 0; col < 3; ++col) {
       const std::string p = columns[col]["predictor"].dump();
@@ -727,6 +727,104 @@ TEST_CASE("NaN and Inf in table columns under a bound: those values exact, the r
   cpu be(1);
   codec::Codec<cpu, models::AE<cpu, float>> model(be, codec::codec_options{});
   CHECK_THROWS_WITH_AS(model.train(d), doctest::Contains("or give an error bound"), error);
+}
+
+TEST_CASE("a missing object (NaN rows): formulas and relation networks fit and predict its other rows") {
+  // Two jets; the second missing (NaN in all its columns) in 30 % of the rows. pt2 = hypot(px2,
+  // py2), s2 a sum of the jet's columns (a linear formula), r2 = px2 py2 / 100 (no formula: a
+  // relation network).
+  rng gen(43);
+  const std::size_t n = 20000, cols = 8;
+  std::vector<double> rows(n * cols);
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = rows.data() + i * cols;
+    row[0] = 30 * gen.normal(), row[1] = 30 * gen.normal(), row[2] = std::hypot(row[0], row[1]);
+    const bool missing = gen.uniform() < 0.3;
+    const double px = 30 * gen.normal(), py = 30 * gen.normal(), nan = std::nan("");
+    row[3] = missing ? nan : px, row[4] = missing ? nan : py;
+    row[5] = missing ? nan : std::hypot(px, py);
+    row[6] = missing ? nan : px - 2 * py + 0.5 * row[0];
+    row[7] = missing ? nan : px * py / 100;
+  }
+  auto column = [&](std::size_t c) {
+    std::vector<double> y(n);
+    for (std::size_t r = 0; r < n; ++r) y[r] = rows[r * cols + c];
+    return y;
+  };
+  // The searches and the fit leave the NaN rows out, instead of fitting NaN.
+  const auto pt2 = formula::search(rows, n, cols, {0, 1, 2, 3, 4}, column(5));
+  REQUIRE(pt2);
+  CHECK(pt2->f == formula::fn::hypot);
+  CHECK(pt2->alpha == doctest::Approx(1.0).epsilon(1e-9));
+  const auto s2 = formula::search_linear(rows, n, cols, {0, 1, 2, 3, 4}, column(6));
+  REQUIRE(s2);
+  const std::vector<double> p = pt2->predict(rows, n, cols);
+  std::size_t nan_where_missing = 0;  // NaN in, NaN out; numbers elsewhere
+  for (std::size_t r = 0; r < n; ++r) nan_where_missing += std::isnan(p[r]) == std::isnan(rows[r * cols + 3]);
+  CHECK(nan_where_missing == n);
+  const std::vector<double> lo{-120, -120, -150}, hi{120, 120, 150};
+  const codec::relation_net net = codec::relation_net::fit(rows, n, cols, {3, 4}, column(7), lo, hi);
+  const std::vector<double> r2 = net.predict(rows, n, cols);
+  double err = 0, var = 0;
+  std::size_t present = 0;
+  for (std::size_t r = 0; r < n; ++r)
+    if (const double y = rows[r * cols + 7]; std::isfinite(y)) err += (r2[r] - y) * (r2[r] - y), var += y * y, ++present;
+  CHECK(present > n / 2);
+  CHECK(err < 0.1 * var);  // the network learnt the product (a network fitted to NaN predicts NaN)
+  // End to end: the jet's derived columns get their predictors, every value within the bound.
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, cols}, dtype::f64);
+  d.names = {"px1", "py1", "pt1", "px2", "py2", "pt2", "s2", "r2"};
+  const bound_config bc = codec::parse_bound_config("range:1e-3");
+  const auto file = codec::compress_error_bounded(d, bc);
+  for (const auto& c : metrics::check_bounds(d, codec::decompress_file(file), bc)) CHECK(c.holds());
+  const nlohmann::json columns = format::parse(file).header["columns"];
+  INFO(columns.dump());
+  CHECK(columns[5]["predictor"]["kind"] == "formula");
+  CHECK(columns[6]["predictor"]["kind"] == "formula");
+  CHECK(columns[7]["predictor"]["kind"] == "relation");
+
+  // The same jet missing as -999 (a sentinel): at this bound its rows are exceptions, stored
+  // exactly, the formulas hold again, and the file is smaller than the NaN one (whose columns
+  // partner no other). Under an abs bound: -999 would widen a range bound.
+  std::vector<double> marked = rows;
+  for (double& v : marked)
+    if (std::isnan(v)) v = -999;
+  dataset m = d;
+  m.data = ndarray::from_doubles(marked, {n, cols}, dtype::f64);
+  const bound_config abs = codec::parse_bound_config("abs:0.05");
+  const auto nan_file = codec::compress_error_bounded(d, abs), marked_file = codec::compress_error_bounded(m, abs);
+  const dataset back = codec::decompress_file(marked_file);
+  for (const auto& c : metrics::check_bounds(m, back, abs)) CHECK(c.holds());
+  const std::vector<double> y = back.data.to_doubles();
+  std::size_t restored = 0;
+  for (std::size_t i = 0; i < marked.size(); ++i) restored += marked[i] != -999 || y[i] == -999;
+  CHECK(restored == marked.size());
+  const nlohmann::json marked_columns = format::parse(marked_file).header["columns"];
+  CHECK(marked_columns[5]["predictor"]["kind"] == "formula");
+  CHECK(marked_columns[6]["predictor"]["kind"] == "formula");
+  MESSAGE("missing as NaN " << nan_file.size() << " bytes, as -999 " << marked_file.size());
+  CHECK(marked_file.size() < nan_file.size());
+  // Under a range bound -999 widens, its rows cost little as codes: whichever way they are
+  // coded, every value is within the bound.
+  const auto loose = codec::compress_error_bounded(m, bc);
+  for (const auto& c : metrics::check_bounds(m, codec::decompress_file(loose), bc)) CHECK(c.holds());
+}
+
+TEST_CASE("a sentinel is a repeated extreme value far from the others, not a cluster at the edge") {
+  rng gen(44);
+  std::vector<double> x(10000);
+  for (double& v : x) v = gen.uniform(20, 500);
+  CHECK_FALSE(bounded::detail::sentinel_of(x));
+  for (std::size_t i = 0; i < x.size(); i += 7) x[i] = -999;
+  CHECK(bounded::detail::sentinel_of(x) == -999.0);
+  for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 1e6;  // above the others
+  CHECK(bounded::detail::sentinel_of(x) == 1e6);
+  for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 520;  // near them: a real value
+  CHECK_FALSE(bounded::detail::sentinel_of(x));
+  for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 100;
+  for (std::size_t i = 0; i < x.size(); i += 200) x[i] = -999;  // 0.5 % of the rows: too few
+  CHECK_FALSE(bounded::detail::sentinel_of(x));
 }
 
 TEST_CASE("a column longer than the sample: candidates compared on its first rows, the winner coded whole") {

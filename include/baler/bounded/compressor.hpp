@@ -21,7 +21,8 @@
 // quantile of up to three (histogram_block.hpp, mixing.hpp). A field of
 // floats is also offered with requantised residuals (block.hpp), each of its predictors again. Integer
 // columns with few values (flags, charges), which a model leaves exact, are bounded columns
-// here with an exact code: they partner and are partnered like the others.
+// here with an exact code: they partner and are partnered like the others. A table's missing
+// values (NaN, or a sentinel such as -999) are exceptions, stored exactly; fits leave their rows out.
 // Predictions computed in floating point (formula, relation, latent) could round
 // differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
 // gets other values refuses the file instead of returning values outside the bound. Integer
@@ -466,24 +467,58 @@ inline bucketed bucketed_column(const table& rec, std::size_t c, unsigned count 
   const std::vector<double> edges = quantile_edges(v, count);
   return {buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count};
 }
+
+// How many of `rows` a sentinel marks at least.
+inline std::size_t sentinel_rows(std::size_t rows) { return std::max<std::size_t>(16, rows / 100); }
+
+// The value that marks a column's missing rows (-999 for a jet that is not there, say): its
+// smallest or largest value, held by at least 1 % of the rows (and 16), and apart from all the
+// others by at least a tenth of their range. Those rows are coded as exceptions (stored
+// exactly: under zstd, little more than where they are) and left out of every fit, as NaN are,
+// so that formulas and relation networks still predict the other rows.
+inline std::optional<double> sentinel_of(const std::vector<double>& x) {
+  const auto [lo, hi] = codec::finite_range(x.data(), x.size());
+  if (!(lo < hi)) return std::nullopt;
+  std::size_t at_lo = 0, at_hi = 0;
+  double above_lo = INFINITY, below_hi = -INFINITY;  // the nearest other values
+  for (double v : x) {
+    if (!std::isfinite(v)) continue;
+    if (v == lo) ++at_lo;
+    else above_lo = std::min(above_lo, v);
+    if (v == hi) ++at_hi;
+    else below_hi = std::max(below_hi, v);
+  }
+  const std::size_t enough = sentinel_rows(x.size());
+  auto apart = [](double gap, double others) { return others > 0 && gap >= 0.1 * others; };
+  const bool low = at_lo >= enough && apart(above_lo - lo, hi - above_lo);
+  const bool high = at_hi >= enough && apart(hi - below_hi, below_hi - lo);
+  if (low && (!high || at_lo >= at_hi)) return lo;
+  if (high) return hi;
+  return std::nullopt;
+}
 }  // namespace detail
 
 // The rows of a table column its candidates are compared on (all of a shorter column).
 constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
 
-// Column `col` of t under `code`. `real`: per column of t, whether it holds finite floats
-// (formulas and relation networks read and predict only those; not integers, not columns with
-// NaN or Inf).
+// Column `col` of t under `code`. `real`: per column of t, whether it holds floats (formulas
+// and relation networks read and predict only those, not integers; of a column with NaN or
+// Inf, the rows where it has a number).
 // `decoded`: the bounded columns coded before it, whose reconstructions `rec` holds (a formula
-// or relation network reads the float ones; rec's other columns are never read), `partners`
-// the same columns bucketed (partners for its contexts, made once for all the columns after
-// them), and `ranges` each column's finite [min, max] in rec.
+// or relation network reads the float ones; rec's other columns are never read), `known` the
+// same values with every missing one NaN (what fits read), `partners` the same columns
+// bucketed (partners for its contexts, made once for all the columns after them), and
+// `ranges` each column's [min, max] in rec, of values not missing. `sentinel`: the value that
+// marks the column's missing rows, if one does (detail::sentinel_of), and `exact_sentinel`
+// whether those rows are exceptions.
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
                                     const std::vector<bool>& real, const std::vector<double>* latent,
                                     const std::vector<std::size_t>& decoded,
                                     const std::vector<const detail::bucketed*>& partners, const table& rec,
+                                    const std::vector<double>& known,
                                     const std::vector<std::pair<double, double>>& ranges,
-                                    std::vector<std::byte>& resq, report* rep) {
+                                    std::optional<double> sentinel, bool exact_sentinel, std::vector<std::byte>& resq,
+                                    report* rep) {
   using detail::bucketed;
   const std::size_t n = t.rows;
   std::vector<std::size_t> floats;
@@ -491,7 +526,11 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     if (real[c]) floats.push_back(c);
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
-  const quantised q = quantise(x.data(), n, code, t.type_of(col));
+  quantised q = quantise(x.data(), n, code, t.type_of(col));
+  std::vector<double> y = x;  // the column as fits see it
+  if (sentinel)
+    for (std::size_t r = 0; r < n; ++r)
+      if (x[r] == *sentinel) q.has[r] = q.has[r] && !exact_sentinel, y[r] = NAN;
   // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
   // the estimate misses what the coder learns of a skewed column (the bits below a length).
   // Of a long column, its first table_sample_rows rows are coded (the sizes scaled to the
@@ -551,19 +590,19 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   }
   bool explained = false;  // by a formula: a relation network would not do better
   if (real[col])
-    if (const std::optional<formula> f = formula::search(rec.values, n, t.cols, floats, x)) {
+    if (const std::optional<formula> f = formula::search(known, n, t.cols, floats, y)) {
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
       explained = true;
     }
   if (real[col])
-    if (const std::optional<formula> f = formula::search_linear(rec.values, n, t.cols, floats, x))
+    if (const std::optional<formula> f = formula::search_linear(known, n, t.cols, floats, y))
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
   if (real[col] && !explained && !floats.empty()) {
     std::vector<double> lo, hi;
     for (std::size_t c : floats) lo.push_back(ranges[c].first), hi.push_back(ranges[c].second);
-    const codec::column_stats own = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
-    lo.push_back(own.min), hi.push_back(own.max);
-    const codec::relation_net net = codec::relation_net::fit(rec.values, n, t.cols, floats, x, lo, hi);
+    const auto [own_lo, own_hi] = codec::finite_range(y.data(), n);
+    lo.push_back(own_lo), hi.push_back(own_hi);
+    const codec::relation_net net = codec::relation_net::fit(known, n, t.cols, floats, y, lo, hi);
     add_values({{"kind", "relation"}}, net.predict(rec.values, n, t.cols));
     cs.back().prefix = net.bytes();
   }
@@ -773,7 +812,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // exactly (flags, charges, counts: few values): coded exactly beside the others, they
     // condition them and are conditioned (a second charge given the first), where EXCT's
     // zstd sees each alone. Columns with NaN or Inf are bounded too, those values exceptions
-    // (stored exactly), and neither partner nor feed a formula.
+    // (stored exactly), as are a sentinel's (-999): formulas and relation networks predict and
+    // read their other rows (a jet's pt from its px and py where it is there); a column with
+    // NaN or Inf partners no other.
     std::vector<nlohmann::json> columns;
     std::vector<bool> bounded(t.cols), integer(t.cols), exact_integer(t.cols), non_finite(t.cols), real(t.cols);
     for (std::size_t col = 0; col < t.cols; ++col) {
@@ -784,60 +825,119 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       non_finite[col] = col < s.non_finite.size() && s.non_finite[col];
       bounded[col] = j["treatment"] == "model" || exact_integer[col] || non_finite[col];
       integer[col] = s.integer[col] || exact_integer[col];
-      real[col] = !integer[col] && !non_finite[col];
+      real[col] = !integer[col];
       if (!bounded[col]) exact.insert(exact.end(), bytes.begin(), bytes.end());
     }
     // A column comes back as its codes say, whichever predictor codes them: every column's
     // code and reconstruction (what the decoder holds once it is decoded) are known before any
     // is coded, so the columns are coded in parallel, each reading only those before it in
     // `order`, and their blocks joined in that order: the file does not depend on `threads`.
+    // Columns may mark missing rows with a sentinel (detail::sentinel_of): fits see those
+    // values as NaN, in copies of t and rec made only then.
     const unsigned workers = column_workers(t, threads);
-    const std::vector<std::size_t> order = coding_order(t, bounded, real, workers);
-    std::vector<value_code> codes(t.cols);
-    std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's finite values
-    table rec = t;
-    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
-      const std::size_t col = order[i];
-      const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
-      // An exact integer column's code is exact whatever the bound; the model never saw it.
-      auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
-      codes[col] = exact_integer[col] ? value_code::exact()
-                                      : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
-                                                       st.min, st.max, t.type_of(col), code_of);
+    std::vector<std::optional<double>> sentinel(t.cols);
+    parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
+      if (!bounded[col] || !real[col]) return;
       std::vector<double> x(t.rows);
       for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
-      const std::vector<double> values = reconstruct(x.data(), quantise(x.data(), t.rows, codes[col], t.type_of(col)), codes[col]);
-      for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
-      const codec::column_stats back = codec::analyse(rec.values.data(), rec.rows, rec.cols, col, 0);
-      ranges[col] = {back.min, back.max};
+      sentinel[col] = detail::sentinel_of(x);
     });
-    // The bounded columns of finite values in decode order (a column reads those before it),
-    // and the same bucketed.
-    std::vector<std::size_t> decoded;
-    for (std::size_t col : order)
-      if (!non_finite[col]) decoded.push_back(col);
-    std::vector<detail::bucketed> partners(decoded.size());
-    parallel::parallel_for(decoded.size(), workers, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, decoded[i]); });
-    std::vector<std::vector<std::byte>> blocks(order.size());
-    std::vector<report> reports(order.size());
-    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
-      const std::size_t col = order[i];
-      const std::size_t before = std::size_t(std::count_if(order.begin(), order.begin() + std::ptrdiff_t(i),
-                                                           [&](std::size_t c) { return !non_finite[c]; }));
-      const std::vector<std::size_t> prior(decoded.begin(), decoded.begin() + std::ptrdiff_t(before));
-      std::vector<const detail::bucketed*> prior_partners;
-      for (std::size_t k = 0; k < before; ++k) prior_partners.push_back(&partners[k]);
-      nlohmann::json& j = columns[col];
-      j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
-      j["predictor"] = encode_column(t, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
-                                     prior, prior_partners, rec, ranges, blocks[i], rep ? &reports[i] : nullptr);
+    // The table's markers mark missing rows in columns whose range hides them too (-999 amid a
+    // jet's pz), where as many rows hold one exactly.
+    std::vector<double> markers;
+    for (const auto& v : sentinel)
+      if (v && std::find(markers.begin(), markers.end(), *v) == markers.end()) markers.push_back(*v);
+    parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
+      if (!bounded[col] || !real[col] || sentinel[col]) return;
+      for (double v : markers) {
+        std::size_t count = 0;
+        for (std::size_t r = 0; r < t.rows; ++r) count += t.values[r * t.cols + col] == v;
+        if (count >= detail::sentinel_rows(t.rows)) return void(sentinel[col] = v);
+      }
     });
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      nlohmann::json& predictor = columns[order[i]]["predictor"];
-      predictor["offset"] = predictor["offset"].get<std::size_t>() + resq.size();
-      resq.insert(resq.end(), blocks[i].begin(), blocks[i].end());
-      if (rep) rep->insert(rep->end(), reports[i].begin(), reports[i].end());
+    const bool any_sentinel = std::any_of(sentinel.begin(), sentinel.end(), [](const auto& v) { return v.has_value(); });
+    auto missing_as_nan = [&](std::vector<double> v) {
+      for (std::size_t col = 0; col < t.cols; ++col)
+        for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)
+          if (t.values[r * t.cols + col] == *sentinel[col]) v[r * t.cols + col] = NAN;
+      return v;
+    };
+    const std::vector<std::size_t> order = [&] {
+      if (!any_sentinel) return coding_order(t, bounded, real, workers);
+      table known = t;
+      known.values = missing_as_nan(std::move(known.values));
+      return coding_order(known, bounded, real, workers);
+    }();
+    // The columns coded with a sentinel's rows as exceptions (stored exactly: the fits' inputs
+    // then exact too) or as codes like any value: as exceptions each column pays for where its
+    // rows are, as codes a formula or network mispredicts them. Both are tried where a column
+    // has a sentinel, and the smaller kept.
+    struct coded {
+      std::vector<nlohmann::json> columns;
+      std::vector<std::byte> resq;
+      report rep;
+    };
+    auto code_columns = [&](bool exact_sentinels) {
+      coded out{columns, {}, {}};
+      std::vector<value_code> codes(t.cols);
+      std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's values, not missing
+      table rec = t;
+      parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
+        const std::size_t col = order[i];
+        const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
+        // An exact integer column's code is exact whatever the bound; the model never saw it.
+        auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
+        codes[col] = exact_integer[col] ? value_code::exact()
+                                        : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
+                                                         st.min, st.max, t.type_of(col), code_of);
+        std::vector<double> x(t.rows);
+        for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
+        quantised q = quantise(x.data(), t.rows, codes[col], t.type_of(col));
+        for (std::size_t r = 0; exact_sentinels && sentinel[col] && r < t.rows; ++r) q.has[r] = q.has[r] && x[r] != *sentinel[col];
+        std::vector<double> values = reconstruct(x.data(), q, codes[col]);
+        for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
+        for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)
+          if (x[r] == *sentinel[col]) values[r] = NAN;
+        ranges[col] = codec::finite_range(values.data(), t.rows);
+      });
+      const std::vector<double> rec_known = any_sentinel ? missing_as_nan(rec.values) : std::vector<double>{};
+      // The bounded columns of finite values in decode order, bucketed: a column's partners are
+      // those before it.
+      std::vector<std::size_t> finite;
+      for (std::size_t col : order)
+        if (!non_finite[col]) finite.push_back(col);
+      std::vector<detail::bucketed> partners(finite.size());
+      parallel::parallel_for(finite.size(), workers, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, finite[i]); });
+      std::vector<std::vector<std::byte>> blocks(order.size());
+      std::vector<report> reports(order.size());
+      parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
+        const std::size_t col = order[i];
+        const std::vector<std::size_t> prior(order.begin(), order.begin() + std::ptrdiff_t(i));
+        const std::size_t before = std::size_t(std::count_if(prior.begin(), prior.end(), [&](std::size_t c) { return !non_finite[c]; }));
+        std::vector<const detail::bucketed*> prior_partners;
+        for (std::size_t k = 0; k < before; ++k) prior_partners.push_back(&partners[k]);
+        nlohmann::json& j = out.columns[col];
+        j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
+        j["predictor"] = encode_column(t, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
+                                       prior, prior_partners, rec, any_sentinel ? rec_known : rec.values, ranges,
+                                       sentinel[col], exact_sentinels, blocks[i], rep ? &reports[i] : nullptr);
+      });
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        nlohmann::json& predictor = out.columns[order[i]]["predictor"];
+        predictor["offset"] = predictor["offset"].get<std::size_t>() + out.resq.size();
+        out.resq.insert(out.resq.end(), blocks[i].begin(), blocks[i].end());
+        out.rep.insert(out.rep.end(), reports[i].begin(), reports[i].end());
+      }
+      return out;
+    };
+    coded best = code_columns(false);
+    if (any_sentinel) {
+      coded exact_rows = code_columns(true);
+      if (zstd_compress(exact_rows.resq).size() < zstd_compress(best.resq).size()) best = std::move(exact_rows);
     }
+    resq.insert(resq.end(), best.resq.begin(), best.resq.end());
+    if (rep) rep->insert(rep->end(), best.rep.begin(), best.rep.end());
+    columns = std::move(best.columns);
     c.header["columns"] = std::move(columns);
     c.header["error_bound"] = {{"layout", "table"}, {"order", order}};
   }

@@ -9,6 +9,9 @@
 //                           fractions, a classifier's probabilities), totals of parts, a column
 //                           in other units; up to 16 inputs, weights by least squares
 // each scaled by a least-squares fit, y ~ alpha f + beta, so units and signs need not match.
+// Rows where y is NaN or Inf (a missing object) are left out of every fit, and a formula must
+// have its inputs wherever y is there (elsewhere it predicts NaN, which the coder reads as
+// code 0).
 // Every formula over every pair or triple of decoded columns is scored on a few rows (the
 // spread of y left after the fit), the most promising on more; the best is refitted on many
 // rows and kept when it explains most of y. A relation that holds exactly in the data leaves residuals of about
@@ -161,26 +164,36 @@ struct formula {
     const std::size_t m = std::min<std::size_t>(rows, 1u << 14), d = decoded.size();
     auto at = [&](std::size_t s, std::size_t i) { return rec[(s * rows / m) * cols + decoded[i]]; };  // sample s
     auto target = [&](std::size_t s) { return y[s * rows / m]; };
-    std::vector<std::pair<double, std::size_t>> score;  // |correlation with y|, index into decoded
-    for (std::size_t i = 0; i < d; ++i)
-      if (const double r = abs_correlation([&](std::size_t s) { return at(s, i); }, target, m); r > 0)
+    // |correlation with y|, index into decoded; of the columns there wherever y is.
+    std::vector<std::pair<double, std::size_t>> score;
+    for (std::size_t i = 0; i < d; ++i) {
+      bool covers = true;
+      for (std::size_t s = 0; s < m && covers; ++s) covers = !std::isfinite(target(s)) || std::isfinite(at(s, i));
+      if (const double r = covers ? abs_correlation([&](std::size_t s) { return at(s, i); }, target, m) : 0.0; r > 0)
         score.emplace_back(r, i);
+    }
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
     const std::size_t k = std::min(score.size(), max_linear_inputs);
     if (k == 0) return std::nullopt;
     std::vector<std::size_t> pick(k);
     for (std::size_t i = 0; i < k; ++i) pick[i] = score[i].second;
+    // The samples whose target is there (and so the picked inputs).
+    std::vector<char> whole(m);
+    std::size_t used = 0;
+    for (std::size_t s = 0; s < m; ++s) used += whole[s] = std::isfinite(target(s));
+    if (used < min_fit_rows) return std::nullopt;
     std::vector<double> mean(d, 0.0);
     double mean_y = 0;
     for (std::size_t s = 0; s < m; ++s) {
-      for (std::size_t i : pick) mean[i] += at(s, i) / double(m);
-      mean_y += target(s) / double(m);
+      if (!whole[s]) continue;
+      for (std::size_t i : pick) mean[i] += at(s, i) / double(used);
+      mean_y += target(s) / double(used);
     }
     // Normal equations [A | b] of the centred inputs, with a ridge of 1e-12 of the largest
     // variance against inputs that repeat one another.
     std::vector<double> A(k * (k + 1), 0.0);
     for (std::size_t s = 0; s < m; ++s)
-      for (std::size_t i = 0; i < k; ++i) {
+      for (std::size_t i = 0; i < k && whole[s]; ++i) {
         const double a = at(s, pick[i]) - mean[pick[i]];
         A[i * (k + 1) + k] += a * (target(s) - mean_y);
         for (std::size_t j = 0; j <= i; ++j) A[i * (k + 1) + j] += a * (at(s, pick[j]) - mean[pick[j]]);
@@ -204,6 +217,9 @@ struct formula {
   }
 
 private:
+  // A fit needs this many rows with every value there.
+  static constexpr std::size_t min_fit_rows = 8;
+
   // Triples of columns are tried among at most this many (their count grows as its cube: a
   // table of 200 columns would otherwise spend minutes a column).
   static constexpr std::size_t max_triple_inputs = 32;
@@ -230,15 +246,18 @@ private:
     return chosen;
   }
 
-  // |correlation| of a(s) and b(s) over the samples s < m; 0 where either is constant.
+  // |correlation| of a(s) and b(s) over the samples s < m where both are finite; 0 where either
+  // is constant.
   template <class A, class B>
   static double abs_correlation(A&& a, B&& b, std::size_t m) {
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    std::size_t used = 0;
     for (std::size_t s = 0; s < m; ++s) {
       const double u = a(s), v = b(s);
-      sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
+      if (!std::isfinite(u) || !std::isfinite(v)) continue;
+      sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v, ++used;
     }
-    const double n = double(m), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
+    const double n = double(used), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
     const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
     return std::isfinite(r) ? r : 0.0;
   }
@@ -249,12 +268,22 @@ private:
                    std::size_t samples) {
     const std::size_t m = std::min(rows, samples);
     double sf = 0, sy = 0, sff = 0, sfy = 0, syy = 0;
+    std::size_t used = 0;
     for (std::size_t s = 0; s < m; ++s) {
       const std::size_t r = s * rows / m;
       const double f = feature(rec.data() + r * cols), t = y[r];
-      sf += f, sy += t, sff += f * f, sfy += f * t, syy += t * t;
+      if (!std::isfinite(t)) continue;  // missing in y: nothing to predict
+      if (!std::isfinite(f)) {          // missing in an input where y is there: no prediction
+        alpha = 0, beta = 0;
+        return 1.0;
+      }
+      sf += f, sy += t, sff += f * f, sfy += f * t, syy += t * t, ++used;
     }
-    const double n = double(m), vf = sff - sf * sf / n, cov = sfy - sf * sy / n, vy = syy - sy * sy / n;
+    if (used < min_fit_rows) {
+      alpha = 0, beta = 0;
+      return 1.0;
+    }
+    const double n = double(used), vf = sff - sf * sf / n, cov = sfy - sf * sy / n, vy = syy - sy * sy / n;
     alpha = vf > 0 ? cov / vf : 0.0;
     beta = (sy - alpha * sf) / n;
     const double left = vy - alpha * cov;  // residual sum of squares

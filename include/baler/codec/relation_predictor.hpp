@@ -11,7 +11,8 @@
 //
 // Weights are rounded to float32 before the predictions are made, and stored so (the bytes in
 // front of the column's residual block), so compress and decompress evaluate the same network
-// in the same double arithmetic. Training: Adam on MSE over a subsample of rows.
+// in the same double arithmetic. Training: Adam on MSE over a subsample of the rows whose
+// target is there; an input that is not (NaN or Inf) reads as the middle of its range.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -131,10 +132,14 @@ struct relation_net {
     for (std::size_t j = 0; j < h; ++j) b1[j] = float(gen.normal() * 0.5), w2[j] = float(gen.normal() * 0.1);
     p.back() = 0.5f;
 
-    const std::size_t m = std::min<std::size_t>(rows, 1024), batch = 32;
+    // An even subsample of the rows whose target is there (not NaN or Inf).
+    std::vector<std::size_t> whole;
+    for (std::size_t r = 0; r < rows; ++r)
+      if (std::isfinite(x[r])) whole.push_back(r);
+    const std::size_t m = std::min<std::size_t>(whole.size(), 1024), batch = 32;
     std::vector<float> us(m * d), ys(m);
-    for (std::size_t s = 0; s < m; ++s) {  // an even subsample of rows
-      const std::size_t r = s * rows / m;
+    for (std::size_t s = 0; s < m; ++s) {
+      const std::size_t r = whole[s * whole.size() / m];
       for (std::size_t i = 0; i < d; ++i) us[s * d + i] = float(n.normal(rec[r * cols + n.inputs[i]], i));
       ys[s] = float((x[r] - n.lo.back()) / n.span(d));
     }
@@ -229,7 +234,9 @@ struct relation_net {
 
 private:
   double span(std::size_t i) const { return hi[i] > lo[i] ? hi[i] - lo[i] : 1.0; }
-  double normal(double v, std::size_t i) const { return 2 * (v - lo[i]) / span(i) - 1; }
+  // An input in [-1, 1] over its range; a missing one (NaN or Inf) at 0, the middle, so that
+  // the other inputs still predict (the column's target rows are all there).
+  double normal(double v, std::size_t i) const { return std::isfinite(v) ? 2 * (v - lo[i]) / span(i) - 1 : 0.0; }
 };
 
 }  // namespace baler::codec
