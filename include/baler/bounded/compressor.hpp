@@ -870,8 +870,8 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     }();
     // The columns coded with a sentinel's rows as exceptions (stored exactly: the fits' inputs
     // then exact too) or as codes like any value: as exceptions each column pays for where its
-    // rows are, as codes a formula or network mispredicts them. Both are tried where a column
-    // has a sentinel, and the smaller kept.
+    // rows are, as codes a formula or network mispredicts them. Both are tried where such a
+    // column is predicted from values, and the smaller kept.
     struct coded {
       std::vector<nlohmann::json> columns;
       std::vector<std::byte> resq;
@@ -931,7 +931,13 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       return out;
     };
     coded best = code_columns(false);
-    if (any_sentinel) {
+    // Exceptions can pay only where a value prediction (formula, network, latent) mispredicts
+    // a sentinel's rows; a column coded through a histogram pays for them as little as codes.
+    const bool predicted = std::any_of(order.begin(), order.end(), [&](std::size_t col) {
+      const std::string kind = best.columns[col]["predictor"].value("kind", "");
+      return sentinel[col] && (kind == "formula" || kind == "relation" || kind == "latent");
+    });
+    if (predicted) {
       coded exact_rows = code_columns(true);
       if (zstd_compress(exact_rows.resq).size() < zstd_compress(best.resq).size()) best = std::move(exact_rows);
     }
