@@ -473,9 +473,9 @@ inline std::size_t sentinel_rows(std::size_t rows) { return std::max<std::size_t
 
 // The value that marks a column's missing rows (-999 for a jet that is not there, say): its
 // smallest or largest value, held by at least 1 % of the rows (and 16), and apart from all the
-// others by at least a tenth of their range. Those rows are coded as exceptions (stored
-// exactly: under zstd, little more than where they are) and left out of every fit, as NaN are,
-// so that formulas and relation networks still predict the other rows.
+// others by at least a tenth of their range. Those rows are left out of every fit, as NaN are,
+// so that formulas and relation networks still predict the other rows; they are coded as
+// exceptions (stored exactly) where that codes smaller (write()).
 inline std::optional<double> sentinel_of(const std::vector<double>& x) {
   const auto [lo, hi] = codec::finite_range(x.data(), x.size());
   if (!(lo < hi)) return std::nullopt;
