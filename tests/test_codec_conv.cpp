@@ -120,10 +120,9 @@ TEST_CASE("Codec, conv architecture: close round trip, compact header, model fil
                        doctest::Contains("2-D or 3-D field"), error);
 }
 
-TEST_CASE("error-bounded mode: a conv or patch model's reconstruction is one more predictor") {
-  // Frames mixing two fixed noise patterns by random weights: spatial and temporal predictors
-  // see noise, a model of whole frames sees two numbers per frame, so (for the dense model of
-  // whole frames at least) the file with the latent is the smaller one.
+// 200 frames of 13 x 11 mixing two fixed noise patterns by random weights: spatial and
+// temporal predictors see noise, a model of whole frames sees two numbers per frame.
+std::vector<double> two_patterns() {
   rng gen(5);
   const std::size_t frames = 200;
   std::vector<double> p1(143), p2(143), v(frames * 143);
@@ -132,6 +131,13 @@ TEST_CASE("error-bounded mode: a conv or patch model's reconstruction is one mor
     const double a = gen.uniform(-1, 1), b = gen.uniform(-1, 1);  // no pattern across frames
     for (std::size_t i = 0; i < 143; ++i) v[f * 143 + i] = a * p1[i] + b * p2[i];
   }
+  return v;
+}
+
+TEST_CASE("error-bounded mode: a conv or patch model's reconstruction is one more predictor") {
+  // (For the dense model of whole frames at least) the file with the latent is the smaller one.
+  const std::vector<double> v = two_patterns();
+  const std::size_t frames = 200;
   const dataset d{ndarray::from_doubles(v, {frames, 13, 11}, dtype::f32), {}};
   cpu be(1);
   for (const std::string architecture : {"conv", "patch"}) {
@@ -159,6 +165,43 @@ TEST_CASE("error-bounded mode: a conv or patch model's reconstruction is one mor
   const dataset table{ndarray::from_doubles(std::vector<double>(v.begin(), v.begin() + 40), {20, 2},
                                             dtype::f64), {"a", "b"}};
   CHECK_THROWS_WITH_AS(C(be, o).train(table), doctest::Contains("for fields only"), error);
+}
+
+TEST_CASE("PSNR target: the model's reconstruction alone, where it meets the target and is smaller") {
+  const dataset d{ndarray::from_doubles(two_patterns(), {200, 13, 11}, dtype::f32), {}};
+  cpu be(1);
+  codec_options o = conv_options();
+  o.architecture = "patch";
+  o.tile = {1, 13, 11};  // whole frames
+  o.latent = 2;
+  o.latent_predictor = latent_use::always;
+  // The model alone reaches ~53 dB in ~7.6 KB; the error-bounded files at 50 dB are larger.
+  o.error_bound = parse_bound_config(std::string("psnr:50"));
+  C c(be, o);
+  c.train(d);
+  const std::vector<std::byte> file = c.compress(d);
+  const nlohmann::json header = format::parse(byte_view(file)).header;
+  CHECK(header.contains("model"));
+  CHECK_FALSE(header.contains("error_bound"));  // no residuals: a plain file
+  REQUIRE(c.bounded_report().size() == 1);
+  CHECK(c.bounded_report()[0].chosen.find("the model alone") == 0);
+  const codec_options defaults;
+  const dataset back = C(be, defaults).decompress(byte_view(file));
+  const double p = psnr(d.data.to_doubles(), back.data.to_doubles());
+  MESSAGE("the model alone: " << p << " dB in " << file.size() << " bytes; with residuals "
+                              << c.bounded_report()[0].estimates.back().second << " bytes");
+  CHECK(p >= 50.01);
+  for (const auto& r : metrics::check_bounds(d, back, o.error_bound)) CHECK(r.holds());
+
+  // The same model under a target it misses: residuals bring the field to the target.
+  codec_options tighter = o;
+  tighter.error_bound = parse_bound_config("psnr:" + std::to_string(p + 3));
+  C t(be, tighter);
+  t.load_model(byte_view(c.save_model()));
+  const std::vector<std::byte> bounded = t.compress(d);
+  CHECK(format::parse(byte_view(bounded)).header.contains("error_bound"));
+  for (const auto& r : metrics::check_bounds(d, C(be, defaults).decompress(byte_view(bounded)), tighter.error_bound))
+    CHECK(r.holds());
 }
 
 TEST_CASE("Codec, conv architecture: 3-D frames of a 4-D array and 2-D blocks, exact shapes") {
