@@ -68,8 +68,8 @@ TEST_CASE("baler --device cuda: compress on the GPU, decompress on either backen
 }
 
 // The error-bounded mode with its learned predictors asked for (an autoencoder over the table's
-// rows, a conv model over the CFD frames, both trained on the GPU): whichever backend decodes a
-// file, and whichever wrote it, the values are the same bits and every one is within its bound.
+// rows, a conv model over the CFD frames, trained where the file is written): whichever backend
+// decodes a file, and whichever wrote it, the values are the same bits, each within its bound.
 TEST_CASE("baler --device cuda --error-bound: one file, the same values on both backends, within the bound") {
   scratch s;
   struct input {

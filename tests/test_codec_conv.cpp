@@ -122,7 +122,7 @@ TEST_CASE("Codec, conv architecture: close round trip, compact header, model fil
 
 // 200 frames of 13 x 11 mixing two fixed noise patterns by random weights: spatial and
 // temporal predictors see noise, a model of whole frames sees two numbers per frame.
-std::vector<double> two_patterns() {
+static std::vector<double> two_patterns() {
   rng gen(5);
   const std::size_t frames = 200;
   std::vector<double> p1(143), p2(143), v(frames * 143);

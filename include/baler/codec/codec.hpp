@@ -310,9 +310,10 @@ private:
 
   // Error-bounded mode (bounded/compressor.hpp): the file without the latent and, when a
   // model was trained or loaded, with its reconstruction as one more predictor (under a PSNR
-  // target also the plain file, where it meets the target); the smallest one returned. Predictions come from the stored latent and decoder, exactly as decompress
-  // computes them. A patch or conv model predicts the tiles of a field, and its prediction goes
-  // back to the field's order. A 1-D array of floats is also tried as a 1-D field: a column's
+  // target also the plain file, where it meets the target); the smallest one returned.
+  // Predictions come from the stored latent and decoder, exactly as decompress computes them.
+  // A patch or conv model predicts the tiles of a field, and its prediction goes back to the
+  // field's order. A 1-D array of floats is also tried as a 1-D field: a column's
   // coders (a histogram, the row before) suit values in no order, a field's predictors
   // (multilevel interpolation) a smooth signal; its one range bounds it either way.
   std::vector<std::byte> compress_bounded(const table& t, const dataset& d) {
@@ -359,7 +360,7 @@ private:
   // A PSNR target on a field is a promise about the whole field, which the model's
   // reconstruction alone may keep: then the plain file (latent and decoder, no residuals) is one
   // more candidate, decoded here as decompress decodes it. The margin (0.23 % of the MSE) covers
-  // another machine's or device's rounding in the decoder. Empty where it does not apply or miss.
+  // another machine's or device's rounding in the decoder. Empty where it does not apply or misses.
   static constexpr double plain_psnr_margin_db = 0.01;
   std::vector<std::byte> plain_meeting_target(const table& t, const dataset& d, bounded::report& r) {
     const bound_spec& target = o_.error_bound.all;  // a field's one bound
