@@ -88,6 +88,8 @@ TEST_CASE("a table comes back in its layout, whole or chunked: one .npz array pe
   CHECK(mixed.out.find("input as stored                          68 bytes") != std::string::npos);  // 4 x (4 + 8 + 4 + 1)
   CHECK(baler_cli({"info", "m.baler"}).out.find("4 column names, records layout, columns of float32 float64 int32 bool, "
                                                 "68 bytes as stored\n") != std::string::npos);
+  CHECK(baler_cli({"-f", "decompress", "m.baler", "-o", "m.npy"}).out.find(
+            "(shape (4, 4), columns of float32 float64 int32 bool)") != std::string::npos);
   // And they come back each in its dtype, whole or chunked, every value within its bound as
   // stored: LHCb's momenta and PID probabilities as float32, charges and muon flags as int8. At
   // range:1e-6 a float32 column's rounding breaks a bound checked on float64 values only.

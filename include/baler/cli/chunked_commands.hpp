@@ -63,7 +63,7 @@ inline void decompress_chunked_command(const std::string& input, const std::stri
   std::vector<std::size_t> shape = dec.shape();
   shape[0] = b - a;
   out << "decompressed " << input << " rows " << a << ":" << b << " -> " << output << " (shape "
-      << shape_string(shape) << ", " << dtype_name(dec.type()) << ")\n";
+      << shape_string(shape) << ", " << dtypes_string(dec.type(), dec.column_types()) << ")\n";
 }
 
 inline std::string describe_chunked(const std::string& path) {

@@ -65,6 +65,15 @@ inline std::uint64_t stored_nbytes(const dataset& d) {
   return d.column_types.empty() ? d.data.nbytes() : row_bytes_of(d.column_types) * d.data.shape.at(0);
 }
 
+// The dtypes values come back in, as the command line reports them: "float32", or for
+// columns of different dtypes "columns of float32 float64 int32 bool".
+inline std::string dtypes_string(dtype type, const std::vector<dtype>& column_types) {
+  if (column_types.empty()) return dtype_name(type);
+  std::string s = "columns of";
+  for (dtype t : column_types) s += " " + dtype_name(t);
+  return s;
+}
+
 // The columns of a 2-d table, each in its own dtype.
 inline std::vector<ndarray> columns_of(const dataset& d) { return split_columns(d.data, d.column_types); }
 
