@@ -496,6 +496,12 @@ inline std::optional<double> sentinel_of(const std::vector<double>& x) {
   if (high) return hi;
   return std::nullopt;
 }
+
+// Where `exact`, the rows of x (q's values) holding the sentinel become exceptions (stored
+// exactly): the same rule for the coded block and for the reconstruction the next columns read.
+inline void except_sentinel_rows(quantised& q, const double* x, std::optional<double> sentinel, bool exact) {
+  for (std::size_t r = 0; exact && sentinel && r < q.has.size(); ++r) q.has[r] = q.has[r] && x[r] != *sentinel;
+}
 }  // namespace detail
 
 // The rows of a table column its candidates are compared on (all of a shorter column).
@@ -527,10 +533,10 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
   quantised q = quantise(x.data(), n, code, t.type_of(col));
+  detail::except_sentinel_rows(q, x.data(), sentinel, exact_sentinel);
   std::vector<double> y = x;  // the column as fits see it
-  if (sentinel)
-    for (std::size_t r = 0; r < n; ++r)
-      if (x[r] == *sentinel) q.has[r] = q.has[r] && !exact_sentinel, y[r] = NAN;
+  for (std::size_t r = 0; sentinel && r < n; ++r)
+    if (x[r] == *sentinel) y[r] = NAN;
   // A column's candidates are coded, not estimated: a table column codes in milliseconds, and
   // the estimate misses what the coder learns of a skewed column (the bits below a length).
   // Of a long column, its first table_sample_rows rows are coded (the sizes scaled to the
@@ -868,6 +874,17 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       known.values = missing_as_nan(std::move(known.values));
       return coding_order(known, bounded, real, workers);
     }();
+    // Every column's code, the same however a sentinel's rows are coded.
+    std::vector<value_code> codes(t.cols);
+    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
+      const std::size_t col = order[i];
+      const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
+      // An exact integer column's code is exact whatever the bound; the model never saw it.
+      auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
+      codes[col] = exact_integer[col] ? value_code::exact()
+                                      : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
+                                                       st.min, st.max, t.type_of(col), code_of);
+    });
     // The columns coded with a sentinel's rows as exceptions (stored exactly: the fits' inputs
     // then exact too) or as codes like any value: as exceptions each column pays for where its
     // rows are, as codes a formula or network mispredicts them. Both are tried where such a
@@ -879,21 +896,14 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     };
     auto code_columns = [&](bool exact_sentinels) {
       coded out{columns, {}, {}};
-      std::vector<value_code> codes(t.cols);
       std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's values, not missing
       table rec = t;
       parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
         const std::size_t col = order[i];
-        const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
-        // An exact integer column's code is exact whatever the bound; the model never saw it.
-        auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
-        codes[col] = exact_integer[col] ? value_code::exact()
-                                        : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
-                                                         st.min, st.max, t.type_of(col), code_of);
         std::vector<double> x(t.rows);
         for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
         quantised q = quantise(x.data(), t.rows, codes[col], t.type_of(col));
-        for (std::size_t r = 0; exact_sentinels && sentinel[col] && r < t.rows; ++r) q.has[r] = q.has[r] && x[r] != *sentinel[col];
+        detail::except_sentinel_rows(q, x.data(), sentinel[col], exact_sentinels);
         std::vector<double> values = reconstruct(x.data(), q, codes[col]);
         for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
         for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)

@@ -164,11 +164,16 @@ struct formula {
     const std::size_t m = std::min<std::size_t>(rows, 1u << 14), d = decoded.size();
     auto at = [&](std::size_t s, std::size_t i) { return rec[(s * rows / m) * cols + decoded[i]]; };  // sample s
     auto target = [&](std::size_t s) { return y[s * rows / m]; };
+    // The samples whose target is there (and so every input picked below).
+    std::vector<char> whole(m);
+    std::size_t used = 0;
+    for (std::size_t s = 0; s < m; ++s) used += whole[s] = std::isfinite(target(s));
+    if (used < min_fit_rows) return std::nullopt;
     // |correlation with y|, index into decoded; of the columns there wherever y is.
     std::vector<std::pair<double, std::size_t>> score;
     for (std::size_t i = 0; i < d; ++i) {
       bool covers = true;
-      for (std::size_t s = 0; s < m && covers; ++s) covers = !std::isfinite(target(s)) || std::isfinite(at(s, i));
+      for (std::size_t s = 0; s < m && covers; ++s) covers = !whole[s] || std::isfinite(at(s, i));
       if (const double r = covers ? abs_correlation([&](std::size_t s) { return at(s, i); }, target, m) : 0.0; r > 0)
         score.emplace_back(r, i);
     }
@@ -177,11 +182,6 @@ struct formula {
     if (k == 0) return std::nullopt;
     std::vector<std::size_t> pick(k);
     for (std::size_t i = 0; i < k; ++i) pick[i] = score[i].second;
-    // The samples whose target is there (and so the picked inputs).
-    std::vector<char> whole(m);
-    std::size_t used = 0;
-    for (std::size_t s = 0; s < m; ++s) used += whole[s] = std::isfinite(target(s));
-    if (used < min_fit_rows) return std::nullopt;
     std::vector<double> mean(d, 0.0);
     double mean_y = 0;
     for (std::size_t s = 0; s < m; ++s) {
@@ -193,7 +193,7 @@ struct formula {
     // variance against inputs that repeat one another.
     std::vector<double> A(k * (k + 1), 0.0);
     for (std::size_t s = 0; s < m; ++s)
-      for (std::size_t i = 0; i < k && whole[s]; ++i) {
+      for (std::size_t i = 0; whole[s] && i < k; ++i) {
         const double a = at(s, pick[i]) - mean[pick[i]];
         A[i * (k + 1) + k] += a * (target(s) - mean_y);
         for (std::size_t j = 0; j <= i; ++j) A[i * (k + 1) + j] += a * (at(s, pick[j]) - mean[pick[j]]);
