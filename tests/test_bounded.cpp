@@ -674,7 +674,7 @@ TEST_CASE("under a rel bound, codes as values carry their signs: histograms and 
   for (const auto& c2 : metrics::check_bounds(rep_data, codec::decompress_file(fallback), bc)) CHECK(c2.holds());
 }
 
-TEST_CASE("NaN and Inf in table columns under a bound: those values exact, the rest within it, no flag needed") {
+TEST_CASE("NaN and Inf in table columns under a bound: NaN and Inf back, the rest within it, no flag needed") {
   // px and py finite and pt = hypot(px, py); m with a few NaN (missing), e with half its
   // values NaN and an Inf of each sign.
   rng gen(41);
@@ -704,14 +704,17 @@ TEST_CASE("NaN and Inf in table columns under a bound: those values exact, the r
     const nlohmann::json& columns = c.header["columns"];
     INFO(columns.dump());
     for (std::size_t col = 0; col < cols; ++col) CHECK(columns[col]["treatment"] == "bounded");
-    CHECK(columns[3]["predictor"]["exceptions"] == (n + 95) / 101);  // the NaN rows
-    // pt still follows from px and py; m and e, of NaN, are nobody's partner.
-    CHECK(columns[2]["predictor"]["kind"] == "formula");
-    for (std::size_t col = 0; col < 3; ++col) {
-      const std::string p = columns[col]["predictor"].dump();
-      CHECK(p.find("\"column\":3") == std::string::npos);
-      CHECK(p.find("\"column\":4") == std::string::npos);
-    }
+    std::size_t nan_alike = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) nan_alike += std::isnan(rows[i]) == std::isnan(y[i]);
+    CHECK(nan_alike == rows.size());
+    // m's NaN are coded as values (a substitute below the others: no exceptions); e, with Inf
+    // too, keeps its NaN and Inf as exceptions and is nobody's partner.
+    CHECK(columns[3]["nan_below"].get<double>() < 0);
+    CHECK(columns[3]["predictor"]["exceptions"] == 0);
+    CHECK(!columns[4].contains("nan_below"));
+    CHECK(columns[4]["predictor"]["exceptions"].get<std::size_t>() > n / 3);
+    CHECK(columns[2]["predictor"]["kind"] == "formula");  // pt still follows from px and py
+    for (std::size_t col = 0; col < cols; ++col) CHECK(columns[col]["predictor"].dump().find("\"column\":4") == std::string::npos);
     // The exceptions cost little: the file is far below the two columns with NaN stored exactly.
     MESSAGE(spec << ": " << file.size() << " bytes for " << n * cols * 8);
     CHECK(file.size() < n * 2 * 8 / 2);
@@ -782,11 +785,14 @@ TEST_CASE("a missing object (NaN rows): formulas and relation networks fit and p
   INFO(columns.dump());
   CHECK(columns[5]["predictor"]["kind"] == "formula");
   CHECK(columns[6]["predictor"]["kind"] == "formula");
-  CHECK(columns[7]["predictor"]["kind"] == "relation");
+  // r2 from px2 and py2: a relation network, or their buckets as partners of its histogram.
+  const std::string r2_predictor = columns[7]["predictor"].dump();
+  CHECK((columns[7]["predictor"]["kind"] == "relation" ||
+         (r2_predictor.find("\"column\":3") != std::string::npos && r2_predictor.find("\"column\":4") != std::string::npos)));
 
   // The same jet missing as -999 (a sentinel): at this bound its rows are exceptions, stored
-  // exactly, the formulas hold again, and the file is smaller than the NaN one (whose columns
-  // partner no other). Under an abs bound: -999 would widen a range bound.
+  // exactly, and the formulas hold again; the NaN file costs about as much (its NaN coded as
+  // a sentinel of their own). Under an abs bound: -999 would widen a range bound.
   std::vector<double> marked = rows;
   for (double& v : marked)
     if (std::isnan(v)) v = -999;
@@ -804,7 +810,7 @@ TEST_CASE("a missing object (NaN rows): formulas and relation networks fit and p
   CHECK(marked_columns[5]["predictor"]["kind"] == "formula");
   CHECK(marked_columns[6]["predictor"]["kind"] == "formula");
   MESSAGE("missing as NaN " << nan_file.size() << " bytes, as -999 " << marked_file.size());
-  CHECK(marked_file.size() < nan_file.size());
+  CHECK(double(nan_file.size()) < 1.15 * double(marked_file.size()));
   // Under a range bound -999 widens, its rows cost little as codes: whichever way they are
   // coded, every value is within the bound.
   const auto loose = codec::compress_error_bounded(m, bc);
@@ -825,6 +831,67 @@ TEST_CASE("a sentinel is a repeated extreme value far from the others, not a clu
   for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 100;
   for (std::size_t i = 0; i < x.size(); i += 200) x[i] = -999;  // 0.5 % of the rows: too few
   CHECK_FALSE(bounded::detail::sentinel_of(x));
+}
+
+TEST_CASE("a column's NaN coded as values: smaller than exceptions, their bits kept, a bad marker refused") {
+  // A jet missing (NaN) in 30 % of the rows, f32 as stored; the same with NaN of two bit
+  // patterns (a payload in some), which stay exceptions, exact to the bit.
+  rng gen(47);
+  const std::size_t n = 30000, cols = 4;
+  std::vector<double> rows(n * cols);
+  const double quiet = std::numeric_limits<double>::quiet_NaN(), negative = -quiet, payload = double(std::nanf("7"));
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = rows.data() + i * cols;
+    const bool missing = gen.uniform() < 0.3;
+    row[0] = 30 * gen.normal(), row[1] = missing ? quiet : 30 * gen.normal();
+    row[2] = missing ? negative : 5 + gen.uniform(), row[3] = missing ? quiet : 100 * gen.uniform();
+  }
+  auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  auto compress = [&](const std::vector<double>& v, const std::string& spec) {
+    dataset d;
+    d.data = ndarray::from_doubles(v, {n, cols}, dtype::f32);
+    d.names = {"a", "b", "c", "d"};
+    const bound_config bc = codec::parse_bound_config(spec);
+    std::vector<std::byte> file = codec::compress_error_bounded(d, bc);
+    const dataset back = codec::decompress_file(file);
+    for (const auto& c : metrics::check_bounds(d, back, bc)) CHECK(c.holds());
+    const std::vector<double> y = back.data.to_doubles(), x = d.data.to_doubles();
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) kept += !std::isnan(x[i]) || same_bits(x[i], y[i]);
+    CHECK(kept == v.size());
+    return file;
+  };
+  for (const std::string spec : {"range:1e-3", "abs:1e-2", "rel:1e-3"}) {
+    INFO(spec);
+    const std::vector<std::byte> file = compress(rows, spec);
+    const format::container c = format::parse(file);
+    CHECK(format::inspect(file).format_version == 4);  // readers before the markers refuse it
+    const nlohmann::json& columns = c.header["columns"];
+    INFO(columns.dump());
+    for (std::size_t col = 1; col < cols; ++col) CHECK(columns[col]["predictor"]["exceptions"] == 0);
+    CHECK(columns[2].contains("nan_bits"));  // -NaN, as x86 arithmetic makes it
+    CHECK(!columns[1].contains("nan_bits"));
+    // Some NaN with a payload: column 3's NaN kept exactly, as exceptions.
+    std::vector<double> mixed = rows;
+    for (std::size_t i = 0; i < n; i += 2) mixed[i * cols + 3] = std::isnan(mixed[i * cols + 3]) ? payload : mixed[i * cols + 3];
+    const std::vector<std::byte> exact = compress(mixed, spec);
+    const nlohmann::json exact_columns = format::parse(exact).header["columns"];
+    CHECK(!exact_columns[3].contains("nan_below"));
+    CHECK(exact_columns[3]["predictor"]["exceptions"].get<std::size_t>() > n / 5);
+    // Exceptions cost their index and their 8 bytes (zstd takes most of those away); the rows of
+    // a marker cost a code that the column before predicts. At least half a byte a row saved.
+    MESSAGE(spec << ": NaN as values " << file.size() << " bytes, as exceptions in one column " << exact.size());
+    CHECK(exact.size() > file.size() + n * 3 / 10 / 2);
+  }
+  // A marker that is not a finite negative number, or bits that are not a NaN's, are refused.
+  format::container c = format::parse(compress(rows, "range:1e-3"));
+  for (const nlohmann::json& bad : {nlohmann::json("x"), nlohmann::json(1.0)}) {
+    format::container crafted = c;
+    crafted.header["columns"][1]["nan_below"] = bad;
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(crafted)), doctest::Contains("NaN marker"), error);
+  }
+  c.header["columns"][2]["nan_bits"] = 1;
+  CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(c)), doctest::Contains("NaN bits"), error);
 }
 
 TEST_CASE("a column longer than the sample: candidates compared on its first rows, the winner coded whole") {

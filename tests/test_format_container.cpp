@@ -59,14 +59,14 @@ struct table_entry {
   std::uint64_t raw_size;
 };
 
-// `header_flags` and `stored_header`: a header stored otherwise than as plain JSON. Version 3
-// is written with varints, zstd frames without their magic, raw sizes of compressed sections
+// `header_flags` and `stored_header`: a header stored otherwise than as plain JSON. Versions 3
+// and up are written with varints, zstd frames without their magic, raw sizes of compressed sections
 // only and one CRC at the end; every other version as version 1: fixed widths, whole frames and
 // CRCs of the header, the table and each payload.
 std::vector<std::byte> assemble(std::uint32_t version, const std::string& json, const std::vector<table_entry>& table,
                                 std::uint32_t header_flags = 0, std::vector<std::byte> stored_header = {}) {
   if (header_flags == 0) stored_header = bytes_of(json);
-  const bool compact = version == 3;
+  const bool compact = version >= 3;
   baler::byte_writer w;
   const auto field = [&](std::uint64_t v, int fixed_bytes) {
     if (compact) w.write_varint(v);
@@ -165,8 +165,8 @@ TEST_CASE("container: serialize writes exactly the documented layout") {
   c.header = {{"a", 1}};
   c.sections = {{"ABCD", bytes_of("hello")}, {"WXYZ", compressible(1000)}};
   const auto packed = baler::zstd_compress(c.sections[1].payload);
-  CHECK(fmt::serialize(c) == assemble(3, R"({"a":1})", {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}}));
-  CHECK(fmt::serialize(fmt::container{}) == assemble(3, "{}", {}));
+  CHECK(fmt::serialize(c) == assemble(fmt::format_version, R"({"a":1})", {plain("ABCD", "hello"), {"WXYZ", 1, packed, 1000}}));
+  CHECK(fmt::serialize(fmt::container{}) == assemble(fmt::format_version, "{}", {}));
   CHECK(fmt::serialize(fmt::container{}).size() == 8 + 4 + 3 + 2 + 1 + 4);
   CHECK(fmt::parse(assemble(3, "{}", {})).sections.empty());
 }
@@ -259,15 +259,15 @@ TEST_CASE("container: wrong magic, and magic mangled in transfer") {
 }
 
 TEST_CASE("container: a newer format version is refused, naming both versions") {
-  const std::string m = parse_error(assemble(4, "{}", {}));
-  CHECK(m == "container::parse(): the file has format version 4, newer than this build of baler reads "
-             "(format version 3); update baler to read it");
+  const std::string m = parse_error(assemble(5, "{}", {}));
+  CHECK(m == "container::parse(): the file has format version 5, newer than this build of baler reads "
+             "(format version 4); update baler to read it");
   CHECK(parse_error(assemble(2, "{}", {})) ==
         "container::parse(): this is a chunked file (format version 2): read it with format::chunked_reader");
   CHECK(contains(fmt::inspect(assemble(1, "{}", {})).header.dump(), "{}"));
   CHECK_THROWS_WITH_AS(fmt::inspect(assemble(7, "{}", {})),
                        "container::inspect(): the file has format version 7, newer than this build of baler reads "
-                       "(format version 3); update baler to read it",
+                       "(format version 4); update baler to read it",
                        baler::error);
   CHECK(parse_error(assemble(0, "{}", {})) == "container::parse(): invalid format version 0");
 }
@@ -364,7 +364,7 @@ TEST_CASE("a small header is compressed against the header dictionary; headers s
   const auto against = [&](std::uint32_t flags) {
     return baler::zstd_compress(baler::byte_view(json), 19, fmt::detail::dictionary(flags));
   };
-  CHECK(file == assemble(3, json, {}, 5, against(4)));
+  CHECK(file == assemble(fmt::format_version, json, {}, 5, against(4)));
   // The second dictionary knows the keys of today's predictors (this header's "neighbourhood").
   CHECK(against(4).size() + 5 < against(2).size());
 

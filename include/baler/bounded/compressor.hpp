@@ -22,7 +22,9 @@
 // floats is also offered with requantised residuals (block.hpp), each of its predictors again. Integer
 // columns with few values (flags, charges), which a model leaves exact, are bounded columns
 // here with an exact code: they partner and are partnered like the others. A table's missing
-// values (NaN, or a sentinel such as -999) are exceptions, stored exactly; fits leave their rows out.
+// values (NaN, or a sentinel such as -999) are coded as values (a column's NaN through a value
+// below all others, detail::nan_marker_of) or as exceptions, stored exactly, whichever codes
+// smaller; fits leave their rows out.
 // Predictions computed in floating point (formula, relation, latent) could round
 // differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
 // gets other values refuses the file instead of returning values outside the bound. Integer
@@ -47,6 +49,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -497,6 +500,39 @@ inline std::optional<double> sentinel_of(const std::vector<double>& x) {
   return std::nullopt;
 }
 
+// A column's NaN coded as a sentinel of their own (format version 4): `substitute`, a power of
+// two below every other value of the column by three times their magnitude (and four bounds),
+// stands in for them, so that their rows cost what a -999's do (a code that the columns before
+// predict, in place of an exception of 8 bytes each) and the column partners the others. Every
+// value decoded below `below` (half the substitute) is the NaN of `bits` again: the
+// substitute's reconstruction is below it and every other value's above. None where the
+// column holds no finite value, holds Inf or NaN of more than one bit pattern (those stay
+// exceptions, exact), or under a rel bound of 1/2 or more.
+struct nan_marker {
+  double substitute = 0, below = 0;
+  std::uint64_t bits = 0;
+};
+inline std::uint64_t bits_of(double v) {
+  std::uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+inline std::uint64_t quiet_nan_bits() { return bits_of(std::numeric_limits<double>::quiet_NaN()); }
+inline std::optional<nan_marker> nan_marker_of(const std::vector<double>& x, const value_code& code) {
+  std::optional<std::uint64_t> bits;
+  for (double v : x) {
+    if (std::isinf(v) || (std::isnan(v) && bits && bits_of(v) != *bits)) return std::nullopt;
+    if (std::isnan(v)) bits = bits_of(v);
+  }
+  const auto [lo, hi] = codec::finite_range(x.data(), x.size());
+  if (!bits || !(lo <= hi) || (code.kind == codec::bound_kind::rel && code.bound >= 0.5)) return std::nullopt;
+  const double bound = code.kind == codec::bound_kind::abs ? code.bound : 0;
+  const double magnitude = std::max({std::abs(lo), std::abs(hi), 4 * bound, 1e-300});
+  const double substitute = -std::ldexp(1.0, std::ilogb(magnitude) + 3);  // >= 4 x magnitude
+  if (!std::isfinite(substitute)) return std::nullopt;
+  return nan_marker{substitute, substitute / 2, *bits};
+}
+
 // Where `exact`, the rows of x (q's values) holding the sentinel become exceptions (stored
 // exactly): the same rule for the coded block and for the reconstruction the next columns read.
 inline void except_sentinel_rows(quantised& q, const double* x, std::optional<double> sentinel, bool exact) {
@@ -817,10 +853,11 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // The modelled columns are bounded, and so are the integer columns the schema keeps
     // exactly (flags, charges, counts: few values): coded exactly beside the others, they
     // condition them and are conditioned (a second charge given the first), where EXCT's
-    // zstd sees each alone. Columns with NaN or Inf are bounded too, those values exceptions
-    // (stored exactly), as are a sentinel's (-999): formulas and relation networks predict and
-    // read their other rows (a jet's pt from its px and py where it is there); a column with
-    // NaN or Inf partners no other.
+    // zstd sees each alone. Columns with NaN or Inf are bounded too, their NaN coded through a
+    // substitute (detail::nan_marker_of) where they can be, the rest exceptions (stored
+    // exactly), as a sentinel's (-999) may be: formulas and relation networks predict and read
+    // their other rows (a jet's pt from its px and py where it is there); a column with Inf or
+    // NaN kept exact partners no other.
     std::vector<nlohmann::json> columns;
     std::vector<bool> bounded(t.cols), integer(t.cols), exact_integer(t.cols), non_finite(t.cols), real(t.cols);
     for (std::size_t col = 0; col < t.cols; ++col) {
@@ -838,12 +875,45 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // code and reconstruction (what the decoder holds once it is decoded) are known before any
     // is coded, so the columns are coded in parallel, each reading only those before it in
     // `order`, and their blocks joined in that order: the file does not depend on `threads`.
-    // Columns may mark missing rows with a sentinel (detail::sentinel_of): fits see those
-    // values as NaN, in copies of t and rec made only then.
     const unsigned workers = column_workers(t, threads);
+    // Every column's code, of its values as given, the same however its missing rows are coded.
+    std::vector<value_code> codes(t.cols);
+    parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
+      if (!bounded[col]) return;
+      const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
+      // An exact integer column's code is exact whatever the bound; the model never saw it.
+      auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
+      codes[col] = exact_integer[col] ? value_code::exact()
+                                      : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
+                                                       st.min, st.max, t.type_of(col), code_of);
+    });
+    // Columns may mark missing rows with a sentinel (detail::sentinel_of), or hold NaN, coded
+    // as a sentinel of their own (detail::nan_marker_of) in `marked`, a copy of t made only
+    // then. Fits see a sentinel's values as NaN, in copies of `marked` and rec made only then.
+    std::vector<std::optional<detail::nan_marker>> nan_marker(t.cols);
+    parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
+      if (!bounded[col] || !non_finite[col]) return;
+      std::vector<double> x(t.rows);
+      for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
+      nan_marker[col] = detail::nan_marker_of(x, codes[col]);
+    });
+    const bool any_nan_marker = std::any_of(nan_marker.begin(), nan_marker.end(), [](const auto& m) { return m.has_value(); });
+    table with_markers;
+    if (any_nan_marker) {
+      with_markers = t;
+      for (std::size_t col = 0; col < t.cols; ++col)
+        for (std::size_t r = 0; nan_marker[col] && r < t.rows; ++r)
+          if (std::isnan(t.values[r * t.cols + col])) with_markers.values[r * t.cols + col] = nan_marker[col]->substitute;
+    }
+    const table& marked = any_nan_marker ? with_markers : t;
+    // A column with NaN coded through a marker partners others like any column; one with Inf,
+    // or NaN kept exact, partners none.
+    std::vector<bool> partnerless(t.cols);
+    for (std::size_t col = 0; col < t.cols; ++col) partnerless[col] = non_finite[col] && !nan_marker[col];
     std::vector<std::optional<double>> sentinel(t.cols);
     parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
       if (!bounded[col] || !real[col]) return;
+      if (nan_marker[col]) return void(sentinel[col] = nan_marker[col]->substitute);
       std::vector<double> x(t.rows);
       for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
       sentinel[col] = detail::sentinel_of(x);
@@ -851,8 +921,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // The table's markers mark missing rows in columns whose range hides them too (-999 amid a
     // jet's pz), where as many rows hold one exactly.
     std::vector<double> markers;
-    for (const auto& v : sentinel)
-      if (v && std::find(markers.begin(), markers.end(), *v) == markers.end()) markers.push_back(*v);
+    for (std::size_t col = 0; col < t.cols; ++col)
+      if (sentinel[col] && !nan_marker[col] && std::find(markers.begin(), markers.end(), *sentinel[col]) == markers.end())
+        markers.push_back(*sentinel[col]);
     parallel::parallel_for(t.cols, workers, [&](std::size_t col) {
       if (!bounded[col] || !real[col] || sentinel[col]) return;
       for (double v : markers) {
@@ -865,26 +936,15 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     auto missing_as_nan = [&](std::vector<double> v) {
       for (std::size_t col = 0; col < t.cols; ++col)
         for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)
-          if (t.values[r * t.cols + col] == *sentinel[col]) v[r * t.cols + col] = NAN;
+          if (marked.values[r * t.cols + col] == *sentinel[col]) v[r * t.cols + col] = NAN;
       return v;
     };
     const std::vector<std::size_t> order = [&] {
       if (!any_sentinel) return coding_order(t, bounded, real, workers);
-      table known = t;
+      table known = marked;
       known.values = missing_as_nan(std::move(known.values));
       return coding_order(known, bounded, real, workers);
     }();
-    // Every column's code, the same however a sentinel's rows are coded.
-    std::vector<value_code> codes(t.cols);
-    parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
-      const std::size_t col = order[i];
-      const codec::column_stats st = codec::analyse(t.values.data(), t.rows, t.cols, col, 0);
-      // An exact integer column's code is exact whatever the bound; the model never saw it.
-      auto code_of = [&](const codec::bound_spec& spec) { return codec::code_for(spec, st.min, st.max, integer[col]); };
-      codes[col] = exact_integer[col] ? value_code::exact()
-                                      : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
-                                                       st.min, st.max, t.type_of(col), code_of);
-    });
     // The columns coded with a sentinel's rows as exceptions (stored exactly: the fits' inputs
     // then exact too) or as codes like any value: as exceptions each column pays for where its
     // rows are, as codes a formula or network mispredicts them. Both are tried where such a
@@ -897,11 +957,11 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     auto code_columns = [&](bool exact_sentinels) {
       coded out{columns, {}, {}};
       std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's values, not missing
-      table rec = t;
+      table rec = marked;
       parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
         const std::size_t col = order[i];
         std::vector<double> x(t.rows);
-        for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
+        for (std::size_t r = 0; r < t.rows; ++r) x[r] = marked.values[r * t.cols + col];
         quantised q = quantise(x.data(), t.rows, codes[col], t.type_of(col));
         detail::except_sentinel_rows(q, x.data(), sentinel[col], exact_sentinels);
         std::vector<double> values = reconstruct(x.data(), q, codes[col]);
@@ -915,7 +975,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       // those before it.
       std::vector<std::size_t> finite;
       for (std::size_t col : order)
-        if (!non_finite[col]) finite.push_back(col);
+        if (!partnerless[col]) finite.push_back(col);
       std::vector<detail::bucketed> partners(finite.size());
       parallel::parallel_for(finite.size(), workers, [&](std::size_t i) { partners[i] = detail::bucketed_column(rec, finite[i]); });
       std::vector<std::vector<std::byte>> blocks(order.size());
@@ -923,12 +983,16 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
         const std::size_t col = order[i];
         const std::vector<std::size_t> prior(order.begin(), order.begin() + std::ptrdiff_t(i));
-        const std::size_t before = std::size_t(std::count_if(prior.begin(), prior.end(), [&](std::size_t c) { return !non_finite[c]; }));
+        const std::size_t before = std::size_t(std::count_if(prior.begin(), prior.end(), [&](std::size_t c) { return !partnerless[c]; }));
         std::vector<const detail::bucketed*> prior_partners;
         for (std::size_t k = 0; k < before; ++k) prior_partners.push_back(&partners[k]);
         nlohmann::json& j = out.columns[col];
         j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
-        j["predictor"] = encode_column(t, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
+        if (nan_marker[col]) {
+          j["nan_below"] = nan_marker[col]->below;
+          if (nan_marker[col]->bits != detail::quiet_nan_bits()) j["nan_bits"] = nan_marker[col]->bits;
+        }
+        j["predictor"] = encode_column(marked, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
                                        prior, prior_partners, rec, any_sentinel ? rec_known : rec.values, ranges,
                                        sentinel[col], exact_sentinels, blocks[i], rep ? &reports[i] : nullptr);
       });
@@ -1144,6 +1208,20 @@ inline void read(const format::container& c, table& t) {
     const std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
                                          format::header_size(j.value("offset", nlohmann::json(0)), "a column's offset"));
     for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
+  }
+  // A column's NaN come back once every column is decoded: those after it read the values
+  // that stood in for them, as the encoder's did (detail::nan_marker_of).
+  for (std::size_t col = 0; col < t.cols; ++col) {
+    const nlohmann::json& j = columns[col];
+    if (j.at("treatment") != "bounded" || !j.contains("nan_below")) continue;
+    const double below = j["nan_below"].is_number() ? j["nan_below"].get<double>() : NAN;
+    require(std::isfinite(below) && below < 0, where, "a column's NaN marker must be a finite negative number");
+    const nlohmann::json bits = j.value("nan_bits", nlohmann::json(detail::quiet_nan_bits()));
+    double nan = 0;
+    if (bits.is_number_unsigned()) std::memcpy(&nan, &bits.get_ref<const std::uint64_t&>(), sizeof nan);
+    require(std::isnan(nan), where, "a column's NaN bits must be those of a NaN");
+    for (std::size_t r = 0; r < t.rows; ++r)
+      if (t.values[r * t.cols + col] < below) t.values[r * t.cols + col] = nan;
   }
 }
 

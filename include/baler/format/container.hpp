@@ -3,13 +3,15 @@
 // checksummed and optionally zstd-compressed. What the sections mean is the codec's business;
 // this layer only guarantees that what was written is what is read, or an error.
 //
-// Byte layout, format version 3 (integers little-endian; "varint" is LEB128, byte_io.hpp):
+// Byte layout, format versions 3 and 4 (integers little-endian; "varint" is LEB128, byte_io.hpp):
 //
 //   size   field
 //   8      magic 89 42 4C 52 0D 0A 1A 0A ("\x89BLR\r\n\x1A\n", PNG's scheme): the high
 //          byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
 //          conversion either way, 1A stops a DOS `type`.
-//   4      u32 format version. Versions the layout below, not the library.
+//   4      u32 format version. Versions the layout below, not the library; version 4 has
+//          version 3's layout, its number telling readers before it that the header may
+//          hold what they would misread (a table column's NaN coded as values: "nan_below").
 //   var    varint header flags: bit 0 = the JSON is zstd-compressed; bit 1 = against
 //          header_dictionary_v1, bit 2 = against v2 (header_dictionary.hpp), with bit 0 only;
 //          other bits 0
@@ -60,9 +62,10 @@
 namespace baler::format {
 
 constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
-// The single-blob layout above is format version 3 (written) or 1 (read); a chunked file
+// The single-blob layout above is format version 4 (written), 3 or 1 (read); a chunked file
 // (chunked.hpp) is version 2 and holds single-blob containers as its shared part and its chunks.
-constexpr std::uint32_t format_version = 3;
+constexpr std::uint32_t format_version = 4;
+constexpr std::uint32_t compact_format_version = 3;  // the first with varints and one CRC
 constexpr std::uint32_t chunked_format_version = 2;
 constexpr std::uint32_t flag_zstd = 1;
 constexpr std::uint32_t flag_header_dictionary = 2;     // header flags only: version 1 of the text
@@ -233,7 +236,7 @@ inline layout read_layout(byte_view in, const char* where) {
               ", newer than this build of baler reads (format version " + std::to_string(format_version) +
               "); update baler to read it");
   out.info.format_version = version;
-  const bool varints = version == format_version;
+  const bool varints = version >= compact_format_version;
   if (varints) {  // the CRC first: nothing below reads a damaged byte
     require(r.remaining() >= 4, where, "truncated: no room for the file's CRC-32");
     const byte_view body(in.data + header_begin, in.size - header_begin - 4);
@@ -382,7 +385,7 @@ inline container parse(byte_view bytes, std::uint64_t max_section_size = zstd_de
   for (const detail::entry& e : l.entries) {
     require(!e.crc || checksum_matches(*e.crc, crc32_of(e.stored)), where, "section '" + e.info.kind + "' checksum mismatch: the file is corrupt");
     section s{e.info.kind, {}};
-    const bool bare = l.info.format_version == format_version;
+    const bool bare = l.info.format_version >= compact_format_version;
     if (e.info.compressed) s.payload = detail::inflate(e.stored, bare, e.info.raw_size, max_section_size);
     else s.payload.assign(e.stored.data, e.stored.data + e.stored.size);
     c.sections.push_back(std::move(s));
