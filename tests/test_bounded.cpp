@@ -31,6 +31,18 @@ namespace {
 
 dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
 
+// codec::compress_error_bounded, keeping the codec's report of every block in `rep`.
+std::vector<std::byte> compress_reporting(const dataset& d, const bound_config& bc, report& rep) {
+  codec::codec_options o;
+  o.error_bound = bc;
+  cpu be(1);
+  codec::Codec<cpu, models::AE<cpu, float>> coder(be, o);
+  coder.train(d);
+  std::vector<std::byte> file = coder.compress(d);
+  rep = coder.bounded_report();
+  return file;
+}
+
 // Encodes x with the walk, decodes it again, checks the decoder saw what the encoder promised
 // and the bound on every value; returns the block's size.
 // `coarse` > 1: residuals requantised (block.hpp), under the same bound on a finer step.
@@ -640,12 +652,8 @@ TEST_CASE("under a rel bound, codes as values carry their signs: histograms and 
   d.data = ndarray::from_doubles(rows, {n, 2}, dtype::f64);
   d.names = {"pid", "eta"};
   const bound_config bc = codec::parse_bound_config("rel:1e-3");
-  codec::codec_options o;
-  o.error_bound = bc;
-  cpu be(1);
-  codec::Codec<cpu, models::AE<cpu, float>> coder(be, o);
-  coder.train(d);
-  const auto file = coder.compress(d);
+  report rep;
+  const auto file = compress_reporting(d, bc, rep);
   const dataset back = codec::decompress_file(file);
   for (const auto& c : metrics::check_bounds(d, back, bc)) CHECK(c.holds());
   CHECK(back.data.to_doubles()[2 * 7 + 1] == 0.0);
@@ -653,7 +661,7 @@ TEST_CASE("under a rel bound, codes as values carry their signs: histograms and 
   const nlohmann::json& pid = c.header["columns"][0]["predictor"];
   INFO(pid.dump());
   CHECK(pid["coder"].get<std::string>().rfind(signed_prefix, 0) == 0);
-  const block_report& r = coder.bounded_report().at(0);
+  const block_report& r = rep.at(0);
   REQUIRE(r.block == "pid");
   const auto median = std::find_if(r.estimates.begin(), r.estimates.end(), [](const auto& e) { return e.first == "constant"; });
   REQUIRE(median != r.estimates.end());
@@ -813,8 +821,20 @@ TEST_CASE("a missing object (NaN rows): formulas and relation networks fit and p
   CHECK(double(nan_file.size()) < 1.15 * double(marked_file.size()));
   // Under a range bound -999 widens, its rows cost little as codes: whichever way they are
   // coded, every value is within the bound.
-  const auto loose = codec::compress_error_bounded(m, bc);
+  report rep;
+  const auto loose = compress_reporting(m, bc, rep);
   for (const auto& c : metrics::check_bounds(m, codec::decompress_file(loose), bc)) CHECK(c.holds());
+  // The report says which columns' range -999 widens more than twice (r2 = px2 py2 / 100, of
+  // a span near 200: a note; px1 has no sentinel: none), and what the bound then allows.
+  std::size_t noted = 0;
+  for (const block_report& r : rep) {
+    INFO(r.block << ": " << r.note);
+    if (r.block == "r2") CHECK(r.note.find("widens its range") != std::string::npos);
+    if (r.block == "px1") CHECK(r.note.empty());
+    noted += !r.note.empty();
+  }
+  CHECK(noted >= 1);
+  CHECK(format_report(rep).find("    note: its missing-row marker -999") != std::string::npos);
 }
 
 TEST_CASE("a sentinel is a repeated extreme value far from the others, not a cluster at the edge") {

@@ -46,6 +46,7 @@
 // bounded_coding.hpp.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -86,6 +87,7 @@ struct block_report {
   std::vector<std::pair<std::string, double>> estimates;  // predictor, estimated bytes
   std::string chosen;
   std::size_t bytes = 0, exceptions = 0;
+  std::string note;  // what the user may want to know of the block's bound, or empty
 };
 using report = std::vector<block_report>;
 
@@ -100,6 +102,7 @@ inline std::string format_report(const report& r) {
     for (std::size_t i = 0; i < b.estimates.size(); ++i)
       out += (i ? ", " : "") + b.estimates[i].first + " " + std::to_string(std::llround(b.estimates[i].second));
     out += "]\n";
+    if (!b.note.empty()) out += "    note: " + b.note + "\n";
   }
   return out;
 }
@@ -1014,6 +1017,25 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     if (predicted) {
       coded exact_rows = code_columns(true);
       if (zstd_compress(exact_rows.resq).size() < zstd_compress(best.resq).size()) best = std::move(exact_rows);
+    }
+    // A sentinel far outside the other values widens a range bound with it: -999 beside a
+    // b-tag in [0, 1] allows +-1 on the b-tag. It is the bound asked for; the report says so.
+    for (block_report& r : best.rep) {
+      const auto at = std::find(t.names.begin(), t.names.end(), r.block);
+      const std::size_t col = std::size_t(at - t.names.begin());
+      if (at == t.names.end() || !sentinel[col] || nan_marker[col] || b.of(r.block).kind != codec::bound_kind::range) continue;
+      std::vector<double> all(t.rows), others;
+      for (std::size_t row = 0; row < t.rows; ++row)
+        if ((all[row] = t.values[row * t.cols + col]) != *sentinel[col]) others.push_back(all[row]);
+      const auto [lo, hi] = codec::finite_range(others.data(), others.size());
+      const auto [all_lo, all_hi] = codec::finite_range(all.data(), all.size());
+      if (!(hi > lo) || !(all_hi - all_lo > 2 * (hi - lo))) continue;
+      char text[320];
+      std::snprintf(text, sizeof text,
+                    "its missing-row marker %g widens its range %.1fx, and the range bound with it: "
+                    "+-%.3g on values spanning %.3g (%s=abs:B bounds them by their own scale)",
+                    *sentinel[col], (all_hi - all_lo) / (hi - lo), codes[col].bound, hi - lo, r.block.c_str());
+      r.note = text;
     }
     resq.insert(resq.end(), best.resq.begin(), best.resq.end());
     if (rep) rep->insert(rep->end(), best.rep.begin(), best.rep.end());
