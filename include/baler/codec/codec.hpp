@@ -378,7 +378,7 @@ private:
     if (!(db >= target.value + plain_psnr_margin_db)) return {};
     char chosen[64];
     std::snprintf(chosen, sizeof chosen, "the model alone (PSNR %.2f dB)", db);
-    r = {{"field", {{"model alone", double(file.size())}}, chosen, file.size(), 0}};
+    r = {{"field", {{"model alone", double(file.size())}}, chosen, file.size(), 0, {}}};
     return file;
   }
 
