@@ -32,8 +32,8 @@ namespace {
 dataset shared(const std::string& rel) { return load_dataset(std::string(BALER_SHARED_DATA) + "/" + rel); }
 
 // codec::compress_error_bounded, keeping the codec's report of every block in `rep`.
-std::vector<std::byte> compress_reporting(const dataset& d, const bound_config& bc, report& rep) {
-  codec::codec_options o;
+std::vector<std::byte> compress_reporting(const dataset& d, const bound_config& bc, report& rep,
+                                          codec::codec_options o = {}) {
   o.error_bound = bc;
   cpu be(1);
   codec::Codec<cpu, models::AE<cpu, float>> coder(be, o);
@@ -1166,16 +1166,10 @@ TEST_CASE("table columns coded at once: the same file and report for any number 
   v[11 * cols + 7] = -INFINITY;
   lhcb.data = ndarray::from_doubles(v, lhcb.data.shape, dtype::f64);
   auto compress = [&](unsigned threads, bounded::report& r) {
-    cpu be(1);
     codec::codec_options o;
-    o.error_bound = codec::parse_bound_config("range:1e-3");
     o.allow_non_finite = true;
     o.threads = threads;
-    codec::Codec<cpu, models::AE<cpu, float>> c(be, o);
-    c.train(lhcb);
-    std::vector<std::byte> file = c.compress(lhcb);
-    r = c.bounded_report();
-    return file;
+    return compress_reporting(lhcb, codec::parse_bound_config("range:1e-3"), r, o);
   };
   bounded::report one, two, all;
   const std::vector<std::byte> sequential = compress(1, one);

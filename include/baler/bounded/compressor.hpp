@@ -1024,17 +1024,17 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       const auto at = std::find(t.names.begin(), t.names.end(), r.block);
       const std::size_t col = std::size_t(at - t.names.begin());
       if (at == t.names.end() || !sentinel[col] || nan_marker[col] || b.of(r.block).kind != codec::bound_kind::range) continue;
-      std::vector<double> all(t.rows), others;
+      const double s = *sentinel[col];
+      double lo = INFINITY, hi = -INFINITY;  // of the column's other values
       for (std::size_t row = 0; row < t.rows; ++row)
-        if ((all[row] = t.values[row * t.cols + col]) != *sentinel[col]) others.push_back(all[row]);
-      const auto [lo, hi] = codec::finite_range(others.data(), others.size());
-      const auto [all_lo, all_hi] = codec::finite_range(all.data(), all.size());
-      if (!(hi > lo) || !(all_hi - all_lo > 2 * (hi - lo))) continue;
+        if (const double v = t.values[row * t.cols + col]; v != s && std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      const double widening = (std::max(hi, s) - std::min(lo, s)) / (hi - lo);
+      if (!(hi > lo) || !(widening > 2)) continue;
       char text[320];
       std::snprintf(text, sizeof text,
                     "its missing-row marker %g widens its range %.1fx, and the range bound with it: "
                     "+-%.3g on values spanning %.3g (%s=abs:B bounds them by their own scale)",
-                    *sentinel[col], (all_hi - all_lo) / (hi - lo), codes[col].bound, hi - lo, r.block.c_str());
+                    s, widening, codes[col].bound, hi - lo, r.block.c_str());
       r.note = text;
     }
     resq.insert(resq.end(), best.resq.begin(), best.resq.end());
