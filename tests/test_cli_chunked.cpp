@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "baler/codec/chunked.hpp"
 #include "test_cli_support.hpp"
@@ -141,4 +142,55 @@ TEST_CASE("a table comes back in its layout, whole or chunked: one .npz array pe
       for (const auto& e : metrics::compare(lhcb_table, restored)) CHECK(e.max_abs_error <= 1e-3 * e.range);
     }
   }
+}
+
+TEST_CASE("compress takes an input past 256 MB in chunks by itself; --chunk-rows 0 keeps one blob") {
+  scratch s;
+  // 65 frames of 1024 x 1024 float32 (260 MB): a smooth pattern drifting frame by frame.
+  const std::size_t frames = 65, side = 1024, frame_bytes = side * side * sizeof(float);
+  std::vector<double> pattern(side * side);
+  for (std::size_t i = 0; i < side; ++i)
+    for (std::size_t j = 0; j < side; ++j) pattern[i * side + j] = std::sin(0.01 * double(i)) * std::cos(0.02 * double(j));
+  ndarray big = ndarray::zeros(dtype::f32, {frames, side, side});
+  std::vector<float> frame(side * side);
+  for (std::size_t f = 0; f < frames; ++f) {
+    for (std::size_t k = 0; k < frame.size(); ++k) frame[k] = float(pattern[k] + 1e-3 * double(f));
+    std::memcpy(big.bytes.data() + f * frame_bytes, frame.data(), frame_bytes);
+  }
+  npy::write_file("big.npy", big, false);
+  auto r = baler_cli({"compress", "big.npy", "-o", "big.baler", "--error-bound", "abs:1e-3"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("the input is 260 MB as stored, past 256 MB: compressing it in chunks of about 32 MB") !=
+        std::string::npos);
+  CHECK(r.out.find("9 chunks of 8 rows") != std::string::npos);  // 8 frames of 4 MB
+  REQUIRE(baler_cli({"decompress", "big.baler", "-o", "part.npy", "--rows", "60:65"}).status == 0);
+  const std::vector<double> x = codec::row_slice(big, 60, 5).to_doubles(), y = npy::read_file("part.npy").to_doubles();
+  REQUIRE(x.size() == y.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(y[i] - x[i]));
+  CHECK(worst <= 1e-3);
+
+  // Below the size one blob, and --chunk-rows 0 asks for one (on big.npy too, at ten times its
+  // 260 MB in memory and 16 s: not run here).
+  npy::write_file("small.npy", codec::row_slice(big, 0, 2), false);
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{}, {"--chunk-rows", "0"}}) {
+    std::vector<std::string> args = {"compress", "small.npy", "-o", "one.baler", "--force", "--error-bound", "abs:1e-3"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    r = baler_cli(args);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("chunked") == std::string::npos);
+    CHECK(baler_cli({"info", "one.baler"}).out.find("format version 2") == std::string::npos);
+  }
+}
+
+TEST_CASE("compress --chunk-rows reads a Fortran-order .npy whole") {
+  scratch s;
+  const std::string fortran = std::string(BALER_TEST_DIR) + "/data/fortran_f8.npy";
+  auto r = baler_cli({"compress", fortran, "-o", "f.baler", "--chunk-rows", "2", "--error-bound", "abs:1e-6"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("2 chunks of 2 rows") != std::string::npos);
+  REQUIRE(baler_cli({"decompress", "f.baler", "-o", "back.npy"}).status == 0);
+  const std::vector<double> x = npy::read_file(fortran).to_doubles(), y = npy::read_file("back.npy").to_doubles();
+  REQUIRE(x.size() == y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(std::abs(y[i] - x[i]) <= 1e-6);
 }

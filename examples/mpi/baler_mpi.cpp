@@ -96,12 +96,7 @@ int run(int argc, char** argv, MPI_Comm comm) {
     mpi::check(MPI_Barrier(comm), "MPI_Barrier");
     for (const fs::path& f : mpi::files_of_rank(all, comm)) {
       const fs::path target = fs::path(io.output) / (f.stem().string() + ".baler");
-      std::unique_ptr<npy::slice_reader> npy_in;
-      std::unique_ptr<dataset> whole;
-      if (format_of(f) == file_format::npy && !npy::file_has_fields(f)) npy_in = std::make_unique<npy::slice_reader>(f);
-      else whole = std::make_unique<dataset>(load_dataset(f));
-      const auto r = codec::compress_chunked(npy_in ? codec::source_of(*npy_in) : codec::source_of(*whole), target,
-                                             force, o, c);
+      const auto r = codec::compress_chunked(codec::file_rows(f).source(), target, force, o, c);
       if (!quiet)
         out << "rank " << mpi::rank_of(comm) << ": " << f.string() << " -> " << target.string() << " (" << r.chunks
             << " chunks)\n";
@@ -109,14 +104,7 @@ int run(int argc, char** argv, MPI_Comm comm) {
     mpi::check(MPI_Barrier(comm), "MPI_Barrier");
     return 0;
   }
-  std::unique_ptr<npy::slice_reader> npy_in;
-  std::unique_ptr<dataset> whole;
-  if (format_of(io.input) == file_format::npy && !npy::file_has_fields(io.input))
-    npy_in = std::make_unique<npy::slice_reader>(io.input);
-  else
-    whole = std::make_unique<dataset>(load_dataset(io.input));  // .npz, .csv and records are loaded whole
-  const auto r = mpi::compress_sharded(npy_in ? codec::source_of(*npy_in) : codec::source_of(*whole), io.output,
-                                       force, o, c, comm);
+  const auto r = mpi::compress_sharded(codec::file_rows(io.input).source(), io.output, force, o, c, comm);
   if (root)
     out << "compressed " << io.input << " -> " << io.output << " on " << mpi::size_of(comm) << " ranks: " << r.chunks
         << " chunks of " << r.chunk_rows << " rows\n";

@@ -146,10 +146,13 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   compress->add_option("--save-model", comp_io.save_model, "also save the model trained here");
   compress->add_option("--history", comp_io.history, "also write the per-epoch losses as CSV");
   std::size_t chunk_rows = 0;
-  compress->add_option("--chunk-rows", chunk_rows,
+  const CLI::Option* chunk_rows_given =
+      compress
+          ->add_option("--chunk-rows", chunk_rows,
                        "write a chunked file (format version 2) of chunks of N rows or frames, compressed "
-                       "on --threads workers (default all cores); a .npy input is streamed in slices")
-      ->check(CLI::PositiveNumber);
+                       "on --threads workers (default all cores); a .npy input is streamed in slices. "
+                       "Default: chunks of about 32 MB for an input past 256 MB, else one blob; 0: one blob")
+          ->check(CLI::NonNegativeNumber);
   add_codec_flags(compress, comp_codec);
 
   // decompress ----------------------------------------------------------------------------
@@ -257,19 +260,34 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         if (!path.empty()) check_output(path, inputs, g.force);
 
       o.threads = static_cast<unsigned>(g.threads);
+      codec::chunked_options c;
+      c.chunk_rows = chunk_rows;
+      c.threads = static_cast<unsigned>(g.threads);
       if (chunk_rows > 0) {
         require(*compress && io.history.empty() && g.device == "cpu", cmd,
                 "--chunk-rows: chunked files are written by compress, on the CPU, without --history");
         require(o.embed_decoder, cmd, "--chunk-rows stores the model once in the file; --separate-model does not apply");
-        codec::chunked_options c;
-        c.chunk_rows = chunk_rows;
-        c.threads = static_cast<unsigned>(g.threads);
-        compress_chunked_command(io.input, io.output, g.force, o, c, io.model, io.save_model, out);
+        codec::file_rows rows(io.input);
+        compress_chunked_command(io.input, rows, io.output, g.force, o, c, io.model, io.save_model, out);
         return 0;
+      }
+      // A large input goes in chunks where a chunked file can hold what was asked for.
+      std::optional<codec::file_rows> rows;
+      if (*compress && !chunk_rows_given->count() && io.history.empty() && g.device == "cpu" && o.embed_decoder &&
+          (io.save_model.empty() || !o.error_bound.enabled())) {
+        rows.emplace(io.input);
+        if (rows->stored_bytes() > auto_chunk_input_bytes) {
+          c.target_chunk_bytes = auto_chunk_bytes;
+          out << "the input is " << (rows->stored_bytes() >> 20) << " MB as stored, past "
+              << (auto_chunk_input_bytes >> 20) << " MB: compressing it in chunks of about " << (auto_chunk_bytes >> 20)
+              << " MB (one blob would take about ten times the input in memory; --chunk-rows 0 keeps one)\n";
+          compress_chunked_command(io.input, *rows, io.output, g.force, o, c, io.model, io.save_model, out);
+          return 0;
+        }
       }
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
-      const dataset input = load_dataset(io.input);
+      const dataset input = rows ? rows->take_whole(io.input) : load_dataset(io.input);
       return detail::with_backend(g, cmd, [&](auto& be) {
         model_codec<std::decay_t<decltype(be)>> c(be, o);
         std::optional<train_history> history;

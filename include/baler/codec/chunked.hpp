@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,38 @@ inline row_source source_of(const npy::slice_reader& r) {
   return {r.shape(), r.type(), chunk_names(r.shape(), {}),
           [&r](std::size_t first, std::size_t count) { return r.rows(first, count); }};
 }
+
+// A dataset file as rows for compress_chunked: a .npy that slice_reader reads, in slices; any
+// other (.npz, .csv, HDF5, a structured or Fortran-order .npy) loaded whole.
+class file_rows {
+public:
+  explicit file_rows(const std::filesystem::path& path) {
+    if (format_of(path) == file_format::npy && npy::file_slices(path)) {
+      sliced_ = std::make_unique<npy::slice_reader>(path);
+      source_ = source_of(*sliced_);
+    } else {
+      whole_ = std::make_unique<dataset>(load_dataset(path));
+      source_ = source_of(*whole_);
+    }
+  }
+  const row_source& source() const { return source_; }
+  // The bytes of its values in the file: what ratios count.
+  std::uint64_t stored_bytes() const {
+    return whole_ ? stored_nbytes(*whole_) : std::uint64_t(source_.row_count()) * source_.row_bytes();
+  }
+  // The whole dataset, read from the file if it was sliced; the rows are left empty.
+  dataset take_whole(const std::filesystem::path& path) {
+    dataset d = whole_ ? std::move(*whole_) : load_dataset(path);
+    *this = file_rows();
+    return d;
+  }
+
+private:
+  file_rows() = default;
+  std::unique_ptr<npy::slice_reader> sliced_;
+  std::unique_ptr<dataset> whole_;
+  row_source source_;  // reads through sliced_ or whole_, which stay where they are when this moves
+};
 
 namespace detail {
 

@@ -25,9 +25,11 @@ inline header file_header(const random_access_file& file, const std::filesystem:
   require(total <= file.size(), where, "'" + path.string() + "' is truncated inside its header");
   return with_context("file " + path.string(), [&] { return parse_header(file.read(0, total), where); });
 }
-// Whether a .npy file holds a structured array (a table of fields, which is read whole).
-inline bool file_has_fields(const std::filesystem::path& path) {
-  return !file_header(random_access_file(path), path, "npy::file_has_fields").fields.empty();
+// Whether slice_reader reads a .npy file: an array of numbers with a leading axis, in C order
+// (or 1-D). A structured array (a table of fields) or a Fortran-order one is read whole.
+inline bool file_slices(const std::filesystem::path& path) {
+  const header h = file_header(random_access_file(path), path, "npy::file_slices");
+  return h.fields.empty() && !h.shape.empty() && (!h.fortran_order || h.shape.size() == 1);
 }
 
 class slice_reader {
