@@ -86,7 +86,8 @@ inline row_source source_of(const npy::slice_reader& r) {
 }
 
 // A dataset file as rows for compress_chunked: a .npy that slice_reader reads, in slices; any
-// other (.npz, .csv, HDF5, a structured or Fortran-order .npy) loaded whole.
+// other (.npz, .csv, HDF5, a structured or Fortran-order .npy) loaded whole, or a dataset
+// already loaded.
 class file_rows {
 public:
   explicit file_rows(const std::filesystem::path& path) {
@@ -94,24 +95,18 @@ public:
       sliced_ = std::make_unique<npy::slice_reader>(path);
       source_ = source_of(*sliced_);
     } else {
-      whole_ = std::make_unique<dataset>(load_dataset(path));
-      source_ = source_of(*whole_);
+      *this = file_rows(load_dataset(path));
     }
   }
+  explicit file_rows(dataset d) : whole_(std::make_unique<dataset>(std::move(d))), source_(source_of(*whole_)) {}
+
   const row_source& source() const { return source_; }
   // The bytes of its values in the file: what ratios count.
   std::uint64_t stored_bytes() const {
     return whole_ ? stored_nbytes(*whole_) : std::uint64_t(source_.row_count()) * source_.row_bytes();
   }
-  // The whole dataset, read from the file if it was sliced; the rows are left empty.
-  dataset take_whole(const std::filesystem::path& path) {
-    dataset d = whole_ ? std::move(*whole_) : load_dataset(path);
-    *this = file_rows();
-    return d;
-  }
 
 private:
-  file_rows() = default;
   std::unique_ptr<npy::slice_reader> sliced_;
   std::unique_ptr<dataset> whole_;
   row_source source_;  // reads through sliced_ or whole_, which stay where they are when this moves
