@@ -161,11 +161,13 @@ inline value_code requantised_code(value_code code, std::int64_t coarse) {
 
 // `out`: the dtype decompress writes, whose rounding the bound check includes.
 inline quantised quantise(const double* x, std::size_t n, const value_code& code, dtype out, std::int64_t coarse = 1) {
-  quantised q{std::vector<std::int64_t>(n, 0), std::vector<bool>(n, false), coarse, out};
+  quantised q{{}, {}, coarse, out};
+  q.k.reserve(n), q.has.reserve(n);  // filled in one pass (a field's codes are hundreds of MB)
   for (std::size_t i = 0; i < n; ++i) {
     std::int64_t k = 0;
     const int sign = x[i] < 0 ? -1 : 1;
-    if (code.encode(x[i], k) && code.within(x[i], code.decode(k, sign), out)) q.k[i] = k, q.has[i] = true;
+    const bool has = code.encode(x[i], k) && code.within(x[i], code.decode(k, sign), out);
+    q.k.push_back(has ? k : 0), q.has.push_back(has);
   }
   return q;
 }

@@ -78,11 +78,12 @@ public:
   // train on tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not
   // the grid).
   const train_history& train(const dataset& d) {
-    table t = as_table(d, "Codec::train");
     const bool bounded = o_.error_bound.enabled();
     // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
-    // columns) only matter when an autoencoder is asked for.
+    // columns) only matter when an autoencoder is asked for, and without one its values are
+    // not read here (compress converts them).
     const bool plan = !(bounded && is_field(d) && o_.latent_predictor != latent_use::always);
+    table t = as_table(d, "Codec::train", plan);
     // The error-bounded mode takes a patch or conv model only when named (auto: dense), and
     // for a field only: its reconstruction predicts the field as one block.
     const bool tiles_wanted = o_.architecture == "patch" || o_.architecture == "conv";

@@ -44,7 +44,8 @@ inline std::vector<std::string> column_names(const std::vector<std::size_t>& sha
   return made;
 }
 
-inline table as_table(const dataset& d, const char* where) {
+// `with_values`: false leaves t.values empty (what only needs the shape and the names).
+inline table as_table(const dataset& d, const char* where, bool with_values = true) {
   require(!d.data.shape.empty(), where, "a 0-dimensional array is not a table or a field");
   table t;
   t.shape = d.data.shape;
@@ -54,7 +55,7 @@ inline table as_table(const dataset& d, const char* where) {
   for (std::size_t i = 1; i < d.data.shape.size(); ++i) t.cols *= d.data.shape[i];
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
-  t.values = d.data.to_doubles();
+  if (with_values) t.values = d.data.to_doubles();
   t.names = column_names(d.data.shape, t.cols, d.names);
   require(d.column_types.empty() ||
               (d.data.ndim() == 2 && d.data.type == dtype::f64 && d.column_types.size() == t.cols),
