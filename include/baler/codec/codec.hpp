@@ -213,7 +213,8 @@ public:
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
       out.layout = layout_of(h.at("input"));
       out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
-      out.data = ndarray::from_doubles(tiles ? tiles->to_field(t.values) : t.values, t.shape, t.type);
+      if (tiles) t.values = tiles->to_field(t.values);
+      out.data = ndarray::from_doubles(t.values, t.shape, t.type);
       return out;
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string(where) + "(): the header is incomplete or malformed: " + e.what());
