@@ -280,7 +280,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         std::optional<codec::file_rows> rows;
         if (format_of(io.input) != file_format::npy || !npy::file_slices(io.input)) {
           loaded = load_dataset(io.input);
-          if (stored_nbytes(*loaded) > auto_chunk_input_bytes) rows.emplace(std::move(*loaded));
+          if (stored_nbytes(*loaded) > auto_chunk_input_bytes) rows.emplace(std::move(*loaded)), loaded.reset();
         } else if (std::filesystem::file_size(io.input) > auto_chunk_input_bytes) {
           rows.emplace(io.input);
         }
