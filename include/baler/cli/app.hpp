@@ -271,20 +271,11 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
         compress_chunked_command(io.input, rows, io.output, g.force, o, c, io.model, io.save_model, out);
         return 0;
       }
-      // A large input goes in chunks where a chunked file can hold what was asked for. A .npy
-      // read in slices is judged by its size on disk; any other input is loaded to learn its size
-      // (one blob would load it too).
+      // A large input goes in chunks where a chunked file can hold what was asked for.
       std::optional<dataset> loaded;
       if (*compress && !chunk_rows_given->count() && io.history.empty() && g.device == "cpu" && o.embed_decoder &&
           (io.save_model.empty() || !o.error_bound.enabled())) {
-        std::optional<codec::file_rows> rows;
-        if (format_of(io.input) != file_format::npy || !npy::file_slices(io.input)) {
-          loaded = load_dataset(io.input);
-          if (stored_nbytes(*loaded) > auto_chunk_input_bytes) rows.emplace(std::move(*loaded)), loaded.reset();
-        } else if (std::filesystem::file_size(io.input) > auto_chunk_input_bytes) {
-          rows.emplace(io.input);
-        }
-        if (rows && rows->stored_bytes() > auto_chunk_input_bytes) {
+        if (std::optional<codec::file_rows> rows = rows_past_auto_chunk(io.input, loaded)) {
           c.target_chunk_bytes = auto_chunk_bytes;
           out << "the input is " << (rows->stored_bytes() >> 20) << " MB as stored, past "
               << (auto_chunk_input_bytes >> 20) << " MB: compressing it in chunks of about " << (auto_chunk_bytes >> 20)

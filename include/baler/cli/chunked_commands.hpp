@@ -4,6 +4,7 @@
 // slices; --rows A:B decodes only the chunks that hold those rows), and `info` of one.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -28,6 +29,23 @@ inline std::pair<std::size_t, std::size_t> parse_rows(const std::string& text, s
 // to nothing by it, tables about 2 % and their choice of predictors made once a chunk).
 constexpr std::uint64_t auto_chunk_input_bytes = std::uint64_t(256) << 20;
 constexpr std::size_t auto_chunk_bytes = std::size_t(32) << 20;
+
+// The rows of `input` when it is past auto_chunk_input_bytes as stored, else none. A .npy read
+// in slices is judged by its size on disk; any other input is loaded to learn its size and, when
+// small, left in `loaded` for the one-blob path (which would load it too).
+inline std::optional<codec::file_rows> rows_past_auto_chunk(const std::string& input, std::optional<dataset>& loaded) {
+  if (format_of(input) == file_format::npy && npy::file_slices(input)) {
+    if (std::filesystem::file_size(input) <= auto_chunk_input_bytes) return std::nullopt;
+    codec::file_rows rows(input);
+    if (rows.stored_bytes() <= auto_chunk_input_bytes) return std::nullopt;  // its header made up the rest
+    return std::optional<codec::file_rows>(std::move(rows));
+  }
+  loaded = load_dataset(input);
+  if (stored_nbytes(*loaded) <= auto_chunk_input_bytes) return std::nullopt;
+  std::optional<codec::file_rows> rows(std::in_place, std::move(*loaded));
+  loaded.reset();
+  return rows;
+}
 
 // `c`: chunk_rows, or 0 for rows of about c.target_chunk_bytes.
 inline void compress_chunked_command(const std::string& input, codec::file_rows& rows, const std::string& output,
