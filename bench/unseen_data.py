@@ -92,6 +92,15 @@ def make_inputs(work):
     image = 30000 + 20000 * np.sin(xx / 80.0) * np.cos(yy / 60.0) + rng.poisson(50, (1024, 1024))
     save_npy("image", image.astype(np.uint16), "1024^2 uint16 image (Poisson noise)")
     save_npy("half", (np.sin(xx / 50.0) * np.cos(yy / 70.0)).astype(np.float16), "1024^2 float16 field")
+
+    # A global 0.25-degree sea-surface temperature, land marked 1e20 as climate models write.
+    # No baseline: its range bound would be of a range of 1e20, which leaves nothing.
+    lat, lon = np.meshgrid(np.linspace(-90, 90, 720), np.linspace(0, 2 * np.pi, 1440, endpoint=False), indexing="ij")
+    sst = 15 + 12 * np.cos(np.radians(lat)) + np.sin(3 * lon) * np.cos(np.radians(2 * lat)) + 0.05 * rng.normal(size=lat.shape)
+    sst[np.sin(2 * lon) * np.cos(np.radians(3 * lat)) > 0.4] = 1e20
+    path = os.path.join(work, "sst.npy")
+    np.save(path, sst.astype(np.float32))
+    out.append(("720 x 1440 float32 field, 1e20 on its land (23 %)", path, None))
     return out
 
 

@@ -841,16 +841,72 @@ TEST_CASE("a sentinel is a repeated extreme value far from the others, not a clu
   rng gen(44);
   std::vector<double> x(10000);
   for (double& v : x) v = gen.uniform(20, 500);
-  CHECK_FALSE(bounded::detail::sentinel_of(x));
+  CHECK_FALSE(bounded::sentinel_of(x));
   for (std::size_t i = 0; i < x.size(); i += 7) x[i] = -999;
-  CHECK(bounded::detail::sentinel_of(x) == -999.0);
+  CHECK(bounded::sentinel_of(x) == -999.0);
   for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 1e6;  // above the others
-  CHECK(bounded::detail::sentinel_of(x) == 1e6);
+  CHECK(bounded::sentinel_of(x) == 1e6);
   for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 520;  // near them: a real value
-  CHECK_FALSE(bounded::detail::sentinel_of(x));
+  CHECK_FALSE(bounded::sentinel_of(x));
   for (std::size_t i = 0; i < x.size(); i += 7) x[i] = 100;
   for (std::size_t i = 0; i < x.size(); i += 200) x[i] = -999;  // 0.5 % of the rows: too few
-  CHECK_FALSE(bounded::detail::sentinel_of(x));
+  CHECK_FALSE(bounded::sentinel_of(x));
+}
+
+TEST_CASE("a field's fill value: stored exactly, left out of a range bound; a background of zeros is data") {
+  // A smooth 96 x 128 field of values in about [-0.01, 0.01], a disc of it (and a band at the
+  // edge) missing: 1e20 as climate models write, -9999 as instruments do.
+  const std::size_t rows = 96, cols = 128;
+  std::vector<double> x(rows * cols);
+  std::vector<bool> missing(x.size());
+  rng gen(45);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j) {
+      x[i * cols + j] = 0.01 * std::sin(double(i) / 9) * std::cos(double(j) / 7) + 1e-4 * gen.normal();
+      const double di = double(i) - 40, dj = double(j) - 60;
+      missing[i * cols + j] = di * di + dj * dj < 20.0 * 20.0 || j >= 120;
+    }
+  double lo = INFINITY, hi = -INFINITY;
+  for (double v : x) lo = std::min(lo, v), hi = std::max(hi, v);
+  const std::size_t holes = std::size_t(std::count(missing.begin(), missing.end(), true));
+  for (const auto& [fill, spec, type] : {std::tuple{1e20, "range:1e-3", dtype::f32}, std::tuple{-9999.0, "range:1e-3", dtype::f64},
+                                         std::tuple{-9999.0, "abs:1e-5", dtype::f64}}) {
+    INFO(fill << " " << spec);
+    std::vector<double> y = x;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (missing[i]) y[i] = fill;
+    dataset d;
+    d.data = ndarray::from_doubles(y, {rows, cols}, type);
+    const bound_config bc = codec::parse_bound_config(spec);
+    const auto file = codec::compress_error_bounded(d, bc);
+    dataset restored = codec::decompress_file(file);
+    const std::vector<double> in = d.data.to_doubles(), back = restored.data.to_doubles();
+    // The bound is of the other values' range (the whole range's would be 1e17 or 10: nothing).
+    const double bound = std::string(spec) == "abs:1e-5" ? 1e-5 : 1e-3 * (hi - lo);
+    std::size_t exact = 0, within = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (missing[i]) exact += back[i] == in[i];
+      else within += std::abs(back[i] - in[i]) <= bound * (1 + 1e-9);
+    }
+    CHECK(exact == holes);
+    CHECK(within == in.size() - holes);
+    CHECK(format::parse(file).header["error_bound"]["exceptions"] == holes);
+    // evaluate checks the same: the other values' range, the fill value back as itself.
+    CHECK(metrics::check_bounds(d, restored, bc)[0].holds());
+    std::vector<double> moved = back;
+    moved[std::size_t(std::find(missing.begin(), missing.end(), true) - missing.begin())] = 0;
+    moved[0] += 2 * bound;
+    restored.data = ndarray::from_doubles(moved, {rows, cols}, type);
+    CHECK(metrics::check_bounds(d, restored, bc)[0].violations == 2);
+  }
+  // Zeros beside values in [1000, 3000] (air around a scanned body) are data: coded like any
+  // value, under the whole range's bound.
+  std::vector<double> body(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) body[i] = missing[i] ? 0 : 2000 + 1e5 * x[i];
+  dataset d;
+  d.data = ndarray::from_doubles(body, {rows, cols}, dtype::f32);
+  const auto file = codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-3"));
+  CHECK(format::parse(file).header["error_bound"]["exceptions"] == 0);
 }
 
 TEST_CASE("a column's NaN coded as values: smaller than exceptions, their bits kept, a bad marker refused") {

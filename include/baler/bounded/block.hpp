@@ -25,6 +25,7 @@
 //   void operator()(walk_state&, Visit&&) const;   // calls visit(i, prediction, context)
 // where context < contexts() and walk_state holds the codes and residual sizes so far.
 #include <cstring>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -170,6 +171,20 @@ inline quantised quantise(const double* x, std::size_t n, const value_code& code
     q.k.push_back(has ? k : 0), q.has.push_back(has);
   }
   return q;
+}
+
+// Where `exact`, the values of x (q's) equal to the sentinel become exceptions (stored exactly):
+// the same rule for a coded block and for the reconstruction the next columns of a table read.
+inline void except_sentinel_rows(quantised& q, const double* x, std::optional<double> sentinel, bool exact) {
+  for (std::size_t r = 0; exact && sentinel && r < q.has.size(); ++r) q.has[r] = q.has[r] && x[r] != *sentinel;
+}
+
+// Gives each value without a code (an exception: NaN, a fill value) the code of the value
+// before it, for the fits that read a field's codes alone: they then see the field go on
+// where a 0 or a fill value's code would be a step.
+inline void continue_codes(quantised& q) {
+  for (std::size_t i = 1; i < q.k.size(); ++i)
+    if (!q.has[i]) q.k[i] = q.k[i - 1];
 }
 
 // A rel bound's codes as values with their signs, for the coders that take a column's codes as

@@ -62,6 +62,7 @@
 #include "baler/bounded/histogram_block.hpp"
 #include "baler/bounded/latent_estimate.hpp"
 #include "baler/bounded/psnr_target.hpp"
+#include "baler/bounded/sentinel.hpp"
 #include "baler/bounded/sequence_walk.hpp"
 #include "baler/codec/bounded_coding.hpp"
 #include "baler/codec/relation_predictor.hpp"
@@ -318,10 +319,11 @@ constexpr const char* coarse_prefix = "coarse_";
 
 // The field in t as one block, under whichever of `options` (and predictor) codes smallest;
 // `latent`: the model's reconstruction, if any (offered under an option that is not
-// requantised). Returns the block's description; `chosen` receives the option's code.
+// requantised); `fill`: the value that marks missing points, if one does, stored exactly.
+// Returns the block's description; `chosen` receives the option's code.
 inline nlohmann::json encode_field(const table& t, const std::vector<field_quantisation>& options,
                                    const std::vector<double>* latent, std::vector<std::byte>& resq, report* rep,
-                                   value_code& chosen) {
+                                   value_code& chosen, std::optional<double> fill = {}) {
   const std::size_t n = t.values.size();
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
@@ -332,7 +334,9 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
   for (std::size_t o = 0; o < options.size(); ++o) {
     const value_code& code = options[o].code;
     const std::int64_t coarse = options[o].coarse;
-    const quantised& q = qs.emplace_back(quantise(x, n, code, t.type, coarse));
+    quantised& q = qs.emplace_back(quantise(x, n, code, t.type, coarse));
+    except_sentinel_rows(q, x, fill, true);
+    continue_codes(q);
     const sample_box& box = boxes.emplace_back(middle_box(g, q));
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
@@ -474,35 +478,6 @@ inline bucketed bucketed_column(const table& rec, std::size_t c, unsigned count 
   return {buckets_of(v, edges), {{"column", c}, {"edges", edges}}, count};
 }
 
-// How many of `rows` a sentinel marks at least.
-inline std::size_t sentinel_rows(std::size_t rows) { return std::max<std::size_t>(16, rows / 100); }
-
-// The value that marks a column's missing rows (-999 for a jet that is not there, say): its
-// smallest or largest value, held by at least 1 % of the rows (and 16), and apart from all the
-// others by at least a tenth of their range. Those rows are left out of every fit, as NaN are,
-// so that formulas and relation networks still predict the other rows; they are coded as
-// exceptions (stored exactly) where that codes smaller (write()).
-inline std::optional<double> sentinel_of(const std::vector<double>& x) {
-  const auto [lo, hi] = codec::finite_range(x.data(), x.size());
-  if (!(lo < hi)) return std::nullopt;
-  std::size_t at_lo = 0, at_hi = 0;
-  double above_lo = INFINITY, below_hi = -INFINITY;  // the nearest other values
-  for (double v : x) {
-    if (!std::isfinite(v)) continue;
-    if (v == lo) ++at_lo;
-    else above_lo = std::min(above_lo, v);
-    if (v == hi) ++at_hi;
-    else below_hi = std::max(below_hi, v);
-  }
-  const std::size_t enough = sentinel_rows(x.size());
-  auto apart = [](double gap, double others) { return others > 0 && gap >= 0.1 * others; };
-  const bool low = at_lo >= enough && apart(above_lo - lo, hi - above_lo);
-  const bool high = at_hi >= enough && apart(hi - below_hi, below_hi - lo);
-  if (low && (!high || at_lo >= at_hi)) return lo;
-  if (high) return hi;
-  return std::nullopt;
-}
-
 // A column's NaN coded as a sentinel of their own (format version 4): `substitute`, a power of
 // two below every other value of the column by three times their magnitude (and four bounds),
 // stands in for them, so that their rows cost what a -999's do (a code that the columns before
@@ -535,12 +510,6 @@ inline std::optional<nan_marker> nan_marker_of(const std::vector<double>& x, con
   if (!std::isfinite(substitute)) return std::nullopt;
   return nan_marker{substitute, substitute / 2, *bits};
 }
-
-// Where `exact`, the rows of x (q's values) holding the sentinel become exceptions (stored
-// exactly): the same rule for the coded block and for the reconstruction the next columns read.
-inline void except_sentinel_rows(quantised& q, const double* x, std::optional<double> sentinel, bool exact) {
-  for (std::size_t r = 0; exact && sentinel && r < q.has.size(); ++r) q.has[r] = q.has[r] && x[r] != *sentinel;
-}
 }  // namespace detail
 
 // The rows of a table column its candidates are compared on (all of a shorter column).
@@ -554,7 +523,7 @@ constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
 // same values with every missing one NaN (what fits read), `partners` the same columns
 // bucketed (partners for its contexts, made once for all the columns after them), and
 // `ranges` each column's [min, max] in rec, of values not missing. `sentinel`: the value that
-// marks the column's missing rows, if one does (detail::sentinel_of), and `exact_sentinel`
+// marks the column's missing rows, if one does (sentinel_of, sentinel.hpp), and `exact_sentinel`
 // whether those rows are exceptions.
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
                                     const std::vector<bool>& real, const std::vector<double>* latent,
@@ -572,7 +541,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::vector<double> x(n);
   for (std::size_t r = 0; r < n; ++r) x[r] = t.values[r * t.cols + col];
   quantised q = quantise(x.data(), n, code, t.type_of(col));
-  detail::except_sentinel_rows(q, x.data(), sentinel, exact_sentinel);
+  except_sentinel_rows(q, x.data(), sentinel, exact_sentinel);
   std::vector<double> y = x;  // the column as fits see it
   for (std::size_t r = 0; sentinel && r < n; ++r)
     if (x[r] == *sentinel) y[r] = NAN;
@@ -795,7 +764,17 @@ inline void write(format::container& c, const table& t, bool field, const codec:
   if (field) {
     require(b.named.empty(), where,
             "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
-    const auto [lo, hi] = codec::finite_range(t.values.data(), t.values.size());
+    const extremes ends = extremes_of(t.values.data(), t.values.size());
+    double lo = ends.lo, hi = ends.hi;
+    // A fill value (1e20 over land, -9999 where a sensor saw nothing) is stored exactly, so
+    // that a mask still finds it, and would set a range bound by itself, leaving nothing of
+    // the data: the range is the other values' (a tighter bound than the whole range's, so
+    // still the one asked for). Only one field_fill_apart from them: a background of zeros
+    // beside values in [1000, 3000] is data. A PSNR target is a mean: it takes the data as
+    // it is.
+    const std::optional<double> fill =
+        b.all.kind != codec::bound_kind::psnr ? sentinel_at(ends, field_fill_apart) : std::nullopt;
+    if (fill && b.all.kind == codec::bound_kind::range) std::tie(lo, hi) = range_without(ends, *fill);
     // An integer field (an image, ADC counts) takes integer steps under an abs or range bound
     // (value_code::integral), exact below 1; table columns of integers stay exact.
     const bool whole_numbers = codec::integral_values(t.values.data(), t.values.size());
@@ -816,7 +795,15 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     std::vector<field_quantisation> options{{code, 1}};
     if (requantisable && !psnr) options.push_back({requantised_code(code, requantise_factor), requantise_factor});
     report field_report;
-    nlohmann::json predictor = encode_field(t, options, latent, resq, &field_report, code);
+    nlohmann::json predictor = encode_field(t, options, latent, resq, &field_report, code, fill);
+    if (fill && b.all.kind == codec::bound_kind::range) {
+      char text[320];
+      std::snprintf(text, sizeof text,
+                    "its fill value %g is stored exactly and left out of the range: +-%.3g on values spanning "
+                    "%.3g (the whole range, the fill value's included, would allow +-%.3g)",
+                    *fill, code.bound, hi - lo, b.all.value * (ends.hi - ends.lo));
+      field_report.back().note = text;
+    }
     // A PSNR target on floats: the refined reconstruction (refine.hpp) meets it at a wider bound;
     // kept when its file, filter included, is smaller.
     std::optional<refinement> refined;
@@ -890,7 +877,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
                                       : resolve_target(b.of(t.names[col]), t.values.data() + col, t.rows, t.cols,
                                                        st.min, st.max, t.type_of(col), code_of);
     });
-    // Columns may mark missing rows with a sentinel (detail::sentinel_of), or hold NaN, coded
+    // Columns may mark missing rows with a sentinel (sentinel_of, sentinel.hpp), or hold NaN, coded
     // as a sentinel of their own (detail::nan_marker_of) in `marked`, a copy of t made only
     // then. Fits see a sentinel's values as NaN, in copies of `marked` and rec made only then.
     std::vector<std::optional<detail::nan_marker>> nan_marker(t.cols);
@@ -919,7 +906,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       if (nan_marker[col]) return void(sentinel[col] = nan_marker[col]->substitute);
       std::vector<double> x(t.rows);
       for (std::size_t r = 0; r < t.rows; ++r) x[r] = t.values[r * t.cols + col];
-      sentinel[col] = detail::sentinel_of(x);
+      sentinel[col] = sentinel_of(x);
     });
     // The table's markers mark missing rows in columns whose range hides them too (-999 amid a
     // jet's pz), where as many rows hold one exactly.
@@ -932,7 +919,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       for (double v : markers) {
         std::size_t count = 0;
         for (std::size_t r = 0; r < t.rows; ++r) count += t.values[r * t.cols + col] == v;
-        if (count >= detail::sentinel_rows(t.rows)) return void(sentinel[col] = v);
+        if (count >= sentinel_rows(t.rows)) return void(sentinel[col] = v);
       }
     });
     const bool any_sentinel = std::any_of(sentinel.begin(), sentinel.end(), [](const auto& v) { return v.has_value(); });
@@ -966,7 +953,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         std::vector<double> x(t.rows);
         for (std::size_t r = 0; r < t.rows; ++r) x[r] = marked.values[r * t.cols + col];
         quantised q = quantise(x.data(), t.rows, codes[col], t.type_of(col));
-        detail::except_sentinel_rows(q, x.data(), sentinel[col], exact_sentinels);
+        except_sentinel_rows(q, x.data(), sentinel[col], exact_sentinels);
         std::vector<double> values = reconstruct(x.data(), q, codes[col]);
         for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
         for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)

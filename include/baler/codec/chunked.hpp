@@ -15,9 +15,11 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "baler/bounded/sentinel.hpp"
 #include "baler/codec/error_bounded.hpp"
 #include "baler/format/chunked.hpp"
 #include "baler/io/dataset.hpp"
@@ -173,9 +175,45 @@ inline column_ranges ranges_of(const row_source& s, std::size_t c0, std::size_t 
 struct chunk_share {
   std::size_t first = 0, last = std::size_t(-1);  // chunks [first, last), clipped to the count
   std::function<void(detail::column_ranges&)> combine_ranges = [](detail::column_ranges&) {};
+  std::function<void(std::vector<double>&)> add_up = [](std::vector<double>&) {};  // sums, element by element
 };
 
 namespace detail {
+
+// The range of a field's values but its fill value, where it has one (bounded::write's rule,
+// streamed over its chunks, each process counting its share): a range bound is of that range,
+// as it is of one blob's. The chunks store the fill value exactly where it marks 1 % of their
+// points, each by the same rule.
+inline std::optional<std::pair<double, double>> range_without_fill(const row_source& s, std::pair<double, double> r,
+                                                                   std::size_t chunk_rows, unsigned threads,
+                                                                   const chunk_share& share) {
+  using bounded::extremes;
+  const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
+  extremes all;
+  std::tie(all.lo, all.hi) = r;
+  in_waves<extremes>(
+      std::min(share.first, chunks), std::min(share.last, chunks), s.row_count(), chunk_rows, threads,
+      [&](std::size_t, std::size_t first, std::size_t count) {
+        const std::vector<double> v = s.rows(first, count).to_doubles();
+        extremes e;
+        std::tie(e.lo, e.hi) = r;
+        bounded::count_extremes(e, v.data(), v.size());
+        return e;
+      },
+      [&](std::size_t, const extremes& e) {
+        all.above_lo = std::min(all.above_lo, e.above_lo), all.below_hi = std::max(all.below_hi, e.below_hi);
+        all.at_lo += e.at_lo, all.at_hi += e.at_hi, all.n += e.n;
+      });
+  column_ranges nearest{{all.above_lo, all.below_hi}};
+  share.combine_ranges(nearest);
+  std::vector<double> counts{double(all.at_lo), double(all.at_hi), double(all.n)};
+  share.add_up(counts);
+  all.above_lo = nearest[0].first, all.below_hi = nearest[0].second;
+  all.at_lo = std::size_t(counts[0]), all.at_hi = std::size_t(counts[1]), all.n = std::size_t(counts[2]);
+  const std::optional<double> fill = bounded::sentinel_at(all, bounded::field_fill_apart);
+  if (!fill) return std::nullopt;
+  return bounded::range_without(all, *fill);
+}
 
 // The bound with every range bound turned into the abs bound it means over the whole data, and
 // every PSNR target taken on the whole data's range: each chunk's mean squared error then
@@ -200,7 +238,9 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   };
   bound_config out;
   if (field) {
-    out.all = absolute(b.all, ranges[0]);
+    std::pair<double, double> r = ranges[0];
+    if (b.all.kind == bound_kind::range) r = range_without_fill(s, r, chunk_rows, threads, share).value_or(r);
+    out.all = absolute(b.all, r);
     return out;
   }
   for (std::size_t c = 0; c < s.names.size(); ++c) {

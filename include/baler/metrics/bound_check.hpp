@@ -6,9 +6,12 @@
 // range x 10^(-X/20); its one violation is the column's missing the target. A NaN or Inf must
 // come back as itself under every bound (the codec stores such values exactly).
 #include <cmath>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "baler/bounded/sentinel.hpp"
 #include "baler/codec/error_bound.hpp"
 #include "baler/codec/table.hpp"
 
@@ -22,7 +25,8 @@ struct bound_result {
 };
 
 // For fields (codec::is_field: one bound over the whole array, as the codec applies it) one
-// row named "field", with the range of the whole array.
+// row named "field", with the range of the whole array but its fill value, which must come
+// back as itself (bounded/sentinel.hpp), as the codec takes them.
 inline std::vector<bound_result> check_bounds(const dataset& original, const dataset& reconstructed,
                                               const codec::bound_config& bounds) {
   const char* where = "metrics::check_bounds";
@@ -47,6 +51,12 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
       lo = std::min(lo, a.values[at(i)]);
       hi = std::max(hi, a.values[at(i)]);
     }
+    std::optional<double> fill;
+    if (field && spec.kind != codec::bound_kind::psnr) {
+      const bounded::extremes ends = bounded::extremes_of(a.values.data(), n);
+      fill = bounded::sentinel_at(ends, bounded::field_fill_apart);
+      if (fill && spec.kind == codec::bound_kind::range) std::tie(lo, hi) = bounded::range_without(ends, *fill);
+    }
     if (spec.kind == codec::bound_kind::psnr) {
       double sum = 0;
       std::size_t count = 0;
@@ -64,7 +74,7 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
     const codec::value_code code = codec::value_code::make(spec, lo, hi);  // the codec's reading
     for (std::size_t i = 0; i < n; ++i) {
       const double x = a.values[at(i)], err = std::abs(b.values[at(i)] - x);
-      if (!std::isfinite(x)) {
+      if (!std::isfinite(x) || (fill && x == *fill)) {
         r.violations += changed(x, b.values[at(i)]);
         continue;
       }

@@ -151,6 +151,9 @@ inline codec::chunked_result compress_sharded(const codec::row_source& s, const 
     check(MPI_Allreduce(MPI_IN_PLACE, lo.data(), int(lo.size()), MPI_DOUBLE, MPI_MIN, comm), "MPI_Allreduce");
     for (std::size_t i = 0; i < r.size(); ++i) r[i] = {lo[i], -lo[r.size() + i]};
   };
+  share.add_up = [comm](std::vector<double>& v) {
+    check(MPI_Allreduce(MPI_IN_PLACE, v.data(), int(v.size()), MPI_DOUBLE, MPI_SUM, comm), "MPI_Allreduce");
+  };
   if (!o.error_bound.enabled()) o.parallel = data_parallel_over(comm);
   const codec::chunk_plan p = codec::plan_chunks(s, o, c, {}, share);
 

@@ -1,0 +1,75 @@
+#pragma once
+// What marks missing values: a sentinel, a table column's -999 for a jet that is not there, or a
+// field's fill value, 1e20 over land. One rule for both (sentinel_at), streamed where the data
+// comes in chunks (count_extremes), and the range of the other values that a field's range
+// bound is taken over.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "baler/codec/columns.hpp"
+
+namespace baler::bounded {
+
+// How many of `rows` a sentinel marks at least.
+inline std::size_t sentinel_rows(std::size_t rows) { return std::max<std::size_t>(16, rows / 100); }
+
+// What decides a sentinel: the finite range [lo, hi] of n values, how many are lo and hi, and
+// the values nearest them.
+struct extremes {
+  double lo = INFINITY, hi = -INFINITY, above_lo = INFINITY, below_hi = -INFINITY;
+  std::size_t at_lo = 0, at_hi = 0, n = 0;
+};
+
+// The value that marks missing values (-999 for a jet that is not there, say): the smallest
+// or largest, held by at least 1 % of them (and 16), and apart from all the others by at least
+// `apart_by` times their range. A table column's rows with it are left out of every fit, as NaN
+// are, so that formulas and relation networks still predict the other rows, and coded as
+// exceptions (stored exactly) where that codes smaller; a field's points with it are
+// exceptions (bounded::write()).
+inline std::optional<double> sentinel_at(const extremes& e, double apart_by) {
+  if (!(e.lo < e.hi)) return std::nullopt;
+  const std::size_t enough = sentinel_rows(e.n);
+  auto apart = [&](double gap, double others) { return others > 0 && gap >= apart_by * others; };
+  const bool low = e.at_lo >= enough && apart(e.above_lo - e.lo, e.hi - e.above_lo);
+  const bool high = e.at_hi >= enough && apart(e.hi - e.below_hi, e.below_hi - e.lo);
+  if (low && (!high || e.at_lo >= e.at_hi)) return e.lo;
+  if (high) return e.hi;
+  return std::nullopt;
+}
+
+// The counts of e.lo and e.hi among v[0, n) and the values nearest them, added to e's.
+inline void count_extremes(extremes& e, const double* v, std::size_t n) {
+  e.n += n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) continue;
+    if (v[i] == e.lo) ++e.at_lo;
+    else e.above_lo = std::min(e.above_lo, v[i]);
+    if (v[i] == e.hi) ++e.at_hi;
+    else e.below_hi = std::max(e.below_hi, v[i]);
+  }
+}
+inline extremes extremes_of(const double* x, std::size_t n) {
+  extremes e;
+  std::tie(e.lo, e.hi) = codec::finite_range(x, n);
+  count_extremes(e, x, n);
+  return e;
+}
+inline std::optional<double> sentinel_of(const std::vector<double>& x, double apart_by = 0.1) {
+  return sentinel_at(extremes_of(x.data(), x.size()), apart_by);
+}
+
+// The range of the values but the sentinel s, one of e's ends.
+inline std::pair<double, double> range_without(const extremes& e, double s) {
+  return s == e.lo ? std::pair{e.above_lo, e.hi} : std::pair{e.lo, e.below_hi};
+}
+
+// How far from a field's other values its fill value is, at least, in their range: a
+// background of zeros beside values in [1000, 3000] is data.
+constexpr double field_fill_apart = 1.0;
+
+}  // namespace baler::bounded
