@@ -42,16 +42,20 @@ inline std::optional<double> sentinel_at(const extremes& e, double apart_by) {
   return std::nullopt;
 }
 
-// The counts of e.lo and e.hi among v[0, n) and the values nearest them, added to e's.
+// The counts of e.lo and e.hi among v[0, n) and the values nearest them, added to e's. No
+// finite value lies outside [lo, hi]; NaN and Inf change nothing. Without branches, on locals:
+// a pass over a field of hundreds of MB.
 inline void count_extremes(extremes& e, const double* v, std::size_t n) {
-  e.n += n;
+  const double lo = e.lo, hi = e.hi;
+  double above = e.above_lo, below = e.below_hi;
+  std::size_t at_lo = 0, at_hi = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(v[i])) continue;
-    if (v[i] == e.lo) ++e.at_lo;
-    else e.above_lo = std::min(e.above_lo, v[i]);
-    if (v[i] == e.hi) ++e.at_hi;
-    else e.below_hi = std::max(e.below_hi, v[i]);
+    const double x = v[i];
+    at_lo += x == lo, at_hi += x == hi;
+    above = x > lo && x < above ? x : above;
+    below = x < hi && x > below ? x : below;
   }
+  e.n += n, e.at_lo += at_lo, e.at_hi += at_hi, e.above_lo = above, e.below_hi = below;
 }
 inline extremes extremes_of(const double* x, std::size_t n) {
   extremes e;
