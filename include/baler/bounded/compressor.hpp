@@ -772,8 +772,10 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // still the one asked for). Only one field_fill_apart from them: a background of zeros
     // beside values in [1000, 3000] is data. A PSNR target is a mean: it takes the data as
     // it is.
-    const std::optional<double> fill =
-        b.all.kind != codec::bound_kind::psnr ? sentinel_at(ends, field_fill_apart) : std::nullopt;
+    // A chunk takes the one found over all the chunks (b.fill), on however few of its points.
+    const std::optional<double> fill = b.all.kind == codec::bound_kind::psnr ? std::nullopt
+                                       : b.fill                              ? b.fill
+                                                                             : sentinel_at(ends, field_fill_apart);
     if (fill && b.all.kind == codec::bound_kind::range) std::tie(lo, hi) = range_without(ends, *fill);
     // An integer field (an image, ADC counts) takes integer steps under an abs or range bound
     // (value_code::integral), exact below 1; table columns of integers stay exact.

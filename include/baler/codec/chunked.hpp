@@ -180,13 +180,15 @@ struct chunk_share {
 
 namespace detail {
 
-// The range of a field's values but its fill value, where it has one (bounded::write's rule,
-// streamed over its chunks, each process counting its share): a range bound is of that range,
-// as it is of one blob's. The chunks store the fill value exactly where it marks 1 % of their
-// points, each by the same rule.
-inline std::optional<std::pair<double, double>> range_without_fill(const row_source& s, std::pair<double, double> r,
-                                                                   std::size_t chunk_rows, unsigned threads,
-                                                                   const chunk_share& share) {
+// A field's fill value, where it has one (bounded::write's rule, streamed over its chunks, each
+// process counting its share), and the range of its other values: a range bound is of that
+// range, as it is of one blob's, and every chunk stores the fill value exactly.
+struct fill_value {
+  double value = 0;
+  std::pair<double, double> others;
+};
+inline std::optional<fill_value> fill_of(const row_source& s, std::pair<double, double> r, std::size_t chunk_rows,
+                                         unsigned threads, const chunk_share& share) {
   using bounded::extremes;
   const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
   extremes all;
@@ -212,7 +214,7 @@ inline std::optional<std::pair<double, double>> range_without_fill(const row_sou
   all.at_lo = std::size_t(counts[0]), all.at_hi = std::size_t(counts[1]), all.n = std::size_t(counts[2]);
   const std::optional<double> fill = bounded::sentinel_at(all, bounded::field_fill_apart);
   if (!fill) return std::nullopt;
-  return bounded::range_without(all, *fill);
+  return fill_value{*fill, bounded::range_without(all, *fill)};
 }
 
 // The bound with every range bound turned into the abs bound it means over the whole data, and
@@ -239,7 +241,9 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   bound_config out;
   if (field) {
     std::pair<double, double> r = ranges[0];
-    if (b.all.kind == bound_kind::range) r = range_without_fill(s, r, chunk_rows, threads, share).value_or(r);
+    if (b.all.kind == bound_kind::range)
+      if (const std::optional<fill_value> fill = fill_of(s, r, chunk_rows, threads, share))
+        r = fill->others, out.fill = fill->value;
     out.all = absolute(b.all, r);
     return out;
   }

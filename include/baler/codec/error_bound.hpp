@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,7 @@ inline double psnr_allowed_rms(double db, double range) { return range * std::po
 struct bound_config {
   bound_spec all;                           // unset: no error-bounded mode
   std::map<std::string, bound_spec> named;  // per column name
+  std::optional<double> fill;               // a field's fill value, found over all its chunks
 
   bool enabled() const { return all.set() || !named.empty(); }
   bound_spec of(const std::string& column) const {
