@@ -770,9 +770,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // that a mask still finds it, and would set a range bound by itself, leaving nothing of
     // the data: the range is the other values' (a tighter bound than the whole range's, so
     // still the one asked for). Only one field_fill_apart from them: a background of zeros
-    // beside values in [1000, 3000] is data. A PSNR target is a mean: it takes the data as
+    // beside values in [1000, 3000] is data. A chunk takes the one found over all the chunks
+    // (b.fill), on however few of its points. A PSNR target is a mean: it takes the data as
     // it is.
-    // A chunk takes the one found over all the chunks (b.fill), on however few of its points.
     const std::optional<double> fill = b.all.kind == codec::bound_kind::psnr ? std::nullopt
                                        : b.fill                              ? b.fill
                                                                              : sentinel_at(ends, field_fill_apart);
