@@ -764,19 +764,14 @@ inline void write(format::container& c, const table& t, bool field, const codec:
   if (field) {
     require(b.named.empty(), where,
             "a field is bounded as one array; per-column bounds (NAME=BOUND) apply to tables with named columns");
-    const extremes ends = extremes_of(t.values.data(), t.values.size());
-    double lo = ends.lo, hi = ends.hi;
     // A fill value (1e20 over land, -9999 where a sensor saw nothing) is stored exactly, so
     // that a mask still finds it, and would set a range bound by itself, leaving nothing of
-    // the data: the range is the other values' (a tighter bound than the whole range's, so
-    // still the one asked for). Only one field_fill_apart from them: a background of zeros
-    // beside values in [1000, 3000] is data. A chunk takes the one found over all the chunks
-    // (b.fill), on however few of its points. A PSNR target is a mean: it takes the data as
-    // it is.
-    const std::optional<double> fill = b.all.kind == codec::bound_kind::psnr ? std::nullopt
-                                       : b.fill                              ? b.fill
-                                                                             : sentinel_at(ends, field_fill_apart);
-    if (fill && b.all.kind == codec::bound_kind::range) std::tie(lo, hi) = range_without(ends, *fill);
+    // the data (sentinel.hpp: field_extent_of). A chunk takes the one found over all the
+    // chunks (b.fill), on however few of its points.
+    const extremes ends = extremes_of(t.values.data(), t.values.size());
+    const field_extent extent = field_extent_of(ends, b.all.kind, b.fill);
+    const std::optional<double> fill = extent.fill;
+    const double lo = extent.lo, hi = extent.hi;
     // An integer field (an image, ADC counts) takes integer steps under an abs or range bound
     // (value_code::integral), exact below 1; table columns of integers stay exact.
     const bool whole_numbers = codec::integral_values(t.values.data(), t.values.size());

@@ -1,8 +1,7 @@
 #pragma once
 // What marks missing values: a sentinel, a table column's -999 for a jet that is not there, or a
 // field's fill value, 1e20 over land. One rule for both (sentinel_at), streamed where the data
-// comes in chunks (count_extremes), and the range of the other values that a field's range
-// bound is taken over.
+// comes in chunks (count_extremes), and what a field's bound is taken over (field_extent_of).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "baler/codec/columns.hpp"
+#include "baler/codec/error_bound.hpp"
 
 namespace baler::bounded {
 
@@ -75,5 +75,21 @@ inline std::pair<double, double> range_without(const extremes& e, double s) {
 // How far from a field's other values its fill value is, at least, in their range: a
 // background of zeros beside values in [1000, 3000] is data.
 constexpr double field_fill_apart = 1.0;
+
+// What a field's bound of `kind` is taken over, as the codec and `evaluate` take it: its fill
+// value, if it has one (`found`: the one the chunks of a file found together), stored exactly,
+// and the finite range [lo, hi], of the other values under a range bound (a tighter bound than
+// the whole range's, so still the one asked for). A PSNR target is a mean: it takes the data as
+// it is.
+struct field_extent {
+  std::optional<double> fill;
+  double lo = 0, hi = 0;
+};
+inline field_extent field_extent_of(const extremes& e, codec::bound_kind kind, std::optional<double> found = {}) {
+  field_extent f{kind == codec::bound_kind::psnr ? std::nullopt : found ? found : sentinel_at(e, field_fill_apart),
+                 e.lo, e.hi};
+  if (f.fill && kind == codec::bound_kind::range) std::tie(f.lo, f.hi) = range_without(e, *f.fill);
+  return f;
+}
 
 }  // namespace baler::bounded

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "baler/bounded/sentinel.hpp"
@@ -52,10 +51,9 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
       hi = std::max(hi, a.values[at(i)]);
     }
     std::optional<double> fill;
-    if (field && spec.kind != codec::bound_kind::psnr) {
-      const bounded::extremes ends = bounded::extremes_of(a.values.data(), n);
-      fill = bounded::sentinel_at(ends, bounded::field_fill_apart);
-      if (fill && spec.kind == codec::bound_kind::range) std::tie(lo, hi) = bounded::range_without(ends, *fill);
+    if (field) {
+      const bounded::field_extent extent = bounded::field_extent_of(bounded::extremes_of(a.values.data(), n), spec.kind);
+      fill = extent.fill, lo = extent.lo, hi = extent.hi;
     }
     if (spec.kind == codec::bound_kind::psnr) {
       double sum = 0;
