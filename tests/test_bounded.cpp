@@ -837,6 +837,63 @@ TEST_CASE("a missing object (NaN rows): formulas and relation networks fit and p
   CHECK(format_report(rep).find("    note: its missing-row marker -999") != std::string::npos);
 }
 
+TEST_CASE("a table's sentinel coded as codes comes back as itself, marked by its value or by a column before it") {
+  // A jet missing in 30 % of the rows as -999: its px (range ~[-150, 150], -999 far outside),
+  // its pz (~[-4000, 4000]: -999 inside the range, its code shared with pz values near it), and
+  // a column of the same spread, -999 on other rows (no column marks them).
+  rng gen(47);
+  const std::size_t n = 20000, cols = 4;
+  std::vector<double> rows(n * cols);
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = rows.data() + i * cols;
+    const bool missing = gen.uniform() < 0.3;
+    row[0] = 30 * gen.normal();
+    row[1] = missing ? -999 : 30 * gen.normal();
+    row[2] = missing ? -999 : 800 * gen.normal();
+    row[3] = gen.uniform() < 0.3 ? -999 : 800 * gen.normal();
+  }
+  dataset d;
+  d.data = ndarray::from_doubles(rows, {n, cols}, dtype::f64);
+  d.names = {"px1", "px2", "pz2", "other"};
+  for (const char* spec : {"range:1e-3", "range:1e-2", "abs:2"}) {
+    INFO(spec);
+    const bound_config bc = codec::parse_bound_config(spec);
+    const auto file = codec::compress_error_bounded(d, bc);
+    const dataset back = codec::decompress_file(file);
+    for (const auto& c : metrics::check_bounds(d, back, bc)) CHECK(c.holds());
+    const std::vector<double> y = back.data.to_doubles();
+    const nlohmann::json columns = format::parse(file).header["columns"];
+    INFO(columns.dump());
+    // px2 and pz2: every -999 back as itself, and no other value.
+    std::size_t right = 0;
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c : {1, 2}) right += (rows[r * cols + c] == -999) == (y[r * cols + c] == -999);
+    CHECK(right == 2 * n);
+    // Marked by the value px2's -999 come back as (its code's), and pz2's by px2's rows: their
+    // -999 are codes, not exceptions (at no cost in the file's size).
+    CHECK(columns[1]["sentinel"]["value"] == -999.0);
+    CHECK(columns[1]["sentinel"]["mark"] != -999.0);
+    CHECK_FALSE(columns[1]["sentinel"].contains("column"));
+    CHECK(columns[2]["sentinel"]["column"] == 1);
+    CHECK(columns[2]["sentinel"]["mark"] == -999.0);
+    CHECK(columns[2]["predictor"].value("exceptions", std::size_t(0)) < n / 100);
+    // `other`'s -999 share their code with other values and no column marks its rows: within
+    // the bound, as any value, and nothing recorded.
+    CHECK_FALSE(columns[3].contains("sentinel"));
+  }
+  // A sentinel whose mark is not a number, or whose column is not decoded before it, is refused.
+  const format::container c = format::parse(codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-3")));
+  for (const nlohmann::json& bad : {nlohmann::json{{"value", -999}}, nlohmann::json{{"value", -999}, {"mark", "x"}},
+                                    nlohmann::json{{"value", -999}, {"mark", -999}, {"column", 2}},
+                                    nlohmann::json{{"value", -999}, {"mark", -999}, {"column", 3}},
+                                    nlohmann::json{{"value", -999}, {"mark", -999}, {"column", 9}}}) {
+    format::container crafted = c;
+    crafted.header["columns"][2]["sentinel"] = bad;
+    INFO(bad.dump());
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(crafted)), doctest::Contains("sentinel"), error);
+  }
+}
+
 TEST_CASE("a sentinel is a repeated extreme value far from the others, not a cluster at the edge") {
   rng gen(44);
   std::vector<double> x(10000);

@@ -24,7 +24,8 @@
 // here with an exact code: they partner and are partnered like the others. A table's missing
 // values (NaN, or a sentinel such as -999) are coded as values (a column's NaN through a value
 // below all others, detail::nan_marker_of) or as exceptions, stored exactly, whichever codes
-// smaller; fits leave their rows out.
+// smaller; fits leave their rows out. A sentinel's rows coded as codes come back as the
+// sentinel where something marks them once decoded (restore_sentinel, sentinel.hpp).
 // Predictions computed in floating point (formula, relation, latent) could round
 // differently on another machine: their blocks store the CRC-32 of their values, and a decoder that
 // gets other values refuses the file instead of returning values outside the bound. Integer
@@ -944,6 +945,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     auto code_columns = [&](bool exact_sentinels) {
       coded out{columns, {}, {}};
       std::vector<std::pair<double, double>> ranges(t.cols);  // of each reconstruction's values, not missing
+      std::vector<std::optional<sentinel_restore>> restored(t.cols);
       table rec = marked;
       parallel::parallel_for(order.size(), workers, [&](std::size_t i) {
         const std::size_t col = order[i];
@@ -952,11 +954,33 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         quantised q = quantise(x.data(), t.rows, codes[col], t.type_of(col));
         except_sentinel_rows(q, x.data(), sentinel[col], exact_sentinels);
         std::vector<double> values = reconstruct(x.data(), q, codes[col]);
+        if (sentinel[col] && !nan_marker[col] && (restored[col] = restorable(x.data(), values, *sentinel[col])))
+          restore_sentinel(values.data(), 1, values.data(), 1, t.rows, *restored[col]);
         for (std::size_t r = 0; r < t.rows; ++r) rec.values[r * t.cols + col] = values[r];
         for (std::size_t r = 0; sentinel[col] && r < t.rows; ++r)
           if (x[r] == *sentinel[col]) values[r] = NAN;
         ranges[col] = codec::finite_range(values.data(), t.rows);
       });
+      // A sentinel whose rows come back as values other rows come back as too (hidden in the
+      // range): marked by a column before it in `order` with the same missing rows, if one has.
+      auto at = [&](const table& u, std::size_t r, std::size_t c) { return u.values[r * t.cols + c]; };
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const std::size_t col = order[i];
+        if (!sentinel[col] || nan_marker[col] || restored[col]) continue;
+        const double s = *sentinel[col];
+        auto missing = [&](std::size_t r) { return at(marked, r, col) == s; };
+        std::size_t r = 0;
+        while (r < t.rows && (!missing(r) || at(rec, r, col) == s)) ++r;
+        if (r == t.rows) continue;  // its rows come back as themselves
+        for (std::size_t k = 0; k < i && !restored[col]; ++k) {
+          const std::size_t c = order[k];
+          if (!sentinel[c] || nan_marker[c]) continue;
+          for (r = 0; r < t.rows && missing(r) == (at(rec, r, c) == *sentinel[c]);) ++r;
+          if (r < t.rows) continue;
+          restored[col] = sentinel_restore{s, *sentinel[c], c};
+          restore_sentinel(rec.values.data() + col, t.cols, rec.values.data() + c, t.cols, t.rows, *restored[col]);
+        }
+      }
       const std::vector<double> rec_known = any_sentinel ? missing_as_nan(rec.values) : std::vector<double>{};
       // The bounded columns of finite values in decode order, bucketed: a column's partners are
       // those before it.
@@ -978,6 +1002,10 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         if (nan_marker[col]) {
           j["nan_below"] = nan_marker[col]->below;
           if (nan_marker[col]->bits != detail::quiet_nan_bits()) j["nan_bits"] = nan_marker[col]->bits;
+        }
+        if (const auto& s = restored[col]) {
+          j["sentinel"] = {{"value", s->value}, {"mark", s->mark}};
+          if (s->column) j["sentinel"]["column"] = *s->column;
         }
         j["predictor"] = encode_column(marked, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
                                        prior, prior_partners, rec, any_sentinel ? rec_known : rec.values, ranges,
@@ -1211,8 +1239,21 @@ inline void read(const format::container& c, table& t) {
     seen[col] = true;
     const nlohmann::json& j = columns[col];
     if (j.at("treatment") != "bounded") continue;
-    const std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
-                                         format::header_size(j.value("offset", nlohmann::json(0)), "a column's offset"));
+    std::vector<double> x = decode(col, t.rows, value_code::from_json(j.at("code")), nullptr, j.at("predictor"),
+                                   format::header_size(j.value("offset", nlohmann::json(0)), "a column's offset"));
+    if (j.contains("sentinel")) {  // before the columns after it read this one, as the encoder's did
+      const nlohmann::json& s = j["sentinel"];
+      require(s.is_object() && s.value("value", nlohmann::json()).is_number() &&
+                  s.value("mark", nlohmann::json()).is_number(),
+              where, "a column's sentinel must give its value and what marks its rows");
+      const sentinel_restore restore{s["value"].get<double>(), s["mark"].get<double>(), std::nullopt};
+      if (!s.contains("column")) restore_sentinel(x.data(), 1, x.data(), 1, t.rows, restore);
+      else {
+        const std::size_t c = format::header_size(s["column"], "a sentinel's column");
+        require(c < t.cols && c != col && seen[c], where, "a sentinel marked by a column not decoded before it");
+        restore_sentinel(x.data(), 1, t.values.data() + c, t.cols, t.rows, restore);
+      }
+    }
     for (std::size_t r = 0; r < t.rows; ++r) t.values[r * t.cols + col] = x[r];
   }
   // A column's NaN come back once every column is decoded: those after it read the values

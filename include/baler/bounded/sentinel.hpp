@@ -1,7 +1,8 @@
 #pragma once
 // What marks missing values: a sentinel, a table column's -999 for a jet that is not there, or a
 // field's fill value, 1e20 over land. One rule for both (sentinel_at), streamed where the data
-// comes in chunks (count_extremes), and what a field's bound is taken over (field_extent_of).
+// comes in chunks (count_extremes), what a field's bound is taken over (field_extent_of), and
+// how a table's sentinel coded as a code comes back as itself (restore_sentinel).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -90,6 +91,42 @@ inline field_extent field_extent_of(const extremes& e, codec::bound_kind kind, s
                  e.lo, e.hi};
   if (f.fill && kind == codec::bound_kind::range) std::tie(f.lo, f.hi) = range_without(e, *f.fill);
   return f;
+}
+
+// A table column's sentinel rows coded as codes come back as their code's value, within the
+// bound but not the sentinel itself: a mask x == -999 would miss them. The column records what
+// marks those rows once decoded, and the decoder puts the sentinel back there
+// (restore_sentinel): exact at no cost in codes, and a reader that predates it still returns
+// values within the bound. The mark is the value they come back as, where no other row does;
+// or, where the sentinel hides in the column's range (-999 amid a jet's pz, whose code other
+// values share), a column decoded before it whose sentinel marks the same rows (its px).
+struct sentinel_restore {
+  double value;  // the sentinel, -999
+  double mark;   // what its rows hold once decoded, -999.0004: in this column, or in `column`
+  std::optional<std::size_t> column;
+};
+
+// The restoring of sentinel s in values, the reconstruction of x (x^ as decompress computes
+// it), by the value its rows come back as, where that can be done and changes something.
+inline std::optional<sentinel_restore> restorable(const double* x, const std::vector<double>& values, double s) {
+  std::optional<double> as;
+  for (std::size_t r = 0; r < values.size(); ++r)
+    if (x[r] == s) {
+      if (as && values[r] != *as) return std::nullopt;
+      as = values[r];
+    }
+  if (!as || *as == s || std::isnan(*as)) return std::nullopt;
+  for (std::size_t r = 0; r < values.size(); ++r)
+    if (values[r] == *as && x[r] != s) return std::nullopt;
+  return sentinel_restore{s, *as, std::nullopt};
+}
+
+// Sets the n values v[0], v[stride], ... to s.value where marks[0], marks[marks_stride], ...
+// (the column's own values, or those of s.column) hold s.mark.
+inline void restore_sentinel(double* v, std::size_t stride, const double* marks, std::size_t marks_stride,
+                             std::size_t n, const sentinel_restore& s) {
+  for (std::size_t r = 0; r < n; ++r)
+    if (marks[r * marks_stride] == s.mark) v[r * stride] = s.value;
 }
 
 }  // namespace baler::bounded
