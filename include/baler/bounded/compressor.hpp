@@ -329,22 +329,34 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
   std::deque<quantised> qs;  // per option; deques keep the candidates' references valid
+  auto quantisation = [&](std::size_t o) {
+    quantised q = quantise(x, n, options[o].code, t.type, options[o].coarse);
+    except_sentinel_rows(q, x, fill, true);
+    continue_codes(q);
+    return q;
+  };
+  // The codes of every option but the first (which the fallback codes too) are dropped once
+  // its candidates are set up, and made again only if one of them is chosen: a 64 MB float32
+  // field's 128 MB, where the first wins.
+  auto option_codes = [&](std::size_t o) -> const quantised& {
+    if (qs[o].k.size() != n) qs[o] = quantisation(o);
+    return qs[o];
+  };
   std::deque<sample_box> boxes;
   std::vector<detail::candidate> cs;
   std::vector<std::int64_t> latent_codes;
   for (std::size_t o = 0; o < options.size(); ++o) {
     const value_code& code = options[o].code;
     const std::int64_t coarse = options[o].coarse;
-    quantised& q = qs.emplace_back(quantise(x, n, code, t.type, coarse));
-    except_sentinel_rows(q, x, fill, true);
-    continue_codes(q);
+    quantised& q = qs.emplace_back(quantisation(o));
     const sample_box& box = boxes.emplace_back(middle_box(g, q));
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
     auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}) {
       if (coarse > 1) desc["coarse"] = coarse, desc["coder"] = coarse_prefix + desc.value("coder", "context");
       cs.push_back({std::move(desc), [sample, &box, scale] { return estimate_bytes(sample, box.q) * scale; },
-                    [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, false, o, std::move(note)});
+                    [walk, x, &option_codes, o, &code] { return encode_block(x, option_codes(o), code, walk); }, {},
+                    false, o, std::move(note)});
     };
     for (bool frames : {false, true})
       if (!frames || g[0] > 1)
@@ -385,6 +397,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       cs.push_back({{{"kind", "latent"}}, [walk, &q] { return estimate_bytes(walk, q); },
                     [walk, x, &q, &code] { return encode_block(x, q, code, walk); }, {}, true, o, {}});
     }
+    if (o > 0) q = quantised{};
   }
   std::size_t option = 0;
   nlohmann::json j = detail::code_best(cs, "field", x, qs[0], options[0].code, resq, rep, &option);
