@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "baler/codec/chunked.hpp"
 #include "test_cli_support.hpp"
@@ -213,9 +215,13 @@ TEST_CASE("a field's fill value, chunked or not: stored exactly, left out of a r
     for (std::size_t i = 0; i < x.size(); ++i)
       if (missing(i)) x[i] = fill;
     npy::write_file("f.npy", ndarray::from_doubles(x, field.shape, dtype::f64), true);
-    for (const char* chunk_rows : {"7", "0"}) {
-      INFO(fill << ", --chunk-rows " << chunk_rows);
-      auto r = baler_cli({"-f", "compress", "f.npy", "-o", "f.baler", "--chunk-rows", chunk_rows, "--error-bound", "range:1e-3"});
+    // Under an abs bound of the same size too: the chunks take the file's fill value as well.
+    char abs[64];
+    std::snprintf(abs, sizeof abs, "abs:%.17g", 1e-3 * (hi - lo));
+    for (const auto& [chunk_rows, bound] : {std::pair{"7", "range:1e-3"}, std::pair{"0", "range:1e-3"},
+                                            std::pair{"7", static_cast<const char*>(abs)}}) {
+      INFO(fill << ", --chunk-rows " << chunk_rows << ", " << bound);
+      auto r = baler_cli({"-f", "compress", "f.npy", "-o", "f.baler", "--chunk-rows", chunk_rows, "--error-bound", bound});
       REQUIRE(r.status == 0);
       if (std::string(chunk_rows) == "0") CHECK(r.out.find("is stored exactly and left out of the range") != std::string::npos);
       REQUIRE(baler_cli({"-f", "decompress", "f.baler", "-o", "back.npy"}).status == 0);
@@ -229,7 +235,7 @@ TEST_CASE("a field's fill value, chunked or not: stored exactly, left out of a r
       }
       CHECK(exact == holes);
       CHECK(within == x.size() - holes);
-      CHECK(baler_cli({"evaluate", "f.npy", "back.npy", "--error-bound", "range:1e-3"}).status == 0);
+      CHECK(baler_cli({"evaluate", "f.npy", "back.npy", "--error-bound", bound}).status == 0);
     }
   }
 }

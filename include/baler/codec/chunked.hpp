@@ -226,7 +226,11 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   auto global = [](const bound_spec& spec) { return spec.kind == bound_kind::range || spec.kind == bound_kind::psnr; };
   bool any_range = b.all.set() && global(b.all);
   for (const auto& [name, spec] : b.named) any_range = any_range || global(spec);
-  if (!any_range) return b;
+  // A field's fill value is found over all its chunks under any bound but a PSNR target (a
+  // mean, which takes the data as it is), as in one blob: a chunk holding it on a few points
+  // stores them exactly too.
+  const bool fill_sought = field && b.all.set() && b.all.kind != bound_kind::psnr;
+  if (!any_range && !fill_sought) return b;
   const std::size_t chunks = chunk_count(s.row_count(), chunk_rows);
   column_ranges ranges = ranges_of(s, std::min(share.first, chunks), std::min(share.last, chunks), chunk_rows,
                                    threads, field);
@@ -241,10 +245,10 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   bound_config out;
   if (field) {
     std::pair<double, double> r = ranges[0];
-    if (b.all.kind == bound_kind::range)
+    if (fill_sought)
       if (const std::optional<fill_value> fill = fill_of(s, r, chunk_rows, threads, share))
         r = fill->others, out.fill = fill->value;
-    out.all = absolute(b.all, r);
+    out.all = absolute(b.all, r);  // abs and rel bounds stay as they are
     return out;
   }
   for (std::size_t c = 0; c < s.names.size(); ++c) {
