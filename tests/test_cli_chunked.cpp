@@ -238,4 +238,10 @@ TEST_CASE("a field's fill value, chunked or not: stored exactly, left out of a r
       CHECK(baler_cli({"evaluate", "f.npy", "back.npy", "--error-bound", bound}).status == 0);
     }
   }
+  // A per-column bound on a field is refused, chunked as in one blob (the chunks had dropped it).
+  for (const char* chunk_rows : {"7", "0"}) {
+    auto r = baler_cli({"-f", "compress", "f.npy", "-o", "f.baler", "--chunk-rows", chunk_rows, "--error-bound", "range:1e-3,x=abs:1"});
+    CHECK(r.status != 0);
+    CHECK(r.err.find("per-column bounds") != std::string::npos);
+  }
 }

@@ -244,6 +244,7 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
   };
   bound_config out;
   if (field) {
+    out.named = b.named;  // which each chunk refuses, as one blob does
     std::pair<double, double> r = ranges[0];
     if (fill_sought)
       if (const std::optional<fill_value> fill = fill_of(s, r, chunk_rows, threads, share))
