@@ -219,7 +219,8 @@ inline std::optional<fill_value> fill_of(const row_source& s, std::pair<double, 
 
 // The bound with every range bound turned into the abs bound it means over the whole data, and
 // every PSNR target taken on the whole data's range: each chunk's mean squared error then
-// stays within what the whole allows, and so does their mean.
+// stays within what the whole allows, and so does their mean. A field's carries its fill
+// value, found over the whole data (fill_of).
 inline bound_config global_bounds(const row_source& s, const bound_config& b, std::size_t chunk_rows,
                                   unsigned threads, const chunk_share& share) {
   const bool field = is_field(s.shape, !s.names.empty());
