@@ -267,7 +267,7 @@ TEST_CASE("an integer field takes odd integer steps under a bound of 1 or more, 
   }
 }
 
-TEST_CASE("a 1-D array of floats: a smooth signal coded as a 1-D field, values in no order as a column") {
+TEST_CASE("one float column (1-D, N x 1, named): a smooth signal coded as a 1-D field, values in no order as a column") {
   std::mt19937 rng(2);
   std::normal_distribution<double> normal(0, 1);
   std::vector<double> wave(50000), noise(50000);
@@ -275,17 +275,24 @@ TEST_CASE("a 1-D array of floats: a smooth signal coded as a 1-D field, values i
     wave[i] = std::sin(double(i) / 300) + 0.3 * std::sin(double(i) / 23) + 1e-3 * normal(rng);
     noise[i] = normal(rng);
   }
-  for (const auto& [values, layout] : {std::pair{wave, "field"}, std::pair{noise, "table"}}) {
-    CAPTURE(layout);
-    const dataset d{ndarray::from_doubles(values, {values.size()}, dtype::f32), {}};
-    const bounded_trip t = trip(d, "range:1e-3");
-    CHECK(t.header["error_bound"]["layout"] == layout);
-    CHECK(t.back.data.shape == d.data.shape);
-    CHECK(t.back.data.type == dtype::f32);
-    const std::vector<double> x = d.data.to_doubles();
-    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-    check_within(x, t.back.data.to_doubles(), parse_bound("range:1e-3"), *lo, *hi, false);
-  }
+  using shape = std::vector<std::size_t>;
+  for (const auto& [values, layout] : {std::pair{wave, "field"}, std::pair{noise, "table"}})
+    for (const auto& [dims, names] : {std::pair{shape{values.size()}, std::vector<std::string>{}},
+                                      std::pair{shape{values.size(), 1}, std::vector<std::string>{}},
+                                      std::pair{shape{values.size(), 1}, std::vector<std::string>{"v"}}}) {
+      CAPTURE(layout);
+      CAPTURE(dims.size());
+      CAPTURE(names.size());
+      const dataset d{ndarray::from_doubles(values, dims, dtype::f32), names};
+      const bounded_trip t = trip(d, "range:1e-3");
+      CHECK(t.header["error_bound"]["layout"] == layout);
+      CHECK(t.back.data.shape == d.data.shape);
+      CHECK(t.back.names == d.names);
+      CHECK(t.back.data.type == dtype::f32);
+      const std::vector<double> x = d.data.to_doubles();
+      const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+      check_within(x, t.back.data.to_doubles(), parse_bound("range:1e-3"), *lo, *hi, false);
+    }
 }
 
 TEST_CASE("short decimals: few digits, rounded down when asked, the same double read back from JSON") {

@@ -315,17 +315,18 @@ private:
   // target also the plain file, where it meets the target); the smallest one returned.
   // Predictions come from the stored latent and decoder, exactly as decompress computes them.
   // A patch or conv model predicts the tiles of a field, and its prediction goes back to the
-  // field's order. A 1-D array of floats is also tried as a 1-D field: a column's
-  // coders (a histogram, the row before) suit values in no order, a field's predictors
-  // (multilevel interpolation) a smooth signal; its one range bounds it either way.
+  // field's order. A table of one float column (a 1-D array, N x 1, a one-column CSV) is also
+  // tried as a 1-D field: a column's coders (a histogram, the row before) suit values in no
+  // order, a field's predictors (multilevel interpolation) a smooth signal; its one range bounds
+  // it either way.
   std::vector<std::byte> compress_bounded(const table& t, const dataset& d) {
     const bool field = is_field(t.shape, !d.names.empty()), tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
             "a patch or conv model predicts fields only (arrays without column names)");
     if (!tiled) check_schema(t, model_->schema);
-    const bool signal = t.shape.size() == 1 && is_float(t.type);
+    const bool signal = !field && t.cols == 1 && is_float(t.type);
     std::vector<std::byte> best;
-    for (int variant : {0, 1, 2}) {  // 0: as it is, 1: with the latent, 2: a 1-D signal as a field
+    for (int variant : {0, 1, 2}) {  // 0: as it is, 1: with the latent, 2: a signal as a 1-D field
       const bool latent = variant == 1;
       if (latent && (!fitted_ || model_->schema.modelled.empty())) continue;
       if (variant == 2 && !signal) continue;
