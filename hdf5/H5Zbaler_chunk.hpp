@@ -60,7 +60,7 @@ inline std::vector<std::byte> encode_chunk(std::size_t n_cd, const unsigned* cd,
   // deep inside HDF5, where the user could not have asked otherwise.
   codec::codec_options o;
   o.allow_non_finite = true;
-  return codec::compress_error_bounded(d, bound_of(cd), o);
+  return codec::compress_error_bounded(std::move(d), bound_of(cd), o);
 }
 
 // A stored chunk decoded (the filter's read direction, H5Z_FLAG_REVERSE): its elements, which

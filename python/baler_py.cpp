@@ -168,13 +168,13 @@ PYBIND11_MODULE(_baler, m) {
   m.def("compress_bounded", [](const py::object& a, const std::string& bound,
                                const std::optional<std::vector<std::string>>& names,
                                const std::string& options) {
-    const dataset d = dataset_of(a, names);
+    dataset d = dataset_of(a, names);
     const codec::bound_config b = codec::parse_bound_config(bound);
     codec::codec_options o = options_of(options);
     std::vector<std::byte> out;
     {
       py::gil_scoped_release release;
-      out = codec::compress_error_bounded(d, b, o);
+      out = codec::compress_error_bounded(std::move(d), b, o);
     }
     return to_bytes(out);
   });

@@ -44,6 +44,8 @@ struct walk_state {
   std::vector<std::int64_t> k;
   std::vector<std::uint16_t> magnitude;
   explicit walk_state(std::size_t n) : k(n, 0), magnitude(n, 0) {}
+  // A state whose codes start as `codes` (what the walk reads is only what it has set).
+  explicit walk_state(std::vector<std::int64_t>&& codes) : k(std::move(codes)), magnitude(k.size(), 0) {}
   void set(std::size_t i, std::int64_t code, std::int64_t residual) {
     k[i] = code;
     const std::uint64_t m = residual < 0 ? std::uint64_t(0) - std::uint64_t(residual) : std::uint64_t(residual);
@@ -140,12 +142,17 @@ inline bool requantise(std::int64_t fine, std::int64_t p, std::int64_t coarse, s
   return true;
 }
 
-// The code value i of q gets when predicted as p, and its residual: its own code (the residual
-// wrapping, since p may be far off), or requantised (see the top). False where it has none.
-inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t p, std::int64_t& k, std::int64_t& r) {
+// The code value i of q (its code `fine`) gets when predicted as p, and its residual: its own
+// code (the residual wrapping, since p may be far off), or requantised (see the top). False
+// where it has none.
+inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t fine, std::int64_t p, std::int64_t& k,
+                           std::int64_t& r) {
   if (!q.has[i]) return false;
-  if (q.coarse == 1) return k = q.k[i], r = wrapping_sub(k, p), true;
-  return requantise(q.k[i], p, q.coarse, k, r);
+  if (q.coarse == 1) return k = fine, r = wrapping_sub(k, p), true;
+  return requantise(fine, p, q.coarse, k, r);
+}
+inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t p, std::int64_t& k, std::int64_t& r) {
+  return predicted_code(q, i, q.k[i], p, k, r);
 }
 
 // The factor a field's residuals are requantised by, when they are. The larger, the closer the
@@ -232,30 +239,60 @@ inline std::vector<double> reconstruct(const double* x, const quantised& q, cons
   return v;
 }
 
-// The values x with their codes q = quantise(x, ...).
+// Codes lent to a walk's state: not requantised, the codes a walk sets are q's own wherever a
+// value has one, so the state starts from q.k itself rather than a copy of it (128 MB of a
+// 64 MB float32 field). Each code is read before the walk sets it; those it sets otherwise
+// (a value stored exactly, a zero under a rel bound: the prediction) are put back on return.
+struct lent_codes {
+  quantised& q;
+  walk_state s;
+  std::vector<std::pair<std::size_t, std::int64_t>> replaced;  // (i, q's code)
+  explicit lent_codes(quantised& codes) : q(codes), s(std::move(codes.k)) {}
+  lent_codes(const lent_codes&) = delete;
+  lent_codes& operator=(const lent_codes&) = delete;
+  ~lent_codes() {
+    for (const auto& [i, k] : replaced) s.k[i] = k;
+    q.k = std::move(s.k);
+  }
+  void set(std::size_t i, std::int64_t own, std::int64_t code, std::int64_t residual) {
+    if (code != own) replaced.emplace_back(i, own);
+    s.set(i, code, residual);
+  }
+};
+
+// The values x with their codes q = quantise(x, ...), which it lends to the walk (q unchanged
+// on return).
 template <class Walk>
-block_result encode_block(const double* x, const quantised& q, const value_code& code, const Walk& walk) {
+block_result encode_block(const double* x, quantised& q, const value_code& code, const Walk& walk) {
   const std::size_t n = q.k.size();
   block_result r;
-  walk_state s(n);
+  const bool lend = q.coarse == 1;
+  std::optional<walk_state> own_state;
+  std::optional<lent_codes> lent;
+  if (lend) lent.emplace(q);
+  else own_state.emplace(n);
+  walk_state& s = lend ? lent->s : *own_state;
+  const std::vector<std::int64_t>& fine = lend ? s.k : q.k;  // q's codes, not yet set where read
   residual_model model = model_for(walk);
   rc::encoder coder;
   const bool rel = code.kind == codec::bound_kind::rel;
   exception_list exceptions;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const double v = x[i];
+    const std::int64_t own = fine[i];
+    auto set = [&](std::int64_t ki, std::int64_t residual) { lend ? lent->set(i, own, ki, residual) : s.set(i, ki, residual); };
     if (rel) {
       const unsigned cls = v == 0 ? 2 : v < 0 ? 1 : 0;
       model.encode_sign(coder, cls);
-      if (cls == 2) return s.set(i, p, 0);
+      if (cls == 2) return set(p, 0);
     }
     std::int64_t ki = p, residual = 0, k, r;
     // A requantised code is checked again: p + K r is within the bound of x only up to rounding.
-    if (predicted_code(q, i, p, k, r) && (q.coarse == 1 || code.within(v, code.decode(k, 1), q.out)))
+    if (predicted_code(q, i, own, p, k, r) && (lend || code.within(v, code.decode(k, 1), q.out)))
       ki = k, residual = r;
     else exceptions.emplace_back(i, v);
     model.encode(coder, residual, context);
-    s.set(i, ki, residual);
+    set(ki, residual);
   });
   std::sort(exceptions.begin(), exceptions.end());
   r.exceptions = exceptions.size();

@@ -328,7 +328,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
   const std::size_t n = t.values.size();
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
-  std::deque<quantised> qs;  // per option; deques keep the candidates' references valid
+  std::deque<quantised> qs(options.size());  // per option; deques keep the candidates' references valid
   auto quantisation = [&](std::size_t o) {
     quantised q = quantise(x, n, options[o].code, t.type, options[o].coarse);
     except_sentinel_rows(q, x, fill, true);
@@ -336,20 +336,21 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     return q;
   };
   // The codes of every option but the first (which the fallback codes too) are dropped once
-  // its candidates are set up, and made again only if one of them is chosen: a 64 MB float32
-  // field's 128 MB, where the first wins.
-  auto option_codes = [&](std::size_t o) -> const quantised& {
+  // its candidates are set up, and made again only if one of them is chosen; the first's are
+  // made last: a 64 MB float32 field's codes of one option (128 MB) at a time, where the
+  // first wins.
+  auto option_codes = [&](std::size_t o) -> quantised& {
     if (qs[o].k.size() != n) qs[o] = quantisation(o);
     return qs[o];
   };
-  std::deque<sample_box> boxes;
+  std::deque<sample_box> boxes(options.size());
   std::vector<detail::candidate> cs;
   std::vector<std::int64_t> latent_codes;
-  for (std::size_t o = 0; o < options.size(); ++o) {
+  for (std::size_t o = options.size(); o-- > 0;) {
     const value_code& code = options[o].code;
     const std::int64_t coarse = options[o].coarse;
-    quantised& q = qs.emplace_back(quantisation(o));
-    const sample_box& box = boxes.emplace_back(middle_box(g, q));
+    quantised& q = qs[o] = quantisation(o);
+    const sample_box& box = boxes[o] = middle_box(g, q);
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
     auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}) {
@@ -399,6 +400,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     }
     if (o > 0) q = quantised{};
   }
+  std::stable_sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.option < b.option; });
   std::size_t option = 0;
   nlohmann::json j = detail::code_best(cs, "field", x, qs[0], options[0].code, resq, rep, &option);
   chosen = options[option].code;
@@ -430,7 +432,7 @@ nlohmann::json encode_requantised_target(const table& t, const codec::bound_spec
   for_each_box_cell(g, box, [&](std::size_t i, std::size_t at) { sample[i] = t.values[at]; });
   double bound = detail::widest_bound(spec.value, range, [&](double e) {
     const value_code code = code_at(e);
-    const quantised q = quantise(sample.data(), sample.size(), code, t.type, requantise_factor);
+    quantised q = quantise(sample.data(), sample.size(), code, t.type, requantise_factor);
     const causal_deep_walk walk = causal_deep_walk::fit(box, q.k);
     const block_result coded = encode_block(sample.data(), q, code, walk);
     codec::rans::reader in{byte_view(coded.bytes)};
@@ -570,8 +572,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     return quantised{{all.k.begin(), all.k.begin() + std::ptrdiff_t(m)},
                      {all.has.begin(), all.has.begin() + std::ptrdiff_t(m)}, all.coarse, all.out};
   };
-  const quantised prefix = m < n ? first_rows(q) : quantised{};
-  const quantised& qs = m < n ? prefix : q;
+  quantised prefix = m < n ? first_rows(q) : quantised{};
+  quantised& qs = m < n ? prefix : q;
   std::vector<detail::candidate> cs;
   // Value predictions live in this list so the walks' pointers stay valid.
   std::deque<std::vector<std::int64_t>> predicted;

@@ -286,7 +286,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       }
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
-      const dataset input = loaded ? std::move(*loaded) : load_dataset(io.input);
+      dataset input = loaded ? std::move(*loaded) : load_dataset(io.input);
       return detail::with_backend(g, cmd, [&](auto& be) {
         model_codec<std::decay_t<decltype(be)>> c(be, o);
         std::optional<train_history> history;
@@ -302,7 +302,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
           detail::write_output(io.output, c.save_model(), g.force);
           out << "model written to " << io.output << "\n";
         } else {
-          const auto bytes = c.compress(input);
+          const auto bytes = c.compress(std::move(input));  // its values released once read
           detail::write_output(io.output, bytes, g.force);
           if (!c.bounded_report().empty()) out << bounded::format_report(c.bounded_report());
           out << "compressed " << io.input << " -> " << io.output << "\n"

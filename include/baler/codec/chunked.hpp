@@ -337,16 +337,16 @@ inline std::size_t chunk_rows_of(const chunk_plan& p, const row_source& s, std::
 }
 inline std::vector<std::byte> compress_chunk(const chunk_plan& p, const row_source& s, std::size_t i,
                                              bool single_thread) {
-  const dataset d = s.slice(i * p.chunk_rows, chunk_rows_of(p, s, i));
+  dataset d = s.slice(i * p.chunk_rows, chunk_rows_of(p, s, i));
   if (p.options.error_bound.enabled()) {
     codec_options o = p.options;
     if (single_thread) o.threads = 1;  // the chunks are the workers
-    return compress_error_bounded(d, o.error_bound, o);
+    return compress_error_bounded(std::move(d), o.error_bound, o);
   }
   cpu be(single_thread ? 1 : 0);  // OpenBLAS threads would multiply with the workers
   Codec<cpu, models::AE<cpu, float>> codec(be, p.options);
   codec.load_model(p.model);
-  return codec.compress(d);
+  return codec.compress(std::move(d));
 }
 
 // Compresses chunks [c0, c1) of the plan on `threads` workers, passing each to

@@ -138,10 +138,13 @@ public:
   }
 
   // Compresses `d`, which must have the schema the model was trained on.
-  std::vector<std::byte> compress(const dataset& d) {
-    require(trained(), "Codec::compress", "no model: train or load one first");
+  std::vector<std::byte> compress(const dataset& d) { return compress(as_table(d, "Codec::compress"), d); }
+  // The same, releasing d's values once they are read as doubles: a large field is not held
+  // twice while it is coded (64 MB of a 64 MB float32 field's peak).
+  std::vector<std::byte> compress(dataset&& d) {
     table t = as_table(d, "Codec::compress");
-    return o_.error_bound.enabled() ? compress_bounded(t, d) : compress_plain(std::move(t), d);
+    d.data.bytes = std::vector<std::byte>{};  // its shape, dtype and names stay for the header
+    return compress(std::move(t), d);
   }
 
   // Restores the data of a .baler file. A file written with embed_decoder = false needs the
@@ -279,6 +282,11 @@ private:
       c.sections.push_back({"DECW", std::move(decw)});
     }
     c.header["model"] = model_->describe(weights, o_.embed_decoder);
+  }
+
+  std::vector<std::byte> compress(table t, const dataset& d) {
+    require(trained(), "Codec::compress", "no model: train or load one first");
+    return o_.error_bound.enabled() ? compress_bounded(t, d) : compress_plain(std::move(t), d);
   }
 
   // The plain mode: latent and decoder, every value as the model reconstructs it.

@@ -13,14 +13,14 @@
 namespace baler::codec {
 
 // Compresses `d` (a table with column names, or a field) so that every value is within its
-// bound; `o` sets everything else (its error_bound is replaced by `bound`).
-inline std::vector<std::byte> compress_error_bounded(const dataset& d, const bound_config& bound,
-                                                     codec_options o = {}) {
+// bound; `o` sets everything else (its error_bound is replaced by `bound`). Its values are
+// released once read (pass it with std::move to hold them once).
+inline std::vector<std::byte> compress_error_bounded(dataset d, const bound_config& bound, codec_options o = {}) {
   o.error_bound = bound;
   cpu be(1);
   Codec<cpu, models::AE<cpu, float>> c(be, o);
   c.train(d);
-  return c.compress(d);
+  return c.compress(std::move(d));
 }
 
 // Restores the array of a .baler file that carries its own decoder (every file but those
