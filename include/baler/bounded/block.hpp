@@ -239,37 +239,44 @@ inline std::vector<double> reconstruct(const double* x, const quantised& q, cons
   return v;
 }
 
-// Codes lent to a walk's state: not requantised, the codes a walk sets are q's own wherever a
-// value has one, so the state starts from q.k itself rather than a copy of it (128 MB of a
-// 64 MB float32 field). Each code is read before the walk sets it; those it sets otherwise
-// (a value stored exactly, a zero under a rel bound: the prediction) are put back on return.
+// What encode_block leaves of q's codes: kept (q as it was), or spent (q.k emptied), for codes
+// made for that one coding (a requantised option's, whose walk sets codes of its own).
+enum class codes_after { kept, spent };
+
+// Codes lent to a walk's state, which starts from q.k itself rather than a copy of it (128 MB
+// of a 64 MB float32 field): each code is read before the walk sets it. Not requantised, the
+// walk sets q's own code wherever a value has one; kept, those it sets otherwise (a value
+// stored exactly, a zero under a rel bound: the prediction) are put back on return.
 struct lent_codes {
   quantised& q;
   walk_state s;
+  bool keep;
   std::vector<std::pair<std::size_t, std::int64_t>> replaced;  // (i, q's code)
-  explicit lent_codes(quantised& codes) : q(codes), s(std::move(codes.k)) {}
+  lent_codes(quantised& codes, codes_after after)
+      : q(codes), s(std::move(codes.k)), keep(after == codes_after::kept) {}
   lent_codes(const lent_codes&) = delete;
   lent_codes& operator=(const lent_codes&) = delete;
   ~lent_codes() {
     for (const auto& [i, k] : replaced) s.k[i] = k;
-    q.k = std::move(s.k);
+    q.k = keep ? std::move(s.k) : std::vector<std::int64_t>{};
   }
   void set(std::size_t i, std::int64_t own, std::int64_t code, std::int64_t residual) {
-    if (code != own) replaced.emplace_back(i, own);
+    if (keep && code != own) replaced.emplace_back(i, own);
     s.set(i, code, residual);
   }
 };
 
-// The values x with their codes q = quantise(x, ...), which it lends to the walk (q unchanged
-// on return).
+// The values x with their codes q = quantise(x, ...), which it lends to the walk where it can
+// give them back (not requantised) or where they are spent.
 template <class Walk>
-block_result encode_block(const double* x, quantised& q, const value_code& code, const Walk& walk) {
+block_result encode_block(const double* x, quantised& q, const value_code& code, const Walk& walk,
+                          codes_after after = codes_after::kept) {
   const std::size_t n = q.k.size();
   block_result r;
-  const bool lend = q.coarse == 1;
+  const bool lend = q.coarse == 1 || after == codes_after::spent;
   std::optional<walk_state> own_state;
   std::optional<lent_codes> lent;
-  if (lend) lent.emplace(q);
+  if (lend) lent.emplace(q, after);
   else own_state.emplace(n);
   walk_state& s = lend ? lent->s : *own_state;
   const std::vector<std::int64_t>& fine = lend ? s.k : q.k;  // q's codes, not yet set where read
@@ -288,7 +295,7 @@ block_result encode_block(const double* x, quantised& q, const value_code& code,
     }
     std::int64_t ki = p, residual = 0, k, r;
     // A requantised code is checked again: p + K r is within the bound of x only up to rounding.
-    if (predicted_code(q, i, own, p, k, r) && (lend || code.within(v, code.decode(k, 1), q.out)))
+    if (predicted_code(q, i, own, p, k, r) && (q.coarse == 1 || code.within(v, code.decode(k, 1), q.out)))
       ki = k, residual = r;
     else exceptions.emplace_back(i, v);
     model.encode(coder, residual, context);
