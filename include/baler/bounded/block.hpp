@@ -257,7 +257,7 @@ struct lent_codes {
   lent_codes(const lent_codes&) = delete;
   lent_codes& operator=(const lent_codes&) = delete;
   ~lent_codes() {
-    for (const auto& [i, k] : replaced) s.k[i] = k;
+    for (auto at = replaced.rbegin(); at != replaced.rend(); ++at) s.k[at->first] = at->second;  // the first seen last
     q.k = keep ? std::move(s.k) : std::vector<std::int64_t>{};
   }
   void set(std::size_t i, std::int64_t own, std::int64_t code, std::int64_t residual) {
