@@ -287,7 +287,9 @@ block_result encode_block(const double* x, quantised& q, const value_code& code,
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     const double v = x[i];
     const std::int64_t own = fine[i];
-    auto set = [&](std::int64_t ki, std::int64_t residual) { lend ? lent->set(i, own, ki, residual) : s.set(i, ki, residual); };
+    auto set = [&](std::int64_t ki, std::int64_t residual) {
+      lend ? lent->set(i, own, ki, residual) : s.set(i, ki, residual);
+    };
     if (rel) {
       const unsigned cls = v == 0 ? 2 : v < 0 ? 1 : 0;
       model.encode_sign(coder, cls);

@@ -357,9 +357,10 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       if (coarse > 1) desc["coarse"] = coarse, desc["coder"] = coarse_prefix + desc.value("coder", "context");
       cs.push_back({std::move(desc), [sample, &box, scale] { return estimate_bytes(sample, box.q) * scale; },
                     [walk, x, &option_codes, o, &code] {
-                      return encode_block(x, option_codes(o), code, walk, o > 0 ? codes_after::spent : codes_after::kept);
-                    }, {},
-                    false, o, std::move(note)});
+                      const codes_after after = o > 0 ? codes_after::spent : codes_after::kept;
+                      return encode_block(x, option_codes(o), code, walk, after);
+                    },
+                    {}, false, o, std::move(note)});
     };
     for (bool frames : {false, true})
       if (!frames || g[0] > 1)
