@@ -110,6 +110,12 @@ TEST_CASE("chunked field: frames in chunks of 7, random frame ranges, same bytes
   const auto [err, range] = max_error(d, full, std::string::npos);
   CHECK(err <= 1e-3 * range);
   CHECK(dec.rows(13, 30).data == codec::row_slice(full.data, 13, 17));
+  CHECK(full.member.empty());
+  // An .npz member of another name than "data" comes back under it.
+  dataset named = d;
+  named.member = "vorticity";
+  codec::compress_chunked(codec::source_of(named), dir / "named.baler", false, o, chunks_of(7, 2));
+  CHECK(codec::chunked_decoder(dir / "named.baler").rows(0, 60).member == "vorticity");
 }
 
 TEST_CASE("chunked PSNR target: met over the whole field, on its range, not conservatively per chunk") {

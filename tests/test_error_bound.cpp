@@ -283,11 +283,13 @@ TEST_CASE("one float column (1-D, N x 1, named): a smooth signal coded as a 1-D 
       CAPTURE(layout);
       CAPTURE(dims.size());
       CAPTURE(names.size());
-      const dataset d{ndarray::from_doubles(values, dims, dtype::f32), names};
+      dataset d{ndarray::from_doubles(values, dims, dtype::f32), names};
+      if (!names.empty()) d.member = "signal";  // an .npz member of another name than "data"
       const bounded_trip t = trip(d, "range:1e-3");
       CHECK(t.header["error_bound"]["layout"] == layout);
       CHECK(t.back.data.shape == d.data.shape);
       CHECK(t.back.names == d.names);
+      CHECK(t.back.member == d.member);
       CHECK(t.back.data.type == dtype::f32);
       const std::vector<double> x = d.data.to_doubles();
       const auto [lo, hi] = std::minmax_element(x.begin(), x.end());

@@ -149,6 +149,15 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
   CHECK_ERROR_CONTAINS(save_dataset(dir / "twice.npz", named_twice, false), "two columns are named 'x'");
   CHECK_FALSE(fs::exists(dir / "twice.npz"));
   CHECK(load_dataset(io_test::fixture("single_member.npz")).layout == table_layout::array);
+  // The only member under another name than "data" (np.savez(f, values=v)) is written back
+  // under its name; "data" is not recorded.
+  const dataset values = load_dataset(io_test::fixture("single_member.npz"));
+  CHECK(values.member == "values");
+  save_dataset(dir / "values_back.npz", values, false);
+  const npz::archive values_back = npz::read_file(dir / "values_back.npz");
+  REQUIRE(values_back.size() == 1);
+  CHECK(values_back.at("values").array() == values.data);
+  CHECK(load_dataset(io_test::fixture("empty_names.npz")).member.empty());
   // Mixed dtypes: float64, which holds them all, and written back in theirs.
   const ndarray f = io_test::pattern_array(dtype::f32, {5}), n = io_test::pattern_array(dtype::i16, {5});
   const dataset mixed = load_dataset(archive("m.npz", {{"n", n}, {"x", f}}));

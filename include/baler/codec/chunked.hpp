@@ -44,6 +44,7 @@ struct row_source {
   std::function<ndarray(std::size_t first, std::size_t count)> rows;  // thread-safe
   table_layout layout = table_layout::array;  // as dataset's: how the decompressed table is written
   std::vector<dtype> column_types{};          // as dataset's: of columns of different dtypes
+  std::string member{};                       // as dataset's: the .npz member it came from
 
   std::size_t row_count() const { return shape.at(0); }
   std::size_t row_bytes() const {
@@ -79,7 +80,7 @@ inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
   return {d.data.shape, d.data.type, chunk_names(d.data.shape, d.names), [&d](std::size_t first, std::size_t count) {
             return row_slice(d.data, first, count);
-          }, d.layout, d.column_types};
+          }, d.layout, d.column_types, d.member};
 }
 inline row_source source_of(const npy::slice_reader& r) {
   require(r.rows() > 0, "source_of", "the data has no rows");
@@ -299,6 +300,7 @@ inline chunk_plan plan_chunks(const row_source& s, codec_options o, const chunke
                      {"input", {{"shape", s.shape}, {"dtype", dtype_name(s.type)}, {"names", s.names}}},
                      {"chunk_rows", p.chunk_rows}};
   mark_table(p.shared.header["input"], s.layout, s.column_types, s.row_count());
+  mark_member(p.shared.header["input"], s.member);
   if (bounded) {
     const bound_config applied = detail::global_bounds(s, o.error_bound, p.chunk_rows, c.threads, share);
     nlohmann::json eb = {{"default", o.error_bound.all.set() ? to_string(o.error_bound.all) : ""}};
@@ -390,6 +392,7 @@ public:
       type_ = parse_dtype(h.at("input").at("dtype").get<std::string>());
       names_ = h.at("input").at("names").get<std::vector<std::string>>();
       layout_ = layout_of(h.at("input"));
+      member_ = member_of(h.at("input"));
       column_types_ = column_types_of(h.at("input"), shape_.size() == 2 ? shape_[1] : 0);
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string("chunked_decoder(): the header is incomplete: ") + e.what());
@@ -428,7 +431,7 @@ public:
     const std::size_t a = span.first, b = span.second;
     std::vector<ndarray> parts(b - a);
     parallel::parallel_for(parts.size(), threads, [&](std::size_t k) { parts[k] = chunk(a + k, threads != 1); });
-    dataset d{ndarray{type_, shape_, {}}, names_, layout_, column_types_};
+    dataset d{ndarray{type_, shape_, {}}, names_, layout_, column_types_, member_};
     d.data.shape[0] = last - first;
     for (std::size_t k = 0; k < parts.size(); ++k) {
       const auto& e = r_.index()[a + k];
@@ -477,6 +480,7 @@ private:
   dtype type_ = dtype::f64;
   std::vector<std::string> names_;
   table_layout layout_ = table_layout::array;
+  std::string member_;
   std::vector<dtype> column_types_;
   std::vector<std::byte> model_;
 };

@@ -53,6 +53,16 @@ inline void mark_table(nlohmann::json& input, table_layout layout, const std::ve
 inline table_layout layout_of(const nlohmann::json& input) {
   return parse_layout(input.value(layout_key, layout_name(table_layout::array)));
 }
+// dataset::member in a header's "input" (a reader from before it writes "data").
+inline void mark_member(nlohmann::json& input, const std::string& member) {
+  if (!member.empty()) input[member_key] = member;
+}
+inline std::string member_of(const nlohmann::json& input) {
+  if (!input.contains(member_key)) return "";
+  require(input[member_key].is_string() && !input[member_key].get<std::string>().empty(), "member_of",
+          "the header's npz member name is not a name");
+  return input[member_key].get<std::string>();
+}
 // The column dtypes an "input" of `cols` columns names (none when its columns have one dtype).
 inline std::vector<dtype> column_types_of(const nlohmann::json& input, std::size_t cols) {
   if (!input.contains(column_types_key)) return {};
@@ -215,6 +225,7 @@ public:
       dataset out;
       out.names = h.at("input").at("names").get<std::vector<std::string>>();
       out.layout = layout_of(h.at("input"));
+      out.member = member_of(h.at("input"));
       out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
       if (tiles) t.values = tiles->to_field(t.values);
       out.data = ndarray::from_doubles(t.values, t.shape, t.type);
@@ -255,6 +266,7 @@ private:
     h["input"] = {{"shape", t.shape}, {"dtype", dtype_name(t.type)},
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
     mark_table(h["input"], d.layout, d.column_types, t.shape[0]);
+    mark_member(h["input"], d.member);
     return h;
   }
 

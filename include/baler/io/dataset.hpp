@@ -43,6 +43,7 @@ inline table_layout parse_layout(const std::string& name) {
 inline constexpr const char* layout_key = "layout";
 inline constexpr const char* column_types_key = "column_dtypes";
 inline constexpr const char* stored_nbytes_key = "stored_nbytes";
+inline constexpr const char* member_key = "npz_member";  // dataset::member, where there is one
 
 struct dataset {
   ndarray data;
@@ -52,6 +53,9 @@ struct dataset {
   // float64 (exact for each of them: every value is one of its column's dtype) and is written
   // back in them. Empty: every column is data.type.
   std::vector<dtype> column_types{};
+  // The .npz member the array came from where it was the only one and not "data"
+  // (np.savez(f, u=u), np.savez(f, a): "arr_0"): written back under its name. Empty: "data".
+  std::string member{};
 };
 
 // The bytes of a row of columns of these dtypes.
@@ -227,10 +231,15 @@ inline dataset dataset_from_npz(const npz::archive& a) {
                 (keys.empty() ? std::string("none (the archive is empty)") : keys) +
                 ", and not one 1-D array per column");
   }
-  if (with_context("npz member '" + data->first + "'", [&] { return npy::has_fields(data->second.bytes); }))
-    return with_context("npz member '" + data->first + "'", [&] { return detail::table_of_records(data->second.bytes); });
+  const std::string member = data->first == "data" ? "" : data->first;
+  if (with_context("npz member '" + data->first + "'", [&] { return npy::has_fields(data->second.bytes); })) {
+    dataset d = with_context("npz member '" + data->first + "'", [&] { return detail::table_of_records(data->second.bytes); });
+    d.member = member;
+    return d;
+  }
   dataset d;
   d.data = data->second.array();
+  d.member = member;
   if (const auto names = a.find("names"); names != a.end() && names != data)
     d.names = names->second.strings();
   check_names(d, where);
@@ -279,12 +288,13 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
   const bool records = d.layout == table_layout::records;
+  const std::string member = d.member.empty() ? "data" : d.member;
   switch (format_of(path)) {
     case file_format::npz:
       write_file_atomically(path,
                             d.layout == table_layout::members ? npz::write_columns(columns_of(d), d.names, method)
-                            : records ? npz::write({{"data", npy::write_records(columns_of(d), d.names)}}, method)
-                                      : npz::write(d.data, d.names, method),
+                            : records ? npz::write({{member, npy::write_records(columns_of(d), d.names)}}, method)
+                                      : npz::write(d.data, d.names, method, member),
                             overwrite);
       return;
     case file_format::npy:

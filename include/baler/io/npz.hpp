@@ -99,11 +99,11 @@ inline std::vector<std::byte> write(
       where);
 }
 
-// Baler's layout: "data", plus "names" when there are any.
+// Baler's layout: "data" (or `member`), plus "names" when there are any.
 inline std::vector<std::byte> write(const ndarray& data, const std::vector<std::string>& names,
-                                    compression method) {
+                                    compression method, const std::string& member = "data") {
   std::vector<std::pair<std::string, std::vector<std::byte>>> members;
-  members.emplace_back("data", npy::write(data));
+  members.emplace_back(member, npy::write(data));
   if (!names.empty()) members.emplace_back("names", npy::write_strings(names));
   return write(members, method);
 }
