@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <set>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -1212,6 +1213,42 @@ TEST_CASE("formula search among many columns: triples from the ones related to t
   REQUIRE(f);
   CHECK(f->f == formula::fn::eta);
   CHECK(f->in[2] == 2);
+}
+
+TEST_CASE("formula search among many columns: pairs from the ones related to the target") {
+  // px and py among 198 unrelated columns: the azimuth follows px only in its magnitude (|phi|
+  // is small where px > 0), the transverse momentum follows |px|; both are found.
+  rng gen(21);
+  const std::size_t rows = 2000, cols = 202;  // 200 inputs, pt, phi
+  std::vector<double> t(rows * cols);
+  const std::size_t px = 137, py = 59;
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* row = t.data() + r * cols;
+    for (std::size_t c = 0; c < cols - 2; ++c) row[c] = gen.normal() * 20;
+    row[cols - 2] = std::hypot(row[px], row[py]);
+    row[cols - 1] = std::atan2(row[py], row[px]);
+  }
+  std::vector<std::size_t> inputs(cols - 2);
+  for (std::size_t c = 0; c < inputs.size(); ++c) inputs[c] = c;
+  auto column = [&](std::size_t c) {
+    std::vector<double> y(rows);
+    for (std::size_t r = 0; r < rows; ++r) y[r] = t[r * cols + c];
+    return y;
+  };
+  const std::vector<double> pt = column(cols - 2), phi = column(cols - 1);
+  const std::vector<bool> tried = formula::related(t, rows, cols, inputs, phi, formula::max_search_inputs);
+  CHECK(std::size_t(std::count(tried.begin(), tried.end(), true)) == formula::max_search_inputs);
+  CHECK(tried[px]);
+  CHECK(tried[py]);
+  const auto a = formula::search(t, rows, cols, inputs, phi);
+  REQUIRE(a);
+  CHECK(a->f == formula::fn::atan2);
+  CHECK(a->in[0] == px);
+  CHECK(a->in[1] == py);
+  const auto h = formula::search(t, rows, cols, inputs, pt);
+  REQUIRE(h);
+  CHECK(h->f == formula::fn::hypot);
+  CHECK(std::set<std::size_t>{h->in[0], h->in[1]} == std::set<std::size_t>{px, py});
 }
 
 TEST_CASE("linear formula: fractions that sum to one; not unrelated columns") {

@@ -592,9 +592,15 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   std::deque<bucketed> finer;  // partners in more buckets, for histograms (pointers stay valid)
   // Ranked by how well their buckets condition this column's codes (estimated): the residual
   // walks take the first if it saves 2 %, the histograms try the first two, the mixed the first three.
+  // In a wide table, of the partners that follow it most closely.
   std::vector<std::pair<double, const bucketed*>> ranked;
   const sequence_walk alone{sequence_walk::by::constant, median, nullptr, m};  // on the sample
-  for (const bucketed* p : partners) {
+  std::vector<std::size_t> partner_columns;
+  for (const bucketed* p : partners) partner_columns.push_back(p->desc.at("column").get<std::size_t>());
+  const std::vector<bool> rankable = formula::related(known, n, t.cols, partner_columns, y, formula::max_search_inputs);
+  for (std::size_t i = 0; i < partners.size(); ++i) {
+    if (!rankable[i]) continue;
+    const bucketed* p = partners[i];
     sequence_walk w = alone;
     w.partner = &p->buckets;
     ranked.emplace_back(estimate_bytes(w, qs), p);
@@ -631,11 +637,16 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
     if (const std::optional<formula> f = formula::search_linear(known, n, t.cols, floats, y))
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
   if (real[col] && !explained && !floats.empty()) {
+    // Over the columns that follow this one most closely: in a wide table a network over all
+    // of them would train and store weights for columns that do not help.
+    const std::vector<bool> related = formula::related(known, n, t.cols, floats, y, formula::max_search_inputs);
+    std::vector<std::size_t> inputs;
     std::vector<double> lo, hi;
-    for (std::size_t c : floats) lo.push_back(ranges[c].first), hi.push_back(ranges[c].second);
+    for (std::size_t i = 0; i < floats.size(); ++i)
+      if (related[i]) inputs.push_back(floats[i]), lo.push_back(ranges[floats[i]].first), hi.push_back(ranges[floats[i]].second);
     const auto [own_lo, own_hi] = codec::finite_range(y.data(), n);
     lo.push_back(own_lo), hi.push_back(own_hi);
-    const codec::relation_net net = codec::relation_net::fit(known, n, t.cols, floats, y, lo, hi);
+    const codec::relation_net net = codec::relation_net::fit(known, n, t.cols, inputs, y, lo, hi);
     add_values({{"kind", "relation"}}, net.predict(rec.values, n, t.cols));
     cs.back().prefix = net.bytes();
   }

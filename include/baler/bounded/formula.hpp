@@ -12,9 +12,10 @@
 // Rows where y is NaN or Inf (a missing object) are left out of every fit, and a formula must
 // have its inputs wherever y is there (elsewhere it predicts NaN, which the coder reads as
 // code 0).
-// Every formula over every pair or triple of decoded columns is scored on a few rows (the
-// spread of y left after the fit), the most promising on more; the best is refitted on many
-// rows and kept when it explains most of y. A relation that holds exactly in the data leaves residuals of about
+// Every formula over every pair or triple of decoded columns (in a wide table, of the 32 or 16
+// that follow y most closely) is scored on a few rows (the spread of y left after the fit), the
+// most promising on more; the best is refitted on many rows and kept when it explains most of
+// y. A relation that holds exactly in the data leaves residuals of about
 // the quantisation step of its inputs: one or two bits a value at 1e-3 of range.
 //
 // The decoder evaluates the same formula on the same reconstructed inputs. Every multiply-add
@@ -131,15 +132,16 @@ struct formula {
       }
     };
     const std::size_t d = decoded.size();
-    const std::vector<bool> in_triples = related(rec, rows, cols, decoded, y, max_triple_inputs);
+    const std::vector<bool> paired = related(rec, rows, cols, decoded, y, max_search_inputs);
+    const std::vector<bool> tripled = related(rec, rows, cols, decoded, y, max_triple_inputs);
     for (std::size_t i = 0; i < d; ++i)
       for (std::size_t j = 0; j < d; ++j) {
-        if (i == j) continue;
+        if (i == j || !paired[i] || !paired[j]) continue;
         const std::size_t a = decoded[i], b = decoded[j];
         consider(fn::atan2, a, b, 0);
         if (i < j) consider(fn::hypot, a, b, 0);
-        for (std::size_t k = 0; k < d && in_triples[i] && in_triples[j]; ++k) {
-          if (k == i || k == j || i > j || !in_triples[k]) continue;
+        for (std::size_t k = 0; k < d && tripled[i] && tripled[j]; ++k) {
+          if (k == i || k == j || i > j || !tripled[k]) continue;
           consider(fn::eta, a, b, decoded[k]);
           if (j < k) consider(fn::norm, a, b, decoded[k]);
         }
@@ -169,14 +171,21 @@ struct formula {
     std::size_t used = 0;
     for (std::size_t s = 0; s < m; ++s) used += whole[s] = std::isfinite(target(s));
     if (used < min_fit_rows) return std::nullopt;
-    // |correlation with y|, index into decoded; of the columns there wherever y is.
-    std::vector<std::pair<double, std::size_t>> score;
-    for (std::size_t i = 0; i < d; ++i) {
-      bool covers = true;
-      for (std::size_t s = 0; s < m && covers; ++s) covers = !whole[s] || std::isfinite(at(s, i));
-      if (const double r = covers ? abs_correlation([&](std::size_t s) { return at(s, i); }, target, m) : 0.0; r > 0)
-        score.emplace_back(r, i);
+    // |correlation with y|, index into decoded; of the columns there wherever y is. One pass
+    // over the samples, every column's sums beside one another: the rows of a wide table are
+    // read once each, not once a column.
+    std::vector<correlation> sums(d);
+    std::vector<char> covers(d, 1);
+    for (std::size_t s = 0; s < m; ++s) {
+      if (!whole[s]) continue;
+      const double t = target(s);
+      for (std::size_t i = 0; i < d; ++i)
+        if (const double u = at(s, i); std::isfinite(u)) sums[i].add(u, t);
+        else covers[i] = 0;
     }
+    std::vector<std::pair<double, std::size_t>> score;
+    for (std::size_t i = 0; i < d; ++i)
+      if (const double r = covers[i] ? sums[i].abs_r() : 0.0; r > 0) score.emplace_back(r, i);
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
     const std::size_t k = std::min(score.size(), max_linear_inputs);
     if (k == 0) return std::nullopt;
@@ -216,16 +225,14 @@ struct formula {
     return x.fit_scale(rec, rows, cols, y, 1u << 16) < unexplained ? std::optional<formula>(x) : std::nullopt;
   }
 
-private:
-  // A fit needs this many rows with every value there.
-  static constexpr std::size_t min_fit_rows = 8;
+  // Pairs of columns are tried among at most this many, triples among fewer (their counts grow
+  // as the square and the cube: every pair of a table of 200 columns, for each of its columns,
+  // took minutes), and a relation network reads at most this many.
+  static constexpr std::size_t max_search_inputs = 32, max_triple_inputs = 16;
 
-  // Triples of columns are tried among at most this many (their count grows as its cube: a
-  // table of 200 columns would otherwise spend minutes a column).
-  static constexpr std::size_t max_triple_inputs = 32;
-
-  // Which of the `decoded` columns to try in triples: all of them, or the `most` whose values
-  // or magnitudes follow y's most closely (|correlation| on 256 rows).
+  // Which of the `decoded` columns a search tries: all of them, or the `most` that follow y
+  // most closely (|correlation| on 256 rows of values or magnitudes: of x and y, |x| and |y|,
+  // x and |y| (px and the azimuth), |x| and y (px and the transverse momentum)).
   static std::vector<bool> related(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
                                    const std::vector<std::size_t>& decoded, const std::vector<double>& y,
                                    std::size_t most) {
@@ -238,7 +245,9 @@ private:
       auto t = [&](std::size_t s) { return y[s * rows / m]; };
       auto abs_x = [&](std::size_t s) { return std::abs(x(s)); };
       auto abs_t = [&](std::size_t s) { return std::abs(t(s)); };
-      score.emplace_back(std::max(abs_correlation(x, t, m), abs_correlation(abs_x, abs_t, m)), i);
+      score.emplace_back(std::max({abs_correlation(x, t, m), abs_correlation(abs_x, abs_t, m),
+                                   abs_correlation(x, abs_t, m), abs_correlation(abs_x, t, m)}),
+                         i);
     }
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
     std::vector<bool> chosen(d, false);
@@ -246,20 +255,30 @@ private:
     return chosen;
   }
 
-  // |correlation| of a(s) and b(s) over the samples s < m where both are finite; 0 where either
-  // is constant.
-  template <class A, class B>
-  static double abs_correlation(A&& a, B&& b, std::size_t m) {
+private:
+  // A fit needs this many rows with every value there.
+  static constexpr std::size_t min_fit_rows = 8;
+
+  // Sums of pairs (u, v), added in order, and |correlation| of those added; 0 where either is
+  // constant.
+  struct correlation {
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
     std::size_t used = 0;
-    for (std::size_t s = 0; s < m; ++s) {
-      const double u = a(s), v = b(s);
-      if (!std::isfinite(u) || !std::isfinite(v)) continue;
-      sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v, ++used;
+    void add(double u, double v) { sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v, ++used; }
+    double abs_r() const {
+      const double n = double(used), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
+      const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
+      return std::isfinite(r) ? r : 0.0;
     }
-    const double n = double(used), va = saa - sa * sa / n, vb = sbb - sb * sb / n, c = sab - sa * sb / n;
-    const double r = va > 0 && vb > 0 ? std::abs(c) / std::sqrt(va * vb) : 0.0;
-    return std::isfinite(r) ? r : 0.0;
+  };
+
+  // |correlation| of a(s) and b(s) over the samples s < m where both are finite.
+  template <class A, class B>
+  static double abs_correlation(A&& a, B&& b, std::size_t m) {
+    correlation sums;
+    for (std::size_t s = 0; s < m; ++s)
+      if (const double u = a(s), v = b(s); std::isfinite(u) && std::isfinite(v)) sums.add(u, v);
+    return sums.abs_r();
   }
 
   // alpha and beta by least squares on up to `samples` evenly spaced rows; returns the fraction
