@@ -132,16 +132,16 @@ struct formula {
       }
     };
     const std::size_t d = decoded.size();
-    const std::vector<bool> paired = related(rec, rows, cols, decoded, y, max_search_inputs);
+    const std::vector<std::size_t> paired = indices(related(rec, rows, cols, decoded, y, max_search_inputs));
     const std::vector<bool> tripled = related(rec, rows, cols, decoded, y, max_triple_inputs);
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t j = 0; j < d; ++j) {
-        if (i == j || !paired[i] || !paired[j]) continue;
+    for (std::size_t i : paired)
+      for (std::size_t j : paired) {
+        if (i == j) continue;
         const std::size_t a = decoded[i], b = decoded[j];
         consider(fn::atan2, a, b, 0);
         if (i < j) consider(fn::hypot, a, b, 0);
-        for (std::size_t k = 0; k < d && tripled[i] && tripled[j]; ++k) {
-          if (k == i || k == j || i > j || !tripled[k]) continue;
+        for (std::size_t k : paired) {
+          if (k == i || k == j || i > j || !tripled[i] || !tripled[j] || !tripled[k]) continue;
           consider(fn::eta, a, b, decoded[k]);
           if (j < k) consider(fn::norm, a, b, decoded[k]);
         }
@@ -157,8 +157,8 @@ struct formula {
   }
 
   // The least-squares linear combination of the `decoded` columns for y (of at most
-  // max_linear_inputs, those most correlated with y), if it leaves less than `unexplained` of
-  // y's variance.
+  // max_linear_inputs, those most correlated with y among the related ones), if it leaves less
+  // than `unexplained` of y's variance.
   static std::optional<formula> search_linear(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
                                               const std::vector<std::size_t>& decoded, const std::vector<double>& y,
                                               double unexplained = 0.01) {
@@ -171,20 +171,21 @@ struct formula {
     std::size_t used = 0;
     for (std::size_t s = 0; s < m; ++s) used += whole[s] = std::isfinite(target(s));
     if (used < min_fit_rows) return std::nullopt;
-    // |correlation with y|, index into decoded; of the columns there wherever y is. One pass
-    // over the samples, every column's sums beside one another: the rows of a wide table are
-    // read once each, not once a column.
+    // |correlation with y|, index into decoded; of the columns there wherever y is, among those
+    // a search tries. One pass over the samples, every column's sums beside one another: the
+    // rows of a wide table are read once each, not once a column.
+    const std::vector<std::size_t> tried = indices(related(rec, rows, cols, decoded, y, max_search_inputs));
     std::vector<correlation> sums(d);
     std::vector<char> covers(d, 1);
     for (std::size_t s = 0; s < m; ++s) {
       if (!whole[s]) continue;
       const double t = target(s);
-      for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t i : tried)
         if (const double u = at(s, i); std::isfinite(u)) sums[i].add(u, t);
         else covers[i] = 0;
     }
     std::vector<std::pair<double, std::size_t>> score;
-    for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t i : tried)
       if (const double r = covers[i] ? sums[i].abs_r() : 0.0; r > 0) score.emplace_back(r, i);
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
     const std::size_t k = std::min(score.size(), max_linear_inputs);
@@ -227,7 +228,8 @@ struct formula {
 
   // Pairs of columns are tried among at most this many, triples among fewer (their counts grow
   // as the square and the cube: every pair of a table of 200 columns, for each of its columns,
-  // took minutes), and a relation network reads at most this many.
+  // took minutes); a linear formula picks its inputs and a relation network reads its inputs
+  // among at most this many.
   static constexpr std::size_t max_search_inputs = 32, max_triple_inputs = 16;
 
   // Which of the `decoded` columns a search tries: all of them, or the `most` that follow y
@@ -256,6 +258,14 @@ struct formula {
   }
 
 private:
+  // The positions of `chosen` that are true, in order.
+  static std::vector<std::size_t> indices(const std::vector<bool>& chosen) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < chosen.size(); ++i)
+      if (chosen[i]) out.push_back(i);
+    return out;
+  }
+
   // A fit needs this many rows with every value there.
   static constexpr std::size_t min_fit_rows = 8;
 
