@@ -131,7 +131,6 @@ struct formula {
         std::sort(shortlist.begin(), shortlist.end(), [](const auto& p, const auto& q) { return p.first < q.first; });
       }
     };
-    const std::size_t d = decoded.size();
     const std::vector<std::size_t> paired = indices(related(rec, rows, cols, decoded, y, max_search_inputs));
     const std::vector<bool> tripled = related(rec, rows, cols, decoded, y, max_triple_inputs);
     for (std::size_t i : paired)
