@@ -131,16 +131,21 @@ struct formula {
         std::sort(shortlist.begin(), shortlist.end(), [](const auto& p, const auto& q) { return p.first < q.first; });
       }
     };
-    const std::vector<std::size_t> paired = indices(related(rec, rows, cols, decoded, y, max_search_inputs));
-    const std::vector<bool> tripled = related(rec, rows, cols, decoded, y, max_triple_inputs);
+    // One ranking for both: the triples' columns are the first of the pairs'.
+    const std::size_t d = decoded.size();
+    const std::vector<std::size_t> order =
+        d > max_triple_inputs ? by_closeness(rec, rows, cols, decoded, y) : std::vector<std::size_t>{};
+    const std::vector<std::size_t> paired = indices(closest(order, d, max_search_inputs));
+    const std::vector<bool> tripled = closest(order, d, max_triple_inputs);
     for (std::size_t i : paired)
       for (std::size_t j : paired) {
         if (i == j) continue;
         const std::size_t a = decoded[i], b = decoded[j];
         consider(fn::atan2, a, b, 0);
         if (i < j) consider(fn::hypot, a, b, 0);
+        if (i > j || !tripled[i] || !tripled[j]) continue;
         for (std::size_t k : paired) {
-          if (k == i || k == j || i > j || !tripled[i] || !tripled[j] || !tripled[k]) continue;
+          if (k == i || k == j || !tripled[k]) continue;
           consider(fn::eta, a, b, decoded[k]);
           if (j < k) consider(fn::norm, a, b, decoded[k]);
         }
@@ -232,14 +237,21 @@ struct formula {
   static constexpr std::size_t max_search_inputs = 32, max_triple_inputs = 16;
 
   // Which of the `decoded` columns a search tries: all of them, or the `most` that follow y
-  // most closely (|correlation| on 256 rows of values or magnitudes: of x and y, |x| and |y|,
-  // x and |y| (px and the azimuth), |x| and y (px and the transverse momentum)).
+  // most closely (by_closeness).
   static std::vector<bool> related(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
                                    const std::vector<std::size_t>& decoded, const std::vector<double>& y,
                                    std::size_t most) {
     const std::size_t d = decoded.size();
-    if (d <= most) return std::vector<bool>(d, true);
-    const std::size_t m = std::min<std::size_t>(rows, 256);
+    return closest(d > most ? by_closeness(rec, rows, cols, decoded, y) : std::vector<std::size_t>{}, d, most);
+  }
+
+private:
+  // The positions in `decoded` of its columns, those that follow y most closely first
+  // (|correlation| on 256 rows of values or magnitudes: of x and y, |x| and |y|, x and |y| (px
+  // and the azimuth), |x| and y (px and the transverse momentum)).
+  static std::vector<std::size_t> by_closeness(const std::vector<double>& rec, std::size_t rows, std::size_t cols,
+                                               const std::vector<std::size_t>& decoded, const std::vector<double>& y) {
+    const std::size_t d = decoded.size(), m = std::min<std::size_t>(rows, 256);
     std::vector<std::pair<double, std::size_t>> score;
     for (std::size_t i = 0; i < d; ++i) {
       auto x = [&](std::size_t s) { return rec[(s * rows / m) * cols + decoded[i]]; };
@@ -251,12 +263,18 @@ struct formula {
                          i);
     }
     std::sort(score.begin(), score.end(), [](const auto& p, const auto& q) { return p.first > q.first; });
-    std::vector<bool> chosen(d, false);
-    for (std::size_t r = 0; r < most; ++r) chosen[score[r].second] = true;
+    std::vector<std::size_t> order;
+    for (const auto& [r, i] : score) order.push_back(i);
+    return order;
+  }
+
+  // Of d columns, the first `most` of `order` (by_closeness), or all d where d <= most.
+  static std::vector<bool> closest(const std::vector<std::size_t>& order, std::size_t d, std::size_t most) {
+    std::vector<bool> chosen(d, d <= most);
+    for (std::size_t r = 0; d > most && r < most; ++r) chosen[order[r]] = true;
     return chosen;
   }
 
-private:
   // The positions of `chosen` that are true, in order.
   static std::vector<std::size_t> indices(const std::vector<bool>& chosen) {
     std::vector<std::size_t> out;
