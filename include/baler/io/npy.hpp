@@ -134,7 +134,8 @@ inline record_columns read_records(byte_view in) {
   std::vector<std::size_t> offsets;
   record_columns out;
   std::size_t record = 0;  // bytes
-  for (const auto& [name, descr] : h.fields) {
+  for (const auto& field : h.fields) {
+    const std::string &name = field.first, &descr = field.second;  // named: a lambda below reads descr
     if (name.empty() && descr.size() > 2 && descr[1] == 'V') {  // alignment padding
       const bool digits = descr.size() <= 9 && descr.find_first_not_of("0123456789", 2) == std::string::npos;
       require(digits, where, "malformed padding field '" + descr + "'");
