@@ -4,6 +4,7 @@
 // (.ci/fuzz copies them).
 //   make_seeds OUT_DIR   ->  OUT_DIR/{container,decompress,model,config,error_bound,chunked,hdf5_filter}/...
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -30,6 +31,41 @@ baler::dataset table() {
     v[3 * i + 1] = i % 2;
     v[3 * i + 2] = 1.5;
   }
+  return d;
+}
+
+// 512 jets, what the table predictors exist for: px, py and the pt and azimuth they give
+// (formulas), a mass that goes with pt (partnered and mixed histograms), an energy, a
+// column with NaN (its marker), one with -999 for missing rows (a sentinel) and a count.
+baler::dataset jets() {
+  baler::dataset d;
+  d.names = {"px", "py", "pt", "phi", "m", "E", "iso", "d0", "n"};
+  const std::size_t rows = 512, cols = d.names.size();
+  d.data = baler::ndarray::zeros(baler::dtype::f64, {rows, cols});
+  auto* v = reinterpret_cast<double*>(d.data.bytes.data());
+  std::uint64_t s = 12345;
+  auto uniform = [&s] { return double((s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 11) / 9007199254740992.0; };
+  for (std::size_t i = 0; i < rows; ++i) {
+    double* r = v + i * cols;
+    const double pt = 20 + 200 * uniform() * uniform(), phi = 6.283185307179586 * uniform() - 3.141592653589793;
+    r[0] = pt * std::cos(phi), r[1] = pt * std::sin(phi), r[2] = pt, r[3] = phi;
+    r[4] = 0.1 * pt * (0.5 + uniform());
+    r[5] = std::sqrt(pt * pt * (1 + 4 * uniform()) + r[4] * r[4]);
+    r[6] = i % 7 == 3 ? NAN : uniform();
+    r[7] = i % 5 == 0 ? -999.0 : 0.01 * (uniform() - 0.5);
+    r[8] = std::floor(10 * uniform() * uniform());
+  }
+  return d;
+}
+
+// 6 frames of 12 x 16 f32, a pattern drifting from frame to frame.
+baler::dataset frames() {
+  baler::dataset d;
+  d.data = baler::ndarray::zeros(baler::dtype::f32, {6, 12, 16});
+  auto* v = reinterpret_cast<float*>(d.data.bytes.data());
+  for (int t = 0; t < 6; ++t)
+    for (int y = 0; y < 12; ++y)
+      for (int x = 0; x < 16; ++x) v[(t * 12 + y) * 16 + x] = float(std::sin(0.4 * x + 0.3 * t) * std::cos(0.5 * y) + 0.01 * ((x * 7 + y * 3 + t) % 5));
   return d;
 }
 
@@ -87,6 +123,30 @@ int main(int argc, char** argv) {
     save(out / dir / "bounded.baler", bounded);
   }
   save(out / "model" / "small.balermodel", c.save_model());
+  // Models over tiles and frames (their files hold a tile, a conv model its frame): the
+  // frames above, plain mode.
+  for (const char* arch : {"patch", "conv"}) {
+    codec::codec_options oa = o;
+    oa.architecture = arch;
+    oa.hidden = {2, 2, 2};
+    codec::Codec<cpu, models::AE<cpu, float>> ca(be, oa);
+    ca.train(frames());
+    const std::string name = std::string("frames_") + arch;
+    save(out / "model" / (name + ".balermodel"), ca.save_model());
+    for (const char* dir : {"container", "decompress"}) save(out / dir / (name + ".baler"), ca.compress(frames()));
+  }
+  // The error-bounded blocks of tables and fields: formulas, histograms, NaN and sentinel
+  // markers, field walks (requantised under an abs bound), signed codes under a rel bound.
+  const dataset j = jets(), t = frames();
+  struct seed {
+    const dataset& data;
+    const char *bound, *name;
+  };
+  for (const seed& b : {seed{j, "range:1e-3", "jets_range"}, seed{j, "rel:1e-3", "jets_rel"},
+                        seed{j, "range:1e-2,n=abs:0.5", "jets_named"}, seed{t, "range:1e-3", "frames_range"},
+                        seed{t, "abs:1e-4", "frames_abs"}, seed{t, "rel:1e-2", "frames_rel"}})
+    save(out / "decompress" / (std::string(b.name) + ".baler"),
+         codec::compress_error_bounded(b.data, codec::parse_bound_config(b.bound), o));
 
   // Chunked files of 4 chunks: the shared model, an error bound, and a field.
   codec::chunked_options chunks;

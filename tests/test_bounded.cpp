@@ -1433,7 +1433,7 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
   // Phases only where a predictor has them; a coder this reader does not know is named.
   for (const auto& [kind, coder, message] : {std::tuple{"lorenzo", "context_phased", "with a 'lorenzo' predictor"},
                                              std::tuple{"lorenzo", "context_signed", "on a field"},
-                                             std::tuple{"causal_deep", "context_phased", "needs 17 weights"},
+                                             std::tuple{"causal_deep", "context_phased", "weights must be an array of 17"},
                                              std::tuple{"causal", "context_phased_v2", "unknown residual coder"}}) {
     format::container f = format::parse(codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-2")));
     nlohmann::json& predictor = f.header["error_bound"]["predictor"];
@@ -1442,6 +1442,17 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
     predictor["weights"] = std::vector<int>(11, 0);
     CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
                          doctest::Contains(message), error);
+  }
+  // A weight past 32 bits (a fuzzer's 1.8e53) is refused, not cast (undefined behaviour).
+  for (const nlohmann::json& bad : {nlohmann::json(1.8e53), nlohmann::json(std::int64_t(1) << 31), nlohmann::json(0.5)}) {
+    format::container f = format::parse(codec::compress_error_bounded(field, codec::parse_bound_config("range:1e-2")));
+    nlohmann::json& predictor = f.header["error_bound"]["predictor"];
+    predictor["kind"] = "causal_deep";
+    predictor["coder"] = "context_phased";
+    predictor["weights"] = std::vector<int>(17, 0);
+    predictor["weights"][5] = bad;
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains("a causal predictor's weights must be a whole number"), error);
   }
 
   // Requantised residuals: on a field walk only, by a factor of 2 to 2^20.

@@ -2,6 +2,7 @@
 // corruption: flipped bytes, truncation, mangled magic, newer versions, crafted tables.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -397,5 +398,12 @@ TEST_CASE("header integers are whole numbers in range, never cast from a float")
   CHECK_THROWS_AS(fmt::header_int<std::uint32_t>(json(4294967296u), "id"), baler::error);
   CHECK_THROWS_AS(fmt::header_int<std::int64_t>(json(18446744073709551615u), "v"), baler::error);
   CHECK_THROWS_AS(fmt::header_int<std::int64_t>(json(-1e300), "v"), baler::error);
-  CHECK_THROWS_WITH_AS(fmt::header_sizes(json(7), "shape"), "format::header_sizes(): shape must be an array", baler::error);
+  CHECK_THROWS_WITH_AS(fmt::header_sizes(json(7), "shape"), "format::header_ints(): shape must be an array", baler::error);
+  // Fixed-size arrays (a predictor's weights): the count and every element checked.
+  CHECK(fmt::header_int_array<std::int32_t, 3>(json::parse("[-2147483648, 0, 65536]"), "w") ==
+        std::array<std::int32_t, 3>{-2147483648, 0, 65536});
+  CHECK_THROWS_WITH_AS((fmt::header_int_array<std::int32_t, 3>(json::parse("[1, 2]"), "w")),
+                       "format::header_ints(): w must be an array of 3", baler::error);
+  CHECK_THROWS_AS((fmt::header_int_array<std::int32_t, 3>(json::parse("[1, 1.8e53, 2]"), "w")), baler::error);
+  CHECK_THROWS_AS((fmt::header_int_array<std::int32_t, 3>(json::parse("[1, 2147483648, 2]"), "w")), baler::error);
 }

@@ -1096,9 +1096,12 @@ inline interpolation_walk interpolation_from(const nlohmann::json& desc, const g
   if (method == "cubic") w.kind = interpolation::cubic;
   else if (method == "learned") {
     w.kind = interpolation::learned;
-    w.learned = desc.at("weights").get<std::vector<interpolation_walk::weights>>();
-    require(w.learned.size() == interpolation_walk::level_classes * 3, "bounded::read",
+    const nlohmann::json& sets = desc.at("weights");
+    require(sets.is_array() && sets.size() == interpolation_walk::level_classes * 3, "bounded::read",
             "an interpolation predictor has the wrong number of weight sets");
+    for (const nlohmann::json& set : sets)
+      w.learned.push_back(format::header_int_array<std::int32_t, interpolation_walk::taps>(
+          set, "a learned interpolation's weights"));
   } else require(method == "linear", "bounded::read", "unknown interpolation '" + method + "'");
   return w;
 }
@@ -1106,10 +1109,9 @@ inline interpolation_walk interpolation_from(const nlohmann::json& desc, const g
 // A causal walk's weights, exactly as many as it has taps.
 template <class Causal>
 typename Causal::weights weights_of(const nlohmann::json& desc) {
-  const nlohmann::json& w = desc.at("weights");
-  require(w.is_array() && w.size() == Causal::taps, "bounded::read",
-          "a causal predictor needs " + std::to_string(Causal::taps) + " weights");
-  return w.get<typename Causal::weights>();
+  using weights = typename Causal::weights;
+  return format::header_int_array<typename weights::value_type, Causal::taps>(desc.at("weights"),
+                                                                             "a causal predictor's weights");
 }
 
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a

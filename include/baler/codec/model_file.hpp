@@ -166,6 +166,10 @@ struct trained_model {
     if (!tile.empty()) j["tile"] = tile;
     return j;
   }
+  // The tile describe() wrote into a model block `j` (none: dense).
+  static std::vector<std::size_t> tile_of(const nlohmann::json& j) {
+    return j.contains("tile") ? format::header_sizes(j["tile"], "a model's tile") : std::vector<std::size_t>{};
+  }
 
   // The decoder's parameters then its state: what DECW stores.
   std::vector<float> decoder_values() const {
@@ -206,7 +210,7 @@ struct trained_model {
     require(decoder_params(a) <= values_per_byte * double(decw.size), "Codec::decompress",
             "the decoder weights section is smaller than the stored architecture needs");
     trained_model t(be, model_schema::from_json(j.at("schema")), a);
-    t.tile = j.value("tile", std::vector<std::size_t>{});
+    t.tile = tile_of(j);
     const auto [param_offset, state_offset] = t.decoder_offsets();
     const std::size_t n = t.params->size() - param_offset + t.params->state_size() - state_offset;
     t.set_decoder_values(dt == latent_dtype::q ? decode_quantised(decw, n, 1) : decode_latent(decw, n, dt));
@@ -239,7 +243,7 @@ struct trained_model {
       check_type(j, "load_model");
       trained_model t(be, model_schema::from_json(j.at("schema")),
                       models::ae_shape_from_json(j.at("arch")));
-      t.tile = j.value("tile", std::vector<std::size_t>{});
+      t.tile = tile_of(j);
       if (t.params) load_weight_sections(be, c, *t.params, "load_model");
       for (const auto& e : c.header.at("training").at("epochs"))
         t.history.epochs.push_back({t.history.epochs.size(), e.at(0).get<double>(),

@@ -43,7 +43,7 @@ struct model_schema {
   }
   static model_schema from_json(const nlohmann::json& j) {
     if (j.contains("field")) {
-      const std::size_t n = j.at("field").get<std::size_t>();
+      const std::size_t n = format::header_size(j.at("field"), "a conv model's frame size");
       require(n > 0 && n <= max_field, "model_schema",
               "a conv model's frame must hold 1 to 2^24 values, the file says " + std::to_string(n));
       return field_schema(n, normaliser::from_json(j.at("normaliser")));

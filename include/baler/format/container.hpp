@@ -39,6 +39,8 @@
 // are checked against the bytes that remain before anything is allocated or read. A reader
 // keeps every section, known kind or not; the codec looks up what it needs and ignores the rest,
 // which is how newer files with extra sections stay readable. A newer format version is refused.
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -100,11 +102,24 @@ T header_int(const nlohmann::json& v, const std::string& what) {
 inline std::size_t header_size(const nlohmann::json& v, const std::string& what) {
   return header_int<std::size_t>(v, what);
 }
-inline std::vector<std::size_t> header_sizes(const nlohmann::json& v, const std::string& what) {
-  require(v.is_array(), "format::header_sizes", what + " must be an array");
-  std::vector<std::size_t> out;
-  for (const nlohmann::json& x : v) out.push_back(header_size(x, what));
+// An array of header_ints; with N > 0, of exactly N.
+template <class T>
+std::vector<T> header_ints(const nlohmann::json& v, const std::string& what, std::size_t n = 0) {
+  require(v.is_array() && (n == 0 || v.size() == n), "format::header_ints",
+          what + " must be an array" + (n ? " of " + std::to_string(n) : std::string()));
+  std::vector<T> out;
+  for (const nlohmann::json& x : v) out.push_back(header_int<T>(x, what));
   return out;
+}
+template <class T, std::size_t N>
+std::array<T, N> header_int_array(const nlohmann::json& v, const std::string& what) {
+  const std::vector<T> xs = header_ints<T>(v, what, N);
+  std::array<T, N> out{};
+  std::copy(xs.begin(), xs.end(), out.begin());
+  return out;
+}
+inline std::vector<std::size_t> header_sizes(const nlohmann::json& v, const std::string& what) {
+  return header_ints<std::size_t>(v, what);
 }
 
 struct container {

@@ -95,9 +95,9 @@ inline ae_shape ae_shape_from_json(const nlohmann::json& j) {
   ae_shape s;
   s.features = format::header_size(j.at("features"), "the features");
   s.latent = format::header_size(j.at("latent"), "the latent size");
-  s.hidden = j.at("hidden").get<std::array<std::size_t, 3>>();
+  s.hidden = format::header_int_array<std::size_t, 3>(j.at("hidden"), "the hidden layers");
   s.slope = j.at("slope").get<double>();
-  s.frame = j.value("frame", s.frame);
+  if (j.contains("frame")) s.frame = format::header_int_array<std::size_t, 3>(j["frame"], "a conv model's frame");
   return s;
 }
 
