@@ -2,6 +2,7 @@
 // outputs, configs, Baler's project layout, and exit statuses.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "test_cli_support.hpp"
@@ -147,6 +148,16 @@ TEST_CASE("--error-bound: every column of the restored table within its bound") 
   CHECK(r.out.find("error bound, per column (code; predictor):") != std::string::npos);
   CHECK(r.out.find("  H1_PX: abs 0.5 (step ") != std::string::npos);
   CHECK(r.out.find("  H1_Charge: exact; ") != std::string::npos);
+  // --header: the JSON header itself, each column's whole description.
+  r = baler_cli({"info", "--header", "b.baler"});
+  REQUIRE(r.status == 0);
+  const nlohmann::json header = nlohmann::json::parse(r.out);
+  CHECK(header.at("kind") == "baler.compressed");
+  const nlohmann::json& columns = header.at("columns");
+  const auto h1_px = std::find_if(columns.begin(), columns.end(), [](const nlohmann::json& c) { return c.at("name") == "H1_PX"; });
+  REQUIRE(h1_px != columns.end());
+  CHECK(h1_px->at("code").at("bound") == 0.5);
+  CHECK(h1_px->at("predictor").contains("kind"));
   CHECK(baler_cli({"compress", lhcb, "-o", "c.baler", "--error-bound", "range:-1"}).status != 0);
 
   // A field under a PSNR target: the bound it resolved to, the predictor, the refinement.

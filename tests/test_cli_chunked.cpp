@@ -28,6 +28,9 @@ TEST_CASE("chunked command line: a streamed .npy field, info, decompress all or 
   CHECK(r.out.find("format version 2 (chunked)") != std::string::npos);
   CHECK(r.out.find("input: (60, 50, 50), float64") != std::string::npos);
   CHECK(r.out.find("every chunk's checksum holds") != std::string::npos);
+  r = baler_cli({"info", "--header", "f.baler"});  // the shared part's header
+  REQUIRE(r.status == 0);
+  CHECK(nlohmann::json::parse(r.out).at("kind") == "baler.chunked");
 
   REQUIRE(baler_cli({"decompress", "f.baler", "-o", "back.npy"}).status == 0);
   r = baler_cli({"evaluate", "f.npy", "back.npy", "--error-bound", "range:1e-3"});

@@ -170,6 +170,10 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   auto* info = app.add_subcommand("info", "Describe a .baler file: contents, sizes and ratios");
   std::string info_path;
   info->add_option("file", info_path, "compressed file (.baler)")->required()->check(CLI::ExistingFile);
+  bool info_header = false;
+  info->add_flag("--header", info_header,
+                 "print the file's JSON header as stored (a chunked file's shared part), every predictor's "
+                 "description in full");
 
   // evaluate ------------------------------------------------------------------------------
   auto* evaluate = app.add_subcommand("evaluate", "Per-column errors of a reconstruction");
@@ -342,9 +346,14 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     }
 
     if (*info) {
-      out << (format::version_of(std::filesystem::path(info_path)) == format::chunked_format_version
-                  ? describe_chunked(info_path)
-                  : describe_file(format::inspect(read_file(info_path))));
+      const bool chunked = format::version_of(std::filesystem::path(info_path)) == format::chunked_format_version;
+      if (info_header)
+        out << (chunked ? codec::chunked_decoder(info_path).reader().shared().header
+                        : format::inspect(read_file(info_path)).header)
+                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+      else
+        out << (chunked ? describe_chunked(info_path) : describe_file(format::inspect(read_file(info_path))));
       return 0;
     }
 
