@@ -12,6 +12,7 @@
 #include "../hdf5/H5Zbaler_chunk.hpp"
 #include "baler/codec/chunked.hpp"
 #include "baler/codec/error_bounded.hpp"
+#include "baler/core/rng.hpp"
 
 namespace {
 
@@ -43,17 +44,16 @@ baler::dataset jets() {
   const std::size_t rows = 512, cols = d.names.size();
   d.data = baler::ndarray::zeros(baler::dtype::f64, {rows, cols});
   auto* v = reinterpret_cast<double*>(d.data.bytes.data());
-  std::uint64_t s = 12345;
-  auto uniform = [&s] { return double((s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 11) / 9007199254740992.0; };
+  baler::rng random(12345);
   for (std::size_t i = 0; i < rows; ++i) {
     double* r = v + i * cols;
-    const double pt = 20 + 200 * uniform() * uniform(), phi = 6.283185307179586 * uniform() - 3.141592653589793;
+    const double pt = 20 + 200 * random.uniform() * random.uniform(), phi = random.uniform(-M_PI, M_PI);
     r[0] = pt * std::cos(phi), r[1] = pt * std::sin(phi), r[2] = pt, r[3] = phi;
-    r[4] = 0.1 * pt * (0.5 + uniform());
-    r[5] = std::sqrt(pt * pt * (1 + 4 * uniform()) + r[4] * r[4]);
-    r[6] = i % 7 == 3 ? NAN : uniform();
-    r[7] = i % 5 == 0 ? -999.0 : 0.01 * (uniform() - 0.5);
-    r[8] = std::floor(10 * uniform() * uniform());
+    r[4] = 0.1 * pt * (0.5 + random.uniform());
+    r[5] = std::sqrt(pt * pt * (1 + 4 * random.uniform()) + r[4] * r[4]);
+    r[6] = i % 7 == 3 ? NAN : random.uniform();
+    r[7] = i % 5 == 0 ? -999.0 : 0.01 * (random.uniform() - 0.5);
+    r[8] = std::floor(10 * random.uniform() * random.uniform());
   }
   return d;
 }
@@ -123,21 +123,20 @@ int main(int argc, char** argv) {
     save(out / dir / "bounded.baler", bounded);
   }
   save(out / "model" / "small.balermodel", c.save_model());
-  // Models over tiles and frames (their files hold a tile, a conv model its frame): the
-  // frames above, plain mode.
+  const dataset j = jets(), t = frames();
+  // Models over tiles and frames (their files hold a tile, a conv model its frame), plain mode.
   for (const char* arch : {"patch", "conv"}) {
     codec::codec_options oa = o;
     oa.architecture = arch;
     oa.hidden = {2, 2, 2};
     codec::Codec<cpu, models::AE<cpu, float>> ca(be, oa);
-    ca.train(frames());
+    ca.train(t);
     const std::string name = std::string("frames_") + arch;
     save(out / "model" / (name + ".balermodel"), ca.save_model());
-    for (const char* dir : {"container", "decompress"}) save(out / dir / (name + ".baler"), ca.compress(frames()));
+    for (const char* dir : {"container", "decompress"}) save(out / dir / (name + ".baler"), ca.compress(t));
   }
   // The error-bounded blocks of tables and fields: formulas, histograms, NaN and sentinel
   // markers, field walks (requantised under an abs bound), signed codes under a rel bound.
-  const dataset j = jets(), t = frames();
   struct seed {
     const dataset& data;
     const char *bound, *name;
