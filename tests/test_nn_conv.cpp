@@ -99,6 +99,39 @@ TEST_CASE("col2im is the adjoint of im2col: <col2im(c), x> = <c, im2col(x)>") {
   }
 }
 
+TEST_CASE("cpu im2col and col2im: the geometry's formulas (the CUDA kernels'), value for value") {
+  // Uneven sizes, kernels, strides and paddings per axis, so a mixed-up axis or a missed
+  // padding row shows; col2im's sums must match bit for bit (the same order of additions).
+  const conv_geometry geometries[] = {
+      conv_geometry::grid_2d(1, 5, 5, 1),
+      conv_geometry::grid_2d(2, 7, 9, 3, 1, 1),
+      conv_geometry::grid_2d(3, 8, 11, 3, 2, 1),
+      conv_geometry::grid_2d(1, 10, 7, 2, 2),
+      conv_geometry::checked({2, {1, 9, 12}, {1, 3, 4}, {1, 3, 2}, {0, 2, 1}}),
+      conv_geometry::grid_3d(2, 4, 5, 6, 3, 2, 1),
+      conv_geometry::checked({1, {5, 6, 7}, {2, 3, 1}, {1, 2, 3}, {1, 0, 0}}),
+      conv_geometry::transposed(conv_geometry::grid_2d(2, 4, 5, 3, 2, 1), 1),
+  };
+  B be(1);
+  for (const auto& g : geometries) {
+    CAPTURE(g.describe());
+    const matrix x = gradcheck::random_matrix(1, g.in_size(), 11);
+    const matrix c = gradcheck::random_matrix(g.col_rows(), g.out_positions(), 12);
+    matrix col = c, back = x;
+    be.im2col(B::view(x), g, B::view(col));
+    be.col2im(B::view(c), g, B::view(back));
+    std::size_t im2col_differ = 0, col2im_differ = 0;
+    for (std::size_t i = 0; i < col.size(); ++i) {
+      const long long s = g.im2col_source(i);
+      im2col_differ += col.data()[i] != (s < 0 ? 0.0 : x.data()[s]);
+    }
+    for (std::size_t j = 0; j < back.size(); ++j)
+      col2im_differ += back.data()[j] != g.col2im_value(c.data(), j);
+    CHECK(im2col_differ == 0);
+    CHECK(col2im_differ == 0);
+  }
+}
+
 TEST_CASE("Conv2d and Conv3d: gradients") {
   Conv2d<B, double> plain(conv_geometry::grid_2d(2, 5, 6, 3), 3);
   check_layer(plain, 3, 60);
