@@ -5,8 +5,9 @@
 # them with SZ3 at equal PSNR ("Fields: dense, patch or conv models").
 #   bash bench/conv_epochs.sh BUILD_DIR [EPOCHS (default 3000)] [cfd|vorticity|all (default all)]
 # DEVICE=cuda trains on the GPU (BUILD_DIR built with -DBALER_ENABLE_CUDA=ON; default cpu, one
-# thread: ~7 minutes per CFD model and ~11 per vorticity model at 3000 epochs). The fields come
-# from ../shared/data (the CFD frames also from examples/data); DATA_DIR=... names another folder.
+# thread: ~25 s per CFD model and ~1 minute per vorticity model at 3000 epochs). The fields come
+# from ../shared/data (the CFD frames also from examples/data); DATA_DIR=... names another folder;
+# EXTRA="--schedule cosine" passes more flags to compress.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 baler="$(realpath "${1:?usage: bash bench/conv_epochs.sh BUILD_DIR [EPOCHS] [cfd|vorticity|all]}")/baler"
@@ -14,7 +15,7 @@ epochs="${2:-3000}"
 only="${3:-all}"
 device="${DEVICE:-cpu}"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-threads=()  # on the CPU one thread, as the README's numbers were measured (two models at a time)
+threads=()  # on the CPU one thread, as the README's numbers were measured (one model at a time)
 if [ "$device" = cpu ]; then threads=(--threads 1); fi
 data="${DATA_DIR:-$repo/../shared/data}"
 cfd="$data/cfd/CFD_animation.npz"
@@ -31,7 +32,7 @@ model() {
   local t0 t1
   t0=$(date +%s.%N)
   "$baler" -f compress "$input" -o "$work/m.baler" --device "$device" --architecture conv --tile "$tile" \
-    --latent "$latent" --hidden "$channels" --epochs "$epochs" --lr 3e-3 --seed 0 "${threads[@]}" > "$work/log" 2>&1 ||
+    --latent "$latent" --hidden "$channels" --epochs "$epochs" --lr 3e-3 --seed 0 "${threads[@]}" ${EXTRA:-} > "$work/log" 2>&1 ||
     { echo "$field: compress failed:"; tail -3 "$work/log"; return 1; }
   t1=$(date +%s.%N)
   "$baler" -f decompress "$work/m.baler" -o "$work/m.npz" --device "$device" > /dev/null
