@@ -110,6 +110,7 @@ TEST_CASE("cpu im2col and col2im: the geometry's formulas (the CUDA kernels'), v
       conv_geometry::checked({2, {1, 9, 12}, {1, 3, 4}, {1, 3, 2}, {0, 2, 1}}),
       conv_geometry::grid_3d(2, 4, 5, 6, 3, 2, 1),
       conv_geometry::checked({1, {5, 6, 7}, {2, 3, 1}, {1, 2, 3}, {1, 0, 0}}),
+      conv_geometry::checked({2, {1, 3, 1}, {1, 3, 5}, {1, 1, 2}, {0, 1, 2}}),  // taps past W
       conv_geometry::transposed(conv_geometry::grid_2d(2, 4, 5, 3, 2, 1), 1),
   };
   B be(1);

@@ -366,7 +366,7 @@ private:
               for (std::size_t oy = 0; oy < g.out(1); ++oy, run += g.out(2)) {
                 const ll z = static_cast<ll>(oz * g.stride[0] + kz) - static_cast<ll>(g.pad[0]);
                 const ll y = static_cast<ll>(oy * g.stride[1] + ky) - static_cast<ll>(g.pad[1]);
-                if (!inside(z, g.in[0]) || !inside(y, g.in[1])) {
+                if (lo == hi || !inside(z, g.in[0]) || !inside(y, g.in[1])) {
                   f(run, x, std::size_t(0), std::size_t(0));
                   continue;
                 }
