@@ -182,6 +182,8 @@ run peer(const std::string& tool, const std::string& name, const dataset& d, con
   return {name, tool, config, bytes, double(d.data.nbytes()) / double(bytes), psnr(d.data.to_doubles(), y), s};
 }
 
+bool is_peer(const std::string& method) { return method == "sz3" || method == "sperr"; }
+
 // The PSNR targets the peers run at.
 std::vector<double> peer_targets() {
   std::vector<double> t;
@@ -221,7 +223,7 @@ void rd_plot(const std::vector<run>& runs, const fs::path& png) {
     std::string plots;
     for (const std::string method : {"baler-dense", "baler-patch", "baler-conv", "baler-psnr", "sz3", "sperr"}) {
       const std::string block = "$d" + std::to_string(blocks++);
-      const bool peer = method == "sz3" || method == "sperr";
+      const bool peer = is_peer(method);
       std::vector<std::pair<double, double>> points;  // PSNR, ratio; a peer's best runs only
       for (const auto& r : runs)
         if (r.field == field && r.method == method && (!peer || peer_best(runs, field, method, r.psnr) == &r))
@@ -334,10 +336,8 @@ int main(int argc, char** argv) try {
   if (!peers.empty()) {
     std::cout << "\nat equal PSNR: field, baler run, its PSNR dB, its ratio; per peer its best ratio there "
                  "(run, PSNR dB), baler / peer\n";
-    const std::size_t baler_runs = runs.size();
-    for (std::size_t i = 0; i < baler_runs; ++i) {
-      const run& r = runs[i];
-      if (r.method == "sz3" || r.method == "sperr") continue;
+    for (const run& r : runs) {
+      if (is_peer(r.method)) continue;
       std::printf("%s, %s %s, %.2f, %.1f; sz3 %s; sperr %s\n", r.field.c_str(), r.method.c_str(), r.config.c_str(),
                   r.psnr, r.ratio, versus(runs, r.field, "sz3", r.psnr, r.ratio).c_str(),
                   versus(runs, r.field, "sperr", r.psnr, r.ratio).c_str());
