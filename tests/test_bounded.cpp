@@ -173,8 +173,13 @@ TEST_CASE("requantised residuals: every field walk holds abs and range bounds, t
           const codec::value_code code = codec::code_for(b, st.min, st.max, false);
           const quantised q = quantise(x.data(), x.size(), requantised_code(code, coarse), dtype::f64, coarse);
           round_trip(x, code, f32, lorenzo_walk{g, false}, b, st.min, st.max, coarse);
-          round_trip(x, code, f32, interpolation_walk{g, interpolation::cubic, {}, true}, b, st.min, st.max, coarse);
-          round_trip(x, code, f32, interpolation_walk::fit(g, q.k), b, st.min, st.max, coarse);
+          for (bool graded : {false, true}) {  // the factor as it is, or halved per level above the finest
+            round_trip(x, code, f32, interpolation_walk{g, interpolation::cubic, {}, true, graded}, b, st.min, st.max,
+                       coarse);
+            interpolation_walk learned = interpolation_walk::fit(g, q.k);
+            learned.graded = graded;
+            round_trip(x, code, f32, learned, b, st.min, st.max, coarse);
+          }
           round_trip(x, code, f32, causal_deep_walk::fit(g, q.k), b, st.min, st.max, coarse);
         }
       }
@@ -198,12 +203,32 @@ TEST_CASE("requantised residuals: every field walk holds abs and range bounds, t
   const double uniform = rms_of(reconstruct(x.data(), quantise(x.data(), x.size(), plain, dtype::f64), plain));
   CHECK(uniform > 0.95 * 0.01 / std::sqrt(3.0));
   CHECK(rms_of(y) < 0.85 * uniform);
-  bool differs = true;
-  try {
-    differs = decode_block(again, x.size(), code, walk) != y;
-  } catch (const error&) {
-  }
-  CHECK(differs);
+  auto differs = [&](codec::rans::reader& other, const interpolation_walk& w, std::int64_t coarse,
+                     const std::vector<double>& from) {
+    try {
+      return decode_block(other, x.size(), code, w, coarse) != from;
+    } catch (const error&) {
+      return true;
+    }
+  };
+  CHECK(differs(again, walk, 1, y));
+  // Graded, the coarse levels on finer steps: the finer levels are predicted better, and the
+  // error falls further. Its stream read without the grading gives other values.
+  interpolation_walk graded = walk;
+  graded.graded = true;
+  CHECK(graded.coarse_shift(0) == graded.levels());
+  CHECK(graded.coarse_shift(1) == 0);
+  CHECK(graded.coarse_shift(3) == 2);
+  CHECK(graded_coarse(64, 2) == 16);
+  CHECK(graded_coarse(64, 9) == 1);
+  CHECK(graded_coarse(64, 100) == 1);
+  quantised qg = quantise(x.data(), x.size(), code, dtype::f64, 64);
+  const block_result rg = encode_block(x.data(), qg, code, graded, codes_after::spent);
+  codec::rans::reader gin{byte_view(rg.bytes)}, ungraded{byte_view(rg.bytes)};
+  const std::vector<double> yg = decode_block(gin, x.size(), code, graded, 64);
+  for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(std::abs(yg[i] - x[i]) <= 0.01);
+  CHECK(rms_of(yg) < 0.9 * rms_of(y));
+  CHECK(differs(ungraded, walk, 64, yg));
 }
 
 TEST_CASE("interpolation visits every point once, on any grid, and beats Lorenzo on a smooth field") {
@@ -1464,16 +1489,23 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
        {std::tuple{"coarse", nlohmann::json(1), "a bad requantised block"},
         std::tuple{"coarse", nlohmann::json(std::int64_t(1) << 40), "a bad requantised block"},
         std::tuple{"coarse", nlohmann::json("64"), "requantising factor"},
-        std::tuple{"coder", nlohmann::json("coarse_context_v9"), "unknown residual coder"}}) {
+        std::tuple{"coder", nlohmann::json("coarse_context_v9"), "unknown residual coder"},
+        std::tuple{"coder", nlohmann::json("graded_coarse_context_v9"), "unknown residual coder"},
+        std::tuple{"coder", nlohmann::json("graded_context_phased"), "graded residuals that are not requantised"}}) {
     format::container f = coarse;
     f.header["error_bound"]["predictor"][key] = value;
     CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
                          doctest::Contains(message), error);
   }
+  // Graded requantising is an interpolation's only.
+  format::container lorenzo = coarse;
+  lorenzo.header["error_bound"]["predictor"] = {{"kind", "lorenzo"}, {"coarse", 64}, {"coder", "graded_coarse_context"}, {"offset", 0}};
+  CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(lorenzo, format::compression_policy::none())),
+                       doctest::Contains("graded requantising with a 'lorenzo' predictor"), error);
 
   // A PSNR target's refinement: one integer weight per neighbour, only on values with codes.
   const format::container refined = format::parse(codec::compress_error_bounded(
-      load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"), codec::parse_bound_config("psnr:40")));
+      load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"), codec::parse_bound_config("psnr:45")));
   REQUIRE(refined.header["error_bound"].contains("refine"));
   nlohmann::json huge = std::vector<int>(26, 0);
   huge[3] = std::uint64_t(1) << 63;

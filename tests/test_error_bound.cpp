@@ -386,6 +386,9 @@ TEST_CASE("a PSNR target is met, and closely, on a real field, a float32 field, 
                    << std::string(refined ? ", refined" : requantised ? ", requantised" : ""));
       // Either is worth its bytes on a smooth field at a loose target.
       if (name == "cfd f64" && target < 50) CHECK((refined || requantised));
+      // At 30 dB the interpolation grades its requantising (the coarse levels on finer steps).
+      if (name == "cfd f64" && target == 30)
+        CHECK(t.header["error_bound"]["predictor"].value("coder", "").rfind("graded_coarse_", 0) == 0);
       for (std::size_t i = 0; i < x.size(); ++i)
         if (std::isfinite(x[i])) CHECK(std::abs(y[i] - x[i]) <= bound_abs);
       // evaluate --error-bound psnr:X agrees, and catches a target the file does not meet.

@@ -16,7 +16,10 @@
 // r = round((k - p) / K) and the value gets the code p + K r, within K / 2 fine steps of k
 // and so within (K + 1) / 2 of x: the bound. The error then follows the prediction (where
 // r = 0 it is x - p, mostly below the bound: on the turbulence field its rms is 0.84 of
-// the plain codes' at the same bound) as in SZ, in integers on every machine.
+// the plain codes' at the same bound) as in SZ, in integers on every machine. A *graded* walk
+// sets walk_state::coarse_shift before a visit, and that value is requantised by K >> shift
+// (at least 1) instead: a finer step, so a smaller error, for the values that later
+// predictions lean on (an interpolation's coarse levels, field_walks.hpp).
 // Bytes: varint E, E x (varint index delta, f64 value), varint R, R bytes of range coder.
 // A walk is an object with
 //   unsigned contexts() const;
@@ -24,6 +27,7 @@
 //   bool signed_lengths() const;                   // residual lengths modelled per sign
 //   void operator()(walk_state&, Visit&&) const;   // calls visit(i, prediction, context)
 // where context < contexts() and walk_state holds the codes and residual sizes so far.
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <type_traits>
@@ -43,6 +47,7 @@ using codec::value_code;
 struct walk_state {
   std::vector<std::int64_t> k;
   std::vector<std::uint16_t> magnitude;
+  unsigned coarse_shift = 0;  // a graded walk's, for the value it visits next (see the top)
   explicit walk_state(std::size_t n) : k(n, 0), magnitude(n, 0) {}
   // A state whose codes start as `codes` (what the walk reads is only what it has set).
   explicit walk_state(std::vector<std::int64_t>&& codes) : k(std::move(codes)), magnitude(k.size(), 0) {}
@@ -142,17 +147,20 @@ inline bool requantise(std::int64_t fine, std::int64_t p, std::int64_t coarse, s
   return true;
 }
 
+// The factor a value is requantised by: the block's `coarse`, divided by 2^shift where a graded
+// walk asks (see the top), and at least 1 (its own code).
+inline std::int64_t graded_coarse(std::int64_t coarse, unsigned shift) {
+  return std::max<std::int64_t>(1, coarse >> std::min(shift, 62u));
+}
+
 // The code value i of q (its code `fine`) gets when predicted as p, and its residual: its own
-// code (the residual wrapping, since p may be far off), or requantised (see the top). False
-// where it has none.
-inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t fine, std::int64_t p, std::int64_t& k,
-                           std::int64_t& r) {
+// code (the residual wrapping, since p may be far off), or requantised (see the top) by
+// graded_coarse(q.coarse, shift). False where it has none.
+inline bool predicted_code(const quantised& q, unsigned shift, std::size_t i, std::int64_t fine, std::int64_t p,
+                           std::int64_t& k, std::int64_t& r) {
   if (!q.has[i]) return false;
   if (q.coarse == 1) return k = fine, r = wrapping_sub(k, p), true;
-  return requantise(fine, p, q.coarse, k, r);
-}
-inline bool predicted_code(const quantised& q, std::size_t i, std::int64_t p, std::int64_t& k, std::int64_t& r) {
-  return predicted_code(q, i, q.k[i], p, k, r);
+  return requantise(fine, p, graded_coarse(q.coarse, shift), k, r);
 }
 
 // The factor a field's residuals are requantised by, when they are. The larger, the closer the
@@ -297,7 +305,8 @@ block_result encode_block(const double* x, quantised& q, const value_code& code,
     }
     std::int64_t ki = p, residual = 0, k, r;
     // A requantised code is checked again: p + K r is within the bound of x only up to rounding.
-    if (predicted_code(q, i, own, p, k, r) && (q.coarse == 1 || code.within(v, code.decode(k, 1), q.out)))
+    if (predicted_code(q, s.coarse_shift, i, own, p, k, r) &&
+        (q.coarse == 1 || code.within(v, code.decode(k, 1), q.out)))
       ki = k, residual = r;
     else exceptions.emplace_back(i, v);
     model.encode(coder, residual, context);
@@ -330,7 +339,7 @@ std::vector<double> decode_block(codec::rans::reader& in, std::size_t n, const v
       sign = cls == 1 ? -1 : 1;
     }
     const std::int64_t residual = model.decode(coder, context);
-    const std::int64_t ki = wrapping_add(p, wrapping_mul(coarse, residual));
+    const std::int64_t ki = wrapping_add(p, wrapping_mul(graded_coarse(coarse, s.coarse_shift), residual));
     s.set(i, ki, residual);
     x[i] = code.decode(ki, sign);
   });

@@ -39,8 +39,9 @@
 // lengths per sign, few row contexts, sequence_walk.hpp), "counted_tree" or "mixed_tree" (a table
 // column's codes as values, histogram_block.hpp; "tree" before them) or "zstd" (fallback_block);
 // "signed_" before the last three when a rel bound's codes carry their signs (with "base",
-// block.hpp's with_signs), and "coarse_" before a field walk's coder when its residuals are
-// requantised (with "coarse": K). A reader
+// block.hpp's with_signs), "coarse_" before a field walk's coder when its residuals are
+// requantised (with "coarse": K), and "graded_" before that when an interpolation grades
+// them by level (field_walks.hpp). A reader
 // that predates a coder refuses it as unknown instead of misreading it. Table columns of coder
 // "context" come from files before "context_signed"; files written before the context coder
 // (their predictor descriptions have no "coder") are read by the order-0 decoder of
@@ -79,6 +80,12 @@ namespace baler::bounded {
 // (see the top).
 constexpr const char* phased_coder = "context_phased";
 constexpr const char* signed_coder = "context_signed";
+// What the coder name of a requantised block starts with (then the walk's own coder): a reader
+// that predates requantising refuses the coder as unknown.
+constexpr const char* coarse_prefix = "coarse_";
+// And what comes before that when an interpolation grades its requantising by level
+// (field_walks.hpp): a reader that predates grading refuses the coder as unknown.
+constexpr const char* graded_prefix = "graded_";
 
 using codec::bound_config;
 using codec::table;
@@ -121,7 +128,7 @@ double estimate_bytes(const Walk& walk, const quantised& q) {
   std::uint64_t raw_bits = 0;
   walk(s, [&](std::size_t i, std::int64_t p, unsigned context) {
     std::int64_t k, r;
-    if (!predicted_code(q, i, p, k, r)) k = p, r = 0;
+    if (!predicted_code(q, s.coarse_shift, i, q.k[i], p, k, r)) k = p, r = 0;
     s.set(i, k, r);
     const std::uint64_t m = r < 0 ? std::uint64_t(0) - std::uint64_t(r) : std::uint64_t(r);
     const int len = m ? 64 - __builtin_clzll(m) : 0;
@@ -213,6 +220,7 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
+         (desc.value("coder", "").rfind(graded_prefix, 0) == 0 ? " graded" : "") +
          (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "");  // signed_ too
 }
 
@@ -307,16 +315,20 @@ inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t poi
   return s;
 }
 
+// Which predictors a requantised option offers: every one, the interpolations graded by level
+// among them (field_walks.hpp); every one but those; or those alone. A bound fixed beforehand
+// takes the smallest of all; a PSNR target searches each family apart, since grading moves the
+// error as much as the size.
+enum class grading { both, ungraded, graded };
+
 // One way to quantise a field: its code, and the factor its residuals are requantised by
 // (block.hpp; 1: not at all).
 struct field_quantisation {
   value_code code;
   std::int64_t coarse = 1;
+  grading grades = grading::both;
 };
 
-// What the coder name of a requantised block starts with (then the walk's own coder): a reader
-// that predates requantising refuses the coder as unknown.
-constexpr const char* coarse_prefix = "coarse_";
 
 // The field in t as one block, under whichever of `options` (and predictor) codes smallest;
 // `latent`: the model's reconstruction, if any (offered under an option that is not
@@ -349,12 +361,16 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
   for (std::size_t o = options.size(); o-- > 0;) {
     const value_code& code = options[o].code;
     const std::int64_t coarse = options[o].coarse;
+    const grading grades = coarse > 1 ? options[o].grades : grading::ungraded;
+    const bool ungraded = grades != grading::graded;  // and every predictor but the interpolations
     quantised& q = qs[o] = quantisation(o);
     const sample_box& box = boxes[o] = middle_box(g, q);
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
-    auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}) {
-      if (coarse > 1) desc["coarse"] = coarse, desc["coder"] = coarse_prefix + desc.value("coder", "context");
+    auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}, bool graded = false) {
+      if (coarse > 1)
+        desc["coarse"] = coarse,
+        desc["coder"] = (graded ? graded_prefix : "") + std::string(coarse_prefix) + desc.value("coder", "context");
       cs.push_back({std::move(desc), [sample, &box, scale] { return estimate_bytes(sample, box.q) * scale; },
                     [walk, x, &option_codes, o, &code] {
                       const codes_after after = o > 0 ? codes_after::spent : codes_after::kept;
@@ -363,12 +379,16 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
                     {}, false, o, std::move(note)});
     };
     for (bool frames : {false, true})
-      if (!frames || g[0] > 1)
+      if (ungraded && (!frames || g[0] > 1))
         add({{"kind", frames ? "lorenzo_frames" : "lorenzo"}, {"neighbourhood", "wide"}}, lorenzo_walk{g, frames},
             lorenzo_walk{box.dims, frames});
+    const std::vector<bool> graded_or_not = grades == grading::both       ? std::vector<bool>{false, true}
+                                            : grades == grading::graded ? std::vector<bool>{true}
+                                                                        : std::vector<bool>{false};
     for (interpolation m : {interpolation::linear, interpolation::cubic})
-      add({{"kind", "interpolation"}, {"method", to_string(m)}, {"coder", phased_coder}},
-          interpolation_walk{g, m, {}, true}, interpolation_walk{box.dims, m, {}, true});
+      for (bool graded : graded_or_not)
+        add({{"kind", "interpolation"}, {"method", to_string(m)}, {"coder", phased_coder}},
+            interpolation_walk{g, m, {}, true, graded}, interpolation_walk{box.dims, m, {}, true, graded}, {}, graded);
     // Learned weights are fitted twice, on the box and on samples from the whole field (their
     // count, not the field's size, sets the cost), and neither always wins: on the turbulence
     // field the box's code 4 % smaller at 1e-4 of the range, the field's 15 % smaller
@@ -380,10 +400,13 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       interpolation_walk learned = interpolation_walk::fit(dims, k);
       nlohmann::json weights = nlohmann::json::array();
       for (const auto& w : learned.learned) weights.push_back(w);
-      interpolation_walk learned_field = learned, learned_box = learned;
-      learned_field.dims = g, learned_box.dims = box.dims;
-      add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"coder", phased_coder}},
-          learned_field, learned_box, note);
+      for (bool graded : graded_or_not) {
+        interpolation_walk learned_field = learned, learned_box = learned;
+        learned_field.dims = g, learned_box.dims = box.dims;
+        learned_field.graded = learned_box.graded = graded;
+        add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"coder", phased_coder}},
+            learned_field, learned_box, note, graded);
+      }
       auto add_causal = [&](const char* kind, auto causal) {
         auto causal_field = causal, causal_box = causal;
         causal_field.dims = g, causal_box.dims = box.dims;
@@ -392,6 +415,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       };
       // The deep walk holds the 11 taps and more (its fit may leave the rest at 0): fitting one
       // keeps compression fast. Two frames are too few for it.
+      if (!ungraded) continue;
       if (box.dims[0] == 2) add_causal("causal", causal_walk::fit(dims, k));
       else add_causal("causal_deep", causal_deep_walk::fit(dims, k));
     }
@@ -414,14 +438,14 @@ inline void read(const format::container& c, table& t);
 
 // A PSNR target met with requantised residuals (block.hpp), whose error follows the prediction
 // and is mostly far below a plain code's at the same bound: the widest bound that meets it on a
-// box from the middle, coded by the deep causal walk; then the whole field coded under it (any
-// predictor) and decoded as decompress does, the bound moved where the box was not the field.
-// Returns the block's description, `rep` the field's report; resq stays empty when no try
-// meets the target.
+// box from the middle, coded by the deep causal walk (graded: the graded cubic interpolation);
+// then the whole field coded under it (any predictor of `grades`, not both) and decoded as
+// decompress does, the bound moved where the box was not the field. Returns the block's
+// description, `rep` the field's report; resq stays empty when no try meets the target.
 template <class CodeOf>
 nlohmann::json encode_requantised_target(const table& t, const codec::bound_spec& spec, double lo, double hi,
-                                         CodeOf&& code_of, std::vector<std::byte>& resq, report* rep,
-                                         value_code& chosen) {
+                                         grading grades, CodeOf&& code_of, std::vector<std::byte>& resq,
+                                         report* rep, value_code& chosen) {
   resq.clear();
   const double range = psnr_range(spec, lo, hi), allowed_rms = codec::psnr_allowed_rms(spec.value, range);
   auto code_at = [&](double e) {
@@ -436,14 +460,17 @@ nlohmann::json encode_requantised_target(const table& t, const codec::bound_spec
   double bound = detail::widest_bound(spec.value, range, [&](double e) {
     const value_code code = code_at(e);
     quantised q = quantise(sample.data(), sample.size(), code, t.type, requantise_factor);
-    const causal_deep_walk walk = causal_deep_walk::fit(box, q.k);
-    const block_result coded = encode_block(sample.data(), q, code, walk);
-    codec::rans::reader in{byte_view(coded.bytes)};
-    return rms_of(sample.data(), decode_block(in, sample.size(), code, walk, requantise_factor)) <= allowed_rms;
+    auto box_rms = [&](const auto& walk) {
+      const block_result coded = encode_block(sample.data(), q, code, walk);
+      codec::rans::reader in{byte_view(coded.bytes)};
+      return rms_of(sample.data(), decode_block(in, sample.size(), code, walk, requantise_factor));
+    };
+    return (grades == grading::graded ? box_rms(interpolation_walk{box, interpolation::cubic, {}, true, true})
+                                      : box_rms(causal_deep_walk::fit(box, q.k))) <= allowed_rms;
   });
   // The whole field at `bound`, decoded as decompress does; its rms error.
   auto code_whole = [&](double e, std::vector<std::byte>& bytes, report& r, value_code& code, nlohmann::json& desc) {
-    desc = encode_field(t, {{code_at(e), requantise_factor}}, nullptr, bytes, &r, code);
+    desc = encode_field(t, {{code_at(e), requantise_factor, grades}}, nullptr, bytes, &r, code);
     format::container c;
     c.header["error_bound"] = {{"layout", "field"}, {"code", code.to_json()}, {"predictor", desc}};
     c.sections.push_back({"RESQ", bytes});
@@ -848,14 +875,18 @@ inline void write(format::container& c, const table& t, bool field, const codec:
           field_report.back().chosen += " + refinement";
         }
       }
-      // And requantised residuals, whose error follows the prediction: kept when smaller still.
-      std::vector<std::byte> coarse;
-      report coarse_report;
-      value_code coarse_code;
-      nlohmann::json p = encode_requantised_target(t, b.all, lo, hi, code_of, coarse, &coarse_report, coarse_code);
-      if (!coarse.empty() && double(coarse.size()) < double(resq.size()) + (refined ? detail::description_bytes(to_json(*refined)) : 0)) {
-        resq = std::move(coarse), field_report = std::move(coarse_report), predictor = std::move(p);
-        code = coarse_code, refined.reset();
+      // And requantised residuals, whose error follows the prediction, graded or not: kept
+      // when smaller still.
+      for (grading grades : {grading::ungraded, grading::graded}) {
+        std::vector<std::byte> coarse;
+        report coarse_report;
+        value_code coarse_code;
+        nlohmann::json p =
+            encode_requantised_target(t, b.all, lo, hi, grades, code_of, coarse, &coarse_report, coarse_code);
+        if (!coarse.empty() && double(coarse.size()) < double(resq.size()) + (refined ? detail::description_bytes(to_json(*refined)) : 0)) {
+          resq = std::move(coarse), field_report = std::move(coarse_report), predictor = std::move(p);
+          code = coarse_code, refined.reset();
+        }
       }
     }
     if (rep) rep->insert(rep->end(), field_report.begin(), field_report.end());
@@ -1090,9 +1121,9 @@ inline void write(format::container& c, const table& t, bool field, const codec:
 
 namespace detail {
 
-inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g, bool phased) {
+inline interpolation_walk interpolation_from(const nlohmann::json& desc, const grid3& g, bool phased, bool graded) {
   const std::string method = desc.at("method").get<std::string>();
-  interpolation_walk w{g, interpolation::linear, {}, phased};
+  interpolation_walk w{g, interpolation::linear, {}, phased, graded};
   if (method == "cubic") w.kind = interpolation::cubic;
   else if (method == "learned") {
     w.kind = interpolation::learned;
@@ -1117,12 +1148,14 @@ typename Causal::weights weights_of(const nlohmann::json& desc) {
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a
 // value-based predictor (reading what it stored in front of the block); `partner_of(desc)`:
 // the buckets of the partner column a table column's contexts use.
-// `coarse`: the factor a field walk's residuals were requantised by (block.hpp).
+// `coarse`: the factor a field walk's residuals were requantised by (block.hpp), `graded`
+// whether an interpolation graded it by level.
 template <class ValuesFor, class PartnerOf>
 std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, const value_code& code,
                                     const grid3* g, const nlohmann::json& desc, ValuesFor&& values_for,
-                                    PartnerOf&& partner_of, std::int64_t coarse) {
+                                    PartnerOf&& partner_of, std::int64_t coarse, bool graded) {
   const std::string kind = desc.at("kind").get<std::string>();
+  require(!graded || kind == "interpolation", "bounded::read", "graded requantising with a '" + kind + "' predictor");
   const std::string hood = desc.value("neighbourhood", "narrow");
   require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
   const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
@@ -1132,7 +1165,8 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   require(!table_coder || !g, "bounded::read", "the coder '" + std::string(signed_coder) + "' on a field");
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
     return decode_block(in, n, code, lorenzo_walk{*g, kind == "lorenzo_frames", h}, coarse);
-  if (g && kind == "interpolation") return decode_block(in, n, code, interpolation_from(desc, *g, phased), coarse);
+  if (g && kind == "interpolation")
+    return decode_block(in, n, code, interpolation_from(desc, *g, phased, graded), coarse);
   if (g && kind == "causal")
     return decode_block(in, n, code, causal_walk{*g, weights_of<causal_walk>(desc), h, phased}, coarse);
   if (g && kind == "causal_deep")
@@ -1232,6 +1266,9 @@ inline void read(const format::container& c, table& t) {
     // Requantised residuals: the walk's own coder after the prefix.
     nlohmann::json walk_desc = desc;
     std::int64_t coarse = 1;
+    const bool graded = coder.rfind(graded_prefix, 0) == 0;
+    if (graded) coder.erase(0, std::strlen(graded_prefix));
+    require(!graded || coder.rfind(coarse_prefix, 0) == 0, where, "graded residuals that are not requantised");
     if (coder.rfind(coarse_prefix, 0) == 0) {
       coarse = format::header_int<std::int64_t>(desc.at("coarse"), "a block's requantising factor");
       require(g && code.kind == codec::bound_kind::abs && coarse >= 2 && coarse <= (std::int64_t(1) << 20), where,
@@ -1241,7 +1278,7 @@ inline void read(const format::container& c, table& t) {
     }
     require(coder == "context" || coder == phased_coder || coder == signed_coder, where,
             "unknown residual coder " + desc.at("coder").dump());
-    std::vector<double> x = detail::decode_block_of(in, n, code, g, walk_desc, values, partner_of, coarse);
+    std::vector<double> x = detail::decode_block_of(in, n, code, g, walk_desc, values, partner_of, coarse, graded);
     detail::verify(desc, x);
     return x;
   };
