@@ -398,7 +398,7 @@ struct interpolation_walk {
   // Requantised residuals (block.hpp) on a factor halved per level above the finest: K at
   // stride 1, K / 2 at stride 2, ..., at least 1. The coarse levels, which every finer one is
   // interpolated from, then cost more bits and predict better: on CFD_animation at a PSNR
-  // target of 30 dB the file is 0.44x the size of the ungraded one.
+  // target of 30 dB the file is half the size of the ungraded one (1,732 bytes, 3,425).
   bool graded = false;
 
   unsigned coarse_shift(std::size_t level) const { return graded ? unsigned(level ? level - 1 : levels()) : 0; }
