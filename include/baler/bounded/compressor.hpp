@@ -327,7 +327,6 @@ struct field_quantisation {
   bool graded = false;
 };
 
-
 // The field in t as one block, under whichever of `options` (and predictor) codes smallest;
 // `latent`: the model's reconstruction, if any (offered under an option that is not
 // requantised); `fill`: the value that marks missing points, if one does, stored exactly.
@@ -404,9 +403,9 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
         add({{"kind", kind}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}}, causal_field,
             causal_box, note);
       };
+      if (graded) continue;  // the interpolations alone
       // The deep walk holds the 11 taps and more (its fit may leave the rest at 0): fitting one
       // keeps compression fast. Two frames are too few for it.
-      if (graded) continue;
       if (box.dims[0] == 2) add_causal("causal", causal_walk::fit(dims, k));
       else add_causal("causal_deep", causal_deep_walk::fit(dims, k));
     }
