@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
     for (const char* dir : {"container", "decompress"}) save(out / dir / (name + ".baler"), ca.compress(t));
   }
   // The error-bounded blocks of tables and fields: formulas, histograms, NaN and sentinel
-  // markers, field walks (requantised under an abs bound, graded under a PSNR target), signed
-  // codes under a rel bound.
+  // markers, field walks (requantised under an abs bound), a field's wavelet and graded
+  // requantising under PSNR targets, signed codes under a rel bound.
   struct seed {
     const dataset& data;
     const char *bound, *name;
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   for (const seed& b : {seed{j, "range:1e-3", "jets_range"}, seed{j, "rel:1e-3", "jets_rel"},
                         seed{j, "range:1e-2,n=abs:0.5", "jets_named"}, seed{t, "range:1e-3", "frames_range"},
                         seed{t, "abs:1e-4", "frames_abs"}, seed{t, "rel:1e-2", "frames_rel"},
-                        seed{t, "psnr:30", "frames_psnr"}})
+                        seed{t, "psnr:30", "frames_psnr"}, seed{t, "psnr:60", "frames_psnr60"}})
     save(out / "decompress" / (std::string(b.name) + ".baler"),
          codec::compress_error_bounded(b.data, codec::parse_bound_config(b.bound), o));
 

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <random>
 #include <set>
 #include <limits>
 #include <string>
@@ -1505,7 +1506,7 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
 
   // A PSNR target's refinement: one integer weight per neighbour, only on values with codes.
   const format::container refined = format::parse(codec::compress_error_bounded(
-      load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"), codec::parse_bound_config("psnr:45")));
+      load_dataset(std::string(BALER_TEST_DIR) + "/../examples/data/CFD_animation.npz"), codec::parse_bound_config("psnr:70")));
   REQUIRE(refined.header["error_bound"].contains("refine"));
   nlohmann::json huge = std::vector<int>(26, 0);
   huge[3] = std::uint64_t(1) << 63;
@@ -1535,5 +1536,86 @@ TEST_CASE("the latent predictor: never, always, and files that use it decode wit
     CHECK(h.epochs.empty() == (use == codec::latent_use::never));
     const dataset back = c.decompress(c.compress(lhcb));
     for (const auto& r : metrics::check_bounds(lhcb, back, o.error_bound)) CHECK(r.holds());
+  }
+}
+
+TEST_CASE("wavelet: the integer CDF 9/7 transform comes back to within its rounding, on every grid shape") {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<std::int64_t> noise(-50, 50);
+  for (const grid3& g : {grid3{1, 1, 8}, grid3{1, 1, 9}, grid3{1, 13, 8}, grid3{7, 9, 11}, grid3{60, 50, 50},
+                         grid3{3, 1, 40}, grid3{1, 1, 7}}) {
+    INFO(g[0] << " x " << g[1] << " x " << g[2]);
+    const std::vector<wavelet::level> ls = wavelet::levels_of(g);
+    const std::size_t n = g[0] * g[1] * g[2];
+    CHECK(ls.empty() == (std::max({g[0], g[1], g[2]}) < wavelet::min_length));
+    std::vector<std::int64_t> x(n);
+    for (std::size_t i = 0; i < n; ++i)  // a smooth field of ~2^20 codes, and noise
+      x[i] = std::llround(1e6 * std::sin(double(i % g[2]) / 5 + double(i / g[2] % g[1]) / 7 + double(i / g[2] / g[1]) / 3)) +
+             noise(rng);
+    std::vector<std::int64_t> w = x;
+    wavelet::forward(w, g, ls);
+    if (!ls.empty()) CHECK(w != x);
+    // A smooth field: most of its energy in the coarsest band, the finest band's cells small.
+    const std::vector<std::int64_t> y = wavelet::lattice_of(w, 1, g, ls);
+    std::int64_t worst = 0;
+    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(y[i] - x[i]));
+    CHECK(worst <= 16);  // each level's rounding, grown by the levels above it: a few codes in 2^20
+    // The parent of every detail cell lies in the level above and keeps its orientation.
+    for (std::size_t l = 0; l + 1 < ls.size(); ++l)
+      for (std::size_t i = 0; i < ls[l].region[0]; ++i)
+        for (std::size_t j = 0; j < ls[l].region[1]; ++j)
+          for (std::size_t k = 0; k < ls[l].region[2]; ++k)
+            if (const auto p = wavelet::parent_of(g, ls, l, {i, j, k})) {
+              const std::size_t pi = *p / (g[1] * g[2]), pj = *p / g[2] % g[1], pk = *p % g[2];
+              CHECK((pi < ls[l + 1].region[0] && pj < ls[l + 1].region[1] && pk < ls[l + 1].region[2]));
+            }
+  }
+}
+
+TEST_CASE("wavelet: a PSNR target on real fields, the smallest file where the transform pays, refusals") {
+  for (const auto& [name, target, wins] : {std::tuple{"cfd/CFD_animation.npz", 30.0, true},
+                                           std::tuple{"cfd/CFD_animation.npz", 45.0, true},
+                                           std::tuple{"fields/sperr_vorticity_512x512.npz", 40.0, true},
+                                           std::tuple{"fields/sperr_vorticity_512x512.npz", 70.0, false}}) {
+    INFO(name << " at psnr:" << target);
+    const dataset d = shared(name);
+    const auto bound = codec::parse_bound_config("psnr:" + std::to_string(target));
+    const std::vector<std::byte> file = codec::compress_error_bounded(d, bound);
+    const format::container c = format::parse(file);
+    const nlohmann::json& predictor = c.header["error_bound"]["predictor"];
+    CHECK((predictor.value("kind", "") == "wavelet") == wins);
+    const dataset back = codec::decompress_file(file);
+    for (const auto& r : metrics::check_bounds(d, back, bound)) CHECK(r.holds());
+    // Integers only: the same values from the same file, and within 0.3 dB of the target.
+    CHECK(codec::decompress_file(file).data.to_doubles() == back.data.to_doubles());
+    for (const auto& r : metrics::check_bounds(d, back, codec::parse_bound_config("psnr:" + std::to_string(target + 0.3))))
+      CHECK_FALSE(r.holds());
+    if (!wins) continue;
+    for (const auto& [key, value, message] :
+         {std::tuple{"levels", nlohmann::json(0), "a wavelet block with 0 levels"},
+          std::tuple{"levels", nlohmann::json(99), "a wavelet block with 99 levels"},
+          std::tuple{"step", nlohmann::json(0), "step 0"},
+          std::tuple{"step", nlohmann::json(std::int64_t(1) << 40), "a wavelet block with"},
+          std::tuple{"base", nlohmann::json("0"), "a wavelet block's base"}}) {
+      format::container f = c;
+      f.header["error_bound"]["predictor"][key] = value;
+      CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                           doctest::Contains(message), error);
+    }
+    // Levels the grid does not have (a 2-D field has one more than CFD's 60 frames allow).
+    format::container f = c;
+    f.header["error_bound"]["predictor"]["levels"] = predictor["levels"].get<int>() + 1;
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains("on this grid and code"), error);
+    // Cut short, or refined: refused.
+    f = c;
+    for (auto& section : f.sections)
+      if (section.kind == "RESQ") section.payload.resize(section.payload.size() / 2);
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains("truncated"), error);
+    f = c;
+    f.header["error_bound"]["refine"] = std::vector<int>(26, 0);
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains("a wavelet block past RESQ, or refined"), error);
   }
 }

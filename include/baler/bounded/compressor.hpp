@@ -64,6 +64,7 @@
 #include "baler/bounded/histogram_block.hpp"
 #include "baler/bounded/latent_estimate.hpp"
 #include "baler/bounded/psnr_target.hpp"
+#include "baler/bounded/wavelet.hpp"
 #include "baler/bounded/sentinel.hpp"
 #include "baler/bounded/sequence_walk.hpp"
 #include "baler/codec/bounded_coding.hpp"
@@ -880,6 +881,22 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         }
       }
     }
+    // And, for any PSNR target, the field's wavelet (wavelet.hpp), where no fill value is stored
+    // exactly: kept when smaller still, its description counted as the others' are.
+    if (psnr && !fill)
+      if (std::optional<wavelet::coded_field> w = wavelet::encode_target(
+              t.values.data(), fold_shape(t.shape), b.all.value, psnr_range(b.all, lo, hi), t.type, code_of)) {
+        w->desc["offset"] = 0, w->desc["exceptions"] = 0;
+        const double bytes = double(w->bytes.size()) + detail::description_bytes(w->desc);
+        block_report& r = field_report.back();
+        r.estimates.emplace_back(predictor_label(w->desc), double(w->bytes.size()));
+        if (bytes < double(resq.size()) + detail::description_bytes(predictor) +
+                        (refined ? detail::description_bytes(to_json(*refined)) : 0)) {
+          r.chosen = predictor_label(w->desc) + ", " + w->desc["levels"].dump() + " levels";
+          r.bytes = w->bytes.size(), r.exceptions = 0;
+          resq = std::move(w->bytes), predictor = std::move(w->desc), code = w->code, refined.reset();
+        }
+      }
     if (rep) rep->insert(rep->end(), field_report.begin(), field_report.end());
     c.header["columns"] = nlohmann::json::array();
     c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},
@@ -1276,7 +1293,15 @@ inline void read(const format::container& c, table& t) {
   if (eb.at("layout") == "field") {
     const grid3 g = fold_shape(t.shape);
     const value_code code = value_code::from_json(eb.at("code"));
-    t.values = decode(t.cols, t.rows * t.cols, code, &g, eb.at("predictor"), 0);
+    const nlohmann::json& predictor = eb.at("predictor");
+    if (predictor.value("coder", "") == wavelet::coder_name) {
+      const std::size_t offset = format::header_size(predictor.at("offset"), "a block's offset");
+      require(offset <= resq.size && !eb.contains("refine"), where, "a wavelet block past RESQ, or refined");
+      codec::rans::reader in{resq, offset};
+      t.values = wavelet::decode(in, g, code, predictor);
+      return;
+    }
+    t.values = decode(t.cols, t.rows * t.cols, code, &g, predictor, 0);
     if (eb.contains("refine")) {
       require(code.kind == codec::bound_kind::abs && code.bound > 0, where, "a refinement of values coded exactly");
       std::vector<double> y(t.values.size());

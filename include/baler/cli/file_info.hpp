@@ -38,14 +38,16 @@ inline std::string table_note(const nlohmann::json& input) {
 }  // namespace detail
 
 // The error-bounded mode's choices: the bound asked for and what it resolved to (a range or
-// PSNR target becomes an absolute bound), the predictor and any refinement; per column for a
-// table.
+// PSNR target becomes an absolute bound, or the lattice of a wavelet), the predictor and any
+// refinement; per column for a table.
 inline std::string describe_error_bound(const nlohmann::json& h) {
   const auto& eb = h.at("error_bound");
   if (eb.at("layout") == "field") {
     std::string s = "error bound: " + eb.at("bound").get<std::string>() + ", resolved to " +
                     detail::describe_code(eb.at("code")) + "; predictor " + bounded::predictor_label(eb.at("predictor"));
     if (eb.contains("refine")) s += "; refined by a " + std::to_string(eb.at("refine").size()) + "-neighbour filter";
+    if (eb.at("predictor").value("kind", "") == "wavelet")
+      s += " (the lattice the transform works on: the target bounds the rms error, not each value)";
     return s + "\n";
   }
   std::string s = "error bound, per column (code; predictor):\n";

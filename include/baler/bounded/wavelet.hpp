@@ -1,0 +1,346 @@
+#pragma once
+// A field under a PSNR target, coded in the wavelet domain: the values on a fine lattice of
+// integer codes (a value_code whose error is a small part of the target's), the CDF 9/7
+// wavelet of those codes over every axis of 8 or more cells, for up to max_levels levels,
+// its coefficients quantised with one step and context-coded. A target in mean squared error
+// is where a transform wins over pointwise prediction: the coefficients carry the field's
+// energy in few places, and a step on them spreads the error where it costs least.
+//
+// Every operation is on integers (lifting steps with constants in 1/65536, rounded as
+// fixed_round says, and clamped to +-2^coefficient_bits so that no crafted file can overflow
+// them): the decoder's values are the encoder's on any machine, and the PSNR the encoder
+// measures is the one decompress gives.
+//
+//   description  {"kind": "wavelet", "coder": "cdf97", "levels": L, "step": Q, "base": B}: L in
+//                [1, max_levels] the levels the encoder ran (fewer where no axis has 8 cells
+//                left), Q in [1, max_step] the coefficients' step, in lattice codes, B the
+//                smallest lattice code (the transform sees codes - B).
+//   bytes        varint R, R bytes of range coder: the quantised coefficients, coarsest band
+//                first, then each level's detail cells from the coarsest, each in row-major
+//                order over its level's region (the low cells of that region skipped), through
+//                residual_model with the context of the magnitudes of the three neighbours
+//                before it (one back along each axis) and the level.
+//   values       B + the inverse transform of q x Q, as lattice codes, through the field's code.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "baler/bounded/block.hpp"
+#include "baler/bounded/context_coder.hpp"
+#include "baler/bounded/field_walks.hpp"
+#include "baler/bounded/psnr_target.hpp"
+#include "baler/format/container.hpp"
+
+namespace baler::bounded::wavelet {
+
+constexpr const char* coder_name = "cdf97";
+constexpr unsigned max_levels = 6, min_length = 8, level_classes = 4;
+// |coefficients| stay below 2^44: lattice codes below 2^34, grown at most 2^9 by 18 low passes.
+constexpr int coefficient_bits = 44;
+constexpr std::int64_t max_lattice_span = std::int64_t(1) << 34;
+constexpr std::int64_t max_step = std::int64_t(1) << 32;
+// The lattice's step against the target's allowed rms error: its own rms error (step /
+// sqrt(12)) adds 1e-4 of the allowed squared error.
+constexpr double lattice_fraction = 0.035;
+
+// round(v / 65536), halves up, for negative v too.
+inline std::int64_t fixed_round(std::int64_t v) {
+  const std::int64_t u = v + 32768;
+  return u >= 0 ? u / 65536 : -((-u + 65535) / 65536);
+}
+inline std::int64_t clamp_coefficient(std::int64_t v) {
+  constexpr std::int64_t limit = std::int64_t(1) << coefficient_bits;
+  return std::clamp(v, -limit, limit);
+}
+// round(c x v / 65536) for |c| < 2^17 and |v| <= 2^45: no overflow.
+inline std::int64_t times(std::int64_t c, std::int64_t v) { return clamp_coefficient(fixed_round(c * v)); }
+
+// The lifting constants of CDF 9/7 (alpha, beta, gamma, delta), in 1/65536: each step is
+// undone exactly, whatever its rounding.
+constexpr std::array<std::int64_t, 4> lifts = {-103949, -3472, 57862, 29066};
+// Its scaling, K and 1/K, in 2^-32: their product is 1 to within 2^-31, so that a field of
+// 2^34 codes comes back to within a few codes (in 1/65536 they would be 5e-6 apart).
+constexpr std::int64_t scale_low = 5283557549, scale_high = 3491349134;
+__extension__ using wide = __int128;
+inline std::int64_t scaled(std::int64_t c, std::int64_t v) {  // round(c x v / 2^32), |v| <= 2^44
+  const wide p = wide(c) * v + (wide(1) << 31);
+  return clamp_coefficient(std::int64_t(p >= 0 ? p / (wide(1) << 32) : -((-p + (wide(1) << 32) - 1) / (wide(1) << 32))));
+}
+
+// One level along a line of n >= 2 values x (stride apart): the low half into x's first
+// ceil(n / 2) places, the high half after them. Symmetric extension at both ends. s, d: scratch.
+inline void forward_line(std::int64_t* x, std::size_t stride, std::size_t n, std::vector<std::int64_t>& s,
+                         std::vector<std::int64_t>& d) {
+  const std::size_t ns = (n + 1) / 2, nd = n / 2;
+  s.resize(ns), d.resize(nd);
+  for (std::size_t i = 0; i < ns; ++i) s[i] = x[2 * i * stride];
+  for (std::size_t i = 0; i < nd; ++i) d[i] = x[(2 * i + 1) * stride];
+  for (int step = 0; step < 4; step += 2) {
+    for (std::size_t i = 0; i < nd; ++i)
+      d[i] = clamp_coefficient(d[i] + times(lifts[step], s[i] + s[std::min(i + 1, ns - 1)]));
+    for (std::size_t i = 0; i < ns; ++i)
+      s[i] = clamp_coefficient(s[i] + times(lifts[step + 1], d[i ? i - 1 : 0] + d[std::min(i, nd - 1)]));
+  }
+  for (std::size_t i = 0; i < ns; ++i) x[i * stride] = scaled(scale_low, s[i]);
+  for (std::size_t i = 0; i < nd; ++i) x[(ns + i) * stride] = scaled(scale_high, d[i]);
+}
+inline void inverse_line(std::int64_t* x, std::size_t stride, std::size_t n, std::vector<std::int64_t>& s,
+                         std::vector<std::int64_t>& d) {
+  const std::size_t ns = (n + 1) / 2, nd = n / 2;
+  s.resize(ns), d.resize(nd);
+  for (std::size_t i = 0; i < ns; ++i) s[i] = scaled(scale_high, x[i * stride]);
+  for (std::size_t i = 0; i < nd; ++i) d[i] = scaled(scale_low, x[(ns + i) * stride]);
+  for (int step = 2; step >= 0; step -= 2) {
+    for (std::size_t i = 0; i < ns; ++i)
+      s[i] = clamp_coefficient(s[i] - times(lifts[step + 1], d[i ? i - 1 : 0] + d[std::min(i, nd - 1)]));
+    for (std::size_t i = 0; i < nd; ++i)
+      d[i] = clamp_coefficient(d[i] - times(lifts[step], s[i] + s[std::min(i + 1, ns - 1)]));
+  }
+  for (std::size_t i = 0; i < ns; ++i) x[2 * i * stride] = s[i];
+  for (std::size_t i = 0; i < nd; ++i) x[(2 * i + 1) * stride] = d[i];
+}
+
+// The region of grid g each level transforms (level 0 the whole grid) and which of its axes
+// it splits (those of min_length cells or more).
+struct level {
+  grid3 region;
+  std::array<bool, 3> split;
+  grid3 low() const {
+    grid3 r = region;
+    for (int a = 0; a < 3; ++a)
+      if (split[a]) r[a] = (r[a] + 1) / 2;
+    return r;
+  }
+};
+inline std::vector<level> levels_of(const grid3& g, unsigned most = max_levels) {
+  std::vector<level> out;
+  grid3 r = g;
+  while (out.size() < most) {
+    level l{r, {r[0] >= min_length, r[1] >= min_length, r[2] >= min_length}};
+    if (!l.split[0] && !l.split[1] && !l.split[2]) break;
+    out.push_back(l);
+    r = l.low();
+  }
+  return out;
+}
+
+// f(offset) for the first cell of every line along axis a of region r, in grid g.
+template <class F>
+void for_each_line(const grid3& g, const grid3& r, int a, F&& f) {
+  const std::array<std::size_t, 3> stride = {g[1] * g[2], g[2], 1};
+  const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2;  // the other two axes
+  for (std::size_t i = 0; i < r[std::size_t(b)]; ++i)
+    for (std::size_t j = 0; j < r[std::size_t(c)]; ++j) f(i * stride[std::size_t(b)] + j * stride[std::size_t(c)]);
+}
+
+inline void forward(std::vector<std::int64_t>& x, const grid3& g, const std::vector<level>& ls) {
+  const std::array<std::size_t, 3> stride = {g[1] * g[2], g[2], 1};
+  std::vector<std::int64_t> s, d;
+  for (const level& l : ls)
+    for (int a = 0; a < 3; ++a)
+      if (l.split[std::size_t(a)])
+        for_each_line(g, l.region, a, [&](std::size_t at) {
+          forward_line(x.data() + at, stride[std::size_t(a)], l.region[std::size_t(a)], s, d);
+        });
+}
+inline void inverse(std::vector<std::int64_t>& x, const grid3& g, const std::vector<level>& ls) {
+  const std::array<std::size_t, 3> stride = {g[1] * g[2], g[2], 1};
+  std::vector<std::int64_t> s, d;
+  for (auto l = ls.rbegin(); l != ls.rend(); ++l)
+    for (int a = 2; a >= 0; --a)
+      if (l->split[std::size_t(a)])
+        for_each_line(g, l->region, a, [&](std::size_t at) {
+          inverse_line(x.data() + at, stride[std::size_t(a)], l->region[std::size_t(a)], s, d);
+        });
+}
+
+// f(index, level class) for every cell in coding order (see the top): the coarsest band, then
+// each level's detail cells from the coarsest level.
+// The cell of level l + 1 over cell p of level l's detail (same orientation, half the
+// position), or none where l is the coarsest level or the two split different axes.
+inline std::optional<std::size_t> parent_of(const grid3& g, const std::vector<level>& ls, std::size_t l, const grid3& p) {
+  if (l + 1 >= ls.size() || ls[l].split != ls[l + 1].split) return std::nullopt;
+  const grid3 low = ls[l].low(), parent_low = ls[l + 1].low(), parent_region = ls[l + 1].region;
+  grid3 at = p;
+  for (std::size_t a = 0; a < 3; ++a) {
+    if (!ls[l].split[a]) continue;
+    const bool high = p[a] >= low[a];
+    at[a] = std::min((high ? parent_low[a] : 0) + (p[a] - (high ? low[a] : 0)) / 2, parent_region[a] - 1);
+  }
+  return (at[0] * g[1] + at[1]) * g[2] + at[2];
+}
+
+// f(index, context) for every cell in coding order (see the top): the coarsest band, then
+// each level's detail cells from the coarsest level. The context, from the quantised
+// coefficients q already coded: the magnitudes one back along each axis (zero at the grid's
+// edge), whether the parent is 0, 1 or more, and the level class.
+template <class F>
+void for_each_in_order(const std::vector<std::int64_t>& q, const grid3& g, const std::vector<level>& ls, F&& f) {
+  auto mag = [](std::int64_t v) { return v < 0 ? std::uint64_t(0) - std::uint64_t(v) : std::uint64_t(v); };
+  auto region = [&](const grid3& r, const grid3& skip, std::size_t l, unsigned cls) {
+    for (std::size_t i = 0; i < r[0]; ++i)
+      for (std::size_t j = 0; j < r[1]; ++j)
+        for (std::size_t k = 0; k < r[2]; ++k) {
+          if (i < skip[0] && j < skip[1] && k < skip[2]) continue;
+          const std::size_t at = (i * g[1] + j) * g[2] + k;
+          std::uint64_t sum = 0;
+          if (k) sum += 2 * mag(q[at - 1]);
+          if (j) sum += 2 * mag(q[at - g[2]]);
+          if (i) sum += mag(q[at - g[1] * g[2]]);
+          unsigned up = 0;
+          if (cls < level_classes - 1)
+            if (const std::optional<std::size_t> p = parent_of(g, ls, l, {i, j, k})) up = unsigned(std::min<std::uint64_t>(mag(q[*p]), 2));
+          f(at, (cls * 3 + up) * magnitude_buckets + magnitude_bucket(sum));
+        }
+  };
+  region(ls.empty() ? g : ls.back().low(), {0, 0, 0}, ls.size(), level_classes - 1);
+  for (std::size_t l = ls.size(); l-- > 0;)
+    region(ls[l].region, ls[l].low(), l, unsigned(std::min<std::size_t>(l, level_classes - 2)));
+}
+constexpr unsigned contexts = level_classes * 3 * magnitude_buckets;
+
+// Coefficients w quantised with step Q (rounded to nearest), and back (q x Q).
+inline std::vector<std::int64_t> quantise_coefficients(const std::vector<std::int64_t>& w, std::int64_t step) {
+  std::vector<std::int64_t> q(w.size());
+  const std::int64_t add = 3 * step / 8;  // a dead zone: rounded up from 5/8 of a step, not 1/2
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::int64_t m = w[i] < 0 ? -w[i] : w[i], r = (m + add) / step;
+    q[i] = w[i] < 0 ? -r : r;
+  }
+  return q;
+}
+inline std::vector<std::int64_t> lattice_of(const std::vector<std::int64_t>& q, std::int64_t step, const grid3& g,
+                                            const std::vector<level>& ls) {
+  std::vector<std::int64_t> x(q.size());
+  for (std::size_t i = 0; i < q.size(); ++i) x[i] = clamp_coefficient(q[i] * step);  // |q| checked <= 2^44 / step
+  inverse(x, g, ls);
+  return x;
+}
+
+inline std::vector<std::byte> encode_coefficients(const std::vector<std::int64_t>& q, const grid3& g,
+                                                  const std::vector<level>& ls) {
+  rc::encoder coder;
+  residual_model model(contexts);
+  for_each_in_order(q, g, ls, [&](std::size_t at, unsigned context) { model.encode(coder, q[at], context); });
+  std::vector<std::byte> out;
+  const std::vector<std::byte> coded = coder.finish();
+  append_varint(out, coded.size());
+  out.insert(out.end(), coded.begin(), coded.end());
+  return out;
+}
+
+// What the encoder found: the lattice's code, the description and the block's bytes.
+struct coded_field {
+  value_code code;
+  nlohmann::json desc;
+  std::vector<std::byte> bytes;
+};
+
+// The field x on grid g coded to meet `db` on `range` (metrics' PSNR, as psnr_target.hpp),
+// with the widest coefficient step that meets it (to within 2 %); none when a value has no
+// lattice code (NaN, Inf), the lattice would span max_lattice_span codes or more, or no axis
+// has 8 cells. `code_of` as for resolve_target.
+template <class CodeOf>
+std::optional<coded_field> encode_target(const double* x, const grid3& g, double db, double range, dtype out,
+                                         CodeOf&& code_of) {
+  const std::size_t n = g[0] * g[1] * g[2];
+  const std::vector<level> ls = levels_of(g);
+  const double allowed_rms = codec::psnr_allowed_rms(db, range);
+  if (ls.empty() || !(allowed_rms > 0) || !(range / allowed_rms < 1e10)) return std::nullopt;
+  const value_code code = code_of(codec::bound_spec{codec::bound_kind::abs, lattice_fraction * allowed_rms});
+  if (code.kind != codec::bound_kind::abs || !(code.step > 0)) return std::nullopt;
+  // The lattice only carries the values into the transform: the error that counts is measured
+  // on the decoded values as stored (a float16's rounding included), not per value here.
+  std::vector<std::int64_t> w(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!code.encode(x[i], w[i])) return std::nullopt;
+  const auto [lo, hi] = std::minmax_element(w.begin(), w.end());
+  const std::int64_t base = *lo;
+  if (wrapping_sub(*hi, base) < 0 || wrapping_sub(*hi, base) >= max_lattice_span) return std::nullopt;
+  for (std::int64_t& v : w) v -= base;
+  forward(w, g, ls);
+  const double allowed = allowed_rms * allowed_rms;
+  auto decoded_mse = [&](std::int64_t step) {
+    const std::vector<std::int64_t> y = lattice_of(quantise_coefficients(w, step), step, g, ls);
+    return detail::mean_squared_error(x, n, 1, out, [&](std::size_t i) { return code.decode(y[i] + base, 1); });
+  };
+  // The squared error a step leaves on (a sample of at most 2^20 of) the coefficients, in the
+  // values' units: about the values' own, the transform being near orthonormal. The search
+  // runs on it, and the decoded values' error (an inverse transform) checks each step found
+  // and corrects the ratio between the two.
+  const std::size_t stride = std::max<std::size_t>(1, n >> 20);
+  auto coefficient_mse = [&](std::int64_t step) {
+    const std::int64_t add = 3 * step / 8;
+    double sum = 0;
+    for (std::size_t i = 0; i < n; i += stride) {
+      const std::int64_t m = w[i] < 0 ? -w[i] : w[i];
+      const double d = double(m - (m + add) / step * step);
+      sum += d * d;
+    }
+    return sum / double((n + stride - 1) / stride) * code.step * code.step;
+  };
+  auto widest = [&](double limit) -> std::int64_t {  // to within 0.5 %; 0: none
+    if (coefficient_mse(1) > limit) return 0;
+    if (coefficient_mse(max_step) <= limit) return max_step;
+    std::int64_t lo = 1, hi = max_step;
+    while (hi - lo > 1 && double(hi) > 1.005 * double(lo)) {
+      const std::int64_t mid = std::clamp<std::int64_t>(std::llround(std::sqrt(double(lo) * double(hi))), lo + 1, hi - 1);
+      (coefficient_mse(mid) <= limit ? lo : hi) = mid;
+    }
+    return lo;
+  };
+  std::int64_t good = 0, step = 0;
+  double ratio = 1;
+  for (int round = 0; round < 4; ++round) {
+    if (!(step = widest(allowed / ratio))) break;
+    const double mse = decoded_mse(step);
+    if (mse <= allowed) good = std::max(good, step);
+    if (mse <= allowed && mse >= 0.96 * allowed) break;  // the step to within ~2 %
+    ratio = mse / std::max(coefficient_mse(step), std::numeric_limits<double>::min());
+  }
+  for (int tries = 0; tries < 8 && !good && step > 1; ++tries)  // narrowed until one meets
+    if (decoded_mse(step = std::max<std::int64_t>(1, step * 7 / 8)) <= allowed) good = step;
+  if (!good) return std::nullopt;
+  const std::vector<std::int64_t> q = quantise_coefficients(w, good);
+  coded_field r{code, {{"kind", "wavelet"}, {"coder", coder_name}, {"levels", ls.size()}, {"step", good}, {"base", base}}, {}};
+  r.bytes = encode_coefficients(q, g, ls);
+  return r;
+}
+
+// The values of a wavelet block of grid g under the lattice's code.
+inline std::vector<double> decode(codec::rans::reader& in, const grid3& g, const value_code& code,
+                                  const nlohmann::json& desc) {
+  const char* where = "bounded::wavelet::decode";
+  const std::size_t levels = format::header_size(desc.at("levels"), "a wavelet block's levels");
+  const std::int64_t step = format::header_int<std::int64_t>(desc.at("step"), "a wavelet block's step");
+  const std::int64_t base = format::header_int<std::int64_t>(desc.at("base"), "a wavelet block's base");
+  const std::vector<level> ls = levels_of(g, unsigned(std::min<std::size_t>(levels, max_levels)));
+  require(code.kind == codec::bound_kind::abs && code.step > 0 && levels >= 1 && ls.size() == levels &&
+              step >= 1 && step <= max_step,
+          where, "a wavelet block with " + std::to_string(levels) + " levels and step " + std::to_string(step) +
+                     " on this grid and code");
+  rc::decoder coder(in.bytes(in.varint()));
+  residual_model model(contexts);
+  const std::size_t n = g[0] * g[1] * g[2];
+  std::vector<std::int64_t> q(n, 0);
+  const std::int64_t largest = (std::int64_t(1) << coefficient_bits) / step;
+  bool fits = true;
+  for_each_in_order(q, g, ls, [&](std::size_t at, unsigned context) {
+    const std::int64_t v = model.decode(coder, context);
+    fits = fits && v >= -largest && v <= largest;
+    q[at] = fits ? v : 0;
+  });
+  require(fits && !coder.overran(), where, "a wavelet block is truncated or holds a coefficient out of range");
+  const std::vector<std::int64_t> y = lattice_of(q, step, g, ls);
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = code.decode(wrapping_add(y[i], base), 1);
+  return v;
+}
+
+}  // namespace baler::bounded::wavelet
