@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   for (const seed& b : {seed{j, "range:1e-3", "jets_range"}, seed{j, "rel:1e-3", "jets_rel"},
                         seed{j, "range:1e-2,n=abs:0.5", "jets_named"}, seed{t, "range:1e-3", "frames_range"},
                         seed{t, "abs:1e-4", "frames_abs"}, seed{t, "rel:1e-2", "frames_rel"},
-                        seed{t, "psnr:30", "frames_psnr"}, seed{t, "psnr:60", "frames_psnr60"}})
+                        seed{t, "psnr:30", "frames_psnr"}, seed{t, "psnr:40", "frames_wavelet"}})
     save(out / "decompress" / (std::string(b.name) + ".baler"),
          codec::compress_error_bounded(b.data, codec::parse_bound_config(b.bound), o));
 
