@@ -853,9 +853,11 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // A PSNR target on floats: the refined reconstruction (refine.hpp) meets it at a wider bound;
     // kept when its file, filter included, is smaller.
     std::optional<refinement> refined;
+    auto refinement_bytes = [&] { return refined ? detail::description_bytes(to_json(*refined)) : 0.0; };
+    const grid3 grid = fold_shape(t.shape);
+    const double target_range = psnr_range(b.all, lo, hi);
     if (psnr && requantisable) {
-      const refined_code r =
-          resolve_refined(b.all.value, psnr_range(b.all, lo, hi), t.values.data(), fold_shape(t.shape), t.type, code_of);
+      const refined_code r = resolve_refined(b.all.value, target_range, t.values.data(), grid, t.type, code_of);
       if (!r.filter.weights.empty() && r.code.bound > code.bound) {
         std::vector<std::byte> wider;
         report wider_report;
@@ -875,7 +877,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         value_code coarse_code;
         nlohmann::json p =
             encode_requantised_target(t, b.all, lo, hi, graded, code_of, coarse, &coarse_report, coarse_code);
-        if (!coarse.empty() && double(coarse.size()) < double(resq.size()) + (refined ? detail::description_bytes(to_json(*refined)) : 0)) {
+        if (!coarse.empty() && double(coarse.size()) < double(resq.size()) + refinement_bytes()) {
           resq = std::move(coarse), field_report = std::move(coarse_report), predictor = std::move(p);
           code = coarse_code, refined.reset();
         }
@@ -884,14 +886,13 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // And, for any PSNR target, the field's wavelet (wavelet.hpp), where no fill value is stored
     // exactly: kept when smaller still, its description counted as the others' are.
     if (psnr && !fill)
-      if (std::optional<wavelet::coded_field> w = wavelet::encode_target(
-              t.values.data(), fold_shape(t.shape), b.all.value, psnr_range(b.all, lo, hi), t.type, code_of)) {
+      if (std::optional<wavelet::coded_field> w =
+              wavelet::encode_target(t.values.data(), grid, b.all.value, target_range, t.type, code_of)) {
         w->desc["offset"] = 0, w->desc["exceptions"] = 0;
         const double bytes = double(w->bytes.size()) + detail::description_bytes(w->desc);
         block_report& r = field_report.back();
         r.estimates.emplace_back(predictor_label(w->desc), double(w->bytes.size()));
-        if (bytes < double(resq.size()) + detail::description_bytes(predictor) +
-                        (refined ? detail::description_bytes(to_json(*refined)) : 0)) {
+        if (bytes < double(resq.size()) + detail::description_bytes(predictor) + refinement_bytes()) {
           r.chosen = predictor_label(w->desc) + ", " + w->desc["levels"].dump() + " levels";
           r.bytes = w->bytes.size(), r.exceptions = 0;
           resq = std::move(w->bytes), predictor = std::move(w->desc), code = w->code, refined.reset();

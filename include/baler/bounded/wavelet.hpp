@@ -51,10 +51,7 @@ constexpr std::int64_t max_step = std::int64_t(1) << 32;
 constexpr double lattice_fraction = 0.035;
 
 // round(v / 65536), halves up, for negative v too.
-inline std::int64_t fixed_round(std::int64_t v) {
-  const std::int64_t u = v + 32768;
-  return u >= 0 ? u / 65536 : -((-u + 65535) / 65536);
-}
+inline std::int64_t fixed_round(std::int64_t v) { return floor_shift(v + 32768, 16); }
 inline std::int64_t clamp_coefficient(std::int64_t v) {
   constexpr std::int64_t limit = std::int64_t(1) << coefficient_bits;
   return std::clamp(v, -limit, limit);
@@ -70,8 +67,8 @@ constexpr std::array<std::int64_t, 4> lifts = {-103949, -3472, 57862, 29066};
 constexpr std::int64_t scale_low = 5283557549, scale_high = 3491349134;
 __extension__ using wide = __int128;
 inline std::int64_t scaled(std::int64_t c, std::int64_t v) {  // round(c x v / 2^32), |v| <= 2^44
-  const wide p = wide(c) * v + (wide(1) << 31);
-  return clamp_coefficient(std::int64_t(p >= 0 ? p / (wide(1) << 32) : -((-p + (wide(1) << 32) - 1) / (wide(1) << 32))));
+  static_assert((wide(-3) >> 1) == -2, "needs an arithmetic right shift");
+  return clamp_coefficient(std::int64_t((wide(c) * v + (wide(1) << 31)) >> 32));
 }
 
 // One level along a line of n >= 2 values x (stride apart): the low half into x's first
