@@ -69,6 +69,16 @@ baler::dataset frames() {
   return d;
 }
 
+// A grid of 32 x 32 f32, smooth with a ripple: the corrected wavelet's at range:1e-2.
+baler::dataset image() {
+  baler::dataset d;
+  d.data = baler::ndarray::zeros(baler::dtype::f32, {32, 32});
+  auto* v = reinterpret_cast<float*>(d.data.bytes.data());
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 32; ++x) v[y * 32 + x] = float(std::sin(0.25 * x) * std::cos(0.2 * y) + 0.01 * std::sin(3.1 * x * y));
+  return d;
+}
+
 // A grid of 8 x 8 f32, one smooth field.
 baler::dataset field() {
   baler::dataset d;
@@ -123,7 +133,7 @@ int main(int argc, char** argv) {
     save(out / dir / "bounded.baler", bounded);
   }
   save(out / "model" / "small.balermodel", c.save_model());
-  const dataset j = jets(), t = frames();
+  const dataset j = jets(), t = frames(), img = image();
   // Models over tiles and frames (their files hold a tile, a conv model its frame), plain mode.
   for (const char* arch : {"patch", "conv"}) {
     codec::codec_options oa = o;
@@ -137,7 +147,8 @@ int main(int argc, char** argv) {
   }
   // The error-bounded blocks of tables and fields: formulas, histograms, NaN and sentinel
   // markers, field walks (requantised under an abs bound), a field's wavelet and graded
-  // requantising under PSNR targets, signed codes under a rel bound.
+  // requantising under PSNR targets, the corrected wavelet under a range bound, signed codes
+  // under a rel bound.
   struct seed {
     const dataset& data;
     const char *bound, *name;
@@ -145,7 +156,8 @@ int main(int argc, char** argv) {
   for (const seed& b : {seed{j, "range:1e-3", "jets_range"}, seed{j, "rel:1e-3", "jets_rel"},
                         seed{j, "range:1e-2,n=abs:0.5", "jets_named"}, seed{t, "range:1e-3", "frames_range"},
                         seed{t, "abs:1e-4", "frames_abs"}, seed{t, "rel:1e-2", "frames_rel"},
-                        seed{t, "psnr:30", "frames_psnr"}, seed{t, "psnr:40", "frames_wavelet"}})
+                        seed{t, "psnr:30", "frames_psnr"}, seed{t, "psnr:40", "frames_wavelet"},
+                        seed{img, "range:1e-2", "image_corrected"}})
     save(out / "decompress" / (std::string(b.name) + ".baler"),
          codec::compress_error_bounded(b.data, codec::parse_bound_config(b.bound), o));
 

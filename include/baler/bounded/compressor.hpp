@@ -217,12 +217,13 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 }
 
 // A block's predictor as reports name it: "lorenzo", "interpolation/learned", "causal_deep
-// requantised x64", "histogram mixed".
+// requantised x64", "histogram mixed", "wavelet corrected".
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
          (desc.value("coder", "").rfind(graded_prefix, 0) == 0 ? " graded" : "") +
-         (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "");  // signed_ too
+         (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "") +  // signed_ too
+         (desc.value("coder", "") == wavelet::corrected_coder_name ? " corrected" : "");
 }
 
 namespace detail {
@@ -883,21 +884,33 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         }
       }
     }
-    // And, for any PSNR target, the field's wavelet (wavelet.hpp), where no fill value is stored
-    // exactly: kept when smaller still, its description counted as the others' are.
-    if (psnr && !fill)
-      if (std::optional<wavelet::coded_field> w =
-              wavelet::encode_target(t.values.data(), grid, b.all.value, target_range, t.type, code_of)) {
-        w->desc["offset"] = 0, w->desc["exceptions"] = 0;
-        const double bytes = double(w->bytes.size()) + detail::description_bytes(w->desc);
-        block_report& r = field_report.back();
-        r.estimates.emplace_back(predictor_label(w->desc), double(w->bytes.size()));
-        if (bytes < double(resq.size()) + detail::description_bytes(predictor) + refinement_bytes()) {
-          r.chosen = predictor_label(w->desc) + ", " + w->desc["levels"].dump() + " levels";
-          r.bytes = w->bytes.size(), r.exceptions = 0;
-          resq = std::move(w->bytes), predictor = std::move(w->desc), code = w->code, refined.reset();
-        }
+    // And the field's wavelet (wavelet.hpp), where no fill value is stored exactly: for any
+    // PSNR target, and for a bound fixed beforehand on floats with corrections that keep every
+    // value within it (as SPERR codes such a bound); kept when smaller still, its description
+    // counted as the others' are.
+    std::optional<wavelet::coded_field> w;
+    if (psnr && !fill) w = wavelet::encode_target(t.values.data(), grid, b.all.value, target_range, t.type, code_of);
+    if (!psnr && !fill && requantisable) {
+      // Tried only where the predictors' best estimate is under 1.5 bits a value (above, the
+      // corrections cost more than the transform saves: both shared fields at 1e-3 and 1e-4)
+      // and its own estimate on their box is within 10 % of it.
+      double estimate = INFINITY;
+      for (const auto& e : field_report.back().estimates) estimate = std::min(estimate, e.second);
+      if (8 * estimate < 1.5 * double(t.values.size()))
+        w = wavelet::encode_bounded(t.values.data(), grid, code, t.type, 1.1 * estimate, code_of);
+    }
+    if (w) {
+      w->desc["offset"] = 0;
+      if (!w->desc.contains("exceptions")) w->desc["exceptions"] = 0;
+      const double bytes = double(w->bytes.size()) + detail::description_bytes(w->desc);
+      block_report& r = field_report.back();
+      r.estimates.emplace_back(predictor_label(w->desc), double(w->bytes.size()));
+      if (bytes < double(resq.size()) + detail::description_bytes(predictor) + refinement_bytes()) {
+        r.chosen = predictor_label(w->desc) + ", " + w->desc["levels"].dump() + " levels";
+        r.bytes = w->bytes.size(), r.exceptions = w->desc["exceptions"].get<std::size_t>();
+        resq = std::move(w->bytes), predictor = std::move(w->desc), code = w->code, refined.reset();
       }
+    }
     if (rep) rep->insert(rep->end(), field_report.begin(), field_report.end());
     c.header["columns"] = nlohmann::json::array();
     c.header["error_bound"] = {{"layout", "field"}, {"bound", codec::to_string(b.all)}, {"code", code.to_json()},
@@ -1295,11 +1308,13 @@ inline void read(const format::container& c, table& t) {
     const grid3 g = fold_shape(t.shape);
     const value_code code = value_code::from_json(eb.at("code"));
     const nlohmann::json& predictor = eb.at("predictor");
-    if (predictor.value("coder", "") == wavelet::coder_name) {
+    if (const std::string coder = predictor.value("coder", "");
+        coder == wavelet::coder_name || coder == wavelet::corrected_coder_name) {
       const std::size_t offset = format::header_size(predictor.at("offset"), "a block's offset");
       require(offset <= resq.size && !eb.contains("refine"), where, "a wavelet block past RESQ, or refined");
       codec::rans::reader in{resq, offset};
-      t.values = wavelet::decode(in, g, code, predictor);
+      t.values = coder == wavelet::coder_name ? wavelet::decode(in, g, code, predictor)
+                                              : wavelet::decode_corrected(in, g, predictor);
       return;
     }
     t.values = decode(t.cols, t.rows * t.cols, code, &g, predictor, 0);

@@ -4,7 +4,9 @@
 // wavelet of those codes over every axis of 8 or more cells, for up to max_levels levels,
 // its coefficients quantised with one step and context-coded. A target in mean squared error
 // is where a transform wins over pointwise prediction: the coefficients carry the field's
-// energy in few places, and a step on them spreads the error where it costs least.
+// energy in few places, and a step on them spreads the error where it costs least. Under a
+// bound fixed beforehand the same transform with corrections (encode_bounded, at the end)
+// keeps every value within it.
 //
 // Every operation is on integers (lifting steps with constants in 1/65536, rounded as
 // fixed_round says, and clamped to +-2^coefficient_bits so that no crafted file can overflow
@@ -232,7 +234,8 @@ inline std::vector<std::byte> encode_coefficients(const std::vector<std::int64_t
   return out;
 }
 
-// What the encoder found: the lattice's code, the description and the block's bytes.
+// What the encoder found: the header's code (a PSNR target's lattice, or the bound's), the
+// description and the block's bytes.
 struct coded_field {
   value_code code;
   nlohmann::json desc;
@@ -308,18 +311,15 @@ std::optional<coded_field> encode_target(const double* x, const grid3& g, double
   return r;
 }
 
-// The values of a wavelet block of grid g under the lattice's code.
-inline std::vector<double> decode(codec::rans::reader& in, const grid3& g, const value_code& code,
-                                  const nlohmann::json& desc) {
+// The lattice codes of a wavelet block of grid g (less its base), from its coefficients.
+inline std::vector<std::int64_t> decode_lattice(codec::rans::reader& in, const grid3& g, const nlohmann::json& desc) {
   const char* where = "bounded::wavelet::decode";
   const std::size_t levels = format::header_size(desc.at("levels"), "a wavelet block's levels");
   const std::int64_t step = format::header_int<std::int64_t>(desc.at("step"), "a wavelet block's step");
-  const std::int64_t base = format::header_int<std::int64_t>(desc.at("base"), "a wavelet block's base");
   const std::vector<level> ls = levels_of(g, unsigned(std::min<std::size_t>(levels, max_levels)));
-  require(code.kind == codec::bound_kind::abs && code.step > 0 && levels >= 1 && ls.size() == levels &&
-              step >= 1 && step <= max_step,
-          where, "a wavelet block with " + std::to_string(levels) + " levels and step " + std::to_string(step) +
-                     " on this grid and code");
+  require(levels >= 1 && ls.size() == levels && step >= 1 && step <= max_step, where,
+          "a wavelet block with " + std::to_string(levels) + " levels and step " + std::to_string(step) +
+              " on this grid");
   rc::decoder coder(in.bytes(in.varint()));
   residual_model model(contexts);
   const std::size_t n = g[0] * g[1] * g[2];
@@ -332,9 +332,172 @@ inline std::vector<double> decode(codec::rans::reader& in, const grid3& g, const
     q[at] = fits ? v : 0;
   });
   require(fits && !coder.overran(), where, "a wavelet block is truncated or holds a coefficient out of range");
-  const std::vector<std::int64_t> y = lattice_of(q, step, g, ls);
+  return lattice_of(q, step, g, ls);
+}
+
+// The values of a wavelet block of grid g under the lattice's code.
+inline std::vector<double> decode(codec::rans::reader& in, const grid3& g, const value_code& code,
+                                  const nlohmann::json& desc) {
+  require(code.kind == codec::bound_kind::abs && code.step > 0, "bounded::wavelet::decode",
+          "a wavelet block under a code that is not a lattice");
+  const std::int64_t base = format::header_int<std::int64_t>(desc.at("base"), "a wavelet block's base");
+  const std::vector<std::int64_t> y = decode_lattice(in, g, desc);
+  std::vector<double> v(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) v[i] = code.decode(wrapping_add(y[i], base), 1);
+  return v;
+}
+
+// A field under a pointwise bound, as SPERR does it: the wavelet of the values on a lattice
+// `correction_width` times finer than the bound's code, its step chosen by size, then every
+// value the transform leaves more than the bound away moved back by whole corrections of
+// `correction_width` lattice codes (at most half of one left: the bound, less the lattice's
+// own rounding). At loose bounds the coefficients are few and the corrections mostly 0.
+//
+//   description  as encode_target's, "coder": "cdf97_corrected", "correction": W (odd, in
+//                lattice codes) and "lattice": the lattice's code ("code" in the header stays
+//                the bound's).
+//   bytes        the exceptions (block.hpp: values whose lattice code, corrected, still misses
+//                the bound once stored in their dtype; stored exactly), the coefficients as
+//                above, varint R', R' bytes of range coder: the corrections in row-major order,
+//                each through residual_model with the context of the corrections one back
+//                along each axis (0, 1 or more each).
+constexpr const char* corrected_coder_name = "cdf97_corrected";
+constexpr std::int64_t correction_width = 15;
+constexpr unsigned correction_contexts = 27;
+
+// f(index, context) for every cell of g in row-major order, the context from the corrections
+// k already coded one back along each axis.
+template <class F>
+void for_each_correction(const std::vector<std::int64_t>& k, const grid3& g, F&& f) {
+  const auto bucket = [](std::int64_t v) { return unsigned(std::min<std::int64_t>(v < 0 ? -v : v, 2)); };
+  const std::size_t plane = g[1] * g[2];
+  for (std::size_t i = 0, at = 0; i < g[0]; ++i)
+    for (std::size_t j = 0; j < g[1]; ++j)
+      for (std::size_t l = 0; l < g[2]; ++l, ++at)
+        f(at, (l ? bucket(k[at - 1]) : 0) + 3 * (j ? bucket(k[at - g[2]]) : 0) + 9 * (i ? bucket(k[at - plane]) : 0));
+}
+
+inline std::vector<std::byte> encode_corrections(const std::vector<std::int64_t>& k, const grid3& g) {
+  rc::encoder coder;
+  residual_model model(correction_contexts);
+  for_each_correction(k, g, [&](std::size_t at, unsigned context) { model.encode(coder, k[at], context); });
+  std::vector<std::byte> out;
+  const std::vector<std::byte> coded = coder.finish();
+  append_varint(out, coded.size());
+  out.insert(out.end(), coded.begin(), coded.end());
+  return out;
+}
+
+// The corrections that bring lattice codes y within half a width of w: round((w - y) / W).
+inline std::vector<std::int64_t> corrections_of(const std::vector<std::int64_t>& w, const std::vector<std::int64_t>& y,
+                                                std::int64_t width) {
+  std::vector<std::int64_t> k(w.size());
+  const std::int64_t half = width / 2;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::int64_t r = w[i] - y[i];
+    k[i] = r >= 0 ? (r + half) / width : -((half - r) / width);
+  }
+  return k;
+}
+
+// The field x on grid g within `code`'s (abs) bound, stored as `out`; none where a value has
+// no lattice code, the lattice would span max_lattice_span codes or more, no axis has 8
+// cells, or the coefficients and corrections of the box of at most 2^16 cells from the middle
+// that the predictors are estimated on, scaled to the field, would cost more than `beat`
+// bytes (deciding costs a fraction of coding). The step is the one that codes the box
+// smallest among 1, 1.4 and 2 correction widths.
+template <class CodeOf>
+std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const value_code& code, dtype out,
+                                          double beat, CodeOf&& code_of) {
+  const std::size_t n = g[0] * g[1] * g[2];
+  const std::vector<level> ls = levels_of(g);
+  if (ls.empty() || code.kind != codec::bound_kind::abs || !(code.bound > 0)) return std::nullopt;
+  const value_code lattice =
+      code_of(codec::bound_spec{codec::bound_kind::abs, code.bound / double(correction_width)});
+  if (lattice.kind != codec::bound_kind::abs || !(lattice.bound > 0)) return std::nullopt;
+  // The box first, on its own lattice codes: a field it turns away costs no more.
+  const grid3 bg = middle_box_dims(g, std::size_t(1) << 16);
+  const std::vector<level> bls = levels_of(bg);
+  if (bls.empty()) return std::nullopt;
+  std::vector<std::int64_t> box(bg[0] * bg[1] * bg[2]);
+  bool coded = true;
+  for_each_box_cell(g, bg, [&](std::size_t i, std::size_t at) { coded = lattice.encode(x[at], box[i]) && coded; });
+  if (!coded) return std::nullopt;
+  const auto [box_lo, box_hi] = std::minmax_element(box.begin(), box.end());
+  const std::int64_t box_base = *box_lo;
+  if (wrapping_sub(*box_hi, box_base) < 0 || wrapping_sub(*box_hi, box_base) >= max_lattice_span) return std::nullopt;
+  for (std::int64_t& v : box) v -= box_base;
+  std::vector<std::int64_t> transformed = box;
+  forward(transformed, bg, bls);
+  std::int64_t step = 0;
+  std::size_t best = std::numeric_limits<std::size_t>::max();
+  for (const double widths : {1.0, 1.4, 2.0}) {
+    const std::int64_t s = std::llround(widths * double(correction_width));
+    const std::vector<std::int64_t> q = quantise_coefficients(transformed, s);
+    const std::vector<std::int64_t> k = corrections_of(box, lattice_of(q, s, bg, bls), correction_width);
+    if (const std::size_t b = encode_coefficients(q, bg, bls).size() + encode_corrections(k, bg).size(); b < best)
+      best = b, step = s;
+  }
+  if (double(best) * double(n) / double(box.size()) > beat) return std::nullopt;
+  std::vector<std::int64_t> w(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!lattice.encode(x[i], w[i])) return std::nullopt;
+  const auto [lo, hi] = std::minmax_element(w.begin(), w.end());
+  const std::int64_t base = *lo;
+  if (wrapping_sub(*hi, base) < 0 || wrapping_sub(*hi, base) >= max_lattice_span) return std::nullopt;
+  for (std::int64_t& v : w) v -= base;
+  std::vector<std::int64_t> c = w;
+  forward(c, g, ls);
+  const std::vector<std::int64_t> q = quantise_coefficients(c, step);
+  std::vector<std::int64_t> y = lattice_of(q, step, g, ls);
+  const std::vector<std::int64_t> k = corrections_of(w, y, correction_width);
+  exception_list exceptions;
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] += k[i] * correction_width;
+    if (!code.within(x[i], lattice.decode(wrapping_add(y[i], base), 1), out)) exceptions.emplace_back(i, x[i]);
+  }
+  coded_field r{code,
+                {{"kind", "wavelet"},
+                 {"coder", corrected_coder_name},
+                 {"levels", ls.size()},
+                 {"step", step},
+                 {"base", base},
+                 {"correction", correction_width},
+                 {"lattice", lattice.to_json()},
+                 {"exceptions", exceptions.size()}},
+                {}};
+  write_exceptions(exceptions, r.bytes);
+  const std::vector<std::byte> coefficients = encode_coefficients(q, g, ls), corrections = encode_corrections(k, g);
+  r.bytes.insert(r.bytes.end(), coefficients.begin(), coefficients.end());
+  r.bytes.insert(r.bytes.end(), corrections.begin(), corrections.end());
+  return r;
+}
+
+// The values of a corrected wavelet block of grid g (encode_bounded).
+inline std::vector<double> decode_corrected(codec::rans::reader& in, const grid3& g, const nlohmann::json& desc) {
+  const char* where = "bounded::wavelet::decode_corrected";
+  const value_code lattice = value_code::from_json(desc.at("lattice"));
+  const std::int64_t width = format::header_int<std::int64_t>(desc.at("correction"), "a wavelet block's correction");
+  const std::int64_t base = format::header_int<std::int64_t>(desc.at("base"), "a wavelet block's base");
+  require(lattice.kind == codec::bound_kind::abs && width >= 1 && width <= max_step, where,
+          "a corrected wavelet block whose lattice or correction width is not one it writes");
+  const std::size_t n = g[0] * g[1] * g[2];
+  const exception_list exceptions = read_exceptions(in, n);
+  std::vector<std::int64_t> y = decode_lattice(in, g, desc);
+  rc::decoder coder(in.bytes(in.varint()));
+  residual_model model(correction_contexts);
+  const std::int64_t largest = (std::int64_t(1) << coefficient_bits) / width;
+  bool fits = true;
+  std::vector<std::int64_t> k(n, 0);
+  for_each_correction(k, g, [&](std::size_t at, unsigned context) {
+    const std::int64_t v = model.decode(coder, context);
+    fits = fits && v >= -largest && v <= largest;
+    k[at] = fits ? v : 0;
+  });
+  require(fits && !coder.overran(), where, "a corrected wavelet block is truncated or holds a correction out of range");
   std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = code.decode(wrapping_add(y[i], base), 1);
+  for (std::size_t i = 0; i < n; ++i) v[i] = lattice.decode(wrapping_add(wrapping_add(y[i], k[i] * width), base), 1);
+  for (const auto& e : exceptions) v[e.first] = e.second;
   return v;
 }
 

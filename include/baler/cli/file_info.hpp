@@ -46,8 +46,10 @@ inline std::string describe_error_bound(const nlohmann::json& h) {
     std::string s = "error bound: " + eb.at("bound").get<std::string>() + ", resolved to " +
                     detail::describe_code(eb.at("code")) + "; predictor " + bounded::predictor_label(eb.at("predictor"));
     if (eb.contains("refine")) s += "; refined by a " + std::to_string(eb.at("refine").size()) + "-neighbour filter";
-    if (eb.at("predictor").value("kind", "") == "wavelet")
+    if (eb.at("predictor").value("coder", "") == bounded::wavelet::coder_name)
       s += " (the lattice the transform works on: the target bounds the rms error, not each value)";
+    if (eb.at("predictor").value("coder", "") == bounded::wavelet::corrected_coder_name)
+      s += " (corrected where the transform misses: every value within the bound)";
     return s + "\n";
   }
   std::string s = "error bound, per column (code; predictor):\n";
