@@ -234,6 +234,24 @@ inline std::vector<std::byte> encode_coefficients(const std::vector<std::int64_t
   return out;
 }
 
+// Lattice codes of n values (value_at(i)) less the smallest, `base`; none where a value has no
+// code or the codes span max_lattice_span or more.
+struct lattice_codes {
+  std::vector<std::int64_t> codes;
+  std::int64_t base = 0;
+};
+template <class ValueAt>
+std::optional<lattice_codes> lattice_codes_of(const value_code& lattice, std::size_t n, ValueAt&& value_at) {
+  lattice_codes r{std::vector<std::int64_t>(n), 0};
+  for (std::size_t i = 0; i < n; ++i)
+    if (!lattice.encode(value_at(i), r.codes[i])) return std::nullopt;
+  const auto [lo, hi] = std::minmax_element(r.codes.begin(), r.codes.end());
+  r.base = n ? *lo : 0;
+  if (n && (wrapping_sub(*hi, r.base) < 0 || wrapping_sub(*hi, r.base) >= max_lattice_span)) return std::nullopt;
+  for (std::int64_t& v : r.codes) v -= r.base;
+  return r;
+}
+
 // What the encoder found: the header's code (a PSNR target's lattice, or the bound's), the
 // description and the block's bytes.
 struct coded_field {
@@ -257,13 +275,10 @@ std::optional<coded_field> encode_target(const double* x, const grid3& g, double
   if (code.kind != codec::bound_kind::abs || !(code.step > 0)) return std::nullopt;
   // The lattice only carries the values into the transform: the error that counts is measured
   // on the decoded values as stored (a float16's rounding included), not per value here.
-  std::vector<std::int64_t> w(n);
-  for (std::size_t i = 0; i < n; ++i)
-    if (!code.encode(x[i], w[i])) return std::nullopt;
-  const auto [lo, hi] = std::minmax_element(w.begin(), w.end());
-  const std::int64_t base = *lo;
-  if (wrapping_sub(*hi, base) < 0 || wrapping_sub(*hi, base) >= max_lattice_span) return std::nullopt;
-  for (std::int64_t& v : w) v -= base;
+  std::optional<lattice_codes> l = lattice_codes_of(code, n, [&](std::size_t i) { return x[i]; });
+  if (!l) return std::nullopt;
+  std::vector<std::int64_t>& w = l->codes;
+  const std::int64_t base = l->base;
   forward(w, g, ls);
   const double allowed = allowed_rms * allowed_rms;
   auto decoded_mse = [&](std::int64_t step) {
@@ -419,14 +434,12 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
   const grid3 bg = middle_box_dims(g, std::size_t(1) << 16);
   const std::vector<level> bls = levels_of(bg);
   if (bls.empty()) return std::nullopt;
-  std::vector<std::int64_t> box(bg[0] * bg[1] * bg[2]);
-  bool coded = true;
-  for_each_box_cell(g, bg, [&](std::size_t i, std::size_t at) { coded = lattice.encode(x[at], box[i]) && coded; });
-  if (!coded) return std::nullopt;
-  const auto [box_lo, box_hi] = std::minmax_element(box.begin(), box.end());
-  const std::int64_t box_base = *box_lo;
-  if (wrapping_sub(*box_hi, box_base) < 0 || wrapping_sub(*box_hi, box_base) >= max_lattice_span) return std::nullopt;
-  for (std::int64_t& v : box) v -= box_base;
+  std::vector<std::size_t> cells(bg[0] * bg[1] * bg[2]);
+  for_each_box_cell(g, bg, [&](std::size_t i, std::size_t at) { cells[i] = at; });
+  const std::optional<lattice_codes> sampled =
+      lattice_codes_of(lattice, cells.size(), [&](std::size_t i) { return x[cells[i]]; });
+  if (!sampled) return std::nullopt;
+  const std::vector<std::int64_t>& box = sampled->codes;
   std::vector<std::int64_t> transformed = box;
   forward(transformed, bg, bls);
   std::int64_t step = 0;
@@ -439,13 +452,10 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
       best = b, step = s;
   }
   if (double(best) * double(n) / double(box.size()) > beat) return std::nullopt;
-  std::vector<std::int64_t> w(n);
-  for (std::size_t i = 0; i < n; ++i)
-    if (!lattice.encode(x[i], w[i])) return std::nullopt;
-  const auto [lo, hi] = std::minmax_element(w.begin(), w.end());
-  const std::int64_t base = *lo;
-  if (wrapping_sub(*hi, base) < 0 || wrapping_sub(*hi, base) >= max_lattice_span) return std::nullopt;
-  for (std::int64_t& v : w) v -= base;
+  const std::optional<lattice_codes> l = lattice_codes_of(lattice, n, [&](std::size_t i) { return x[i]; });
+  if (!l) return std::nullopt;
+  const std::vector<std::int64_t>& w = l->codes;
+  const std::int64_t base = l->base;
   std::vector<std::int64_t> c = w;
   forward(c, g, ls);
   const std::vector<std::int64_t> q = quantise_coefficients(c, step);
