@@ -403,15 +403,12 @@ inline std::vector<std::byte> encode_corrections(const std::vector<std::int64_t>
   return out;
 }
 
-// The corrections that bring lattice codes y within half a width of w: round((w - y) / W).
+// The corrections that bring lattice codes y within half a width of w: round((w - y) / W)
+// (W odd: no halves to round).
 inline std::vector<std::int64_t> corrections_of(const std::vector<std::int64_t>& w, const std::vector<std::int64_t>& y,
                                                 std::int64_t width) {
   std::vector<std::int64_t> k(w.size());
-  const std::int64_t half = width / 2;
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    const std::int64_t r = w[i] - y[i];
-    k[i] = r >= 0 ? (r + half) / width : -((half - r) / width);
-  }
+  for (std::size_t i = 0; i < w.size(); ++i) k[i] = rounded_quotient(w[i] - y[i], width);
   return k;
 }
 
