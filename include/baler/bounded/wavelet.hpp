@@ -73,37 +73,56 @@ inline std::int64_t scaled(std::int64_t c, std::int64_t v) {  // round(c x v / 2
   return clamp_coefficient(std::int64_t((wide(c) * v + (wide(1) << 31)) >> 32));
 }
 
-// One level along a line of n >= 2 values x (stride apart): the low half into x's first
-// ceil(n / 2) places, the high half after them. Symmetric extension at both ends. s, d: scratch.
-inline void forward_line(std::int64_t* x, std::size_t stride, std::size_t n, std::vector<std::int64_t>& s,
-                         std::vector<std::int64_t>& d) {
+// One level along `count` lines of n >= 2 values side by side, element i of line c at
+// x[i * stride + c]: the low half into each line's first ceil(n / 2) places, the high half
+// after them. Symmetric extension at both ends. Lines along a slow axis are taken a row of
+// the grid at a time, so that every cache line read is used (a line at a time, one value of
+// each 64 bytes). s, d: scratch, [ceil(n / 2) x count] and [n / 2 x count].
+inline void forward_lines(std::int64_t* x, std::size_t stride, std::size_t n, std::size_t count,
+                          std::vector<std::int64_t>& s, std::vector<std::int64_t>& d) {
   const std::size_t ns = (n + 1) / 2, nd = n / 2;
-  s.resize(ns), d.resize(nd);
-  for (std::size_t i = 0; i < ns; ++i) s[i] = x[2 * i * stride];
-  for (std::size_t i = 0; i < nd; ++i) d[i] = x[(2 * i + 1) * stride];
+  s.resize(ns * count), d.resize(nd * count);
+  for (std::size_t i = 0; i < ns; ++i) std::copy_n(x + 2 * i * stride, count, s.data() + i * count);
+  for (std::size_t i = 0; i < nd; ++i) std::copy_n(x + (2 * i + 1) * stride, count, d.data() + i * count);
   for (int step = 0; step < 4; step += 2) {
-    for (std::size_t i = 0; i < nd; ++i)
-      d[i] = clamp_coefficient(d[i] + times(lifts[step], s[i] + s[std::min(i + 1, ns - 1)]));
-    for (std::size_t i = 0; i < ns; ++i)
-      s[i] = clamp_coefficient(s[i] + times(lifts[step + 1], d[i ? i - 1 : 0] + d[std::min(i, nd - 1)]));
+    for (std::size_t i = 0; i < nd; ++i) {
+      const std::int64_t *s0 = s.data() + i * count, *s1 = s.data() + std::min(i + 1, ns - 1) * count;
+      std::int64_t* di = d.data() + i * count;
+      for (std::size_t c = 0; c < count; ++c) di[c] = clamp_coefficient(di[c] + times(lifts[step], s0[c] + s1[c]));
+    }
+    for (std::size_t i = 0; i < ns; ++i) {
+      const std::int64_t *d0 = d.data() + (i ? i - 1 : 0) * count, *d1 = d.data() + std::min(i, nd - 1) * count;
+      std::int64_t* si = s.data() + i * count;
+      for (std::size_t c = 0; c < count; ++c) si[c] = clamp_coefficient(si[c] + times(lifts[step + 1], d0[c] + d1[c]));
+    }
   }
-  for (std::size_t i = 0; i < ns; ++i) x[i * stride] = scaled(scale_low, s[i]);
-  for (std::size_t i = 0; i < nd; ++i) x[(ns + i) * stride] = scaled(scale_high, d[i]);
+  for (std::size_t i = 0; i < ns; ++i)
+    for (std::size_t c = 0; c < count; ++c) x[i * stride + c] = scaled(scale_low, s[i * count + c]);
+  for (std::size_t i = 0; i < nd; ++i)
+    for (std::size_t c = 0; c < count; ++c) x[(ns + i) * stride + c] = scaled(scale_high, d[i * count + c]);
 }
-inline void inverse_line(std::int64_t* x, std::size_t stride, std::size_t n, std::vector<std::int64_t>& s,
-                         std::vector<std::int64_t>& d) {
+inline void inverse_lines(std::int64_t* x, std::size_t stride, std::size_t n, std::size_t count,
+                          std::vector<std::int64_t>& s, std::vector<std::int64_t>& d) {
   const std::size_t ns = (n + 1) / 2, nd = n / 2;
-  s.resize(ns), d.resize(nd);
-  for (std::size_t i = 0; i < ns; ++i) s[i] = scaled(scale_high, x[i * stride]);
-  for (std::size_t i = 0; i < nd; ++i) d[i] = scaled(scale_low, x[(ns + i) * stride]);
+  s.resize(ns * count), d.resize(nd * count);
+  for (std::size_t i = 0; i < ns; ++i)
+    for (std::size_t c = 0; c < count; ++c) s[i * count + c] = scaled(scale_high, x[i * stride + c]);
+  for (std::size_t i = 0; i < nd; ++i)
+    for (std::size_t c = 0; c < count; ++c) d[i * count + c] = scaled(scale_low, x[(ns + i) * stride + c]);
   for (int step = 2; step >= 0; step -= 2) {
-    for (std::size_t i = 0; i < ns; ++i)
-      s[i] = clamp_coefficient(s[i] - times(lifts[step + 1], d[i ? i - 1 : 0] + d[std::min(i, nd - 1)]));
-    for (std::size_t i = 0; i < nd; ++i)
-      d[i] = clamp_coefficient(d[i] - times(lifts[step], s[i] + s[std::min(i + 1, ns - 1)]));
+    for (std::size_t i = 0; i < ns; ++i) {
+      const std::int64_t *d0 = d.data() + (i ? i - 1 : 0) * count, *d1 = d.data() + std::min(i, nd - 1) * count;
+      std::int64_t* si = s.data() + i * count;
+      for (std::size_t c = 0; c < count; ++c) si[c] = clamp_coefficient(si[c] - times(lifts[step + 1], d0[c] + d1[c]));
+    }
+    for (std::size_t i = 0; i < nd; ++i) {
+      const std::int64_t *s0 = s.data() + i * count, *s1 = s.data() + std::min(i + 1, ns - 1) * count;
+      std::int64_t* di = d.data() + i * count;
+      for (std::size_t c = 0; c < count; ++c) di[c] = clamp_coefficient(di[c] - times(lifts[step], s0[c] + s1[c]));
+    }
   }
-  for (std::size_t i = 0; i < ns; ++i) x[2 * i * stride] = s[i];
-  for (std::size_t i = 0; i < nd; ++i) x[(2 * i + 1) * stride] = d[i];
+  for (std::size_t i = 0; i < ns; ++i) std::copy_n(s.data() + i * count, count, x + 2 * i * stride);
+  for (std::size_t i = 0; i < nd; ++i) std::copy_n(d.data() + i * count, count, x + (2 * i + 1) * stride);
 }
 
 // The region of grid g each level transforms (level 0 the whole grid) and which of its axes
@@ -130,13 +149,19 @@ inline std::vector<level> levels_of(const grid3& g, unsigned most = max_levels) 
   return out;
 }
 
-// f(offset) for the first cell of every line along axis a of region r, in grid g.
+// f(offset, count) for every batch of lines along axis a of region r, in grid g, as
+// forward_lines takes them: along the last axis a line at a time, along the others a row of
+// the last axis at a time.
 template <class F>
-void for_each_line(const grid3& g, const grid3& r, int a, F&& f) {
+void for_each_lines(const grid3& g, const grid3& r, int a, F&& f) {
   const std::array<std::size_t, 3> stride = {g[1] * g[2], g[2], 1};
-  const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2;  // the other two axes
-  for (std::size_t i = 0; i < r[std::size_t(b)]; ++i)
-    for (std::size_t j = 0; j < r[std::size_t(c)]; ++j) f(i * stride[std::size_t(b)] + j * stride[std::size_t(c)]);
+  if (a == 2) {
+    for (std::size_t i = 0; i < r[0]; ++i)
+      for (std::size_t j = 0; j < r[1]; ++j) f(i * stride[0] + j * stride[1], std::size_t(1));
+  } else {
+    const std::size_t b = a == 0 ? 1 : 0;  // the other slow axis
+    for (std::size_t i = 0; i < r[b]; ++i) f(i * stride[b], r[2]);
+  }
 }
 
 inline void forward(std::vector<std::int64_t>& x, const grid3& g, const std::vector<level>& ls) {
@@ -145,8 +170,8 @@ inline void forward(std::vector<std::int64_t>& x, const grid3& g, const std::vec
   for (const level& l : ls)
     for (int a = 0; a < 3; ++a)
       if (l.split[std::size_t(a)])
-        for_each_line(g, l.region, a, [&](std::size_t at) {
-          forward_line(x.data() + at, stride[std::size_t(a)], l.region[std::size_t(a)], s, d);
+        for_each_lines(g, l.region, a, [&](std::size_t at, std::size_t count) {
+          forward_lines(x.data() + at, stride[std::size_t(a)], l.region[std::size_t(a)], count, s, d);
         });
 }
 inline void inverse(std::vector<std::int64_t>& x, const grid3& g, const std::vector<level>& ls) {
@@ -155,8 +180,8 @@ inline void inverse(std::vector<std::int64_t>& x, const grid3& g, const std::vec
   for (auto l = ls.rbegin(); l != ls.rend(); ++l)
     for (int a = 2; a >= 0; --a)
       if (l->split[std::size_t(a)])
-        for_each_line(g, l->region, a, [&](std::size_t at) {
-          inverse_line(x.data() + at, stride[std::size_t(a)], l->region[std::size_t(a)], s, d);
+        for_each_lines(g, l->region, a, [&](std::size_t at, std::size_t count) {
+          inverse_lines(x.data() + at, stride[std::size_t(a)], l->region[std::size_t(a)], count, s, d);
         });
 }
 
@@ -208,18 +233,17 @@ constexpr unsigned contexts = level_classes * 3 * magnitude_buckets;
 inline std::int64_t quantised_magnitude(std::int64_t w, std::int64_t step) {
   return ((w < 0 ? -w : w) + 3 * step / 8) / step;
 }
-// Coefficients w quantised with step Q, and back (q x Q).
-inline std::vector<std::int64_t> quantise_coefficients(const std::vector<std::int64_t>& w, std::int64_t step) {
-  std::vector<std::int64_t> q(w.size());
-  for (std::size_t i = 0; i < w.size(); ++i) q[i] = w[i] < 0 ? -quantised_magnitude(w[i], step) : quantised_magnitude(w[i], step);
-  return q;
+// Coefficients w quantised with step Q, and back (q x Q). Both work in the vector they are
+// given: a caller that moves it in allocates nothing (a field's vectors are 8 bytes a value).
+inline std::vector<std::int64_t> quantise_coefficients(std::vector<std::int64_t> w, std::int64_t step) {
+  for (std::int64_t& v : w) v = v < 0 ? -quantised_magnitude(v, step) : quantised_magnitude(v, step);
+  return w;
 }
-inline std::vector<std::int64_t> lattice_of(const std::vector<std::int64_t>& q, std::int64_t step, const grid3& g,
+inline std::vector<std::int64_t> lattice_of(std::vector<std::int64_t> q, std::int64_t step, const grid3& g,
                                             const std::vector<level>& ls) {
-  std::vector<std::int64_t> x(q.size());
-  for (std::size_t i = 0; i < q.size(); ++i) x[i] = clamp_coefficient(q[i] * step);  // |q| checked <= 2^44 / step
-  inverse(x, g, ls);
-  return x;
+  for (std::int64_t& v : q) v = clamp_coefficient(v * step);  // |q| checked <= 2^44 / step
+  inverse(q, g, ls);
+  return q;
 }
 
 inline std::vector<std::byte> encode_coefficients(const std::vector<std::int64_t>& q, const grid3& g,
@@ -381,10 +405,11 @@ constexpr std::int64_t correction_width = 15;
 constexpr unsigned correction_contexts = 27;
 
 // f(index, context) for every cell of g in row-major order, the context from the corrections
-// k already coded one back along each axis.
-template <class F>
-void for_each_correction(const std::vector<std::int64_t>& k, const grid3& g, F&& f) {
-  const auto bucket = [](std::int64_t v) { return unsigned(std::min<std::int64_t>(v < 0 ? -v : v, 2)); };
+// k already coded one back along each axis (their magnitudes up to 2: the decoder keeps
+// those alone, a byte a value).
+template <class Correction, class F>
+void for_each_correction(const std::vector<Correction>& k, const grid3& g, F&& f) {
+  const auto bucket = [](Correction v) { return unsigned(std::min<std::int64_t>(v < 0 ? -std::int64_t(v) : v, 2)); };
   const std::size_t plane = g[1] * g[2];
   for (std::size_t i = 0, at = 0; i < g[0]; ++i)
     for (std::size_t j = 0; j < g[1]; ++j)
@@ -453,15 +478,18 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
   if (!l) return std::nullopt;
   const std::vector<std::int64_t>& w = l->codes;
   const std::int64_t base = l->base;
-  std::vector<std::int64_t> c = w;
-  forward(c, g, ls);
-  const std::vector<std::int64_t> q = quantise_coefficients(c, step);
-  std::vector<std::int64_t> y = lattice_of(q, step, g, ls);
-  const std::vector<std::int64_t> k = corrections_of(w, y, correction_width);
+  std::vector<std::int64_t> q = w;
+  forward(q, g, ls);
+  q = quantise_coefficients(std::move(q), step);
+  const std::vector<std::byte> coefficients = encode_coefficients(q, g, ls);
+  // The transform's lattice codes, then in their place their corrections.
+  std::vector<std::int64_t> k = lattice_of(std::move(q), step, g, ls);
   exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i) {
-    y[i] += k[i] * correction_width;
-    if (!code.within(x[i], lattice.decode(wrapping_add(y[i], base), 1), out)) exceptions.emplace_back(i, x[i]);
+    const std::int64_t correction = rounded_quotient(w[i] - k[i], correction_width);
+    if (!code.within(x[i], lattice.decode(wrapping_add(k[i] + correction * correction_width, base), 1), out))
+      exceptions.emplace_back(i, x[i]);
+    k[i] = correction;
   }
   coded_field r{code,
                 {{"kind", "wavelet"},
@@ -474,7 +502,7 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
                  {"exceptions", exceptions.size()}},
                 {}};
   write_exceptions(exceptions, r.bytes);
-  const std::vector<std::byte> coefficients = encode_coefficients(q, g, ls), corrections = encode_corrections(k, g);
+  const std::vector<std::byte> corrections = encode_corrections(k, g);
   r.bytes.insert(r.bytes.end(), coefficients.begin(), coefficients.end());
   r.bytes.insert(r.bytes.end(), corrections.begin(), corrections.end());
   return r;
@@ -495,15 +523,17 @@ inline std::vector<double> decode_corrected(codec::rans::reader& in, const grid3
   residual_model model(correction_contexts);
   const std::int64_t largest = (std::int64_t(1) << coefficient_bits) / width;
   bool fits = true;
-  std::vector<std::int64_t> k(n, 0);
-  for_each_correction(k, g, [&](std::size_t at, unsigned context) {
+  std::vector<std::uint8_t> magnitudes(n, 0);  // of the corrections, up to 2: their context
+  for_each_correction(magnitudes, g, [&](std::size_t at, unsigned context) {
     const std::int64_t v = model.decode(coder, context);
     fits = fits && v >= -largest && v <= largest;
-    k[at] = fits ? v : 0;
+    if (!fits) return;
+    magnitudes[at] = std::uint8_t(std::min<std::int64_t>(v < 0 ? -v : v, 2));
+    y[at] = wrapping_add(y[at], v * width);
   });
   require(fits && !coder.overran(), where, "a corrected wavelet block is truncated or holds a correction out of range");
   std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = lattice.decode(wrapping_add(wrapping_add(y[i], k[i] * width), base), 1);
+  for (std::size_t i = 0; i < n; ++i) v[i] = lattice.decode(wrapping_add(y[i], base), 1);
   for (const auto& e : exceptions) v[e.first] = e.second;
   return v;
 }
