@@ -315,9 +315,7 @@ block_result encode_block(const double* x, quantised& q, const value_code& code,
   std::sort(exceptions.begin(), exceptions.end());
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
-  const std::vector<std::byte> coded = coder.finish();
-  append_varint(r.bytes, coded.size());
-  r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
+  coder.finish_into(r.bytes);
   return r;
 }
 

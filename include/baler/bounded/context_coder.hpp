@@ -126,6 +126,12 @@ public:
     out_.resize(out_.size() - 3);
     return std::move(out_);
   }
+  // finish(), appended to `out` as every block stores its coder: varint length, then the bytes.
+  void finish_into(std::vector<std::byte>& out) {
+    const std::vector<std::byte> coded = finish();
+    append_varint(out, coded.size());
+    out.insert(out.end(), coded.begin(), coded.end());
+  }
 
 private:
   void normalise() {

@@ -131,9 +131,7 @@ block_result encode_values(const double* x, const std::vector<std::int64_t>& k, 
   }
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
-  const std::vector<std::byte> coded = coder.finish();
-  append_varint(r.bytes, coded.size());
-  r.bytes.insert(r.bytes.end(), coded.begin(), coded.end());
+  coder.finish_into(r.bytes);
   return r;
 }
 

@@ -252,9 +252,7 @@ inline std::vector<std::byte> encode_coefficients(const std::vector<std::int64_t
   residual_model model(contexts);
   for_each_in_order(q, g, ls, [&](std::size_t at, unsigned context) { model.encode(coder, q[at], context); });
   std::vector<std::byte> out;
-  const std::vector<std::byte> coded = coder.finish();
-  append_varint(out, coded.size());
-  out.insert(out.end(), coded.begin(), coded.end());
+  coder.finish_into(out);
   return out;
 }
 
@@ -422,9 +420,7 @@ inline std::vector<std::byte> encode_corrections(const std::vector<std::int64_t>
   residual_model model(correction_contexts);
   for_each_correction(k, g, [&](std::size_t at, unsigned context) { model.encode(coder, k[at], context); });
   std::vector<std::byte> out;
-  const std::vector<std::byte> coded = coder.finish();
-  append_varint(out, coded.size());
-  out.insert(out.end(), coded.begin(), coded.end());
+  coder.finish_into(out);
   return out;
 }
 
