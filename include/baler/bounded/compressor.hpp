@@ -901,7 +901,6 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     }
     if (w) {
       w->desc["offset"] = 0;
-      if (!w->desc.contains("exceptions")) w->desc["exceptions"] = 0;
       const double bytes = double(w->bytes.size()) + detail::description_bytes(w->desc);
       block_report& r = field_report.back();
       r.estimates.emplace_back(predictor_label(w->desc), double(w->bytes.size()));

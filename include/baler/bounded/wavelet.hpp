@@ -343,7 +343,10 @@ std::optional<coded_field> encode_target(const double* x, const grid3& g, double
     if (decoded_mse(step = std::max<std::int64_t>(1, step * 7 / 8)) <= allowed) good = step;
   if (!good) return std::nullopt;
   const std::vector<std::int64_t> q = quantise_coefficients(w, good);
-  coded_field r{code, {{"kind", "wavelet"}, {"coder", coder_name}, {"levels", ls.size()}, {"step", good}, {"base", base}}, {}};
+  coded_field r{code,
+                {{"kind", "wavelet"}, {"coder", coder_name}, {"levels", ls.size()}, {"step", good}, {"base", base},
+                 {"exceptions", 0}},
+                {}};
   r.bytes = encode_coefficients(q, g, ls);
   return r;
 }
@@ -402,12 +405,15 @@ constexpr const char* corrected_coder_name = "cdf97_corrected";
 constexpr std::int64_t correction_width = 15;
 constexpr unsigned correction_contexts = 27;
 
+// What a correction tells those after it: its magnitude, 0, 1 or more.
+inline std::uint8_t correction_magnitude(std::int64_t v) { return std::uint8_t(std::min<std::int64_t>(v < 0 ? -v : v, 2)); }
+
 // f(index, context) for every cell of g in row-major order, the context from the corrections
-// k already coded one back along each axis (their magnitudes up to 2: the decoder keeps
+// k already coded one back along each axis (through correction_magnitude: the decoder keeps
 // those alone, a byte a value).
 template <class Correction, class F>
 void for_each_correction(const std::vector<Correction>& k, const grid3& g, F&& f) {
-  const auto bucket = [](Correction v) { return unsigned(std::min<std::int64_t>(v < 0 ? -std::int64_t(v) : v, 2)); };
+  const auto bucket = [](Correction v) { return unsigned(correction_magnitude(v)); };
   const std::size_t plane = g[1] * g[2];
   for (std::size_t i = 0, at = 0; i < g[0]; ++i)
     for (std::size_t j = 0; j < g[1]; ++j)
@@ -424,13 +430,16 @@ inline std::vector<std::byte> encode_corrections(const std::vector<std::int64_t>
   return out;
 }
 
-// The corrections that bring lattice codes y within half a width of w: round((w - y) / W)
-// (W odd: no halves to round).
-inline std::vector<std::int64_t> corrections_of(const std::vector<std::int64_t>& w, const std::vector<std::int64_t>& y,
-                                                std::int64_t width) {
-  std::vector<std::int64_t> k(w.size());
-  for (std::size_t i = 0; i < w.size(); ++i) k[i] = rounded_quotient(w[i] - y[i], width);
-  return k;
+// Lattice codes y, the transform's, turned in place into the corrections that bring them
+// within half a width of w: round((w - y) / W) (W odd: no halves to round). corrected(i, c):
+// value i's lattice code once corrected, before its place is overwritten.
+template <class Corrected>
+void correct(const std::vector<std::int64_t>& w, std::vector<std::int64_t>& y, Corrected&& corrected) {
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::int64_t k = rounded_quotient(w[i] - y[i], correction_width);
+    corrected(i, y[i] + k * correction_width);
+    y[i] = k;
+  }
 }
 
 // The field x on grid g within `code`'s (abs) bound, stored as `out`; none where a value has
@@ -465,7 +474,8 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
   for (const double widths : {1.0, 1.4, 2.0}) {
     const std::int64_t s = std::llround(widths * double(correction_width));
     const std::vector<std::int64_t> q = quantise_coefficients(transformed, s);
-    const std::vector<std::int64_t> k = corrections_of(box, lattice_of(q, s, bg, bls), correction_width);
+    std::vector<std::int64_t> k = lattice_of(q, s, bg, bls);
+    correct(box, k, [](std::size_t, std::int64_t) {});
     if (const std::size_t b = encode_coefficients(q, bg, bls).size() + encode_corrections(k, bg).size(); b < best)
       best = b, step = s;
   }
@@ -478,15 +488,11 @@ std::optional<coded_field> encode_bounded(const double* x, const grid3& g, const
   forward(q, g, ls);
   q = quantise_coefficients(std::move(q), step);
   const std::vector<std::byte> coefficients = encode_coefficients(q, g, ls);
-  // The transform's lattice codes, then in their place their corrections.
   std::vector<std::int64_t> k = lattice_of(std::move(q), step, g, ls);
   exception_list exceptions;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t correction = rounded_quotient(w[i] - k[i], correction_width);
-    if (!code.within(x[i], lattice.decode(wrapping_add(k[i] + correction * correction_width, base), 1), out))
-      exceptions.emplace_back(i, x[i]);
-    k[i] = correction;
-  }
+  correct(w, k, [&](std::size_t i, std::int64_t corrected) {
+    if (!code.within(x[i], lattice.decode(wrapping_add(corrected, base), 1), out)) exceptions.emplace_back(i, x[i]);
+  });
   coded_field r{code,
                 {{"kind", "wavelet"},
                  {"coder", corrected_coder_name},
@@ -524,7 +530,7 @@ inline std::vector<double> decode_corrected(codec::rans::reader& in, const grid3
     const std::int64_t v = model.decode(coder, context);
     fits = fits && v >= -largest && v <= largest;
     if (!fits) return;
-    magnitudes[at] = std::uint8_t(std::min<std::int64_t>(v < 0 ? -v : v, 2));
+    magnitudes[at] = correction_magnitude(v);
     y[at] = wrapping_add(y[at], v * width);
   });
   require(fits && !coder.overran(), where, "a corrected wavelet block is truncated or holds a correction out of range");
