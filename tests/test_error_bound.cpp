@@ -13,6 +13,7 @@
 #include "baler/codec/codec.hpp"
 #include "baler/metrics/bound_check.hpp"
 #include "test_bounded_support.hpp"
+#include "test_io_support.hpp"
 
 using namespace baler;
 using namespace baler::codec;
@@ -150,6 +151,47 @@ TEST_CASE("synthetic table: every bound kind, per-column bounds, integer and con
     const auto x = d.data.to_doubles(), y = back.data.to_doubles();
     for (std::size_t r = 0; r < 2000; ++r) CHECK(std::abs(y[r * 7] - x[r * 7]) <= 1e-6);
   }
+}
+
+TEST_CASE("values past 2^53 are bounded as the floats they are, and 64-bit integers no double holds refused") {
+  // Every double from 2^53 on is a whole number: columns of masses in grams (1e30) or of values
+  // about 1e300 are not integers to keep exact, but floats to code within the bound.
+  rng gen(4);
+  std::vector<double> v;
+  for (std::size_t r = 0; r < 3000; ++r) {
+    const double row[] = {1e30 * gen.normal(), 1e300 + 1e290 * gen.normal(), gen.normal()};
+    v.insert(v.end(), std::begin(row), std::end(row));
+  }
+  dataset d{ndarray::from_doubles(v, {3000, 3}, dtype::f64), {"grams", "huge", "x"}};
+  const bounded_trip t = trip(d, "range:1e-3");
+  CHECK(worst_ratio(d, t.back, "range:1e-3", {false, false, false}) <= 1.0);
+  for (std::size_t c = 0; c < 2; ++c) {
+    CAPTURE(c);
+    CHECK(t.header["columns"][c]["code"]["bound"].get<double>() > 0);  // not value_code::exact()
+  }
+  CHECK(t.file.size() < d.data.nbytes() / 3);  // exact, they took 8 bytes a value
+  // Values of both signs near the largest double: their range, hi - lo, is past it, and a
+  // bound of 1e308 would step by 2e308: both bounded, and the file still reads.
+  std::vector<double> edge(2000);
+  for (double& x : edge) x = 1.7e308 * (2 * gen.uniform() - 1);
+  const dataset e{ndarray::from_doubles(edge, {2000, 1}, dtype::f64), {"edge"}};
+  const auto [lo, hi] = std::minmax_element(edge.begin(), edge.end());
+  for (const auto& [spec, allowed] : {std::pair{"range:1e-3", 1e-3 * *hi - 1e-3 * *lo}, {"abs:1e308", 1e308}}) {
+    CAPTURE(spec);
+    const bounded_trip et = trip(e, spec);
+    const std::vector<double> back = et.back.data.to_doubles();
+    double worst = 0;
+    for (std::size_t i = 0; i < edge.size(); ++i) worst = std::max(worst, std::abs(back[i] - edge[i]));
+    CHECK(worst <= allowed);
+    CHECK(et.file.size() < e.data.nbytes() / 2);
+  }
+  // An int64 column of nanosecond times (1.6e18) is refused with the value that no double
+  // holds: a bound of 10 would otherwise hold on values rounded by up to 128.
+  ndarray times = ndarray::zeros(dtype::i64, {2000, 1});
+  for (std::size_t r = 0; r < 2000; ++r) times.data_as<std::int64_t>()[r] = 1600000000000000000 + std::int64_t(r * 977);
+  cpu be(1);
+  CpuCodec c(be, quick("abs:10"));
+  CHECK_ERROR_CONTAINS(c.train(dataset{times, {}}), "holds the int64 value 1600000000000000977, which no float64 equals");
 }
 
 TEST_CASE("a file written without residuals still decompresses, with or without a bound set") {

@@ -78,6 +78,26 @@ TEST_CASE("to_doubles and from_doubles round-trip every dtype exactly") {
   }
 }
 
+TEST_CASE("to_exact_doubles refuses a 64-bit integer no double equals, and takes every other") {
+  ndarray i = ndarray::zeros(dtype::i64, {4});
+  std::int64_t* v = i.data_as<std::int64_t>();
+  v[0] = std::numeric_limits<std::int64_t>::lowest(), v[1] = std::int64_t(1) << 60, v[2] = -(std::int64_t(1) << 53);
+  v[3] = 7;
+  CHECK(i.to_exact_doubles("here") == i.to_doubles());  // -2^63, 2^60: past 2^53, yet exact
+  v[3] = (std::int64_t(1) << 53) + 1;
+  CHECK_ERROR_CONTAINS(i.to_exact_doubles("here", "column 't'"),
+                       "here(): column 't' holds the int64 value 9007199254740993, which no float64 equals");
+  v[3] = std::numeric_limits<std::int64_t>::max();  // rounds to 2^63, which int64 lacks
+  CHECK_ERROR_CONTAINS(i.to_exact_doubles("here"), "the array holds the int64 value 9223372036854775807");
+  ndarray u = ndarray::zeros(dtype::u64, {2});
+  u.data_as<std::uint64_t>()[1] = std::uint64_t(1) << 63;
+  CHECK(u.to_exact_doubles("here")[1] == 0x1p63);
+  u.data_as<std::uint64_t>()[1] = std::numeric_limits<std::uint64_t>::max();
+  CHECK_ERROR_CONTAINS(u.to_exact_doubles("here"), "uint64 value 18446744073709551615");
+  const ndarray f = ndarray::from_doubles({0.5, 1e300}, {2}, dtype::f64);
+  CHECK(f.to_exact_doubles("here") == f.to_doubles());
+}
+
 TEST_CASE("from_doubles rounds to nearest and clamps integer types") {
   const auto one = [](double v, dtype t) {
     return ndarray::from_doubles({v}, {1}, t).to_doubles()[0];

@@ -242,7 +242,7 @@ inline bound_config global_bounds(const row_source& s, const bound_config& b, st
     if (!(r.second > r.first)) return spec;
     if (spec.kind == bound_kind::psnr) spec.range = r.second - r.first;
     if (spec.kind != bound_kind::range) return spec;
-    return bound_spec{bound_kind::abs, spec.value * (r.second - r.first)};
+    return bound_spec{bound_kind::abs, fraction_of_range(spec.value, r.first, r.second)};
   };
   bound_config out;
   if (field) {

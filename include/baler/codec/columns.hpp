@@ -54,7 +54,7 @@ inline treatment parse_treatment(const std::string& s) {
 struct column_stats {
   double min = 0, max = 0, mean = 0, stddev = 0;
   bool finite = true;    // no NaN or Inf
-  bool integral = true;  // every finite value is a whole number
+  bool integral = true;  // every finite value is a whole number (every one from 2^53 on is)
   std::size_t distinct = 0;  // counted up to a cap (see analyse)
   bool log_helps = false;    // positive and much less skewed after a log
 };
@@ -79,10 +79,14 @@ inline std::pair<double, double> finite_range(const double* v, std::size_t n) {
   return lo <= hi ? std::pair{lo, hi} : std::pair{0.0, 0.0};
 }
 
-// Whether every finite value of v[0..n) is a whole number (column_stats::integral for a field).
+// Whether x is a whole number that says so: from 2^53 on every double is one, a column of
+// masses in grams (1e33) as much as one of counts, so none past it counts as whole.
+inline bool is_whole(double x) { return std::fabs(x) < 0x1p53 && x == std::nearbyint(x); }
+
+// Whether every finite value of v[0..n) is whole (is_whole): a field of counts or labels.
 inline bool integral_values(const double* v, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i)
-    if (std::isfinite(v[i]) && v[i] != std::nearbyint(v[i])) return false;
+    if (std::isfinite(v[i]) && !is_whole(v[i])) return false;
   return true;
 }
 

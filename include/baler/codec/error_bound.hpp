@@ -45,6 +45,13 @@ struct bound_spec {
   bool set() const { return value > 0; }
 };
 
+// fraction x (hi - lo): what range:fraction allows on values spanning [lo, hi], finite where
+// hi - lo is not (values of both signs near the largest double).
+inline double fraction_of_range(double fraction, double lo, double hi) {
+  const double span = hi - lo;
+  return std::isfinite(span) ? fraction * span : fraction * hi - fraction * lo;
+}
+
 inline std::string to_string(const bound_spec& b) {
   const char* k = b.kind == bound_kind::abs     ? "abs"
                   : b.kind == bound_kind::range ? "range"
@@ -135,6 +142,7 @@ struct value_code {
   std::int64_t per_octave = 1;  // rel: M
 
   static constexpr double max_code = 4503599627370496.0;  // 2^52: k and k * step stay exact
+  static constexpr double largest_bound = 0x1p1022;       // 2 x it is the largest power of 2 a double holds
 
   // `lo`, `hi`: the finite range of the block (for range bounds).
   static value_code make(const bound_spec& b, double lo, double hi) {
@@ -146,8 +154,10 @@ struct value_code {
       c.per_octave = std::int64_t(std::ceil(0.5 / b.value));
       return c;
     }
-    // Both rounded down to six digits: the header writes them short, the bound only tightens.
-    c.bound = short_decimal(b.kind == bound_kind::abs ? b.value : b.value * (hi - lo), 6, rounding::down);
+    // Both rounded down to six digits: the header writes them short, the bound only tightens,
+    // and to at most largest_bound, whose step is a finite double (JSON has no infinity).
+    const double wanted = b.kind == bound_kind::abs ? b.value : fraction_of_range(b.value, lo, hi);
+    c.bound = short_decimal(std::min(wanted, largest_bound), 6, rounding::down);
     // Just below 2 * bound, so that x exactly half-way between two steps still passes after
     // the rounding of k * step; an exact (zero) bound codes integral values with step 1.
     c.step = c.bound > 0 ? short_decimal(2 * c.bound * (1 - 1.0 / 1024), 6, rounding::down) : 1.0;

@@ -125,7 +125,9 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
     require(!log[c] || st.min > 0, where,
             "column '" + t.names[c] + "' has values <= 0 and cannot be log-transformed");
     s.modelled.push_back(c);
-    s.integer[c] = st.integral || integer[c];
+    // Integers are rounded (and under a bound kept exact); whole numbers past 2^53 are floats
+    // like any other (is_whole), bounded as such.
+    s.integer[c] = (st.integral && is_whole(st.min) && is_whole(st.max)) || integer[c];
     s.normalisers.push_back(normaliser::fit(st, o.normalisation, log[c] || (auto_log && st.log_helps)));
   }
   return s;

@@ -55,7 +55,7 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
   for (std::size_t i = 1; i < d.data.shape.size(); ++i) t.cols *= d.data.shape[i];
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
-  if (with_values) t.values = d.data.to_doubles();
+  if (with_values) t.values = d.data.to_exact_doubles(where);
   t.names = column_names(d.data.shape, t.cols, d.names);
   require(d.column_types.empty() ||
               (d.data.ndim() == 2 && d.data.type == dtype::f64 && d.column_types.size() == t.cols),

@@ -143,8 +143,8 @@ inline void check_names(const dataset& d, const char* where) {
 
 namespace detail {
 // A table of named 1-D columns of one length. Columns of one dtype keep it; mixed ones become
-// float64, which holds every value of the others but 64-bit integers from 2^53 on (refused),
-// and keep their dtypes in column_types.
+// float64, which holds every value of the others but some 64-bit integers past 2^53
+// (refused), and keep their dtypes in column_types.
 inline dataset table_of_columns(std::vector<std::string> names, const std::vector<ndarray>& columns,
                                 table_layout layout, const char* where) {
   require(!columns.empty(), where, "a table without columns");
@@ -175,15 +175,8 @@ inline dataset table_of_columns(std::vector<std::string> names, const std::vecto
   std::vector<double> values(rows * cols);
   for (std::size_t c = 0; c < cols; ++c) {
     d.column_types.push_back(columns[c].type);
-    const std::vector<double> v = columns[c].to_doubles();
-    const bool wide = columns[c].type == dtype::i64 || columns[c].type == dtype::u64;
-    for (std::size_t r = 0; r < rows; ++r) {
-      if (wide && !(std::abs(v[r]) < 9007199254740992.0))
-        throw error(std::string(where) + "(): column '" + d.names[c] +
-                    "' holds 64-bit integers of 2^53 or more beside columns of other types; a float64 table cannot "
-                    "hold them exactly (give every column one dtype)");
-      values[r * cols + c] = v[r];
-    }
+    const std::vector<double> v = columns[c].to_exact_doubles(where, "column '" + d.names[c] + "'");
+    for (std::size_t r = 0; r < rows; ++r) values[r * cols + c] = v[r];
   }
   d.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
   return d;

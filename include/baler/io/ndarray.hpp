@@ -181,6 +181,16 @@ struct ndarray {
     });
   }
 
+  // to_doubles, refused where a 64-bit integer has no double equal to it (some past 2^53):
+  // what is compressed must be what was given, or a bound holds on values it was not given.
+  // `what` names the array in the error.
+  std::vector<double> to_exact_doubles(const char* where, const std::string& what = "the array") const {
+    std::vector<double> v = to_doubles();
+    if (type == dtype::i64) check_exact(data_as<std::int64_t>(), v, where, what);
+    if (type == dtype::u64) check_exact(data_as<std::uint64_t>(), v, where, what);
+    return v;
+  }
+
   // The inverse of to_doubles. For integer types each value is rounded to nearest (halves away
   // from zero) and clamped to the type's range: a reconstruction of 254.7 stored as uint8 must
   // become 255, not 254 by truncation nor 0 by wrap-around. NaN has no integer value: error.
@@ -240,6 +250,19 @@ struct ndarray {
         return std::numeric_limits<T>::max();
       return static_cast<T>(r);
     }
+  }
+
+  // v[i] == src[i] exactly, for 64-bit integers T: max() as a double is 2^63 or 2^64, which no
+  // T reaches, so "<" is the test that v[i] converts back without overflow.
+  template <class T>
+  void check_exact(const T* src, const std::vector<double>& v, const char* where, const std::string& what) const {
+    const double end = static_cast<double>(std::numeric_limits<T>::max());
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!(v[i] < end) || static_cast<T>(v[i]) != src[i])
+        throw error(std::string(where) + "(): " + what + " holds the " + dtype_name(type) + " value " +
+                    std::to_string(src[i]) + ", which no float64 equals (64-bit integers are exact in float64 "
+                    "up to 2^53): baler computes in float64; subtract an offset (the first value, say) or "
+                    "convert to float64 to accept the rounding");
   }
 };
 
