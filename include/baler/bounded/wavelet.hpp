@@ -351,6 +351,23 @@ std::optional<coded_field> encode_target(const double* x, const grid3& g, double
   return r;
 }
 
+// Reads a coder's stream (varint length, bytes) of values within +-largest, in the order and
+// contexts that walk(f) calls f(at, context) with, handing each to got(at, v); `what` is the
+// error where one falls outside or the stream ends first.
+template <class Walk, class Got>
+void decode_within(codec::rans::reader& in, unsigned contexts, std::int64_t largest, Walk&& walk, Got&& got,
+                   const char* where, const char* what) {
+  rc::decoder coder(in.bytes(in.varint()));
+  residual_model model(contexts);
+  bool fits = true;
+  walk([&](std::size_t at, unsigned context) {
+    const std::int64_t v = model.decode(coder, context);
+    fits = fits && v >= -largest && v <= largest;
+    if (fits) got(at, v);
+  });
+  require(fits && !coder.overran(), where, what);
+}
+
 // The lattice codes of a wavelet block of grid g (less its base), from its coefficients.
 inline std::vector<std::int64_t> decode_lattice(codec::rans::reader& in, const grid3& g, const nlohmann::json& desc) {
   const char* where = "bounded::wavelet::decode";
@@ -360,19 +377,12 @@ inline std::vector<std::int64_t> decode_lattice(codec::rans::reader& in, const g
   require(levels >= 1 && ls.size() == levels && step >= 1 && step <= max_step, where,
           "a wavelet block with " + std::to_string(levels) + " levels and step " + std::to_string(step) +
               " on this grid");
-  rc::decoder coder(in.bytes(in.varint()));
-  residual_model model(contexts);
-  const std::size_t n = g[0] * g[1] * g[2];
-  std::vector<std::int64_t> q(n, 0);
-  const std::int64_t largest = (std::int64_t(1) << coefficient_bits) / step;
-  bool fits = true;
-  for_each_in_order(q, g, ls, [&](std::size_t at, unsigned context) {
-    const std::int64_t v = model.decode(coder, context);
-    fits = fits && v >= -largest && v <= largest;
-    q[at] = fits ? v : 0;
-  });
-  require(fits && !coder.overran(), where, "a wavelet block is truncated or holds a coefficient out of range");
-  return lattice_of(q, step, g, ls);
+  std::vector<std::int64_t> q(g[0] * g[1] * g[2], 0);
+  decode_within(
+      in, contexts, (std::int64_t(1) << coefficient_bits) / step,
+      [&](auto&& f) { for_each_in_order(q, g, ls, f); }, [&](std::size_t at, std::int64_t v) { q[at] = v; }, where,
+      "a wavelet block is truncated or holds a coefficient out of range");
+  return lattice_of(std::move(q), step, g, ls);
 }
 
 // The values of a wavelet block of grid g under the lattice's code.
@@ -521,19 +531,15 @@ inline std::vector<double> decode_corrected(codec::rans::reader& in, const grid3
   const std::size_t n = g[0] * g[1] * g[2];
   const exception_list exceptions = read_exceptions(in, n);
   std::vector<std::int64_t> y = decode_lattice(in, g, desc);
-  rc::decoder coder(in.bytes(in.varint()));
-  residual_model model(correction_contexts);
-  const std::int64_t largest = (std::int64_t(1) << coefficient_bits) / width;
-  bool fits = true;
   std::vector<std::uint8_t> magnitudes(n, 0);  // of the corrections, up to 2: their context
-  for_each_correction(magnitudes, g, [&](std::size_t at, unsigned context) {
-    const std::int64_t v = model.decode(coder, context);
-    fits = fits && v >= -largest && v <= largest;
-    if (!fits) return;
-    magnitudes[at] = correction_magnitude(v);
-    y[at] = wrapping_add(y[at], v * width);
-  });
-  require(fits && !coder.overran(), where, "a corrected wavelet block is truncated or holds a correction out of range");
+  decode_within(
+      in, correction_contexts, (std::int64_t(1) << coefficient_bits) / width,
+      [&](auto&& f) { for_each_correction(magnitudes, g, f); },
+      [&](std::size_t at, std::int64_t v) {
+        magnitudes[at] = correction_magnitude(v);
+        y[at] = wrapping_add(y[at], v * width);
+      },
+      where, "a corrected wavelet block is truncated or holds a correction out of range");
   std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = lattice.decode(wrapping_add(y[i], base), 1);
   for (const auto& e : exceptions) v[e.first] = e.second;
