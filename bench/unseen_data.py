@@ -101,6 +101,22 @@ def make_inputs(work):
     path = os.path.join(work, "sst.npy")
     np.save(path, sst.astype(np.float32))
     out.append(("720 x 1440 float32 field, 1e20 on its land (23 %)", path, None))
+
+    # Stars in cgs units, as astrophysics writes them: masses of 1e33 g, luminosities of 1e33
+    # erg/s, distances of 1e20 cm; past 2^53 every float64 is a whole number. (A generator of
+    # its own, as above.)
+    gen = np.random.default_rng(9)
+    n3 = 50000
+    mass = np.exp(gen.normal(0, 0.7, n3)) * 1.989e33
+    lum = 3.828e33 * (mass / 1.989e33) ** 3.5 * np.exp(gen.normal(0, 0.1, n3))
+    radius = 6.957e10 * (mass / 1.989e33) ** 0.8 * np.exp(gen.normal(0, 0.05, n3))
+    teff = 5772 * (lum / 3.828e33) ** 0.25 * (radius / 6.957e10) ** -0.5
+    dist = 3.086e18 * gen.uniform(10, 1000, n3)
+    flux = lum / (4 * np.pi * dist**2)
+    path = os.path.join(work, "stars.npz")
+    np.savez(path, data=np.stack([mass, lum, radius, teff, dist, flux], 1),
+             names=np.array(["mass_g", "lum_erg_s", "radius_cm", "teff_K", "dist_cm", "flux_cgs"]))
+    out.append(("50,000 stars x 6 in cgs units (masses 1e33 g, distances 1e20 cm)", path, path))
     return out
 
 
