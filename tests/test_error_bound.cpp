@@ -169,7 +169,7 @@ TEST_CASE("values past 2^53 are bounded as the floats they are, and 64-bit integ
     CAPTURE(c);
     CHECK(t.header["columns"][c]["code"]["bound"].get<double>() > 0);  // not value_code::exact()
   }
-  CHECK(t.file.size() < d.data.nbytes() / 3);  // exact, they took 8 bytes a value
+  CHECK(t.file.size() < d.data.nbytes() / 3);  // kept exact, they took 8 bytes a value
   // Values of both signs near the largest double: their range, hi - lo, is past it, and a
   // bound of 1e308 would step by 2e308: both bounded, and the file still reads.
   std::vector<double> edge(2000);

@@ -79,8 +79,8 @@ inline std::pair<double, double> finite_range(const double* v, std::size_t n) {
   return lo <= hi ? std::pair{lo, hi} : std::pair{0.0, 0.0};
 }
 
-// Whether x is a whole number that says so: from 2^53 on every double is one, a column of
-// masses in grams (1e33) as much as one of counts, so none past it counts as whole.
+// Whether x is a whole number below 2^53: past it every double is whole, so that being whole
+// says nothing of the data there (masses in grams, 1e33, are not counts).
 inline bool is_whole(double x) { return std::fabs(x) < 0x1p53 && x == std::nearbyint(x); }
 
 // Whether every finite value of v[0..n) is whole (is_whole): a field of counts or labels.
