@@ -185,6 +185,8 @@ TEST_CASE("values past 2^53 are bounded as the floats they are, and 64-bit integ
     CHECK(worst <= allowed);
     CHECK(et.file.size() < e.data.nbytes() / 2);
   }
+  // A PSNR target there would square errors past the largest double: refused.
+  CHECK_ERROR_CONTAINS(trip(e, "psnr:40"), "a PSNR target on values spanning");
   // An int64 column of nanosecond times (1.6e18) is refused with the value that no double
   // holds: a bound of 10 would otherwise hold on values rounded by up to 128.
   ndarray times = ndarray::zeros(dtype::i64, {2000, 1});

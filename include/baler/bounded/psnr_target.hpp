@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "baler/bounded/block.hpp"
@@ -67,9 +69,19 @@ double mean_squared_error(const double* x, std::size_t n, std::size_t stride, dt
 }  // namespace detail
 
 // The range a PSNR target is taken on: the spec's (a chunk's target, on the whole data's
-// range), else the block's own, [lo, hi].
+// range), else the block's own, [lo, hi]. A target past max_psnr_range is refused: the squared
+// errors it allows would pass the largest double.
+constexpr double max_psnr_range = 1e150;
 inline double psnr_range(const codec::bound_spec& spec, double lo, double hi) {
-  return spec.range > 0 ? spec.range : hi - lo;
+  const double range = spec.range > 0 ? spec.range : hi - lo;
+  if (spec.kind == codec::bound_kind::psnr && !(range <= max_psnr_range)) {
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "a PSNR target on values spanning %g: their squared errors pass the largest double; give an "
+                  "abs, range or rel bound instead", range);
+    throw error(std::string("bounded::psnr_range(): ") + text);
+  }
+  return range;
 }
 
 // A non-psnr `spec` goes to code_of(spec) unchanged. For psnr, the widest abs bound whose
