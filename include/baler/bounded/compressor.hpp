@@ -848,7 +848,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
       std::snprintf(text, sizeof text,
                     "its fill value %g is stored exactly and left out of the range: +-%.3g on values spanning "
                     "%.3g (the whole range, the fill value's included, would allow +-%.3g)",
-                    *fill, code.bound, hi - lo, b.all.value * (ends.hi - ends.lo));
+                    *fill, code.bound, hi - lo, codec::fraction_of_range(b.all.value, ends.lo, ends.hi));
       field_report.back().note = text;
     }
     // A PSNR target on floats: the refined reconstruction (refine.hpp) meets it at a wider bound;
