@@ -117,6 +117,18 @@ def make_inputs(work):
     np.savez(path, data=np.stack([mass, lum, radius, teff, dist, flux], 1),
              names=np.array(["mass_g", "lum_erg_s", "radius_cm", "teff_K", "dist_cm", "flux_cgs"]))
     out.append(("50,000 stars x 6 in cgs units (masses 1e33 g, distances 1e20 cm)", path, path))
+
+    # Detector hits as records: int64 nanosecond times (1.6e18: past 2^53, where float64 skips
+    # integers), a float32 amplitude and an int16 channel. (A generator of its own.)
+    gen = np.random.default_rng(11)
+    m = 200_000
+    hits = np.zeros(m, dtype=[("t_ns", "<i8"), ("adc", "<f4"), ("channel", "<i2")])
+    hits["t_ns"] = 1_600_000_000_000_000_001 + np.cumsum(gen.integers(900_000, 1_100_000, m))  # ~1 ms apart
+    hits["adc"] = gen.gamma(3.0, 40.0, m)
+    hits["channel"] = gen.integers(0, 256, m)
+    path = os.path.join(work, "hits.npy")
+    np.save(path, hits)
+    out.append(("200,000 hits (int64 ns times of 1.6e18, float32, int16)", path, None))
     return out
 
 

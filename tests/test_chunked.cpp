@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 
 #include "baler/codec/chunked.hpp"
@@ -95,6 +96,21 @@ TEST_CASE("chunked unnamed tables, 2-D and 1-D: every column within its own rang
   const auto [err, range] = max_error(one, back, std::string::npos);
   CHECK(range > 0);
   CHECK(err <= 1e-3 * range);
+}
+
+TEST_CASE("chunked int64 past 2^53: exact chunk by chunk under an abs bound, a range bound over chunks refused") {
+  scratch_dir dir;
+  ndarray t = ndarray::zeros(dtype::i64, {2500});
+  std::int64_t* v = t.data_as<std::int64_t>();
+  for (std::int64_t i = 0; i < 2500; ++i) v[i] = 1600000000000000001 + i * 977 + (i * 7919) % 50;
+  const dataset d{t, {}};
+  codec::compress_chunked(codec::source_of(d), dir / "t.baler", false, with_bound("abs:10"), chunks_of(1000));
+  const dataset back = codec::chunked_decoder(dir / "t.baler").rows(0, 2500);
+  CHECK(back.data == d.data);  // a table's integer column: exact, each chunk less its own minimum
+  CHECK_THROWS_WITH_AS(codec::compress_chunked(codec::source_of(d), dir / "r.baler", false, with_bound("range:1e-3"),
+                                               chunks_of(1000)),
+                       doctest::Contains("a range or PSNR bound over chunks"), error);
+  CHECK_FALSE(std::filesystem::exists(dir / "r.baler"));
 }
 
 TEST_CASE("chunked field: frames in chunks of 7, random frame ranges, same bytes for 1 and 2 threads") {

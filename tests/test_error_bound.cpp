@@ -11,7 +11,9 @@
 #include "test_data.hpp"
 #include "baler/backend/cpu.hpp"
 #include "baler/codec/codec.hpp"
+#include "baler/codec/error_bounded.hpp"
 #include "baler/metrics/bound_check.hpp"
+#include "baler/metrics/column_errors.hpp"
 #include "test_bounded_support.hpp"
 #include "test_io_support.hpp"
 
@@ -187,13 +189,85 @@ TEST_CASE("values past 2^53 are bounded as the floats they are, and 64-bit integ
   }
   // A PSNR target there would square errors past the largest double: refused.
   CHECK_ERROR_CONTAINS(trip(e, "psnr:40"), "a PSNR target on values spanning");
-  // An int64 column of nanosecond times (1.6e18) is refused with the value that no double
-  // holds: a bound of 10 would otherwise hold on values rounded by up to 128.
-  ndarray times = ndarray::zeros(dtype::i64, {2000, 1});
-  for (std::size_t r = 0; r < 2000; ++r) times.data_as<std::int64_t>()[r] = 1600000000000000000 + std::int64_t(r * 977);
-  cpu be(1);
-  CpuCodec c(be, quick("abs:10"));
-  CHECK_ERROR_CONTAINS(c.train(dataset{times, {}}), "holds the int64 value 1600000000000000977, which no float64 equals");
+}
+
+// The largest |y - x| over a table's column c (or a field's values, cols = 1), in int64.
+template <class I>
+I worst_integer_error(const dataset& a, const dataset& b, std::size_t cols, std::size_t c) {
+  const I* x = a.data.data_as<I>();
+  const I* y = b.data.data_as<I>();
+  I worst = 0;
+  for (std::size_t i = c; i < a.data.size(); i += cols) worst = std::max<I>(worst, x[i] > y[i] ? x[i] - y[i] : y[i] - x[i]);
+  return worst;
+}
+
+TEST_CASE("64-bit integers past 2^53 are held less an offset: table columns exact, fields within the bound") {
+  // Nanosecond times (1.6e18): no double holds most of them, and rounded they would be up to
+  // 128 off before any coding. Held less each column's minimum, they are exact; a table's
+  // integer columns are kept exact under any bound, as every integer column is.
+  rng gen(6);
+  const std::size_t rows = 3000;
+  ndarray table = ndarray::zeros(dtype::i64, {rows, 2});
+  std::int64_t* v = table.data_as<std::int64_t>();
+  for (std::size_t r = 0; r < rows; ++r) {
+    v[2 * r] = 1600000000000000001 + std::int64_t(r) * 977 + std::int64_t(gen.uniform() * 50);
+    v[2 * r + 1] = std::int64_t(gen.uniform() * 1000) - 500;
+  }
+  const dataset d{table, {"t_ns", "count"}};
+  std::int64_t lo[2] = {v[0], v[1]};
+  for (std::size_t i = 0; i < 2 * rows; ++i) lo[i % 2] = std::min(lo[i % 2], v[i]);
+  for (const std::string spec : {"abs:10", "range:1e-3", "rel:1e-3"}) {
+    CAPTURE(spec);
+    const bounded_trip t = trip(d, spec);
+    CHECK(t.back.data == d.data);
+    CHECK(t.header["input"][offsets_key] == nlohmann::json::array({lo[0], lo[1]}));
+    CHECK(format::inspect(t.file).format_version == 5);  // readers before the offsets refuse it
+    CHECK(t.file.size() < d.data.nbytes() / 3);
+    for (const auto& res : metrics::check_bounds(d, t.back, parse_bound_config(spec))) CHECK(res.holds());
+  }
+  // The check sees one unit past the bound (rounded doubles would hide 128).
+  dataset off = d;
+  off.data.data_as<std::int64_t>()[2] += 11;
+  CHECK(metrics::check_bounds(d, off, parse_bound_config("abs:10"))[0].violations == 1);
+  const metrics::column_error e = metrics::compare(d, off)[0];
+  CHECK(e.max_abs_error == 11);
+  CHECK(e.min == double(lo[0]));  // the column's own values, not less the offset
+  CHECK(e.rel_q99 < 1e-15);
+
+  // A field (one offset) is coded within its bound; a uint64 column near its largest value.
+  ndarray field = ndarray::zeros(dtype::i64, {16, 32, 32});
+  for (std::size_t i = 0; i < field.size(); ++i)
+    field.data_as<std::int64_t>()[i] = -4000000000000000003 + std::int64_t(1e6 * std::sin(0.01 * double(i % 1024))) +
+                                       std::int64_t(i / 1024) * 500;
+  const dataset f{field, {}};
+  for (const std::string spec : {"abs:3", "range:1e-4"}) {
+    CAPTURE(spec);
+    const bounded_trip ft = trip(f, spec);
+    REQUIRE(ft.back.data.type == dtype::i64);
+    CHECK(ft.header["input"][offsets_key].size() == 1);
+    const std::int64_t worst = worst_integer_error<std::int64_t>(f, ft.back, 1, 0);
+    CHECK(worst > 0);  // coded, not kept
+    for (const auto& res : metrics::check_bounds(f, ft.back, parse_bound_config(spec))) CHECK(res.holds());
+    CHECK(ft.file.size() < f.data.nbytes() / 4);
+  }
+  ndarray ids = ndarray::zeros(dtype::u64, {rows, 1});
+  for (std::size_t r = 0; r < rows; ++r) ids.data_as<std::uint64_t>()[r] = std::numeric_limits<std::uint64_t>::max() - r * 7;
+  CHECK(trip(dataset{ids, {"id"}}, "abs:2").back.data == ids);
+
+  // Records (int64 times beside float32 values), as numpy's structured arrays hold them.
+  ndarray when = ndarray::zeros(dtype::i64, {rows}), what = ndarray::zeros(dtype::f32, {rows});
+  for (std::size_t r = 0; r < rows; ++r) when.data_as<std::int64_t>()[r] = v[2 * r], what.data_as<float>()[r] = float(gen.normal());
+  const dataset records = baler::detail::table_of_columns({"t_ns", "x"}, {when, what}, table_layout::records, "test");
+  const dataset records_back = decompress_file(compress_error_bounded(records, parse_bound_config("abs:1e-3")));
+  CHECK(records_back.column_offsets.size() == 2);
+  CHECK(columns_of(records_back)[0] == when);
+  for (const auto& res : metrics::check_bounds(records, records_back, parse_bound_config("abs:1e-3"))) CHECK(res.holds());
+
+  // Refused: a relative bound on a field (of each value's size, which the difference lost), and
+  // a column spanning 2^53 or more.
+  CHECK_ERROR_CONTAINS(trip(f, "rel:1e-3"), "a relative bound would be of that difference");
+  v[1] = std::numeric_limits<std::int64_t>::max();
+  CHECK_ERROR_CONTAINS(trip(dataset{table, {"t_ns", "count"}}, "abs:10"), "holds int64 values from");
 }
 
 TEST_CASE("a file written without residuals still decompresses, with or without a bound set") {

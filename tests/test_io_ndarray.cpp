@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "test_io_support.hpp"
+#include "baler/io/wide_integers.hpp"
 
 using namespace baler;
 
@@ -78,24 +79,60 @@ TEST_CASE("to_doubles and from_doubles round-trip every dtype exactly") {
   }
 }
 
-TEST_CASE("to_exact_doubles refuses a 64-bit integer no double equals, and takes every other") {
+TEST_CASE("64-bit integers no double equals are held less an offset per group, exactly, and written back") {
   ndarray i = ndarray::zeros(dtype::i64, {4});
   std::int64_t* v = i.data_as<std::int64_t>();
   v[0] = std::numeric_limits<std::int64_t>::lowest(), v[1] = std::int64_t(1) << 60, v[2] = -(std::int64_t(1) << 53);
   v[3] = 7;
-  CHECK(i.to_exact_doubles("here") == i.to_doubles());  // -2^63, 2^60: past 2^53, yet exact
+  offset_doubles o = to_offset_doubles(i, 1, "here");  // -2^63, 2^60: past 2^53, yet exact
+  CHECK(o.offsets.empty());
+  CHECK(o.values == i.to_doubles());
+  // Two columns (rows x 2): nanosecond times past 2^53 beside small counts. Each column is held
+  // less its minimum, and comes back bit for bit.
+  ndarray t = ndarray::zeros(dtype::i64, {3, 2});
+  std::int64_t* tv = t.data_as<std::int64_t>();
+  const std::int64_t base = 1600000000000000001;  // no double equals it
+  for (std::int64_t r = 0; r < 3; ++r) tv[2 * r] = base + 977 * (2 - r), tv[2 * r + 1] = -5 + r;
+  o = to_offset_doubles(t, 2, "here");
+  CHECK(o.offsets == std::vector<std::uint64_t>{std::uint64_t(base), std::uint64_t(std::int64_t(-5))});
+  CHECK(o.values == std::vector<double>{1954, 0, 977, 1, 0, 2});
+  CHECK(from_offset_doubles(o.values, {3, 2}, dtype::i64, o.offsets) == t);
+  // One group spanning 2^53 or more: refused, naming its smallest and largest value.
   v[3] = (std::int64_t(1) << 53) + 1;
-  CHECK_ERROR_CONTAINS(i.to_exact_doubles("here", "column 't'"),
-                       "here(): column 't' holds the int64 value 9007199254740993, which no float64 equals");
-  v[3] = std::numeric_limits<std::int64_t>::max();  // rounds to 2^63, which int64 lacks
-  CHECK_ERROR_CONTAINS(i.to_exact_doubles("here"), "the array holds the int64 value 9223372036854775807");
+  CHECK_ERROR_CONTAINS(to_offset_doubles(i, 1, "here", "column 't'"),
+                       "here(): column 't' holds int64 values from -9223372036854775808 to 1152921504606846976, "
+                       "which float64 cannot hold exactly");
   ndarray u = ndarray::zeros(dtype::u64, {2});
   u.data_as<std::uint64_t>()[1] = std::uint64_t(1) << 63;
-  CHECK(u.to_exact_doubles("here")[1] == 0x1p63);
+  CHECK(to_offset_doubles(u, 1, "here").values[1] == 0x1p63);
+  u.data_as<std::uint64_t>()[0] = std::numeric_limits<std::uint64_t>::max() - 1000;
   u.data_as<std::uint64_t>()[1] = std::numeric_limits<std::uint64_t>::max();
-  CHECK_ERROR_CONTAINS(u.to_exact_doubles("here"), "uint64 value 18446744073709551615");
+  o = to_offset_doubles(u, 1, "here");
+  CHECK(o.values == std::vector<double>{0, 1000});
+  CHECK(from_offset_doubles(o.values, {2}, dtype::u64, o.offsets) == u);
   const ndarray f = ndarray::from_doubles({0.5, 1e300}, {2}, dtype::f64);
-  CHECK(f.to_exact_doubles("here") == f.to_doubles());
+  CHECK(to_offset_doubles(f, 1, "here").values == f.to_doubles());
+}
+
+TEST_CASE("from_offset_doubles rounds, adds the offset in integer arithmetic and clamps to the dtype") {
+  const std::uint64_t near_max = std::numeric_limits<std::int64_t>::max() - 1;
+  const ndarray s = from_offset_doubles({0.5, -0.5, 2.4, -1e30}, {4}, dtype::i64, {near_max});
+  CHECK(s.data_as<std::int64_t>()[0] == std::numeric_limits<std::int64_t>::max());  // halves away from zero
+  CHECK(s.data_as<std::int64_t>()[1] == std::numeric_limits<std::int64_t>::max() - 2);
+  CHECK(s.data_as<std::int64_t>()[2] == std::numeric_limits<std::int64_t>::max());  // clamped, not wrapped
+  CHECK(s.data_as<std::int64_t>()[3] == std::numeric_limits<std::int64_t>::max() - 1 - (std::int64_t(1) << 62));
+  const ndarray u = from_offset_doubles({-10, 3, 1e30}, {3}, dtype::u64, {3});
+  CHECK(u.data_as<std::uint64_t>()[0] == 0);
+  CHECK(u.data_as<std::uint64_t>()[1] == 6);
+  CHECK(u.data_as<std::uint64_t>()[2] == 3 + (std::uint64_t(1) << 62));
+  CHECK_ERROR_CONTAINS(from_offset_doubles({NAN}, {1}, dtype::i64, {3}), "NaN at index 0 cannot be stored as int64");
+  CHECK_ERROR_CONTAINS(from_offset_doubles({1}, {1}, dtype::f32, {3}), "offsets for float32 values");
+  // Another offset's frame: 1000 above 2^60 + 7, from 2^60 + 7 to 2^60 (7 more), or to none.
+  const std::uint64_t a = (std::uint64_t(1) << 60) + 7, b = std::uint64_t(1) << 60;
+  CHECK(rebased(1000, dtype::i64, &a, &b) == 1007);
+  CHECK(rebased(1000, dtype::u64, &a, nullptr) == 0x1p60 + 1024);  // the value itself, rounded
+  CHECK(rebased(-3, dtype::i64, nullptr, nullptr) == -3);
+  CHECK(rebased(0x1p63, dtype::u64, nullptr, &b) == 0x1p63 - 0x1p60);
 }
 
 TEST_CASE("from_doubles rounds to nearest and clamps integer types") {

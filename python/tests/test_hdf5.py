@@ -70,6 +70,21 @@ def test_h5py_partial_chunks_and_1d(tmp_path):
         assert np.abs(f["x"][...] - a).max() <= 1e-4
 
 
+def test_h5py_int64_nanosecond_times_come_back_bit_for_bit(tmp_path):
+    # Past 2^53 float64 skips integers; each chunk holds its times less its smallest, exactly.
+    # HDF5 pads a last, partial chunk with the fill value (0 unless set): 0 beside 1.6e18 spans
+    # more than 2^53, so the fill value is one of the times.
+    t = 1_600_000_000_000_000_001 + np.cumsum(np.arange(1000, dtype=np.int64) % 977 + 1000)
+    with h5py.File(tmp_path / "t.h5", "w") as f:
+        f.create_dataset("t", data=t, chunks=(250,), **baler.hdf5_filter("abs:10"))
+        f.create_dataset("padded", data=t, chunks=(300,), fillvalue=t[0], **baler.hdf5_filter("abs:10"))
+    with h5py.File(tmp_path / "t.h5", "r") as f:
+        back, padded = f["t"][...], f["padded"][...]
+    assert back.dtype == np.int64
+    np.testing.assert_array_equal(back, t)
+    np.testing.assert_array_equal(padded, t)
+
+
 def test_h5py_field_layout_holds_for_tall_chunks(tmp_path):
     # 4000 x 8 would be a table by its shape alone (codec::is_field); layout "field" asks for one.
     a = np.outer(np.linspace(0, 1, 4000), np.arange(1, 9) ** 3)

@@ -78,6 +78,8 @@ inline std::vector<std::string> chunk_names(const std::vector<std::size_t>& shap
 
 inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
+  require(d.column_offsets.empty(), "source_of",
+          "chunks take no table of 64-bit integers past 2^53 beside other dtypes: compress without --chunk-rows");
   return {d.data.shape, d.data.type, chunk_names(d.data.shape, d.names), [&d](std::size_t first, std::size_t count) {
             return row_slice(d.data, first, count);
           }, d.layout, d.column_types, d.member};
@@ -151,7 +153,13 @@ inline column_ranges ranges_of(const row_source& s, std::size_t c0, std::size_t 
   in_waves<ranges>(
       c0, c1, s.row_count(), chunk_rows, threads,
       [&](std::size_t, std::size_t first, std::size_t count) {
-        const std::vector<double> v = s.rows(first, count).to_doubles();
+        // Ranges over chunks are compared as doubles: values held less an offset would not compare.
+        const offset_doubles o = to_offset_doubles(s.rows(first, count), cols, "compress_chunked");
+        require(o.offsets.empty(), "compress_chunked",
+                "the data holds 64-bit integers past 2^53, which float64 does not hold exactly: a range or PSNR "
+                "bound over chunks (and a field's fill value) needs their ranges as float64; give an abs bound, or "
+                "compress without --chunk-rows (which codes them less their smallest value)");
+        const std::vector<double>& v = o.values;
         ranges r(cols, {INFINITY, -INFINITY});
         for (std::size_t i = 0; i < v.size(); ++i) {
           if (!std::isfinite(v[i])) continue;

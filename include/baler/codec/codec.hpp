@@ -74,6 +74,31 @@ inline std::vector<dtype> column_types_of(const nlohmann::json& input, std::size
   return types;
 }
 
+// The offsets of t's values (table::offsets) in a header's "input", each written as a value of
+// its dtype; none where there are none.
+inline void mark_offsets(nlohmann::json& input, const table& t) {
+  for (std::size_t g = 0; g < t.offsets.size(); ++g) {
+    const std::uint64_t bits = t.offsets[g];
+    if (t.type_of(t.offsets.size() == 1 ? 0 : g) == dtype::i64) input[offsets_key].push_back(static_cast<std::int64_t>(bits));
+    else input[offsets_key].push_back(bits);
+  }
+}
+// The offsets an "input" names for a table of `cols` columns (one for a field) of `types`.
+inline std::vector<std::uint64_t> offsets_of(const nlohmann::json& input, std::size_t cols, dtype type,
+                                             const std::vector<dtype>& types) {
+  if (!input.contains(offsets_key)) return {};
+  const nlohmann::json& j = input.at(offsets_key);
+  const bool wide = wide_integer(type) || std::any_of(types.begin(), types.end(), wide_integer);
+  require(j.is_array() && (j.size() == 1 || j.size() == cols) && wide && (types.empty() || j.size() == cols) &&
+              std::all_of(j.begin(), j.end(), [](const nlohmann::json& o) { return o.is_number_integer(); }),
+          "offsets_of", "the header's integer offsets (" + j.dump().substr(0, 80) + ") do not fit " +
+                            std::to_string(cols) + " columns of " + dtypes_string(type, types));
+  std::vector<std::uint64_t> offsets;
+  for (const nlohmann::json& o : j)
+    offsets.push_back(o.is_number_unsigned() ? o.get<std::uint64_t>() : static_cast<std::uint64_t>(o.get<std::int64_t>()));
+  return offsets;
+}
+
 template <class B, class Model>
 class Codec {
 public:
@@ -227,8 +252,14 @@ public:
       out.layout = layout_of(h.at("input"));
       out.member = member_of(h.at("input"));
       out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
+      t.offsets = offsets_of(h.at("input"), t.cols, t.type, out.column_types);
       if (tiles) t.values = tiles->to_field(t.values);
-      out.data = ndarray::from_doubles(t.values, t.shape, t.type);
+      if (out.column_types.empty()) {
+        out.data = from_offset_doubles(t.values, t.shape, t.type, t.offsets);
+      } else {  // float64 less the offsets, which columns_of adds
+        out.data = ndarray::from_doubles(t.values, t.shape, t.type);
+        out.column_offsets = t.offsets;
+      }
       return out;
     } catch (const nlohmann::json::exception& e) {
       throw error(std::string(where) + "(): the header is incomplete or malformed: " + e.what());
@@ -267,6 +298,7 @@ private:
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
     mark_table(h["input"], d.layout, d.column_types, t.shape[0]);
     mark_member(h["input"], d.member);
+    mark_offsets(h["input"], t);
     return h;
   }
 
@@ -298,7 +330,16 @@ private:
 
   std::vector<std::byte> compress(table t, const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
+    if (o_.error_bound.enabled()) refuse_relative_bounds_on_offsets(t, d);
     return o_.error_bound.enabled() ? compress_bounded(t, d) : compress_plain(std::move(t), d);
+  }
+
+  // A pointwise relative bound is of each value's magnitude, which values held less an offset
+  // (wide_integers.hpp) no longer show. (A table's integer columns are exact under any bound.)
+  void refuse_relative_bounds_on_offsets(const table& t, const dataset& d) const {
+    require(t.offsets.empty() || !is_field(t.shape, !d.names.empty()) || o_.error_bound.all.kind != bound_kind::rel,
+            "Codec::compress", "the array holds 64-bit integers past 2^53, which baler codes less their smallest "
+            "value: a relative bound would be of that difference; give an abs or range bound instead");
   }
 
   // The plain mode: latent and decoder, every value as the model reconstructs it.
@@ -387,7 +428,7 @@ private:
   static constexpr double plain_psnr_margin_db = 0.01;
   std::vector<std::byte> plain_meeting_target(const table& t, const dataset& d, bounded::report& r) {
     const bound_spec& target = o_.error_bound.all;  // a field's one bound
-    if (target.kind != bound_kind::psnr || !fitted_ || model_->schema.modelled.empty() ||
+    if (target.kind != bound_kind::psnr || !fitted_ || model_->schema.modelled.empty() || !t.offsets.empty() ||
         !is_field(t.shape, !d.names.empty()) ||
         !std::all_of(t.values.begin(), t.values.end(), [](double v) { return std::isfinite(v); }))
       return {};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "baler/io/dataset.hpp"
+#include "baler/io/wide_integers.hpp"
 
 namespace baler::codec {
 
@@ -16,9 +17,21 @@ struct table {
   std::vector<std::size_t> shape;  // of the original array
   dtype type = dtype::f64;         // of the original array
   std::vector<dtype> column_types;  // of each column, where they differ (dataset::column_types)
+  // Where int64 or uint64 values have no float64 equal: the offsets `values` are relative to
+  // (wide_integers.hpp), one per column of a table, one for a field. Empty: none.
+  std::vector<std::uint64_t> offsets;
 
   // The dtype column c is returned in, which its bound is checked on.
   dtype type_of(std::size_t c) const { return column_types.empty() ? type : column_types[c]; }
+  // The offset of value i (row-major), or none.
+  const std::uint64_t* offset_of(std::size_t i) const {
+    return offsets.empty() ? nullptr : &offsets[offsets.size() == 1 ? 0 : i % cols];
+  }
+  // Value i as the data's own (rounded to a double where it is held less an offset).
+  double absolute(std::size_t i) const {
+    const dtype t = type_of(i % cols);
+    return offsets.empty() || !wide_integer(t) ? values[i] : rebased(values[i], t, offset_of(i), nullptr);
+  }
 };
 
 // What is a field and what is a table, for the codec, the error bounds, metrics and plots:
@@ -55,7 +68,11 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
   for (std::size_t i = 1; i < d.data.shape.size(); ++i) t.cols *= d.data.shape[i];
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
-  if (with_values) t.values = d.data.to_exact_doubles(where);
+  if (with_values) {
+    offset_doubles v = to_offset_doubles(d.data, is_field(d) ? 1 : t.cols, where);
+    t.values = std::move(v.values);
+    t.offsets = d.column_offsets.empty() ? std::move(v.offsets) : d.column_offsets;
+  }
   t.names = column_names(d.data.shape, t.cols, d.names);
   require(d.column_types.empty() ||
               (d.data.ndim() == 2 && d.data.type == dtype::f64 && d.column_types.size() == t.cols),
@@ -63,6 +80,18 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
                      shape_string(d.data.shape) + " (columns of their own dtypes are held as float64)");
   t.column_types = d.column_types;
   return t;
+}
+
+// b's values relative to a's offsets, as a's are, so that the two compare value by value (the
+// bounds, metrics and plots of a reconstruction against its original). Their shapes and dtypes
+// must agree.
+inline void align_offsets(table& b, const table& a) {
+  if (a.offsets.empty() && b.offsets.empty()) return;
+  require(a.values.size() == b.values.size() && a.cols == b.cols && a.type == b.type && a.column_types == b.column_types,
+          "align_offsets", "the two arrays differ in shape or dtype");
+  for (std::size_t i = 0; i < b.values.size(); ++i)
+    if (const dtype t = b.type_of(i % b.cols); wide_integer(t)) b.values[i] = rebased(b.values[i], t, b.offset_of(i), a.offset_of(i));
+  b.offsets = a.offsets;
 }
 
 }  // namespace baler::codec

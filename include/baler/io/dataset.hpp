@@ -18,6 +18,7 @@
 #include "baler/io/npy.hpp"
 #include "baler/io/npz.hpp"
 #include "baler/io/records.hpp"
+#include "baler/io/wide_integers.hpp"
 #ifdef BALER_HAS_HDF5
 #include "baler/io/hdf5.hpp"
 #endif
@@ -44,6 +45,9 @@ inline constexpr const char* layout_key = "layout";
 inline constexpr const char* column_types_key = "column_dtypes";
 inline constexpr const char* stored_nbytes_key = "stored_nbytes";
 inline constexpr const char* member_key = "npz_member";  // dataset::member, where there is one
+// The offsets int64 and uint64 values are held relative to (wide_integers.hpp): one per column
+// of a table, one for a field, each as a value of its column's dtype; absent where none is.
+inline constexpr const char* offsets_key = "integer_offsets";
 
 struct dataset {
   ndarray data;
@@ -56,6 +60,10 @@ struct dataset {
   // The .npz member the array came from where it was the only one and not "data"
   // (np.savez(f, u=u), np.savez(f, a): "arr_0"): written back under its name. Empty: "data".
   std::string member{};
+  // Where a table of columns of different dtypes has int64 or uint64 values no float64 equals,
+  // each column's offset (wide_integers.hpp; 0 for the others): the float64 table holds the
+  // values less their offsets. Empty: it holds the values.
+  std::vector<std::uint64_t> column_offsets{};
 };
 
 // The bytes of a row of columns of these dtypes.
@@ -79,7 +87,9 @@ inline std::string dtypes_string(dtype type, const std::vector<dtype>& column_ty
 }
 
 // The columns of a 2-d table, each in its own dtype.
-inline std::vector<ndarray> columns_of(const dataset& d) { return split_columns(d.data, d.column_types); }
+inline std::vector<ndarray> columns_of(const dataset& d) {
+  return split_columns(d.data, d.column_types, d.column_offsets);
+}
 
 enum class file_format { npy, npz, csv, hdf5 };
 
@@ -143,8 +153,8 @@ inline void check_names(const dataset& d, const char* where) {
 
 namespace detail {
 // A table of named 1-D columns of one length. Columns of one dtype keep it; mixed ones become
-// float64, which holds every value of the others but some 64-bit integers past 2^53
-// (refused), and keep their dtypes in column_types.
+// float64, which holds every value of the others but some 64-bit integers past 2^53 (held
+// relative to an offset, column_offsets), and keep their dtypes in column_types.
 inline dataset table_of_columns(std::vector<std::string> names, const std::vector<ndarray>& columns,
                                 table_layout layout, const char* where) {
   require(!columns.empty(), where, "a table without columns");
@@ -175,8 +185,12 @@ inline dataset table_of_columns(std::vector<std::string> names, const std::vecto
   std::vector<double> values(rows * cols);
   for (std::size_t c = 0; c < cols; ++c) {
     d.column_types.push_back(columns[c].type);
-    const std::vector<double> v = columns[c].to_exact_doubles(where, "column '" + d.names[c] + "'");
-    for (std::size_t r = 0; r < rows; ++r) values[r * cols + c] = v[r];
+    const offset_doubles v = to_offset_doubles(columns[c], 1, where, "column '" + d.names[c] + "'");
+    for (std::size_t r = 0; r < rows; ++r) values[r * cols + c] = v.values[r];
+    if (!v.offsets.empty()) {
+      d.column_offsets.resize(cols);
+      d.column_offsets[c] = v.offsets[0];
+    }
   }
   d.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
   return d;

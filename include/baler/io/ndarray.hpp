@@ -171,7 +171,8 @@ struct ndarray {
     return reinterpret_cast<const T*>(bytes.data());
   }
 
-  // Every element as a double; exact for all types but 64-bit integers beyond 2^53.
+  // Every element as a double; exact for all types but 64-bit integers beyond 2^53
+  // (wide_integers.hpp holds those exactly).
   std::vector<double> to_doubles() const {
     check_consistent("ndarray::to_doubles");
     return visit_dtype(type, [&](auto tag) {
@@ -179,16 +180,6 @@ struct ndarray {
       const auto* src = reinterpret_cast<const T*>(bytes.data());
       return std::vector<double>(src, src + size());  // converted in one pass, not zeroed first
     });
-  }
-
-  // to_doubles, refused where a 64-bit integer has no double equal to it (some past 2^53):
-  // what is compressed must be what was given, or a bound holds on values it was not given.
-  // `what` names the array in the error.
-  std::vector<double> to_exact_doubles(const char* where, const std::string& what = "the array") const {
-    std::vector<double> v = to_doubles();
-    if (type == dtype::i64) check_exact(data_as<std::int64_t>(), v, where, what);
-    if (type == dtype::u64) check_exact(data_as<std::uint64_t>(), v, where, what);
-    return v;
   }
 
   // The inverse of to_doubles. For integer types each value is rounded to nearest (halves away
@@ -250,19 +241,6 @@ struct ndarray {
         return std::numeric_limits<T>::max();
       return static_cast<T>(r);
     }
-  }
-
-  // v[i] == src[i] exactly, for 64-bit integers T: max() as a double is 2^63 or 2^64, which no
-  // T reaches, so "<" is the test that v[i] converts back without overflow.
-  template <class T>
-  void check_exact(const T* src, const std::vector<double>& v, const char* where, const std::string& what) const {
-    const double end = static_cast<double>(std::numeric_limits<T>::max());
-    for (std::size_t i = 0; i < v.size(); ++i)
-      if (!(v[i] < end) || static_cast<T>(v[i]) != src[i])
-        throw error(std::string(where) + "(): " + what + " holds the " + dtype_name(type) + " value " +
-                    std::to_string(src[i]) + ", which no float64 equals (64-bit integers are exact in float64 "
-                    "up to 2^53): baler computes in float64; subtract an offset (the first value, say) or "
-                    "convert to float64 to accept the rounding");
   }
 };
 

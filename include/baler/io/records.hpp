@@ -10,19 +10,23 @@
 
 #include "baler/core/error.hpp"
 #include "baler/io/ndarray.hpp"
+#include "baler/io/wide_integers.hpp"
 
 namespace baler {
 
 // The columns of a (rows x cols) table, column c in types[c] (all in the table's dtype when
 // `types` is empty); values converted as ndarray::from_doubles does, exact where the table's
-// values are values of the column's dtype.
-inline std::vector<ndarray> split_columns(const ndarray& table, const std::vector<dtype>& types = {}) {
+// values are values of the column's dtype (less offsets[c], where there are offsets).
+inline std::vector<ndarray> split_columns(const ndarray& table, const std::vector<dtype>& types = {},
+                                          const std::vector<std::uint64_t>& offsets = {}) {
   constexpr const char* where = "split_columns";
   table.check_consistent(where);
   require(table.ndim() == 2, where, "a table is a 2-d array, not one of shape " + shape_string(table.shape));
   const std::size_t rows = table.shape[0], cols = table.shape[1];
   require(types.empty() || types.size() == cols, where,
           std::to_string(types.size()) + " column dtypes for " + std::to_string(cols) + " columns");
+  require(offsets.empty() || (offsets.size() == cols && table.type == dtype::f64 && !types.empty()), where,
+          std::to_string(offsets.size()) + " offsets for " + std::to_string(cols) + " columns of their own dtypes");
   std::vector<ndarray> columns;
   if (types.empty() || std::all_of(types.begin(), types.end(), [&](dtype t) { return t == table.type; })) {
     const std::size_t size = dtype_size(table.type);
@@ -37,7 +41,9 @@ inline std::vector<ndarray> split_columns(const ndarray& table, const std::vecto
   std::vector<double> v(rows);
   for (std::size_t c = 0; c < cols; ++c) {
     for (std::size_t r = 0; r < rows; ++r) v[r] = values[r * cols + c];
-    columns.push_back(ndarray::from_doubles(v, {rows}, types[c]));
+    const bool offset = !offsets.empty() && wide_integer(types[c]);
+    columns.push_back(offset ? from_offset_doubles(v, {rows}, types[c], {offsets[c]})
+                             : ndarray::from_doubles(v, {rows}, types[c]));
   }
   return columns;
 }

@@ -29,8 +29,10 @@ struct bound_result {
 inline std::vector<bound_result> check_bounds(const dataset& original, const dataset& reconstructed,
                                               const codec::bound_config& bounds) {
   const char* where = "metrics::check_bounds";
-  const codec::table a = codec::as_table(original, where), b = codec::as_table(reconstructed, where);
+  const codec::table a = codec::as_table(original, where);
+  codec::table b = codec::as_table(reconstructed, where);
   require(a.values.size() == b.values.size(), where, "the two arrays have different sizes");
+  codec::align_offsets(b, a);
   const bool field = codec::is_field(original);
   const std::size_t groups = field ? 1 : a.cols;
   std::vector<bound_result> out;
@@ -76,7 +78,7 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
         r.violations += changed(x, b.values[at(i)]);
         continue;
       }
-      const double allowed = code.kind == codec::bound_kind::rel ? code.bound * std::abs(x) : code.bound;
+      const double allowed = code.kind == codec::bound_kind::rel ? code.bound * std::abs(a.absolute(at(i))) : code.bound;
       const double ratio = err == 0 ? 0.0 : (allowed > 0 ? err / allowed : INFINITY);
       r.worst = std::max(r.worst, ratio);
       r.violations += ratio > 1.0 || std::isnan(err);

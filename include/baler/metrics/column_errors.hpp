@@ -47,9 +47,10 @@ struct column_error {
 // The row for one sequence of values, read with a stride so that a column of a row-major table
 // needs no copy: entry i is original[i * stride]. A NaN or Inf restored as itself is counted
 // apart; any other non-finite value is an error: it would turn every statistic into NaN
-// without saying where the problem is.
+// without saying where the problem is. `shift`: what both are held less of (64-bit integers past
+// 2^53, wide_integers.hpp), added to the minimum, the maximum and the magnitudes.
 inline column_error summarize(std::string name, const double* original, const double* reconstructed,
-                              std::size_t count, std::size_t stride = 1) {
+                              std::size_t count, std::size_t stride = 1, double shift = 0) {
   constexpr const char* where = "metrics::summarize";
   require(count > 0, where, "column '" + name + "' has no entries");
   column_error e;
@@ -75,14 +76,15 @@ inline column_error summarize(std::string name, const double* original, const do
     sum += r;
     sum_sq += r * r;
     e.max_abs_error = std::max(e.max_abs_error, std::abs(r));
-    if (x == 0)
+    if (x + shift == 0)
       ++e.zero_count;
     else
-      relative.push_back(std::abs(r) / std::abs(x));
+      relative.push_back(std::abs(r) / std::abs(x + shift));
   }
   const double n = static_cast<double>(count - e.non_finite);
   if (e.non_finite == count) e.min = e.max = 0;
   e.range = e.max - e.min;
+  e.min += shift, e.max += shift;
   e.mean_residual = n > 0 ? sum / n : 0.0;
   e.rms_residual = n > 0 ? std::sqrt(sum_sq / n) : 0.0;
   const double inf = std::numeric_limits<double>::infinity();
@@ -102,6 +104,23 @@ inline column_error summarize(std::string name, const std::vector<double>& origi
   return summarize(std::move(name), original.data(), reconstructed.data(), original.size());
 }
 
+// The values of an original and its reconstruction as doubles that compare one by one: int64
+// and uint64 values past 2^53 less the original's offsets (codec::align_offsets), exactly.
+struct comparable_values {
+  std::vector<double> x, y;
+  std::vector<double> shift;  // per column (one for a field): the offset as a double, else 0
+};
+inline comparable_values comparable(const dataset& original, const dataset& reconstructed, const char* where) {
+  if (original.data.ndim() == 0 || reconstructed.data.ndim() == 0)
+    return {original.data.to_doubles(), reconstructed.data.to_doubles(), {0.0}};
+  codec::table a = codec::as_table(original, where), b = codec::as_table(reconstructed, where);
+  codec::align_offsets(b, a);
+  std::vector<double> shift(codec::is_field(original) ? 1 : a.cols);
+  for (std::size_t c = 0; c < shift.size(); ++c)
+    if (!a.offsets.empty() && wide_integer(a.type_of(c))) shift[c] = rebased(0, a.type_of(c), a.offset_of(c), nullptr);
+  return {std::move(a.values), std::move(b.values), std::move(shift)};
+}
+
 // A 2-d table is (rows, columns); a 1-d array is one column; 0-d one value. Fields
 // (codec::is_field) get one row named "field" over all values.
 
@@ -118,9 +137,9 @@ inline std::vector<column_error> compare(const dataset& original, const dataset&
   // compared against the wrong one, so they must agree.
   require(original.names.empty() || reconstructed.names.empty() || original.names == reconstructed.names,
           where, "the column names of the original and the reconstruction differ");
-  const std::vector<double> x = a.to_doubles();
-  const std::vector<double> y = b.to_doubles();
-  if (a.ndim() > 0 && codec::is_field(original)) return {summarize("field", x, y)};
+  const comparable_values v = comparable(original, reconstructed, where);
+  const std::vector<double>&x = v.x, &y = v.y;
+  if (a.ndim() > 0 && codec::is_field(original)) return {summarize("field", x.data(), y.data(), x.size(), 1, v.shift[0])};
 
   const std::size_t columns = a.ndim() == 2 ? a.shape[1] : 1;
   const std::size_t rows = x.size() / columns;
@@ -129,7 +148,7 @@ inline std::vector<column_error> compare(const dataset& original, const dataset&
   out.reserve(columns);
   for (std::size_t c = 0; c < columns; ++c) {
     std::string name = names.empty() ? "col" + std::to_string(c) : names[c];
-    out.push_back(summarize(std::move(name), x.data() + c, y.data() + c, rows, columns));
+    out.push_back(summarize(std::move(name), x.data() + c, y.data() + c, rows, columns, v.shift[c]));
   }
   return out;
 }

@@ -81,8 +81,11 @@ inline std::string loss_csv(const report_options& o) {
 inline dataset as_one_frame(dataset d) {
   require(d.data.ndim() == 2, "plot::write_report",
           "the field option needs a 2-d array, got shape " + shape_string(d.data.shape));
+  require(d.column_offsets.empty(), "plot::write_report",
+          "the field option takes no table of 64-bit integers past 2^53 beside other dtypes");
   d.data.shape.insert(d.data.shape.begin(), 1);
   d.names.clear();
+  d.column_types.clear();  // a field of one dtype: float64, which holds each column's values
   return d;
 }
 
@@ -99,7 +102,8 @@ inline std::vector<std::filesystem::path> write_report(const std::filesystem::pa
   const dataset y_set =
       options.field && !codec::is_field(reconstructed) ? detail::as_one_frame(reconstructed) : reconstructed;
   const std::vector<metrics::column_error> errors = metrics::compare(x_set, y_set);
-  const std::vector<double> x = x_set.data.to_doubles(), y = y_set.data.to_doubles();
+  const metrics::comparable_values values = metrics::comparable(x_set, y_set, where);
+  const std::vector<double>&x = values.x, &y = values.y;
 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
