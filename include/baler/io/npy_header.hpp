@@ -163,10 +163,10 @@ inline std::string unsupported_name(char kind, std::size_t size, const std::stri
       return "bytes";
     case 'V':
       return "void/raw bytes";
-    case 'M':
-      return "datetime64";
+    case 'M':  // int64 counts of a unit: the int64 view is the same values (wide_integers.hpp)
+      return "datetime64 (pass its int64 view, a.view('i8'))";
     case 'm':
-      return "timedelta64";
+      return "timedelta64 (pass its int64 view, a.view('i8'))";
     default:
       return "'" + descr + "'";
   }
