@@ -89,10 +89,10 @@ inline std::vector<std::uint64_t> offsets_of(const nlohmann::json& input, std::s
   if (!input.contains(offsets_key)) return {};
   const nlohmann::json& j = input.at(offsets_key);
   const bool wide = wide_integer(type) || std::any_of(types.begin(), types.end(), wide_integer);
-  require(j.is_array() && (j.size() == 1 || j.size() == cols) && wide && (types.empty() || j.size() == cols) &&
-              std::all_of(j.begin(), j.end(), [](const nlohmann::json& o) { return o.is_number_integer(); }),
-          "offsets_of", "the header's integer offsets (" + j.dump().substr(0, 80) + ") do not fit " +
-                            std::to_string(cols) + " columns of " + dtypes_string(type, types));
+  if (!(j.is_array() && (j.size() == 1 || j.size() == cols) && wide && (types.empty() || j.size() == cols) &&
+        std::all_of(j.begin(), j.end(), [](const nlohmann::json& o) { return o.is_number_integer(); })))
+    throw error("offsets_of(): the header's integer offsets (" + j.dump().substr(0, 80) + ") do not fit " +
+                std::to_string(cols) + " columns of " + dtypes_string(type, types));
   std::vector<std::uint64_t> offsets;
   for (const nlohmann::json& o : j)
     offsets.push_back(o.is_number_unsigned() ? o.get<std::uint64_t>() : static_cast<std::uint64_t>(o.get<std::int64_t>()));

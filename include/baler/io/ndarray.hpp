@@ -229,9 +229,9 @@ struct ndarray {
     } else if constexpr (std::is_same_v<T, float16>) {
       return float16::from(v);
     } else {
-      require(!std::isnan(v), "ndarray::from_doubles",
-              "NaN at index " + std::to_string(index) + " cannot be stored as " +
-                  dtype_name(dtype_of<T>::value));
+      if (std::isnan(v))  // the message built only then: this runs for every value
+        throw error("ndarray::from_doubles(): NaN at index " + std::to_string(index) + " cannot be stored as " +
+                    dtype_name(dtype_of<T>::value));
       const double r = std::round(v);
       // The limits as doubles: max() of 64-bit types rounds up to 2^63 / 2^64, so ">=" is
       // exactly the out-of-range test and every smaller r converts without overflow.

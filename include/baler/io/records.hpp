@@ -25,8 +25,9 @@ inline std::vector<ndarray> split_columns(const ndarray& table, const std::vecto
   const std::size_t rows = table.shape[0], cols = table.shape[1];
   require(types.empty() || types.size() == cols, where,
           std::to_string(types.size()) + " column dtypes for " + std::to_string(cols) + " columns");
-  require(offsets.empty() || (offsets.size() == cols && table.type == dtype::f64 && !types.empty()), where,
-          std::to_string(offsets.size()) + " offsets for " + std::to_string(cols) + " columns of their own dtypes");
+  if (!offsets.empty() && !(offsets.size() == cols && table.type == dtype::f64 && !types.empty()))
+    throw error(std::string(where) + "(): " + std::to_string(offsets.size()) + " offsets for " + std::to_string(cols) +
+                " columns of their own dtypes");
   std::vector<ndarray> columns;
   if (types.empty() || std::all_of(types.begin(), types.end(), [&](dtype t) { return t == table.type; })) {
     const std::size_t size = dtype_size(table.type);

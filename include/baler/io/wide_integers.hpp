@@ -61,8 +61,9 @@ offset_doubles relative_to_minimum(const T* x, std::vector<double> v, std::size_
 
 template <class T>
 T add_offset(double v, std::uint64_t offset, std::size_t index) {
-  require(!std::isnan(v), "from_offset_doubles",
-          "NaN at index " + std::to_string(index) + " cannot be stored as " + dtype_name(dtype_of<T>::value));
+  if (std::isnan(v))
+    throw error("from_offset_doubles(): NaN at index " + std::to_string(index) + " cannot be stored as " +
+                dtype_name(dtype_of<T>::value));
   const auto r = static_cast<std::int64_t>(std::clamp(std::round(v), -0x1p62, 0x1p62));
   if constexpr (std::is_signed_v<T>) {
     std::int64_t out;
@@ -94,9 +95,9 @@ inline offset_doubles to_offset_doubles(const ndarray& a, std::size_t groups, co
 inline ndarray from_offset_doubles(const std::vector<double>& values, std::vector<std::size_t> shape, dtype t,
                                    const std::vector<std::uint64_t>& offsets) {
   if (offsets.empty()) return ndarray::from_doubles(values, std::move(shape), t);
-  require(wide_integer(t), "from_offset_doubles", "offsets for " + dtype_name(t) + " values (int64 and uint64 only)");
-  require(values.size() == shape_elements(shape, "from_offset_doubles"), "from_offset_doubles",
-          std::to_string(values.size()) + " values do not fill shape " + shape_string(shape));
+  if (!wide_integer(t)) throw error("from_offset_doubles(): offsets for " + dtype_name(t) + " values (int64 and uint64 only)");
+  if (values.size() != shape_elements(shape, "from_offset_doubles"))
+    throw error("from_offset_doubles(): " + std::to_string(values.size()) + " values do not fill shape " + shape_string(shape));
   ndarray out = ndarray::zeros(t, std::move(shape));
   auto fill = [&](auto* dst) {
     using T = std::remove_pointer_t<decltype(dst)>;
