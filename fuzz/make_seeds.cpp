@@ -160,6 +160,17 @@ int main(int argc, char** argv) {
                         seed{img, "range:1e-2", "image_corrected"}})
     save(out / "decompress" / (std::string(b.name) + ".baler"),
          codec::compress_error_bounded(b.data, codec::parse_bound_config(b.bound), o));
+  // 64-bit integers past 2^53, held less their offsets (the header's "integer_offsets"): a
+  // table of nanosecond times and counts, and a field.
+  ndarray times = ndarray::zeros(dtype::i64, {64, 2}), grid = ndarray::zeros(dtype::i64, {4, 8, 8});
+  for (std::int64_t r = 0; r < 64; ++r) {
+    times.data_as<std::int64_t>()[2 * r] = 1600000000000000001 + r * 977;
+    times.data_as<std::int64_t>()[2 * r + 1] = (r * 37) % 11 - 5;
+  }
+  for (std::size_t i = 0; i < grid.size(); ++i) grid.data_as<std::int64_t>()[i] = -4000000000000000003 + std::int64_t(i * i);
+  save(out / "decompress" / "times_i64.baler",
+       codec::compress_error_bounded(dataset{times, {"t_ns", "n"}}, codec::parse_bound_config("abs:10"), o));
+  save(out / "decompress" / "grid_i64.baler", codec::compress_error_bounded(dataset{grid, {}}, codec::parse_bound_config("abs:3"), o));
 
   // Chunked files of 4 chunks: the shared model, an error bound, and a field.
   codec::chunked_options chunks;
