@@ -221,7 +221,7 @@ TEST_CASE("64-bit integers past 2^53 are held less an offset: table columns exac
     const bounded_trip t = trip(d, spec);
     CHECK(t.back.data == d.data);
     CHECK(t.header["input"][offsets_key] == nlohmann::json::array({lo[0], lo[1]}));
-    CHECK(format::inspect(t.file).format_version == 5);  // readers before the offsets refuse it
+    CHECK(format::inspect(t.file).format_version >= 5);  // readers before the offsets refuse it
     CHECK(t.file.size() < d.data.nbytes() / 3);
     for (const auto& res : metrics::check_bounds(d, t.back, parse_bound_config(spec))) CHECK(res.holds());
   }
@@ -422,6 +422,8 @@ TEST_CASE("short decimals: few digits, rounded down when asked, the same double 
   CHECK(baler::short_decimal(-2.5, 1, baler::rounding::down) == -3.0);
   CHECK(baler::short_decimal(1.0, 6, baler::rounding::down) == 1.0);
   CHECK(baler::short_decimal(0.0, 3) == 0.0);
+  CHECK(baler::short_decimal(9.9999996e-4, 6, baler::rounding::down) == 9.9999e-4);  // below 1e-3, a digit fewer
+  CHECK(baler::short_decimal(-1.234564e-3, 6, baler::rounding::down) == -1.23457e-3);
   std::mt19937_64 rng(7);
   int short_texts = 0;
   for (int i = 0; i < 10000; ++i) {
@@ -444,7 +446,22 @@ TEST_CASE("a range bound's code: bound and step short, the bound never loosened"
   CHECK(code.bound <= 1e-3 * (5.678901234 + 1.234567891));
   CHECK(code.bound > 0.99999 * 1e-3 * (5.678901234 + 1.234567891));
   CHECK(code.step < 2 * code.bound);
-  CHECK(code.to_json().dump() == R"({"bound":0.00691346,"kind":"abs","step":0.0138134})");
+  // The header leaves out the step its bound gives; a reader derives the same double.
+  CHECK(code.to_json().dump() == R"({"bound":0.00691346,"kind":"abs"})");
+  CHECK(code.step == 0.0138134);
+  CHECK(baler::codec::value_code::from_json(code.to_json()).step == code.step);
+  // An integer column's odd step is no bound's: it is written. An exact code's is 1.
+  const auto integral = baler::codec::value_code::integral(7.5);
+  CHECK(integral.to_json().dump() == R"({"bound":7.0,"kind":"abs","step":15.0})");
+  CHECK(baler::codec::value_code::from_json(integral.to_json()).step == 15.0);
+  CHECK(baler::codec::value_code::exact().to_json().dump() == R"({"bound":0.0,"kind":"abs"})");
+  CHECK(baler::codec::value_code::from_json(baler::codec::value_code::exact().to_json()).step == 1.0);
+  // Files before format version 6 wrote every step; it is read as written.
+  CHECK(baler::codec::value_code::from_json({{"bound", 0.5}, {"kind", "abs"}, {"step", 0.25}}).step == 0.25);
+  CHECK_THROWS_WITH_AS(baler::codec::value_code::from_json({{"bound", -0.5}, {"kind", "abs"}}),
+                       doctest::Contains("the bound must not be negative"), baler::error);
+  CHECK_THROWS_WITH_AS(baler::codec::value_code::from_json({{"bound", 1e308}, {"kind", "abs"}}),
+                       doctest::Contains("the step must be positive"), baler::error);
 }
 
 namespace {

@@ -261,15 +261,15 @@ TEST_CASE("container: wrong magic, and magic mangled in transfer") {
 }
 
 TEST_CASE("container: a newer format version is refused, naming both versions") {
-  const std::string m = parse_error(assemble(6, "{}", {}));
-  CHECK(m == "container::parse(): the file has format version 6, newer than this build of baler reads "
-             "(format version 5); update baler to read it");
+  const std::string m = parse_error(assemble(7, "{}", {}));
+  CHECK(m == "container::parse(): the file has format version 7, newer than this build of baler reads "
+             "(format version 6); update baler to read it");
   CHECK(parse_error(assemble(2, "{}", {})) ==
         "container::parse(): this is a chunked file (format version 2): read it with format::chunked_reader");
   CHECK(contains(fmt::inspect(assemble(1, "{}", {})).header.dump(), "{}"));
-  CHECK_THROWS_WITH_AS(fmt::inspect(assemble(7, "{}", {})),
-                       "container::inspect(): the file has format version 7, newer than this build of baler reads "
-                       "(format version 5); update baler to read it",
+  CHECK_THROWS_WITH_AS(fmt::inspect(assemble(8, "{}", {})),
+                       "container::inspect(): the file has format version 8, newer than this build of baler reads "
+                       "(format version 6); update baler to read it",
                        baler::error);
   CHECK(parse_error(assemble(0, "{}", {})) == "container::parse(): invalid format version 0");
 }

@@ -1079,7 +1079,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         std::vector<const detail::bucketed*> prior_partners;
         for (std::size_t k = 0; k < before; ++k) prior_partners.push_back(&partners[k]);
         nlohmann::json& j = out.columns[col];
-        j = {{"name", t.names[col]}, {"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
+        j = {{"treatment", "bounded"}, {"code", codes[col].to_json()}};  // the code restores it
         if (nan_marker[col]) {
           j["nan_below"] = nan_marker[col]->below;
           if (nan_marker[col]->bits != detail::quiet_nan_bits()) j["nan_bits"] = nan_marker[col]->bits;

@@ -17,8 +17,12 @@ namespace detail {
 inline std::string describe_code(const nlohmann::json& code) {
   if (code.at("kind") == "rel")
     return "rel " + code.at("bound").dump() + " (" + code.at("per_octave").dump() + " codes per octave)";
-  if (code.at("bound") == 0) return "exact";
-  return "abs " + code.at("bound").dump() + " (step " + code.at("step").dump() + ")";
+  const nlohmann::json& bound = code.at("bound");
+  if (bound == 0) return "exact";
+  const nlohmann::json step = code.contains("step") ? code["step"]  // else the one its bound gives
+                              : bound.is_number()   ? nlohmann::json(codec::value_code::step_for(bound.get<double>()))
+                                                    : nlohmann::json("?");
+  return "abs " + bound.dump() + " (step " + step.dump() + ")";
 }
 
 // What codec::mark_table wrote into a header's "input", as `baler info` prints it after the
@@ -53,9 +57,11 @@ inline std::string describe_error_bound(const nlohmann::json& h) {
     return s + "\n";
   }
   std::string s = "error bound, per column (code; predictor):\n";
-  for (const auto& c : h.at("columns"))
-    if (c.value("treatment", "") == "bounded")
-      s += "  " + c.at("name").get<std::string>() + ": " + detail::describe_code(c.at("code")) + "; " +
+  const nlohmann::json& columns = h.at("columns");
+  const std::vector<std::string> names = codec::column_names(h, columns.size());
+  for (std::size_t col = 0; col < columns.size(); ++col)
+    if (const nlohmann::json& c = columns[col]; c.value("treatment", "") == "bounded")
+      s += "  " + names[col] + ": " + detail::describe_code(c.at("code")) + "; " +
            bounded::predictor_label(c.at("predictor")) + "\n";
   return s;
 }

@@ -158,10 +158,15 @@ struct value_code {
     // and to at most largest_bound, whose step is a finite double (JSON has no infinity).
     const double wanted = b.kind == bound_kind::abs ? b.value : fraction_of_range(b.value, lo, hi);
     c.bound = short_decimal(std::min(wanted, largest_bound), 6, rounding::down);
-    // Just below 2 * bound, so that x exactly half-way between two steps still passes after
-    // the rounding of k * step; an exact (zero) bound codes integral values with step 1.
-    c.step = c.bound > 0 ? short_decimal(2 * c.bound * (1 - 1.0 / 1024), 6, rounding::down) : 1.0;
+    c.step = step_for(c.bound);
     return c;
+  }
+  // The step of an abs bound: just below 2 * bound, so that x exactly half-way between two
+  // steps still passes after the rounding of k * step; an exact (zero) bound codes integral
+  // values with step 1. A header leaves out a step this gives (a reader derives it: one
+  // multiplication and short_decimal's correctly rounded conversions, the same double anywhere).
+  static double step_for(double bound) {
+    return bound > 0 ? short_decimal(2 * bound * (1 - 1.0 / 1024), 6, rounding::down) : 1.0;
   }
   static value_code exact() { return {}; }
   // Integers under an abs bound: steps of 2 floor(bound) + 1, odd, so that every k * step is an
@@ -218,17 +223,20 @@ struct value_code {
 
   nlohmann::json to_json() const {
     if (kind == bound_kind::rel) return {{"kind", "rel"}, {"bound", bound}, {"per_octave", per_octave}};
-    return {{"kind", "abs"}, {"bound", bound}, {"step", step}};
+    nlohmann::json j = {{"kind", "abs"}, {"bound", bound}};
+    if (step != step_for(bound)) j["step"] = step;  // an integer column's odd step
+    return j;
   }
   static value_code from_json(const nlohmann::json& j) {
     value_code c;
     c.bound = j.at("bound").get<double>();
+    require(c.bound >= 0, "value_code", "the bound must not be negative");
     if (j.at("kind").get<std::string>() == "rel") {
       c.kind = bound_kind::rel;
       c.per_octave = format::header_int<std::int64_t>(j.at("per_octave"), "per_octave");
       require(c.per_octave > 0, "value_code", "per_octave must be positive");
     } else {
-      c.step = j.at("step").get<double>();
+      c.step = j.contains("step") ? j["step"].get<double>() : step_for(c.bound);
       require(c.step > 0 && std::isfinite(c.step), "value_code", "the step must be positive");
     }
     return c;

@@ -155,7 +155,7 @@ inline model_schema unplanned(const table& t) {
 inline nlohmann::json column_entry(const table& t, std::size_t col, const model_schema& s,
                                    std::vector<std::byte>& exact) {
   const column_stats st = analyse(t.values.data(), t.rows, t.cols, col, 0);
-  nlohmann::json j = {{"name", t.names[col]}, {"min", st.min}, {"max", st.max}};
+  nlohmann::json j = {{"min", st.min}, {"max", st.max}};  // its name is the input's (column_names)
   if (s.is_modelled(col)) {
     if (!st.finite) throw error(first_non_finite(t, col, "Codec::compress"));
     j["treatment"] = "model";

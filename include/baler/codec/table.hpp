@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "baler/io/dataset.hpp"
 #include "baler/io/wide_integers.hpp"
 
@@ -55,6 +57,18 @@ inline std::vector<std::string> column_names(const std::vector<std::size_t>& sha
   std::vector<std::string> made;
   for (std::size_t c = 0; c < cols; ++c) made.push_back(prefix + std::to_string(c));
   return made;
+}
+
+// The names of a compressed file's `cols` columns, from its header's input (shape and names).
+// Files before format version 6 repeat them in each entry of "columns", which still counts.
+inline std::vector<std::string> column_names(const nlohmann::json& header, std::size_t cols) {
+  const nlohmann::json& in = header.at("input");
+  std::vector<std::string> names =
+      column_names(in.at("shape").get<std::vector<std::size_t>>(), cols, in.at("names").get<std::vector<std::string>>());
+  const nlohmann::json& columns = header.at("columns");
+  for (std::size_t c = 0; c < cols && c < columns.size(); ++c)
+    if (columns[c].contains("name")) names[c] = columns[c]["name"].get<std::string>();
+  return names;
 }
 
 // `with_values`: false leaves t.values empty (what only needs the shape and the names).

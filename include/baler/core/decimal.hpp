@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace baler {
 
@@ -19,9 +20,15 @@ inline double short_decimal(double x, int digits, rounding mode = rounding::near
   std::snprintf(text, sizeof text, "%.*e", digits - 1, x);
   double y = std::strtod(text, nullptr);
   if (mode == rounding::down && y > x) {
-    // One unit in the last written digit lower: the decimal just below x.
-    const double unit = std::pow(10.0, std::floor(std::log10(std::abs(y))) - (digits - 1));
-    std::snprintf(text, sizeof text, "%.*e", digits - 1, y - unit);
+    // One unit lower in the last written digit: the mantissa's digits as an integer less one,
+    // in integer arithmetic, so that a reader deriving a value from another (a step from its
+    // bound) gets the same double on any machine.
+    const char* e = std::strchr(text, 'e');
+    long long mantissa = 0;
+    for (const char* p = text; p != e; ++p)
+      if (*p >= '0' && *p <= '9') mantissa = 10 * mantissa + (*p - '0');
+    const int exponent = std::atoi(e + 1) - (digits - 1);
+    std::snprintf(text, sizeof text, "%llde%d", text[0] == '-' ? -mantissa - 1 : mantissa - 1, exponent);
     y = std::strtod(text, nullptr);
   }
   return y;

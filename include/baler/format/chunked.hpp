@@ -1,7 +1,7 @@
 #pragma once
 // The chunked .baler file, format version 2: data cut into chunks along the leading axis (rows
 // of a table, frames of a field), each chunk an ordinary single-blob container (container.hpp:
-// version 5, or 4, 3 or 1 from older writers) that decodes on its own, one shared part (the model, when
+// version 6, or 5, 4, 3 or 1 from older writers) that decodes on its own, one shared part (the model, when
 // the chunks share one) stored once, and an index at the end so a reader fetches any row range
 // without touching the other chunks.
 //
