@@ -4,9 +4,10 @@
 // destroy the previous one: outputs are written to a temporary file in the same folder, then
 // renamed over the target, which POSIX makes atomic; with sync_outputs() they are also flushed
 // to disk first. POSIX only (open/fsync/link).
-// On Linux the file is written unnamed (O_TMPFILE) and only given its temporary name once
-// complete, so a process killed while writing leaves nothing; killed in the instant between
-// naming and renaming, it leaves a dot-prefixed ".NAME.tmp-PID-..." beside the output.
+// On Linux the file is written unnamed (O_TMPFILE) and only named once complete, so a process
+// killed while writing leaves nothing. A new output is named at once; one that replaces a file
+// gets a temporary name first, and a process killed in the instant between that and the rename
+// leaves a dot-prefixed ".NAME.tmp-PID-..." beside the output.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,12 +98,17 @@ inline int create_temp(const std::filesystem::path& path, std::filesystem::path&
   return fd;
 }
 
+// Names the unnamed file `fd` `path`; false with errno (EEXIST where `path` exists) otherwise.
+inline bool link_fd(int fd, const std::filesystem::path& path) {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
+}
+
 // Gives the complete unnamed file `fd` a temporary name beside `path`, in `temp`.
 inline bool link_unnamed(int fd, const std::filesystem::path& path, std::filesystem::path& temp) {
-  const std::string self = "/proc/self/fd/" + std::to_string(fd);
   for (int attempt = 0; attempt < 100; ++attempt) {
     temp = temp_name_for(path);
-    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    if (link_fd(fd, temp)) return true;
     if (errno != EEXIST) break;
   }
   temp.clear();
@@ -158,8 +164,9 @@ auto read_file_with(const std::filesystem::path& path, Reader&& reader) {
 
 // A file written piece by piece (streaming outputs larger than memory) so that afterwards either
 // the complete new file is at `path` or nothing changed: the pieces go to a temporary file in
-// the same folder (unnamed until complete where Linux offers O_TMPFILE), which commit() renames
-// over the target (POSIX makes that atomic), flushing it first with sync_outputs().
+// the same folder (unnamed until complete where Linux offers O_TMPFILE, then named at once where
+// the output is new), which commit() renames over the target (POSIX makes that atomic),
+// flushing it first with sync_outputs().
 // Destroyed without commit(), the temporary file is removed. An existing file is an error
 // unless `overwrite`; even then the old content stays intact until the new one is on disk.
 class atomic_file_writer {
@@ -200,11 +207,32 @@ public:
   void commit() {
     const bool sync = sync_outputs();
     if (sync && ::fsync(fd_) != 0) fail("cannot flush " + name() + " to disk");
-    if (unnamed_ && !detail::link_unnamed(fd_, path_, temp_))
+    // A complete unnamed file takes its name at once where no file has it (a new output): no
+    // temporary name, which a process killed before the rename would leave behind. Replacing
+    // a file still goes through one, as rename() needs.
+    const bool named = unnamed_ && detail::link_fd(fd_, path_);
+    if (!named && unnamed_ && errno == EEXIST && !overwrite_)
+      fail("refusing to overwrite " + name() + ", which appeared while writing");
+    if (!named && unnamed_ && !detail::link_unnamed(fd_, path_, temp_))
       fail("cannot name the temporary file in '" + folder_.string() + "'");
     const int rc = ::close(fd_);  // on NFS a failed write may only show up at close
     fd_ = -1;
+    if (rc != 0 && named) ::unlink(path_.c_str());
     if (rc != 0) fail("cannot close " + name());
+    if (!named) move_temp();
+    committed_ = true;
+    if (!sync) return;
+    // Make the new directory entry itself durable; some file systems cannot fsync a folder,
+    // which is not worth failing a completed write for.
+    detail::unique_fd dir(::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() >= 0) ::fsync(dir.get());
+  }
+
+private:
+  static constexpr const char* where = "write_file_atomically";
+
+  // The complete temporary file becomes the output.
+  void move_temp() {
     if (overwrite_) {
       if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file to " + name());
     } else if (::link(temp_.c_str(), path_.c_str()) == 0) {
@@ -219,16 +247,7 @@ public:
     } else {
       fail("cannot create " + name());
     }
-    committed_ = true;
-    if (!sync) return;
-    // Make the new directory entry itself durable; some file systems cannot fsync a folder,
-    // which is not worth failing a completed write for.
-    detail::unique_fd dir(::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() >= 0) ::fsync(dir.get());
   }
-
-private:
-  static constexpr const char* where = "write_file_atomically";
   std::string name() const { return "'" + path_.string() + "'"; }
   [[noreturn]] void fail(const std::string& what) const {
     throw error(std::string(where) + "(): " + what + ": " + detail::errno_message(errno));
