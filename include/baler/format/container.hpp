@@ -3,16 +3,18 @@
 // checksummed and optionally zstd-compressed. What the sections mean is the codec's business;
 // this layer only guarantees that what was written is what is read, or an error.
 //
-// Byte layout, format versions 3 to 5 (integers little-endian; "varint" is LEB128, byte_io.hpp):
+// Byte layout, format versions 3 to 6 (integers little-endian; "varint" is LEB128, byte_io.hpp):
 //
 //   size   field
 //   8      magic 89 42 4C 52 0D 0A 1A 0A ("\x89BLR\r\n\x1A\n", PNG's scheme): the high
 //          byte catches 7-bit transfers, CR LF and the lone LF catch line-ending
 //          conversion either way, 1A stops a DOS `type`.
-//   4      u32 format version. Versions the layout below, not the library; versions 4 and 5
+//   4      u32 format version. Versions the layout below, not the library; versions 4 to 6
 //          have version 3's layout, their numbers telling readers before them that the header
 //          may hold what they would misread (4: a table column's NaN coded as values,
-//          "nan_below"; 5: 64-bit integers held less an offset, "integer_offsets").
+//          "nan_below"; 5: 64-bit integers held less an offset, "integer_offsets"; 6: leaves
+//          out what a reader derives, a column's name from the input's and an abs code's step
+//          from its bound).
 //   var    varint header flags: bit 0 = the JSON is zstd-compressed; bit 1 = against
 //          header_dictionary_v1, bit 2 = against v2 (header_dictionary.hpp), with bit 0 only;
 //          other bits 0
@@ -67,10 +69,6 @@ namespace baler::format {
 constexpr char magic[8] = {'\x89', 'B', 'L', 'R', '\r', '\n', '\x1A', '\n'};
 // The single-blob layout above is format version 6 (written), 5, 4, 3 or 1 (read); a chunked file
 // (chunked.hpp) is version 2 and holds single-blob containers as its shared part and its chunks.
-// The versions since 3 share this layout and differ in their headers: 4 marks a column's NaN,
-// 5 holds 64-bit integers less offsets, 6 leaves out what a reader derives (a column's name,
-// from the input's; an abs code's step, from its bound): an eighth to a fifth of a small
-// table's header.
 constexpr std::uint32_t format_version = 6;
 constexpr std::uint32_t compact_format_version = 3;  // the first with varints and one CRC
 constexpr std::uint32_t chunked_format_version = 2;
