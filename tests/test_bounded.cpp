@@ -1390,6 +1390,37 @@ TEST_CASE("a block never costs more than its codes through zstd: repeated data t
     CHECK(r.holds());
 }
 
+TEST_CASE("past 256 KB of codes, a sample decides whether zstd -19 runs on the whole") {
+  // Planes of 4 x 262,144 bytes: random bytes, which no zstd level compresses, and a period of
+  // 4,096 bytes repeated, which -19 takes to almost nothing.
+  rng gen(5);
+  const std::size_t n = std::size_t(1) << 18, width = 4;
+  REQUIRE(n * width > fallback_sample_bytes);
+  std::vector<std::byte> noise(n * width), periodic(n * width);
+  for (std::byte& b : noise) b = std::byte(gen.next() & 0xff);
+  for (std::size_t i = 0; i < periodic.size(); ++i) periodic[i] = noise[i % 4096];
+  // The noise's -19 size is about its own size: a `beat` 10 % below that refuses it, 10 % above lets it run.
+  CHECK_FALSE(fallback_may_win(noise, n, width, noise.size() * 9 / 10));
+  CHECK(fallback_may_win(noise, n, width, noise.size() * 11 / 10));
+  // The repeats: -19 wins against a beat of a hundredth of their size.
+  CHECK(fallback_may_win(periodic, n, width, periodic.size() / 100));
+  CHECK_FALSE(fallback_may_win(periodic, n, width, 10));
+
+  // Through the codec: a column of 400,000 rows repeating 2,000 values (800 KB of 2-byte codes)
+  // still takes the fallback.
+  std::vector<double> period(2000), v;
+  for (double& x : period) x = gen.normal();
+  for (int rep = 0; rep < 200; ++rep) v.insert(v.end(), period.begin(), period.end());
+  dataset d;
+  d.data = ndarray::from_doubles(v, {v.size(), 1}, dtype::f64);
+  d.names = {"repeats"};
+  const auto file = codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-4"));
+  CHECK(format::inspect(file).header["columns"][0]["predictor"]["coder"] == "zstd");
+  CHECK(file.size() < v.size() / 20);
+  for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), codec::parse_bound_config("range:1e-4")))
+    CHECK(r.holds());
+}
+
 // Fixtures: files written by earlier builds, each decoded here within the bound it was written
 // with. format_v1/: the fixed-width container. turbulence64_causal.baler: the context coder
 // before predictions had a phase (a causal predictor, coder "context"), written by baler 0.1.0

@@ -32,7 +32,7 @@
 // predictors need no such check.
 //
 // A block never costs more than its codes through zstd -19 (fallback_block), the strongest simple
-// baseline's coding.
+// baseline's coding (past 256 KB of codes, unless a sample put -19 5 % behind: fallback_may_win).
 //
 // A block's "coder": "context" (Lorenzo), "context_phased" (interpolation and causal: contexts
 // with the prediction's rounding phase, field_walks.hpp), "context_signed" (table columns:
@@ -160,6 +160,34 @@ inline std::uint32_t crc_of(const std::vector<double>& v) {
   return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(double)));
 }
 
+// Whether zstd -19 may code these byte planes (width planes of n bytes) in fewer than `beat`
+// bytes. zstd -19 runs at ~2 MB/s, slower than all the rest of a field's compression, and at
+// a peak of ~50 MB more; a predictor that codes well leaves it no chance. zstd -1 on the whole
+// says at once where it is far behind (-19 is rarely a fifth smaller); past
+// fallback_sample_bytes, -19 against -1 on fallback_sample_pieces stretches of the rows gives
+// their ratio, and -1's size on the whole times that ratio must come within
+// fallback_sample_margin of `beat` (that estimate came within 0.6-2 % of -19 on the whole, on
+// 1-4 MB of codes of 3-D fields).
+constexpr std::size_t fallback_sample_bytes = std::size_t(1) << 18, fallback_sample_pieces = 8;
+constexpr double fallback_sample_margin = 1.05;
+inline bool fallback_may_win(const std::vector<std::byte>& planes, std::size_t n, std::size_t width,
+                             std::size_t beat) {
+  const double fast = double(zstd_compress(byte_view(planes), 1).size());
+  if (fast > 1.25 * double(beat)) return false;
+  if (planes.size() <= fallback_sample_bytes) return true;
+  const std::size_t piece = fallback_sample_bytes / width / fallback_sample_pieces, rows = piece * fallback_sample_pieces;
+  std::vector<std::byte> sample(rows * width);  // the same planes, of the pieces' rows
+  for (std::size_t p = 0; p < fallback_sample_pieces; ++p) {
+    const std::size_t from = (n - piece) / (fallback_sample_pieces - 1) * p;  // first to last row
+    for (std::size_t b = 0; b < width; ++b)
+      std::copy_n(planes.begin() + std::ptrdiff_t(b * n + from), piece,
+                  sample.begin() + std::ptrdiff_t(b * rows + p * piece));
+  }
+  const double ratio = double(zstd_compress(byte_view(sample), 19).size()) /
+                       double(std::max<std::size_t>(1, zstd_compress(byte_view(sample), 1).size()));
+  return fast * ratio < fallback_sample_margin * double(beat);
+}
+
 // The general-purpose fallback for a block: the codes (with their signs under a rel bound,
 // with_signs) minus their minimum in the narrowest unsigned width, byte-shuffled, zstd -19 (the
 // strongest simple baseline's coding), so that no block ever costs more than that. Bytes: varint
@@ -180,8 +208,7 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
     const std::uint64_t u = q.has[i] ? std::uint64_t(q.k[i]) - std::uint64_t(lo) : 0;
     for (std::size_t b = 0; b < width; ++b) planes[b * n + i] = std::byte(std::uint8_t(u >> (8 * b)));
   }
-  // A quick pass first: zstd -19 is slow, and only worth running when it may win.
-  if (double(zstd_compress(byte_view(planes), 1).size()) > 1.25 * double(beat)) return {};
+  if (!fallback_may_win(planes, n, width, beat)) return {};
   const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
   exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i)
