@@ -1391,20 +1391,31 @@ TEST_CASE("a block never costs more than its codes through zstd: repeated data t
 }
 
 TEST_CASE("past 256 KB of codes, a sample decides whether zstd -19 runs on the whole") {
-  // Planes of 4 x 262,144 bytes: random bytes, which no zstd level compresses, and a period of
-  // 4,096 bytes repeated, which -19 takes to almost nothing.
+  // 262,144 codes of 4 bytes: random ones, which no zstd level compresses, and a period of
+  // 1,024 of them repeated, which -19 takes to almost nothing.
   rng gen(5);
-  const std::size_t n = std::size_t(1) << 18, width = 4;
-  REQUIRE(n * width > fallback_sample_bytes);
-  std::vector<std::byte> noise(n * width), periodic(n * width);
-  for (std::byte& b : noise) b = std::byte(gen.next() & 0xff);
-  for (std::size_t i = 0; i < periodic.size(); ++i) periodic[i] = noise[i % 4096];
+  const std::size_t n = std::size_t(1) << 18;
+  quantised noise, periodic;
+  noise.k.resize(n), noise.has.assign(n, true), periodic.has.assign(n, true);
+  for (std::int64_t& k : noise.k) k = std::int64_t(gen.next() >> 32);
+  for (std::size_t i = 0; i < n; ++i) periodic.k.push_back(noise.k[i % 1024]);
+  const code_planes noisy(nullptr, noise, false), repeating(nullptr, periodic, false);
+  REQUIRE(noisy.width() == 4);
+  REQUIRE(noisy.size() > fallback_sample_bytes);
   // The noise's -19 size is about its own size: a `beat` 10 % below that refuses it, 10 % above lets it run.
-  CHECK_FALSE(fallback_may_win(noise, n, width, noise.size() * 9 / 10));
-  CHECK(fallback_may_win(noise, n, width, noise.size() * 11 / 10));
+  CHECK_FALSE(fallback_may_win(noisy, noisy.size() * 9 / 10));
+  CHECK(fallback_may_win(noisy, noisy.size() * 11 / 10));
   // The repeats: -19 wins against a beat of a hundredth of their size.
-  CHECK(fallback_may_win(periodic, n, width, periodic.size() / 100));
-  CHECK_FALSE(fallback_may_win(periodic, n, width, 10));
+  CHECK(fallback_may_win(repeating, repeating.size() / 100));
+  CHECK_FALSE(fallback_may_win(repeating, 10));
+  // The planes made a piece at a time are those made at once: byte b of row i at b n + i.
+  std::vector<std::byte> planes(repeating.size());
+  for (std::size_t from = 0; from < planes.size(); from += 100000)
+    repeating.copy(from, std::min<std::size_t>(100000, planes.size() - from), planes.data() + from);
+  const std::int64_t lo = repeating.lo();
+  for (std::size_t i : {std::size_t(0), std::size_t(1), n / 3, n - 1})
+    for (std::size_t b = 0; b < 4; ++b)
+      CHECK(std::uint8_t(planes[b * n + i]) == std::uint8_t(std::uint64_t(periodic.k[i] - lo) >> (8 * b)));
 
   // Through the codec: a column of 400,000 rows repeating 2,000 values (800 KB of 2-byte codes)
   // still takes the fallback.

@@ -160,28 +160,80 @@ inline std::uint32_t crc_of(const std::vector<double>& v) {
   return crc32_of(byte_view(reinterpret_cast<const std::byte*>(v.data()), v.size() * sizeof(double)));
 }
 
-// Whether zstd -19 may code these byte planes (width planes of n bytes) in fewer than `beat`
-// bytes. zstd -19 runs at ~2 MB/s, slower than all the rest of a field's compression, and at
-// a peak of ~50 MB more; a predictor that codes well leaves it no chance. zstd -1 on the whole
-// says at once where it is far behind (-19 is rarely a fifth smaller); past
-// fallback_sample_bytes, -19 against -1 on fallback_sample_pieces stretches of the rows gives
-// their ratio, and -1's size on the whole times that ratio must come within
-// fallback_sample_margin of `beat` (that estimate came within 0.6-2 % of -19 on the whole, on
-// 1-4 MB of codes of 3-D fields).
+// The codes the fallback stores (with their signs under a rel bound: with_signs, made row by row
+// instead of copied), as u = code - lo in `width` bytes, byte-shuffled (byte 0 of every row,
+// then byte 1, ...): byte j of the planes is byte j / n of row j % n. Made a piece at a time,
+// never whole: the planes of a 64 MB float32 field's codes would be 32 MB more at the peak.
+class code_planes {
+public:
+  code_planes(const double* x, const quantised& q, bool rel) : x_(x), q_(q), rel_(rel) {
+    bool any = false;
+    if (rel)
+      for (std::size_t i = 0; i < q.k.size(); ++i)
+        if (q.has[i] && x[i] != 0) base_ = any ? std::min(base_, q.k[i]) : q.k[i], any = true;
+    any = false;
+    std::int64_t hi = 0;
+    for (std::size_t i = 0; i < q.k.size(); ++i)
+      if (has(i)) lo_ = any ? std::min(lo_, code(i)) : code(i), hi = any ? std::max(hi, code(i)) : code(i), any = true;
+    const std::uint64_t span = std::uint64_t(hi) - std::uint64_t(lo_);
+    width_ = span < (1u << 8) ? 1 : span < (1u << 16) ? 2 : span < (std::uint64_t(1) << 32) ? 4 : 8;
+  }
+  // What with_signs gives row i: whether it has a code (else it is stored exactly), and the code.
+  bool has(std::size_t i) const { return (rel_ && x_[i] == 0) || q_.has[i]; }
+  std::int64_t code(std::size_t i) const {
+    if (!rel_) return q_.k[i];
+    return x_[i] == 0 ? 0 : (x_[i] < 0 ? -1 : 1) * (q_.k[i] - base_ + 1);
+  }
+  std::size_t rows() const { return q_.k.size(); }
+  std::size_t width() const { return width_; }
+  std::int64_t lo() const { return lo_; }
+  std::int64_t base() const { return base_; }
+  std::uint64_t size() const { return std::uint64_t(rows()) * width_; }
+  // Bytes [from, from + count) of the planes of rows [first, first + n) (all rows by default).
+  void copy(std::uint64_t from, std::size_t count, std::byte* dst, std::size_t first = 0, std::size_t n = 0) const {
+    if (n == 0) n = rows();
+    while (count > 0) {  // a run of one plane at a time
+      const unsigned shift = unsigned(8 * (from / n));
+      const std::size_t i = first + std::size_t(from % n), run = std::min<std::size_t>(count, n - std::size_t(from % n));
+      const auto put = [&](auto u_of) {
+        for (std::size_t j = 0; j < run; ++j) dst[j] = std::byte(std::uint8_t(u_of(i + j) >> shift));
+      };
+      const std::uint64_t lo = std::uint64_t(lo_);
+      if (rel_) put([&](std::size_t r) { return has(r) ? std::uint64_t(code(r)) - lo : 0; });
+      else put([&](std::size_t r) { return q_.has[r] ? std::uint64_t(q_.k[r]) - lo : 0; });
+      dst += run, from += run, count -= run;
+    }
+  }
+
+private:
+  const double* x_;
+  const quantised& q_;
+  bool rel_;
+  std::int64_t base_ = 0, lo_ = 0;
+  std::size_t width_ = 1;
+};
+
+// Whether zstd -19 may code these planes in fewer than `beat` bytes. zstd -19 runs at ~2 MB/s,
+// slower than all the rest of a field's compression, and at a peak of ~50 MB more; a predictor
+// that codes well leaves it no chance. zstd -1 on the whole says at once where it is far behind
+// (-19 is rarely a fifth smaller); past fallback_sample_bytes, -19 against -1 on
+// fallback_sample_pieces stretches of the rows gives their ratio, and -1's size on the whole
+// times that ratio must come within fallback_sample_margin of `beat` (that estimate came within
+// 0.6-2 % of -19 on the whole, on 1-4 MB of codes of 3-D fields).
 constexpr std::size_t fallback_sample_bytes = std::size_t(1) << 18, fallback_sample_pieces = 8;
 constexpr double fallback_sample_margin = 1.05;
-inline bool fallback_may_win(const std::vector<std::byte>& planes, std::size_t n, std::size_t width,
-                             std::size_t beat) {
-  const double fast = double(zstd_compress(byte_view(planes), 1).size());
+inline bool fallback_may_win(const code_planes& planes, std::size_t beat) {
+  const auto whole = [&](std::uint64_t from, std::size_t count, std::byte* dst) { planes.copy(from, count, dst); };
+  const double fast = double(zstd_compress_pieces(planes.size(), 1, whole));
   if (fast > 1.25 * double(beat)) return false;
   if (planes.size() <= fallback_sample_bytes) return true;
+  const std::size_t n = planes.rows(), width = planes.width();
   const std::size_t piece = fallback_sample_bytes / width / fallback_sample_pieces, rows = piece * fallback_sample_pieces;
-  std::vector<std::byte> sample(rows * width);  // the same planes, of the pieces' rows
+  std::vector<std::byte> sample(rows * width);  // the planes of the pieces' rows
   for (std::size_t p = 0; p < fallback_sample_pieces; ++p) {
-    const std::size_t from = (n - piece) / (fallback_sample_pieces - 1) * p;  // first to last row
+    const std::size_t first = (n - piece) / (fallback_sample_pieces - 1) * p;  // first to last row
     for (std::size_t b = 0; b < width; ++b)
-      std::copy_n(planes.begin() + std::ptrdiff_t(b * n + from), piece,
-                  sample.begin() + std::ptrdiff_t(b * rows + p * piece));
+      planes.copy(std::uint64_t(b) * piece, piece, sample.data() + b * rows + p * piece, first, piece);
   }
   const double ratio = double(zstd_compress(byte_view(sample), 19).size()) /
                        double(std::max<std::size_t>(1, zstd_compress(byte_view(sample), 1).size()));
@@ -198,27 +250,21 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
   const std::size_t n = codes.k.size();
   if (n == 0) return r;
   const bool rel = code.kind == codec::bound_kind::rel;
-  const signed_codes view = rel ? with_signs(x, codes) : signed_codes{};
-  const quantised& q = rel ? view.q : codes;
-  const code_span s = span_of(q.k, q.has);
-  const std::int64_t lo = s.min;
-  const std::size_t width = s.width <= 8 ? 1 : s.width <= 16 ? 2 : s.width <= 32 ? 4 : 8;
-  std::vector<std::byte> planes(n * width);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t u = q.has[i] ? std::uint64_t(q.k[i]) - std::uint64_t(lo) : 0;
-    for (std::size_t b = 0; b < width; ++b) planes[b * n + i] = std::byte(std::uint8_t(u >> (8 * b)));
-  }
-  if (!fallback_may_win(planes, n, width, beat)) return {};
-  const std::vector<std::byte> packed = zstd_compress(byte_view(planes), 19);
+  const code_planes planes(x, codes, rel);
+  if (!fallback_may_win(planes, beat)) return {};
+  std::vector<std::byte> packed;
+  zstd_compress_pieces(
+      planes.size(), 19, [&](std::uint64_t from, std::size_t count, std::byte* dst) { planes.copy(from, count, dst); },
+      &packed);
   exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i)
-    if (!q.has[i]) exceptions.emplace_back(i, x[i]);
+    if (!planes.has(i)) exceptions.emplace_back(i, x[i]);
   r.exceptions = exceptions.size();
   write_exceptions(exceptions, r.bytes);
   append_varint(r.bytes, packed.size());
   r.bytes.insert(r.bytes.end(), packed.begin(), packed.end());
-  desc = {{"kind", "codes"}, {"coder", "zstd"}, {"min", lo}, {"width", width}};
-  if (rel) mark_signed(desc, view.base);
+  desc = {{"kind", "codes"}, {"coder", "zstd"}, {"min", planes.lo()}, {"width", planes.width()}};
+  if (rel) mark_signed(desc, planes.base());
   return r;
 }
 

@@ -53,6 +53,47 @@ inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_defau
   return out;
 }
 
+// zstd of `total` bytes that fill(from, count, dst) writes a piece at a time (bytes [from, from +
+// count) of the input into dst), so that the input is never held whole: a block's codes
+// byte-shuffled, say, made from the codes as they go in. Appends the frame to `out`, or with
+// no `out` only counts it; returns its size.
+template <class Fill>
+std::size_t zstd_compress_pieces(std::uint64_t total, int level, Fill&& fill, std::vector<std::byte>* out = nullptr) {
+  const char* where = "zstd_compress_pieces";
+  require_zstd_level(level, where);
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  require(ctx != nullptr, where, "out of memory creating a zstd context");
+  auto check = [&](std::size_t r) {
+    require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
+    return r;
+  };
+  check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level));
+  check(ZSTD_CCtx_setPledgedSrcSize(ctx.get(), total));  // the frame header records it, as one-shot does
+  std::vector<std::byte> piece(std::size_t(std::min<std::uint64_t>(total, std::uint64_t(1) << 20)));
+  std::vector<std::byte> scratch(ZSTD_CStreamOutSize());
+  std::size_t size = 0;
+  auto drain = [&](ZSTD_outBuffer& dst) {
+    if (out) out->insert(out->end(), scratch.begin(), scratch.begin() + std::ptrdiff_t(dst.pos));
+    size += dst.pos;
+    dst.pos = 0;
+  };
+  std::uint64_t from = 0;
+  do {
+    const std::size_t count = std::size_t(std::min<std::uint64_t>(piece.size(), total - from));
+    fill(from, count, piece.data());
+    from += count;
+    const ZSTD_EndDirective end = from == total ? ZSTD_e_end : ZSTD_e_continue;
+    ZSTD_inBuffer src{piece.data(), count, 0};
+    for (;;) {
+      ZSTD_outBuffer dst{scratch.data(), scratch.size(), 0};
+      const std::size_t left = check(ZSTD_compressStream2(ctx.get(), &dst, &src, end));
+      drain(dst);
+      if (end == ZSTD_e_end ? left == 0 : src.pos == src.size) break;
+    }
+  } while (from < total);
+  return size;
+}
+
 inline std::vector<std::byte> zstd_decompress(byte_view in, std::uint64_t expected_size,
                                               std::uint64_t max_size = zstd_default_max_size, byte_view prefix = {}) {
   const char* where = "zstd_decompress";
