@@ -1377,17 +1377,21 @@ TEST_CASE("table columns coded at once: the same file and report for any number 
 
 TEST_CASE("a block never costs more than its codes through zstd: repeated data takes the fallback") {
   rng gen(4);
-  std::vector<double> period(2000), v;
+  std::vector<double> period(2000);
   for (double& x : period) x = gen.normal();
-  for (int rep = 0; rep < 20; ++rep) v.insert(v.end(), period.begin(), period.end());
-  dataset d;
-  d.data = ndarray::from_doubles(v, {v.size(), 1}, dtype::f64);
-  d.names = {"repeats"};
-  const auto file = codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-4"));
-  CHECK(format::inspect(file).header["columns"][0]["predictor"]["coder"] == "zstd");
-  CHECK(file.size() < v.size());  // under a byte a value: the repeats cost almost nothing
-  for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), codec::parse_bound_config("range:1e-4")))
-    CHECK(r.holds());
+  // 40,000 rows, and 400,000 (800 KB of 2-byte codes: past fallback_sample_bytes, a sample decides).
+  for (int repeats : {20, 200}) {
+    std::vector<double> v;
+    for (int rep = 0; rep < repeats; ++rep) v.insert(v.end(), period.begin(), period.end());
+    dataset d;
+    d.data = ndarray::from_doubles(v, {v.size(), 1}, dtype::f64);
+    d.names = {"repeats"};
+    const auto file = codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-4"));
+    CHECK(format::inspect(file).header["columns"][0]["predictor"]["coder"] == "zstd");
+    CHECK(file.size() < v.size() * 20 / repeats);  // under a byte a value: the repeats cost almost nothing
+    for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), codec::parse_bound_config("range:1e-4")))
+      CHECK(r.holds());
+  }
 }
 
 TEST_CASE("past 256 KB of codes, a sample decides whether zstd -19 runs on the whole") {
@@ -1416,20 +1420,6 @@ TEST_CASE("past 256 KB of codes, a sample decides whether zstd -19 runs on the w
   for (std::size_t i : {std::size_t(0), std::size_t(1), n / 3, n - 1})
     for (std::size_t b = 0; b < 4; ++b)
       CHECK(std::uint8_t(planes[b * n + i]) == std::uint8_t(std::uint64_t(periodic.k[i] - lo) >> (8 * b)));
-
-  // Through the codec: a column of 400,000 rows repeating 2,000 values (800 KB of 2-byte codes)
-  // still takes the fallback.
-  std::vector<double> period(2000), v;
-  for (double& x : period) x = gen.normal();
-  for (int rep = 0; rep < 200; ++rep) v.insert(v.end(), period.begin(), period.end());
-  dataset d;
-  d.data = ndarray::from_doubles(v, {v.size(), 1}, dtype::f64);
-  d.names = {"repeats"};
-  const auto file = codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-4"));
-  CHECK(format::inspect(file).header["columns"][0]["predictor"]["coder"] == "zstd");
-  CHECK(file.size() < v.size() / 20);
-  for (const auto& r : metrics::check_bounds(d, codec::decompress_file(file), codec::parse_bound_config("range:1e-4")))
-    CHECK(r.holds());
 }
 
 // Fixtures: files written by earlier builds, each decoded here within the bound it was written

@@ -211,15 +211,21 @@ struct signed_codes {
   quantised q;
   std::int64_t base = 0;
 };
-inline signed_codes with_signs(const double* x, const quantised& q) {
-  signed_codes s{q, 0};
+inline std::int64_t signs_base(const double* x, const quantised& q) {
+  std::int64_t base = 0;
   bool any = false;
   for (std::size_t i = 0; i < q.k.size(); ++i)
-    if (q.has[i] && x[i] != 0) s.base = any ? std::min(s.base, q.k[i]) : q.k[i], any = true;
-  for (std::size_t i = 0; i < q.k.size(); ++i) {
-    if (x[i] == 0) s.q.k[i] = 0, s.q.has[i] = true;  // (rel codes have no zero: see encode())
-    else if (q.has[i]) s.q.k[i] = (x[i] < 0 ? -1 : 1) * (q.k[i] - s.base + 1);
-  }
+    if (q.has[i] && x[i] != 0) base = any ? std::min(base, q.k[i]) : q.k[i], any = true;
+  return base;
+}
+// Row i's code with its sign, where it has one: x[i] != 0 and q.has[i], or x[i] == 0.
+inline std::int64_t signed_code(const double* x, const quantised& q, std::int64_t base, std::size_t i) {
+  return x[i] == 0 ? 0 : (x[i] < 0 ? -1 : 1) * (q.k[i] - base + 1);  // (rel codes have no zero: see encode())
+}
+inline signed_codes with_signs(const double* x, const quantised& q) {
+  signed_codes s{q, signs_base(x, q)};
+  for (std::size_t i = 0; i < q.k.size(); ++i)
+    if (x[i] == 0 || q.has[i]) s.q.k[i] = signed_code(x, q, s.base, i), s.q.has[i] = true;
   return s;
 }
 

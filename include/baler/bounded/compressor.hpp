@@ -166,12 +166,9 @@ inline std::uint32_t crc_of(const std::vector<double>& v) {
 // never whole: the planes of a 64 MB float32 field's codes would be 32 MB more at the peak.
 class code_planes {
 public:
-  code_planes(const double* x, const quantised& q, bool rel) : x_(x), q_(q), rel_(rel) {
+  code_planes(const double* x, const quantised& q, bool rel)
+      : x_(x), q_(q), rel_(rel), base_(rel ? signs_base(x, q) : 0) {
     bool any = false;
-    if (rel)
-      for (std::size_t i = 0; i < q.k.size(); ++i)
-        if (q.has[i] && x[i] != 0) base_ = any ? std::min(base_, q.k[i]) : q.k[i], any = true;
-    any = false;
     std::int64_t hi = 0;
     for (std::size_t i = 0; i < q.k.size(); ++i)
       if (has(i)) lo_ = any ? std::min(lo_, code(i)) : code(i), hi = any ? std::max(hi, code(i)) : code(i), any = true;
@@ -180,10 +177,7 @@ public:
   }
   // What with_signs gives row i: whether it has a code (else it is stored exactly), and the code.
   bool has(std::size_t i) const { return (rel_ && x_[i] == 0) || q_.has[i]; }
-  std::int64_t code(std::size_t i) const {
-    if (!rel_) return q_.k[i];
-    return x_[i] == 0 ? 0 : (x_[i] < 0 ? -1 : 1) * (q_.k[i] - base_ + 1);
-  }
+  std::int64_t code(std::size_t i) const { return rel_ ? signed_code(x_, q_, base_, i) : q_.k[i]; }
   std::size_t rows() const { return q_.k.size(); }
   std::size_t width() const { return width_; }
   std::int64_t lo() const { return lo_; }
@@ -209,7 +203,7 @@ private:
   const double* x_;
   const quantised& q_;
   bool rel_;
-  std::int64_t base_ = 0, lo_ = 0;
+  std::int64_t base_, lo_ = 0;
   std::size_t width_ = 1;
 };
 

@@ -34,19 +34,28 @@ inline void require_zstd_level(int level, const char* where) {
               std::to_string(ZSTD_maxCLevel()) + "]");
 }
 
+// A zstd result checked: its error named.
+inline std::size_t zstd_checked(std::size_t r, const char* where) {
+  require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
+  return r;
+}
+
+using zstd_cctx = std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)>;
+inline zstd_cctx zstd_context(int level, const char* where) {
+  require_zstd_level(level, where);
+  zstd_cctx ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  require(ctx != nullptr, where, "out of memory creating a zstd context");
+  zstd_checked(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level), where);
+  return ctx;
+}
+
 // `prefix`: optional raw-content dictionary, bytes the data likely repeats (the same prefix must
 // be given to zstd_decompress). It pays for short inputs, which have little to refer back to.
 inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_default_level, byte_view prefix = {}) {
   const char* where = "zstd_compress";
-  require_zstd_level(level, where);
+  const zstd_cctx ctx = zstd_context(level, where);
+  auto check = [&](std::size_t r) { return zstd_checked(r, where); };
   std::vector<std::byte> out(ZSTD_compressBound(in.size));
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
-  require(ctx != nullptr, where, "out of memory creating a zstd context");
-  auto check = [&](std::size_t r) {
-    require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
-    return r;
-  };
-  check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level));
   if (prefix.size) check(ZSTD_CCtx_refPrefix(ctx.get(), prefix.data, prefix.size));
   // One-shot compression records the content size in the frame header, which the reader checks.
   out.resize(check(ZSTD_compress2(ctx.get(), out.data(), out.size(), in.data, in.size)));
@@ -60,14 +69,8 @@ inline std::vector<std::byte> zstd_compress(byte_view in, int level = zstd_defau
 template <class Fill>
 std::size_t zstd_compress_pieces(std::uint64_t total, int level, Fill&& fill, std::vector<std::byte>* out = nullptr) {
   const char* where = "zstd_compress_pieces";
-  require_zstd_level(level, where);
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
-  require(ctx != nullptr, where, "out of memory creating a zstd context");
-  auto check = [&](std::size_t r) {
-    require(!ZSTD_isError(r), where, ZSTD_getErrorName(r));
-    return r;
-  };
-  check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level));
+  const zstd_cctx ctx = zstd_context(level, where);
+  auto check = [&](std::size_t r) { return zstd_checked(r, where); };
   check(ZSTD_CCtx_setPledgedSrcSize(ctx.get(), total));  // the frame header records it, as one-shot does
   std::vector<std::byte> piece(std::size_t(std::min<std::uint64_t>(total, std::uint64_t(1) << 20)));
   std::vector<std::byte> scratch(ZSTD_CStreamOutSize());
