@@ -2,8 +2,12 @@
 into DIR/fields/ for `rate_distortion --data DIR` (baler beside SZ3, SPERR and the simple
 baselines, every value checked against its bound):
 
-    /usr/bin/python3 bench/synthetic_fields.py /tmp/synthetic
+    /usr/bin/python3 bench/synthetic_fields.py /tmp/synthetic [--large]
     OPENBLAS_NUM_THREADS=1 build/bench/rate_distortion --data /tmp/synthetic --peers build/peers --csv synthetic.csv
+
+--large also writes DIR/kolmogorov3d_256.npy, a 64 MB float32 field of the same spectrum, for
+timing and peak memory by hand (`/usr/bin/time -v build/baler compress ...`; beside, not in,
+fields/: the in-process baselines of rate_distortion take minutes on it).
 
 Gaussian random fields of a power-law spectrum have no structure beyond their spectrum: a
 linear predictor is the best there is, so they show what is left once nothing is to be learnt.
@@ -27,8 +31,11 @@ def power_law_field(rng, shape, slope):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--large"]):
         sys.exit(__doc__)
+    if sys.argv[2:] == ["--large"]:
+        field = power_law_field(np.random.default_rng(5), (256,) * 3, -11 / 3).astype(np.float32)
+        np.save(os.path.join(sys.argv[1], "kolmogorov3d_256.npy"), field)
     out = os.path.join(sys.argv[1], "fields")
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(123)
