@@ -207,6 +207,13 @@ private:
   std::size_t width_ = 1;
 };
 
+// zstd at `level` of the planes, made a piece at a time; appended to `out`, or only counted.
+inline std::size_t zstd_of(const code_planes& planes, int level, std::vector<std::byte>* out = nullptr) {
+  return zstd_compress_pieces(
+      planes.size(), level, [&](std::uint64_t from, std::size_t count, std::byte* dst) { planes.copy(from, count, dst); },
+      out);
+}
+
 // Whether zstd -19 may code these planes in fewer than `beat` bytes. zstd -19 runs at ~2 MB/s,
 // slower than all the rest of a field's compression, and at a peak of ~50 MB more; a predictor
 // that codes well leaves it no chance. zstd -1 on the whole says at once where it is far behind
@@ -217,8 +224,7 @@ private:
 constexpr std::size_t fallback_sample_bytes = std::size_t(1) << 18, fallback_sample_pieces = 8;
 constexpr double fallback_sample_margin = 1.05;
 inline bool fallback_may_win(const code_planes& planes, std::size_t beat) {
-  const auto whole = [&](std::uint64_t from, std::size_t count, std::byte* dst) { planes.copy(from, count, dst); };
-  const double fast = double(zstd_compress_pieces(planes.size(), 1, whole));
+  const double fast = double(zstd_of(planes, 1));
   if (fast > 1.25 * double(beat)) return false;
   if (planes.size() <= fallback_sample_bytes) return true;
   const std::size_t n = planes.rows(), width = planes.width();
@@ -247,9 +253,7 @@ inline block_result fallback_block(const double* x, const quantised& codes, cons
   const code_planes planes(x, codes, rel);
   if (!fallback_may_win(planes, beat)) return {};
   std::vector<std::byte> packed;
-  zstd_compress_pieces(
-      planes.size(), 19, [&](std::uint64_t from, std::size_t count, std::byte* dst) { planes.copy(from, count, dst); },
-      &packed);
+  zstd_of(planes, 19, &packed);
   exception_list exceptions;
   for (std::size_t i = 0; i < n; ++i)
     if (!planes.has(i)) exceptions.emplace_back(i, x[i]);

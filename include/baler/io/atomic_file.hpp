@@ -210,11 +210,14 @@ public:
     // A complete unnamed file takes its name at once where no file has it (a new output): no
     // temporary name, which a process killed before the rename would leave behind. Replacing
     // a file still goes through one, as rename() needs.
-    const bool named = unnamed_ && detail::link_fd(fd_, path_);
-    if (!named && unnamed_ && errno == EEXIST && !overwrite_)
-      fail("refusing to overwrite " + name() + ", which appeared while writing");
-    if (!named && unnamed_ && !detail::link_unnamed(fd_, path_, temp_))
-      fail("cannot name the temporary file in '" + folder_.string() + "'");
+    bool named = false;
+    if (unnamed_) {
+      named = detail::link_fd(fd_, path_);
+      if (!named && errno == EEXIST && !overwrite_)
+        fail("refusing to overwrite " + name() + ", which appeared while writing");
+      if (!named && !detail::link_unnamed(fd_, path_, temp_))
+        fail("cannot name the temporary file in '" + folder_.string() + "'");
+    }
     const int rc = ::close(fd_);  // on NFS a failed write may only show up at close
     fd_ = -1;
     if (rc != 0 && named) ::unlink(path_.c_str());
