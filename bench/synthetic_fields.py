@@ -11,6 +11,7 @@ fields/: the in-process baselines of rate_distortion take minutes on it).
 
 Gaussian random fields of a power-law spectrum have no structure beyond their spectrum: a
 linear predictor is the best there is, so they show what is left once nothing is to be learnt.
+The panning frames have one thing more, content that moves across the grid from frame to frame.
 """
 import os
 import sys
@@ -33,11 +34,11 @@ def power_law_field(rng, shape, slope):
 def main():
     if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--large"]):
         sys.exit(__doc__)
+    out = os.path.join(sys.argv[1], "fields")
+    os.makedirs(out, exist_ok=True)
     if sys.argv[2:] == ["--large"]:
         field = power_law_field(np.random.default_rng(5), (256,) * 3, -11 / 3).astype(np.float32)
         np.save(os.path.join(sys.argv[1], "kolmogorov3d_256.npy"), field)
-    out = os.path.join(sys.argv[1], "fields")
-    os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(123)
     # A velocity component of Kolmogorov turbulence: energy spectrum k^-5/3, power k^-11/3 in 3-D.
     np.savez(os.path.join(out, "kolmogorov3d_128.npz"), data=power_law_field(rng, (128,) * 3, -11 / 3).astype(np.float32))
@@ -52,7 +53,15 @@ def main():
     front = 5 * np.tanh((lat - 20 * np.sin(np.radians(3 * lon))) / 2)
     temperature = 250 + 40 * np.cos(np.radians(lat)) + front + 0.5 * power_law_field(rng, (721, 1440), -3.5)
     np.savez(os.path.join(out, "climate2d_f64.npz"), data=temperature)
-    print(f"wrote 4 fields to {out}")
+    # Frames of a view panning across a smooth scene (clouds under a satellite, structures a mean
+    # flow carries): 60 frames of 128 x 192, the view a row and three columns further each frame,
+    # with independent noise of 0.2 % of the scene's spread. (A generator of its own.)
+    gen = np.random.default_rng(4)
+    scene = power_law_field(gen, (512, 512), -4.0)
+    frames = np.stack([scene[100 + t:228 + t, 50 + 3 * t:242 + 3 * t] for t in range(60)])
+    frames = (frames + 0.002 * gen.normal(size=frames.shape)).astype(np.float32)
+    np.savez(os.path.join(out, "panning3d_60x128x192.npz"), data=frames)
+    print(f"wrote 5 fields to {out}")
 
 
 if __name__ == "__main__":

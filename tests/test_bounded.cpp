@@ -282,6 +282,70 @@ TEST_CASE("a causal predictor two frames deep follows an oscillation that one fr
   CHECK(two < 0.75 * one);
 }
 
+// A view panning across a scene of short waves: frame t shows the scene from row t * pan[0] and
+// column t * pan[1] on (so its content moves by minus that a frame), with noise of `noise`.
+std::vector<double> panning_frames(const grid3& g, std::array<int, 2> pan, double noise, std::uint64_t seed) {
+  rng gen(seed);
+  std::array<double, 12> a{}, b{}, c{};
+  for (std::size_t j = 0; j < 12; ++j) a[j] = gen.uniform(0.2, 1.0), b[j] = gen.uniform(0.2, 1.0), c[j] = gen.uniform(0, 6.28);
+  std::vector<double> x;
+  for (std::size_t t = 0; t < g[0]; ++t)
+    for (std::size_t y = 0; y < g[1]; ++y)
+      for (std::size_t col = 0; col < g[2]; ++col) {
+        const double sy = double(y) + double(t) * pan[0], sx = double(col) + double(t) * pan[1];
+        double v = gen.uniform(-noise, noise);
+        for (std::size_t j = 0; j < 12; ++j) v += std::sin(a[j] * sy + b[j] * sx + c[j]) / double(j + 1);
+        x.push_back(v);
+      }
+  return x;
+}
+
+TEST_CASE("a moving causal predictor follows frames whose content moves across the grid") {
+  const grid3 g{12, 64, 96};
+  const bound_spec b = codec::parse_bound("abs:1e-3");
+  const codec::value_code code = codec::code_for(b, -4, 4, false);
+  const std::vector<double> x = panning_frames(g, {1, 3}, 1e-4, 21);
+  const quantised q = quantise(x.data(), x.size(), code, dtype::f64);
+  // Found by block matching: the content moves up a row and left three columns a frame.
+  CHECK(estimate_motion(g, q.k) == std::array<std::int32_t, 2>{-1, -3});
+  const std::vector<double> still = panning_frames(g, {0, 0}, 1e-4, 21);
+  CHECK(estimate_motion(g, quantise(still.data(), still.size(), code, dtype::f64).k) == std::array<std::int32_t, 2>{});
+  CHECK(estimate_motion({2, 64, 96}, q.k) == std::array<std::int32_t, 2>{});  // two frames: no moving walk
+
+  // Its frame taps where the content was: the waves, too short for the frame's own
+  // neighbours, come from the frame before (up to the decoded frame's own error, within the
+  // bound: residuals of a step or so remain).
+  const std::size_t in_place = round_trip(x, code, false, causal_deep_walk::fit(g, q.k), b, 0, 0);
+  const std::size_t followed = round_trip(x, code, false, causal_deep_walk::fit(g, q.k, 1u << 14, {-1, -3}), b, 0, 0);
+  MESSAGE("causal_deep " << in_place << " bytes, moving " << followed);
+  CHECK(followed < 0.8 * in_place);
+  // Moves that leave most points' frame taps off the grid, on grids just big enough and not:
+  // those points fall back to Lorenzo, on both sides alike.
+  for (const grid3& small : {grid3{4, 9, 11}, grid3{5, 7, 7}, grid3{3, 3, 3}})
+    for (const std::array<std::int32_t, 2>& m :
+         {std::array<std::int32_t, 2>{2, -3}, std::array<std::int32_t, 2>{-6, 6}, std::array<std::int32_t, 2>{0, 1}}) {
+      const std::vector<double> xs = panning_frames(small, {m[0], m[1]}, 1e-3, 5);
+      const quantised qs = quantise(xs.data(), xs.size(), code, dtype::f64);
+      round_trip(xs, code, false, causal_deep_walk::fit(small, qs.k, 1u << 14, m), b, 0, 0);
+    }
+}
+
+TEST_CASE("compress chooses the moving predictor for panning frames, within the bound") {
+  const grid3 g{16, 48, 64};
+  const std::vector<double> x = panning_frames(g, {1, 2}, 1e-2, 8);
+  dataset d;
+  d.data = ndarray::from_doubles(x, {g[0], g[1], g[2]}, dtype::f32);
+  for (const char* bound : {"range:1e-3", "range:1e-4"}) {
+    const auto file = codec::compress_error_bounded(d, codec::parse_bound_config(bound));
+    const nlohmann::json predictor = format::inspect(file).header["error_bound"]["predictor"];
+    INFO(predictor.dump());
+    CHECK(predictor["kind"] == "causal_motion");
+    CHECK(predictor["motion"] == nlohmann::json::array({-1, -2}));
+    const dataset back = codec::decompress_file(file);
+    for (const auto& r : metrics::check_bounds(d, back, codec::parse_bound_config(bound))) CHECK(r.holds());
+  }
+}
+
 TEST_CASE("the rounding's phase as context pays at a loose bound, where residuals are mostly 0 and +-1") {
   // A smooth field with noise of a fifth of a quantisation step.
   const grid3 g{4, 96, 96};
@@ -1537,6 +1601,22 @@ TEST_CASE("refusals: per-column bounds on a field, predictions that differ where
     predictor["weights"][5] = bad;
     CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
                          doctest::Contains("a causal predictor's weights must be a whole number"), error);
+  }
+
+  // A moving predictor on fewer than 3 frames, or moving past its grid, is refused.
+  dataset two_frames;
+  two_frames.data = ndarray::from_doubles(smooth_field(2, 16, 16), {2, 16, 16}, dtype::f64);
+  for (const auto& [frames, motion] : {std::pair{&field, nlohmann::json::array({16, 0})},
+                                       std::pair{&field, nlohmann::json::array({0, -16})},
+                                       std::pair{&two_frames, nlohmann::json::array({0, 1})}}) {
+    format::container f = format::parse(codec::compress_error_bounded(*frames, codec::parse_bound_config("range:1e-2")));
+    nlohmann::json& predictor = f.header["error_bound"]["predictor"];
+    predictor["kind"] = "causal_motion";
+    predictor["coder"] = "context_phased";
+    predictor["weights"] = std::vector<int>(17, 0);
+    predictor["motion"] = motion;
+    CHECK_THROWS_WITH_AS(codec::decompress_file(format::serialize(f, format::compression_policy::none())),
+                         doctest::Contains("a moving causal predictor on fewer than 3 frames"), error);
   }
 
   // Requantised residuals: on a field walk only, by a factor of 2 to 2^20.

@@ -75,6 +75,18 @@ def streamed_table():
     assert (loaded["data"] == value("<f8", (4, 3))).all() and list(loaded["names"]) == ["pt", "eta", "phi"]
 
 
+def panning_frames():
+    """10 frames of 32 x 48 float32, a view moving a row and two columns a frame across a smooth
+    random scene, with noise: the moving causal predictor's input in the across-builds test."""
+    rng = np.random.default_rng(12)
+    ky, kx = np.meshgrid(np.fft.fftfreq(64) * 64, np.fft.fftfreq(96) * 96, indexing="ij")
+    k = np.hypot(ky, kx)
+    k[0, 0] = 1
+    scene = np.fft.ifft2(k ** -1.5 * np.fft.fft2(rng.normal(size=(64, 96)))).real
+    frames = np.stack([scene[t:t + 32, 2 * t:2 * t + 48] for t in range(10)])
+    save("panning_frames.npy", (frames / frames.std() + 0.01 * rng.normal(size=frames.shape)).astype(np.float32))
+
+
 def main():
     # One archive per byte order holding every dtype as a 2 x 3 array (members "<short name>").
     np.savez_compressed(path("dtypes_little.npz"),
@@ -149,6 +161,7 @@ def main():
     assert b"PK\x06\x06" in buffer.getvalue(), "no zip64 end of central directory record"
 
     streamed_table()
+    panning_frames()
 
     # Every fixture must load back in numpy as written.
     loaded = np.load(path("table_zip64.npz"))

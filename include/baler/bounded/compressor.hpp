@@ -12,8 +12,9 @@
 // Each block gets the predictor whose residuals code smallest: for fields estimated (an order-0
 // entropy estimate within its coding contexts, without coding, on a box from the middle) among
 // Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
-// reaching two frames or three rows back: "causal_deep") and multilevel interpolation (linear,
-// cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
+// reaching two frames or three rows back: "causal_deep"; on a time series whose content moves,
+// also that one reading the frames before where the content was: "causal_motion") and
+// multilevel interpolation (linear, cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
 // median, the row before, the line through the two rows before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
 // optionally with the quantile of a partner column decoded before it, or its codes as values
@@ -288,9 +289,10 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 }
 
 // A block's predictor as reports name it: "lorenzo", "interpolation/learned", "causal_deep
-// requantised x64", "histogram mixed", "wavelet corrected".
+// requantised x64", "causal_motion moving [1,2] a frame", "histogram mixed", "wavelet corrected".
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
+         (desc.contains("motion") ? " moving " + desc["motion"].dump() + " a frame" : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
          (desc.value("coder", "").rfind(graded_prefix, 0) == 0 ? " graded" : "") +
          (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "") +  // signed_ too
@@ -434,6 +436,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     const bool graded = coarse > 1 && options[o].graded;
     quantised& q = qs[o] = quantisation(o);
     const sample_box& box = boxes[o] = middle_box(g, q);
+    const std::array<std::int32_t, 2> motion = box.dims[0] > 2 ? estimate_motion(g, q.k) : std::array<std::int32_t, 2>{};
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
     auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}) {
@@ -473,14 +476,18 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       auto add_causal = [&](const char* kind, auto causal) {
         auto causal_field = causal, causal_box = causal;
         causal_field.dims = g, causal_box.dims = box.dims;
-        add({{"kind", kind}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}}, causal_field,
-            causal_box, note);
+        nlohmann::json desc{{"kind", kind}, {"weights", causal.w}, {"neighbourhood", "wide"}, {"coder", phased_coder}};
+        if (causal.moves()) desc["motion"] = causal.motion;
+        add(std::move(desc), causal_field, causal_box, note);
       };
       if (graded) continue;  // the interpolations alone
       // The deep walk holds the 11 taps and more (its fit may leave the rest at 0): fitting one
-      // keeps compression fast. Two frames are too few for it.
+      // keeps compression fast. Two frames are too few for it. Where the frames move, also
+      // the deep walk that follows them.
       if (box.dims[0] == 2) add_causal("causal", causal_walk::fit(dims, k));
       else add_causal("causal_deep", causal_deep_walk::fit(dims, k));
+      if (motion != std::array<std::int32_t, 2>{})
+        add_causal("causal_motion", causal_deep_walk::fit(dims, k, 1u << 14, motion));
     }
     if (latent && o == 0 && coarse == 1) {  // estimated on the whole field: the box would need its own predictions
       latent_codes = codes_of(*latent, code);
@@ -1237,6 +1244,14 @@ typename Causal::weights weights_of(const nlohmann::json& desc) {
                                                                              "a causal predictor's weights");
 }
 
+// A moving causal walk's motion: rows and columns, each less than its axis, on 3 or more frames.
+inline std::array<std::int32_t, 2> motion_of(const nlohmann::json& desc, const grid3& g) {
+  const auto m = format::header_int_array<std::int32_t, 2>(desc.at("motion"), "a causal predictor's motion");
+  require(g[0] >= 3 && std::uint64_t(std::abs(std::int64_t(m[0]))) < g[1] && std::uint64_t(std::abs(std::int64_t(m[1]))) < g[2],
+          "bounded::read", "a moving causal predictor on fewer than 3 frames, or moving past its grid");
+  return m;
+}
+
 // A block written with the context coder. `values_for(desc, in)`: the predictions of a
 // value-based predictor (reading what it stored in front of the block); `partner_of(desc)`:
 // the buckets of the partner column a table column's contexts use.
@@ -1252,7 +1267,8 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
   const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
   const bool phased = desc.at("coder") == phased_coder, table_coder = desc.at("coder") == signed_coder;
-  require(!phased || (g && (kind == "interpolation" || kind == "causal" || kind == "causal_deep")), "bounded::read",
+  require(!phased || (g && (kind == "interpolation" || kind == "causal" || kind == "causal_deep" || kind == "causal_motion")),
+          "bounded::read",
           "the coder '" + std::string(phased_coder) + "' with a '" + kind + "' predictor");
   require(!table_coder || !g, "bounded::read", "the coder '" + std::string(signed_coder) + "' on a field");
   if (g && (kind == "lorenzo" || kind == "lorenzo_frames"))
@@ -1263,6 +1279,9 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
     return decode_block(in, n, code, causal_walk{*g, weights_of<causal_walk>(desc), h, phased}, coarse);
   if (g && kind == "causal_deep")
     return decode_block(in, n, code, causal_deep_walk{*g, weights_of<causal_deep_walk>(desc), h, phased}, coarse);
+  if (g && kind == "causal_motion")
+    return decode_block(in, n, code, causal_deep_walk{*g, weights_of<causal_deep_walk>(desc), h, phased, motion_of(desc, *g)},
+                        coarse);
   require(coarse == 1, "bounded::read", "requantised residuals with a '" + kind + "' predictor");
   std::vector<std::uint8_t> partner;
   if (desc.contains("partner")) partner = partner_of(desc["partner"]);

@@ -240,6 +240,12 @@ private:
 // last two (x_t = 2 cos(w) x_t-1 - x_t-2 for a wave), which no stencil over one frame back can
 // say. On a 2-D field: north-north-west-west, north-north-east-east, three north, north-east-
 // east-east, north-west-west-west and three north one west, a wider view of smooth structure.
+//
+// `motion` (a time series only; "causal_motion" in a file): the rows and columns the content
+// moves by from one frame to the next, found at compress time (estimate_motion). The taps in
+// the frame before are then read around the point less it, the one two frames back less twice
+// it, so that structure carried across the grid (a flow with a mean velocity, a moving front)
+// is predicted from where it was. At (0, 0) the walk is the plain one.
 template <std::size_t Taps>
 struct causal_walk_of {
   static_assert(Taps == 11 || Taps == 17, "a causal walk has 11 taps, or 17 that reach further back");
@@ -249,6 +255,21 @@ struct causal_walk_of {
   weights w{};
   neighbourhood hood = neighbourhood::wide;
   bool phased = false;
+  std::array<std::int32_t, 2> motion{};  // rows, columns a frame's content moves by
+
+  bool moves() const { return dims[0] > 1 && (motion[0] != 0 || motion[1] != 0); }
+  // Whether the frame taps of a point at v on an axis of n points, moving by m a frame, lie on
+  // the grid: the frame before's point (and, 17 taps, its neighbour after) and two back's.
+  bool frame_taps_on_axis(std::size_t v, std::size_t n, std::int32_t m) const {
+    const std::ptrdiff_t back1 = std::ptrdiff_t(v) - m, back2 = std::ptrdiff_t(v) - 2 * std::ptrdiff_t(m);
+    const std::ptrdiff_t after = taps == 17 ? 1 : 0, size = std::ptrdiff_t(n);
+    return back1 >= 1 && back1 + after < size && (taps != 17 || (back2 >= 0 && back2 < size));
+  }
+  bool frame_taps_on_grid(std::size_t y, std::size_t x) const {
+    return !moves() || (frame_taps_on_axis(y, dims[1], motion[0]) && frame_taps_on_axis(x, dims[2], motion[1]));
+  }
+  // Tap j of a time series is in a frame before (taps 6-8 and 10 on, as taps_at lays them out).
+  bool frame_tap(std::size_t j) const { return dims[0] > 1 && j >= 6 && j != 9; }
 
   unsigned contexts() const { return magnitude_buckets << phase_bits(); }
   unsigned phase_bits() const { return phased ? quarter_bits : 0; }
@@ -260,7 +281,7 @@ struct causal_walk_of {
   bool taps_at(std::size_t t, std::size_t y, std::size_t x, tap_offsets& back) const {
     const std::size_t nx = dims[2];
     const std::ptrdiff_t sy = std::ptrdiff_t(nx), st = sy * std::ptrdiff_t(dims[1]);
-    if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1)) return false;
+    if (x < 2 || y < 2 || x + 1 >= nx || (dims[0] > 1 && t < 1) || !frame_taps_on_grid(y, x)) return false;
     if constexpr (taps == 17) {
       if (dims[0] > 1) {
         if (t < 2 || y + 1 >= dims[1]) return false;
@@ -277,13 +298,18 @@ struct causal_walk_of {
     else if (hood == neighbourhood::narrow) back[6] = back[7] = back[8] = back[10] = back[0];
     else back[6] = x + 2 < nx ? sy - 2 : back[3], back[7] = 2 * sy + 1, back[8] = 2 * sy - 1, back[10] = x > 2 ? 3 : back[4];
     back[9] = sy + 2;
+    if (moves()) {
+      const std::ptrdiff_t moved = motion[0] * sy + motion[1];
+      for (std::size_t j = 6; j < taps; ++j)
+        if (frame_tap(j)) back[j] += j == 16 ? 2 * moved : moved;
+    }
     return true;
   }
 
   // Points at least three from the west, east and north edges and two frames in (3 axes)
   // have every tap, at offsets that do not depend on the point.
   bool deep_inside(std::size_t t, std::size_t y, std::size_t x) const {
-    return x >= 3 && x + 3 < dims[2] && y >= 3 && y + 1 < dims[1] && (dims[0] == 1 || t >= 2);
+    return x >= 3 && x + 3 < dims[2] && y >= 3 && y + 1 < dims[1] && (dims[0] == 1 || t >= 2) && frame_taps_on_grid(y, x);
   }
 
   // Deep inside, the taps in rows already coded (all but the two or three to the west) are
@@ -296,15 +322,23 @@ struct causal_walk_of {
     const std::ptrdiff_t sy = std::ptrdiff_t(nx);
     tap_offsets inside{}, edge{};
     const std::size_t t0 = dims[0] > 1 ? 2 : 0;
-    const bool has_inside = deep_inside(t0, 3, 3);
-    if (has_inside) taps_at(t0, 3, 3, inside);
+    // Deep inside, x runs over [x_lo, x_hi) in every row (3 to nx - 3 unless the frame taps,
+    // moved, leave the grid first); y0 is the first such row.
+    std::size_t x_lo = 3, x_hi = nx > 6 ? nx - 3 : 3, y0 = 3;
+    if (moves()) {
+      while (x_lo < x_hi && !frame_taps_on_axis(x_lo, nx, motion[1])) ++x_lo;
+      while (x_hi > x_lo && !frame_taps_on_axis(x_hi - 1, nx, motion[1])) --x_hi;
+      while (y0 < dims[1] && !frame_taps_on_axis(y0, dims[1], motion[0])) ++y0;
+    }
+    const bool has_inside = x_lo < x_hi && y0 < dims[1] && deep_inside(t0, y0, x_lo);
+    if (has_inside) taps_at(t0, y0, x_lo, inside);
     // A tap at least sy - 3 back is in a coded row for every x < nx - 3; the others are at most
     // three to the west, their weights summed per offset (1, 2, 3; unused ones weigh 0).
     std::array<std::size_t, taps> north{};
     std::size_t norths = 0;
     std::array<std::uint64_t, 4> west{};
     for (std::size_t j = 0; j < taps && has_inside; ++j) {
-      if (inside[j] >= sy - 3) north[norths++] = j;
+      if (inside[j] >= sy - 3 || frame_tap(j)) north[norths++] = j;
       else if (inside[j] >= 1 && inside[j] <= 3) west[std::size_t(inside[j])] += std::uint64_t(std::int64_t(w[j]));
       else throw error("causal_walk: a tap " + std::to_string(inside[j]) + " back is neither west nor north");
     }
@@ -321,19 +355,19 @@ struct causal_walk_of {
     };
     for (std::size_t t = 0; t < dims[0]; ++t)
       for (std::size_t y = 0; y < dims[1]; ++y) {
-        if (!has_inside || !deep_inside(t, y, 3)) {
+        if (!has_inside || !deep_inside(t, y, x_lo)) {
           for (std::size_t x = 0; x < nx; ++x) at_edge(t, y, x);
           continue;
         }
-        // row_sum[x] for x in [3, nx - 3): 1/2 plus the northern taps.
-        std::fill(row_sum.begin() + 3, row_sum.end() - 3, fixed_point_half);
+        // row_sum[x] for x in [x_lo, x_hi): 1/2 plus the northern taps.
+        std::fill(row_sum.begin() + std::ptrdiff_t(x_lo), row_sum.begin() + std::ptrdiff_t(x_hi), fixed_point_half);
         for (std::size_t m = 0; m < norths; ++m) {
           const std::uint64_t wj = std::uint64_t(std::int64_t(w[north[m]]));
           const std::int64_t* from = s.k.data() + i - inside[north[m]];
-          for (std::size_t x = 3; x + 3 < nx; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
+          for (std::size_t x = x_lo; x < x_hi; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
         }
-        for (std::size_t x = 0; x < 3; ++x) at_edge(t, y, x);
-        for (std::size_t x = 3; x + 3 < nx; ++x, ++i) {
+        for (std::size_t x = 0; x < x_lo; ++x) at_edge(t, y, x);
+        for (std::size_t x = x_lo; x < x_hi; ++x, ++i) {
           const std::uint64_t acc = row_sum[x] + west[1] * std::uint64_t(s.k[i - 1]) +
                                     west[2] * std::uint64_t(s.k[i - 2]) + west[3] * std::uint64_t(s.k[i - 3]);
           unsigned quarter;
@@ -341,13 +375,15 @@ struct causal_walk_of {
           const unsigned context = raster_context<true>(s.magnitude, i, t, y, x, dims, true, hood);
           visit(i, p, phased_context(context, quarter, phased));
         }
-        for (std::size_t x = nx - 3; x < nx; ++x) at_edge(t, y, x);
+        for (std::size_t x = x_hi; x < nx; ++x) at_edge(t, y, x);
       }
   }
 
-  // Fits the weights on the codes k of grid `dims` (at most `samples` interior points).
-  static causal_walk_of fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14) {
-    causal_walk_of c{dims, {}, neighbourhood::wide, true};
+  // Fits the weights on the codes k of grid `dims` (at most `samples` interior points), its
+  // frame taps moved by `motion`.
+  static causal_walk_of fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14,
+                            std::array<std::int32_t, 2> motion = {}) {
+    causal_walk_of c{dims, {}, neighbourhood::wide, true, motion};
     const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
     // Lorenzo's weights in these taps until the data says better.
     const std::array<double, taps> lorenzo = dims[0] > 1 ? std::array<double, taps>{1, 1, -1, 0, 0, 0, 1, -1, -1, 0, 1}
@@ -379,6 +415,39 @@ struct causal_walk_of {
 };
 using causal_walk = causal_walk_of<11>;
 using causal_deep_walk = causal_walk_of<17>;
+
+// How far (rows, columns) the content of a time series of codes k moves from one frame to the
+// next: of the moves up to 8 points (and a quarter of each axis), the one with the least mean
+// |k(t, y, x) - k(t - 1, y - rows, x - columns)| over up to `samples` points of frames 1 on, a
+// global block match. (0, 0) unless it is at least 10 % below the field standing still, and for
+// fewer than 3 frames, which the moving walk does not serve.
+inline std::array<std::int32_t, 2> estimate_motion(const grid3& g, const std::vector<std::int64_t>& k,
+                                                   std::size_t samples = 1u << 15) {
+  const std::size_t reach = std::min<std::size_t>({8, (g[1] - 1) / 4, (g[2] - 1) / 4});
+  if (g[0] < 3 || reach == 0) return {};
+  const std::size_t sy = g[2], st = g[1] * g[2];
+  std::vector<std::size_t> at;  // sampled points whose every move stays on the grid
+  const std::size_t ys = g[1] - 2 * reach, xs = g[2] - 2 * reach, points = (g[0] - 1) * ys * xs;
+  const std::size_t every = std::max<std::size_t>(1, points / samples);
+  for (std::size_t p = 0; p < points; p += every) {
+    const std::size_t t = 1 + p / (ys * xs), y = reach + p / xs % ys, x = reach + p % xs;
+    at.push_back(t * st + y * sy + x);
+  }
+  auto cost = [&](std::ptrdiff_t rows, std::ptrdiff_t columns) {
+    const std::ptrdiff_t back = std::ptrdiff_t(st) + rows * std::ptrdiff_t(sy) + columns;
+    double sum = 0;
+    for (std::size_t i : at) sum += std::abs(double(k[i]) - double(k[std::size_t(std::ptrdiff_t(i) - back)]));
+    return sum;
+  };
+  const double still = cost(0, 0);
+  double best = still;
+  std::array<std::int32_t, 2> move{};
+  const std::ptrdiff_t r = std::ptrdiff_t(reach);
+  for (std::ptrdiff_t rows = -r; rows <= r; ++rows)
+    for (std::ptrdiff_t columns = -r; columns <= r; ++columns)
+      if (const double c = cost(rows, columns); c < best) best = c, move = {std::int32_t(rows), std::int32_t(columns)};
+  return best < 0.9 * still ? move : std::array<std::int32_t, 2>{};
+}
 
 enum class interpolation { linear, cubic, learned };
 
