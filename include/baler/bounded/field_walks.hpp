@@ -418,34 +418,43 @@ using causal_deep_walk = causal_walk_of<17>;
 
 // How far (rows, columns) the content of a time series of codes k moves from one frame to the
 // next: of the moves up to 8 points (and a quarter of each axis), the one with the least mean
-// |k(t, y, x) - k(t - 1, y - rows, x - columns)| over up to `samples` points of frames 1 on, a
-// global block match. (0, 0) unless it is at least 10 % below the field standing still, and for
-// fewer than 3 frames, which the moving walk does not serve.
+// |k(t, y, x) - k(t - 1, y - rows, x - columns)| over up to `samples` points of frames 1 on (runs
+// of up to 64 along a row, spread over the rows), a global block match. (0, 0) unless it is at
+// least 10 % below the field standing still, and for fewer than 3 frames, which the moving walk
+// does not serve.
 inline std::array<std::int32_t, 2> estimate_motion(const grid3& g, const std::vector<std::int64_t>& k,
-                                                   std::size_t samples = 1u << 15) {
+                                                   std::size_t samples = 1u << 14) {
   const std::size_t reach = std::min<std::size_t>({8, (g[1] - 1) / 4, (g[2] - 1) / 4});
   if (g[0] < 3 || reach == 0) return {};
   const std::size_t sy = g[2], st = g[1] * g[2];
-  std::vector<std::size_t> at;  // sampled points whose every move stays on the grid
-  const std::size_t ys = g[1] - 2 * reach, xs = g[2] - 2 * reach, points = (g[0] - 1) * ys * xs;
-  const std::size_t every = std::max<std::size_t>(1, points / samples);
-  for (std::size_t p = 0; p < points; p += every) {
-    const std::size_t t = 1 + p / (ys * xs), y = reach + p / xs % ys, x = reach + p % xs;
-    at.push_back(t * st + y * sy + x);
+  const std::size_t ys = g[1] - 2 * reach, xs = g[2] - 2 * reach, run = std::min<std::size_t>(64, xs);
+  const std::size_t rows = (g[0] - 1) * ys, every = std::max<std::size_t>(1, rows * run / samples);
+  std::vector<std::size_t> starts;  // of runs whose every move stays on the grid
+  for (std::size_t r = 0; r < rows; r += every) {
+    const std::size_t t = 1 + r / ys, y = reach + r % ys, x = reach + (r * 37) % (xs - run + 1);
+    starts.push_back(t * st + y * sy + x);
   }
-  auto cost = [&](std::ptrdiff_t rows, std::ptrdiff_t columns) {
-    const std::ptrdiff_t back = std::ptrdiff_t(st) + rows * std::ptrdiff_t(sy) + columns;
+  auto cost = [&](std::ptrdiff_t rows_moved, std::ptrdiff_t columns_moved) {
+    const std::ptrdiff_t back = std::ptrdiff_t(st) + rows_moved * std::ptrdiff_t(sy) + columns_moved;
     double sum = 0;
-    for (std::size_t i : at) sum += std::abs(double(k[i]) - double(k[std::size_t(std::ptrdiff_t(i) - back)]));
+    for (std::size_t i : starts) {
+      // |codes| < 2^53 (value_code::max_code): a run of 64 differences sums below 2^60.
+      const std::int64_t* now = k.data() + i;
+      const std::int64_t* before = now - back;
+      std::int64_t part = 0;
+      for (std::size_t x = 0; x < run; ++x) part += std::abs(now[x] - before[x]);
+      sum += double(part);
+    }
     return sum;
   };
   const double still = cost(0, 0);
   double best = still;
   std::array<std::int32_t, 2> move{};
   const std::ptrdiff_t r = std::ptrdiff_t(reach);
-  for (std::ptrdiff_t rows = -r; rows <= r; ++rows)
-    for (std::ptrdiff_t columns = -r; columns <= r; ++columns)
-      if (const double c = cost(rows, columns); c < best) best = c, move = {std::int32_t(rows), std::int32_t(columns)};
+  for (std::ptrdiff_t rows_moved = -r; rows_moved <= r; ++rows_moved)
+    for (std::ptrdiff_t columns_moved = -r; columns_moved <= r; ++columns_moved)
+      if (const double c = cost(rows_moved, columns_moved); c < best)
+        best = c, move = {std::int32_t(rows_moved), std::int32_t(columns_moved)};
   return best < 0.9 * still ? move : std::array<std::int32_t, 2>{};
 }
 
