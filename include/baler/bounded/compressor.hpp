@@ -289,10 +289,12 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 }
 
 // A block's predictor as reports name it: "lorenzo", "interpolation/learned", "causal_deep
-// requantised x64", "causal_motion moving [1,2] a frame", "histogram mixed", "wavelet corrected".
+// requantised x64", "causal_motion moving -1 rows -3 columns", "histogram mixed", "wavelet corrected".
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
-         (desc.contains("motion") ? " moving " + desc["motion"].dump() + " a frame" : "") +
+         (desc.contains("motion")  // no comma: reports end a label at one
+              ? " moving " + desc["motion"][0].dump() + " rows " + desc["motion"][1].dump() + " columns"
+              : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
          (desc.value("coder", "").rfind(graded_prefix, 0) == 0 ? " graded" : "") +
          (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "") +  // signed_ too

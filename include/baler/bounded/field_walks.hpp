@@ -232,7 +232,8 @@ private:
 // before the same point, its west, north and north-west (3 axes; in 2-D, see neighbourhood), so
 // that 3-D Lorenzo is one of its weight sets. The weights are fitted at compress time by least squares
 // reweighted towards least absolute error (what the coder pays for: bits grow with the log of a
-// residual, not its square) and stored in 16.16 fixed point. Where a tap is off the grid, Lorenzo.
+// residual, not its square) and stored in 16.16 fixed point. Where a tap is off the grid, Lorenzo
+// (within the frame for a moving walk, below).
 //
 // Taps = 17 ("causal_deep") reaches further back. On a time series (3 or more frames): the
 // rest of the frame before, which is all decoded (east, south, south-west, south-east,
@@ -317,7 +318,7 @@ struct causal_walk_of {
   // held (and vectorised), and only the western taps as each point is coded.
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
-    const lorenzo_walk fallback{dims, false};
+    const lorenzo_walk fallback{dims, moves()};  // moving: within the frame (the one before has moved)
     const std::size_t nx = dims[2];
     const std::ptrdiff_t sy = std::ptrdiff_t(nx);
     tap_offsets inside{}, edge{};
@@ -332,8 +333,9 @@ struct causal_walk_of {
     }
     const bool has_inside = x_lo < x_hi && y0 < dims[1] && deep_inside(t0, y0, x_lo);
     if (has_inside) taps_at(t0, y0, x_lo, inside);
-    // A tap at least sy - 3 back is in a coded row for every x < nx - 3; the others are at most
-    // three to the west, their weights summed per offset (1, 2, 3; unused ones weigh 0).
+    // A tap at least sy - 3 back, or in a frame before (moved or not), is in a coded row for
+    // every x < x_hi; the others are at most three to the west, their weights summed per offset
+    // (1, 2, 3; unused ones weigh 0).
     std::array<std::size_t, taps> north{};
     std::size_t norths = 0;
     std::array<std::uint64_t, 4> west{};
