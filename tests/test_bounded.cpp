@@ -1,6 +1,6 @@
 // The error-bounded component (include/baler/bounded/): the context coder, every walk and
 // predictor with every kind of bound on hard values (residuals requantised too), what each
-// context or predictor is for (the phase, lengths per sign, two frames deep, the line through
+// context or predictor is for (the phase, lengths per sign, two frames deep, content that moves, the line through
 // two rows), the histogram
 // coder (alone, per partner bucket and mixed from several, counting a stationary column), exact integer columns, the
 // formula search, the choice of predictors on real data, files of earlier coders, and refusals
