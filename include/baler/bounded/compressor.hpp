@@ -438,7 +438,9 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     const bool graded = coarse > 1 && options[o].graded;
     quantised& q = qs[o] = quantisation(o);
     const sample_box& box = boxes[o] = middle_box(g, q);
-    const std::array<std::int32_t, 2> motion = box.dims[0] > 2 ? estimate_motion(g, q.k) : std::array<std::int32_t, 2>{};
+    // Only the deep causal walk follows a move: not offered on two frames, nor graded (below).
+    const std::array<std::int32_t, 2> motion =
+        !graded && box.dims[0] > 2 ? estimate_motion(g, q.k) : std::array<std::int32_t, 2>{};
     // `walk` codes the field; `sample` is the same predictor over the box.
     const double scale = double(n) / double(box.q.k.size());
     auto add = [&](nlohmann::json desc, auto walk, auto sample, std::string note = {}) {
