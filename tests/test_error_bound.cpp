@@ -520,8 +520,9 @@ TEST_CASE("a PSNR target is met, and closely, on a real field, a float32 field, 
       const double bound_abs = t.header["error_bound"]["code"]["bound"].get<double>() * (refined ? 2 : 1);
       MESSAGE(name << " " << bound << ": " << t.file.size() << " bytes, " << got << " dB"
                    << std::string(refined ? ", refined" : requantised ? ", requantised" : wavelet ? ", wavelet" : ""));
-      // The wavelet is worth its bytes on a smooth field up to 60 dB.
-      if (name.rfind("cfd", 0) == 0) CHECK(wavelet);
+      // The wavelet is worth its bytes on a smooth field to 45 dB and more (at 60 dB on CFD the
+      // causal walk with weights per region, refined, codes 6 % smaller).
+      if (name.rfind("cfd", 0) == 0 && target < 60) CHECK(wavelet);
       for (std::size_t i = 0; i < x.size() && !wavelet; ++i)
         if (std::isfinite(x[i])) CHECK(std::abs(y[i] - x[i]) <= bound_abs);
       // evaluate --error-bound psnr:X agrees, and catches a target the file does not meet.

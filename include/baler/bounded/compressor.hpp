@@ -13,7 +13,8 @@
 // entropy estimate within its coding contexts, without coding, on a box from the middle) among
 // Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
 // reaching two frames or three rows back: "causal_deep"; on a time series whose content moves,
-// also that one reading the frames before where the content was: "causal_motion") and
+// also that one reading the frames before where the content was: "causal_motion"; and that one
+// with weights of its own in each of 2 x 2 to 8 x 8 regions of the frames: "causal_regional") and
 // multilevel interpolation (linear, cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
 // median, the row before, the line through the two rows before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
@@ -289,12 +290,14 @@ inline std::vector<double> decode_fallback(codec::rans::reader& in, std::size_t 
 }
 
 // A block's predictor as reports name it: "lorenzo", "interpolation/learned", "causal_deep
-// requantised x64", "causal_motion moving -1 rows -3 columns", "histogram mixed", "wavelet corrected".
+// requantised x64", "causal_motion moving -1 rows -3 columns", "causal_regional in 4x4 regions",
+// "histogram mixed", "wavelet corrected".
 inline std::string predictor_label(const nlohmann::json& desc) {
   return desc.at("kind").get<std::string>() + (desc.contains("method") ? "/" + desc["method"].get<std::string>() : "") +
          (desc.contains("motion")  // no comma: reports end a label at one
               ? " moving " + desc["motion"][0].dump() + " rows " + desc["motion"][1].dump() + " columns"
               : "") +
+         (desc.contains("regions") ? " in " + desc["regions"][0].dump() + "x" + desc["regions"][1].dump() + " regions" : "") +
          (desc.contains("coarse") ? " requantised x" + desc["coarse"].dump() : "") +
          (desc.value("coder", "").rfind(graded_prefix, 0) == 0 ? " graded" : "") +
          (desc.value("coder", "").find(mixed_tree_coder) != std::string::npos ? " mixed" : "") +  // signed_ too
@@ -325,10 +328,14 @@ inline double description_bytes(const nlohmann::json& desc) {
 
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
 // returns its description. `q` and `code` are those of the zstd fallback and of checked
-// candidates; `option` receives the chosen candidate's (0 for the fallback).
+// candidates; `option` receives the chosen candidate's (0 for the fallback). `recode_within`
+// > 0 (estimates from a sample box, which can rank close candidates wrongly): the candidate
+// estimated next smallest, if within that fraction of the smallest, is coded too (up to
+// max_recoded in all), and the smaller kept.
+constexpr std::size_t max_recoded = 2;
 inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& name, const double* x,
                                 const quantised& q, const value_code& code, std::vector<std::byte>& resq, report* rep,
-                                std::size_t* option = nullptr) {
+                                std::size_t* option = nullptr, double recode_within = 0) {
   block_report br;
   br.block = name;
   std::size_t best = 0;
@@ -338,8 +345,20 @@ inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& n
     br.estimates.emplace_back(predictor_label(cs[i].desc) + cs[i].note, e);
     if (e < best_bytes) best_bytes = e, best = i;
   }
+  std::vector<std::size_t> close{best};
+  for (std::size_t i = 0; i < cs.size() && recode_within > 0; ++i)
+    if (i != best && br.estimates[i].second <= best_bytes * (1 + recode_within)) close.push_back(i);
+  std::stable_sort(close.begin() + 1, close.end(),
+                   [&](std::size_t a, std::size_t b) { return br.estimates[a].second < br.estimates[b].second; });
+  close.resize(std::min(close.size(), max_recoded));
+  block_result r;
+  double coded_bytes = INFINITY;
+  for (std::size_t i : close) {
+    block_result ri = cs[i].encode();
+    const double bytes = double(ri.bytes.size() + cs[i].prefix.size()) + description_bytes(cs[i].desc);
+    if (bytes < coded_bytes) coded_bytes = bytes, best = i, r = std::move(ri);
+  }
   candidate& c = cs[best];
-  block_result r = c.encode();
   nlohmann::json j = c.desc;
   if (!j.contains("coder")) j["coder"] = "context";
   nlohmann::json plain;
@@ -391,6 +410,15 @@ inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t poi
   for_each_box_cell(g, s.dims, [&](std::size_t i, std::size_t at) { s.q.k[i] = q.k[at], s.q.has[i] = q.has[at]; });
   return s;
 }
+
+// A field's candidate estimated next smallest is coded too where it is within 5 % of the
+// smallest (detail::code_best): the box's estimates put 2 x 2 regions before 3 x 3 on
+// CFD_animation at 1e-3, where coding both says otherwise by 6 %.
+constexpr double field_recode_within = 0.05;
+
+// Regions of a regional causal walk: at least this many rows and columns each; its fit takes
+// region_samples a pass over all regions, at least region_min_samples a region.
+constexpr std::size_t region_min_size = 16, region_samples = std::size_t(1) << 14, region_min_samples = 512;
 
 // One way to quantise a field: its code, the factor its residuals are requantised by
 // (block.hpp; 1: not at all), and whether they are graded, which offers the interpolations
@@ -465,6 +493,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     // count, not the field's size, sets the cost), and neither always wins: on the turbulence
     // field the box's code 4 % smaller at 1e-4 of the range, the field's 15 % smaller
     // requantised at 1e-2, whose feedback through decoded codes amplifies a misfit.
+    std::optional<std::size_t> deep_on_field;  // the deep walk fitted on the field: its candidate
     for (bool on_box : {true, false}) {
       const std::string note = on_box ? ", fitted on the box" : ", fitted on the field";
       const grid3& dims = on_box ? box.dims : g;
@@ -489,9 +518,43 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       // keeps compression fast. Two frames are too few for it. Where the frames move, also
       // the deep walk that follows them.
       if (box.dims[0] == 2) add_causal("causal", causal_walk::fit(dims, k));
-      else add_causal("causal_deep", causal_deep_walk::fit(dims, k));
+      else {
+        add_causal("causal_deep", causal_deep_walk::fit(dims, k));
+        if (!on_box) deep_on_field = cs.size() - 1;
+      }
       if (motion != std::array<std::int32_t, 2>{})
         add_causal("causal_motion", causal_deep_walk::fit(dims, k, 1u << 14, motion));
+    }
+    // Weights per region of the frames, fitted on the field (the box holds only its middle
+    // regions): 2 x 2, then 4 x 4 and 8 x 8 while each estimates smaller than the one before
+    // (the first than the deep walk fitted on the field), each region at least region_min_size
+    // rows and columns. The box's walk places itself in the field, so that its points take
+    // their regions' weights. Not with requantised residuals: on the shared fields they never
+    // won there (the regions' gain is in the small residuals a finer step leaves).
+    auto estimated = [&](std::size_t i) {  // once: code_best is given the same number
+      const double e = cs[i].estimate();
+      cs[i].estimate = [e] { return e; };
+      return e + detail::description_bytes(cs[i].desc);
+    };
+    double beat = deep_on_field ? estimated(*deep_on_field) : INFINITY;
+    std::array<std::size_t, 2> tried{1, 1};
+    for (std::size_t p = 2; coarse == 1 && g[0] != 2 && box.dims[0] != 2 && g[1] >= 8 && p <= causal_deep_walk::max_parts_written;
+         p *= 2) {
+      const std::array<std::size_t, 2> parts{std::clamp<std::size_t>(g[1] / region_min_size, 1, p),
+                                             std::clamp<std::size_t>(g[2] / region_min_size, 1, p)};
+      if (parts == tried) continue;
+      tried = parts;
+      const causal_deep_walk regional = causal_deep_walk::fit(
+          g, q.k, std::max(region_min_samples, region_samples / (parts[0] * parts[1])), {}, parts);
+      causal_deep_walk in_box = regional;
+      in_box.dims = box.dims;
+      in_box.origin = {(g[1] - box.dims[1]) / 2, (g[2] - box.dims[2]) / 2};  // as for_each_box_cell places it
+      in_box.extent = {g[1], g[2]};
+      add({{"kind", "causal_regional"}, {"regions", parts}, {"weights", regional.regional}, {"neighbourhood", "wide"},
+           {"coder", phased_coder}},
+          regional, in_box, ", fitted on the field");
+      if (const double e = estimated(cs.size() - 1); e < beat) beat = e;
+      else break;
     }
     if (latent && o == 0 && coarse == 1) {  // estimated on the whole field: the box would need its own predictions
       latent_codes = codes_of(*latent, code);
@@ -503,7 +566,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
   }
   std::stable_sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.option < b.option; });
   std::size_t option = 0;
-  nlohmann::json j = detail::code_best(cs, "field", x, qs[0], options[0].code, resq, rep, &option);
+  nlohmann::json j = detail::code_best(cs, "field", x, qs[0], options[0].code, resq, rep, &option, field_recode_within);
   chosen = options[option].code;
   return j;
 }
@@ -1248,6 +1311,24 @@ typename Causal::weights weights_of(const nlohmann::json& desc) {
                                                                              "a causal predictor's weights");
 }
 
+// A regional causal walk: its regions (rows, columns; each from 1 to max_parts and at most the
+// axis's length) and as many weight sets, row-major.
+inline causal_deep_walk regional_of(const nlohmann::json& desc, const grid3& g, neighbourhood h, bool phased) {
+  const auto parts = format::header_int_array<std::size_t, 2>(desc.at("regions"), "a regional predictor's regions");
+  require(parts[0] >= 1 && parts[1] >= 1 && parts[0] <= std::min(g[1], causal_deep_walk::max_parts) &&
+              parts[1] <= std::min(g[2], causal_deep_walk::max_parts),
+          "bounded::read",
+          "a regional causal predictor's regions must be 1 to " + std::to_string(causal_deep_walk::max_parts) +
+              " along each axis and no more than its rows and columns");
+  const nlohmann::json& sets = desc.at("weights");
+  require(sets.is_array() && sets.size() == parts[0] * parts[1], "bounded::read",
+          "a regional causal predictor needs one weight set per region");
+  causal_deep_walk walk{g, {}, h, phased, {}, parts};
+  for (const nlohmann::json& set : sets)
+    walk.regional.push_back(format::header_int_array<std::int32_t, causal_deep_walk::taps>(set, "a causal predictor's weights"));
+  return walk;
+}
+
 // A moving causal walk's motion: rows and columns, each less than its axis, on 3 or more frames.
 inline std::array<std::int32_t, 2> motion_of(const nlohmann::json& desc, const grid3& g) {
   const auto m = format::header_int_array<std::int32_t, 2>(desc.at("motion"), "a causal predictor's motion");
@@ -1271,7 +1352,8 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
   require(hood == "narrow" || hood == "wide", "bounded::read", "unknown neighbourhood '" + hood + "'");
   const neighbourhood h = hood == "wide" ? neighbourhood::wide : neighbourhood::narrow;
   const bool phased = desc.at("coder") == phased_coder, table_coder = desc.at("coder") == signed_coder;
-  require(!phased || (g && (kind == "interpolation" || kind == "causal" || kind == "causal_deep" || kind == "causal_motion")),
+  require(!phased || (g && (kind == "interpolation" || kind == "causal" || kind == "causal_deep" || kind == "causal_motion" ||
+                     kind == "causal_regional")),
           "bounded::read",
           "the coder '" + std::string(phased_coder) + "' with a '" + kind + "' predictor");
   require(!table_coder || !g, "bounded::read", "the coder '" + std::string(signed_coder) + "' on a field");
@@ -1283,6 +1365,7 @@ std::vector<double> decode_block_of(codec::rans::reader& in, std::size_t n, cons
     return decode_block(in, n, code, causal_walk{*g, weights_of<causal_walk>(desc), h, phased}, coarse);
   if (g && kind == "causal_deep")
     return decode_block(in, n, code, causal_deep_walk{*g, weights_of<causal_deep_walk>(desc), h, phased}, coarse);
+  if (g && kind == "causal_regional") return decode_block(in, n, code, regional_of(desc, *g, h, phased), coarse);
   if (g && kind == "causal_motion")
     return decode_block(in, n, code, causal_deep_walk{*g, weights_of<causal_deep_walk>(desc), h, phased, motion_of(desc, *g)},
                         coarse);

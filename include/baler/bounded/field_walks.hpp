@@ -247,6 +247,11 @@ private:
 // the frame before are then read around the point less it, the one two frames back less twice
 // it, so that structure carried across the grid (a flow with a mean velocity, a moving front)
 // is predicted from where it was. At (0, 0) the walk is the plain one.
+//
+// `parts` (rows, columns; "causal_regional" in a file): the frames cut into parts[0] x parts[1]
+// regions, each with weights of its own (`regional`, row-major; `w` then unused), fitted on its
+// own points. A wake and the flow around it, or a front and the calm behind it, want different
+// weights; taps still read across region edges. At 1 x 1 the walk is the plain one.
 template <std::size_t Taps>
 struct causal_walk_of {
   static_assert(Taps == 11 || Taps == 17, "a causal walk has 11 taps, or 17 that reach further back");
@@ -257,6 +262,29 @@ struct causal_walk_of {
   neighbourhood hood = neighbourhood::wide;
   bool phased = false;
   std::array<std::int32_t, 2> motion{};  // rows, columns a frame's content moves by
+  std::array<std::size_t, 2> parts{1, 1};
+  std::vector<weights> regional;  // parts[0] * parts[1] weights, or none at 1 x 1
+  static constexpr std::size_t max_parts_written = 8, max_parts = 64;  // along an axis; read
+  // A box walked inside a larger grid (to estimate its coding): the box's first row and column
+  // in that grid and the grid's rows and columns, so that a point's region is the grid's.
+  // extent 0: the walk's own grid.
+  std::array<std::size_t, 2> origin{0, 0}, extent{0, 0};
+
+  // The first row (axis 0) or column (axis 1) of the walk's grid in region `part` of that
+  // axis, clamped to [0, the axis's length].
+  std::size_t region_start(std::size_t axis, std::size_t part) const {
+    const std::size_t n = dims[axis + 1], whole = extent[axis] ? extent[axis] : n;
+    const std::size_t first = (part * whole + parts[axis] - 1) / parts[axis];  // ceil
+    return std::min(n, first > origin[axis] ? first - origin[axis] : 0);
+  }
+  // The region of row y (axis 0) or column x (axis 1) along its axis.
+  std::size_t region_along(std::size_t axis, std::size_t v) const {
+    const std::size_t whole = extent[axis] ? extent[axis] : dims[axis + 1];
+    return std::min(parts[axis] - 1, (v + origin[axis]) * parts[axis] / whole);
+  }
+  std::size_t region_of(std::size_t y, std::size_t x) const {
+    return region_along(0, y) * parts[1] + region_along(1, x);
+  }
 
   bool moves() const { return dims[0] > 1 && (motion[0] != 0 || motion[1] != 0); }
   // Whether the frame taps of a point at v on an axis of n points, moving by m a frame, lie on
@@ -319,6 +347,9 @@ struct causal_walk_of {
   template <class Visit>
   void operator()(walk_state& s, Visit&& visit) const {
     const lorenzo_walk fallback{dims, moves()};  // moving: within the frame (the one before has moved)
+    const std::vector<weights> single{w};
+    const std::vector<weights>& ws = regional.empty() ? single : regional;  // per region
+    const std::size_t columns = regional.empty() ? 1 : parts[1];             // of regions
     const std::size_t nx = dims[2];
     const std::ptrdiff_t sy = std::ptrdiff_t(nx);
     tap_offsets inside{}, edge{};
@@ -335,21 +366,26 @@ struct causal_walk_of {
     if (has_inside) taps_at(t0, y0, x_lo, inside);
     // A tap at least sy - 3 back, or in a frame before (moved or not), is in a coded row for
     // every x < x_hi; the others are at most three to the west, their weights summed per offset
-    // (1, 2, 3; unused ones weigh 0).
+    // (1, 2, 3; unused ones weigh 0), per region.
     std::array<std::size_t, taps> north{};
     std::size_t norths = 0;
-    std::array<std::uint64_t, 4> west{};
+    std::vector<std::array<std::uint64_t, 4>> west(ws.size());
     for (std::size_t j = 0; j < taps && has_inside; ++j) {
       if (inside[j] >= sy - 3 || frame_tap(j)) north[norths++] = j;
-      else if (inside[j] >= 1 && inside[j] <= 3) west[std::size_t(inside[j])] += std::uint64_t(std::int64_t(w[j]));
+      else if (inside[j] >= 1 && inside[j] <= 3)
+        for (std::size_t r = 0; r < ws.size(); ++r) west[r][std::size_t(inside[j])] += std::uint64_t(std::int64_t(ws[r][j]));
       else throw error("causal_walk: a tap " + std::to_string(inside[j]) + " back is neither west nor north");
     }
+    // A deep row's [x_lo, x_hi) cut at the regions' columns: region column c is [cut[c], cut[c + 1]).
+    std::vector<std::size_t> cut(columns + 1, x_lo);
+    for (std::size_t c = 1; c < columns; ++c) cut[c] = std::clamp(region_start(1, c), x_lo, std::max(x_lo, x_hi));
+    cut[columns] = std::max(x_lo, x_hi);
     std::vector<std::uint64_t> row_sum(has_inside ? nx : 0);
     std::size_t i = 0;
     auto at_edge = [&](std::size_t t, std::size_t y, std::size_t x) {
       unsigned quarter = exact_quarter;
       std::int64_t p;
-      if (taps_at(t, y, x, edge)) p = fixed_point_dot(w, s.k.data() + i, edge, quarter);
+      if (taps_at(t, y, x, edge)) p = fixed_point_dot(ws[regional.empty() ? 0 : region_of(y, x)], s.k.data() + i, edge, quarter);
       else p = fallback.predict(s.k, i, t, y, x);
       const unsigned context = raster_context(s.magnitude, i, t, y, x, dims, true, hood);
       visit(i, p, phased_context(context, quarter, phased));
@@ -361,57 +397,68 @@ struct causal_walk_of {
           for (std::size_t x = 0; x < nx; ++x) at_edge(t, y, x);
           continue;
         }
-        // row_sum[x] for x in [x_lo, x_hi): 1/2 plus the northern taps.
+        // row_sum[x] for x in [x_lo, x_hi): 1/2 plus the northern taps, region by region.
+        const std::size_t first = regional.empty() ? 0 : region_along(0, y) * columns;  // the row's regions
         std::fill(row_sum.begin() + std::ptrdiff_t(x_lo), row_sum.begin() + std::ptrdiff_t(x_hi), fixed_point_half);
-        for (std::size_t m = 0; m < norths; ++m) {
-          const std::uint64_t wj = std::uint64_t(std::int64_t(w[north[m]]));
-          const std::int64_t* from = s.k.data() + i - inside[north[m]];
-          for (std::size_t x = x_lo; x < x_hi; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
-        }
+        for (std::size_t c = 0; c < columns; ++c)
+          for (std::size_t m = 0; m < norths; ++m) {
+            const std::uint64_t wj = std::uint64_t(std::int64_t(ws[first + c][north[m]]));
+            const std::int64_t* from = s.k.data() + i - inside[north[m]];
+            for (std::size_t x = cut[c]; x < cut[c + 1]; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
+          }
         for (std::size_t x = 0; x < x_lo; ++x) at_edge(t, y, x);
-        for (std::size_t x = x_lo; x < x_hi; ++x, ++i) {
-          const std::uint64_t acc = row_sum[x] + west[1] * std::uint64_t(s.k[i - 1]) +
-                                    west[2] * std::uint64_t(s.k[i - 2]) + west[3] * std::uint64_t(s.k[i - 3]);
-          unsigned quarter;
-          const std::int64_t p = fixed_point_round(acc, quarter);
-          const unsigned context = raster_context<true>(s.magnitude, i, t, y, x, dims, true, hood);
-          visit(i, p, phased_context(context, quarter, phased));
+        for (std::size_t c = 0; c < columns; ++c) {
+          const std::array<std::uint64_t, 4>& wr = west[first + c];
+          for (std::size_t x = cut[c]; x < cut[c + 1]; ++x, ++i) {
+            const std::uint64_t acc = row_sum[x] + wr[1] * std::uint64_t(s.k[i - 1]) + wr[2] * std::uint64_t(s.k[i - 2]) +
+                                      wr[3] * std::uint64_t(s.k[i - 3]);
+            unsigned quarter;
+            const std::int64_t p = fixed_point_round(acc, quarter);
+            const unsigned context = raster_context<true>(s.magnitude, i, t, y, x, dims, true, hood);
+            visit(i, p, phased_context(context, quarter, phased));
+          }
         }
         for (std::size_t x = x_hi; x < nx; ++x) at_edge(t, y, x);
       }
   }
 
-  // Fits the weights on the codes k of grid `dims` (at most `samples` interior points), its
-  // frame taps moved by `motion`.
+  // Fits the weights on the codes k of grid `dims` (at most `samples` interior points, a region
+  // and a pass), its frame taps moved by `motion`, in `parts` regions.
   static causal_walk_of fit(const grid3& dims, const std::vector<std::int64_t>& k, std::size_t samples = 1u << 14,
-                            std::array<std::int32_t, 2> motion = {}) {
-    causal_walk_of c{dims, {}, neighbourhood::wide, true, motion};
-    const std::size_t n = dims[0] * dims[1] * dims[2], every = std::max<std::size_t>(1, n / samples);
+                            std::array<std::int32_t, 2> motion = {}, std::array<std::size_t, 2> parts = {1, 1}) {
+    causal_walk_of c{dims, {}, neighbourhood::wide, true, motion, parts};
+    const std::size_t regions = parts[0] * parts[1], n = dims[0] * dims[1] * dims[2];
+    const std::size_t every = std::max<std::size_t>(1, n / (samples * regions));
+    std::vector<weights> fitted(regions);
     // Lorenzo's weights in these taps until the data says better.
     const std::array<double, taps> lorenzo = dims[0] > 1 ? std::array<double, taps>{1, 1, -1, 0, 0, 0, 1, -1, -1, 0, 1}
                                                          : std::array<double, taps>{1, 1, -1};
     // Each pass after the first weighs a sample by 1 / |its residual| under the weights before.
     for (int pass = 0; pass < 3; ++pass) {
-      std::array<double, taps> w;
-      for (std::size_t j = 0; j < taps; ++j) w[j] = std::ldexp(double(c.w[j]), -16);
-      fixed_point_fit<taps> fit;
+      std::vector<std::array<double, taps>> w(regions);
+      for (std::size_t r = 0; r < regions; ++r)
+        for (std::size_t j = 0; j < taps; ++j) w[r][j] = std::ldexp(double(fitted[r][j]), -16);
+      std::vector<fixed_point_fit<taps>> fits(regions);
       for (std::size_t i = 0; i < n; i += every) {
         const std::size_t x = i % dims[2], y = (i / dims[2]) % dims[1], t = i / (dims[1] * dims[2]);
         tap_offsets back;
         if (!c.taps_at(t, y, x, back)) continue;
+        const std::size_t r = regions > 1 ? c.region_of(y, x) : 0;
         std::array<double, taps> f;
         for (std::size_t j = 0; j < taps; ++j) f[j] = double(k[i - back[j]]);
         const double target = double(k[i]);
         double weight = 1;
         if (pass > 0) {
           double p = 0;
-          for (std::size_t j = 0; j < taps; ++j) p += w[j] * f[j];
+          for (std::size_t j = 0; j < taps; ++j) p += w[r][j] * f[j];
           weight = 1 / std::max(std::abs(target - p), 0.5);
         }
-        fit.add(f, target, weight);
+        fits[r].add(f, target, weight);
       }
-      c.w = fit.solve(lorenzo);
+      for (std::size_t r = 0; r < regions; ++r) fitted[r] = fits[r].solve(lorenzo);
     }
+    if (regions == 1) c.w = fitted[0];
+    else c.regional = std::move(fitted);
     return c;
   }
 };
