@@ -300,6 +300,17 @@ std::vector<double> panning_frames(const grid3& g, std::array<int, 2> pan, doubl
   return x;
 }
 
+// The predictor compress chooses for frames x of grid g as float32 under `bound`, every value
+// checked within it after a round trip.
+nlohmann::json chosen_predictor(const std::vector<double>& x, const grid3& g, const char* bound) {
+  dataset d;
+  d.data = ndarray::from_doubles(x, {g[0], g[1], g[2]}, dtype::f32);
+  const auto file = codec::compress_error_bounded(d, codec::parse_bound_config(bound));
+  const dataset back = codec::decompress_file(file);
+  for (const auto& r : metrics::check_bounds(d, back, codec::parse_bound_config(bound))) CHECK(r.holds());
+  return format::inspect(file).header["error_bound"]["predictor"];
+}
+
 TEST_CASE("a moving causal predictor follows frames whose content moves across the grid") {
   const grid3 g{12, 64, 96};
   const bound_spec b = codec::parse_bound("abs:1e-3");
@@ -333,16 +344,11 @@ TEST_CASE("a moving causal predictor follows frames whose content moves across t
 TEST_CASE("compress chooses the moving predictor for panning frames, within the bound") {
   const grid3 g{16, 48, 64};
   const std::vector<double> x = panning_frames(g, {1, 2}, 1e-2, 8);
-  dataset d;
-  d.data = ndarray::from_doubles(x, {g[0], g[1], g[2]}, dtype::f32);
   for (const char* bound : {"range:1e-3", "range:1e-4"}) {
-    const auto file = codec::compress_error_bounded(d, codec::parse_bound_config(bound));
-    const nlohmann::json predictor = format::inspect(file).header["error_bound"]["predictor"];
+    const nlohmann::json predictor = chosen_predictor(x, g, bound);
     INFO(predictor.dump());
     CHECK(predictor["kind"] == "causal_motion");
     CHECK(predictor["motion"] == nlohmann::json::array({-1, -2}));
-    const dataset back = codec::decompress_file(file);
-    for (const auto& r : metrics::check_bounds(d, back, codec::parse_bound_config(bound))) CHECK(r.holds());
   }
 }
 
@@ -395,15 +401,10 @@ TEST_CASE("weights per region follow frames whose regions differ, and a box take
 TEST_CASE("compress chooses weights per region for frames whose halves move apart, within the bound") {
   const grid3 g{12, 64, 128};
   const std::vector<double> x = two_halves(g, 3);
-  dataset d;
-  d.data = ndarray::from_doubles(x, {g[0], g[1], g[2]}, dtype::f32);
   for (const char* bound : {"range:1e-3", "range:1e-4"}) {
-    const auto file = codec::compress_error_bounded(d, codec::parse_bound_config(bound));
-    const nlohmann::json predictor = format::inspect(file).header["error_bound"]["predictor"];
+    const nlohmann::json predictor = chosen_predictor(x, g, bound);
     INFO(predictor.dump());
     CHECK(predictor["kind"] == "causal_regional");
-    const dataset back = codec::decompress_file(file);
-    for (const auto& r : metrics::check_bounds(d, back, codec::parse_bound_config(bound))) CHECK(r.holds());
   }
 }
 

@@ -14,7 +14,7 @@
 // Lorenzo (over all axes, or within frames), a learned causal predictor (11 taps, or 17
 // reaching two frames or three rows back: "causal_deep"; on a time series whose content moves,
 // also that one reading the frames before where the content was: "causal_motion"; and that one
-// with weights of its own in each of 2 x 2 to 8 x 8 regions of the frames: "causal_regional") and
+// with weights of its own in each of 2 x 2 or 4 x 4 regions of the frames: "causal_regional") and
 // multilevel interpolation (linear, cubic, learned); for table columns coded (a column codes in milliseconds) among the column's
 // median, the row before, the line through the two rows before, a formula or a relation network over the columns decoded before it
 // (formula.hpp, relation_predictor.hpp) and the model's reconstruction, their contexts
@@ -315,6 +315,7 @@ struct candidate {
   bool checked = false;           // floating-point predictions: store a CRC of the values
   std::size_t option = 0;         // of a field: which of its quantisations it codes
   std::string note;               // what tells it from a candidate of the same description keys
+  bool rough = false;             // its estimate sees part of what it was fitted for (code_best)
 };
 
 // What a block's description adds to the compressed header, which decides between predictors of
@@ -329,10 +330,9 @@ inline double description_bytes(const nlohmann::json& desc) {
 // Estimates every candidate, codes the block with the smallest and appends it to `resq`;
 // returns its description. `q` and `code` are those of the zstd fallback and of checked
 // candidates; `option` receives the chosen candidate's (0 for the fallback). `recode_within`
-// > 0 (estimates from a sample box, which can rank close candidates wrongly): the candidate
-// estimated next smallest, if within that fraction of the smallest, is coded too (up to
-// max_recoded in all), and the smaller kept.
-constexpr std::size_t max_recoded = 2;
+// > 0: where the smallest estimate or the next is `rough` (a field's weights per region, of
+// which the box holds only the middle ones) and the next is within that fraction of the
+// smallest, it is coded too and the smaller kept.
 inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& name, const double* x,
                                 const quantised& q, const value_code& code, std::vector<std::byte>& resq, report* rep,
                                 std::size_t* option = nullptr, double recode_within = 0) {
@@ -346,11 +346,12 @@ inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& n
     if (e < best_bytes) best_bytes = e, best = i;
   }
   std::vector<std::size_t> close{best};
-  for (std::size_t i = 0; i < cs.size() && recode_within > 0; ++i)
-    if (i != best && br.estimates[i].second <= best_bytes * (1 + recode_within)) close.push_back(i);
-  std::stable_sort(close.begin() + 1, close.end(),
-                   [&](std::size_t a, std::size_t b) { return br.estimates[a].second < br.estimates[b].second; });
-  close.resize(std::min(close.size(), max_recoded));
+  std::optional<std::size_t> next;
+  for (std::size_t i = 0; i < cs.size(); ++i)
+    if (i != best && (!next || br.estimates[i].second < br.estimates[*next].second)) next = i;
+  if (next && recode_within > 0 && (cs[best].rough || cs[*next].rough) &&
+      br.estimates[*next].second <= best_bytes * (1 + recode_within))
+    close.push_back(*next);
   block_result r;
   double coded_bytes = INFINITY;
   for (std::size_t i : close) {
@@ -412,8 +413,9 @@ inline sample_box middle_box(const grid3& g, const quantised& q, std::size_t poi
 }
 
 // A field's candidate estimated next smallest is coded too where it is within 5 % of the
-// smallest (detail::code_best): the box's estimates put 2 x 2 regions before 3 x 3 on
-// CFD_animation at 1e-3, where coding both says otherwise by 6 %.
+// smallest and one of them has weights per region (detail::code_best): the box's estimates
+// put 2 x 2 regions before 3 x 3 on CFD_animation at 1e-3, where coding both says otherwise
+// by 6 %.
 constexpr double field_recode_within = 0.05;
 
 // Regions of a regional causal walk: at least this many rows and columns each; its fit takes
@@ -526,17 +528,20 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
         add_causal("causal_motion", causal_deep_walk::fit(dims, k, 1u << 14, motion));
     }
     // Weights per region of the frames, fitted on the field (the box holds only its middle
-    // regions): 2 x 2, then 4 x 4 and 8 x 8 while each estimates smaller than the one before
-    // (the first than the deep walk fitted on the field), each region at least region_min_size
-    // rows and columns. The box's walk places itself in the field, so that its points take
-    // their regions' weights. Not with requantised residuals: on the shared fields they never
-    // won there (the regions' gain is in the small residuals a finer step leaves).
+    // regions): 2 x 2, then 4 x 4 if 2 x 2 estimates smaller than the deep walk fitted on the
+    // field and within field_recode_within of the best candidate yet, each region at least
+    // region_min_size rows and columns (8 x 8 made the vorticity's file larger at 1e-4: its
+    // weights cost more than they saved, and its fit more time than any other). The box's
+    // walk places itself in the field, so that its points take their regions' weights. Not
+    // with requantised residuals: on the shared fields they never won there (the regions' gain
+    // is in the small residuals a finer step leaves).
     auto estimated = [&](std::size_t i) {  // once: code_best is given the same number
       const double e = cs[i].estimate();
       cs[i].estimate = [e] { return e; };
       return e + detail::description_bytes(cs[i].desc);
     };
-    double beat = deep_on_field ? estimated(*deep_on_field) : INFINITY;
+    double beat = deep_on_field ? estimated(*deep_on_field) : INFINITY, best = INFINITY;
+    for (std::size_t i = 0; i < cs.size() && coarse == 1; ++i) best = std::min(best, estimated(i));
     std::array<std::size_t, 2> tried{1, 1};
     for (std::size_t p = 2; coarse == 1 && g[0] != 2 && box.dims[0] != 2 && g[1] >= 8 && p <= causal_deep_walk::max_parts_written;
          p *= 2) {
@@ -553,8 +558,10 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
       add({{"kind", "causal_regional"}, {"regions", parts}, {"weights", regional.regional}, {"neighbourhood", "wide"},
            {"coder", phased_coder}},
           regional, in_box, ", fitted on the field");
-      if (const double e = estimated(cs.size() - 1); e < beat) beat = e;
-      else break;
+      cs.back().rough = true;
+      const double e = estimated(cs.size() - 1);
+      if (e >= beat || e > best * (1 + field_recode_within)) break;
+      beat = e, best = std::min(best, e);
     }
     if (latent && o == 0 && coarse == 1) {  // estimated on the whole field: the box would need its own predictions
       latent_codes = codes_of(*latent, code);

@@ -264,7 +264,7 @@ struct causal_walk_of {
   std::array<std::int32_t, 2> motion{};  // rows, columns a frame's content moves by
   std::array<std::size_t, 2> parts{1, 1};
   std::vector<weights> regional;  // parts[0] * parts[1] weights, or none at 1 x 1
-  static constexpr std::size_t max_parts_written = 8, max_parts = 64;  // along an axis; read
+  static constexpr std::size_t max_parts_written = 4, max_parts = 64;  // along an axis; read
   // A box walked inside a larger grid (to estimate its coding): the box's first row and column
   // in that grid and the grid's rows and columns, so that a point's region is the grid's.
   // extent 0: the walk's own grid.
