@@ -345,16 +345,17 @@ inline nlohmann::json code_best(std::vector<candidate>& cs, const std::string& n
     br.estimates.emplace_back(predictor_label(cs[i].desc) + cs[i].note, e);
     if (e < best_bytes) best_bytes = e, best = i;
   }
-  std::vector<std::size_t> close{best};
-  std::optional<std::size_t> next;
-  for (std::size_t i = 0; i < cs.size(); ++i)
-    if (i != best && (!next || br.estimates[i].second < br.estimates[*next].second)) next = i;
-  if (next && recode_within > 0 && (cs[best].rough || cs[*next].rough) &&
-      br.estimates[*next].second <= best_bytes * (1 + recode_within))
-    close.push_back(*next);
+  std::vector<std::size_t> coded{best};
+  if (recode_within > 0) {
+    std::optional<std::size_t> next;
+    for (std::size_t i = 0; i < cs.size(); ++i)
+      if (i != best && (!next || br.estimates[i].second < br.estimates[*next].second)) next = i;
+    if (next && (cs[best].rough || cs[*next].rough) && br.estimates[*next].second <= best_bytes * (1 + recode_within))
+      coded.push_back(*next);
+  }
   block_result r;
   double coded_bytes = INFINITY;
-  for (std::size_t i : close) {
+  for (std::size_t i : coded) {
     block_result ri = cs[i].encode();
     const double bytes = double(ri.bytes.size() + cs[i].prefix.size()) + description_bytes(cs[i].desc);
     if (bytes < coded_bytes) coded_bytes = bytes, best = i, r = std::move(ri);
@@ -495,7 +496,9 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     // count, not the field's size, sets the cost), and neither always wins: on the turbulence
     // field the box's code 4 % smaller at 1e-4 of the range, the field's 15 % smaller
     // requantised at 1e-2, whose feedback through decoded codes amplifies a misfit.
-    std::optional<std::size_t> deep_on_field;  // the deep walk fitted on the field: its candidate
+    // The deep walk fitted on the field: its candidate, where there is one (not graded, nor on
+    // two frames); the regional walks below are offered beside it.
+    std::optional<std::size_t> deep_on_field;
     for (bool on_box : {true, false}) {
       const std::string note = on_box ? ", fitted on the box" : ", fitted on the field";
       const grid3& dims = on_box ? box.dims : g;
@@ -535,33 +538,34 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     // walk places itself in the field, so that its points take their regions' weights. Not
     // with requantised residuals: on the shared fields they never won there (the regions' gain
     // is in the small residuals a finer step leaves).
-    auto estimated = [&](std::size_t i) {  // once: code_best is given the same number
-      const double e = cs[i].estimate();
-      cs[i].estimate = [e] { return e; };
-      return e + detail::description_bytes(cs[i].desc);
-    };
-    double beat = deep_on_field ? estimated(*deep_on_field) : INFINITY, best = INFINITY;
-    for (std::size_t i = 0; i < cs.size() && coarse == 1; ++i) best = std::min(best, estimated(i));
-    std::array<std::size_t, 2> tried{1, 1};
-    for (std::size_t p = 2; coarse == 1 && g[0] != 2 && box.dims[0] != 2 && g[1] >= 8 && p <= causal_deep_walk::max_parts_written;
-         p *= 2) {
-      const std::array<std::size_t, 2> parts{std::clamp<std::size_t>(g[1] / region_min_size, 1, p),
-                                             std::clamp<std::size_t>(g[2] / region_min_size, 1, p)};
-      if (parts == tried) continue;
-      tried = parts;
-      const causal_deep_walk regional = causal_deep_walk::fit(
-          g, q.k, std::max(region_min_samples, region_samples / (parts[0] * parts[1])), {}, parts);
-      causal_deep_walk in_box = regional;
-      in_box.dims = box.dims;
-      in_box.origin = {(g[1] - box.dims[1]) / 2, (g[2] - box.dims[2]) / 2};  // as for_each_box_cell places it
-      in_box.extent = {g[1], g[2]};
-      add({{"kind", "causal_regional"}, {"regions", parts}, {"weights", regional.regional}, {"neighbourhood", "wide"},
-           {"coder", phased_coder}},
-          regional, in_box, ", fitted on the field");
-      cs.back().rough = true;
-      const double e = estimated(cs.size() - 1);
-      if (e >= beat || e > best * (1 + field_recode_within)) break;
-      beat = e, best = std::min(best, e);
+    if (deep_on_field && coarse == 1 && g[1] >= 8) {
+      auto estimated = [&](std::size_t i) {  // once: code_best is given the same number
+        const double e = cs[i].estimate();
+        cs[i].estimate = [e] { return e; };
+        return e + detail::description_bytes(cs[i].desc);
+      };
+      double beat = estimated(*deep_on_field), best = INFINITY;
+      for (std::size_t i = 0; i < cs.size(); ++i) best = std::min(best, estimated(i));
+      std::array<std::size_t, 2> tried{1, 1};
+      for (std::size_t p = 2; p <= causal_deep_walk::max_parts_written; p *= 2) {
+        const std::array<std::size_t, 2> parts{std::clamp<std::size_t>(g[1] / region_min_size, 1, p),
+                                               std::clamp<std::size_t>(g[2] / region_min_size, 1, p)};
+        if (parts == tried) continue;
+        tried = parts;
+        const causal_deep_walk regional = causal_deep_walk::fit(
+            g, q.k, std::max(region_min_samples, region_samples / (parts[0] * parts[1])), {}, parts);
+        causal_deep_walk in_box = regional;
+        in_box.dims = box.dims;
+        in_box.origin = {(g[1] - box.dims[1]) / 2, (g[2] - box.dims[2]) / 2};  // as for_each_box_cell places it
+        in_box.extent = {g[1], g[2]};
+        add({{"kind", "causal_regional"}, {"regions", parts}, {"weights", regional.regional}, {"neighbourhood", "wide"},
+             {"coder", phased_coder}},
+            regional, in_box, ", fitted on the field");
+        cs.back().rough = true;
+        const double e = estimated(cs.size() - 1);
+        if (e >= beat || e > best * (1 + field_recode_within)) break;
+        beat = e, best = std::min(best, e);
+      }
     }
     if (latent && o == 0 && coarse == 1) {  // estimated on the whole field: the box would need its own predictions
       latent_codes = codes_of(*latent, code);
