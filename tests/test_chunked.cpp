@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <random>
 
 #include "baler/codec/chunked.hpp"
 #include "test_io_support.hpp"
@@ -96,6 +97,55 @@ TEST_CASE("chunked unnamed tables, 2-D and 1-D: every column within its own rang
   const auto [err, range] = max_error(one, back, std::string::npos);
   CHECK(range > 0);
   CHECK(err <= 1e-3 * range);
+}
+
+TEST_CASE("a short table without names is a table by its values, an image a field, a chunk what its whole is") {
+  // 300 x 26 would be an image by its shape alone; its neighbouring columns (momenta, angles,
+  // probabilities) do not vary together, so each column keeps its own range.
+  const dataset all = lhcb();
+  dataset d{codec::row_slice(all.data, 0, 300), {}};
+  REQUIRE(codec::is_field(d.data.shape, false));
+  CHECK_FALSE(codec::is_field(d));
+  const dataset back = codec::decompress_file(byte_view(codec::compress_error_bounded(d, codec::parse_bound_config("range:1e-3"))));
+  for (std::size_t c = 0; c < 26; ++c) {
+    const auto [err, range] = max_error(d, back, c);
+    CHECK_MESSAGE(err <= 1e-3 * range, "column ", c);
+  }
+  scratch_dir dir;
+  const codec::row_source table = codec::source_of(d);
+  CHECK_FALSE(table.field);
+  CHECK(table.names.size() == 26);  // made up, so that every chunk is a table
+  codec::compress_chunked(table, dir / "t.baler", false, with_bound("range:1e-3"), chunks_of(64));
+  const dataset chunked = codec::chunked_decoder(dir / "t.baler").rows(0, 300);
+  for (std::size_t c = 0; c < 26; ++c) CHECK_MESSAGE(max_error(d, chunked, c).first <= 1e-3 * max_error(d, d, c).second, "column ", c);
+
+  // A frame of the CFD animation is an image; so is noise smoothed along both axes, however far
+  // apart its columns' ranges are, and white noise of one spread (one range bounds it as well
+  // as its own). White noise of spreads far apart is a table.
+  const dataset frames = cfd();
+  dataset image{codec::row_slice(frames.data, 30, 1), {}};
+  image.data.shape = {frames.data.shape[1], frames.data.shape[2]};
+  CHECK(codec::is_field(image));
+  std::mt19937 rng(3);
+  std::normal_distribution<double> normal;
+  std::vector<double> noise(64 * 64), smooth(64 * 64, 0.0), apart(64 * 64);
+  for (double& v : noise) v = normal(rng);
+  for (std::size_t r = 0; r < 64; ++r)
+    for (std::size_t c = 0; c < 64; ++c) {
+      apart[r * 64 + c] = noise[r * 64 + c] * double((1 + c) * (1 + c));
+      for (std::size_t i = r; i < std::min<std::size_t>(r + 12, 64); ++i)
+        for (std::size_t j = c; j < std::min<std::size_t>(c + 12, 64); ++j)
+          smooth[r * 64 + c] += noise[i * 64 + j] * double(1 + c);
+    }
+  CHECK(codec::is_field(dataset{ndarray::from_doubles(smooth, {64, 64}, dtype::f64), {}}));
+  CHECK(codec::is_field(dataset{ndarray::from_doubles(noise, {64, 64}, dtype::f32), {}}));
+  CHECK_FALSE(codec::is_field(dataset{ndarray::from_doubles(apart, {64, 64}, dtype::f32), {}}));
+
+  // A chunk of two rows of the image can look like anything; it is a field as the whole is.
+  const codec::row_source field = codec::source_of(image);
+  CHECK(field.field);
+  CHECK(field.names.empty());
+  CHECK(codec::is_field(field.slice(10, 2)));
 }
 
 TEST_CASE("chunked int64 past 2^53: exact chunk by chunk under an abs bound, a range bound over chunks refused") {

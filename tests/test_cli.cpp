@@ -182,6 +182,43 @@ TEST_CASE("--error-bound: every column of the restored table within its bound") 
         std::string::npos);
 }
 
+TEST_CASE("--layout: a short table without names is a table by its values, or as asked; evaluate reads it alike") {
+  scratch s;
+  npy::write_file("t.npy", codec::row_slice(load_dataset(lhcb).data, 0, 300), false);  // 300 x 26, no names
+  REQUIRE(baler_cli({"compress", "t.npy", "-o", "t.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
+  auto r = baler_cli({"info", "t.baler"});
+  CHECK(r.out.find("columns: 26 bounded") != std::string::npos);
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "t_back.npy"}).status == 0);
+  CHECK(baler_cli({"evaluate", "t.npy", "t_back.npy", "--error-bound", "range:1e-3"}).status == 0);
+
+  // As one field, in one blob or in chunks: one range, the whole array's, which the narrow
+  // columns' own ranges do not meet.
+  for (const std::string chunks : {"0", "100"}) {
+    CAPTURE(chunks);
+    REQUIRE(baler_cli({"compress", "t.npy", "-o", "f.baler", "-q", "-f", "--layout", "field", "--chunk-rows", chunks,
+                       "--error-bound", "range:1e-3"})
+                .status == 0);
+    REQUIRE(baler_cli({"decompress", "f.baler", "-o", "f_back.npy", "-f"}).status == 0);
+    CHECK(baler_cli({"evaluate", "t.npy", "f_back.npy", "--layout", "field", "--error-bound", "range:1e-3"}).status == 0);
+    CHECK(baler_cli({"evaluate", "t.npy", "f_back.npy", "--error-bound", "range:1e-3"}).status == 1);
+  }
+
+  // An image as a table: each column on its own range.
+  ndarray frame = codec::row_slice(load_dataset(cfd).data, 30, 1);
+  frame.shape = {50, 50};
+  npy::write_file("i.npy", frame, false);
+  REQUIRE(baler_cli({"compress", "i.npy", "-o", "i.baler", "-q", "--layout", "table", "--error-bound", "range:1e-3"}).status == 0);
+  r = baler_cli({"info", "i.baler"});
+  CHECK(r.out.find("columns: ") != std::string::npos);
+  CHECK(r.out.find("  col1: abs ") != std::string::npos);
+
+  // Column names make a table, and one axis is no field; a layout is one of three.
+  r = baler_cli({"compress", lhcb, "-o", "n.baler", "--layout", "field", "--error-bound", "range:1e-3"});
+  CHECK(r.status != 0);
+  CHECK(r.err.find("this input names its columns") != std::string::npos);
+  CHECK(baler_cli({"compress", "t.npy", "-o", "x.baler", "--layout", "grid"}).status != 0);
+}
+
 TEST_CASE("evaluate --error-bound: a violated bound is reported and exits 1") {
   scratch s;
   REQUIRE(baler_cli({"compress", lhcb, "-o", "l.baler", "--epochs", "3", "-q"}).status == 0);

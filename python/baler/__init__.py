@@ -44,7 +44,7 @@ def compress(array, error_bound="range:1e-3", names=None, model=None, **options)
     error_bound: "KIND:VALUE" for every column (abs, range, rel or psnr), optionally followed by
     per-column bounds ("range:1e-3,pt=rel:1e-3"); None for the plain autoencoder codec, whose
     error is not bounded. names: column names of a 2-D table (without them a 2-D array is a
-    field, unless it is 16 or more times taller than wide). model: bytes from train() to reuse a model instead of training one. options: the
+    field, unless it is 16 or more times taller than wide or its values say it is a table). model: bytes from train() to reuse a model instead of training one. options: the
     keys of `baler --config` (epochs, latent, seed, ...).
     """
     array = _array(array)

@@ -141,6 +141,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   io_flags comp_io;
   codec_flags comp_codec;
   add_input(compress, comp_io, "dataset to compress (.npz, .npy, .csv or FILE.h5:/dataset)");
+  std::string comp_layout = "auto";
+  add_layout(compress, comp_layout);
   compress->add_option("-o,--output", comp_io.output, "compressed file to write (.baler)");
   compress->add_option("--model", comp_io.model, "use this trained model instead of training one");
   compress->add_option("--save-model", comp_io.save_model, "also save the model trained here");
@@ -182,6 +184,8 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
   evaluate->add_option("decompressed", eval_dec, "decompressed dataset")->required()->check(existing_data);
   evaluate->add_option("--csv", eval_csv, "also write the table as CSV");
   evaluate->add_option("--plots", eval_plots, "also draw the comparison plots into this folder");
+  std::string eval_layout = "auto";
+  add_layout(evaluate, eval_layout);
   std::vector<std::string> eval_bounds;
   evaluate->add_option("--error-bound", eval_bounds,
                        "also check these bounds per column: abs:X, range:X, rel:X, psnr:X, NAME=BOUND")
@@ -272,6 +276,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
                 "--chunk-rows: chunked files are written by compress, on the CPU, without --history");
         require(o.embed_decoder, cmd, "--chunk-rows stores the model once in the file; --separate-model does not apply");
         codec::file_rows rows(io.input);
+        apply_layout(rows, comp_layout);
         compress_chunked_command(io.input, rows, io.output, g.force, o, c, io.model, io.save_model, out);
         return 0;
       }
@@ -280,6 +285,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       if (*compress && !chunk_rows_given->count() && io.history.empty() && g.device == "cpu" && o.embed_decoder &&
           (io.save_model.empty() || !o.error_bound.enabled())) {
         if (std::optional<codec::file_rows> rows = rows_past_auto_chunk(io.input, loaded)) {
+          apply_layout(*rows, comp_layout);
           c.target_chunk_bytes = auto_chunk_bytes;
           out << "the input is " << (rows->stored_bytes() >> 20) << " MB as stored, past "
               << (auto_chunk_input_bytes >> 20) << " MB: compressing it in chunks of about " << (auto_chunk_bytes >> 20)
@@ -291,6 +297,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       progress bar(o.epochs, g.quiet);
       o.on_epoch = [&bar](const epoch_report& r) { bar(r); };
       dataset input = loaded ? std::move(*loaded) : load_dataset(io.input);
+      input.field = field_by_layout(input, comp_layout);  // read on its values once, for training and compressing
       return detail::with_backend(g, cmd, [&](auto& be) {
         model_codec<std::decay_t<decltype(be)>> c(be, o);
         std::optional<train_history> history;
@@ -358,7 +365,9 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
     }
 
     if (*evaluate) {
-      const dataset a = load_dataset(eval_orig), b = load_dataset(eval_dec);
+      dataset a = load_dataset(eval_orig);
+      const dataset b = load_dataset(eval_dec);
+      a.field = field_by_layout(a, eval_layout);
       const auto errors = metrics::compare(a, b);
       out << metrics::format_table(errors);
       if (!eval_plots.empty()) check_output_dir(eval_plots, {eval_orig, eval_dec}, g.force);

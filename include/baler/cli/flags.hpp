@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "baler/cli/paths.hpp"
+#include "baler/codec/chunked.hpp"
 #include "baler/codec/options.hpp"
 #include "baler/io/atomic_file.hpp"
 
@@ -57,6 +58,34 @@ inline void add_global_flags(CLI::App& app, global_flags& g) {
 
 inline std::string text_of(const std::vector<std::byte>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// --layout: how a dataset is read, "auto" (codec::is_field: by its shape, names and values),
+// "table" (columns with ranges of their own) or "field" (one array, one range).
+inline void add_layout(CLI::App* cmd, std::string& layout) {
+  cmd->add_option("--layout", layout,
+                  "auto (default): a 2-D array without column names is a field unless it is 16 times taller than "
+                  "wide or its columns' values say it is a table; table: each column bounded on its own range; "
+                  "field: one array, one range")
+      ->check(CLI::IsMember({"auto", "table", "field"}));
+}
+// Refuses --layout field for an input of one axis or with column names.
+inline void check_layout(const std::string& layout, const std::vector<std::string>& names, std::size_t axes) {
+  require(layout != "field" || (names.empty() && axes >= 2), "--layout field",
+          "a field is an array of 2 or more axes without column names; this input " +
+              std::string(names.empty() ? "has one axis" : "names its columns"));
+}
+// Whether d is taken as a field under `layout`.
+inline bool field_by_layout(const dataset& d, const std::string& layout) {
+  if (layout == "auto") return codec::is_field(d);
+  check_layout(layout, d.names, d.data.shape.size());
+  return layout == "field";
+}
+// Rows taken as `layout` says (auto: as their values say, which they already are).
+inline void apply_layout(codec::file_rows& rows, const std::string& layout) {
+  if (layout == "auto") return;
+  check_layout(layout, rows.input_names(), rows.source().shape.size());
+  rows.take_as(layout == "field");
 }
 
 inline void add_input(CLI::App* cmd, io_flags& io, const char* what, bool config = true) {

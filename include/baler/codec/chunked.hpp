@@ -45,6 +45,7 @@ struct row_source {
   table_layout layout = table_layout::array;  // as dataset's: how the decompressed table is written
   std::vector<dtype> column_types{};          // as dataset's: of columns of different dtypes
   std::string member{};                       // as dataset's: the .npz member it came from
+  bool field = false;                          // whether it is a field (is_field, on the whole)
 
   std::size_t row_count() const { return shape.at(0); }
   std::size_t row_bytes() const {
@@ -53,41 +54,36 @@ struct row_source {
     return n;
   }
   dataset slice(std::size_t first, std::size_t count) const {
-    return {rows(first, count), names, table_layout::array, column_types};
+    return {rows(first, count), names, table_layout::array, column_types, {}, {}, field};
   }
 };
 
-// Rows [first, first + count) of an array; the slice is contiguous in C order.
-inline ndarray row_slice(const ndarray& a, std::size_t first, std::size_t count) {
-  std::vector<std::size_t> shape = a.shape;
-  const std::size_t row_bytes = a.nbytes() / std::max<std::size_t>(a.shape.at(0), 1);
-  shape[0] = count;
-  const auto begin = a.bytes.begin() + std::ptrdiff_t(first * row_bytes);
-  return {a.type, shape, std::vector<std::byte>(begin, begin + std::ptrdiff_t(count * row_bytes))};
-}
-
-// The names a source gives its chunks: a table's, made up where it has none (col0, ...), so that
-// every chunk, however few its rows, is the table the whole is (is_field) and its bounds find
-// their columns; a field's (none).
-inline std::vector<std::string> chunk_names(const std::vector<std::size_t>& shape, const std::vector<std::string>& names) {
-  if (is_field(shape, !names.empty())) return names;
+// Whether a source is a field (`known`, else is_field on its rows) and the names it gives its
+// chunks: a table's, made up where it has none (col0, ...), so that every chunk, however few its
+// rows, is the table the whole is and its bounds find their columns; a field's (none).
+template <class RowsOf>
+std::pair<bool, std::vector<std::string>> layout_of(const std::vector<std::size_t>& shape,
+                                                    const std::vector<std::string>& names, RowsOf&& rows_of,
+                                                    std::optional<bool> known = {}) {
+  if (known ? *known : is_field(shape, !names.empty(), rows_of)) return {true, names};
   std::size_t cols = 1;
   for (std::size_t k = 1; k < shape.size(); ++k) cols *= shape[k];
-  return column_names(shape, cols, names);
+  return {false, column_names(shape, cols, names)};
 }
 
 inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
   require(d.column_offsets.empty(), "source_of",
           "chunks take no table of 64-bit integers past 2^53 beside other dtypes: compress without --chunk-rows");
-  return {d.data.shape, d.data.type, chunk_names(d.data.shape, d.names), [&d](std::size_t first, std::size_t count) {
-            return row_slice(d.data, first, count);
-          }, d.layout, d.column_types, d.member};
+  auto rows = [&d](std::size_t first, std::size_t count) { return row_slice(d.data, first, count); };
+  auto [field, names] = layout_of(d.data.shape, d.names, rows, d.field);
+  return {d.data.shape, d.data.type, std::move(names), rows, d.layout, d.column_types, d.member, field};
 }
 inline row_source source_of(const npy::slice_reader& r) {
   require(r.rows() > 0, "source_of", "the data has no rows");
-  return {r.shape(), r.type(), chunk_names(r.shape(), {}),
-          [&r](std::size_t first, std::size_t count) { return r.rows(first, count); }};
+  auto rows = [&r](std::size_t first, std::size_t count) { return r.rows(first, count); };
+  auto [field, names] = layout_of(r.shape(), {}, rows);
+  return {r.shape(), r.type(), std::move(names), rows, table_layout::array, {}, {}, field};
 }
 
 // A dataset file as rows for compress_chunked: a .npy that slice_reader reads, in slices; any
@@ -106,6 +102,10 @@ public:
   explicit file_rows(dataset d) : whole_(std::make_unique<dataset>(std::move(d))), source_(source_of(*whole_)) {}
 
   const row_source& source() const { return source_; }
+  // The column names the file gives (source().names makes up a table's where it gives none).
+  std::vector<std::string> input_names() const { return whole_ ? whole_->names : std::vector<std::string>{}; }
+  // Taken as a field or a table, whatever its values say (baler compress --layout).
+  void take_as(bool field) { std::tie(source_.field, source_.names) = layout_of(source_.shape, input_names(), source_.rows, field); }
   // The bytes of its values in the file: what ratios count.
   std::uint64_t stored_bytes() const {
     return whole_ ? stored_nbytes(*whole_) : std::uint64_t(source_.row_count()) * source_.row_bytes();
@@ -232,7 +232,7 @@ inline std::optional<fill_value> fill_of(const row_source& s, std::pair<double, 
 // value, found over the whole data (fill_of).
 inline bound_config global_bounds(const row_source& s, const bound_config& b, std::size_t chunk_rows,
                                   unsigned threads, const chunk_share& share) {
-  const bool field = is_field(s.shape, !s.names.empty());
+  const bool field = s.field;
   auto global = [](const bound_spec& spec) { return spec.kind == bound_kind::range || spec.kind == bound_kind::psnr; };
   bool any_range = b.all.set() && global(b.all);
   for (const auto& [name, spec] : b.named) any_range = any_range || global(spec);

@@ -178,7 +178,8 @@ public:
   // twice while it is coded (64 MB of a 64 MB float32 field's peak).
   std::vector<std::byte> compress(dataset&& d) {
     table t = as_table(d, "Codec::compress");
-    d.data.bytes = std::vector<std::byte>{};  // its shape, dtype and names stay for the header
+    d.field = is_field(d);                     // read on the values,
+    d.data.bytes = std::vector<std::byte>{};  // which go; its shape, dtype and names stay for the header
     return compress(std::move(t), d);
   }
 
@@ -337,7 +338,7 @@ private:
   // A pointwise relative bound is of each value's magnitude, which values held less an offset
   // (wide_integers.hpp) no longer show. (A table's integer columns are exact under any bound.)
   void refuse_relative_bounds_on_offsets(const table& t, const dataset& d) const {
-    require(t.offsets.empty() || !is_field(t.shape, !d.names.empty()) || o_.error_bound.all.kind != bound_kind::rel,
+    require(t.offsets.empty() || !is_field(d) || o_.error_bound.all.kind != bound_kind::rel,
             "Codec::compress", "the array holds 64-bit integers past 2^53, which baler codes less their smallest "
             "value: a relative bound would be of that difference; give an abs or range bound instead");
   }
@@ -381,7 +382,7 @@ private:
   // order, a field's predictors (multilevel interpolation) a smooth signal; its one range bounds
   // it either way.
   std::vector<std::byte> compress_bounded(const table& t, const dataset& d) {
-    const bool field = is_field(t.shape, !d.names.empty()), tiled = !model_->tile.empty();
+    const bool field = is_field(d), tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
             "a patch or conv model predicts fields only (arrays without column names)");
     if (!tiled) check_schema(t, model_->schema);
@@ -429,7 +430,7 @@ private:
   std::vector<std::byte> plain_meeting_target(const table& t, const dataset& d, bounded::report& r) {
     const bound_spec& target = o_.error_bound.all;  // a field's one bound
     if (target.kind != bound_kind::psnr || !fitted_ || model_->schema.modelled.empty() || !t.offsets.empty() ||
-        !is_field(t.shape, !d.names.empty()) ||
+        !is_field(d) ||
         !std::all_of(t.values.begin(), t.values.end(), [](double v) { return std::isfinite(v); }))
       return {};
     std::vector<std::byte> file = compress_plain(t, d);

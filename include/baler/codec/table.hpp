@@ -2,6 +2,8 @@
 // A dataset seen as a table: the leading axis is the sample axis (rows), everything after it
 // is flattened into columns. A CFD animation of 60 x 50 x 50 is 60 rows of 2,500 columns, as
 // Baler's dense CFD model sees it. Column names come from the dataset or are made up.
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -36,17 +38,92 @@ struct table {
   }
 };
 
+// Rows [first, first + count) of an array; the slice is contiguous in C order.
+inline ndarray row_slice(const ndarray& a, std::size_t first, std::size_t count) {
+  std::vector<std::size_t> shape = a.shape;
+  const std::size_t row_bytes = a.nbytes() / std::max<std::size_t>(a.shape.at(0), 1);
+  shape[0] = count;
+  const auto begin = a.bytes.begin() + std::ptrdiff_t(first * row_bytes);
+  return {a.type, shape, std::vector<std::byte>(begin, begin + std::ptrdiff_t(count * row_bytes))};
+}
+
 // What is a field and what is a table, for the codec, the error bounds, metrics and plots:
 // arrays of 3 or more axes are fields, coded (and bounded) as one array, and so is a 2-D array
 // without column names (an image) unless it is at least `table_aspect` times taller than wide,
-// as a table of events or samples is (200,000 x 9). Everything else is a table of columns with
+// as a table of events or samples is (200,000 x 9), or its values show it is a table
+// (looks_like_a_table: 300 events of 26 quantities). Everything else is a table of columns with
 // their own ranges. Taking a field for a table only tightens its bounds; taking a table for a
 // field would bound its small columns by the range of its largest.
 constexpr std::size_t table_aspect = 16;
+// By the shape alone: whether the array may be a field.
 inline bool is_field(const std::vector<std::size_t>& shape, bool has_names) {
   return shape.size() >= 3 || (shape.size() == 2 && !has_names && shape[0] / table_aspect < shape[1]);
 }
-inline bool is_field(const dataset& d) { return is_field(d.data.shape, !d.names.empty()); }
+
+// What looks_like_a_table reads of a rows x cols array: up to layout_rows rows spread evenly,
+// and their first layout_columns columns (a few milliseconds, however large the array).
+constexpr std::size_t layout_rows = 256, layout_columns = 256;
+// Where one range would bound a table's narrow columns by its wide ones: columns whose spreads
+// (median absolute deviations) are this far apart.
+constexpr double table_spreads_apart = 10;
+// Neighbouring columns, each less its median and over its spread, that differ by more than this
+// (the median over rows and neighbours) do not vary together: independent columns differ by
+// 1.41 whatever their distributions, normal ones of correlation rho by 1.41 sqrt(1 - rho).
+constexpr double table_neighbour_difference = 1;
+
+// Whether a 2-D array its shape may take for an image is a table: its columns' spreads are more
+// than table_spreads_apart apart (momenta beside angles) and its neighbouring columns do not
+// vary together (table_neighbour_difference). Images pass (0.02-0.3 between neighbours, a 1e20
+// fill too; a slice of a lognormal field 0.76), short HEP tables do not (1.2-1.5, their spreads
+// 1e3-1e7 apart). Medians, so that a fill value does not decide; non-finite values skipped.
+// Rows come from rows_of(first, count), an ndarray.
+template <class RowsOf>
+bool looks_like_a_table(std::size_t rows, std::size_t cols, RowsOf&& rows_of) {
+  const std::size_t taken = std::min(rows, layout_rows), seen = std::min(cols, layout_columns);
+  if (taken < 2 || seen < 2) return false;
+  auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<double> x;  // taken x seen
+  x.reserve(taken * seen);
+  for (std::size_t i = 0; i < taken; ++i) {
+    const std::vector<double> row = rows_of(i * (rows - 1) / (taken - 1), std::size_t(1)).to_doubles();
+    x.insert(x.end(), row.begin(), row.begin() + std::ptrdiff_t(seen));
+  }
+  std::vector<double> centre(seen, 0.0), spread(seen, 0.0), v;
+  double widest = 0, narrowest = INFINITY;  // of the spreads that are not 0
+  for (std::size_t c = 0; c < seen; ++c) {
+    v.clear();
+    for (std::size_t i = 0; i < taken; ++i)
+      if (std::isfinite(x[i * seen + c])) v.push_back(x[i * seen + c]);
+    if (v.empty()) continue;
+    centre[c] = median(v);
+    for (double& d : v) d = std::abs(d - centre[c]);
+    spread[c] = median(v);
+    if (spread[c] > 0) widest = std::max(widest, spread[c]), narrowest = std::min(narrowest, spread[c]);
+  }
+  if (!(widest > table_spreads_apart * narrowest)) return false;
+  v.clear();  // |z[i][c + 1] - z[i][c]|, z = (x - centre) / spread
+  for (std::size_t i = 0; i < taken; ++i)
+    for (std::size_t c = 0; c + 1 < seen; ++c) {
+      const double a = x[i * seen + c], b = x[i * seen + c + 1];
+      if (spread[c] > 0 && spread[c + 1] > 0 && std::isfinite(a) && std::isfinite(b))
+        v.push_back(std::abs((b - centre[c + 1]) / spread[c + 1] - (a - centre[c]) / spread[c]));
+    }
+  return !v.empty() && median(v) > table_neighbour_difference;
+}
+
+// By the shape and, for a 2-D array the shape may take for a field, the values.
+template <class RowsOf>
+bool is_field(const std::vector<std::size_t>& shape, bool has_names, RowsOf&& rows_of) {
+  return is_field(shape, has_names) && (shape.size() != 2 || !looks_like_a_table(shape[0], shape[1], rows_of));
+}
+inline bool is_field(const dataset& d) {
+  if (d.field) return *d.field;
+  return is_field(d.data.shape, !d.names.empty(),
+                  [&d](std::size_t first, std::size_t count) { return row_slice(d.data, first, count); });
+}
 
 // The names of the `cols` columns of an array of `shape`: `names` when there is one for each,
 // else made up (col0, col1, ...; f0, f1, ... for the flattened cells of a 3+-D array).

@@ -64,6 +64,9 @@ struct dataset {
   // each column's offset (wide_integers.hpp; 0 for the others): the float64 table holds the
   // values less their offsets. Empty: it holds the values.
   std::vector<std::uint64_t> column_offsets{};
+  // Whether it is a field where that is decided already (a chunk is what the whole array is);
+  // none: codec::is_field decides.
+  std::optional<bool> field{};
 };
 
 // The bytes of a row of columns of these dtypes.
