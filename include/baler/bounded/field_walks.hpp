@@ -173,28 +173,26 @@ inline unsigned phased_context(unsigned context, unsigned quarter, bool phased) 
 
 // Weighted least squares over samples of `taps` features, centred on feature 0 so that the
 // weights sum to 1 (a constant field is predicted exactly), solved to 16.16 fixed point. The
-// normal equations are accumulated as samples arrive: nothing per sample is kept, so a fit
-// touches no memory beyond this object (fresh pages cost more than the arithmetic).
+// normal equations are accumulated as samples arrive: nothing per sample is kept beyond a batch
+// of `batch`, so a fit touches no memory beyond this object (fresh pages cost more than the
+// arithmetic).
 template <std::size_t taps>
 class fixed_point_fit {
 public:
   using features = std::array<double, taps>;
 
   void add(const features& x, double target, double weight = 1.0) {
-    double t[f + 1];  // the centred features, then the centred target
+    double* t = pending_[pending_count_];  // the centred features, then the centred target
     for (std::size_t j = 0; j < f; ++j) t[j] = x[j + 1] - x[0];
     t[f] = target - x[0];
-    // Whole rows, though only the upper triangle is used: a fixed length vectorises, and
-    // that is twice as fast as the triangle's varying one.
-    for (std::size_t r = 0; r < f; ++r) {
-      const double wt = weight * t[r];
-      for (std::size_t q = 0; q <= f; ++q) m_[r][q] += wt * t[q];
-    }
+    pending_weight_[pending_count_] = weight;
+    if (++pending_count_ == batch) flush();
     ++samples_;
   }
 
   // The weights; `fallback` when there are too few samples or the system is singular.
-  std::array<std::int32_t, taps> solve(const features& fallback) const {
+  std::array<std::int32_t, taps> solve(const features& fallback) {
+    flush();
     features sol = fallback;
     if (samples_ >= 16 * taps) eliminate(sol);
     std::array<std::int32_t, taps> q{};
@@ -206,7 +204,25 @@ public:
   }
 
 private:
-  static constexpr std::size_t f = taps - 1;
+  static constexpr std::size_t f = taps - 1, batch = 8;
+
+  // The pending samples added to the normal matrix in their order, each entry held in a
+  // register across the batch: the same sums as one sample at a time, with a load and a store
+  // of the matrix a batch instead of a sample. Whole rows, though only the upper triangle is
+  // used: a fixed length vectorises, and that is twice as fast as the triangle's varying one.
+  void flush() {
+    for (std::size_t r = 0; r < f; ++r) {
+      double wt[batch];
+      for (std::size_t s = 0; s < batch; ++s) wt[s] = pending_weight_[s] * pending_[s][r];
+      for (std::size_t q = 0; q <= f; ++q) {
+        double sum = m_[r][q];
+        for (std::size_t s = 0; s < batch; ++s) sum += wt[s] * pending_[s][q];
+        m_[r][q] = sum;
+      }
+    }
+    pending_count_ = 0;
+    for (std::size_t s = 0; s < batch; ++s) pending_weight_[s] = 0;  // unused slots add nothing
+  }
 
   // Gauss-Jordan with a small ridge; false (sol untouched) when singular.
   bool eliminate(features& sol) const {
@@ -224,7 +240,8 @@ private:
   }
 
   double m_[f][f + 1] = {};
-  std::size_t samples_ = 0;
+  double pending_[batch][f + 1] = {}, pending_weight_[batch] = {};
+  std::size_t pending_count_ = 0, samples_ = 0;
 };
 
 // Raster order like Lorenzo, with a learned linear predictor over the causal neighbourhood:
@@ -639,7 +656,7 @@ inline interpolation_walk interpolation_walk::fit(const grid3& dims, const std::
                     double(k[i - back]), double(k[i - back - step]), double(k[i - back + step])},
                    double(k[i]));
   });
-  for (const auto& fit : fits) w.learned.push_back(fit.solve({9.0 / 16, -1.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0}));
+  for (auto& fit : fits) w.learned.push_back(fit.solve({9.0 / 16, -1.0 / 16, 9.0 / 16, -1.0 / 16, 0, 0, 0}));
   return w;
 }
 
