@@ -141,6 +141,32 @@ TEST_CASE("a short table without names is a table by its values, an image a fiel
   CHECK(codec::is_field(dataset{ndarray::from_doubles(noise, {64, 64}, dtype::f32), {}}));
   CHECK_FALSE(codec::is_field(dataset{ndarray::from_doubles(apart, {64, 64}, dtype::f32), {}}));
 
+  // A measured column beside 0/1 flags (set in 5-50 % of rows, so most have no median spread)
+  // is a table, each flag kept within its own bound; sparse spots on zeros are an image.
+  std::uniform_real_distribution<double> unit;
+  std::vector<double> flagged(200 * 20), spots(64 * 64, 0.0);
+  for (std::size_t r = 0; r < 200; ++r) {
+    flagged[r * 20] = std::exp(6 + normal(rng));
+    for (std::size_t c = 1; c < 20; ++c) flagged[r * 20 + c] = unit(rng) < 0.05 + 0.45 * double(c) / 19 ? 1 : 0;
+  }
+  for (int spot = 0; spot < 8; ++spot) {
+    const double y0 = 64 * unit(rng), x0 = 64 * unit(rng), width = 2 + 3 * unit(rng), height = 5 + 495 * unit(rng);
+    for (std::size_t i = 0; i < spots.size(); ++i) {
+      const double dy = double(i / 64) - y0, dx = double(i % 64) - x0;
+      spots[i] += height * std::exp(-(dy * dy + dx * dx) / (2 * width * width));
+    }
+  }
+  for (double& v : spots) v = v > 1 ? v : 0;
+  const dataset flags{ndarray::from_doubles(flagged, {200, 20}, dtype::f64), {}};
+  CHECK_FALSE(codec::is_field(flags));
+  const dataset flags_back =
+      codec::decompress_file(byte_view(codec::compress_error_bounded(flags, codec::parse_bound_config("range:1e-3"))));
+  for (std::size_t c = 0; c < 20; ++c) {
+    const auto [err, range] = max_error(flags, flags_back, c);
+    CHECK_MESSAGE(err <= 1e-3 * range, "column ", c);
+  }
+  CHECK(codec::is_field(dataset{ndarray::from_doubles(spots, {64, 64}, dtype::f64), {}}));
+
   // A chunk of two rows of the image can look like anything; it is a field as the whole is.
   const codec::row_source field = codec::source_of(image);
   CHECK(field.field);

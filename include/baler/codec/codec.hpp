@@ -113,20 +113,20 @@ public:
   // train on tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not
   // the grid).
   const train_history& train(const dataset& d) {
-    const bool bounded = o_.error_bound.enabled();
+    const bool bounded = o_.error_bound.enabled(), field = is_field(d);
     // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
     // columns) only matter when an autoencoder is asked for, and without one its values are
     // not read here (compress converts them).
-    const bool plan = !(bounded && is_field(d) && o_.latent_predictor != latent_use::always);
+    const bool plan = !(bounded && field && o_.latent_predictor != latent_use::always);
     table t = as_table(d, "Codec::train", plan);
     // The error-bounded mode takes a patch or conv model only when named (auto: dense), and
     // for a field only: its reconstruction predicts the field as one block.
     const bool tiles_wanted = o_.architecture == "patch" || o_.architecture == "conv";
-    require(!bounded || !tiles_wanted || is_field(d), "Codec::train",
+    require(!bounded || !tiles_wanted || field, "Codec::train",
             "the error-bounded mode takes the " + o_.architecture +
                 " architecture for fields only (an array without column names): use the dense one");
     const std::vector<std::size_t> tile = choose_tile(
-        t.shape, is_field(d), bounded && (!plan || !tiles_wanted) ? "dense" : o_.architecture, o_.tile);
+        t.shape, field, bounded && (!plan || !tiles_wanted) ? "dense" : o_.architecture, o_.tile);
     if (!tile.empty()) t = sampled_rows(tile_table(t, tile), o_.training_tiles);
     model_ = std::make_unique<trained_model<B, Model>>(
         be_, !plan ? unplanned(t) : o_.architecture == "conv" ? plan_field(t, o_) : plan_training(t, o_),

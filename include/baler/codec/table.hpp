@@ -4,6 +4,7 @@
 // Baler's dense CFD model sees it. Column names come from the dataset or are made up.
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -72,11 +73,15 @@ constexpr double table_spreads_apart = 10;
 constexpr double table_neighbour_difference = 1;
 
 // Whether a 2-D array its shape may take for an image is a table: its columns' spreads are more
-// than table_spreads_apart apart (momenta beside angles) and its neighbouring columns do not
-// vary together (table_neighbour_difference). Images pass (0.02-0.3 between neighbours, a 1e20
-// fill too; a slice of a lognormal field 0.76), short HEP tables do not (1.2-1.5, their spreads
-// 1e3-1e7 apart). Medians, so that a fill value does not decide; non-finite values skipped.
-// Rows come from rows_of(first, count), an ndarray.
+// than table_spreads_apart apart (momenta beside angles, a measured column beside 0/1 flags)
+// and its neighbouring columns do not vary together (table_neighbour_difference, over the rows
+// where one of the two is off its centre: two flags both unset say nothing). Images pass
+// (0.02-0.3 between neighbours, a 1e20 fill and sparse spots on zeros too; a slice of a
+// lognormal field 0.72, a 0/1 mask of small spots 0.1-0.9), short HEP tables and flag tables
+// do not (1.1-1.5 and 2.4-4.3, their spreads 100 to 1e7 apart). An image of a few levels,
+// mostly at one (the vorticity in 8 levels), reads as a table: its bounds are only tighter.
+// Medians, so that a fill value does not decide; non-finite values skipped. Rows come from
+// rows_of(first, count), an ndarray.
 template <class RowsOf>
 bool looks_like_a_table(std::size_t rows, std::size_t cols, RowsOf&& rows_of) {
   const std::size_t taken = std::min(rows, layout_rows), seen = std::min(cols, layout_columns);
@@ -101,14 +106,18 @@ bool looks_like_a_table(std::size_t rows, std::size_t cols, RowsOf&& rows_of) {
     centre[c] = median(v);
     for (double& d : v) d = std::abs(d - centre[c]);
     spread[c] = median(v);
+    // A column at one value in most rows (flags, small counts) has no median spread: its mean
+    // departure from that value instead.
+    if (spread[c] == 0) spread[c] = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
     if (spread[c] > 0) widest = std::max(widest, spread[c]), narrowest = std::min(narrowest, spread[c]);
   }
   if (!(widest > table_spreads_apart * narrowest)) return false;
-  v.clear();  // |z[i][c + 1] - z[i][c]|, z = (x - centre) / spread
+  v.clear();  // |z[i][c + 1] - z[i][c]|, z = (x - centre) / spread, where either is off its centre
   for (std::size_t i = 0; i < taken; ++i)
     for (std::size_t c = 0; c + 1 < seen; ++c) {
       const double a = x[i * seen + c], b = x[i * seen + c + 1];
-      if (spread[c] > 0 && spread[c + 1] > 0 && std::isfinite(a) && std::isfinite(b))
+      if (spread[c] > 0 && spread[c + 1] > 0 && std::isfinite(a) && std::isfinite(b) &&
+          (a != centre[c] || b != centre[c + 1]))
         v.push_back(std::abs((b - centre[c + 1]) / spread[c + 1] - (a - centre[c]) / spread[c]));
     }
   return !v.empty() && median(v) > table_neighbour_difference;
