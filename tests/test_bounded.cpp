@@ -232,6 +232,54 @@ TEST_CASE("requantised residuals: every field walk holds abs and range bounds, t
   CHECK(differs(ungraded, walk, 64, yg));
 }
 
+TEST_CASE("the fast paths give what the plain arithmetic gives: shifts, abs codes into floats, 32-bit taps") {
+  // A power-of-two factor divides by a shift: the same rounded quotient as the division.
+  rng gen(11);
+  for (int i = 0; i < 20000; ++i) {
+    const std::int64_t k = std::int64_t(1) << int(gen.uniform(0, 20)), d = std::int64_t(gen.normal() * 1e6);
+    const std::int64_t a = 2 * d + k, b = 2 * k, floor_ab = a >= 0 ? a / b : -((-a + b - 1) / b);
+    REQUIRE(rounded_quotient(d, k) == floor_ab);
+  }
+  // Abs codes into float32 or float64 (quantise's own loop): each value's code and whether it
+  // has one as value_code says, on values that break quantisers, NaN and Inf among them.
+  std::vector<double> x = hard_values(5, 4000, false);
+  for (double v : {std::nan(""), double(INFINITY), -double(INFINITY), 4.5e15, -4.5e15, 1e300}) x.push_back(v);
+  for (const char* spec : {"abs:1e-3", "abs:1", "abs:1e-300"})
+    for (dtype out : {dtype::f64, dtype::f32}) {
+      INFO(spec);
+      const codec::value_code code = codec::code_for(codec::parse_bound(spec), -10, 10, false);
+      const quantised q = quantise(x.data(), x.size(), code, out);
+      std::size_t without = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        std::int64_t k = 0;
+        const bool has = code.encode(x[i], k) && code.within(x[i], code.decode(k, 1), out);
+        REQUIRE(q.has[i] == has);
+        REQUIRE(q.k[i] == (has ? k : 0));
+        without += !has;
+      }
+      CHECK(without >= 3);  // NaN and the infinities at least
+    }
+  // A causal walk's northern taps summed with 32-bit products while every code before the row
+  // fits, with 64-bit ones after: each prediction as one point's own sum gives it, across codes
+  // that pass 2^31 halfway down the field.
+  const grid3 g{1, 40, 37};
+  std::vector<std::int64_t> codes(g[1] * g[2]);
+  for (std::size_t i = 0; i < codes.size(); ++i)
+    codes[i] = std::int64_t(gen.normal() * 1e3) + (i > codes.size() / 2 ? (std::int64_t(1) << 33) : 0);
+  causal_deep_walk walk{g};
+  for (auto& w : walk.w) w = std::int32_t(gen.uniform(-70000, 70000));
+  walk_state s{std::vector<std::int64_t>(codes)};
+  std::size_t compared = 0;
+  walk(s, [&](std::size_t i, std::int64_t p, unsigned) {
+    causal_deep_walk::tap_offsets back;
+    if (!walk.taps_at(0, i / g[2], i % g[2], back)) return;
+    unsigned quarter;
+    REQUIRE(p == fixed_point_dot(walk.w, codes.data() + i, back, quarter));
+    ++compared;
+  });
+  CHECK(compared > codes.size() / 2);
+}
+
 TEST_CASE("interpolation visits every point once, on any grid, and beats Lorenzo on a smooth field") {
   for (grid3 g : {grid3{1, 1, 1}, grid3{1, 1, 7}, grid3{1, 13, 5}, grid3{9, 1, 4}, grid3{5, 17, 33}})
     for (bool phased : {false, true}) {

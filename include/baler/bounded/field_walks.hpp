@@ -36,12 +36,6 @@ namespace baler::bounded {
 
 using grid3 = std::array<std::size_t, 3>;  // slowest .. fastest
 
-// Floor of v / 2^bits for negative v too (an arithmetic shift).
-inline std::int64_t floor_shift(std::int64_t v, int bits) {
-  static_assert((-3 >> 1) == -2, "needs an arithmetic right shift");
-  return v >> bits;
-}
-
 inline grid3 fold_shape(const std::vector<std::size_t>& shape) {
   require(!shape.empty(), "fold_shape", "a field needs at least one axis");
   grid3 g{1, 1, 1};
@@ -163,6 +157,25 @@ std::int64_t fixed_point_dot(const std::array<std::int32_t, n>& w, const std::in
   }
   return fixed_point_round(acc, quarter);
 }
+// row[x] += w * from[x] modulo 2^64, x in [lo, hi): one tap of a raster row's northern sum.
+// `narrow`: every from[x] fits in 32 bits, so the product is the 32 x 32 -> 64-bit multiply
+// that AVX2 has (vpmuldq), four lanes at once: the same sum. Otherwise 64-bit products, which
+// AVX2 lacks, one at a time.
+inline void add_tap(std::uint64_t* __restrict row, const std::int64_t* __restrict from, std::int32_t w, std::size_t lo,
+                    std::size_t hi, bool narrow) {
+  const std::int64_t wide_w = w;
+  if (narrow)
+    for (std::size_t x = lo; x < hi; ++x) row[x] += std::uint64_t(wide_w * std::int64_t(std::int32_t(from[x])));
+  else
+    for (std::size_t x = lo; x < hi; ++x) row[x] += std::uint64_t(wide_w) * std::uint64_t(from[x]);
+}
+// Whether every code in k[from, to) fits in 32 bits: 0 where so (an OR over the codes, vectorised).
+inline std::uint64_t beyond_32_bits(const std::int64_t* k, std::size_t from, std::size_t to) {
+  std::uint64_t beyond = 0;
+  for (std::size_t j = from; j < to; ++j) beyond |= (std::uint64_t(k[j]) + (std::uint64_t(1) << 31)) >> 32;
+  return beyond;
+}
+
 // A prediction that is an exact integer: the middle of its rounding interval.
 constexpr unsigned exact_quarter = 2;
 // The phase takes the low 2 bits of a phased walk's context.
@@ -399,6 +412,9 @@ struct causal_walk_of {
     cut[columns] = std::max(x_lo, x_hi);
     std::vector<std::uint64_t> row_sum(has_inside ? nx : 0);
     std::size_t i = 0;
+    // Codes before index `checked` are known to fit in 32 bits where `beyond` is 0 (add_tap).
+    std::size_t checked = 0;
+    std::uint64_t beyond = 0;
     auto at_edge = [&](std::size_t t, std::size_t y, std::size_t x) {
       unsigned quarter = exact_quarter;
       std::int64_t p;
@@ -417,12 +433,12 @@ struct causal_walk_of {
         // row_sum[x] for x in [x_lo, x_hi): 1/2 plus the northern taps, region by region.
         const std::size_t first = regional.empty() ? 0 : region_along(0, y) * columns;  // the row's regions
         std::fill(row_sum.begin() + std::ptrdiff_t(x_lo), row_sum.begin() + std::ptrdiff_t(x_hi), fixed_point_half);
+        beyond |= beyond_32_bits(s.k.data(), checked, i);  // the northern taps read only codes before i
+        checked = i;
         for (std::size_t c = 0; c < columns; ++c)
-          for (std::size_t m = 0; m < norths; ++m) {
-            const std::uint64_t wj = std::uint64_t(std::int64_t(ws[first + c][north[m]]));
-            const std::int64_t* from = s.k.data() + i - inside[north[m]];
-            for (std::size_t x = cut[c]; x < cut[c + 1]; ++x) row_sum[x] += wj * std::uint64_t(from[x]);
-          }
+          for (std::size_t m = 0; m < norths; ++m)
+            add_tap(row_sum.data(), s.k.data() + i - inside[north[m]], ws[first + c][north[m]], cut[c], cut[c + 1],
+                    beyond == 0);
         for (std::size_t x = 0; x < x_lo; ++x) at_edge(t, y, x);
         for (std::size_t c = 0; c < columns; ++c) {
           const std::array<std::uint64_t, 4>& wr = west[first + c];
