@@ -516,10 +516,13 @@ inline std::array<std::int32_t, 2> estimate_motion(const grid3& g, const std::ve
     const std::size_t t = 1 + r / ys, y = reach + r % ys, x = reach + (r * 37) % (xs - run + 1);
     starts.push_back(t * st + y * sy + x);
   }
-  auto cost = [&](std::ptrdiff_t rows_moved, std::ptrdiff_t columns_moved) {
+  // The cost of a move, or a partial sum of it once that reaches `beat` (the rest only adds):
+  // the same choice, most moves given up on early.
+  auto cost = [&](std::ptrdiff_t rows_moved, std::ptrdiff_t columns_moved, double beat = INFINITY) {
     const std::ptrdiff_t back = std::ptrdiff_t(st) + rows_moved * std::ptrdiff_t(sy) + columns_moved;
     double sum = 0;
     for (std::size_t i : starts) {
+      if (sum >= beat) break;
       // |codes| < 2^53 (value_code::max_code): a run of 64 differences sums below 2^60.
       const std::int64_t* now = k.data() + i;
       const std::int64_t* before = now - back;
@@ -535,7 +538,7 @@ inline std::array<std::int32_t, 2> estimate_motion(const grid3& g, const std::ve
   const std::ptrdiff_t r = std::ptrdiff_t(reach);
   for (std::ptrdiff_t rows_moved = -r; rows_moved <= r; ++rows_moved)
     for (std::ptrdiff_t columns_moved = -r; columns_moved <= r; ++columns_moved)
-      if (const double c = cost(rows_moved, columns_moved); c < best)
+      if (const double c = cost(rows_moved, columns_moved, best); c < best)
         best = c, move = {std::int32_t(rows_moved), std::int32_t(columns_moved)};
   return best < 0.9 * still ? move : std::array<std::int32_t, 2>{};
 }
