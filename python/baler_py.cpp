@@ -184,7 +184,8 @@ PYBIND11_MODULE(_baler, m) {
                                   const std::string& bound,
                                   const std::optional<std::vector<std::string>>& names,
                                   const std::string& options) {
-    const dataset d = dataset_of(a, names);
+    dataset d = dataset_of(a, names);
+    d.field = codec::is_field(d);  // read on the values once, for training and compressing
     codec::codec_options o = options_of(options);
     if (!bound.empty()) o.error_bound = codec::parse_bound_config(bound);
     std::optional<byte_view> m;

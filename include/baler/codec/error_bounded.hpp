@@ -17,6 +17,7 @@ namespace baler::codec {
 // released once read (pass it with std::move to hold them once).
 inline std::vector<std::byte> compress_error_bounded(dataset d, const bound_config& bound, codec_options o = {}) {
   o.error_bound = bound;
+  if (!d.field) d.field = is_field(d);  // read on the values once, for training and compressing
   cpu be(1);
   Codec<cpu, models::AE<cpu, float>> c(be, o);
   c.train(d);
