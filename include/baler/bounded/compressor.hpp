@@ -497,12 +497,12 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     // walks over it), it estimated within 0.2 % of the box's on every shared and synthetic
     // field but one, where neither won.
     {
-      interpolation_walk learned = interpolation_walk::fit(box.dims, box.q.k);
+      interpolation_walk learned_box = interpolation_walk::fit(box.dims, box.q.k);
+      learned_box.graded = graded;
       nlohmann::json weights = nlohmann::json::array();
-      for (const auto& w : learned.learned) weights.push_back(w);
-      interpolation_walk learned_field = learned, learned_box = learned;
-      learned_field.dims = g, learned_box.dims = box.dims;
-      learned_field.graded = learned_box.graded = graded;
+      for (const auto& w : learned_box.learned) weights.push_back(w);
+      interpolation_walk learned_field = learned_box;
+      learned_field.dims = g;
       add({{"kind", "interpolation"}, {"method", "learned"}, {"weights", weights}, {"coder", phased_coder}},
           learned_field, learned_box, ", fitted on the box");
     }
