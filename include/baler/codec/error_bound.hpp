@@ -181,12 +181,17 @@ struct value_code {
     return c;
   }
 
+  // An abs code as a double: not codable (NaN for NaN and Inf) where x gets none. Loops over
+  // a whole field call these two without encode's checks (block.hpp's quantise).
+  double abs_code(double x) const { return std::nearbyint(x / step); }
+  static bool codable(double abs_code) { return std::abs(abs_code) < max_code; }
+
   // False when x gets no code (an exception).
   bool encode(double x, std::int64_t& k) const {
     if (!std::isfinite(x)) return false;
     if (kind == bound_kind::abs) {
-      const double q = std::nearbyint(x / step);
-      if (std::abs(q) >= max_code) return false;
+      const double q = abs_code(x);
+      if (!codable(q)) return false;
       k = std::int64_t(q);
       return true;
     }
