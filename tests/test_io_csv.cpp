@@ -54,6 +54,12 @@ TEST_CASE("read: special values, empty cells and a header-only file") {
   CHECK(m[4] == 2);
   CHECK(std::isnan(m[5]));
 
+  // Booleans as pandas (True), numpy (true) or a spreadsheet (TRUE) writes them: 1 and 0.
+  std::tie(data, names) = parse("a,b,c\nTrue,false,TRUE\nFalse,\"true\",FALSE\n");
+  CHECK(data.to_doubles() == std::vector<double>{1, 0, 1, 0, 1, 0});
+  CHECK_ERROR_CONTAINS(parse("a\nTru\n"), "'Tru' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a\nyes\n"), "'yes' is not a number");
+
   std::tie(data, names) = parse("a,b\n");
   CHECK(data.shape == std::vector<std::size_t>{0, 2});
   CHECK(names.size() == 2);
@@ -61,7 +67,8 @@ TEST_CASE("read: special values, empty cells and a header-only file") {
 
 TEST_CASE("read: errors name the line and column") {
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n"),
-                       "csv::read(): line 3, column 2 ('b'): 'x7' is not a number");
+                       "csv::read(): line 3, column 2 ('b'): 'x7' is not a number (baler codes numbers: give a "
+                       "column of text");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n\n3\n"), "line 4 has 1 cells, the header has 2 columns");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2,3\n"), "line 2 has 3 cells");
   CHECK_ERROR_CONTAINS(parse("a,b\n1 2,3\n"), "'1 2' is not a number");

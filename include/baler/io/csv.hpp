@@ -2,9 +2,10 @@
 // Comma-separated tables with one header line of column names, the format HEP and CFD users
 // export from ROOT, pandas or spreadsheets. Reading follows RFC 4180 (quoted fields with ""
 // escapes, CRLF or LF) and tolerates what those tools add: a UTF-8 byte order mark, blank
-// lines, and numpy.savetxt's "# " before the header. Every cell must be a number, or empty: a
-// missing value, read as NaN (as pandas writes NaN, and numpy.genfromtxt reads it); the first
-// cell that is neither is reported with its line and column, never read as 0.
+// lines, and numpy.savetxt's "# " before the header. Every cell must be a number, a boolean
+// (True/False, as pandas and numpy write them, any case: read as 1 and 0) or empty: a missing
+// value, read as NaN (as pandas writes NaN, and numpy.genfromtxt reads it); the first cell that
+// is none of these is reported with its line and column, never read as 0.
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
@@ -112,13 +113,23 @@ class record_reader {
   std::size_t line_ = 1;
 };
 
-// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted; quoted cells may have spaces.
+// "true" or "false" in any case (pandas writes True, numpy true): 1 or 0; else -1.
+inline int boolean_of(const std::string& t) {
+  if (t.size() != 4 && t.size() != 5) return -1;
+  std::string lower;
+  for (char c : t) lower += char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return lower == "true" ? 1 : lower == "false" ? 0 : -1;
+}
+
+// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted, and booleans; quoted cells
+// may have spaces.
 inline bool parse_number(const std::string& cell, double& value) {
   const std::string t = trim(cell);
   if (t.empty()) {  // missing
     value = std::numeric_limits<double>::quiet_NaN();
     return true;
   }
+  if (const int b = boolean_of(t); b >= 0) return value = b, true;
   const char* first = t.data() + (!t.empty() && t[0] == '+' ? 1 : 0);
   const char* last = t.data() + t.size();
   const auto [end, ec] = std::from_chars(first, last, value);
@@ -153,7 +164,9 @@ inline std::pair<ndarray, std::vector<std::string>> read(byte_view text) {
       double v = 0;
       require(detail::parse_number(fields[c], v), where,
               "line " + std::to_string(line) + ", column " + std::to_string(c + 1) + " ('" +
-                  names[c] + "'): '" + fields[c] + "' is not a number");
+                  names[c] + "'): '" + fields[c] +
+                  "' is not a number (baler codes numbers: give a column of text, such as labels or "
+                  "names, as integer codes, or leave it out)");
       values.push_back(v);
     }
     ++rows;
