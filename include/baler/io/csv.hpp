@@ -156,17 +156,20 @@ inline std::pair<ndarray, std::vector<std::string>> read(byte_view text) {
 
   std::vector<double> values;
   std::size_t rows = 0;
+  // The checks below run for every line and cell: their messages are made only when one fails.
+  const auto fail = [&](const std::string& what) {
+    throw error(std::string(where) + "(): line " + std::to_string(line) + what);
+  };
   while (reader.next(fields, line)) {
-    require(fields.size() == names.size(), where,
-            "line " + std::to_string(line) + " has " + std::to_string(fields.size()) +
-                " cells, the header has " + std::to_string(names.size()) + " columns");
+    if (fields.size() != names.size())
+      fail(" has " + std::to_string(fields.size()) + " cells, the header has " + std::to_string(names.size()) +
+           " columns");
     for (std::size_t c = 0; c < fields.size(); ++c) {
       double v = 0;
-      require(detail::parse_number(fields[c], v), where,
-              "line " + std::to_string(line) + ", column " + std::to_string(c + 1) + " ('" +
-                  names[c] + "'): '" + fields[c] +
-                  "' is not a number (baler codes numbers: give a column of text, such as labels or "
-                  "names, as integer codes, or leave it out)");
+      if (!detail::parse_number(fields[c], v))
+        fail(", column " + std::to_string(c + 1) + " ('" + names[c] + "'): '" + fields[c] +
+             "' is not a number (baler codes numbers: give a column of text, such as labels or names, as integer "
+             "codes, or leave it out)");
       values.push_back(v);
     }
     ++rows;
