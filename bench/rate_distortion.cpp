@@ -389,7 +389,7 @@ int main(int argc, char** argv) {
   for (const auto& file : files) {
     const dataset d = load_dataset(file);
     const table t = as_table(d, "rate_distortion");
-    const layout l{t.rows, t.cols, is_field(d), t.values, t.shape, t.type};
+    const layout l{t.rows, t.cols, t.field, t.values, t.shape, t.type};
     const double input = double(d.data.nbytes());
     const std::string name = fs::relative(file, data_dir).string();
     const fs::path raw = work / "input.raw";  // the peers' input: raw values in the stored dtype

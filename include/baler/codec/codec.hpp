@@ -113,12 +113,13 @@ public:
   // train on tiles (at most o.training_tiles, evenly spread, so time grows with the sample, not
   // the grid).
   const train_history& train(const dataset& d) {
-    const bool bounded = o_.error_bound.enabled(), field = is_field(d);
+    table t = as_table(d, "Codec::train", false);
+    const bool bounded = o_.error_bound.enabled(), field = t.field;
     // A field in the error-bounded mode is one block: per-column plans (thousands of pixel
     // columns) only matter when an autoencoder is asked for, and without one its values are
     // not read here (compress converts them).
     const bool plan = !(bounded && field && o_.latent_predictor != latent_use::always);
-    table t = as_table(d, "Codec::train", plan);
+    if (plan) read_values(t, d, "Codec::train");
     // The error-bounded mode takes a patch or conv model only when named (auto: dense), and
     // for a field only: its reconstruction predicts the field as one block.
     const bool tiles_wanted = o_.architecture == "patch" || o_.architecture == "conv";
@@ -177,8 +178,8 @@ public:
   // The same, releasing d's values once they are read as doubles: a large field is not held
   // twice while it is coded (64 MB of a 64 MB float32 field's peak).
   std::vector<std::byte> compress(dataset&& d) {
-    if (!d.field) d.field = is_field(d);      // read on the values (once: what follows asks again),
     table t = as_table(d, "Codec::compress");
+    d.field = t.field;                        // decided on the values,
     d.data.bytes = std::vector<std::byte>{};  // which go; its shape, dtype and names stay for the header
     return compress(std::move(t), d);
   }
@@ -338,7 +339,7 @@ private:
   // A pointwise relative bound is of each value's magnitude, which values held less an offset
   // (wide_integers.hpp) no longer show. (A table's integer columns are exact under any bound.)
   void refuse_relative_bounds_on_offsets(const table& t, const dataset& d) const {
-    require(t.offsets.empty() || !is_field(d) || o_.error_bound.all.kind != bound_kind::rel,
+    require(t.offsets.empty() || !t.field || o_.error_bound.all.kind != bound_kind::rel,
             "Codec::compress", "the array holds 64-bit integers past 2^53, which baler codes less their smallest "
             "value: a relative bound would be of that difference; give an abs or range bound instead");
   }
@@ -382,7 +383,7 @@ private:
   // order, a field's predictors (multilevel interpolation) a smooth signal; its one range bounds
   // it either way.
   std::vector<std::byte> compress_bounded(const table& t, const dataset& d) {
-    const bool field = is_field(d), tiled = !model_->tile.empty();
+    const bool field = t.field, tiled = !model_->tile.empty();
     require(field || !tiled, "Codec::compress",
             "a patch or conv model predicts fields only (arrays without column names)");
     if (!tiled) check_schema(t, model_->schema);
@@ -430,7 +431,7 @@ private:
   std::vector<std::byte> plain_meeting_target(const table& t, const dataset& d, bounded::report& r) {
     const bound_spec& target = o_.error_bound.all;  // a field's one bound
     if (target.kind != bound_kind::psnr || !fitted_ || model_->schema.modelled.empty() || !t.offsets.empty() ||
-        !is_field(d) ||
+        !t.field ||
         !std::all_of(t.values.begin(), t.values.end(), [](double v) { return std::isfinite(v); }))
       return {};
     std::vector<std::byte> file = compress_plain(t, d);

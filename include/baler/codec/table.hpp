@@ -21,6 +21,7 @@ struct table {
   std::vector<std::string> names;
   std::vector<std::size_t> shape;  // of the original array
   dtype type = dtype::f64;         // of the original array
+  bool field = false;  // one grid under one bound (is_field), decided once by as_table
   std::vector<dtype> column_types;  // of each column, where they differ (dataset::column_types)
   // Where int64 or uint64 values have no float64 equal: the offsets `values` are relative to
   // (wide_integers.hpp), one per column of a table, one for a field. Empty: none.
@@ -157,7 +158,16 @@ inline std::vector<std::string> column_names(const nlohmann::json& header, std::
   return names;
 }
 
-// `with_values`: false leaves t.values empty (what only needs the shape and the names).
+// t's values (and their offsets) read from d, as t.field groups them.
+inline void read_values(table& t, const dataset& d, const char* where) {
+  offset_doubles v = to_offset_doubles(d.data, t.field ? 1 : t.cols, where);
+  t.values = std::move(v.values);
+  t.offsets = d.column_offsets.empty() ? std::move(v.offsets) : d.column_offsets;
+}
+
+// d as a table, its layout decided here (is_field: on its values where d.field is unset).
+// `with_values`: false leaves t.values empty (what only needs the shape, the names and the
+// layout; read_values adds them).
 inline table as_table(const dataset& d, const char* where, bool with_values = true) {
   require(!d.data.shape.empty(), where, "a 0-dimensional array is not a table or a field");
   table t;
@@ -168,11 +178,8 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
   for (std::size_t i = 1; i < d.data.shape.size(); ++i) t.cols *= d.data.shape[i];
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
-  if (with_values) {
-    offset_doubles v = to_offset_doubles(d.data, is_field(d) ? 1 : t.cols, where);
-    t.values = std::move(v.values);
-    t.offsets = d.column_offsets.empty() ? std::move(v.offsets) : d.column_offsets;
-  }
+  t.field = is_field(d);
+  if (with_values) read_values(t, d, where);
   t.names = column_names(d.data.shape, t.cols, d.names);
   require(d.column_types.empty() ||
               (d.data.ndim() == 2 && d.data.type == dtype::f64 && d.column_types.size() == t.cols),

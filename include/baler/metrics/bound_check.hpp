@@ -33,7 +33,7 @@ inline std::vector<bound_result> check_bounds(const dataset& original, const dat
   codec::table b = codec::as_table(reconstructed, where);
   require(a.values.size() == b.values.size(), where, "the two arrays have different sizes");
   codec::align_offsets(b, a);
-  const bool field = codec::is_field(original);
+  const bool field = a.field;
   const std::size_t groups = field ? 1 : a.cols;
   std::vector<bound_result> out;
   for (std::size_t g = 0; g < groups; ++g) {

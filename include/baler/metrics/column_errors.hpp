@@ -109,16 +109,17 @@ inline column_error summarize(std::string name, const std::vector<double>& origi
 struct comparable_values {
   std::vector<double> x, y;
   std::vector<double> shift;  // per column (one for a field): the offset as a double, else 0
+  bool field = false;         // the original's layout (codec::is_field), decided once
 };
 inline comparable_values comparable(const dataset& original, const dataset& reconstructed, const char* where) {
   if (original.data.ndim() == 0 || reconstructed.data.ndim() == 0)
-    return {original.data.to_doubles(), reconstructed.data.to_doubles(), {0.0}};
+    return {original.data.to_doubles(), reconstructed.data.to_doubles(), {0.0}, false};
   codec::table a = codec::as_table(original, where), b = codec::as_table(reconstructed, where);
   codec::align_offsets(b, a);
-  std::vector<double> shift(codec::is_field(original) ? 1 : a.cols);
+  std::vector<double> shift(a.field ? 1 : a.cols);
   for (std::size_t c = 0; c < shift.size(); ++c)
     if (!a.offsets.empty() && wide_integer(a.type_of(c))) shift[c] = rebased(0, a.type_of(c), a.offset_of(c), nullptr);
-  return {std::move(a.values), std::move(b.values), std::move(shift)};
+  return {std::move(a.values), std::move(b.values), std::move(shift), a.field};
 }
 
 // A 2-d table is (rows, columns); a 1-d array is one column; 0-d one value. Fields
@@ -139,7 +140,7 @@ inline std::vector<column_error> compare(const dataset& original, const dataset&
           where, "the column names of the original and the reconstruction differ");
   const comparable_values v = comparable(original, reconstructed, where);
   const std::vector<double>&x = v.x, &y = v.y;
-  if (a.ndim() > 0 && codec::is_field(original)) return {summarize("field", x.data(), y.data(), x.size(), 1, v.shift[0])};
+  if (v.field) return {summarize("field", x.data(), y.data(), x.size(), 1, v.shift[0])};
 
   const std::size_t columns = a.ndim() == 2 ? a.shape[1] : 1;
   const std::size_t rows = x.size() / columns;
