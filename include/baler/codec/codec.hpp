@@ -332,13 +332,13 @@ private:
 
   std::vector<std::byte> compress(table t, const dataset& d) {
     require(trained(), "Codec::compress", "no model: train or load one first");
-    if (o_.error_bound.enabled()) refuse_relative_bounds_on_offsets(t, d);
+    if (o_.error_bound.enabled()) refuse_relative_bounds_on_offsets(t);
     return o_.error_bound.enabled() ? compress_bounded(t, d) : compress_plain(std::move(t), d);
   }
 
   // A pointwise relative bound is of each value's magnitude, which values held less an offset
   // (wide_integers.hpp) no longer show. (A table's integer columns are exact under any bound.)
-  void refuse_relative_bounds_on_offsets(const table& t, const dataset& d) const {
+  void refuse_relative_bounds_on_offsets(const table& t) const {
     require(t.offsets.empty() || !t.field || o_.error_bound.all.kind != bound_kind::rel,
             "Codec::compress", "the array holds 64-bit integers past 2^53, which baler codes less their smallest "
             "value: a relative bound would be of that difference; give an abs or range bound instead");
