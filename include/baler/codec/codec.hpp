@@ -178,9 +178,8 @@ public:
   // The same, releasing d's values once they are read as doubles: a large field is not held
   // twice while it is coded (64 MB of a 64 MB float32 field's peak).
   std::vector<std::byte> compress(dataset&& d) {
-    table t = as_table(d, "Codec::compress");
-    d.field = t.field;                        // decided on the values,
-    d.data.bytes = std::vector<std::byte>{};  // which go; its shape, dtype and names stay for the header
+    table t = as_table(d, "Codec::compress");  // its layout decided on the values,
+    d.data.bytes = std::vector<std::byte>{};    // which go; its shape, dtype and names stay for the header
     return compress(std::move(t), d);
   }
 

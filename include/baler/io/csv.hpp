@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -115,25 +116,30 @@ class record_reader {
 
 // "true" or "false" in any case (pandas writes True, numpy true): 1 or 0; else -1.
 inline int boolean_of(const std::string& t) {
-  if (t.size() != 4 && t.size() != 5) return -1;
-  std::string lower;
-  for (char c : t) lower += char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return lower == "true" ? 1 : lower == "false" ? 0 : -1;
+  const auto is = [&t](std::string_view word) {  // word in lower case
+    if (t.size() != word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (char(t[i] | 0x20) != word[i]) return false;  // | 0x20: an upper-case letter's lower case
+    return true;
+  };
+  return is("true") ? 1 : is("false") ? 0 : -1;
 }
 
-// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted, and booleans; quoted cells
-// may have spaces.
+// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted, and booleans (tried only where
+// the cell is not a number); quoted cells may have spaces.
 inline bool parse_number(const std::string& cell, double& value) {
   const std::string t = trim(cell);
   if (t.empty()) {  // missing
     value = std::numeric_limits<double>::quiet_NaN();
     return true;
   }
-  if (const int b = boolean_of(t); b >= 0) return value = b, true;
-  const char* first = t.data() + (!t.empty() && t[0] == '+' ? 1 : 0);
+  const char* first = t.data() + (t[0] == '+' ? 1 : 0);
   const char* last = t.data() + t.size();
   const auto [end, ec] = std::from_chars(first, last, value);
-  return ec == std::errc() && end == last && first != last;
+  if (ec == std::errc() && end == last && first != last) return true;
+  const int b = boolean_of(t);
+  if (b >= 0) value = b;
+  return b >= 0;
 }
 
 inline std::string quote_if_needed(const std::string& s) {
