@@ -97,10 +97,12 @@ inline dataset as_one_frame(dataset d) {
 inline std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir, const dataset& original,
                                                        const dataset& reconstructed, const report_options& options = {}) {
   constexpr const char* where = "plot::write_report";
-  const bool field = options.field || codec::is_field(original);
-  const dataset x_set = options.field && !codec::is_field(original) ? detail::as_one_frame(original) : original;
-  const dataset y_set =
-      options.field && !codec::is_field(reconstructed) ? detail::as_one_frame(reconstructed) : reconstructed;
+  // The layout decided once, on the original, and the reconstruction read as it is: the field
+  // option makes a 2-D table of both one frame.
+  const bool original_field = codec::is_field(original), field = options.field || original_field;
+  dataset x_set = options.field && !original_field ? detail::as_one_frame(original) : original;
+  dataset y_set = options.field && !original_field ? detail::as_one_frame(reconstructed) : reconstructed;
+  x_set.field = y_set.field = field;
   const std::vector<metrics::column_error> errors = metrics::compare(x_set, y_set);
   const metrics::comparable_values values = metrics::comparable(x_set, y_set, where);
   const std::vector<double>&x = values.x, &y = values.y;
