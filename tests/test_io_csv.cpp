@@ -10,7 +10,9 @@ using namespace baler;
 namespace {
 
 std::pair<ndarray, std::vector<std::string>> parse(const std::string& text) {
-  return csv::read(text);
+  csv::table t = csv::read(text);
+  REQUIRE(t.labels.empty());
+  return {std::move(t.data), std::move(t.names)};
 }
 
 }  // namespace
@@ -57,8 +59,8 @@ TEST_CASE("read: special values, empty cells and a header-only file") {
   // Booleans as pandas (True), numpy (true) or a spreadsheet (TRUE) writes them: 1 and 0.
   std::tie(data, names) = parse("a,b,c\nTrue,false,TRUE\nFalse,\"true\",FALSE\n");
   CHECK(data.to_doubles() == std::vector<double>{1, 0, 1, 0, 1, 0});
-  CHECK_ERROR_CONTAINS(parse("a\nTru\n"), "'Tru' is not a number");
-  CHECK_ERROR_CONTAINS(parse("a\nyes\n"), "'yes' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a\n1\n2\nTru\n"), "'Tru' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a\n0\n1\nyes\n"), "'yes' is not a number");
 
   std::tie(data, names) = parse("a,b\n");
   CHECK(data.shape == std::vector<std::size_t>{0, 2});
@@ -66,13 +68,13 @@ TEST_CASE("read: special values, empty cells and a header-only file") {
 }
 
 TEST_CASE("read: errors name the line and column") {
-  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n"),
-                       "csv::read(): line 3, column 2 ('b'): 'x7' is not a number (baler codes numbers: give a "
-                       "column of text");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n3,x7\n4,5\n"),
+                       "csv::read(): line 3, column 2 ('b'): 'x7' is not a number, in a column of 2 numbers and 1 "
+                       "cells of text (write a missing value as an empty cell, read as NaN)");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2\n\n3\n"), "line 4 has 1 cells, the header has 2 columns");
   CHECK_ERROR_CONTAINS(parse("a,b\n1,2,3\n"), "line 2 has 3 cells");
-  CHECK_ERROR_CONTAINS(parse("a,b\n1 2,3\n"), "'1 2' is not a number");
-  CHECK_ERROR_CONTAINS(parse("a,b\n1e999,3\n"), "'1e999' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1 2,3\n4,5\n6,7\n"), "'1 2' is not a number");
+  CHECK_ERROR_CONTAINS(parse("a,b\n1e999,3\n1,5\n2,6\n"), "'1e999' is not a number");
   CHECK_ERROR_CONTAINS(parse("\"a,b\n1,2\n"), "line 1: quoted field is never closed");
   CHECK_ERROR_CONTAINS(parse("a,b\n\"1\"2,3\n"), "line 2: text after the closing quote");
   CHECK_ERROR_CONTAINS(parse(""), "no header line");
@@ -80,11 +82,35 @@ TEST_CASE("read: errors name the line and column") {
   CHECK_ERROR_CONTAINS(csv::read_file(io_test::fixture("missing.csv")), "no such file");
 }
 
+TEST_CASE("read: a column of text is labels, each cell kept as written; written back as them") {
+  // Labels sorted byte-wise; quoted cells kept exactly (the comma, the spaces); an empty cell of
+  // a text column is the label "", and a number in it the label of its text ("1.50", not 1.5).
+  const std::string text = "pt,type,pid\n1.5,GT,11\n2,\"G, T\",mu\n3,TT,1.50\n4,GT, \n5,\" TT\",mu\n6,,e\n";
+  const csv::table t = csv::read(text);
+  CHECK(t.names == std::vector<std::string>{"pt", "type", "pid"});
+  REQUIRE(t.labels.size() == 3);
+  CHECK(t.labels[0].empty());
+  CHECK(t.labels[1] == std::vector<std::string>{"", " TT", "G, T", "GT", "TT"});
+  CHECK(t.labels[2] == std::vector<std::string>{"", "1.50", "11", "e", "mu"});
+  CHECK(t.data.to_doubles() == std::vector<double>{1.5, 3, 2, 2, 2, 4, 3, 4, 1, 4, 3, 0, 5, 1, 4, 6, 0, 3});
+  const std::string written = csv::write(t.data, t.names, t.labels);
+  CHECK(written == "pt,type,pid\n1.5,GT,11\n2,\"G, T\",mu\n3,TT,1.50\n4,GT,\"\"\n5,\" TT\",mu\n6,\"\",e\n");
+  const csv::table back = csv::read(written);
+  CHECK(back.labels == t.labels);
+  CHECK(back.data.to_doubles() == t.data.to_doubles());
+
+  // A value that indexes no label (a crafted file's) is refused, never read past the labels.
+  const ndarray bad = ndarray::from_doubles({0, 2, 0, 0.5}, {2, 2}, dtype::f64);
+  CHECK_ERROR_CONTAINS(csv::write(bad, {"x", "t"}, {{}, {"a", "b"}}), "row 0 of column 2 holds 2.000000, not the index of one of its 2 labels");
+  CHECK_ERROR_CONTAINS(csv::write(bad, {"x", "t"}, {{}, {"a", "b", "c"}}), "row 1 of column 2 holds 0.500000");
+  CHECK_ERROR_CONTAINS(csv::write(bad, {"x", "t"}, {{"a"}}), "1 columns of labels for 2 columns");
+}
+
 TEST_CASE("write then read: every dtype exactly") {
   for (dtype t : all_dtypes) {
     CAPTURE(dtype_name(t));
     const ndarray a = io_test::pattern_array(t, {4, 3});
-    const auto [data, names] = csv::read(csv::write(a, {"a", "b", "c"}));
+    const auto [data, names, labels] = csv::read(csv::write(a, {"a", "b", "c"}));
     CHECK(names == std::vector<std::string>{"a", "b", "c"});
     CHECK(data.to_doubles() == a.to_doubles());
   }
@@ -101,12 +127,12 @@ TEST_CASE("write: shortest exact numbers, quoting, default names, 1-d arrays") {
   const ndarray big = ndarray::from_doubles({-9.2e18}, {1}, dtype::i64);
   CHECK(csv::write(big, {"n"}) == "n\n-9200000000000000000\n");
   const std::vector<double> special = {std::nan(""), -std::numeric_limits<double>::infinity()};
-  const auto [back, names] =
+  const auto [back, names, labels] =
       csv::read(csv::write(ndarray::from_doubles(special, {2}, dtype::f64), {" padded "}));
   CHECK(names == std::vector<std::string>{" padded "});
-  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).second ==
+  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).names ==
         std::vector<std::string>{""});
-  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1, 2}), {"#a", "b"})).second ==
+  CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1, 2}), {"#a", "b"})).names ==
         std::vector<std::string>{"#a", "b"});
   CHECK(std::isnan(back.to_doubles()[0]));
   CHECK(back.to_doubles()[1] == special[1]);
@@ -124,7 +150,7 @@ TEST_CASE("files: write_file then read_file") {
   io_test::scratch_dir dir;
   const ndarray a = io_test::pattern_array(dtype::f64, {5, 2});
   csv::write_file(dir / "t.csv", a, {"u", "v"}, false);
-  const auto [data, names] = csv::read_file(dir / "t.csv");
+  const auto [data, names, labels] = csv::read_file(dir / "t.csv");
   CHECK(data == a);
   CHECK(names == std::vector<std::string>{"u", "v"});
   CHECK_ERROR_CONTAINS(csv::write_file(dir / "t.csv", a, {"u", "v"}, false),

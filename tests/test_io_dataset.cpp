@@ -193,6 +193,49 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
                        "no member 'data' among 'a', 'b', and not one 1-D array per column [file ");
 }
 
+TEST_CASE("columns of text: a unicode .npz member or a CSV column, labels written back to .npz and .csv only") {
+  io_test::scratch_dir dir;
+  // np.savez(f, pt=pt, type=np.array(["mu", "e", "mu", "τ"])): labels sorted byte-wise, the
+  // values their indices, held as int32 beside the float32 column.
+  const ndarray pt = io_test::pattern_array(dtype::f32, {4});
+  write_file_atomically(dir / "t.npz",
+                        npz::write({{"pt", npy::write(pt)}, {"type", npy::write_strings({"mu", "e", "mu", "\u03c4"})}},
+                                   npz::compression::stored),
+                        false);
+  const dataset t = load_dataset(dir / "t.npz");
+  CHECK(t.names == std::vector<std::string>{"pt", "type"});
+  CHECK(t.layout == table_layout::members);
+  CHECK(t.column_types == std::vector<dtype>{dtype::f32, dtype::i32});
+  REQUIRE(t.labels.size() == 2);
+  CHECK(t.labels[0].empty());
+  CHECK(t.labels[1] == std::vector<std::string>{"e", "mu", "\u03c4"});
+  const std::vector<double> v = t.data.to_doubles();
+  CHECK(std::vector<double>{v[1], v[3], v[5], v[7]} == std::vector<double>{1, 0, 1, 2});
+  CHECK(labelled_columns(t) == "'type'");
+
+  // Back to .npz (the same members, text as a unicode array) and to .csv (the text as cells).
+  save_dataset(dir / "back.npz", t, false);
+  const npz::archive back = npz::read_file(dir / "back.npz");
+  CHECK(back.at("pt").array() == pt);
+  CHECK(back.at("type").strings() == std::vector<std::string>{"mu", "e", "mu", "\u03c4"});
+  save_dataset(dir / "back.csv", t, false);
+  const dataset from_csv = load_dataset(dir / "back.csv");
+  CHECK(from_csv.labels == t.labels);
+  // A CSV's table (one array) with text goes to .npz as one member per column.
+  save_dataset(dir / "again.npz", from_csv, false);
+  CHECK(npz::read_file(dir / "again.npz").at("type").strings() == std::vector<std::string>{"mu", "e", "mu", "\u03c4"});
+  // The other formats hold no text: refused before anything is written.
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "t.npy", t, false),
+                       "the table has a column of text ('type'), which only a .csv or an .npz holds");
+  CHECK_FALSE(fs::exists(dir / "t.npy"));
+  // A value that indexes no label (a crafted file's) is refused, not read past the labels.
+  dataset crafted = from_csv;
+  crafted.data.data_as<double>()[3] = 3;
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "c.npz", crafted, false),
+                       "npz::write_columns(): row 1 of column 2 holds 3.000000, not the index of one of its 3 labels");
+  CHECK_FALSE(fs::exists(dir / "c.npz"));
+}
+
 TEST_CASE("a structured array is a table of its fields, written back as one") {
   io_test::scratch_dir dir;
   // Mixed field types: float64, which holds them all; names from the fields.

@@ -25,9 +25,10 @@ inline std::string describe_code(const nlohmann::json& code) {
   return "abs " + bound.dump() + " (step " + step.dump() + ")";
 }
 
-// What codec::mark_table wrote into a header's "input", as `baler info` prints it after the
-// column names: ", records layout, columns of float32 float64 int32 bool, 68 bytes as stored"
-// (values shown as stored). Whole and chunked files alike.
+// What codec::mark_table and mark_labels wrote into a header's "input", as `baler info` prints
+// it after the column names: ", records layout, columns of float32 float64 int32 bool, 68 bytes
+// as stored" or ", 1 column(s) of text (3 labels)" (values shown as stored). Whole and chunked
+// files alike.
 inline std::string table_note(const nlohmann::json& input) {
   std::string s;
   if (input.contains(layout_key)) s += ", " + input[layout_key].get<std::string>() + " layout";
@@ -36,6 +37,11 @@ inline std::string table_note(const nlohmann::json& input) {
     for (const auto& t : input[column_types_key]) s += " " + (t.is_string() ? t.get<std::string>() : t.dump());
   }
   if (input.contains(stored_nbytes_key)) s += ", " + input[stored_nbytes_key].dump() + " bytes as stored";
+  if (input.contains(labels_key)) {
+    std::size_t columns = 0, labels = 0;
+    for (const auto& l : input[labels_key]) columns += l.size() > 0, labels += l.size();
+    s += ", " + std::to_string(columns) + " column(s) of text (" + std::to_string(labels) + " labels)";
+  }
   return s;
 }
 

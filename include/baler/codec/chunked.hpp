@@ -75,6 +75,8 @@ inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
   require(d.column_offsets.empty(), "source_of",
           "chunks take no table of 64-bit integers past 2^53 beside other dtypes: compress without --chunk-rows");
+  if (!d.labels.empty())
+    throw error("source_of(): chunks take no column of text (" + labelled_columns(d) + "): compress without --chunk-rows");
   auto rows = [&d](std::size_t first, std::size_t count) { return row_slice(d.data, first, count); };
   auto [field, names] = layout_of(d.data.shape, d.names, rows, d.field);
   return {d.data.shape, d.data.type, std::move(names), rows, d.layout, d.column_types, d.member, field};

@@ -63,6 +63,18 @@ inline std::string member_of(const nlohmann::json& input) {
           "the header's npz member name is not a name");
   return input[member_key].get<std::string>();
 }
+// dataset::labels in a header's "input", where there are any.
+inline void mark_labels(nlohmann::json& input, const std::vector<std::vector<std::string>>& labels) {
+  if (!labels.empty()) input[labels_key] = labels;
+}
+// The labels an "input" of `cols` columns holds (none when it holds none).
+inline std::vector<std::vector<std::string>> labels_of(const nlohmann::json& input, std::size_t cols) {
+  if (!input.contains(labels_key)) return {};
+  auto labels = input.at(labels_key).get<std::vector<std::vector<std::string>>>();
+  require(labels.size() == cols, "labels_of",
+          "the header holds labels for " + std::to_string(labels.size()) + " columns of " + std::to_string(cols));
+  return labels;
+}
 // The column dtypes an "input" of `cols` columns names (none when its columns have one dtype).
 inline std::vector<dtype> column_types_of(const nlohmann::json& input, std::size_t cols) {
   if (!input.contains(column_types_key)) return {};
@@ -253,6 +265,7 @@ public:
       out.layout = layout_of(h.at("input"));
       out.member = member_of(h.at("input"));
       out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
+      out.labels = labels_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
       t.offsets = offsets_of(h.at("input"), t.cols, t.type, out.column_types);
       if (tiles) t.values = tiles->to_field(t.values);
       if (out.column_types.empty()) {
@@ -299,6 +312,7 @@ private:
                   {"nbytes", t.values.size() * dtype_size(t.type)}, {"names", d.names}};
     mark_table(h["input"], d.layout, d.column_types, t.shape[0]);
     mark_member(h["input"], d.member);
+    mark_labels(h["input"], d.labels);
     mark_offsets(h["input"], t);
     return h;
   }

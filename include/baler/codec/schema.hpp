@@ -95,6 +95,7 @@ inline model_schema plan_training(const table& t, const codec_options& o) {
   };
   std::vector<bool> lossless(t.cols, false), integer(t.cols, false), log(t.cols, false);
   for (const auto& n : o.lossless_columns) lossless[index_of(n)] = true;
+  for (std::size_t c = 0; c < t.labelled.size(); ++c) lossless[c] = lossless[c] || t.labelled[c];  // labels' indices
   for (const auto& n : o.integer_columns) integer[index_of(n)] = true;
   const bool auto_log = o.log_columns == "auto";
   if (!auto_log && o.log_columns != "none") {

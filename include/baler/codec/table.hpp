@@ -26,6 +26,9 @@ struct table {
   // Where int64 or uint64 values have no float64 equal: the offsets `values` are relative to
   // (wide_integers.hpp), one per column of a table, one for a field. Empty: none.
   std::vector<std::uint64_t> offsets;
+  // Per column, whether its values index text labels (dataset::labels), which must come back
+  // exactly; empty: none does.
+  std::vector<bool> labelled;
 
   // The dtype column c is returned in, which its bound is checked on.
   dtype type_of(std::size_t c) const { return column_types.empty() ? type : column_types[c]; }
@@ -179,6 +182,14 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.field = is_field(d);
+  if (t.field && !d.labels.empty())
+    throw error(std::string(where) + "(): a field holds numbers only, and the columns " + labelled_columns(d) +
+                " hold text: compress it as a table (--layout table)");
+  if (!d.labels.empty()) {
+    require(d.labels.size() == t.cols, where,
+            std::to_string(d.labels.size()) + " columns of labels for " + std::to_string(t.cols) + " columns");
+    for (const auto& l : d.labels) t.labelled.push_back(!l.empty());
+  }
   if (with_values) read_values(t, d, where);
   t.names = column_names(d.data.shape, t.cols, d.names);
   require(d.column_types.empty() ||

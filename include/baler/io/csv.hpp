@@ -2,10 +2,12 @@
 // Comma-separated tables with one header line of column names, the format HEP and CFD users
 // export from ROOT, pandas or spreadsheets. Reading follows RFC 4180 (quoted fields with ""
 // escapes, CRLF or LF) and tolerates what those tools add: a UTF-8 byte order mark, blank
-// lines, and numpy.savetxt's "# " before the header. Every cell must be a number, a boolean
-// (True/False, as pandas and numpy write them, any case: read as 1 and 0) or empty: a missing
-// value, read as NaN (as pandas writes NaN, and numpy.genfromtxt reads it); the first cell that
-// is none of these is reported with its line and column, never read as 0.
+// lines, and numpy.savetxt's "# " before the header. A cell is a number, a boolean (True/False,
+// as pandas and numpy write them, any case: read as 1 and 0) or empty: a missing value, read as
+// NaN (as pandas writes NaN, and numpy.genfromtxt reads it). A column of text (particle types,
+// trigger names: at least as many cells of text as numbers) is read as labels: each cell the
+// index of its text among the column's sorted distinct cells, every cell kept as written. A text
+// cell in a column of numbers is reported with its line and column, never read as 0.
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
@@ -20,6 +22,7 @@
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/bytes.hpp"
+#include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
 
 namespace baler::csv {
@@ -151,46 +154,94 @@ inline std::string quote_if_needed(const std::string& s) {
 
 }  // namespace detail
 
-// A float64 table (rows x columns) and its column names from CSV text.
-inline std::pair<ndarray, std::vector<std::string>> read(byte_view text) {
-  constexpr const char* where = "csv::read";
-  detail::record_reader reader(text);
-  std::vector<std::string> names, fields;
+// A table read from CSV: float64 values (rows x columns), the column names, and per column the
+// labels of a column of text (its values index them), empty for a column of numbers; `labels`
+// itself is empty where every column is of numbers.
+struct table {
+  ndarray data;
+  std::vector<std::string> names;
+  std::vector<std::vector<std::string>> labels;
+};
+
+namespace detail {
+// The labels of the columns `text_columns` of `text` (its records after the header), their
+// codes written into values (rows x cols): a second pass, made only for a table with text.
+inline std::vector<std::vector<std::string>> read_labels(byte_view text, const std::vector<std::size_t>& text_columns,
+                                                         std::vector<double>& values) {
+  record_reader reader(text);
+  std::vector<std::string> fields;
   std::size_t line = 0;
   reader.skip_comment_marker();
-  require(reader.next(names, line), where, "no header line: the text is empty");
+  reader.next(fields, line);  // the header
+  const std::size_t cols = fields.size();
+  std::vector<std::vector<std::string>> cells(text_columns.size()), labels(cols);
+  while (reader.next(fields, line))
+    for (std::size_t k = 0; k < text_columns.size(); ++k) cells[k].push_back(std::move(fields[text_columns[k]]));
+  for (std::size_t k = 0; k < text_columns.size(); ++k) {
+    labelled_column l = label_cells(cells[k]);
+    for (std::size_t r = 0; r < l.codes.size(); ++r) values[r * cols + text_columns[k]] = l.codes[r];
+    labels[text_columns[k]] = std::move(l.labels);
+  }
+  return labels;
+}
+}  // namespace detail
+
+inline table read(byte_view text) {
+  constexpr const char* where = "csv::read";
+  detail::record_reader reader(text);
+  table t;
+  std::vector<std::string> fields;
+  std::size_t line = 0;
+  reader.skip_comment_marker();
+  require(reader.next(t.names, line), where, "no header line: the text is empty");
+  const std::size_t cols = t.names.size();
 
   std::vector<double> values;
   std::size_t rows = 0;
-  // The checks below run for every line and cell: their messages are made only when one fails.
-  const auto fail = [&](const std::string& what) {
-    throw error(std::string(where) + "(): line " + std::to_string(line) + what);
-  };
+  // Per column: cells of numbers and of text, and where its first text cell was.
+  std::vector<std::size_t> numbers(cols, 0), texts(cols, 0), text_line(cols, 0);
+  std::vector<std::string> first_text(cols);
   while (reader.next(fields, line)) {
-    if (fields.size() != names.size())
-      fail(" has " + std::to_string(fields.size()) + " cells, the header has " + std::to_string(names.size()) +
-           " columns");
-    for (std::size_t c = 0; c < fields.size(); ++c) {
+    if (fields.size() != cols)  // its message made only when it fails: this runs for every line
+      throw error(std::string(where) + "(): line " + std::to_string(line) + " has " + std::to_string(fields.size()) +
+                  " cells, the header has " + std::to_string(cols) + " columns");
+    for (std::size_t c = 0; c < cols; ++c) {
       double v = 0;
-      if (!detail::parse_number(fields[c], v))
-        fail(", column " + std::to_string(c + 1) + " ('" + names[c] + "'): '" + fields[c] +
-             "' is not a number (baler codes numbers: give a column of text, such as labels or names, as integer "
-             "codes, or leave it out)");
+      if (detail::parse_number(fields[c], v)) {
+        numbers[c] += !fields[c].empty();
+      } else if (texts[c]++ == 0) {
+        text_line[c] = line;
+        first_text[c] = fields[c];
+      }
       values.push_back(v);
     }
     ++rows;
   }
-  return {ndarray::from_doubles(values, {rows, names.size()}, dtype::f64), std::move(names)};
+  std::vector<std::size_t> text_columns;
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (texts[c] == 0) continue;
+    if (texts[c] < numbers[c])
+      throw error(std::string(where) + "(): line " + std::to_string(text_line[c]) + ", column " + std::to_string(c + 1) +
+                  " ('" + t.names[c] + "'): '" + first_text[c] + "' is not a number, in a column of " +
+                  std::to_string(numbers[c]) + " numbers and " + std::to_string(texts[c]) +
+                  " cells of text (write a missing value as an empty cell, read as NaN)");
+    text_columns.push_back(c);
+  }
+  if (!text_columns.empty()) t.labels = detail::read_labels(text, text_columns, values);
+  t.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
+  return t;
 }
 
-inline std::pair<ndarray, std::vector<std::string>> read_file(const std::filesystem::path& path) {
+inline table read_file(const std::filesystem::path& path) {
   return read_file_with(path, [](byte_view b) { return read(b); });
 }
 
 // CSV text of a 1-d (one column) or 2-d array. Values are written exactly: integers as
-// integers, floats in the shortest form that reads back to the same value of their type.
-// Without names the columns are called col0, col1, ...
-inline std::string write(const ndarray& data, const std::vector<std::string>& names) {
+// integers, floats in the shortest form that reads back to the same value of their type; a
+// column with labels (table::labels) as the label each value indexes. Without names the columns
+// are called col0, col1, ...
+inline std::string write(const ndarray& data, const std::vector<std::string>& names,
+                         const std::vector<std::vector<std::string>>& labels = {}) {
   constexpr const char* where = "csv::write";
   data.check_consistent(where);
   require(data.ndim() == 1 || data.ndim() == 2, where,
@@ -199,6 +250,8 @@ inline std::string write(const ndarray& data, const std::vector<std::string>& na
   const std::size_t cols = data.ndim() == 2 ? data.shape[1] : 1;
   require(names.empty() || names.size() == cols, where,
           std::to_string(names.size()) + " names for " + std::to_string(cols) + " columns");
+  require(labels.empty() || labels.size() == cols, where,
+          std::to_string(labels.size()) + " columns of labels for " + std::to_string(cols) + " columns");
 
   std::string out;
   for (std::size_t c = 0; c < cols; ++c)
@@ -214,6 +267,10 @@ inline std::string write(const ndarray& data, const std::vector<std::string>& na
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) {
         if (c) out += ',';
+        if (!labels.empty() && !labels[c].empty()) {
+          out += detail::quote_if_needed(label_at(labels[c], double(v[r * cols + c]), where, r, c));
+          continue;
+        }
         const auto res =
             std::to_chars(buf, buf + sizeof buf, static_cast<printed>(v[r * cols + c]));
         out.append(buf, res.ptr);

@@ -14,6 +14,7 @@
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/csv.hpp"
+#include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy.hpp"
 #include "baler/io/npz.hpp"
@@ -48,6 +49,9 @@ inline constexpr const char* member_key = "npz_member";  // dataset::member, whe
 // The offsets int64 and uint64 values are held relative to (wide_integers.hpp): one per column
 // of a table, one for a field, each as a value of its column's dtype; absent where none is.
 inline constexpr const char* offsets_key = "integer_offsets";
+// dataset::labels, where there are any: one array of strings per column, empty for a column of
+// numbers. A reader from before it writes the labels' indices.
+inline constexpr const char* labels_key = "labels";
 
 struct dataset {
   ndarray data;
@@ -67,7 +71,19 @@ struct dataset {
   // Whether it is a field where that is decided already (a chunk is what the whole array is);
   // none: codec::is_field decides.
   std::optional<bool> field{};
+  // Per column of text (a CSV column of text, an .npz member of unicode), its labels (labels.hpp):
+  // the column's values index them, and are written back as them, to a .csv or an .npz. Empty:
+  // every column is numbers.
+  std::vector<std::vector<std::string>> labels{};
 };
+
+// The names of d's columns of text labels, as "'type', 'trigger'", for messages.
+inline std::string labelled_columns(const dataset& d) {
+  std::string s;
+  for (std::size_t c = 0; c < d.labels.size(); ++c)
+    if (!d.labels[c].empty()) s += (s.empty() ? "'" : ", '") + (c < d.names.size() ? d.names[c] : "col" + std::to_string(c)) + "'";
+  return s;
+}
 
 // The bytes of a row of columns of these dtypes.
 inline std::uint64_t row_bytes_of(const std::vector<dtype>& column_types) {
@@ -81,11 +97,14 @@ inline std::uint64_t stored_nbytes(const dataset& d) {
 }
 
 // The dtypes values come back in, as the command line reports them: "float32", or for
-// columns of different dtypes "columns of float32 float64 int32 bool".
-inline std::string dtypes_string(dtype type, const std::vector<dtype>& column_types) {
-  if (column_types.empty()) return dtype_name(type);
+// columns of different dtypes or of text (dataset::labels) "columns of float32 text int32 bool".
+inline std::string dtypes_string(dtype type, const std::vector<dtype>& column_types,
+                                 const std::vector<std::vector<std::string>>& labels = {}) {
+  if (column_types.empty() && labels.empty()) return dtype_name(type);
   std::string s = "columns of";
-  for (dtype t : column_types) s += " " + dtype_name(t);
+  for (std::size_t c = 0; c < std::max(column_types.size(), labels.size()); ++c)
+    s += " " + (c < labels.size() && !labels[c].empty() ? std::string("text")
+                                                          : dtype_name(column_types.empty() ? type : column_types[c]));
   return s;
 }
 
@@ -200,23 +219,38 @@ inline dataset table_of_columns(std::vector<std::string> names, const std::vecto
 }
 
 // A table from an archive of 1-D arrays of one length, a column each, in the order they were
-// written; none when the archive is not one.
+// written; none when the archive is not one. A unicode array is a column of text: labels, its
+// values their indices (int32, which is what "as stored" counts of it).
 inline std::optional<dataset> table_of_members(const npz::archive& a) {
-  std::vector<const npz::entry*> members;
+  std::vector<std::pair<const npz::entry*, bool>> members;  // and whether it holds text
   for (const auto& [name, e] : a) {
     try {
-      if (e.is_text() || e.header().shape.size() != 1) return std::nullopt;
+      if (e.header().shape.size() != 1) return std::nullopt;
+      members.emplace_back(&e, e.is_text());
     } catch (const error&) {  // a member numpy wrote but baler cannot read: the caller says what it found
       return std::nullopt;
     }
-    members.push_back(&e);
   }
   if (members.size() < 2) return std::nullopt;
-  std::sort(members.begin(), members.end(), [](const auto* x, const auto* y) { return x->position < y->position; });
+  std::sort(members.begin(), members.end(), [](const auto& x, const auto& y) { return x.first->position < y.first->position; });
   std::vector<std::string> names;
   std::vector<ndarray> columns;
-  for (const npz::entry* e : members) names.push_back(e->name), columns.push_back(e->array());
-  return table_of_columns(std::move(names), columns, table_layout::members, "dataset_from_npz");
+  std::vector<std::vector<std::string>> labels;
+  for (std::size_t c = 0; c < members.size(); ++c) {
+    const npz::entry& e = *members[c].first;
+    names.push_back(e.name);
+    if (!members[c].second) {
+      columns.push_back(e.array());
+      continue;
+    }
+    labelled_column l = label_cells(e.strings());
+    columns.push_back(ndarray::from_doubles(l.codes, {l.codes.size()}, dtype::i32));
+    labels.resize(members.size());
+    labels[c] = std::move(l.labels);
+  }
+  dataset d = table_of_columns(std::move(names), columns, table_layout::members, "dataset_from_npz");
+  d.labels = std::move(labels);
+  return d;
 }
 
 // A table from the bytes of a 1-D structured .npy, a column per field.
@@ -267,8 +301,10 @@ inline dataset load_dataset(const std::filesystem::path& path) {
         return npy::has_fields(b) ? detail::table_of_records(b) : dataset{npy::read(b), {}};
       });
     case file_format::csv: {
-      auto [data, names] = csv::read_file(path);
-      return {std::move(data), std::move(names)};
+      csv::table t = csv::read_file(path);
+      dataset d{std::move(t.data), std::move(t.names)};
+      d.labels = std::move(t.labels);
+      return d;
     }
     case file_format::hdf5: {
       require_hdf5(path);
@@ -292,17 +328,24 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 // has it, with its columns in their dtypes: one .npz member per column, or a structured array
 // (.npy, .npz member "data", an HDF5 compound; HDF5 takes a compound for any table of columns
 // of different dtypes). A plain .npy holds no names: they are left out,
-// since the user chose a format that cannot hold them. `method` applies to .npz only; stored is
+// since the user chose a format that cannot hold them. Text (dataset::labels) goes to a .csv or
+// to an .npz of one member per column, and is refused by the others. `method` applies to .npz only; stored is
 // np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
+  const file_format format = format_of(path);
+  if (!d.labels.empty() && format != file_format::csv && format != file_format::npz)
+    throw error("save_dataset(): '" + path.string() + "': the table has a column of text (" + labelled_columns(d) +
+                "), which only a .csv or an .npz holds: write FILE.csv or FILE.npz");
+  // An .npz holds text as a member of its own: a table with text is written one member per column.
+  const bool members = d.layout == table_layout::members || !d.labels.empty();
   const bool records = d.layout == table_layout::records;
   const std::string member = d.member.empty() ? "data" : d.member;
-  switch (format_of(path)) {
+  switch (format) {
     case file_format::npz:
       write_file_atomically(path,
-                            d.layout == table_layout::members ? npz::write_columns(columns_of(d), d.names, method)
+                            members ? npz::write_columns(columns_of(d), d.names, method, d.labels)
                             : records ? npz::write({{member, npy::write_records(columns_of(d), d.names)}}, method)
                                       : npz::write(d.data, d.names, method, member),
                             overwrite);
@@ -311,7 +354,7 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
       write_file_atomically(path, records ? npy::write_records(columns_of(d), d.names) : npy::write(d.data), overwrite);
       return;
     case file_format::csv:
-      write_file_atomically(path, csv::write(d.data, d.names), overwrite);
+      write_file_atomically(path, csv::write(d.data, d.names, d.labels), overwrite);
       return;
     case file_format::hdf5: {
       require_hdf5(path);

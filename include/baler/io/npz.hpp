@@ -14,6 +14,7 @@
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/bytes.hpp"
+#include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy.hpp"
 #include "baler/io/zip.hpp"
@@ -109,16 +110,27 @@ inline std::vector<std::byte> write(const ndarray& data, const std::vector<std::
 }
 
 // A table's columns (1-D arrays of one length, split_columns) as one member each, named by
-// `names`, in their order: the layout np.savez(f, pt=pt, eta=eta) writes.
+// `names`, in their order: the layout np.savez(f, pt=pt, eta=eta) writes. A column with labels
+// (labels.hpp) is written as the text its values index, a unicode array.
 inline std::vector<std::byte> write_columns(const std::vector<ndarray>& columns, const std::vector<std::string>& names,
-                                            compression method) {
+                                            compression method, const std::vector<std::vector<std::string>>& labels = {}) {
   constexpr const char* where = "npz::write_columns";
   require(names.size() == columns.size(), where, "one member per column needs a name for each column");
   for (const ndarray& c : columns)
     require(c.ndim() == 1 && c.shape[0] == columns.at(0).shape[0], where, "the columns must be 1-D arrays of one length");
   npy::require_distinct(names, where);
   std::vector<std::pair<std::string, std::vector<std::byte>>> members;
-  for (std::size_t c = 0; c < columns.size(); ++c) members.emplace_back(names[c], npy::write(columns[c]));
+  require(labels.empty() || labels.size() == columns.size(), where, "labels for some columns but not one entry per column");
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (labels.empty() || labels[c].empty()) {
+      members.emplace_back(names[c], npy::write(columns[c]));
+      continue;
+    }
+    std::vector<std::string> text;  // a labelled column as the text its values index: '<U..'
+    const std::vector<double> v = columns[c].to_doubles();
+    for (std::size_t r = 0; r < v.size(); ++r) text.push_back(label_at(labels[c], v[r], where, r, c));
+    members.emplace_back(names[c], npy::write_strings(text));
+  }
   return write(members, method);
 }
 
