@@ -14,6 +14,7 @@
 #include "baler/cli/file_info.hpp"
 #include "baler/cli/size_report.hpp"
 #include "baler/codec/error_bounded.hpp"
+#include "baler/io/labels.hpp"
 
 namespace py = pybind11;
 using namespace baler;
@@ -52,18 +53,42 @@ dataset table_of_fields(const py::array& a) {
   return detail::table_of_columns(std::move(names), columns, table_layout::records, "baler");
 }
 
+// The cells of a column of text: a 1-D numpy str array, or one of objects that are all str (as
+// pandas gives a column of text).
+std::vector<std::string> strings_of(const py::array& a, const std::string& name) {
+  require(a.ndim() == 1, "baler", "column '" + name + "' is not one value per row");
+  std::vector<std::string> cells;
+  for (const py::handle cell : a.attr("tolist")()) {
+    if (!py::isinstance<py::str>(cell))
+      throw error("baler(): column '" + name + "' holds objects that are not all str (" +
+                  std::string(py::str(py::type::of(cell).attr("__name__"))) + "): give text as str, numbers as numbers");
+    cells.push_back(cell.cast<std::string>());
+  }
+  return cells;
+}
+
 // A dict of 1-D arrays (column name: values, as uproot's library="np" gives) as the table of
-// them, in the dict's order (table_layout::members).
+// them, in the dict's order (table_layout::members). A column of text (strings_of) is labels,
+// its values their indices (labels.hpp).
 dataset table_of_dict(const py::dict& columns) {
   std::vector<std::string> names;
   std::vector<ndarray> arrays;
+  std::vector<std::vector<std::string>> labels;
   for (const auto& [name, values] : columns) {
     names.push_back(py::str(name));
-    arrays.push_back(with_context("column '" + names.back() + "'", [&, v = values] {
-      return dataset_of(v.cast<py::array>(), std::nullopt).data;
-    }));
+    const py::array a = values.cast<py::array>();
+    if (a.dtype().kind() == 'U' || a.dtype().kind() == 'O') {
+      labelled_column l = label_cells(strings_of(a, names.back()));
+      arrays.push_back(ndarray::from_doubles(l.codes, {l.codes.size()}, dtype::i32));
+      labels.resize(columns.size());
+      labels[arrays.size() - 1] = std::move(l.labels);
+      continue;
+    }
+    arrays.push_back(with_context("column '" + names.back() + "'", [&] { return dataset_of(a, std::nullopt).data; }));
   }
-  return detail::table_of_columns(std::move(names), arrays, table_layout::members, "baler");
+  dataset d = detail::table_of_columns(std::move(names), arrays, table_layout::members, "baler");
+  d.labels = std::move(labels);
+  return d;
 }
 
 // An array, or a dict of columns (table_of_dict).
@@ -108,13 +133,23 @@ py::array array_owning(ndarray&& a) {
 }
 
 // The decoded data for numpy. A table read from records goes back as records, a field per
-// column in its dtype, the rows its records; one from a dict of columns as a dict of them.
+// column in its dtype, the rows its records; one from a dict of columns, or with a column of
+// text, as a dict of them, the text as a str array.
 py::object to_numpy(dataset&& d) {
   const bool table = d.data.ndim() == 2 && d.names.size() == d.data.shape[1];
-  if (table && d.layout == table_layout::members) {
+  if (table && (d.layout == table_layout::members || !d.labels.empty())) {
     std::vector<ndarray> columns = columns_of(d);
     py::dict out;
-    for (std::size_t c = 0; c < columns.size(); ++c) out[py::str(d.names[c])] = array_owning(std::move(columns[c]));
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (d.labels.empty() || d.labels[c].empty()) {
+        out[py::str(d.names[c])] = array_owning(std::move(columns[c]));
+        continue;
+      }
+      py::list text;
+      const std::vector<double> v = columns[c].to_doubles();
+      for (std::size_t r = 0; r < v.size(); ++r) text.append(py::str(label_at(d.labels[c], v[r], "baler.decompress", r, c)));
+      out[py::str(d.names[c])] = py::module_::import("numpy").attr("array")(text, py::arg("dtype") = "U");
+    }
     return out;
   }
   if (table && d.layout == table_layout::records) {

@@ -54,6 +54,23 @@ def test_dict_of_columns_is_a_table_and_comes_back_as_one(table):
         baler.compress(dict(columns, q=np.array(1.0)), "range:1e-3")
 
 
+def test_a_column_of_text_comes_back_as_its_text(table):
+    n = len(table)
+    kinds = np.array(["GG", "GT", "TT"])[np.arange(n) % 3]
+    triggers = np.array([f"HLT_{k * 7 % 300}" for k in range(n)], dtype=object)  # as pandas gives text
+    blob = baler.compress({"pt": table[:, 2], "type": kinds, "trigger": triggers}, "range:1e-3")
+    assert baler.info(blob)["header"]["input"]["labels"][1] == ["GG", "GT", "TT"]
+    back = baler.decompress(blob)
+    assert list(back) == ["pt", "type", "trigger"]
+    assert back["type"].dtype.kind == "U" and back["trigger"].dtype.kind == "U"
+    np.testing.assert_array_equal(back["type"], kinds)
+    np.testing.assert_array_equal(back["trigger"], triggers.astype(str))
+    assert np.abs(back["pt"] - table[:, 2]).max() <= 1e-3 * np.ptp(table[:, 2])
+    mixed = np.array(([1, "a"] * n)[:n], dtype=object)
+    with pytest.raises(ValueError, match=r"column 'bad' holds objects that are not all str \(int\)"):
+        baler.compress({"pt": table[:, 2], "bad": mixed}, "range:1e-3")
+
+
 def test_field_keeps_dtype_shape_and_abs_bound(field):
     back = baler.decompress(baler.compress(field, "abs:1e-3"))
     assert back.dtype == np.float32 and back.shape == field.shape
