@@ -129,6 +129,27 @@ def make_inputs(work):
     path = os.path.join(work, "hits.npy")
     np.save(path, hits)
     out.append(("200,000 hits (int64 ns times of 1.6e18, float32, int16)", path, None))
+
+    # Dimuon events as a CSV with two columns of text, as CERN's open-data exports are: a muon
+    # pair's type (GG, GT, TT) and the trigger that fired (40 names). The baseline gets the same
+    # table with the text as its labels' indices. (A generator of its own.)
+    gen = np.random.default_rng(12)
+    n4 = 100_000
+    kind = gen.choice(3, n4, p=[0.8, 0.12, 0.08])
+    trigger = np.minimum(gen.geometric(0.15, n4) - 1, 39)
+    mpt, meta, mphi = gen.exponential(25, n4) + 5, gen.uniform(-2.4, 2.4, n4), gen.uniform(-np.pi, np.pi, n4)
+    run_number = 160000 + np.cumsum(gen.random(n4) < 0.001)
+    path = os.path.join(work, "dimuons.csv")
+    with open(path, "w") as f:
+        f.write("Type,Run,pt,eta,phi,trigger\n")
+        for k, r, p_, e, ph, t in zip(kind, run_number, mpt, meta, mphi, trigger):
+            f.write(f"{('GG', 'GT', 'TT')[k]},{r},{p_:.5g},{e:.5g},{ph:.5g},HLT_Mu{t}_v3\n")
+    base = os.path.join(work, "dimuons_baseline.npz")
+    names = [f"HLT_Mu{t}_v3" for t in range(40)]
+    codes = np.searchsorted(np.unique(names), names)[trigger]  # the labels sorted, as baler sorts them
+    values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(2, 3, 4))  # pt, eta, phi as written
+    np.savez(base, data=np.column_stack([kind, run_number, values, codes]))
+    out.append(("100,000 dimuons as CSV, 2 of 6 columns text (3 and 40 labels)", path, base))
     return out
 
 

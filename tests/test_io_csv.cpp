@@ -36,6 +36,22 @@ TEST_CASE("read: quoted names and cells, byte order mark, savetxt comment header
   CHECK(data.to_doubles() == std::vector<double>{1, 2});
 }
 
+TEST_CASE("read: cells separated by semicolons (with decimal commas) or tabs, as the header line shows") {
+  auto [data, names] = parse("\n  \na;\"b,c\";d\n1,5;2;-3,25e2\n4;5.5;\"6,0\"\n");
+  CHECK(names == std::vector<std::string>{"a", "b,c", "d"});
+  CHECK(data.to_doubles() == std::vector<double>{1.5, 2, -325, 4, 5.5, 6});
+  CHECK_ERROR_CONTAINS(parse("a;b\n1;2\n3;1,5,2\n4;5\n"), "'1,5,2' is not a number");
+  std::tie(data, names) = parse("x\ty\n1.5\t2\n\t4\n");
+  CHECK(names == std::vector<std::string>{"x", "y"});
+  const std::vector<double> v = data.to_doubles();
+  CHECK((v[0] == 1.5 && v[1] == 2 && std::isnan(v[2]) && v[3] == 4));
+  // A comma anywhere in the header line makes it comma-separated; a decimal comma is then a
+  // separator, as RFC 4180 has it.
+  const csv::table commas = csv::read(std::string("a;b,c\n1;2,3\n"));
+  CHECK(commas.names == std::vector<std::string>{"a;b", "c"});
+  CHECK(commas.labels.at(0) == std::vector<std::string>{"1;2"});
+}
+
 TEST_CASE("read: special values, empty cells and a header-only file") {
   auto [data, names] = parse("x\nnan\ninf\n-inf\n1e-320\n");
   const std::vector<double> v = data.to_doubles();

@@ -2,12 +2,15 @@
 // Comma-separated tables with one header line of column names, the format HEP and CFD users
 // export from ROOT, pandas or spreadsheets. Reading follows RFC 4180 (quoted fields with ""
 // escapes, CRLF or LF) and tolerates what those tools add: a UTF-8 byte order mark, blank
-// lines, and numpy.savetxt's "# " before the header. A cell is a number, a boolean (True/False,
+// lines, numpy.savetxt's "# " before the header, and cells separated by semicolons (numbers then
+// with a decimal comma or point, as spreadsheets in such locales write) or by tabs where the
+// header line has no comma but those. A cell is a number, a boolean (True/False,
 // as pandas and numpy write them, any case: read as 1 and 0) or empty: a missing value, read as
 // NaN (as pandas writes NaN, and numpy.genfromtxt reads it). A column of text (particle types,
 // trigger names: at least as many cells of text as numbers) is read as labels: each cell the
 // index of its text among the column's sorted distinct cells, every cell kept as written. A text
 // cell in a column of numbers is reported with its line and column, never read as 0.
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
@@ -34,12 +37,38 @@ inline std::string trim(const std::string& s) {
   return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-// Splits text into records of fields, keeping the line number where each record starts.
-// Unquoted fields are trimmed of spaces; quoted ones are kept exactly.
+// The separator of a text's cells: ',' as RFC 4180 has it, else ';' or a tab where the first
+// line that is not blank holds one of those outside quotes and no comma.
+inline char separator_of(byte_view text) {
+  const char* s = reinterpret_cast<const char*>(text.data);
+  std::size_t commas = 0, semicolons = 0, tabs = 0;
+  bool quoted = false, seen = false;  // seen: the line has more than spaces and tabs
+  for (std::size_t i = 0; i < text.size; ++i) {
+    const char c = s[i];
+    if (c == '"') quoted = !quoted;
+    if (quoted || c == '"') {
+      seen = true;
+      continue;
+    }
+    if (c == '\n' || c == '\r') {
+      if (seen) break;
+      commas = semicolons = tabs = 0;
+      continue;
+    }
+    commas += c == ',';
+    semicolons += c == ';';
+    tabs += c == '\t';
+    seen = seen || (c != ' ' && c != '\t');
+  }
+  return commas ? ',' : semicolons ? ';' : tabs ? '\t' : ',';
+}
+
+// Splits text into records of fields separated by `separator`, keeping the line number where
+// each record starts. Unquoted fields are trimmed of spaces; quoted ones are kept exactly.
 class record_reader {
  public:
-  explicit record_reader(byte_view text)
-      : s_(reinterpret_cast<const char*>(text.data)), n_(text.size) {
+  record_reader(byte_view text, char separator)
+      : s_(reinterpret_cast<const char*>(text.data)), n_(text.size), separator_(separator) {
     if (n_ >= 3 && s_[0] == '\xEF' && s_[1] == '\xBB' && s_[2] == '\xBF') pos_ = 3;
   }
 
@@ -67,7 +96,7 @@ class record_reader {
       };
       while (pos_ < n_ && s_[pos_] != '\n' && s_[pos_] != '\r') {
         const char c = s_[pos_++];
-        if (c == ',') {
+        if (c == separator_) {
           finish();
         } else if (quoted) {
           require(c == ' ' || c == '\t', "csv::read",
@@ -113,6 +142,7 @@ class record_reader {
 
   const char* s_;
   std::size_t n_;
+  char separator_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
 };
@@ -128,9 +158,10 @@ inline int boolean_of(const std::string& t) {
   return is("true") ? 1 : is("false") ? 0 : -1;
 }
 
-// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted, and booleans (tried only where
-// the cell is not a number); quoted cells may have spaces.
-inline bool parse_number(const std::string& cell, double& value) {
+// A whole-cell number: "+1.5", "nan", "inf", "-1e-300" accepted, with `decimal_comma` "1,5" too,
+// and booleans (each tried only where the cell is not a number before); quoted cells may have
+// spaces.
+inline bool parse_number(const std::string& cell, double& value, bool decimal_comma = false) {
   const std::string t = trim(cell);
   if (t.empty()) {  // missing
     value = std::numeric_limits<double>::quiet_NaN();
@@ -140,6 +171,11 @@ inline bool parse_number(const std::string& cell, double& value) {
   const char* last = t.data() + t.size();
   const auto [end, ec] = std::from_chars(first, last, value);
   if (ec == std::errc() && end == last && first != last) return true;
+  if (decimal_comma && t.find(',') != std::string::npos) {
+    std::string point = t;
+    std::replace(point.begin(), point.end(), ',', '.');
+    return parse_number(point, value);
+  }
   const int b = boolean_of(t);
   if (b >= 0) value = b;
   return b >= 0;
@@ -166,9 +202,10 @@ struct table {
 namespace detail {
 // The labels of the columns `text_columns` of `text` (its records after the header), their
 // codes written into values (rows x cols): a second pass, made only for a table with text.
-inline std::vector<std::vector<std::string>> read_labels(byte_view text, const std::vector<std::size_t>& text_columns,
+inline std::vector<std::vector<std::string>> read_labels(byte_view text, char separator,
+                                                         const std::vector<std::size_t>& text_columns,
                                                          std::vector<double>& values) {
-  record_reader reader(text);
+  record_reader reader(text, separator);
   std::vector<std::string> fields;
   std::size_t line = 0;
   reader.skip_comment_marker();
@@ -188,7 +225,8 @@ inline std::vector<std::vector<std::string>> read_labels(byte_view text, const s
 
 inline table read(byte_view text) {
   constexpr const char* where = "csv::read";
-  detail::record_reader reader(text);
+  const char separator = detail::separator_of(text);
+  detail::record_reader reader(text, separator);
   table t;
   std::vector<std::string> fields;
   std::size_t line = 0;
@@ -207,7 +245,7 @@ inline table read(byte_view text) {
                   " cells, the header has " + std::to_string(cols) + " columns");
     for (std::size_t c = 0; c < cols; ++c) {
       double v = 0;
-      if (detail::parse_number(fields[c], v)) {
+      if (detail::parse_number(fields[c], v, separator == ';')) {
         numbers[c] += !fields[c].empty();
       } else if (texts[c]++ == 0) {
         text_line[c] = line;
@@ -227,7 +265,7 @@ inline table read(byte_view text) {
                   " cells of text (write a missing value as an empty cell, read as NaN)");
     text_columns.push_back(c);
   }
-  if (!text_columns.empty()) t.labels = detail::read_labels(text, text_columns, values);
+  if (!text_columns.empty()) t.labels = detail::read_labels(text, separator, text_columns, values);
   t.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
   return t;
 }
