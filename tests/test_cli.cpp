@@ -354,5 +354,5 @@ TEST_CASE("a CSV with columns of text: its labels come back exactly, with or wit
   } catch (const error& e) {
     message = e.what();
   }
-  CHECK(message.find("the columns 'type', 'trigger' hold text: compress it as a table") != std::string::npos);
+  CHECK(message.find("the column(s) 'type', 'trigger' hold text: compress it as a table") != std::string::npos);
 }

@@ -183,7 +183,7 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.field = is_field(d);
   if (t.field && !d.labels.empty())
-    throw error(std::string(where) + "(): a field holds numbers only, and the columns " + labelled_columns(d) +
+    throw error(std::string(where) + "(): a field holds numbers only, and the column(s) " + labelled_columns(d) +
                 " hold text: compress it as a table (--layout table)");
   if (!d.labels.empty()) {
     require(d.labels.size() == t.cols, where,

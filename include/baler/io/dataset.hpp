@@ -327,9 +327,9 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 // Writes the dataset in the format its extension names, a table in its layout where the format
 // has it, with its columns in their dtypes: one .npz member per column, or a structured array
 // (.npy, .npz member "data", an HDF5 compound; HDF5 takes a compound for any table of columns
-// of different dtypes). A plain .npy holds no names: they are left out,
-// since the user chose a format that cannot hold them. Text (dataset::labels) goes to a .csv or
-// to an .npz of one member per column, and is refused by the others. `method` applies to .npz only; stored is
+// of different dtypes). A plain .npy holds no names: they are left out, since the user chose a
+// format that cannot hold them. Text (dataset::labels) goes to a .csv or to an .npz of one
+// member per column, and is refused by the others. `method` applies to .npz only; stored is
 // np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
