@@ -6,6 +6,7 @@
 //
 // Methods (whole-file sizes; ratio = input as stored / compressed bytes):
 //   baler        `baler compress --error-bound ...` and `baler decompress`, run as programs
+//   baler-fast   the same with --effort fast
 //   sz3          SZ3 3.3.2 (-M ABS), fields only, run as programs
 //   sperr        SPERR (--pwe), fields only, run as programs
 //                (neither has a pointwise relative mode: SZ3's REL is relative to the range)
@@ -322,10 +323,11 @@ outcome peer(const std::string& tool, const layout& l, const bounds& b, const fs
 
 // Fields go in and come out as .npy (raw values behind a short header, as the peers read and
 // write raw files); tables as .npz, which carries their column names.
-outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& work, const std::string& spec, int repeats) {
+outcome baler_cli(const fs::path& baler, const fs::path& input, const fs::path& work, const std::string& spec, int repeats,
+                  const std::string& flags = {}) {
   const fs::path packed = work / "x.baler", out = work / ("x" + input.extension().string()), log = work / "compress.txt";
   outcome o;
-  o.compress = run(baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec + " -f -q",
+  o.compress = run(baler.string() + " compress " + input.string() + " -o " + packed.string() + " --error-bound " + spec + flags + " -f -q",
                      log, repeats);
   o.decompress = run(baler.string() + " decompress " + packed.string() + " -o " + out.string() + " -f -q", "/dev/null", repeats);
   o.bytes = fs::file_size(packed);
@@ -409,6 +411,9 @@ int main(int argc, char** argv) {
       const bounds b(l, parse_bound(spec));
       const std::vector<std::pair<const char*, std::function<outcome()>>> methods = {
           {"baler", [&] { return baler_cli(baler, l.field ? work / "input.npy" : file, work, spec, l.field ? repeats : 1); }},
+          {"baler-fast", [&] {
+             return baler_cli(baler, l.field ? work / "input.npy" : file, work, spec, l.field ? repeats : 1, " --effort fast");
+           }},
           {"sz3", [&] { return peer("sz3", l, b, peers, work, raw, repeats); }},
           {"sperr", [&] { return peer("sperr", l, b, peers, work, raw, repeats); }},
           {"quant-zstd", [&] { return quant_zstd(l, b); }},

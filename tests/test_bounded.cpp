@@ -1805,6 +1805,53 @@ TEST_CASE("the latent predictor: never, always, and files that use it decode wit
   }
 }
 
+TEST_CASE("fast effort: fields without fits over the whole, tables without networks or mixing; within the bound") {
+  // Of every candidate a thorough search tries, fast tries only those that need no fit over the
+  // whole field: the report lists what was tried.
+  for (const char* file : {"cfd/CFD_animation.npz", "fields/sperr_vorticity_512x512.npz"}) {
+    const dataset d = shared(file);
+    for (const char* bound : {"range:1e-2", "range:1e-4", "rel:1e-3", "psnr:70"}) {
+      INFO((std::string(file) + " " + bound));
+      const bound_config bc = codec::parse_bound_config(bound);
+      codec::codec_options o;
+      report thorough_report, fast_report;
+      const std::size_t thorough = compress_reporting(d, bc, thorough_report, o).size();
+      o.effort = codec::search_effort::fast;
+      const std::vector<std::byte> fast = compress_reporting(d, bc, fast_report, o);
+      REQUIRE(fast_report.size() == 1);
+      for (const auto& [label, bytes] : fast_report[0].estimates) {
+        INFO(label);
+        for (const char* thorough_only : {"requantised", "fitted on the field", "learned", "regional", "wavelet"})
+          CHECK(label.find(thorough_only) == std::string::npos);
+      }
+      CHECK(fast_report[0].estimates.size() < thorough_report[0].estimates.size());
+      const dataset back = codec::decompress_file(byte_view(fast));
+      for (const auto& r : metrics::check_bounds(d, back, bc)) CHECK(r.holds());
+      MESSAGE((std::string(file) + " " + bound + ": thorough " + std::to_string(thorough) + " bytes, fast " +
+              std::to_string(fast.size())));
+      CHECK(double(fast.size()) < 1.35 * double(thorough));
+    }
+  }
+  // A table: no relation network or mixed histogram, every column within its bound.
+  const dataset cms = shared("hep/cms_zmumu_2011a.npz");
+  const bound_config bc = codec::parse_bound_config("range:1e-3");
+  codec::codec_options o;
+  report thorough_report, fast_report;
+  const std::size_t thorough = compress_reporting(cms, bc, thorough_report, o).size();
+  o.effort = codec::search_effort::fast;
+  const std::vector<std::byte> fast = compress_reporting(cms, bc, fast_report, o);
+  REQUIRE(fast_report.size() == thorough_report.size());
+  for (std::size_t c = 0; c < fast_report.size(); ++c)
+    for (const auto& [label, bytes] : fast_report[c].estimates) {
+      INFO((fast_report[c].block + ": " + label));
+      CHECK(label.find("mixed") == std::string::npos);
+      CHECK(label.find("relation") == std::string::npos);
+    }
+  for (const auto& r : metrics::check_bounds(cms, codec::decompress_file(byte_view(fast)), bc)) CHECK(r.holds());
+  MESSAGE(("CMS range:1e-3: thorough " + std::to_string(thorough) + " bytes, fast " + std::to_string(fast.size())));
+  CHECK(double(fast.size()) < 1.1 * double(thorough));
+}
+
 TEST_CASE("wavelet: the integer CDF 9/7 transform comes back to within its rounding, on every grid shape") {
   std::mt19937 rng(5);
   std::uniform_int_distribution<std::int64_t> noise(-50, 50);

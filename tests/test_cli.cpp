@@ -282,6 +282,13 @@ TEST_CASE("outputs are checked before training; no output replaces any input; ig
   CHECK(r.err.find("--epochs has no effect with --model") != std::string::npos);
   r = baler_cli({"train", lhcb, "-o", "n.balermodel", "--latent-dtype", "bf16"});
   CHECK(r.err.find("--latent-dtype has no effect on a model file") != std::string::npos);
+  r = baler_cli({"compress", lhcb, "-o", "e.baler", "--epochs", "1", "--effort", "fast"});
+  CHECK(r.err.find("--effort decides how compress --error-bound searches;") != std::string::npos);
+  CHECK_FALSE(fs::exists("e.baler"));
+  CHECK(baler_cli({"compress", lhcb, "-o", "e.baler", "--error-bound", "range:1e-2", "--effort", "quick"}).status == 2);
+  std::ofstream("effort.json") << R"({"effort": "quick"})";
+  r = baler_cli({"compress", lhcb, "-o", "e.baler", "--error-bound", "range:1e-2", "--config", "effort.json"});
+  CHECK(r.err.find("'quick' is not thorough or fast") != std::string::npos);
   r = baler_cli({"compress", lhcb, "-o", "z.baler", "--epochs", "1", "--error-bound", "range:1e-2,nosuch=abs:1"});
   CHECK(r.err.find("names the column 'nosuch'") != std::string::npos);
   CHECK(baler_cli({"decompress", "x.baler", "-o", "x.npz", "--config", "cfg.json"}).status == 2);

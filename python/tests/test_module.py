@@ -77,6 +77,15 @@ def test_field_keeps_dtype_shape_and_abs_bound(field):
     assert np.abs(back.astype(np.float64) - field).max() <= 1e-3
 
 
+def test_fast_effort_keeps_the_bound_and_a_bad_effort_is_refused(field, table):
+    for data, names in ((field, None), (table, NAMES)):
+        back = baler.decompress(baler.compress(data, "range:1e-3", names=names, effort="fast"))
+        whole = (lambda a: a) if names else (lambda a: a.astype(np.float64).reshape(-1, 1))  # a field: one range
+        assert max_error_over_range(whole(data), whole(back)) <= 1e-3
+    with pytest.raises(ValueError, match="not thorough or fast"):
+        baler.compress(field, "range:1e-3", effort="quick")
+
+
 def psnr(a, b):
     a = a.astype(np.float64)
     return 20 * np.log10((a.max() - a.min()) / np.sqrt(np.mean((b.astype(np.float64) - a) ** 2)))

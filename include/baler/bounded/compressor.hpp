@@ -437,11 +437,15 @@ struct field_quantisation {
 
 // The field in t as one block, under whichever of `options` (and predictor) codes smallest;
 // `latent`: the model's reconstruction, if any (offered under an option that is not
-// requantised); `fill`: the value that marks missing points, if one does, stored exactly.
+// requantised); `fill`: the value that marks missing points, if one does, stored exactly;
+// `effort` fast: no learned interpolation, and causal weights fitted on the box alone (none on
+// the field, so none per region), which take most of the time of choosing.
 // Returns the block's description; `chosen` receives the option's code.
 inline nlohmann::json encode_field(const table& t, const std::vector<field_quantisation>& options,
                                    const std::vector<double>* latent, std::vector<std::byte>& resq, report* rep,
-                                   value_code& chosen, std::optional<double> fill = {}) {
+                                   value_code& chosen, std::optional<double> fill = {},
+                                   codec::search_effort effort = codec::search_effort::thorough) {
+  const bool thorough = effort == codec::search_effort::thorough;
   const std::size_t n = t.values.size();
   const double* x = t.values.data();
   const grid3 g = fold_shape(t.shape);
@@ -496,7 +500,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
     // The learned interpolation is fitted on the box alone: fitted on the field as well (two
     // walks over it), it estimated within 0.2 % of the box's on every shared and synthetic
     // field but one, where neither won.
-    {
+    if (thorough) {
       interpolation_walk learned_box = interpolation_walk::fit(box.dims, box.q.k);
       learned_box.graded = graded;
       nlohmann::json weights = nlohmann::json::array();
@@ -524,7 +528,7 @@ inline nlohmann::json encode_field(const table& t, const std::vector<field_quant
         if (causal.moves()) desc["motion"] = causal.motion;
         add(std::move(desc), causal_field, causal_box, note);
       };
-      if (graded) continue;  // the interpolations alone
+      if (graded || (!on_box && !thorough)) continue;  // graded: the interpolations alone
       // The deep walk holds the 11 taps and more (its fit may leave the rest at 0): fitting one
       // keeps compression fast. Two frames are too few for it. Where the frames move, also
       // the deep walk that follows them.
@@ -725,7 +729,9 @@ constexpr std::size_t table_sample_rows = std::size_t(1) << 17;
 // bucketed (partners for its contexts, made once for all the columns after them), and
 // `ranges` each column's [min, max] in rec, of values not missing. `sentinel`: the value that
 // marks the column's missing rows, if one does (sentinel_of, sentinel.hpp), and `exact_sentinel`
-// whether those rows are exceptions.
+// whether those rows are exceptions. `effort` fast: no relation network, finer partner buckets
+// or mixed histograms, which take most of a table's time (2.3-3.6x faster on the shared tables,
+// files up to 5 % larger: README).
 inline nlohmann::json encode_column(const table& t, std::size_t col, const value_code& code,
                                     const std::vector<bool>& real, const std::vector<double>* latent,
                                     const std::vector<std::size_t>& decoded,
@@ -733,8 +739,9 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                                     const std::vector<double>& known,
                                     const std::vector<std::pair<double, double>>& ranges,
                                     std::optional<double> sentinel, bool exact_sentinel, std::vector<std::byte>& resq,
-                                    report* rep) {
+                                    report* rep, codec::search_effort effort = codec::search_effort::thorough) {
   using detail::bucketed;
+  const bool thorough = effort == codec::search_effort::thorough;
   const std::size_t n = t.rows;
   std::vector<std::size_t> floats;
   for (std::size_t c : decoded)
@@ -818,7 +825,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   if (real[col])
     if (const std::optional<formula> f = formula::search_linear(known, n, t.cols, floats, y))
       add_values(f->to_json(), f->predict(rec.values, n, t.cols));
-  if (real[col] && !explained && !floats.empty()) {
+  if (real[col] && !explained && !floats.empty() && thorough) {
     // Over the columns that follow this one most closely: in a wide table a network over all
     // of them would train and store weights for columns that do not help.
     const std::vector<bool> related = formula::related(known, n, t.cols, floats, y, formula::max_search_inputs);
@@ -883,7 +890,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   for (std::size_t i = 0; depth && i < std::min<std::size_t>(2, ranked.size()); ++i)
     if (const double least = add_levels(ranked[i].second); i == 0) first = least;
   // Finer buckets only where the first partner's eight pay 1 % or more.
-  if (first < 0.99 * best) {
+  if (thorough && first < 0.99 * best) {
     const std::size_t c = ranked[0].second->desc.at("column").get<std::size_t>();
     for (unsigned count = 2 * sequence_walk::partner_buckets; count <= max_partner_buckets; count *= 2) {
       finer.push_back(detail::bucketed_column(rec, c, count));
@@ -895,7 +902,8 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
   // greedily (each candidate codes the column once): the learning rate at the full depth,
   // then the partners in fewer buckets (a shorter header), then the depth found above.
   std::vector<const bucketed*> eight, fine;
-  for (std::size_t i = 0; i < std::min<std::size_t>(max_mix_partners, ranked.size()); ++i) {
+  const std::size_t mixed_partners = thorough ? std::min<std::size_t>(max_mix_partners, ranked.size()) : 0;
+  for (std::size_t i = 0; i < mixed_partners; ++i) {
     eight.push_back(ranked[i].second);
     finer.push_back(detail::bucketed_column(rec, ranked[i].second->desc.at("column").get<std::size_t>(),
                                             4 * sequence_walk::partner_buckets));
@@ -918,7 +926,7 @@ inline nlohmann::json encode_column(const table& t, std::size_t col, const value
                   {}, false, 0, {}});
     return bytes + detail::description_bytes(desc);
   };
-  if (deepest) {
+  if (deepest && thorough) {
     unsigned rate = mixed_rates[0];
     double least = add_mixed(deepest, fine, rate);
     for (std::size_t r = 1; r < mixed_rates.size(); ++r)
@@ -968,9 +976,11 @@ inline unsigned column_workers(const table& t, unsigned threads) {
 // and "error_bound", sections EXCT (exact columns) and RESQ. `s` says which columns are bounded
 // (its modelled ones and those of NaN or Inf) and which are integers; `latent`: the model's reconstruction of t
 // (row-major like t.values), or null; `threads`: a table's columns worked on at once (0: all
-// cores, capped by column_workers), the file the same for any count.
+// cores, capped by column_workers), the file the same for any count; `effort`: how hard a field
+// or a table's columns are searched (encode_field, encode_column).
 inline void write(format::container& c, const table& t, bool field, const codec::model_schema& s,
-                  const bound_config& b, const std::vector<double>* latent, report* rep, unsigned threads = 1) {
+                  const bound_config& b, const std::vector<double>* latent, report* rep, unsigned threads = 1,
+                  codec::search_effort effort = codec::search_effort::thorough) {
   const char* where = "bounded::write";
   std::vector<std::byte> resq, exact;
   if (field) {
@@ -998,13 +1008,16 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     };
     value_code code = resolve_target(b.all, t.values.data(), t.values.size(), 1, lo, hi, t.type, code_of);
     // Floats under an abs bound may requantise their residuals (block.hpp), chosen by size like
-    // a predictor; a PSNR target finds its own, wider, bound for them below.
+    // a predictor; a PSNR target finds its own, wider, bound for them below. Neither at fast
+    // effort, nor the refinement or the wavelet: a PSNR target is then met by the plain bound.
     const bool psnr = b.all.kind == codec::bound_kind::psnr;
     const bool requantisable = code.kind == codec::bound_kind::abs && code.bound > 0 && !is_integral(t.type);
     std::vector<field_quantisation> options{{code, 1}};
-    if (requantisable && !psnr) options.push_back({requantised_code(code, requantise_factor), requantise_factor});
+    const bool thorough = effort == codec::search_effort::thorough;
+    if (requantisable && !psnr && thorough)
+      options.push_back({requantised_code(code, requantise_factor), requantise_factor});
     report field_report;
-    nlohmann::json predictor = encode_field(t, options, latent, resq, &field_report, code, fill);
+    nlohmann::json predictor = encode_field(t, options, latent, resq, &field_report, code, fill, effort);
     if (fill && b.all.kind == codec::bound_kind::range) {
       char text[320];
       std::snprintf(text, sizeof text,
@@ -1019,7 +1032,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     auto refinement_bytes = [&] { return refined ? detail::description_bytes(to_json(*refined)) : 0.0; };
     const grid3 grid = fold_shape(t.shape);
     const double target_range = psnr_range(b.all, lo, hi);
-    if (psnr && requantisable) {
+    if (psnr && requantisable && thorough) {
       const refined_code r = resolve_refined(b.all.value, target_range, t.values.data(), grid, t.type, code_of);
       if (!r.filter.weights.empty() && r.code.bound > code.bound) {
         std::vector<std::byte> wider;
@@ -1051,8 +1064,8 @@ inline void write(format::container& c, const table& t, bool field, const codec:
     // value within it (as SPERR codes such a bound); kept when smaller still, its description
     // counted as the others' are.
     std::optional<wavelet::coded_field> w;
-    if (psnr && !fill) w = wavelet::encode_target(t.values.data(), grid, b.all.value, target_range, t.type, code_of);
-    if (!psnr && !fill && requantisable) {
+    if (psnr && !fill && thorough) w = wavelet::encode_target(t.values.data(), grid, b.all.value, target_range, t.type, code_of);
+    if (!psnr && !fill && requantisable && thorough) {
       // Tried only where the predictors' best estimate is under 1.5 bits a value (above, the
       // corrections cost more than the transform saves: both shared fields at 1e-3 and 1e-4)
       // and its own estimate on their box is within 10 % of it.
@@ -1252,7 +1265,7 @@ inline void write(format::container& c, const table& t, bool field, const codec:
         }
         j["predictor"] = encode_column(marked, col, codes[col], real, exact_integer[col] || non_finite[col] ? nullptr : latent,
                                        prior, prior_partners, rec, any_sentinel ? rec_known : rec.values, ranges,
-                                       sentinel[col], exact_sentinels, blocks[i], rep ? &reports[i] : nullptr);
+                                       sentinel[col], exact_sentinels, blocks[i], rep ? &reports[i] : nullptr, effort);
       });
       for (std::size_t i = 0; i < order.size(); ++i) {
         nlohmann::json& predictor = out.columns[order[i]]["predictor"];

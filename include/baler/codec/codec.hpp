@@ -424,7 +424,7 @@ private:
       // The signal's one column: its bound, named (a chunk's) or not, is the field's.
       const bound_config bounds = variant == 2 ? bound_config{o_.error_bound.of(t.names.at(0)), {}, o_.error_bound.fill} : o_.error_bound;
       bounded::write(c, t, field || variant == 2, model_->schema, bounds, latent ? &pred.values : nullptr, &r,
-                     o_.threads);
+                     o_.threads, o_.effort);
       std::vector<std::byte> file = serialize(c);
       if (best.empty() || file.size() < best.size()) best = std::move(file), report_ = std::move(r);
     }

@@ -60,6 +60,7 @@ struct codec_options {
   // bound, integer columns exactly, and the codec keeps the latent only where it makes the
   // file smaller. Config: "error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-3"}.
   bound_config error_bound;
+  search_effort effort = search_effort::thorough;  // of a field's search (error_bound.hpp)
   // Whether the error-bounded mode trains an autoencoder to offer its reconstruction as a
   // predictor: auto (when a PCA estimate says its latent pays for itself), always, never.
   latent_use latent_predictor = latent_use::automatic;
@@ -120,7 +121,7 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
                                 "training_tiles", "latent_dtype", "weights_dtype",
                                 "embed_decoder", "zstd", "normalisation", "log_columns",
                                 "lossless_columns", "integer_columns", "lossless_max_distinct",
-                                "allow_non_finite", "error_bound", "error_bounds", "latent_predictor", "epochs", "batch_size", "learning_rate",
+                                "allow_non_finite", "error_bound", "error_bounds", "effort", "latent_predictor", "epochs", "batch_size", "learning_rate",
                                 "weight_decay", "validation_fraction", "schedule",
                                 "early_stopping_patience", "latent_l1", "seed"};
   require(j.is_object(), "codec_options", "the config must be a JSON object");
@@ -156,6 +157,7 @@ inline void apply_json(codec_options& o, const nlohmann::json& j) {
       for (const auto& item : j.at("error_bounds").items())
         o.error_bound.named[item.key()] = parse_bound(item.value().get<std::string>());
     }
+    if (j.contains("effort")) o.effort = parse_effort(j.at("effort").get<std::string>());
     if (j.contains("latent_predictor"))
       o.latent_predictor = parse_latent_use(j.at("latent_predictor").get<std::string>());
     detail::set_if(j, "epochs", o.epochs);
