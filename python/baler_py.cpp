@@ -15,6 +15,7 @@
 #include "baler/cli/size_report.hpp"
 #include "baler/codec/error_bounded.hpp"
 #include "baler/io/labels.hpp"
+#include "baler/io/unicode.hpp"
 
 namespace py = pybind11;
 using namespace baler;
@@ -37,34 +38,59 @@ dtype dtype_of_numpy(const py::dtype& t) {
 
 dataset dataset_of(const py::array& a, const std::optional<std::vector<std::string>>& names);
 
-// A 1-D structured array (records) as the table of its fields, named by them (table_layout::records).
-dataset table_of_fields(const py::array& a) {
-  require(a.ndim() == 1, "baler", "a structured array is a table when it is 1-D (N records); this one has " +
-                                      std::to_string(a.ndim()) + " dimensions");
-  std::vector<std::string> names;
-  std::vector<ndarray> columns;
-  const py::object contiguous = py::module_::import("numpy").attr("ascontiguousarray");
-  for (const py::handle name : a.dtype().attr("names")) {
-    names.push_back(py::str(name));
-    columns.push_back(with_context("field '" + names.back() + "'", [&] {
-      return dataset_of(contiguous(a[name]).cast<py::array>(), std::nullopt).data;
-    }));
-  }
-  return detail::table_of_columns(std::move(names), columns, table_layout::records, "baler");
-}
-
-// The cells of a column of text: a 1-D numpy str array, or one of objects that are all str (as
-// pandas gives a column of text).
+// The cells of a column of text: a 1-D numpy str array, one of bytes (h5py's fixed-length
+// strings; read as Latin-1, as baler reads them from files), or one of objects that are all
+// str (as pandas gives a column of text).
 std::vector<std::string> strings_of(const py::array& a, const std::string& name) {
   require(a.ndim() == 1, "baler", "column '" + name + "' is not one value per row");
   std::vector<std::string> cells;
   for (const py::handle cell : a.attr("tolist")()) {
+    if (py::isinstance<py::bytes>(cell)) {
+      std::string text;
+      for (const char c : cell.cast<std::string>()) append_utf8(text, static_cast<unsigned char>(c), "baler");
+      cells.push_back(std::move(text));
+      continue;
+    }
     if (!py::isinstance<py::str>(cell))
       throw error("baler(): column '" + name + "' holds objects that are not all str (" +
                   std::string(py::str(py::type::of(cell).attr("__name__"))) + "): give text as str, numbers as numbers");
     cells.push_back(cell.cast<std::string>());
   }
   return cells;
+}
+
+// Column `name` of a table, the c-th of `cols`: numbers as they are; text (strings_of) as its
+// labels' indices, the labels put in labels[c] (labels sized to cols at the first).
+ndarray column_of(const py::array& a, const std::string& name, std::size_t c, std::size_t cols,
+                  std::vector<std::vector<std::string>>& labels) {
+  const char kind = a.dtype().kind();
+  if (kind == 'U' || kind == 'S' || kind == 'O') {
+    labelled_column l = label_cells(strings_of(a, name));
+    labels.resize(cols);
+    labels[c] = std::move(l.labels);
+    return ndarray::from_doubles(l.codes, {l.codes.size()}, dtype::i32);
+  }
+  return with_context("column '" + name + "'", [&] { return dataset_of(a, std::nullopt).data; });
+}
+
+// A 1-D structured array (records) as the table of its fields, named by them (table_layout::records).
+dataset table_of_fields(const py::array& a) {
+  require(a.ndim() == 1, "baler", "a structured array is a table when it is 1-D (N records); this one has " +
+                                      std::to_string(a.ndim()) + " dimensions");
+  std::vector<std::string> names;
+  std::vector<ndarray> columns;
+  std::vector<std::vector<std::string>> labels;
+  const py::object contiguous = py::module_::import("numpy").attr("ascontiguousarray");
+  const py::list fields = a.dtype().attr("names");
+  for (const py::handle name : fields) {
+    names.push_back(py::str(name));
+    columns.push_back(with_context("field '" + names.back() + "'", [&] {
+      return column_of(contiguous(a[name]).cast<py::array>(), names.back(), columns.size(), fields.size(), labels);
+    }));
+  }
+  dataset d = detail::table_of_columns(std::move(names), columns, table_layout::records, "baler");
+  d.labels = std::move(labels);
+  return d;
 }
 
 // A dict of 1-D arrays (column name: values, as uproot's library="np" gives) as the table of
@@ -76,15 +102,7 @@ dataset table_of_dict(const py::dict& columns) {
   std::vector<std::vector<std::string>> labels;
   for (const auto& [name, values] : columns) {
     names.push_back(py::str(name));
-    const py::array a = values.cast<py::array>();
-    if (a.dtype().kind() == 'U' || a.dtype().kind() == 'O') {
-      labelled_column l = label_cells(strings_of(a, names.back()));
-      arrays.push_back(ndarray::from_doubles(l.codes, {l.codes.size()}, dtype::i32));
-      labels.resize(columns.size());
-      labels[arrays.size() - 1] = std::move(l.labels);
-      continue;
-    }
-    arrays.push_back(with_context("column '" + names.back() + "'", [&] { return dataset_of(a, std::nullopt).data; }));
+    arrays.push_back(column_of(values.cast<py::array>(), names.back(), arrays.size(), columns.size(), labels));
   }
   dataset d = detail::table_of_columns(std::move(names), arrays, table_layout::members, "baler");
   d.labels = std::move(labels);

@@ -51,6 +51,30 @@ TEST_CASE("compress from and decompress into HDF5, names kept, bound held") {
   CHECK(files.find("out.h5:") == std::string::npos);                   // no folder "out.h5:"
 }
 
+TEST_CASE("a compound's string members, fixed and variable length, are columns of text") {
+  scratch s;
+  // tests/data/make_fixtures.py: trig 'S4', x float64, name h5py's str (variable length).
+  const std::string fixture = std::string(BALER_TEST_DIR) + "/data/records_text.h5:/jets";
+  const dataset jets = load_dataset(fixture);
+  CHECK(jets.names == std::vector<std::string>{"trig", "x", "name"});
+  REQUIRE(jets.labels.size() == 3);
+  CHECK(jets.labels[0] == std::vector<std::string>{"HLT1", "HLT2", "L1"});
+  CHECK(jets.labels[2] == std::vector<std::string>{"", "e", "mu"});
+  CHECK(jets.data.to_doubles() == std::vector<double>{0, 1.5, 2, 2, -2, 1, 0, 0.25, 2, 1, 4, 0});
+  // Through the error-bounded mode to a CSV: the text as it was, x within its bound.
+  REQUIRE(baler_cli({"compress", fixture, "-o", "t.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
+  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "t.csv", "-q"}).status == 0);
+  const dataset back = load_dataset("t.csv");
+  CHECK(back.labels == jets.labels);
+  const std::vector<double> x = jets.data.to_doubles(), y = back.data.to_doubles();
+  REQUIRE(y.size() == x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    INFO(i);
+    if (i % 3 == 1) CHECK(std::abs(y[i] - x[i]) <= 1e-3 * 6.0);  // x spans -2 to 4
+    else CHECK(y[i] == x[i]);
+  }
+}
+
 TEST_CASE("a compound dataset (h5py's structured array) is a table of its members, restored as one") {
   scratch s;
   // Written by h5py (tests/data/make_fixtures.py): pt big-endian float32, eta float64, n int32,

@@ -265,9 +265,39 @@ TEST_CASE("a structured array is a table of its fields, written back as one") {
         read_file_with(io_test::fixture("records_mixed.npy"), npy::read_records).columns);
   CHECK(npy::has_fields(read_file(dir / "back.npy")));
   CHECK(npz::read_file(dir / "back.npz").count("names") == 0);
-  // Refused with the field named: text, arrays in a field.
-  CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("records_text.npy")), "field 'name' holds text");
+  // Refused with the field named: arrays in a field.
   CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("records_subarray.npy")), "holds an array");
+}
+
+TEST_CASE("text fields of a structured array (unicode, bytes) are columns of text, written to .npz and .csv") {
+  io_test::scratch_dir dir;
+  // Rows ("mu", 1.5, b"HLT1"), ("e", -2, b"L1"), ("mu", 0.25, b"HLT1"), ("", 4, b"HLT2")
+  // (tests/data/make_fixtures.py): fields '<U3', '<f8', '|S4'.
+  const dataset t = load_dataset(io_test::fixture("records_text.npy"));
+  CHECK(t.names == std::vector<std::string>{"name", "x", "trig"});
+  CHECK(t.column_types == std::vector<dtype>{dtype::i32, dtype::f64, dtype::i32});
+  REQUIRE(t.labels.size() == 3);
+  CHECK(t.labels[0] == std::vector<std::string>{"", "e", "mu"});
+  CHECK(t.labels[1].empty());
+  CHECK(t.labels[2] == std::vector<std::string>{"HLT1", "HLT2", "L1"});
+  CHECK(t.data.to_doubles() == std::vector<double>{2, 1.5, 0, 1, -2, 2, 2, 0.25, 0, 0, 4, 1});
+  for (const std::string name : {"back.npz", "back.csv"}) {
+    INFO(name);
+    save_dataset(dir / name, t, false);
+    const dataset back = load_dataset(dir / name);
+    CHECK(back.names == t.names);
+    CHECK(back.labels == t.labels);
+    CHECK(back.data.to_doubles() == t.data.to_doubles());
+  }
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "back.npy", t, false), "which only a .csv or an .npz holds");
+  CHECK_FALSE(fs::exists(dir / "back.npy"));
+  // A bytes array read as strings: Latin-1, so that any byte reads.
+  const std::vector<std::byte> bytes_array = [] {
+    std::vector<std::byte> b = npy::format_header_literal("'|S3'", {2});
+    for (int c : {0x61, 0xe9, 0, 0x62, 0x63, 0x64}) b.push_back(std::byte(c));  // a, e-acute, NUL, b, c, d
+    return b;
+  }();
+  CHECK(npy::read_strings(bytes_array) == std::vector<std::string>{"a\u00e9", "bcd"});
 }
 
 TEST_CASE("names must label the columns of a 2-d table") {

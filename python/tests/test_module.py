@@ -71,6 +71,19 @@ def test_a_column_of_text_comes_back_as_its_text(table):
         baler.compress({"pt": table[:, 2], "bad": mixed}, "range:1e-3")
 
 
+def test_text_fields_of_a_structured_array_come_back_as_text(table):
+    n = len(table)
+    records = np.zeros(n, dtype=[("pt", "<f8"), ("type", "<U2"), ("trig", "S4")])
+    records["pt"] = table[:, 2]
+    records["type"] = np.array(["GG", "GT", "TT"])[np.arange(n) % 3]
+    records["trig"] = np.array([b"HLT1", b"L1"])[np.arange(n) % 2]
+    back = baler.decompress(baler.compress(records, "range:1e-3"))
+    assert list(back) == ["pt", "type", "trig"]  # a table with text comes back as a dict
+    np.testing.assert_array_equal(back["type"], records["type"])
+    np.testing.assert_array_equal(back["trig"], records["trig"].astype(str))
+    assert np.abs(back["pt"] - table[:, 2]).max() <= 1e-3 * np.ptp(table[:, 2])
+
+
 def test_field_keeps_dtype_shape_and_abs_bound(field):
     back = baler.decompress(baler.compress(field, "abs:1e-3"))
     assert back.dtype == np.float32 and back.shape == field.shape

@@ -141,11 +141,17 @@ def main():
     np.savez(path("records_table.npz"), data=records([("x", "<f8"), ("y", "<f8")]))
     save("records_aligned_big.npy", records(np.dtype([("a", ">i2"), ("b", ">f8")], align=True)))
     save("records_subarray.npy", np.zeros(2, dtype=[("a", "<f4", (2,))]))
-    save("records_text.npy", np.zeros(2, dtype=[("name", "<U3"), ("x", "<f8")]))
+    # Text fields, unicode and bytes: columns of text.
+    text = [("mu", 1.5, b"HLT1"), ("e", -2.0, b"L1"), ("mu", 0.25, b"HLT1"), ("", 4.0, b"HLT2")]
+    save("records_text.npy", np.array(text, dtype=[("name", "<U3"), ("x", "<f8"), ("trig", "S4")]))
     # The mixed records as h5py stores them: a 1-D compound dataset (bool as h5py's enum).
     import h5py
     with h5py.File(path("records.h5"), "w") as f:
         f.create_dataset("jets", data=records([("pt", ">f4"), ("eta", "<f8"), ("n", "<i4"), ("ok", "?")]))
+    # Text in a compound: a fixed-length ('S4') and a variable-length (str) member.
+    with h5py.File(path("records_text.h5"), "w") as f:
+        kinds = np.dtype([("trig", "S4"), ("x", "<f8"), ("name", h5py.string_dtype())])
+        f.create_dataset("jets", data=np.array([(t, x, n) for n, x, t in text], dtype=kinds))
 
     # Tables in Baler's convention, stored and deflated.
     table = value("<f8", (4, 3))

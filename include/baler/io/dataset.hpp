@@ -253,10 +253,12 @@ inline std::optional<dataset> table_of_members(const npz::archive& a) {
   return d;
 }
 
-// A table from the bytes of a 1-D structured .npy, a column per field.
+// A table from the bytes of a 1-D structured .npy, a column per field, text fields among them.
 inline dataset table_of_records(byte_view npy_bytes) {
   npy::record_columns r = npy::read_records(npy_bytes);
-  return table_of_columns(std::move(r.names), r.columns, table_layout::records, "npy::read_records");
+  dataset d = table_of_columns(std::move(r.names), r.columns, table_layout::records, "npy::read_records");
+  d.labels = std::move(r.labels);
+  return d;
 }
 }  // namespace detail
 
@@ -313,7 +315,9 @@ inline dataset load_dataset(const std::filesystem::path& path) {
       hdf5::table_data t = hdf5::read(h.file, h.object);
       if (!t.columns.empty())
         return with_context("file " + path.string(), [&] {
-          return detail::table_of_columns(std::move(t.names), t.columns, table_layout::records, "hdf5::read");
+          dataset d = detail::table_of_columns(std::move(t.names), t.columns, table_layout::records, "hdf5::read");
+          d.labels = std::move(t.labels);
+          return d;
         });
       dataset d{std::move(t.data), std::move(t.names)};
       check_names(d, ("file " + path.string()).c_str());

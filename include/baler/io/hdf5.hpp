@@ -20,6 +20,7 @@
 
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
+#include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
 #include "baler/io/records.hpp"
 
@@ -183,11 +184,44 @@ struct table_data {
   ndarray data;
   std::vector<std::string> names;
   std::vector<ndarray> columns;
+  std::vector<std::vector<std::string>> labels;  // per column, a string member's (labels.hpp); none without text
 };
 
 namespace detail {
 // How a value of dtype t is read; bool as uint8 (0/1), which h5py's bool enum converts to.
 inline hid_t read_type_of(dtype t) { return t == dtype::bool_ ? H5T_NATIVE_UINT8 : memory_type(t); }
+
+// The strings of compound member `name` (of string type `member`), one per record: fixed-length
+// ones (h5py's 'S8') up to their first NUL, less trailing spaces where space-padded;
+// variable-length ones (h5py's str) as stored.
+inline std::vector<std::string> member_strings(hid_t d, hid_t member, const std::string& name, std::size_t rows,
+                                               const std::string& at) {
+  const htri_t variable = H5Tis_variable_str(member);
+  check(variable >= 0, at, "cannot read its string type");
+  const std::size_t size = variable ? sizeof(char*) : H5Tget_size(member);
+  id one(H5Tcreate(H5T_COMPOUND, size), H5Tclose);
+  check(H5Tinsert(one, name.c_str(), 0, member) >= 0, at, "cannot read it");
+  std::vector<std::string> out(rows);
+  if (variable) {
+    std::vector<char*> cells(rows, nullptr);
+    check(H5Dread(d, one, H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()) >= 0, at, "cannot read it");
+    for (std::size_t r = 0; r < rows; ++r)
+      if (cells[r]) out[r] = cells[r];
+    id space(H5Dget_space(d), H5Sclose);
+    H5Dvlen_reclaim(one, space, H5P_DEFAULT, cells.data());
+    return out;
+  }
+  std::vector<char> bytes(rows * size);
+  check(H5Dread(d, one, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) >= 0, at, "cannot read it");
+  const bool space_padded = H5Tget_strpad(member) == H5T_STR_SPACEPAD;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const char* cell = bytes.data() + r * size;
+    std::size_t n = std::size_t(std::find(cell, cell + size, '\0') - cell);
+    while (space_padded && n > 0 && cell[n - 1] == ' ') --n;
+    out[r].assign(cell, n);
+  }
+  return out;
+}
 
 inline table_data read_compound(hid_t d, hid_t type, const std::vector<hsize_t>& dims, const std::string& where) {
   check(dims.size() == 1, where, "a compound dataset is a table when it is 1-D (N records)");
@@ -202,6 +236,13 @@ inline table_data read_compound(hid_t d, hid_t type, const std::vector<hsize_t>&
     id member(H5Tget_member_type(type, i), H5Tclose);
     const std::string at = where + ", member '" + t.names.back() + "'";
     check(H5Tget_class(member) != H5T_ARRAY, at, "holds an array: one value per record is a column");
+    if (H5Tget_class(member) == H5T_STRING) {  // a column of text
+      labelled_column l = label_cells(member_strings(d, member, t.names.back(), std::size_t(dims[0]), at));
+      t.columns.push_back(ndarray::from_doubles(l.codes, {std::size_t(dims[0])}, dtype::i32));
+      t.labels.resize(std::size_t(members));
+      t.labels[i] = std::move(l.labels);
+      continue;
+    }
     ndarray column = ndarray::zeros(dtype_of(member, at), {std::size_t(dims[0])});
     // A compound of this one member, read by name: HDF5 picks it out of each record.
     id one(H5Tcreate(H5T_COMPOUND, dtype_size(column.type)), H5Tclose);

@@ -13,6 +13,7 @@
 #include "baler/core/error.hpp"
 #include "baler/io/atomic_file.hpp"
 #include "baler/io/bytes.hpp"
+#include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
 #include "baler/io/npy_header.hpp"
 #include "baler/io/records.hpp"
@@ -86,42 +87,52 @@ inline ndarray read(byte_view in) {
   const element_type e = parse_descr(h.descr, where);
   require(
       !e.is_text, where,
-      "dtype '" + h.descr + "' is a unicode text array, not numeric data (use npy::read_strings)");
+      "dtype '" + h.descr + "' is a text array, not numeric data (use npy::read_strings)");
   ndarray a{e.type, h.shape, detail::payload(in, h, e.item_size, where)};
   detail::to_native(a, e);
   return a;
 }
 
-// The strings of a unicode ('<U..', '>U..') array in C order, as UTF-8, trailing NULs stripped
-// (numpy pads shorter strings with them). An empty array of any dtype reads as no strings:
-// np.savez(names=[]) stores an empty float64 array, and such files exist.
+namespace detail {
+// One fixed-width text item of type e as UTF-8, trailing NULs stripped (numpy pads shorter
+// strings with them).
+inline std::string text_of(const std::byte* item, const element_type& e, const char* where) {
+  const std::size_t chars = e.item_size / e.char_size;
+  const auto code = [&](std::size_t c) -> std::uint32_t {
+    if (e.char_size == 1) return std::to_integer<std::uint32_t>(item[c]);
+    const auto unit = static_cast<std::uint32_t>(load_le(item + 4 * c, 4));  // UTF-32
+    return e.big_endian ? __builtin_bswap32(unit) : unit;
+  };
+  std::size_t used = chars;
+  while (used > 0 && code(used - 1) == 0) --used;
+  std::string out;
+  for (std::size_t c = 0; c < used; ++c) append_utf8(out, code(c), where);
+  return out;
+}
+}  // namespace detail
+
+// The strings of a text array ('<U..', '>U..', '|S..') in C order, as UTF-8 (detail::text_of).
+// An empty array of any dtype reads as no strings: np.savez(names=[]) stores an empty float64
+// array, and such files exist.
 inline std::vector<std::string> read_strings(byte_view in) {
   constexpr const char* where = "npy::read_strings";
   const header h = parse_header(in, where);
   if (shape_elements(h.shape, where) == 0) return {};
   const element_type e = parse_descr(h.descr, where);
-  require(e.is_text, where, "dtype '" + h.descr + "' is not a unicode text array ('<U..')");
-  std::vector<std::byte> raw = detail::payload(in, h, e.item_size, where);
-  if (e.big_endian) swap_byte_order(raw.data(), raw.size(), 4);  // UTF-32 code units
-  const std::size_t chars = e.item_size / 4;
+  require(e.is_text, where, "dtype '" + h.descr + "' is not a text array ('<U..' or '|S..')");
+  const std::vector<std::byte> raw = detail::payload(in, h, e.item_size, where);
   std::vector<std::string> out(raw.size() / e.item_size);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const std::byte* item = raw.data() + i * e.item_size;
-    std::size_t used = chars;
-    const auto code = [&](std::size_t c) {
-      return static_cast<std::uint32_t>(load_le(item + 4 * c, 4));
-    };
-    while (used > 0 && code(used - 1) == 0) --used;
-    for (std::size_t c = 0; c < used; ++c) append_utf8(out[i], code(c), where);
-  }
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = detail::text_of(raw.data() + i * e.item_size, e, where);
   return out;
 }
 
 // A 1-D structured array (np.save(f, records)) as a table: its fields' names and one 1-D array
-// per field, each of its own dtype. Padding fields (no name, "|V..") are skipped.
+// per field, each of its own dtype. Padding fields (no name, "|V..") are skipped. A text field
+// ('U' or 'S') is a column of text: its labels (labels.hpp), its values their indices (int32).
 struct record_columns {
   std::vector<std::string> names;
   std::vector<ndarray> columns;
+  std::vector<std::vector<std::string>> labels;  // per column, empty for numbers; none without text
 };
 inline bool has_fields(byte_view in) { return !parse_header(in, "npy::has_fields").fields.empty(); }
 inline record_columns read_records(byte_view in) {
@@ -143,7 +154,6 @@ inline record_columns read_records(byte_view in) {
       continue;
     }
     const element_type e = with_context("field '" + name + "'", [&] { return parse_descr(descr, where); });
-    if (e.is_text) throw error(std::string(where) + "(): field '" + name + "' holds text ('" + descr + "'), not numbers");
     require(!name.empty(), where, "a structured field without a name");
     out.names.push_back(name), types.push_back(e), offsets.push_back(record);
     record += e.item_size;
@@ -152,6 +162,15 @@ inline record_columns read_records(byte_view in) {
   const std::vector<std::byte> raw = detail::payload(in, h, record, where);
   const std::size_t rows = h.shape[0];
   for (std::size_t f = 0; f < types.size(); ++f) {
+    if (types[f].is_text) {
+      std::vector<std::string> cells(rows);
+      for (std::size_t r = 0; r < rows; ++r) cells[r] = detail::text_of(raw.data() + r * record + offsets[f], types[f], where);
+      labelled_column l = label_cells(cells);
+      out.columns.push_back(ndarray::from_doubles(l.codes, {rows}, dtype::i32));
+      out.labels.resize(types.size());
+      out.labels[f] = std::move(l.labels);
+      continue;
+    }
     const std::size_t size = types[f].item_size;
     ndarray column{types[f].type, {rows}, std::vector<std::byte>(rows * size)};
     for (std::size_t r = 0; r < rows; ++r)

@@ -33,11 +33,14 @@ struct header {
   std::size_t data_offset = 0;  // where the payload starts
 };
 
-// What a descr means for the readers: a numeric dtype or fixed-width UTF-32 text.
+// What a descr means for the readers: a numeric dtype, or fixed-width text: unicode ('U',
+// UTF-32) or bytes ('S', as h5py writes fixed-length strings; read as Latin-1, so that ASCII
+// stays itself and no byte is refused).
 struct element_type {
   bool is_text = false;
   dtype type = dtype::f64;    // when !is_text
-  std::size_t item_size = 0;  // bytes per element (4 x characters for text)
+  std::size_t item_size = 0;  // bytes per element (char_size x characters for text)
+  std::size_t char_size = 4;  // of text: 4 (unicode) or 1 (bytes)
   bool big_endian = false;
 };
 
@@ -190,9 +193,10 @@ inline element_type parse_descr(const std::string& descr, const char* where) {
 
   element_type e;
   e.big_endian = order == '>';
-  if (kind == 'U' && plain && size > 0) {
+  if ((kind == 'U' || kind == 'S') && plain && size > 0) {
     e.is_text = true;
-    e.item_size = 4 * size;
+    e.char_size = kind == 'U' ? 4 : 1;
+    e.item_size = e.char_size * size;
     return e;
   }
   if (plain) {
@@ -206,7 +210,7 @@ inline element_type parse_descr(const std::string& descr, const char* where) {
   }
   throw error(std::string(where) + "(): unsupported dtype " +
               detail::unsupported_name(kind, size, descr) + " (descr '" + descr +
-              "'); supported: bool, int8..int64, uint8..uint64, float32, float64, unicode");
+              "'); supported: bool, int8..int64, uint8..uint64, float32, float64, unicode and byte strings");
 }
 
 // Parses and validates the preamble of a .npy buffer; the payload is the caller's business.
