@@ -60,7 +60,7 @@ struct codec_options {
   // bound, integer columns exactly, and the codec keeps the latent only where it makes the
   // file smaller. Config: "error_bound": "range:1e-3", "error_bounds": {"pt": "rel:1e-3"}.
   bound_config error_bound;
-  search_effort effort = search_effort::thorough;  // of a field's search (error_bound.hpp)
+  search_effort effort = search_effort::thorough;  // how hard it searches fields and tables (error_bound.hpp)
   // Whether the error-bounded mode trains an autoencoder to offer its reconstruction as a
   // predictor: auto (when a PCA estimate says its latent pays for itself), always, never.
   latent_use latent_predictor = latent_use::automatic;
