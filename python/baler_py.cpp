@@ -151,11 +151,12 @@ py::array array_owning(ndarray&& a) {
 }
 
 // The decoded data for numpy. A table read from records goes back as records, a field per
-// column in its dtype, the rows its records; one from a dict of columns, or with a column of
-// text, as a dict of them, the text as a str array.
+// column in its dtype (text as unicode), the rows its records; one from a dict of columns, or
+// another with a column of text, as a dict of them, the text as a str array.
 py::object to_numpy(dataset&& d) {
   const bool table = d.data.ndim() == 2 && d.names.size() == d.data.shape[1];
-  if (table && (d.layout == table_layout::members || !d.labels.empty())) {
+  const bool records = d.layout == table_layout::records;
+  if (table && (d.layout == table_layout::members || (!d.labels.empty() && !records))) {
     std::vector<ndarray> columns = columns_of(d);
     py::dict out;
     for (std::size_t c = 0; c < columns.size(); ++c) {
@@ -164,19 +165,18 @@ py::object to_numpy(dataset&& d) {
         continue;
       }
       py::list text;
-      const std::vector<double> v = columns[c].to_doubles();
-      for (std::size_t r = 0; r < v.size(); ++r) text.append(py::str(label_at(d.labels[c], v[r], "baler.decompress", r, c)));
+      for (const std::string& cell : cells_of(d.labels[c], columns[c].to_doubles(), "baler.decompress", c))
+        text.append(py::str(cell));
       out[py::str(d.names[c])] = py::module_::import("numpy").attr("array")(text, py::arg("dtype") = "U");
     }
     return out;
   }
-  if (table && d.layout == table_layout::records) {
-    const std::vector<ndarray> columns = columns_of(d);
+  if (table && records) {
+    npy::described_records r = npy::describe_records(columns_of(d), d.labels);
     py::list fields;
-    for (std::size_t c = 0; c < columns.size(); ++c) fields.append(py::make_tuple(d.names[c], dtype_name(columns[c].type)));
-    packed_records records = pack_records(columns);
+    for (std::size_t c = 0; c < r.descrs.size(); ++c) fields.append(py::make_tuple(d.names[c], r.descrs[c]));
     const std::size_t rows = d.data.shape[0];
-    return array_owning(ndarray{dtype::u8, {records.bytes.size()}, std::move(records.bytes)},
+    return array_owning(ndarray{dtype::u8, {r.records.bytes.size()}, std::move(r.records.bytes)},
                         py::dtype::from_args(fields), {py::ssize_t(rows)});
   }
   return array_owning(std::move(d.data));

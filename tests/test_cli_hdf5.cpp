@@ -61,18 +61,28 @@ TEST_CASE("a compound's string members, fixed and variable length, are columns o
   CHECK(jets.labels[0] == std::vector<std::string>{"HLT1", "HLT2", "L1"});
   CHECK(jets.labels[2] == std::vector<std::string>{"", "e", "mu"});
   CHECK(jets.data.to_doubles() == std::vector<double>{0, 1.5, 2, 2, -2, 1, 0, 0.25, 2, 1, 4, 0});
-  // Through the error-bounded mode to a CSV: the text as it was, x within its bound.
+  // Through the error-bounded mode to a CSV and to a compound (its text members fixed-length
+  // UTF-8 strings): the text as it was, x within its bound.
   REQUIRE(baler_cli({"compress", fixture, "-o", "t.baler", "-q", "--error-bound", "range:1e-3"}).status == 0);
-  REQUIRE(baler_cli({"decompress", "t.baler", "-o", "t.csv", "-q"}).status == 0);
-  const dataset back = load_dataset("t.csv");
-  CHECK(back.labels == jets.labels);
-  const std::vector<double> x = jets.data.to_doubles(), y = back.data.to_doubles();
-  REQUIRE(y.size() == x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    INFO(i);
-    if (i % 3 == 1) CHECK(std::abs(y[i] - x[i]) <= 1e-3 * 6.0);  // x spans -2 to 4
-    else CHECK(y[i] == x[i]);
+  for (const char* out : {"t.csv", "t.h5:/jets"}) {
+    INFO(out);
+    REQUIRE(baler_cli({"decompress", "t.baler", "-o", out, "-q"}).status == 0);
+    const dataset back = load_dataset(out);
+    CHECK(back.labels == jets.labels);
+    const std::vector<double> x = jets.data.to_doubles(), y = back.data.to_doubles();
+    REQUIRE(y.size() == x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      INFO(i);
+      if (i % 3 == 1) CHECK(std::abs(y[i] - x[i]) <= 1e-3 * 6.0);  // x spans -2 to 4
+      else CHECK(y[i] == x[i]);
+    }
   }
+  // A value that indexes no label is refused and leaves no file.
+  dataset crafted = jets;
+  crafted.data.data_as<double>()[0] = 7;
+  CHECK_THROWS_WITH_AS(save_dataset("c.h5:/jets", crafted, false),
+                       doctest::Contains("holds 7.000000, not the index of one of its 3 labels"), error);
+  CHECK_FALSE(fs::exists("c.h5"));
 }
 
 TEST_CASE("a compound dataset (h5py's structured array) is a table of its members, restored as one") {

@@ -224,15 +224,25 @@ TEST_CASE("columns of text: a unicode .npz member or a CSV column, labels writte
   // A CSV's table (one array) with text goes to .npz as one member per column.
   save_dataset(dir / "again.npz", from_csv, false);
   CHECK(npz::read_file(dir / "again.npz").at("type").strings() == std::vector<std::string>{"mu", "e", "mu", "\u03c4"});
-  // The other formats hold no text: refused before anything is written.
-  CHECK_ERROR_CONTAINS(save_dataset(dir / "t.npy", t, false),
-                       "the table has a column of text ('type'), which only a .csv or an .npz holds");
-  CHECK_FALSE(fs::exists(dir / "t.npy"));
-  // A value that indexes no label (a crafted file's) is refused, not read past the labels.
+  // A .npy holds the table as a structured array, the text a unicode field as wide as its
+  // longest cell: read back, the same labels and values.
+  save_dataset(dir / "t.npy", t, false);
+  const std::vector<std::byte> npy_bytes = read_file(dir / "t.npy");
+  CHECK(std::string(reinterpret_cast<const char*>(npy_bytes.data()), 128).find("[('pt', '<f4'), ('type', '<U2')]") !=
+        std::string::npos);
+  const dataset from_npy = load_dataset(dir / "t.npy");
+  CHECK(from_npy.layout == table_layout::records);
+  CHECK(from_npy.labels == t.labels);
+  CHECK(from_npy.data == t.data);
+  // A value that indexes no label (a crafted file's) is refused, not read past the labels, and
+  // nothing is written.
   dataset crafted = from_csv;
   crafted.data.data_as<double>()[3] = 3;
   CHECK_ERROR_CONTAINS(save_dataset(dir / "c.npz", crafted, false),
                        "npz::write_columns(): row 1 of column 2 holds 3.000000, not the index of one of its 3 labels");
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "c.npy", crafted, false),
+                       "npy::describe_records(): row 1 of column 2 holds 3.000000, not the index of one of its 3 labels");
+  CHECK_FALSE(fs::exists(dir / "c.npy"));
   CHECK_FALSE(fs::exists(dir / "c.npz"));
 }
 
@@ -281,16 +291,18 @@ TEST_CASE("text fields of a structured array (unicode, bytes) are columns of tex
   CHECK(t.labels[1].empty());
   CHECK(t.labels[2] == std::vector<std::string>{"HLT1", "HLT2", "L1"});
   CHECK(t.data.to_doubles() == std::vector<double>{2, 1.5, 0, 1, -2, 2, 2, 0.25, 0, 0, 4, 1});
-  for (const std::string name : {"back.npz", "back.csv"}) {
+  // Back to records (.npy, .npz member "data": the text fields unicode) and to .csv.
+  for (const std::string name : {"back.npy", "back.npz", "back.csv"}) {
     INFO(name);
     save_dataset(dir / name, t, false);
     const dataset back = load_dataset(dir / name);
     CHECK(back.names == t.names);
     CHECK(back.labels == t.labels);
     CHECK(back.data.to_doubles() == t.data.to_doubles());
+    if (name != "back.csv") CHECK(back.layout == table_layout::records);
   }
-  CHECK_ERROR_CONTAINS(save_dataset(dir / "back.npy", t, false), "which only a .csv or an .npz holds");
-  CHECK_FALSE(fs::exists(dir / "back.npy"));
+  const npz::archive back_npz = npz::read_file(dir / "back.npz");
+  CHECK((back_npz.size() == 1 && back_npz.count("data") == 1));
   // A bytes array read as strings: Latin-1, so that any byte reads.
   const std::vector<std::byte> bytes_array = [] {
     std::vector<std::byte> b = npy::format_header_literal("'|S3'", {2});

@@ -332,30 +332,30 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 // has it, with its columns in their dtypes: one .npz member per column, or a structured array
 // (.npy, .npz member "data", an HDF5 compound; HDF5 takes a compound for any table of columns
 // of different dtypes). A plain .npy holds no names: they are left out, since the user chose a
-// format that cannot hold them. Text (dataset::labels) goes to a .csv or to an .npz of one
-// member per column, and is refused by the others. `method` applies to .npz only; stored is
-// np.savez's default and the fast choice for float data, which deflate barely shrinks.
+// format that cannot hold them. Text (dataset::labels) is a unicode member of an .npz, a cell of
+// a .csv, a unicode field of a structured array or a string member of a compound: a table with
+// text goes to .npy and HDF5 as records, to an .npz as members unless it was read as records.
+// `method` applies to .npz only; stored is np.savez's default and the fast choice for float
+// data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
   const file_format format = format_of(path);
-  if (!d.labels.empty() && format != file_format::csv && format != file_format::npz)
-    throw error("save_dataset(): '" + path.string() + "': the table has a column of text (" + labelled_columns(d) +
-                "), which only a .csv or an .npz holds: write FILE.csv or FILE.npz");
-  // An .npz holds text as a member of its own: a table with text is written one member per column.
-  const bool members = d.layout == table_layout::members || !d.labels.empty();
-  const bool records = d.layout == table_layout::records;
+  const bool text = !d.labels.empty();
+  const bool records = d.layout == table_layout::records || (text && format != file_format::npz);
+  const bool members = d.layout == table_layout::members || (text && !records);
   const std::string member = d.member.empty() ? "data" : d.member;
   switch (format) {
     case file_format::npz:
       write_file_atomically(path,
                             members ? npz::write_columns(columns_of(d), d.names, method, d.labels)
-                            : records ? npz::write({{member, npy::write_records(columns_of(d), d.names)}}, method)
+                            : records ? npz::write({{member, npy::write_records(columns_of(d), d.names, d.labels)}}, method)
                                       : npz::write(d.data, d.names, method, member),
                             overwrite);
       return;
     case file_format::npy:
-      write_file_atomically(path, records ? npy::write_records(columns_of(d), d.names) : npy::write(d.data), overwrite);
+      write_file_atomically(path, records ? npy::write_records(columns_of(d), d.names, d.labels) : npy::write(d.data),
+                            overwrite);
       return;
     case file_format::csv:
       write_file_atomically(path, csv::write(d.data, d.names, d.labels), overwrite);
@@ -364,7 +364,8 @@ inline void save_dataset(const std::filesystem::path& path, const dataset& d, bo
       require_hdf5(path);
 #ifdef BALER_HAS_HDF5
       const auto h = *hdf5_location_of(path);
-      if (records || !d.column_types.empty()) hdf5::write_records(h.file, h.object, columns_of(d), d.names, overwrite);
+      if (records || !d.column_types.empty())
+        hdf5::write_records(h.file, h.object, columns_of(d), d.names, overwrite, d.labels);
       else hdf5::write(h.file, h.object, d.data, d.names, overwrite);
 #endif
       return;

@@ -13,6 +13,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -339,19 +340,47 @@ inline void write(const std::filesystem::path& file, const std::string& object, 
 }
 
 // Writes a table's columns (1-D arrays of one length, split_columns) as a 1-D compound dataset,
-// a member per column named by `names`, each of its column's dtype: its records the rows.
+// a member per column named by `names`, each of its column's dtype; a column with labels
+// (labels[c] not empty) as the text its values index: a fixed-length UTF-8 string, as long as
+// its longest (h5py's 'S' of that width; NUL-padded). Its records are the rows.
 inline void write_records(const std::filesystem::path& file, const std::string& object,
-                          const std::vector<ndarray>& columns, const std::vector<std::string>& names, bool overwrite) {
+                          const std::vector<ndarray>& columns, const std::vector<std::string>& names, bool overwrite,
+                          const std::vector<std::vector<std::string>>& labels = {}) {
   const std::string where = "hdf5::write_records(): " + file.string() + ":" + object;
   detail::check(names.size() == columns.size() && !names.empty(), where,
                 "a compound dataset needs columns and a name for each");
-  const packed_records records = pack_records(columns);
+  check_record_columns(columns, "hdf5::write_records");
+  detail::check(labels.empty() || labels.size() == columns.size(), where,
+                "labels for some columns but not one entry per column");
+  const std::size_t rows = columns[0].shape[0];
+  std::vector<std::vector<std::byte>> text(columns.size());  // a labelled column's cells, `width` bytes each
+  std::vector<record_field> fields;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (labels.empty() || labels[c].empty()) {
+      fields.push_back({dtype_size(columns[c].type), columns[c].bytes.data()});
+      continue;
+    }
+    const std::vector<std::string> cells = cells_of(labels[c], columns[c].to_doubles(), "hdf5::write_records", c);
+    std::size_t width = 1;  // HDF5 has no string of 0 bytes
+    for (const std::string& s : labels[c]) width = std::max(width, s.size());
+    text[c].resize(rows * width);
+    for (std::size_t r = 0; r < rows; ++r) std::memcpy(text[c].data() + r * width, cells[r].data(), cells[r].size());
+    fields.push_back({width, text[c].data()});
+  }
+  const packed_records records = pack_fields(fields, rows);
   detail::write_atomically(file, object, overwrite, where, [&](hid_t f, hid_t links) {
     detail::id compound(H5Tcreate(H5T_COMPOUND, records.size), H5Tclose);
-    for (std::size_t c = 0; c < names.size(); ++c)
-      if (H5Tinsert(compound, names[c].c_str(), records.offsets[c], detail::memory_type(columns[c].type)) < 0)
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      detail::id string_type(text[c].empty() ? H5I_INVALID_HID : H5Tcopy(H5T_C_S1), H5Tclose);
+      if (!text[c].empty())
+        detail::check(H5Tset_size(string_type, fields[c].size) >= 0 && H5Tset_strpad(string_type, H5T_STR_NULLPAD) >= 0 &&
+                          H5Tset_cset(string_type, H5T_CSET_UTF8) >= 0,
+                      where, "cannot make the string type of member '" + names[c] + "'");
+      const hid_t member = text[c].empty() ? detail::memory_type(columns[c].type) : hid_t(string_type);
+      if (H5Tinsert(compound, names[c].c_str(), records.offsets[c], member) < 0)
         throw error(where + ": cannot make member '" + names[c] + "' (two columns of one name?)");
-    detail::create_and_write(f, links, object, compound, {hsize_t(columns[0].shape[0])}, records.bytes.data(), {}, where);
+    }
+    detail::create_and_write(f, links, object, compound, {hsize_t(rows)}, records.bytes.data(), {}, where);
   });
 }
 

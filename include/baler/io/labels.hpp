@@ -37,4 +37,13 @@ inline const std::string& label_at(const std::vector<std::string>& labels, doubl
   return labels[std::size_t(v)];
 }
 
+// The text of each row of column `column` (from 0, for messages), whose values index `labels`.
+inline std::vector<std::string> cells_of(const std::vector<std::string>& labels, const std::vector<double>& values,
+                                         const char* where, std::size_t column) {
+  std::vector<std::string> cells;
+  cells.reserve(values.size());
+  for (std::size_t r = 0; r < values.size(); ++r) cells.push_back(label_at(labels, values[r], where, r, column));
+  return cells;
+}
+
 }  // namespace baler

@@ -203,12 +203,12 @@ inline void require_distinct(const std::vector<std::string>& names, const char* 
       if (names[k] == names[c]) throw error(std::string(where) + "(): two columns are named '" + names[c] + "'");
 }
 
-// The .npy header of `rows` records of fields named `names` of dtypes `types`, packed
-// (pack_records' layout).
-inline std::vector<std::byte> records_header(const std::vector<std::string>& names, const std::vector<dtype>& types,
-                                             std::size_t rows) {
+// The .npy header of `rows` records of fields named `names` of numpy dtypes `descrs` ('<f4',
+// '<U3'), packed (pack_fields' layout).
+inline std::vector<std::byte> records_header(const std::vector<std::string>& names,
+                                             const std::vector<std::string>& descrs, std::size_t rows) {
   constexpr const char* where = "npy::records_header";
-  require(names.size() == types.size() && !names.empty(), where, "a structured array needs columns and a name for each");
+  require(names.size() == descrs.size() && !names.empty(), where, "a structured array needs columns and a name for each");
   require_distinct(names, where);
   std::string descr = "[";
   for (std::size_t c = 0; c < names.size(); ++c) {
@@ -216,34 +216,75 @@ inline std::vector<std::byte> records_header(const std::vector<std::string>& nam
     if (name.empty() || name.find_first_of("'\\\n") != std::string::npos)
       throw error(std::string(where) + "(): column name '" + name +
                   "' cannot name a field (empty, or with a quote, backslash or newline)");
-    descr += (c ? ", ('" : "('") + name + "', '" + npy_descr(types[c]) + "')";
+    descr += (c ? ", ('" : "('") + name + "', '" + descrs[c] + "')";
   }
   return format_header_literal(descr + "]", {rows});
 }
 
+// Strings as numpy's fixed-width unicode items, as np.array(strings) makes them: `width` code
+// points each (the longest string's, at least 1), UTF-32LE, NUL-padded.
+struct unicode_items {
+  std::size_t width = 1;
+  std::vector<std::byte> bytes;
+  std::string descr() const { return "<U" + std::to_string(width); }
+};
+inline unicode_items unicode_items_of(const std::vector<std::string>& strings, const char* where) {
+  std::vector<std::vector<std::uint32_t>> code_points;
+  unicode_items u;
+  for (const std::string& s : strings) {
+    code_points.push_back(utf8_code_points(s, where));
+    u.width = std::max(u.width, code_points.back().size());
+  }
+  for (const auto& cps : code_points)
+    for (std::size_t c = 0; c < u.width; ++c) append_le(u.bytes, c < cps.size() ? cps[c] : 0, 4);
+  return u;
+}
+
+// A table's columns (1-D arrays of one length, split_columns) as packed records and each
+// field's numpy dtype: a column with labels (labels[c] not empty) as the text its values index
+// (unicode_items), the others in their dtypes.
+struct described_records {
+  std::vector<std::string> descrs;
+  packed_records records;
+};
+inline described_records describe_records(const std::vector<ndarray>& columns,
+                                          const std::vector<std::vector<std::string>>& labels = {}) {
+  constexpr const char* where = "npy::describe_records";
+  check_record_columns(columns, where);
+  require(labels.empty() || labels.size() == columns.size(), where, "labels for some columns but not one entry per column");
+  std::vector<unicode_items> text(columns.size());
+  std::vector<record_field> fields;
+  described_records d;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (labels.empty() || labels[c].empty()) {
+      fields.push_back({dtype_size(columns[c].type), columns[c].bytes.data()});
+      d.descrs.push_back(npy_descr(columns[c].type));
+      continue;
+    }
+    text[c] = unicode_items_of(cells_of(labels[c], columns[c].to_doubles(), where, c), where);
+    fields.push_back({4 * text[c].width, text[c].bytes.data()});
+    d.descrs.push_back(text[c].descr());
+  }
+  d.records = pack_fields(fields, columns[0].shape[0]);
+  return d;
+}
+
 // The .npy bytes of a table as a 1-D structured array, a field per column (1-D arrays of one
-// length, split_columns) named by `names`, each of its column's dtype, without padding.
-inline std::vector<std::byte> write_records(const std::vector<ndarray>& columns, const std::vector<std::string>& names) {
-  const packed_records records = pack_records(columns);
-  std::vector<dtype> types;
-  for (const ndarray& c : columns) types.push_back(c.type);
-  std::vector<std::byte> out = records_header(names, types, records.bytes.size() / records.size);
-  out.insert(out.end(), records.bytes.begin(), records.bytes.end());
+// length, split_columns) named by `names`, each of its column's dtype or, for a column with
+// labels, of unicode text (describe_records), without padding.
+inline std::vector<std::byte> write_records(const std::vector<ndarray>& columns, const std::vector<std::string>& names,
+                                            const std::vector<std::vector<std::string>>& labels = {}) {
+  const described_records d = describe_records(columns, labels);
+  std::vector<std::byte> out = records_header(names, d.descrs, d.records.bytes.size() / d.records.size);
+  out.insert(out.end(), d.records.bytes.begin(), d.records.bytes.end());
   return out;
 }
 
 // The .npy bytes of a 1-d unicode array '<U{longest}', as np.array(strings) would make it.
 inline std::vector<std::byte> write_strings(const std::vector<std::string>& strings) {
-  std::vector<std::vector<std::uint32_t>> code_points;
-  std::size_t width = 1;  // numpy's minimum, also for an empty list or empty strings
-  for (const std::string& s : strings) {
-    code_points.push_back(utf8_code_points(s, "npy::write_strings"));
-    width = std::max(width, code_points.back().size());
-  }
-  std::vector<std::byte> out = format_header("<U" + std::to_string(width), {strings.size()});
-  for (const auto& cps : code_points) {
-    for (std::size_t c = 0; c < width; ++c) append_le(out, c < cps.size() ? cps[c] : 0, 4);
-  }
+  unicode_items u = unicode_items_of(strings, "npy::write_strings");
+  std::vector<std::byte> out = format_header(u.descr(), {strings.size()});
+  out.insert(out.end(), u.bytes.begin(), u.bytes.end());
   return out;
 }
 

@@ -126,10 +126,8 @@ inline std::vector<std::byte> write_columns(const std::vector<ndarray>& columns,
       members.emplace_back(names[c], npy::write(columns[c]));
       continue;
     }
-    std::vector<std::string> text;  // a labelled column as the text its values index: '<U..'
-    const std::vector<double> v = columns[c].to_doubles();
-    for (std::size_t r = 0; r < v.size(); ++r) text.push_back(label_at(labels[c], v[r], where, r, c));
-    members.emplace_back(names[c], npy::write_strings(text));
+    // a labelled column as the text its values index: '<U..'
+    members.emplace_back(names[c], npy::write_strings(cells_of(labels[c], columns[c].to_doubles(), where, c)));
   }
   return write(members, method);
 }

@@ -49,31 +49,42 @@ inline std::vector<ndarray> split_columns(const ndarray& table, const std::vecto
   return columns;
 }
 
-// Rows of 1-D columns of one length as records: record r holds column c's value at byte
-// r * size + offsets[c], in the column's dtype.
+// Rows as records: record r holds field f's item at byte r * size + offsets[f].
 struct packed_records {
   std::vector<std::size_t> offsets;
   std::size_t size = 0;  // bytes per record
   std::vector<std::byte> bytes;
 };
-inline packed_records pack_records(const std::vector<ndarray>& columns) {
-  constexpr const char* where = "pack_records";
-  require(!columns.empty(), where, "records need at least one column");
+
+// One field of `rows` records: `size` bytes per row, the rows one after another from `items`.
+struct record_field {
+  std::size_t size;
+  const std::byte* items;
+};
+inline packed_records pack_fields(const std::vector<record_field>& fields, std::size_t rows) {
+  require(!fields.empty(), "pack_fields", "records need at least one field");
   packed_records p;
+  for (const record_field& f : fields) p.offsets.push_back(p.size), p.size += f.size;
+  p.bytes.resize(rows * p.size);
+  for (std::size_t f = 0; f < fields.size(); ++f)
+    for (std::size_t r = 0; r < rows; ++r)
+      std::memcpy(p.bytes.data() + r * p.size + p.offsets[f], fields[f].items + r * fields[f].size, fields[f].size);
+  return p;
+}
+
+// 1-D columns of one length, each a field in its dtype.
+inline void check_record_columns(const std::vector<ndarray>& columns, const char* where) {
+  require(!columns.empty(), where, "records need at least one column");
   for (const ndarray& c : columns) {
     c.check_consistent(where);
     require(c.ndim() == 1 && c.shape[0] == columns[0].shape[0], where, "the columns must be 1-D arrays of one length");
-    p.offsets.push_back(p.size);
-    p.size += dtype_size(c.type);
   }
-  const std::size_t rows = columns[0].shape[0];
-  p.bytes.resize(rows * p.size);
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    const std::size_t size = dtype_size(columns[c].type);
-    for (std::size_t r = 0; r < rows; ++r)
-      std::memcpy(p.bytes.data() + r * p.size + p.offsets[c], columns[c].bytes.data() + r * size, size);
-  }
-  return p;
+}
+inline packed_records pack_records(const std::vector<ndarray>& columns) {
+  check_record_columns(columns, "pack_records");
+  std::vector<record_field> fields;
+  for (const ndarray& c : columns) fields.push_back({dtype_size(c.type), c.bytes.data()});
+  return pack_fields(fields, columns[0].shape[0]);
 }
 
 }  // namespace baler

@@ -219,7 +219,9 @@ inline void decompress_sharded(const std::filesystem::path& in, const std::files
   const bool records = dec.layout() == table_layout::records && dec.shape().size() == 2;
   std::vector<dtype> types = dec.column_types();
   if (types.empty()) types.assign(records ? dec.shape()[1] : 0, dec.type());
-  const std::vector<std::byte> head = records ? npy::records_header(dec.names(), types, dec.shape()[0])
+  std::vector<std::string> descrs;
+  for (dtype t : types) descrs.push_back(npy_descr(t));
+  const std::vector<std::byte> head = records ? npy::records_header(dec.names(), descrs, dec.shape()[0])
                                               : npy::format_header(npy_descr(dec.type()), dec.shape());
   std::uint64_t row_bytes = dtype_size(dec.type());
   for (std::size_t k = 1; k < dec.shape().size(); ++k) row_bytes *= dec.shape()[k];
