@@ -150,6 +150,29 @@ def make_inputs(work):
     values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(2, 3, 4))  # pt, eta, phi as written
     np.savez(base, data=np.column_stack([kind, run_number, values, codes]))
     out.append(("100,000 dimuons as CSV, 2 of 6 columns text (3 and 40 labels)", path, base))
+
+    # A weather station's log as a CSV: ISO 8601 times a minute apart, 0.3 % of the minutes
+    # missing, temperature, pressure and humidity as the logger rounds them. The baseline gets
+    # the times as seconds since the first, under the same bound as the rest (baler keeps them
+    # exact). (A generator of its own.)
+    gen = np.random.default_rng(13)
+    n5 = 100_000
+    minutes = np.cumsum(1 + (gen.random(n5) < 0.003))
+    day = 2 * np.pi * minutes / 1440
+    temp = 12 + 6 * np.sin(day) + np.cumsum(gen.normal(0, 0.02, n5))
+    pressure = 1013 + np.cumsum(gen.normal(0, 0.01, n5))
+    humidity = np.clip(70 - 20 * np.sin(day) + gen.normal(0, 1, n5), 0, 100)
+    start = np.datetime64("2024-02-20T00:00:00")
+    stamps = np.datetime_as_string(start + minutes.astype("timedelta64[m]"), unit="s")
+    path = os.path.join(work, "weather.csv")
+    with open(path, "w") as f:
+        f.write("time,temperature,pressure,humidity\n")
+        for t, a, b, c in zip(stamps, temp, pressure, humidity):
+            f.write(f"{t.replace('T', ' ')},{a:.2f},{b:.1f},{c:.0f}\n")
+    base = os.path.join(work, "weather_baseline.npz")
+    values = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(1, 2, 3))
+    np.savez(base, data=np.column_stack([60.0 * (minutes - minutes[0]), values]))
+    out.append(("100,000 weather readings as CSV, ISO 8601 times a minute apart (0.3 % missing)", path, base))
     return out
 
 

@@ -154,6 +154,7 @@ py::array array_owning(ndarray&& a) {
 // column in its dtype (text as unicode), the rows its records; one from a dict of columns, or
 // another with a column of text, as a dict of them, the text as a str array.
 py::object to_numpy(dataset&& d) {
+  d = with_times_as_text(std::move(d));
   const bool table = d.data.ndim() == 2 && d.names.size() == d.data.shape[1];
   const bool records = d.layout == table_layout::records;
   if (table && (d.layout == table_layout::members || (!d.labels.empty() && !records))) {

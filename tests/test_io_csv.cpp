@@ -122,11 +122,67 @@ TEST_CASE("read: a column of text is labels, each cell kept as written; written 
   CHECK_ERROR_CONTAINS(csv::write(bad, {"x", "t"}, {{"a"}}), "1 columns of labels for 2 columns");
 }
 
+TEST_CASE("read: a column of timestamps in one ISO 8601 layout is times, written back as the same text") {
+  // Seconds since 1970 (a 'T', a 'Z'), minutes (a space), days; a date before 1970.
+  const std::string text =
+      "t,x,m,d\n2024-02-29T23:59:58Z,1,2024-01-01 00:00,1969-12-31\n2024-03-01T00:00:01Z,2,2024-01-01 00:01,1970-01-02\n";
+  const csv::table t = csv::read(text);
+  REQUIRE(t.times.size() == 4);
+  CHECK(t.times == std::vector<std::string>{"YYYY-MM-DDTHH:MM:SSZ", "", "YYYY-MM-DD HH:MM", "YYYY-MM-DD"});
+  CHECK(t.labels.empty());  // no column of other text
+  CHECK(t.data.to_doubles() ==
+        std::vector<double>{1709251198, 1, 28401120, -1, 1709251201, 2, 28401121, 1});
+  // Cells that are not all times of one valid layout stay text: two layouts, no 29 February
+  // in 2023, 24:00, a leap second, an offset from UTC, an empty cell.
+  for (const std::string cells : {"2024-01-01,0\n2024-01-01 00:00,0", "2023-02-29,0\n2023-03-01,0",
+                                  "2024-01-01 24:00,0\n2024-01-01 23:00,0", "2016-12-31T23:59:60,0\n2017-01-01T00:00:00,0",
+                                  "2024-01-01T12:00+01:00,0\n2024-01-01T13:00+01:00,0", "2024-01-01,0\n,0"}) {
+    INFO(cells);
+    const csv::table other = csv::read("when,x\n" + cells + "\n");
+    CHECK(other.times.empty());
+    CHECK(other.labels.size() == 2);
+  }
+}
+
+TEST_CASE("times: every layout's values come back as the cells they were read from") {
+  // A fraction of 1 to 9 digits, with and without seconds, 'T', ' ' and 'Z'; the years 0000 to 9999.
+  std::uint64_t state = 1;
+  auto next = [&state] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL, state >> 11; };
+  std::size_t layouts = 0;
+  for (char separator : {'\0', 'T', ' '})
+    for (bool seconds : {false, true})
+      for (unsigned fraction = 0; fraction <= 9; ++fraction)
+        for (bool zulu : {false, true}) {
+          const time_layout l{separator, seconds, fraction, zulu};
+          if (!l.valid()) continue;
+          ++layouts;
+          REQUIRE(time_layout::of_pattern(l.pattern()) == l);
+          const std::int64_t first = detail::days_from_civil(fraction > 5 ? 1900 : 0, 1, 1),
+                             days = detail::days_from_civil(fraction > 5 ? 2100 : 10000, 1, 1) - first;
+          const std::int64_t per_day = !separator ? 1 : seconds ? 86400 * detail::power_of_ten(fraction) : 1440;
+          for (int i = 0; i < 1000; ++i) {
+            const std::int64_t v = (first + std::int64_t(next() % days)) * per_day + std::int64_t(next() % per_day);
+            const std::string cell = format_time(v, l);
+            INFO(cell);
+            REQUIRE(layout_of_time(cell) == l);
+            REQUIRE(parse_time(cell, l) == v);
+          }
+        }
+  CHECK(layouts == 1 + 2 * (1 + 10) * 2);
+  CHECK_FALSE(time_layout::of_pattern("YYYY-MM-DD hh:mm"));
+  // A crafted file's value that is no time of the years 0000 to 9999 is refused.
+  const time_layout seconds{'T', true, 0, false};
+  CHECK(time_cell(0, seconds, "w", 0, 0) == "1970-01-01T00:00:00");
+  CHECK_ERROR_CONTAINS(time_cell(0.5, seconds, "w", 2, 1), "w(): row 2 of column 2 holds 0.500000, not a time");
+  CHECK_ERROR_CONTAINS(time_cell(1e15, seconds, "w", 0, 0), "not a time of the years 0000 to 9999 in YYYY-MM-DDTHH:MM:SS");
+  CHECK_ERROR_CONTAINS(time_cell(-1e300, seconds, "w", 0, 0), "not a time");
+}
+
 TEST_CASE("write then read: every dtype exactly") {
   for (dtype t : all_dtypes) {
     CAPTURE(dtype_name(t));
     const ndarray a = io_test::pattern_array(t, {4, 3});
-    const auto [data, names, labels] = csv::read(csv::write(a, {"a", "b", "c"}));
+    const auto [data, names, labels, times] = csv::read(csv::write(a, {"a", "b", "c"}));
     CHECK(names == std::vector<std::string>{"a", "b", "c"});
     CHECK(data.to_doubles() == a.to_doubles());
   }
@@ -143,7 +199,7 @@ TEST_CASE("write: shortest exact numbers, quoting, default names, 1-d arrays") {
   const ndarray big = ndarray::from_doubles({-9.2e18}, {1}, dtype::i64);
   CHECK(csv::write(big, {"n"}) == "n\n-9200000000000000000\n");
   const std::vector<double> special = {std::nan(""), -std::numeric_limits<double>::infinity()};
-  const auto [back, names, labels] =
+  const auto [back, names, labels, times] =
       csv::read(csv::write(ndarray::from_doubles(special, {2}, dtype::f64), {" padded "}));
   CHECK(names == std::vector<std::string>{" padded "});
   CHECK(csv::read(csv::write(ndarray::zeros(dtype::u8, {1}), {""})).names ==
@@ -166,7 +222,7 @@ TEST_CASE("files: write_file then read_file") {
   io_test::scratch_dir dir;
   const ndarray a = io_test::pattern_array(dtype::f64, {5, 2});
   csv::write_file(dir / "t.csv", a, {"u", "v"}, false);
-  const auto [data, names, labels] = csv::read_file(dir / "t.csv");
+  const auto [data, names, labels, times] = csv::read_file(dir / "t.csv");
   CHECK(data == a);
   CHECK(names == std::vector<std::string>{"u", "v"});
   CHECK_ERROR_CONTAINS(csv::write_file(dir / "t.csv", a, {"u", "v"}, false),

@@ -193,7 +193,7 @@ TEST_CASE("npz member choice: data, the only member, one 1-D member per column, 
                        "no member 'data' among 'a', 'b', and not one 1-D array per column [file ");
 }
 
-TEST_CASE("columns of text: a unicode .npz member or a CSV column, labels written back to .npz and .csv only") {
+TEST_CASE("columns of text: a unicode .npz member or a CSV column, labels written back to every format") {
   io_test::scratch_dir dir;
   // np.savez(f, pt=pt, type=np.array(["mu", "e", "mu", "τ"])): labels sorted byte-wise, the
   // values their indices, held as int32 beside the float32 column.
@@ -246,6 +246,28 @@ TEST_CASE("columns of text: a unicode .npz member or a CSV column, labels writte
   CHECK_FALSE(fs::exists(dir / "c.npz"));
 }
 
+TEST_CASE("a CSV's column of times is written back as its text to every format") {
+  io_test::scratch_dir dir;
+  write_file_atomically(dir / "t.csv", std::string("when,x\n2024-01-01T00:00Z,1\n1999-12-31T23:59Z,2\n"), false);
+  const dataset t = load_dataset(dir / "t.csv");
+  CHECK(t.times == std::vector<std::string>{"YYYY-MM-DDTHH:MMZ", ""});
+  CHECK(dtypes_string(t.data.type, t.column_types, t.labels, t.times) == "columns of time float64");
+  CHECK(labelled_columns(t) == "'when'");
+  save_dataset(dir / "back.csv", t, false);
+  CHECK(load_dataset(dir / "back.csv").data == t.data);
+  CHECK(load_dataset(dir / "back.csv").times == t.times);
+  save_dataset(dir / "back.npz", t, false);
+  CHECK(npz::read_file(dir / "back.npz").at("when").strings() ==
+        std::vector<std::string>{"2024-01-01T00:00Z", "1999-12-31T23:59Z"});
+  save_dataset(dir / "back.npy", t, false);
+  CHECK(load_dataset(dir / "back.npy").labels[0] == std::vector<std::string>{"1999-12-31T23:59Z", "2024-01-01T00:00Z"});
+  // A value that is no time (a crafted file's) is refused, and nothing is written.
+  dataset crafted = t;
+  crafted.data.data_as<double>()[0] = 0.5;
+  CHECK_ERROR_CONTAINS(save_dataset(dir / "c.csv", crafted, false), "row 0 of column 1 holds 0.500000, not a time");
+  CHECK_FALSE(fs::exists(dir / "c.csv"));
+}
+
 TEST_CASE("a structured array is a table of its fields, written back as one") {
   io_test::scratch_dir dir;
   // Mixed field types: float64, which holds them all; names from the fields.
@@ -279,7 +301,7 @@ TEST_CASE("a structured array is a table of its fields, written back as one") {
   CHECK_ERROR_CONTAINS(load_dataset(io_test::fixture("records_subarray.npy")), "holds an array");
 }
 
-TEST_CASE("text fields of a structured array (unicode, bytes) are columns of text, written to .npz and .csv") {
+TEST_CASE("text fields of a structured array (unicode, bytes) are columns of text, written back as records and to .csv") {
   io_test::scratch_dir dir;
   // Rows ("mu", 1.5, b"HLT1"), ("e", -2, b"L1"), ("mu", 0.25, b"HLT1"), ("", 4, b"HLT2")
   // (tests/data/make_fixtures.py): fields '<U3', '<f8', '|S4'.

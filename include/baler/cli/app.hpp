@@ -348,7 +348,7 @@ inline int run(int argc, const char* const* argv, std::ostream& out = std::cout,
       }
       save_dataset(dec_io.output, d, g.force);
       out << "decompressed " << dec_io.input << " -> " << dec_io.output << " (shape "
-          << shape_string(d.data.shape) << ", " << dtypes_string(d.data.type, d.column_types, d.labels) << ")\n";
+          << shape_string(d.data.shape) << ", " << dtypes_string(d.data.type, d.column_types, d.labels, d.times) << ")\n";
       return 0;
     }
 

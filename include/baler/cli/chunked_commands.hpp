@@ -41,8 +41,9 @@ inline std::optional<codec::file_rows> rows_past_auto_chunk(const std::string& i
     return std::optional<codec::file_rows>(std::move(rows));
   }
   loaded = load_dataset(input);
-  // Chunks take no column of text (source_of): such a table stays one blob.
-  if (stored_nbytes(*loaded) <= auto_chunk_input_bytes || !loaded->labels.empty()) return std::nullopt;
+  // Chunks take no column of text or times (source_of): such a table stays one blob.
+  if (stored_nbytes(*loaded) <= auto_chunk_input_bytes || !loaded->labels.empty() || !loaded->times.empty())
+    return std::nullopt;
   std::optional<codec::file_rows> rows(std::in_place, std::move(*loaded));
   loaded.reset();
   return rows;

@@ -25,10 +25,10 @@ inline std::string describe_code(const nlohmann::json& code) {
   return "abs " + bound.dump() + " (step " + step.dump() + ")";
 }
 
-// What codec::mark_table and mark_labels wrote into a header's "input", as `baler info` prints
-// it after the column names: ", records layout, columns of float32 float64 int32 bool, 68 bytes
-// as stored" or ", 1 column(s) of text (3 labels)" (values shown as stored). Whole and chunked
-// files alike.
+// What codec::mark_table, mark_labels and mark_times wrote into a header's "input", as `baler
+// info` prints it after the column names: ", records layout, columns of float32 float64 int32
+// bool, 68 bytes as stored", ", 1 column(s) of text (3 labels)" or ", 1 column(s) of times
+// (YYYY-MM-DD HH:MM:SS)" (values shown as stored). Whole and chunked files alike.
 inline std::string table_note(const nlohmann::json& input) {
   std::string s;
   if (input.contains(layout_key)) s += ", " + input[layout_key].get<std::string>() + " layout";
@@ -41,6 +41,14 @@ inline std::string table_note(const nlohmann::json& input) {
     std::size_t columns = 0, labels = 0;
     for (const auto& l : input[labels_key]) columns += l.size() > 0, labels += l.size();
     s += ", " + std::to_string(columns) + " column(s) of text (" + std::to_string(labels) + " labels)";
+  }
+  if (input.contains(times_key)) {
+    std::size_t columns = 0;
+    std::string layouts;
+    for (const auto& t : input[times_key])  // as a crafted header has it: what is not text is shown as it is
+      if (!t.is_string() || !t.get<std::string>().empty())
+        ++columns, layouts += (layouts.empty() ? "" : ", ") + (t.is_string() ? t.get<std::string>() : t.dump());
+    s += ", " + std::to_string(columns) + " column(s) of times (" + layouts + ")";
   }
   return s;
 }

@@ -75,7 +75,7 @@ inline row_source source_of(const dataset& d) {
   require(!d.data.shape.empty() && d.data.shape[0] > 0, "source_of", "the data has no rows");
   require(d.column_offsets.empty(), "source_of",
           "chunks take no table of 64-bit integers past 2^53 beside other dtypes: compress without --chunk-rows");
-  if (!d.labels.empty())
+  if (!d.labels.empty() || !d.times.empty())
     throw error("source_of(): chunks take no column of text (" + labelled_columns(d) + "): compress without --chunk-rows");
   auto rows = [&d](std::size_t first, std::size_t count) { return row_slice(d.data, first, count); };
   auto [field, names] = layout_of(d.data.shape, d.names, rows, d.field);

@@ -67,6 +67,10 @@ inline std::string member_of(const nlohmann::json& input) {
 inline void mark_labels(nlohmann::json& input, const std::vector<std::vector<std::string>>& labels) {
   if (!labels.empty()) input[labels_key] = labels;
 }
+// dataset::times in a header's "input", where there are any.
+inline void mark_times(nlohmann::json& input, const std::vector<std::string>& times) {
+  if (!times.empty()) input[times_key] = times;
+}
 // The labels an "input" of `cols` columns holds (none when it holds none).
 inline std::vector<std::vector<std::string>> labels_of(const nlohmann::json& input, std::size_t cols) {
   if (!input.contains(labels_key)) return {};
@@ -74,6 +78,16 @@ inline std::vector<std::vector<std::string>> labels_of(const nlohmann::json& inp
   require(labels.size() == cols, "labels_of",
           "the header holds labels for " + std::to_string(labels.size()) + " columns of " + std::to_string(cols));
   return labels;
+}
+// The times' layouts an "input" of `cols` columns holds (none when it holds none).
+inline std::vector<std::string> times_of(const nlohmann::json& input, std::size_t cols) {
+  if (!input.contains(times_key)) return {};
+  auto times = input.at(times_key).get<std::vector<std::string>>();
+  require(times.size() == cols, "times_of",
+          "the header holds times for " + std::to_string(times.size()) + " columns of " + std::to_string(cols));
+  for (const std::string& t : times)
+    require(t.empty() || time_layout::of_pattern(t), "times_of", "the header holds the unknown time layout '" + t + "'");
+  return times;
 }
 // The column dtypes an "input" of `cols` columns names (none when its columns have one dtype).
 inline std::vector<dtype> column_types_of(const nlohmann::json& input, std::size_t cols) {
@@ -266,6 +280,7 @@ public:
       out.member = member_of(h.at("input"));
       out.column_types = column_types_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
       out.labels = labels_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
+      out.times = times_of(h.at("input"), t.shape.size() == 2 ? t.shape[1] : 0);
       t.offsets = offsets_of(h.at("input"), t.cols, t.type, out.column_types);
       if (tiles) t.values = tiles->to_field(t.values);
       if (out.column_types.empty()) {
@@ -313,6 +328,7 @@ private:
     mark_table(h["input"], d.layout, d.column_types, t.shape[0]);
     mark_member(h["input"], d.member);
     mark_labels(h["input"], d.labels);
+    mark_times(h["input"], d.times);
     mark_offsets(h["input"], t);
     return h;
   }

@@ -26,8 +26,8 @@ struct table {
   // Where int64 or uint64 values have no float64 equal: the offsets `values` are relative to
   // (wide_integers.hpp), one per column of a table, one for a field. Empty: none.
   std::vector<std::uint64_t> offsets;
-  // Per column, whether its values index text labels (dataset::labels), which must come back
-  // exactly; empty: none does.
+  // Per column, whether its values index text labels or are times (dataset::labels, times),
+  // which must come back exactly; empty: none does.
   std::vector<bool> labelled;
 
   // The dtype column c is returned in, which its bound is checked on.
@@ -182,13 +182,16 @@ inline table as_table(const dataset& d, const char* where, bool with_values = tr
   require(t.rows > 0 && t.cols > 0, where,
           "the array is empty (shape " + shape_string(d.data.shape) + ")");
   t.field = is_field(d);
-  if (t.field && !d.labels.empty())
+  if (t.field && (!d.labels.empty() || !d.times.empty()))
     throw error(std::string(where) + "(): a field holds numbers only, and the column(s) " + labelled_columns(d) +
                 " hold text: compress it as a table (--layout table)");
-  if (!d.labels.empty()) {
-    require(d.labels.size() == t.cols, where,
+  if (!d.labels.empty() || !d.times.empty()) {
+    require(d.labels.empty() || d.labels.size() == t.cols, where,
             std::to_string(d.labels.size()) + " columns of labels for " + std::to_string(t.cols) + " columns");
-    for (const auto& l : d.labels) t.labelled.push_back(!l.empty());
+    require(d.times.empty() || d.times.size() == t.cols, where,
+            std::to_string(d.times.size()) + " columns of times for " + std::to_string(t.cols) + " columns");
+    for (std::size_t c = 0; c < t.cols; ++c)
+      t.labelled.push_back((!d.labels.empty() && !d.labels[c].empty()) || (!d.times.empty() && !d.times[c].empty()));
   }
   if (with_values) read_values(t, d, where);
   t.names = column_names(d.data.shape, t.cols, d.names);

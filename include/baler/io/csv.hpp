@@ -8,13 +8,16 @@
 // as pandas and numpy write them, any case: read as 1 and 0) or empty: a missing value, read as
 // NaN (as pandas writes NaN, and numpy.genfromtxt reads it). A column of text (particle types,
 // trigger names: at least as many cells of text as numbers) is read as labels: each cell the
-// index of its text among the column's sorted distinct cells, every cell kept as written. A text
-// cell in a column of numbers is reported with its line and column, never read as 0.
+// index of its text among the column's sorted distinct cells, every cell kept as written; or,
+// where every cell is a timestamp of one ISO 8601 layout (times.hpp), as times: whole numbers of
+// its finest unit since 1970, written back as the same text. A text cell in a column of numbers
+// is reported with its line and column, never read as 0.
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -27,6 +30,7 @@
 #include "baler/io/bytes.hpp"
 #include "baler/io/labels.hpp"
 #include "baler/io/ndarray.hpp"
+#include "baler/io/times.hpp"
 
 namespace baler::csv {
 
@@ -191,35 +195,44 @@ inline std::string quote_if_needed(const std::string& s) {
 }  // namespace detail
 
 // A table read from CSV: float64 values (rows x columns), the column names, and per column the
-// labels of a column of text (its values index them), empty for a column of numbers; `labels`
-// itself is empty where every column is of numbers.
+// labels of a column of text (its values index them), empty for a column of numbers or times,
+// and the layout of a column of times (time_layout::pattern), empty for the others; `labels`
+// and `times` are themselves empty where no column is of text or of times.
 struct table {
   ndarray data;
   std::vector<std::string> names;
   std::vector<std::vector<std::string>> labels;
+  std::vector<std::string> times;
 };
 
 namespace detail {
-// The labels of the columns `text_columns` of `text` (its records after the header), their
-// codes written into values (rows x cols): a second pass, made only for a table with text.
-inline std::vector<std::vector<std::string>> read_labels(byte_view text, char separator,
-                                                         const std::vector<std::size_t>& text_columns,
-                                                         std::vector<double>& values) {
+// The columns `text_columns` of `text` (its records after the header) as times or labels, into
+// t, their values written into values (rows x cols): a second pass, made only for a table with
+// text.
+inline void read_text_columns(byte_view text, char separator, const std::vector<std::size_t>& text_columns,
+                              std::vector<double>& values, table& t) {
   record_reader reader(text, separator);
   std::vector<std::string> fields;
   std::size_t line = 0;
   reader.skip_comment_marker();
   reader.next(fields, line);  // the header
   const std::size_t cols = fields.size();
-  std::vector<std::vector<std::string>> cells(text_columns.size()), labels(cols);
+  std::vector<std::vector<std::string>> cells(text_columns.size());
   while (reader.next(fields, line))
     for (std::size_t k = 0; k < text_columns.size(); ++k) cells[k].push_back(std::move(fields[text_columns[k]]));
   for (std::size_t k = 0; k < text_columns.size(); ++k) {
+    const std::size_t c = text_columns[k];
+    if (std::optional<times_column> times = read_times(cells[k])) {
+      for (std::size_t r = 0; r < times->values.size(); ++r) values[r * cols + c] = times->values[r];
+      t.times.resize(cols);
+      t.times[c] = times->layout.pattern();
+      continue;
+    }
     labelled_column l = label_cells(cells[k]);
-    for (std::size_t r = 0; r < l.codes.size(); ++r) values[r * cols + text_columns[k]] = l.codes[r];
-    labels[text_columns[k]] = std::move(l.labels);
+    for (std::size_t r = 0; r < l.codes.size(); ++r) values[r * cols + c] = l.codes[r];
+    t.labels.resize(cols);
+    t.labels[c] = std::move(l.labels);
   }
-  return labels;
 }
 }  // namespace detail
 
@@ -265,7 +278,7 @@ inline table read(byte_view text) {
                   " cells of text (write a missing value as an empty cell, read as NaN)");
     text_columns.push_back(c);
   }
-  if (!text_columns.empty()) t.labels = detail::read_labels(text, separator, text_columns, values);
+  if (!text_columns.empty()) detail::read_text_columns(text, separator, text_columns, values, t);
   t.data = ndarray::from_doubles(values, {rows, cols}, dtype::f64);
   return t;
 }

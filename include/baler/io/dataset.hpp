@@ -19,6 +19,7 @@
 #include "baler/io/npy.hpp"
 #include "baler/io/npz.hpp"
 #include "baler/io/records.hpp"
+#include "baler/io/times.hpp"
 #include "baler/io/wide_integers.hpp"
 #ifdef BALER_HAS_HDF5
 #include "baler/io/hdf5.hpp"
@@ -52,6 +53,9 @@ inline constexpr const char* offsets_key = "integer_offsets";
 // dataset::labels, where there are any: one array of strings per column, empty for a column of
 // numbers. A reader from before it writes the labels' indices.
 inline constexpr const char* labels_key = "labels";
+// dataset::times, where there are any: a time layout (time_layout::pattern) per column, empty
+// for the others. A reader from before it writes the times' values (units since 1970).
+inline constexpr const char* times_key = "times";
 
 struct dataset {
   ndarray data;
@@ -75,14 +79,45 @@ struct dataset {
   // the column's values index them, and are written back as them, to a .csv or an .npz. Empty:
   // every column is numbers.
   std::vector<std::vector<std::string>> labels{};
+  // Per column of times (a CSV column of ISO 8601 timestamps), its layout (times.hpp,
+  // time_layout::pattern): its values count the layout's finest unit since 1970 and are written
+  // back as the same text (with_times_as_text). Empty: no column is.
+  std::vector<std::string> times{};
 };
 
-// The names of d's columns of text labels, as "'type', 'trigger'", for messages.
+// The names of d's columns of text, labels or times, as "'type', 'trigger'", for messages.
 inline std::string labelled_columns(const dataset& d) {
   std::string s;
-  for (std::size_t c = 0; c < d.labels.size(); ++c)
-    if (!d.labels[c].empty()) s += (s.empty() ? "'" : ", '") + (c < d.names.size() ? d.names[c] : "col" + std::to_string(c)) + "'";
+  for (std::size_t c = 0; c < std::max(d.labels.size(), d.times.size()); ++c)
+    if ((c < d.labels.size() && !d.labels[c].empty()) || (c < d.times.size() && !d.times[c].empty()))
+      s += (s.empty() ? "'" : ", '") + (c < d.names.size() ? d.names[c] : "col" + std::to_string(c)) + "'";
   return s;
+}
+
+// d with its columns of times as the text they were read from, labels of that text (labels.hpp),
+// as every writer holds text.
+inline dataset with_times_as_text(dataset d) {
+  constexpr const char* where = "with_times_as_text";
+  if (d.times.empty()) return d;
+  require(d.data.ndim() == 2 && d.times.size() == d.data.shape[1] && d.data.type == dtype::f64, where,
+          std::to_string(d.times.size()) + " columns of times for a " + dtype_name(d.data.type) + " array of shape " +
+              shape_string(d.data.shape) + " (times are columns of a float64 table)");
+  const std::size_t rows = d.data.shape[0], cols = d.data.shape[1];
+  double* v = d.data.data_as<double>();
+  d.labels.resize(cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (d.times[c].empty()) continue;
+    const std::optional<time_layout> layout = time_layout::of_pattern(d.times[c]);
+    require(layout.has_value(), where, "column " + std::to_string(c + 1) + "'s times have the unknown layout '" + d.times[c] + "'");
+    std::vector<std::string> cells(rows);
+    for (std::size_t r = 0; r < rows; ++r) cells[r] = time_cell(v[r * cols + c], *layout, where, r, c);
+    labelled_column l = label_cells(cells);
+    for (std::size_t r = 0; r < rows; ++r) v[r * cols + c] = l.codes[r];
+    d.labels[c] = std::move(l.labels);
+    if (!d.column_types.empty()) d.column_types[c] = dtype::i32;
+  }
+  d.times.clear();
+  return d;
 }
 
 // The bytes of a row of columns of these dtypes.
@@ -97,14 +132,17 @@ inline std::uint64_t stored_nbytes(const dataset& d) {
 }
 
 // The dtypes values come back in, as the command line reports them: "float32", or for
-// columns of different dtypes or of text (dataset::labels) "columns of float32 text int32 bool".
+// columns of different dtypes, of text or of times (dataset::labels, times) "columns of float32
+// text int32 bool time".
 inline std::string dtypes_string(dtype type, const std::vector<dtype>& column_types,
-                                 const std::vector<std::vector<std::string>>& labels = {}) {
-  if (column_types.empty() && labels.empty()) return dtype_name(type);
+                                 const std::vector<std::vector<std::string>>& labels = {},
+                                 const std::vector<std::string>& times = {}) {
+  if (column_types.empty() && labels.empty() && times.empty()) return dtype_name(type);
   std::string s = "columns of";
-  for (std::size_t c = 0; c < std::max(column_types.size(), labels.size()); ++c)
+  for (std::size_t c = 0; c < std::max({column_types.size(), labels.size(), times.size()}); ++c)
     s += " " + (c < labels.size() && !labels[c].empty() ? std::string("text")
-                                                          : dtype_name(column_types.empty() ? type : column_types[c]));
+                : c < times.size() && !times[c].empty() ? std::string("time")
+                                                        : dtype_name(column_types.empty() ? type : column_types[c]));
   return s;
 }
 
@@ -306,6 +344,7 @@ inline dataset load_dataset(const std::filesystem::path& path) {
       csv::table t = csv::read_file(path);
       dataset d{std::move(t.data), std::move(t.names)};
       d.labels = std::move(t.labels);
+      d.times = std::move(t.times);
       return d;
     }
     case file_format::hdf5: {
@@ -332,14 +371,16 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 // has it, with its columns in their dtypes: one .npz member per column, or a structured array
 // (.npy, .npz member "data", an HDF5 compound; HDF5 takes a compound for any table of columns
 // of different dtypes). A plain .npy holds no names: they are left out, since the user chose a
-// format that cannot hold them. Text (dataset::labels) is a unicode member of an .npz, a cell of
-// a .csv, a unicode field of a structured array or a string member of a compound: a table with
-// text goes to .npy and HDF5 as records, to an .npz as members unless it was read as records.
+// format that cannot hold them. Text (dataset::labels, and times written as their text) is a
+// unicode member of an .npz, a cell of a .csv, a unicode field of a structured array or a
+// string member of a compound: a table with text goes to .npy and HDF5 as records, to an .npz
+// as members unless it was read as records.
 // `method` applies to .npz only; stored is np.savez's default and the fast choice for float
 // data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
+  if (!d.times.empty()) return save_dataset(path, with_times_as_text(d), overwrite, method);
   const file_format format = format_of(path);
   const bool text = !d.labels.empty();
   const bool records = d.layout == table_layout::records || (text && format != file_format::npz);
