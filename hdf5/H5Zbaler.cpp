@@ -29,7 +29,8 @@ namespace {
 
 using namespace baler;
 
-static_assert(h5z::user_params == H5Z_BALER_USER_NPARAMS && h5z::table_layout == H5Z_BALER_TABLE);
+static_assert(h5z::user_params == H5Z_BALER_USER_NPARAMS && h5z::table_layout == H5Z_BALER_TABLE &&
+              h5z::fast_effort == H5Z_BALER_FAST);
 static_assert(int(codec::bound_kind::abs) == H5Z_BALER_ABS && int(codec::bound_kind::range) == H5Z_BALER_RANGE &&
                   int(codec::bound_kind::rel) == H5Z_BALER_REL && int(codec::bound_kind::psnr) == H5Z_BALER_PSNR,
               "H5Zbaler.h numbers the bound kinds as codec::bound_kind does");

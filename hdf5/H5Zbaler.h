@@ -7,7 +7,8 @@
  *   [0] bound kind: 0 abs, 1 range, 2 rel, 3 psnr  (as `baler --error-bound KIND:VALUE`)
  *   [1] low 32 bits, [2] high 32 bits of the bound, an IEEE double
  *   [3] layout: 0 table (a 1-D or 2-D chunk is rows x columns, each column bounded on its own
- *       range), 1 field (the chunk is one grid; chunks of 3 or more dimensions always are)
+ *       range), 1 field (the chunk is one grid; chunks of 3 or more dimensions always are);
+ *       plus 2 (H5Z_BALER_FAST) for `baler --effort fast`, which only the writer reads
  * set_local appends the element type and the chunk's dimensions, so a chunk decodes alone:
  *   [4] dtype (baler::dtype's value), [5] rank, [6..] the chunk's dimensions.
  *
@@ -23,7 +24,7 @@
 #define H5Z_BALER_USER_NPARAMS 4
 
 enum h5z_baler_kind { H5Z_BALER_ABS = 0, H5Z_BALER_RANGE = 1, H5Z_BALER_REL = 2, H5Z_BALER_PSNR = 3 };
-enum h5z_baler_layout { H5Z_BALER_TABLE = 0, H5Z_BALER_FIELD = 1 };
+enum h5z_baler_layout { H5Z_BALER_TABLE = 0, H5Z_BALER_FIELD = 1, H5Z_BALER_FAST = 2 /* or'ed with either */ };
 
 /* Fills the four user parameters; cd must hold H5Z_BALER_USER_NPARAMS values. */
 static inline void H5Z_baler_params(unsigned cd[H5Z_BALER_USER_NPARAMS], int kind, double bound,

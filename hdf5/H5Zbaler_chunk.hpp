@@ -15,11 +15,12 @@ namespace baler::h5z {
 constexpr std::size_t user_params = 4;                 // H5Z_BALER_USER_NPARAMS
 constexpr std::size_t fixed_params = user_params + 2;  // the user's, dtype, rank
 constexpr unsigned table_layout = 0;                   // H5Z_BALER_TABLE
+constexpr unsigned fast_effort = 2;                    // H5Z_BALER_FAST, added to the layout
 
 // The bound of parameters [0..3], with the command line's checks (by going through its parser).
 inline codec::bound_config bound_of(const unsigned* cd) {
   require(cd[0] <= 3, "H5Zbaler", "bound kind " + std::to_string(cd[0]) + " (0 abs, 1 range, 2 rel, 3 psnr)");
-  require(cd[3] <= 1, "H5Zbaler", "layout " + std::to_string(cd[3]) + " (0 table, 1 field)");
+  require(cd[3] <= 3, "H5Zbaler", "layout " + std::to_string(cd[3]) + " (0 table, 1 field; plus 2 for fast effort)");
   const std::uint32_t words[2] = {cd[1], cd[2]};
   codec::bound_spec b;
   b.kind = static_cast<codec::bound_kind>(cd[0]);
@@ -50,7 +51,7 @@ inline std::vector<std::byte> encode_chunk(std::size_t n_cd, const unsigned* cd,
           "chunk of " + std::to_string(raw.size) + " bytes, expected " + std::to_string(expected));
   chunk.bytes.assign(raw.data, raw.data + raw.size);
   dataset d{std::move(chunk), {}};
-  if (cd[3] == table_layout && d.data.ndim() <= 2) {
+  if ((cd[3] & ~fast_effort) == table_layout && d.data.ndim() <= 2) {
     if (d.data.ndim() == 1) d.data.shape.push_back(1);
     for (std::size_t c = 0; c < d.data.shape[1]; ++c) d.names.push_back("c" + std::to_string(c));
   } else if (d.data.ndim() == 2) {
@@ -60,6 +61,7 @@ inline std::vector<std::byte> encode_chunk(std::size_t n_cd, const unsigned* cd,
   // deep inside HDF5, where the user could not have asked otherwise.
   codec::codec_options o;
   o.allow_non_finite = true;
+  if (cd[3] & fast_effort) o.effort = codec::search_effort::fast;
   return codec::compress_error_bounded(std::move(d), bound_of(cd), o);
 }
 

@@ -71,21 +71,25 @@ def info(data):
     return _baler.info(bytes(data))
 
 
-def hdf5_filter(error_bound="range:1e-3", layout="table"):
+def hdf5_filter(error_bound="range:1e-3", layout="table", effort="thorough"):
     """Keyword arguments for h5py's create_dataset that compress chunks with baler:
 
         f.create_dataset("x", data=a, chunks=True, **baler.hdf5_filter("range:1e-3"))
 
     layout "table": a 1-D or 2-D chunk is rows x columns, each column bounded on its own range;
-    "field": the chunk is one grid. Chunks of 3 or more dimensions are always fields. Reading
-    needs the plugin on HDF5_PLUGIN_PATH (see the README).
+    "field": the chunk is one grid. Chunks of 3 or more dimensions are always fields. effort
+    "thorough" (every predictor, the smallest chunks) or "fast" (as compress's effort="fast").
+    Reading needs the plugin on HDF5_PLUGIN_PATH (see the README).
     """
     if layout not in ("table", "field"):
         raise BalerError("baler.hdf5_filter(): layout must be 'table' or 'field', not %r" % (layout,))
+    if effort not in ("thorough", "fast"):
+        raise BalerError("baler.hdf5_filter(): effort must be 'thorough' or 'fast', not %r" % (effort,))
     kind, value = _baler.parse_bound(error_bound)
     low, high = _struct.unpack("<II", _struct.pack("<d", value))
+    # The fourth parameter: the layout, plus 2 for fast effort (H5Zbaler.h)
     return {"compression": HDF5_FILTER_ID,
-            "compression_opts": (kind, low, high, 0 if layout == "table" else 1)}
+            "compression_opts": (kind, low, high, (0 if layout == "table" else 1) + (2 if effort == "fast" else 0))}
 
 
 try:
@@ -97,15 +101,19 @@ except ImportError:  # numcodecs is optional
 
 if _Codec is not None:
     class Baler(_Codec):
-        """numcodecs codec: zarr.open(..., compressor=baler.Baler("range:1e-3"))."""
+        """numcodecs codec: zarr.open(..., compressor=baler.Baler("range:1e-3")); effort as
+        compress's ("thorough" or "fast")."""
         codec_id = "baler"
 
-        def __init__(self, error_bound="range:1e-3"):
+        def __init__(self, error_bound="range:1e-3", effort="thorough"):
             _baler.parse_bound(error_bound)  # fails here, not at the first chunk
+            if effort not in ("thorough", "fast"):
+                raise BalerError("baler.Baler(): effort must be 'thorough' or 'fast', not %r" % (effort,))
             self.error_bound = error_bound
+            self.effort = effort
 
         def encode(self, buf):
-            return compress(_np.ascontiguousarray(buf), self.error_bound)
+            return compress(_np.ascontiguousarray(buf), self.error_bound, effort=self.effort)
 
         def decode(self, buf, out=None):
             return _ndarray_copy(decompress(bytes(buf)), out)

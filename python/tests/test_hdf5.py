@@ -50,6 +50,18 @@ def test_h5py_table_and_field_round_trip(tmp_path, table, field):
     assert min(ratios) > 1
 
 
+def test_h5py_fast_effort_within_the_bound(tmp_path, table, field):
+    path = tmp_path / "fast.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("table", data=table, chunks=(300, table.shape[1]),
+                         **baler.hdf5_filter("range:1e-3", effort="fast"))
+        f.create_dataset("field", data=field, chunks=(3,) + field.shape[1:],
+                         **baler.hdf5_filter("abs:1e-3", layout="field", effort="fast"))
+    with h5py.File(path, "r") as f:
+        assert max_error_over_range(table, f["table"][...]) <= 1e-3
+        assert np.abs(f["field"][...].astype(np.float64) - field).max() <= 1e-3
+
+
 def test_h5py_float16_through_the_filter(tmp_path, field):
     # h5py stores numpy's float16 as an IEEE half, which the filter codes as float16.
     half = field.astype(np.float16)

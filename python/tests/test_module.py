@@ -195,6 +195,13 @@ def test_hdf5_filter_refuses_bounds_it_cannot_carry(bound):
 def test_hdf5_filter_refuses_unknown_layout():
     with pytest.raises(ValueError, match="layout"):
         baler.hdf5_filter("abs:1", layout="grid")
+    with pytest.raises(ValueError, match="effort"):
+        baler.hdf5_filter("abs:1", effort="quick")
+
+
+def test_hdf5_filter_fast_effort_adds_two_to_the_layout():
+    assert baler.hdf5_filter("abs:1", layout="field", effort="fast")["compression_opts"][3] == 3
+    assert baler.hdf5_filter("abs:1", effort="fast")["compression_opts"][3] == 2
 
 
 # Bad input: always a ValueError (baler.BalerError) with the library's message, never a crash.
