@@ -76,8 +76,8 @@ struct dataset {
   // none: codec::is_field decides.
   std::optional<bool> field{};
   // Per column of text (a CSV column of text, an .npz member of unicode), its labels (labels.hpp):
-  // the column's values index them, and are written back as them, to a .csv or an .npz. Empty:
-  // every column is numbers.
+  // the column's values index them, and are written back as them (save_dataset). Empty: every
+  // column is numbers.
   std::vector<std::vector<std::string>> labels{};
   // Per column of times (a CSV column of ISO 8601 timestamps), its layout (times.hpp,
   // time_layout::pattern): its values count the layout's finest unit since 1970 and are written
@@ -374,9 +374,8 @@ inline dataset load_dataset(const std::filesystem::path& path) {
 // format that cannot hold them. Text (dataset::labels, and times written as their text) is a
 // unicode member of an .npz, a cell of a .csv, a unicode field of a structured array or a
 // string member of a compound: a table with text goes to .npy and HDF5 as records, to an .npz
-// as members unless it was read as records.
-// `method` applies to .npz only; stored is np.savez's default and the fast choice for float
-// data, which deflate barely shrinks.
+// as members unless it was read as records. `method` applies to .npz only; stored is
+// np.savez's default and the fast choice for float data, which deflate barely shrinks.
 inline void save_dataset(const std::filesystem::path& path, const dataset& d, bool overwrite,
                          npz::compression method = npz::compression::stored) {
   check_names(d, "save_dataset");
