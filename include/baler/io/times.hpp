@@ -53,7 +53,10 @@ struct time_layout {
   bool valid() const {
     return separator ? (seconds || fraction == 0) : (!seconds && fraction == 0 && !zulu);
   }
-  std::size_t length() const { return pattern().size(); }
+  // pattern().size(), without building it: parse_time asks for every cell.
+  std::size_t length() const {
+    return 10 + (separator ? 6 + (seconds ? 3 : 0) + (fraction ? 1 + fraction : 0) + (zulu ? 1 : 0) : 0);
+  }
   bool operator==(const time_layout& o) const {
     return separator == o.separator && seconds == o.seconds && fraction == o.fraction && zulu == o.zulu;
   }
